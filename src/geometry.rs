@@ -1,0 +1,160 @@
+//! Regions of feature maps and the geometry of sliding windows, decided once in global
+//! coordinates so that a region computed for a patch is byte-identical to the same region
+//! of the whole computation.
+
+use crate::model::Padding;
+
+/// Rows `[y0, y1)` × columns `[x0, x1)` of a feature map, in global coordinates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
+pub struct Region {
+    pub y0: usize,
+    pub y1: usize,
+    pub x0: usize,
+    pub x1: usize,
+}
+
+impl Region {
+    pub fn whole(h: usize, w: usize) -> Region {
+        Region { y0: 0, y1: h, x0: 0, x1: w }
+    }
+    pub fn height(&self) -> usize {
+        self.y1 - self.y0
+    }
+    pub fn width(&self) -> usize {
+        self.x1 - self.x0
+    }
+    pub fn area(&self) -> usize {
+        self.height() * self.width()
+    }
+    pub fn contains(&self, other: &Region) -> bool {
+        self.y0 <= other.y0 && other.y1 <= self.y1 && self.x0 <= other.x0 && other.x1 <= self.x1
+    }
+}
+
+/// A 2-D sliding window (conv, depthwise conv, pool): sizes, stride, dilation and the
+/// top/left padding TFLite derives from them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub in_h: usize,
+    pub in_w: usize,
+    pub out_h: usize,
+    pub out_w: usize,
+    pub kernel: (usize, usize),
+    pub stride: (usize, usize),
+    pub dilation: (usize, usize),
+    pub pad_top: usize,
+    pub pad_left: usize,
+}
+
+impl Window {
+    /// TFLite's output size and `ComputePaddingHeightWidth`; `None` if the window does not fit.
+    pub fn new(
+        input: (usize, usize),
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        dilation: (usize, usize),
+        padding: Padding,
+    ) -> Option<Window> {
+        let axis = |size: usize, k: usize, s: usize, d: usize| -> Option<(usize, usize)> {
+            let effective = (k - 1) * d + 1;
+            let out = match padding {
+                Padding::Same => size.div_ceil(s),
+                Padding::Valid => (size + s).checked_sub(effective)? / s,
+            };
+            if out == 0 {
+                return None;
+            }
+            let total = ((out - 1) * s + effective).saturating_sub(size);
+            Some((out, total / 2))
+        };
+        let (out_h, pad_top) = axis(input.0, kernel.0, stride.0, dilation.0)?;
+        let (out_w, pad_left) = axis(input.1, kernel.1, stride.1, dilation.1)?;
+        Some(Window { in_h: input.0, in_w: input.1, out_h, out_w, kernel, stride, dilation, pad_top, pad_left })
+    }
+
+    /// The input rows (or columns) an output span `[o0, o1)` reads, clipped to the map.
+    fn input_span(o0: usize, o1: usize, k: usize, s: usize, d: usize, pad: usize, size: usize) -> (usize, usize) {
+        let first = (o0 * s).saturating_sub(pad);
+        let last = ((o1 - 1) * s + (k - 1) * d + 1).saturating_sub(pad).min(size);
+        (first.min(last), last)
+    }
+
+    /// The input region an output region needs (the tile plus its halo), clipped to the map.
+    pub fn input_region(&self, out: Region) -> Region {
+        let (y0, y1) = Self::input_span(out.y0, out.y1, self.kernel.0, self.stride.0, self.dilation.0, self.pad_top, self.in_h);
+        let (x0, x1) = Self::input_span(out.x0, out.x1, self.kernel.1, self.stride.1, self.dilation.1, self.pad_left, self.in_w);
+        Region { y0, y1, x0, x1 }
+    }
+
+    /// Input coordinate of kernel tap `k` for output coordinate `o` along one axis, if inside.
+    #[inline(always)]
+    pub fn tap(o: usize, k: usize, s: usize, d: usize, pad: usize, size: usize) -> Option<usize> {
+        let i = (o * s + k * d).checked_sub(pad)?;
+        (i < size).then_some(i)
+    }
+}
+
+/// A read-only view of a region of an HWC feature map, stored row-major.
+#[derive(Clone, Copy)]
+pub struct Fmap<'a, T> {
+    pub data: &'a [T],
+    pub region: Region,
+    pub channels: usize,
+}
+
+impl<'a, T> Fmap<'a, T> {
+    /// The channels of pixel `(y, x)` in global coordinates.
+    #[inline(always)]
+    pub fn pixel(&self, y: usize, x: usize) -> &'a [T] {
+        let i = ((y - self.region.y0) * self.region.width() + (x - self.region.x0)) * self.channels;
+        &self.data[i..i + self.channels]
+    }
+}
+
+/// A writable view of a region of an HWC feature map, stored row-major.
+pub struct FmapMut<'a, T> {
+    pub data: &'a mut [T],
+    pub region: Region,
+    pub channels: usize,
+}
+
+impl<T> FmapMut<'_, T> {
+    #[inline(always)]
+    pub fn pixel_mut(&mut self, y: usize, x: usize) -> &mut [T] {
+        let i = ((y - self.region.y0) * self.region.width() + (x - self.region.x0)) * self.channels;
+        &mut self.data[i..i + self.channels]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn same_padding_matches_tflite() {
+        // 96 → 48 with a 3×3 stride-2 kernel: total padding 1, TFLite pads 0 on top.
+        let w = Window::new((96, 96), (3, 3), (2, 2), (1, 1), Padding::Same).unwrap();
+        assert_eq!((w.out_h, w.pad_top), (48, 0));
+        let w = Window::new((48, 48), (3, 3), (1, 1), (1, 1), Padding::Same).unwrap();
+        assert_eq!((w.out_h, w.pad_top), (48, 1));
+        let w = Window::new((10, 7), (3, 3), (1, 1), (2, 2), Padding::Same).unwrap();
+        assert_eq!((w.out_h, w.out_w, w.pad_top, w.pad_left), (10, 7, 2, 2));
+    }
+
+    #[test]
+    fn valid_padding_and_too_small_input() {
+        let w = Window::new((7, 7), (3, 3), (2, 2), (1, 1), Padding::Valid).unwrap();
+        assert_eq!((w.out_h, w.pad_top), (3, 0));
+        assert!(Window::new((2, 2), (3, 3), (1, 1), (1, 1), Padding::Valid).is_none());
+    }
+
+    #[test]
+    fn input_region_includes_halo_and_clips() {
+        let w = Window::new((48, 48), (3, 3), (1, 1), (1, 1), Padding::Same).unwrap();
+        let r = w.input_region(Region { y0: 0, y1: 12, x0: 12, x1: 24 });
+        assert_eq!(r, Region { y0: 0, y1: 13, x0: 11, x1: 25 });
+        let w = Window::new((96, 96), (3, 3), (2, 2), (1, 1), Padding::Same).unwrap();
+        let r = w.input_region(Region { y0: 47, y1: 48, x0: 0, x1: 1 });
+        assert_eq!(r, Region { y0: 94, y1: 96, x0: 0, x1: 3 });
+    }
+}

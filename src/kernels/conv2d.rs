@@ -1,0 +1,113 @@
+//! CONV_2D, int8 with per-channel weights (TFLM `reference_integer_ops::ConvPerChannel`).
+
+use super::{i32s, Ctx, Hwc, OutputStage, RegionKernel};
+use crate::error::Result;
+use crate::geometry::{Fmap, FmapMut, Region, Window};
+use crate::model::{ConvOptions, DType};
+
+#[derive(Debug, Clone)]
+pub struct Conv2d {
+    pub input: Hwc,
+    pub output: Hwc,
+    pub window: Window,
+    /// `[out_c][kh][kw][in_c / groups]`
+    filter: Vec<i8>,
+    bias: Vec<i32>,
+    group_in: usize,
+    group_out: usize,
+    input_offset: i32,
+    stage: OutputStage,
+}
+
+impl Conv2d {
+    pub fn prepare(cx: &Ctx, o: &ConvOptions) -> Result<Conv2d> {
+        cx.expect_io(2..=3, 1)?;
+        let (x, f, y) = (cx.input(0)?, cx.input(1)?, cx.output(0)?);
+        let (xq, yq) = (cx.int8_activation(x, "input")?, cx.int8_activation(y, "output")?);
+        let filter = cx.constant(f, DType::I8, "filter")?;
+        let (input, output) = (cx.hwc(x, "input")?, cx.hwc(y, "output")?);
+        let [oc, kh, kw, ic] = f.shape[..] else {
+            return Err(cx.err(format!("filter has shape {:?}, expected [O, KH, KW, I]", f.shape)));
+        };
+        if oc != output.c || ic == 0 || input.c % ic != 0 || kh == 0 || kw == 0 {
+            return Err(cx.err(format!("filter {:?} does not fit input {:?} and output {:?}", f.shape, x.shape, y.shape)));
+        }
+        let groups = input.c / ic;
+        if oc % groups != 0 {
+            return Err(cx.err(format!("{oc} output channels do not split into {groups} groups")));
+        }
+        let fq = f.quant.as_ref().ok_or_else(|| cx.err("filter has no quantization parameters"))?;
+        if fq.zero_points.iter().any(|&z| z != 0) {
+            return Err(cx.err("filter zero points must be 0"));
+        }
+        if fq.scales.len() > 1 && (fq.axis != 0 || fq.scales.len() != oc) {
+            return Err(cx.err("per-channel filter scales must run along the output channels"));
+        }
+        let window = Window::new((input.h, input.w), (kh, kw), o.stride, o.dilation, o.padding)
+            .ok_or_else(|| cx.err(format!("a {kh}×{kw} window does not fit input {:?}", x.shape)))?;
+        cx.expect_shape(y, &[1, window.out_h, window.out_w, oc], "output")?;
+        let bias = match cx.optional_input(2) {
+            Some(b) => {
+                let data = cx.constant(b, DType::I32, "bias")?;
+                cx.expect_shape(b, &[oc], "bias")?;
+                i32s(data)
+            }
+            None => vec![0; oc],
+        };
+        Ok(Conv2d {
+            input,
+            output,
+            window,
+            filter: super::as_i8(filter).to_vec(),
+            bias,
+            group_in: ic,
+            group_out: oc / groups,
+            input_offset: -xq.zero_point(),
+            stage: OutputStage::new(xq, fq, yq, oc, o.activation),
+        })
+    }
+
+    pub fn macs(&self) -> u64 {
+        let (kh, kw) = self.window.kernel;
+        (self.output.elements() * kh * kw * self.group_in) as u64
+    }
+}
+
+impl RegionKernel for Conv2d {
+    fn shapes(&self) -> (Hwc, Hwc) {
+        (self.input, self.output)
+    }
+
+    fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+        let w = &self.window;
+        let (kh, kw) = w.kernel;
+        let ic = self.group_in;
+        for oy in region.y0..region.y1 {
+            for ox in region.x0..region.x1 {
+                let px = out.pixel_mut(oy, ox);
+                for (c, o) in px.iter_mut().enumerate() {
+                    let group_base = (c / self.group_out) * ic;
+                    let mut acc = self.bias[c];
+                    for ky in 0..kh {
+                        let Some(iy) = Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h) else { continue };
+                        for kx in 0..kw {
+                            let Some(ix) = Window::tap(ox, kx, w.stride.1, w.dilation.1, w.pad_left, w.in_w) else {
+                                continue;
+                            };
+                            let x = &input.pixel(iy, ix)[group_base..group_base + ic];
+                            let f = &self.filter[((c * kh + ky) * kw + kx) * ic..][..ic];
+                            acc += dot_with_offset(x, f, self.input_offset);
+                        }
+                    }
+                    *o = self.stage.apply(acc, c);
+                }
+            }
+        }
+    }
+}
+
+/// Σ f·(x + offset), the inner product TFLM's reference kernels accumulate.
+#[inline(always)]
+pub fn dot_with_offset(x: &[i8], f: &[i8], offset: i32) -> i32 {
+    x.iter().zip(f).map(|(&x, &f)| i32::from(f) * (i32::from(x) + offset)).sum()
+}

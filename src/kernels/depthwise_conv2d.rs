@@ -1,0 +1,113 @@
+//! DEPTHWISE_CONV_2D, int8 per-channel, any depth multiplier
+//! (TFLM `reference_integer_ops::DepthwiseConvPerChannel`).
+
+use super::{i32s, Ctx, Hwc, OutputStage, RegionKernel};
+use crate::error::Result;
+use crate::geometry::{Fmap, FmapMut, Region, Window};
+use crate::model::{ConvOptions, DType};
+
+#[derive(Debug, Clone)]
+pub struct DepthwiseConv2d {
+    pub input: Hwc,
+    pub output: Hwc,
+    pub window: Window,
+    pub depth_multiplier: usize,
+    /// `[kh][kw][out_c]`
+    filter: Vec<i8>,
+    bias: Vec<i32>,
+    input_offset: i32,
+    stage: OutputStage,
+}
+
+impl DepthwiseConv2d {
+    pub fn prepare(cx: &Ctx, o: &ConvOptions, depth_multiplier: usize) -> Result<DepthwiseConv2d> {
+        cx.expect_io(2..=3, 1)?;
+        let (x, f, y) = (cx.input(0)?, cx.input(1)?, cx.output(0)?);
+        let (xq, yq) = (cx.int8_activation(x, "input")?, cx.int8_activation(y, "output")?);
+        let filter = cx.constant(f, DType::I8, "filter")?;
+        let (input, output) = (cx.hwc(x, "input")?, cx.hwc(y, "output")?);
+        let [1, kh, kw, oc] = f.shape[..] else {
+            return Err(cx.err(format!("filter has shape {:?}, expected [1, KH, KW, O]", f.shape)));
+        };
+        let dm = if depth_multiplier == 0 { oc / input.c } else { depth_multiplier };
+        if oc != output.c || oc != input.c * dm || kh == 0 || kw == 0 {
+            return Err(cx.err(format!(
+                "filter {:?} with depth multiplier {dm} does not fit input {:?} and output {:?}",
+                f.shape, x.shape, y.shape
+            )));
+        }
+        let fq = f.quant.as_ref().ok_or_else(|| cx.err("filter has no quantization parameters"))?;
+        if fq.zero_points.iter().any(|&z| z != 0) {
+            return Err(cx.err("filter zero points must be 0"));
+        }
+        if fq.scales.len() > 1 && (fq.axis != 3 || fq.scales.len() != oc) {
+            return Err(cx.err("per-channel filter scales must run along the output channels"));
+        }
+        let window = Window::new((input.h, input.w), (kh, kw), o.stride, o.dilation, o.padding)
+            .ok_or_else(|| cx.err(format!("a {kh}×{kw} window does not fit input {:?}", x.shape)))?;
+        cx.expect_shape(y, &[1, window.out_h, window.out_w, oc], "output")?;
+        let bias = match cx.optional_input(2) {
+            Some(b) => {
+                let data = cx.constant(b, DType::I32, "bias")?;
+                cx.expect_shape(b, &[oc], "bias")?;
+                i32s(data)
+            }
+            None => vec![0; oc],
+        };
+        Ok(DepthwiseConv2d {
+            input,
+            output,
+            window,
+            depth_multiplier: dm,
+            filter: super::as_i8(filter).to_vec(),
+            bias,
+            input_offset: -xq.zero_point(),
+            stage: OutputStage::new(xq, fq, yq, oc, o.activation),
+        })
+    }
+
+    pub fn macs(&self) -> u64 {
+        let (kh, kw) = self.window.kernel;
+        (self.output.elements() * kh * kw) as u64
+    }
+}
+
+impl RegionKernel for DepthwiseConv2d {
+    fn shapes(&self) -> (Hwc, Hwc) {
+        (self.input, self.output)
+    }
+
+    fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+        let w = &self.window;
+        let (kh, kw) = w.kernel;
+        let (oc, dm) = (self.output.c, self.depth_multiplier);
+        let mut acc = vec![0i32; oc];
+        for oy in region.y0..region.y1 {
+            for ox in region.x0..region.x1 {
+                acc.copy_from_slice(&self.bias);
+                for ky in 0..kh {
+                    let Some(iy) = Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h) else { continue };
+                    for kx in 0..kw {
+                        let Some(ix) = Window::tap(ox, kx, w.stride.1, w.dilation.1, w.pad_left, w.in_w) else {
+                            continue;
+                        };
+                        let x = input.pixel(iy, ix);
+                        let f = &self.filter[(ky * kw + kx) * oc..][..oc];
+                        if dm == 1 {
+                            for ((a, &f), &x) in acc.iter_mut().zip(f).zip(x) {
+                                *a += i32::from(f) * (i32::from(x) + self.input_offset);
+                            }
+                        } else {
+                            for (c, (a, &f)) in acc.iter_mut().zip(f).enumerate() {
+                                *a += i32::from(f) * (i32::from(x[c / dm]) + self.input_offset);
+                            }
+                        }
+                    }
+                }
+                for (c, (o, &a)) in out.pixel_mut(oy, ox).iter_mut().zip(&acc).enumerate() {
+                    *o = self.stage.apply(a, c);
+                }
+            }
+        }
+    }
+}

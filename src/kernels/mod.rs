@@ -1,0 +1,283 @@
+//! Int8 kernels, one op a file, bit-exact with TFLite Micro's reference kernels.
+//!
+//! Each kernel is prepared once from the graph (`prepare`: validate shapes and types,
+//! compute multipliers, padding and clamps — may fail) and then evaluated (`eval`: plain
+//! loops that cannot fail). Spatial kernels compute an output region `[y0,y1)×[x0,x1)` from
+//! an input view that knows its origin, so layer-by-layer execution (the region is the whole
+//! output) and patch-based execution (the region is a tile) share them unchanged.
+
+pub mod add;
+pub mod concatenation;
+pub mod conv2d;
+pub mod depthwise_conv2d;
+pub mod dequantize;
+pub mod fully_connected;
+pub mod mean;
+pub mod pad;
+pub mod pool2d;
+pub mod quantize;
+pub mod reshape;
+pub mod softmax;
+
+use crate::error::{Error, Result};
+use crate::geometry::{Fmap, FmapMut, Region};
+use crate::model::{Activation, DType, Graph, Op, OpKind, Quant, Tensor};
+use crate::quant::{activation_range, Requant};
+
+/// A prepared op, ready to run.
+#[derive(Debug, Clone)]
+pub enum Kernel {
+    Conv2d(conv2d::Conv2d),
+    DepthwiseConv2d(depthwise_conv2d::DepthwiseConv2d),
+    FullyConnected(fully_connected::FullyConnected),
+    Add(add::Add),
+    Pool2d(pool2d::Pool2d),
+    Mean(mean::Mean),
+    Pad(pad::Pad),
+    Reshape,
+    Softmax(softmax::Softmax),
+    Concatenation(concatenation::Concatenation),
+    Quantize(quantize::Quantize),
+    Dequantize(dequantize::Dequantize),
+}
+
+impl Kernel {
+    /// Validates op `index` of `graph` and precomputes everything its evaluation needs.
+    pub fn prepare(graph: &Graph, index: usize) -> Result<Kernel> {
+        let cx = Ctx { graph, index, op: &graph.ops[index] };
+        Ok(match &cx.op.kind {
+            OpKind::Conv2d(o) => Kernel::Conv2d(conv2d::Conv2d::prepare(&cx, o)?),
+            OpKind::DepthwiseConv2d { conv, depth_multiplier } => {
+                Kernel::DepthwiseConv2d(depthwise_conv2d::DepthwiseConv2d::prepare(&cx, conv, *depth_multiplier)?)
+            }
+            OpKind::FullyConnected { activation, keep_num_dims } => {
+                Kernel::FullyConnected(fully_connected::FullyConnected::prepare(&cx, *activation, *keep_num_dims)?)
+            }
+            OpKind::Add { activation } => Kernel::Add(add::Add::prepare(&cx, *activation)?),
+            OpKind::AveragePool2d(o) => Kernel::Pool2d(pool2d::Pool2d::prepare(&cx, o, pool2d::PoolKind::Average)?),
+            OpKind::MaxPool2d(o) => Kernel::Pool2d(pool2d::Pool2d::prepare(&cx, o, pool2d::PoolKind::Max)?),
+            OpKind::Mean { keep_dims } => Kernel::Mean(mean::Mean::prepare(&cx, *keep_dims)?),
+            OpKind::Pad => Kernel::Pad(pad::Pad::prepare(&cx)?),
+            OpKind::Reshape => {
+                reshape::prepare(&cx)?;
+                Kernel::Reshape
+            }
+            OpKind::Softmax { beta } => Kernel::Softmax(softmax::Softmax::prepare(&cx, *beta)?),
+            OpKind::Concatenation { axis, activation } => {
+                Kernel::Concatenation(concatenation::Concatenation::prepare(&cx, *axis, *activation)?)
+            }
+            OpKind::Quantize => Kernel::Quantize(quantize::Quantize::prepare(&cx)?),
+            OpKind::Dequantize => Kernel::Dequantize(dequantize::Dequantize::prepare(&cx)?),
+        })
+    }
+
+    /// Multiply-accumulates for the whole output (0 for data-movement ops).
+    pub fn macs(&self) -> u64 {
+        match self {
+            Kernel::Conv2d(k) => k.macs(),
+            Kernel::DepthwiseConv2d(k) => k.macs(),
+            Kernel::FullyConnected(k) => k.macs(),
+            _ => 0,
+        }
+    }
+
+    /// Bytes of constant data (weights, biases) the op reads from Flash.
+    pub fn weight_bytes(graph: &Graph, op: &Op) -> usize {
+        op.inputs.iter().flatten().filter_map(|&t| graph.tensors[t].data.as_ref()).map(Vec::len).sum()
+    }
+
+    /// Computes the whole output from whole inputs (each a byte slice of the arena).
+    pub fn eval(&self, inputs: &[&[u8]], output: &mut [u8]) {
+        match self {
+            Kernel::Conv2d(k) => whole(k, inputs[0], output),
+            Kernel::DepthwiseConv2d(k) => whole(k, inputs[0], output),
+            Kernel::Pool2d(k) => whole(k, inputs[0], output),
+            Kernel::Pad(k) => whole(k, inputs[0], output),
+            Kernel::Add(k) => {
+                let (a, b) = (k.shape.view(as_i8(inputs[0])), k.shape.view(as_i8(inputs[1])));
+                let mut out = k.shape.view_mut(as_i8_mut(output));
+                let region = out.region;
+                k.eval(&a, &b, &mut out, region);
+            }
+            Kernel::FullyConnected(k) => k.eval(as_i8(inputs[0]), as_i8_mut(output)),
+            Kernel::Mean(k) => k.eval(as_i8(inputs[0]), as_i8_mut(output)),
+            Kernel::Softmax(k) => k.eval(as_i8(inputs[0]), as_i8_mut(output)),
+            Kernel::Concatenation(k) => k.eval(inputs, output),
+            Kernel::Reshape => reshape::eval(inputs[0], output),
+            Kernel::Quantize(k) => k.eval(inputs[0], as_i8_mut(output)),
+            Kernel::Dequantize(k) => k.eval(as_i8(inputs[0]), output),
+        }
+    }
+}
+
+/// A kernel that computes any output region of a feature map from one input feature map.
+pub trait RegionKernel {
+    /// Input and output shapes.
+    fn shapes(&self) -> (Hwc, Hwc);
+    /// Computes `region` of the output; `input` must cover `self.input_region(region)`.
+    fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region);
+}
+
+fn whole(k: &impl RegionKernel, input: &[u8], output: &mut [u8]) {
+    let (i, o) = k.shapes();
+    let mut out = o.view_mut(as_i8_mut(output));
+    k.eval(&i.view(as_i8(input)), &mut out, o.whole());
+}
+
+pub fn as_i8(bytes: &[u8]) -> &[i8] {
+    bytemuck::cast_slice(bytes)
+}
+
+pub fn as_i8_mut(bytes: &mut [u8]) -> &mut [i8] {
+    bytemuck::cast_slice_mut(bytes)
+}
+
+/// The shape of a batch-1 NHWC feature map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hwc {
+    pub h: usize,
+    pub w: usize,
+    pub c: usize,
+}
+
+impl Hwc {
+    pub fn whole(&self) -> Region {
+        Region::whole(self.h, self.w)
+    }
+    pub fn view<'a>(&self, data: &'a [i8]) -> Fmap<'a, i8> {
+        Fmap { data, region: self.whole(), channels: self.c }
+    }
+    pub fn view_mut<'a>(&self, data: &'a mut [i8]) -> FmapMut<'a, i8> {
+        FmapMut { data, region: self.whole(), channels: self.c }
+    }
+    pub fn elements(&self) -> usize {
+        self.h * self.w * self.c
+    }
+}
+
+/// Requantization of an int32 accumulator to the int8 output: TFLM's output stage.
+#[derive(Debug, Clone)]
+pub struct OutputStage {
+    /// One multiplier per output channel (per-channel weights) or a single one.
+    pub requant: Vec<Requant>,
+    pub offset: i32,
+    pub min: i32,
+    pub max: i32,
+}
+
+impl OutputStage {
+    /// Per-channel (or per-tensor) multipliers `input_scale · weight_scale[c] / output_scale`.
+    pub fn new(input: &Quant, weights: &Quant, output: &Quant, channels: usize, activation: Activation) -> OutputStage {
+        let requant = (0..channels)
+            .map(|c| {
+                let ws = if weights.scales.len() > 1 { weights.scales[c] } else { weights.scales[0] };
+                Requant::new(f64::from(input.scale()) * f64::from(ws) / f64::from(output.scale()))
+            })
+            .collect();
+        let (min, max) = activation_range(activation, output);
+        OutputStage { requant, offset: output.zero_point(), min, max }
+    }
+
+    #[inline(always)]
+    pub fn apply(&self, acc: i32, channel: usize) -> i8 {
+        let r = self.requant[channel];
+        (r.apply(acc) + self.offset).clamp(self.min, self.max) as i8
+    }
+}
+
+/// The op being prepared, with helpers that turn every defect into an error naming it.
+pub struct Ctx<'g> {
+    pub graph: &'g Graph,
+    pub index: usize,
+    pub op: &'g Op,
+}
+
+impl<'g> Ctx<'g> {
+    pub fn err(&self, msg: impl Into<String>) -> Error {
+        Error::Op { index: self.index, op: self.op.kind.name().into(), msg: msg.into() }
+    }
+
+    pub fn input(&self, i: usize) -> Result<&'g Tensor> {
+        self.op.input(i).map(|t| &self.graph.tensors[t]).ok_or_else(|| self.err(format!("input {i} is missing")))
+    }
+
+    pub fn optional_input(&self, i: usize) -> Option<&'g Tensor> {
+        self.op.input(i).map(|t| &self.graph.tensors[t])
+    }
+
+    pub fn output(&self, i: usize) -> Result<&'g Tensor> {
+        self.op.outputs.get(i).map(|&t| &self.graph.tensors[t]).ok_or_else(|| self.err(format!("output {i} is missing")))
+    }
+
+    pub fn expect_io(&self, inputs: std::ops::RangeInclusive<usize>, outputs: usize) -> Result<()> {
+        if !inputs.contains(&self.op.inputs.len()) || self.op.outputs.len() != outputs {
+            return Err(self.err(format!(
+                "expects {:?} inputs and {outputs} output(s), has {} and {}",
+                inputs,
+                self.op.inputs.len(),
+                self.op.outputs.len()
+            )));
+        }
+        Ok(())
+    }
+
+    /// The tensor must be a non-constant per-tensor quantized int8 activation.
+    pub fn int8_activation(&self, t: &'g Tensor, what: &str) -> Result<&'g Quant> {
+        if t.dtype != DType::I8 {
+            return Err(self.err(format!("{what} '{}' is {}, only int8 is supported", t.name, t.dtype.name())));
+        }
+        if t.is_constant() {
+            return Err(self.err(format!("{what} '{}' is a constant; constant activations are not supported", t.name)));
+        }
+        match &t.quant {
+            Some(q) if q.scales.len() == 1 => Ok(q),
+            Some(_) => Err(self.err(format!("{what} '{}' is quantized per channel", t.name))),
+            None => Err(self.err(format!("{what} '{}' has no quantization parameters", t.name))),
+        }
+    }
+
+    /// The tensor must be a constant of `dtype`; returns its bytes.
+    pub fn constant(&self, t: &'g Tensor, dtype: DType, what: &str) -> Result<&'g [u8]> {
+        if t.dtype != dtype {
+            return Err(self.err(format!("{what} '{}' is {}, expected {}", t.name, t.dtype.name(), dtype.name())));
+        }
+        t.data.as_deref().ok_or_else(|| self.err(format!("{what} '{}' must be a constant", t.name)))
+    }
+
+    /// A batch-1 NHWC shape.
+    pub fn hwc(&self, t: &Tensor, what: &str) -> Result<Hwc> {
+        match t.shape[..] {
+            [1, h, w, c] if h > 0 && w > 0 && c > 0 => Ok(Hwc { h, w, c }),
+            _ => Err(self.err(format!("{what} '{}' has shape {:?}, expected [1, H, W, C]", t.name, t.shape))),
+        }
+    }
+
+    pub fn expect_shape(&self, t: &Tensor, shape: &[usize], what: &str) -> Result<()> {
+        if t.shape != shape {
+            return Err(self.err(format!("{what} '{}' has shape {:?}, expected {:?}", t.name, t.shape, shape)));
+        }
+        Ok(())
+    }
+
+    pub fn same_quant(&self, a: &Quant, b: &Quant, what: &str) -> Result<()> {
+        if a.scale() != b.scale() || a.zero_point() != b.zero_point() {
+            return Err(self.err(format!("{what}: input and output quantization must match")));
+        }
+        Ok(())
+    }
+}
+
+/// Reads a little-endian int32 constant.
+pub fn i32s(bytes: &[u8]) -> Vec<i32> {
+    bytes.chunks_exact(4).map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
+}
+
+/// Reads an int32 or int64 integer constant (shapes, axes, paddings).
+pub fn integers(cx: &Ctx, t: &Tensor, what: &str) -> Result<Vec<i64>> {
+    let data = t.data.as_deref().ok_or_else(|| cx.err(format!("{what} '{}' must be a constant", t.name)))?;
+    match t.dtype {
+        DType::I32 => Ok(i32s(data).into_iter().map(i64::from).collect()),
+        DType::I64 => Ok(data.chunks_exact(8).map(|b| i64::from_le_bytes(b.try_into().unwrap())).collect()),
+        other => Err(cx.err(format!("{what} '{}' is {}, expected int32 or int64", t.name, other.name()))),
+    }
+}

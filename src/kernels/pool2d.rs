@@ -1,0 +1,78 @@
+//! AVERAGE_POOL_2D and MAX_POOL_2D, int8 (TFLM `reference_integer_ops::AveragePool/MaxPool`).
+
+use super::{Ctx, Hwc, RegionKernel};
+use crate::error::Result;
+use crate::geometry::{Fmap, FmapMut, Region, Window};
+use crate::model::PoolOptions;
+use crate::quant::activation_range;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolKind {
+    Average,
+    Max,
+}
+
+#[derive(Debug, Clone)]
+pub struct Pool2d {
+    pub kind: PoolKind,
+    pub input: Hwc,
+    pub output: Hwc,
+    pub window: Window,
+    min: i32,
+    max: i32,
+}
+
+impl Pool2d {
+    pub fn prepare(cx: &Ctx, o: &PoolOptions, kind: PoolKind) -> Result<Pool2d> {
+        cx.expect_io(1..=1, 1)?;
+        let (x, y) = (cx.input(0)?, cx.output(0)?);
+        let (xq, yq) = (cx.int8_activation(x, "input")?, cx.int8_activation(y, "output")?);
+        cx.same_quant(xq, yq, "pooling")?;
+        let (input, output) = (cx.hwc(x, "input")?, cx.hwc(y, "output")?);
+        let window = Window::new((input.h, input.w), o.filter, o.stride, (1, 1), o.padding)
+            .ok_or_else(|| cx.err(format!("a {:?} window does not fit input {:?}", o.filter, x.shape)))?;
+        cx.expect_shape(y, &[1, window.out_h, window.out_w, input.c], "output")?;
+        let (min, max) = activation_range(o.activation, yq);
+        Ok(Pool2d { kind, input, output, window, min, max })
+    }
+}
+
+impl RegionKernel for Pool2d {
+    fn shapes(&self) -> (Hwc, Hwc) {
+        (self.input, self.output)
+    }
+
+    fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+        let w = &self.window;
+        let c = self.output.c;
+        let mut acc = vec![0i32; c];
+        for oy in region.y0..region.y1 {
+            for ox in region.x0..region.x1 {
+                let init = if self.kind == PoolKind::Max { i32::from(i8::MIN) } else { 0 };
+                acc.fill(init);
+                let mut count = 0i32;
+                for ky in 0..w.kernel.0 {
+                    let Some(iy) = Window::tap(oy, ky, w.stride.0, 1, w.pad_top, w.in_h) else { continue };
+                    for kx in 0..w.kernel.1 {
+                        let Some(ix) = Window::tap(ox, kx, w.stride.1, 1, w.pad_left, w.in_w) else { continue };
+                        count += 1;
+                        let x = input.pixel(iy, ix);
+                        match self.kind {
+                            PoolKind::Average => acc.iter_mut().zip(x).for_each(|(a, &x)| *a += i32::from(x)),
+                            PoolKind::Max => acc.iter_mut().zip(x).for_each(|(a, &x)| *a = (*a).max(i32::from(x))),
+                        }
+                    }
+                }
+                for (o, &a) in out.pixel_mut(oy, ox).iter_mut().zip(&acc) {
+                    let v = match self.kind {
+                        // Round half away from zero; a window always covers at least one pixel.
+                        PoolKind::Average if a > 0 => (a + count / 2) / count,
+                        PoolKind::Average => (a - count / 2) / count,
+                        PoolKind::Max => a,
+                    };
+                    *o = v.clamp(self.min, self.max) as i8;
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,13 @@
+//! mcupatch: int8 TFLite CNNs in a simulated MCU SRAM arena, layer by layer and patch by patch.
+
+pub mod arena;
+pub mod error;
+pub mod exec;
+pub mod geometry;
+pub mod kernels;
+pub mod model;
+pub mod preprocess;
+pub mod quant;
+pub mod schedule;
+
+pub use error::{Error, Result};

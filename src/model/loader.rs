@@ -1,0 +1,298 @@
+//! TFLite flatbuffer → [`Graph`]. The format is parsed here and then forgotten.
+
+use super::schema::{self, builtin, options_type, tensor_type};
+use super::{Activation, ConvOptions, DType, Graph, Op, OpKind, Padding, PoolOptions, Quant, Tensor};
+use crate::error::{Error, Result};
+
+/// Largest tensor accepted: far above any MCU, far below what would exhaust the host.
+const MAX_TENSOR_BYTES: usize = 1 << 30;
+
+/// Parses and validates a `.tflite` model (its first subgraph).
+pub fn load(bytes: &[u8]) -> Result<Graph> {
+    if bytes.len() < 8 {
+        return Err(Error::Malformed(format!("{} bytes is too short for a flatbuffer", bytes.len())));
+    }
+    if &bytes[4..8] != b"TFL3" {
+        return Err(Error::Malformed("missing the TFL3 file identifier".into()));
+    }
+    let model = schema::root(bytes).map_err(|e| Error::Malformed(e.to_string()))?;
+    let subgraph = model
+        .subgraphs()
+        .and_then(|s| (!s.is_empty()).then(|| s.get(0)))
+        .ok_or_else(|| Error::Malformed("the model has no subgraph".into()))?;
+    let buffers = model.buffers();
+    let fb_tensors = subgraph.tensors().ok_or_else(|| Error::Malformed("the subgraph has no tensors".into()))?;
+
+    let mut tensors = Vec::with_capacity(fb_tensors.len());
+    let mut dtype_codes = Vec::with_capacity(fb_tensors.len());
+    for (index, t) in fb_tensors.iter().enumerate() {
+        let name = t.name().unwrap_or("").to_string();
+        let terr = |msg: String| Error::Tensor { index, name: name.clone(), msg };
+        let shape = match t.shape() {
+            Some(s) => s
+                .iter()
+                .map(|d| usize::try_from(d).map_err(|_| terr(format!("negative dimension {d}"))))
+                .collect::<Result<Vec<_>>>()?,
+            None => Vec::new(),
+        };
+        if t.sparsity().is_some() {
+            return Err(terr("sparse tensors are not supported".into()));
+        }
+        let code = t.dtype();
+        dtype_codes.push(code);
+        let dtype = match code {
+            tensor_type::FLOAT32 => DType::F32,
+            tensor_type::INT8 => DType::I8,
+            tensor_type::INT32 => DType::I32,
+            tensor_type::INT64 => DType::I64,
+            // Checked when an op uses it, so the error can name the op.
+            _ => DType::I8,
+        };
+        let elements = shape
+            .iter()
+            .try_fold(1usize, |acc, &d| acc.checked_mul(d))
+            .filter(|&n| n.saturating_mul(dtype.size()) <= MAX_TENSOR_BYTES)
+            .ok_or_else(|| terr(format!("shape {shape:?} is too large")))?;
+        let quant = match t.quantization() {
+            Some(q) => read_quant(q, &shape).map_err(terr)?,
+            None => None,
+        };
+        let data = read_buffer(bytes, buffers, t.buffer()).map_err(&terr)?;
+        if let Some(d) = &data {
+            if d.len() != elements * dtype.size() {
+                return Err(terr(format!(
+                    "constant holds {} bytes, shape {shape:?} of {} needs {}",
+                    d.len(),
+                    dtype.name(),
+                    elements * dtype.size()
+                )));
+            }
+        }
+        tensors.push(Tensor { name, shape, dtype, quant, data });
+    }
+
+    let tensor_index = |v: i32, what: &str| -> std::result::Result<usize, String> {
+        usize::try_from(v)
+            .ok()
+            .filter(|&i| i < tensors.len())
+            .ok_or_else(|| format!("{what} tensor index {v} is out of range (the model has {} tensors)", tensors.len()))
+    };
+    let indices = |v: Option<flatbuffers::Vector<i32>>, what: &str| -> Result<Vec<usize>> {
+        v.map(|v| v.iter().map(|i| tensor_index(i, what).map_err(Error::Malformed)).collect())
+            .unwrap_or(Ok(Vec::new()))
+    };
+    let inputs = indices(subgraph.inputs(), "graph input")?;
+    let outputs = indices(subgraph.outputs(), "graph output")?;
+
+    let opcodes = model.operator_codes();
+    let mut ops = Vec::new();
+    for (index, fb_op) in subgraph.operators().into_iter().flatten().enumerate() {
+        let code = opcodes
+            .and_then(|c| c.iter().nth(fb_op.opcode_index() as usize))
+            .ok_or_else(|| Error::Op {
+                index,
+                op: "?".into(),
+                msg: format!("operator code index {} is out of range", fb_op.opcode_index()),
+            })?;
+        let builtin = code.builtin_code().max(i32::from(code.deprecated_builtin_code()));
+        let op_name = if builtin == 32 {
+            format!("CUSTOM:{}", code.custom_code().unwrap_or("?"))
+        } else {
+            schema::builtin_name(builtin)
+        };
+        let oerr = |msg: String| Error::Op { index, op: op_name.clone(), msg };
+        let kind = read_kind(builtin, &fb_op).map_err(&oerr)?;
+        let op_inputs = fb_op
+            .inputs()
+            .map(|v| {
+                v.iter()
+                    .map(|i| if i < 0 { Ok(None) } else { tensor_index(i, "input").map(Some) })
+                    .collect::<std::result::Result<Vec<_>, _>>()
+            })
+            .unwrap_or(Ok(Vec::new()))
+            .map_err(&oerr)?;
+        let op_outputs = fb_op
+            .outputs()
+            .map(|v| v.iter().map(|i| tensor_index(i, "output")).collect::<std::result::Result<Vec<_>, _>>())
+            .unwrap_or(Ok(Vec::new()))
+            .map_err(&oerr)?;
+        for &t in op_inputs.iter().flatten().chain(&op_outputs) {
+            let c = dtype_codes[t];
+            if ![tensor_type::FLOAT32, tensor_type::INT8, tensor_type::INT32, tensor_type::INT64].contains(&c) {
+                let name = match c {
+                    tensor_type::UINT8 => "uint8".to_string(),
+                    tensor_type::INT16 => "int16".to_string(),
+                    other => format!("type code {other}"),
+                };
+                return Err(oerr(format!("tensor {t} ({}) has unsupported dtype {name}", tensors[t].name)));
+            }
+        }
+        ops.push(Op { kind, inputs: op_inputs, outputs: op_outputs });
+    }
+    Ok(Graph { tensors, ops, inputs, outputs })
+}
+
+fn read_quant(q: schema::QuantizationParameters, shape: &[usize]) -> std::result::Result<Option<Quant>, String> {
+    let scales: Vec<f32> = q.scale().map(|v| v.iter().collect()).unwrap_or_default();
+    let zero_points: Vec<i64> = q.zero_point().map(|v| v.iter().collect()).unwrap_or_default();
+    if scales.is_empty() {
+        return Ok(None);
+    }
+    if q.details_type() != 0 {
+        return Err("custom quantization is not supported".into());
+    }
+    if zero_points.len() != scales.len() {
+        return Err(format!("{} scales but {} zero points", scales.len(), zero_points.len()));
+    }
+    if scales.iter().any(|s| !s.is_finite() || *s < 0.0) {
+        return Err("a quantization scale is negative or not finite".into());
+    }
+    let axis = usize::try_from(q.quantized_dimension()).map_err(|_| "negative quantized dimension".to_string())?;
+    if scales.len() > 1 && shape.get(axis) != Some(&scales.len()) {
+        return Err(format!("{} per-channel scales along axis {axis} of shape {shape:?}", scales.len()));
+    }
+    Ok(Some(Quant { scales, zero_points, axis }))
+}
+
+fn read_buffer(
+    file: &[u8],
+    buffers: Option<flatbuffers::Vector<flatbuffers::ForwardsUOffset<schema::Buffer>>>,
+    index: u32,
+) -> std::result::Result<Option<Vec<u8>>, String> {
+    let Some(buffers) = buffers else { return Ok(None) };
+    let Some(buffer) = buffers.iter().nth(index as usize) else {
+        return Err(format!("buffer index {index} is out of range ({} buffers)", buffers.len()));
+    };
+    if let Some(data) = buffer.data() {
+        return Ok((!data.is_empty()).then(|| data.bytes().to_vec()));
+    }
+    // Models above 2 GiB keep weights after the flatbuffer, addressed by offset and size.
+    let (offset, size) = (buffer.offset(), buffer.size());
+    if offset > 1 {
+        let end = offset.checked_add(size).filter(|&e| e <= file.len() as u64);
+        return match end {
+            Some(end) => Ok(Some(file[offset as usize..end as usize].to_vec())),
+            None => Err(format!("buffer {index} at offset {offset} size {size} lies beyond the file")),
+        };
+    }
+    Ok(None)
+}
+
+fn activation(code: i8) -> std::result::Result<Activation, String> {
+    match code {
+        0 => Ok(Activation::None),
+        1 => Ok(Activation::Relu),
+        2 => Ok(Activation::ReluN1To1),
+        3 => Ok(Activation::Relu6),
+        4 => Err("fused TANH activation is not supported".into()),
+        other => Err(format!("fused activation {other} is not supported")),
+    }
+}
+
+fn padding(code: i8) -> std::result::Result<Padding, String> {
+    match code {
+        0 => Ok(Padding::Same),
+        1 => Ok(Padding::Valid),
+        other => Err(format!("padding {other} is not SAME or VALID")),
+    }
+}
+
+fn positive(v: i32, what: &str) -> std::result::Result<usize, String> {
+    usize::try_from(v).ok().filter(|&v| v > 0).ok_or_else(|| format!("{what} is {v}, must be positive"))
+}
+
+/// Reads the builtin's options table after checking the union tag names it.
+fn options<'a, T>(op: &schema::Operator<'a>, tag: u8) -> std::result::Result<Option<T>, String>
+where
+    T: flatbuffers::Follow<'a, Inner = T> + flatbuffers::Verifiable,
+{
+    match op.builtin_options() {
+        None => Ok(None),
+        Some(_) if op.builtin_options_type() != tag => {
+            Err(format!("builtin options of type {} where {tag} was expected", op.builtin_options_type()))
+        }
+        Some(t) => t.cast::<T>().map(Some).map_err(|e| format!("malformed builtin options: {e}")),
+    }
+}
+
+fn read_kind(code: i32, op: &schema::Operator) -> std::result::Result<OpKind, String> {
+    let required = || "builtin options are missing".to_string();
+    Ok(match code {
+        builtin::CONV_2D => {
+            let o = options::<schema::Conv2DOptions>(op, options_type::CONV_2D)?.ok_or_else(required)?;
+            OpKind::Conv2d(ConvOptions {
+                padding: padding(o.padding())?,
+                stride: (positive(o.stride_h(), "stride_h")?, positive(o.stride_w(), "stride_w")?),
+                dilation: (
+                    positive(o.dilation_h_factor(), "dilation_h")?,
+                    positive(o.dilation_w_factor(), "dilation_w")?,
+                ),
+                activation: activation(o.fused_activation_function())?,
+            })
+        }
+        builtin::DEPTHWISE_CONV_2D => {
+            let o = options::<schema::DepthwiseConv2DOptions>(op, options_type::DEPTHWISE_CONV_2D)?
+                .ok_or_else(required)?;
+            OpKind::DepthwiseConv2d {
+                conv: ConvOptions {
+                    padding: padding(o.padding())?,
+                    stride: (positive(o.stride_h(), "stride_h")?, positive(o.stride_w(), "stride_w")?),
+                    dilation: (
+                        positive(o.dilation_h_factor(), "dilation_h")?,
+                        positive(o.dilation_w_factor(), "dilation_w")?,
+                    ),
+                    activation: activation(o.fused_activation_function())?,
+                },
+                // 0 is written by some converters and means "derive from the shapes".
+                depth_multiplier: usize::try_from(o.depth_multiplier())
+                    .map_err(|_| format!("depth_multiplier is {}", o.depth_multiplier()))?,
+            }
+        }
+        builtin::AVERAGE_POOL_2D | builtin::MAX_POOL_2D => {
+            let o = options::<schema::Pool2DOptions>(op, options_type::POOL_2D)?.ok_or_else(required)?;
+            let pool = PoolOptions {
+                padding: padding(o.padding())?,
+                stride: (positive(o.stride_h(), "stride_h")?, positive(o.stride_w(), "stride_w")?),
+                filter: (positive(o.filter_height(), "filter_height")?, positive(o.filter_width(), "filter_width")?),
+                activation: activation(o.fused_activation_function())?,
+            };
+            if code == builtin::MAX_POOL_2D {
+                OpKind::MaxPool2d(pool)
+            } else {
+                OpKind::AveragePool2d(pool)
+            }
+        }
+        builtin::FULLY_CONNECTED => {
+            let o = options::<schema::FullyConnectedOptions>(op, options_type::FULLY_CONNECTED)?;
+            if let Some(o) = o.filter(|o| o.weights_format() != 0) {
+                return Err(format!("weights format {} is not supported (only DEFAULT)", o.weights_format()));
+            }
+            OpKind::FullyConnected {
+                activation: activation(o.map_or(0, |o| o.fused_activation_function()))?,
+                keep_num_dims: o.is_some_and(|o| o.keep_num_dims()),
+            }
+        }
+        builtin::ADD => {
+            let o = options::<schema::AddOptions>(op, options_type::ADD)?;
+            OpKind::Add { activation: activation(o.map_or(0, |o| o.fused_activation_function()))? }
+        }
+        builtin::SOFTMAX => {
+            let o = options::<schema::SoftmaxOptions>(op, options_type::SOFTMAX)?;
+            OpKind::Softmax { beta: o.map_or(1.0, |o| o.beta()) }
+        }
+        builtin::CONCATENATION => {
+            let o = options::<schema::ConcatenationOptions>(op, options_type::CONCATENATION)?.ok_or_else(required)?;
+            OpKind::Concatenation { axis: o.axis(), activation: activation(o.fused_activation_function())? }
+        }
+        builtin::MEAN => {
+            let o = options::<schema::ReducerOptions>(op, options_type::REDUCER)?;
+            OpKind::Mean { keep_dims: o.is_some_and(|o| o.keep_dims()) }
+        }
+        builtin::PAD | builtin::PADV2 => OpKind::Pad,
+        builtin::RESHAPE => OpKind::Reshape,
+        builtin::QUANTIZE => OpKind::Quantize,
+        builtin::DEQUANTIZE => OpKind::Dequantize,
+        32 => return Err("custom operators are not supported".into()),
+        _ => return Err("unsupported builtin operator".into()),
+    })
+}

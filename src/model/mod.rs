@@ -1,0 +1,187 @@
+//! The Graph IR: what the engine needs of a TFLite model, parsed once and validated.
+
+mod loader;
+pub mod schema;
+
+pub use loader::load;
+
+/// Element types the engine distinguishes; anything else is refused at load time
+/// unless it is a constant the engine never reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DType {
+    F32,
+    I8,
+    I32,
+    I64,
+}
+
+impl DType {
+    pub fn size(self) -> usize {
+        match self {
+            DType::I8 => 1,
+            DType::F32 | DType::I32 => 4,
+            DType::I64 => 8,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            DType::F32 => "float32",
+            DType::I8 => "int8",
+            DType::I32 => "int32",
+            DType::I64 => "int64",
+        }
+    }
+}
+
+/// Affine quantization: real = scale * (q - zero_point), per tensor or per channel along `axis`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Quant {
+    pub scales: Vec<f32>,
+    pub zero_points: Vec<i64>,
+    pub axis: usize,
+}
+
+impl Quant {
+    pub fn scale(&self) -> f32 {
+        self.scales[0]
+    }
+    pub fn zero_point(&self) -> i32 {
+        self.zero_points[0] as i32
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Tensor {
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub dtype: DType,
+    pub quant: Option<Quant>,
+    /// Constant data (weights, biases, shapes), little-endian; `None` for activations.
+    pub data: Option<Vec<u8>>,
+}
+
+impl Tensor {
+    pub fn elements(&self) -> usize {
+        self.shape.iter().product()
+    }
+    pub fn bytes(&self) -> usize {
+        self.elements() * self.dtype.size()
+    }
+    pub fn is_constant(&self) -> bool {
+        self.data.is_some()
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Padding {
+    Same,
+    Valid,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Activation {
+    None,
+    Relu,
+    ReluN1To1,
+    Relu6,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ConvOptions {
+    pub padding: Padding,
+    pub stride: (usize, usize),
+    pub dilation: (usize, usize),
+    pub activation: Activation,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolOptions {
+    pub padding: Padding,
+    pub stride: (usize, usize),
+    pub filter: (usize, usize),
+    pub activation: Activation,
+}
+
+/// The ops mcupatch executes, with their typed options. (Stride, dilation and filter
+/// sizes are (height, width).)
+#[derive(Debug, Clone, PartialEq)]
+pub enum OpKind {
+    Conv2d(ConvOptions),
+    DepthwiseConv2d { conv: ConvOptions, depth_multiplier: usize },
+    FullyConnected { activation: Activation, keep_num_dims: bool },
+    Add { activation: Activation },
+    AveragePool2d(PoolOptions),
+    MaxPool2d(PoolOptions),
+    Mean { keep_dims: bool },
+    Pad,
+    Reshape,
+    Softmax { beta: f32 },
+    Concatenation { axis: i32, activation: Activation },
+    Quantize,
+    Dequantize,
+}
+
+impl OpKind {
+    /// The TFLite builtin name.
+    pub fn name(&self) -> &'static str {
+        match self {
+            OpKind::Conv2d(_) => "CONV_2D",
+            OpKind::DepthwiseConv2d { .. } => "DEPTHWISE_CONV_2D",
+            OpKind::FullyConnected { .. } => "FULLY_CONNECTED",
+            OpKind::Add { .. } => "ADD",
+            OpKind::AveragePool2d(_) => "AVERAGE_POOL_2D",
+            OpKind::MaxPool2d(_) => "MAX_POOL_2D",
+            OpKind::Mean { .. } => "MEAN",
+            OpKind::Pad => "PAD",
+            OpKind::Reshape => "RESHAPE",
+            OpKind::Softmax { .. } => "SOFTMAX",
+            OpKind::Concatenation { .. } => "CONCATENATION",
+            OpKind::Quantize => "QUANTIZE",
+            OpKind::Dequantize => "DEQUANTIZE",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Op {
+    pub kind: OpKind,
+    /// Tensor indices; `None` where the model leaves an optional input out (e.g. no bias).
+    pub inputs: Vec<Option<usize>>,
+    pub outputs: Vec<usize>,
+}
+
+impl Op {
+    /// The index of input `i`, if present.
+    pub fn input(&self, i: usize) -> Option<usize> {
+        self.inputs.get(i).copied().flatten()
+    }
+}
+
+/// One subgraph of a TFLite model, validated: indices in range, shapes consistent.
+#[derive(Debug, Clone)]
+pub struct Graph {
+    pub tensors: Vec<Tensor>,
+    pub ops: Vec<Op>,
+    pub inputs: Vec<usize>,
+    pub outputs: Vec<usize>,
+}
+
+impl Graph {
+    /// Tensor indices that are computed at run time (not constants), in first-use order.
+    pub fn activations(&self) -> Vec<usize> {
+        let mut seen = vec![false; self.tensors.len()];
+        let mut order = Vec::new();
+        let all = self.inputs.iter().chain(self.ops.iter().flat_map(|op| {
+            op.inputs.iter().flatten().chain(op.outputs.iter())
+        }));
+        for &t in all {
+            if !seen[t] && !self.tensors[t].is_constant() {
+                seen[t] = true;
+                order.push(t);
+            }
+        }
+        order
+    }
+}

@@ -1,0 +1,135 @@
+//! Fixed-point requantization exactly as TFLite Micro's int8 reference kernels do it
+//! (gemmlowp's double rounding: a rounding doubling high multiply, then a rounding shift).
+
+use crate::model::{Activation, Quant};
+
+/// A real multiplier `m` as `multiplier · 2^shift / 2^31` with `multiplier` in [2^30, 2^31).
+/// Multipliers below 2^-31 · 0.5 cannot be represented and become 0, as in TFLite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Requant {
+    pub multiplier: i32,
+    pub shift: i32,
+}
+
+impl Requant {
+    /// TFLite's `QuantizeMultiplier`.
+    pub fn new(real: f64) -> Requant {
+        if real == 0.0 || !real.is_finite() {
+            return Requant { multiplier: 0, shift: 0 };
+        }
+        let (fraction, mut shift) = frexp(real);
+        let mut q = (fraction * (1i64 << 31) as f64).round() as i64;
+        if q == 1i64 << 31 {
+            q /= 2;
+            shift += 1;
+        }
+        if shift < -31 {
+            return Requant { multiplier: 0, shift: 0 };
+        }
+        if shift > 30 {
+            return Requant { multiplier: i32::MAX, shift: 30 };
+        }
+        Requant { multiplier: q as i32, shift }
+    }
+
+    /// TFLite's `MultiplyByQuantizedMultiplier`.
+    #[inline(always)]
+    pub fn apply(self, x: i32) -> i32 {
+        let left = self.shift.max(0);
+        let right = (-self.shift).max(0);
+        rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x.wrapping_shl(left as u32), self.multiplier), right)
+    }
+}
+
+/// Decomposes `x` into a fraction in [0.5, 1) and a power of two, like C's `frexp`.
+fn frexp(x: f64) -> (f64, i32) {
+    if x == 0.0 {
+        return (0.0, 0);
+    }
+    let bits = x.to_bits();
+    let exponent = ((bits >> 52) & 0x7ff) as i32;
+    if exponent == 0 {
+        // Subnormal: scale into the normal range first.
+        let (f, e) = frexp(x * (1u64 << 54) as f64);
+        return (f, e - 54);
+    }
+    let e = exponent - 1022;
+    let fraction = f64::from_bits((bits & !(0x7ffu64 << 52)) | (1022u64 << 52));
+    (fraction, e)
+}
+
+/// gemmlowp's `SaturatingRoundingDoublingHighMul`.
+#[inline(always)]
+pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
+    if a == i32::MIN && b == i32::MIN {
+        return i32::MAX;
+    }
+    let ab = i64::from(a) * i64::from(b);
+    let nudge = if ab >= 0 { 1i64 << 30 } else { 1 - (1i64 << 30) };
+    // C++ integer division truncates toward zero, as does Rust's.
+    ((ab + nudge) / (1i64 << 31)) as i32
+}
+
+/// gemmlowp's `RoundingDivideByPOT`: round half away from zero.
+#[inline(always)]
+pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
+    let mask = ((1i64 << exponent) - 1) as i32;
+    let remainder = x & mask;
+    let threshold = (mask >> 1) + i32::from(x < 0);
+    (x >> exponent) + i32::from(remainder > threshold)
+}
+
+/// The int8 clamp range of a fused activation, TFLite's `CalculateActivationRangeQuantized`.
+pub fn activation_range(activation: Activation, out: &Quant) -> (i32, i32) {
+    let (scale, zp) = (out.scale(), out.zero_point());
+    // TfLiteRound on float, as TFLite computes it.
+    let quantize = |f: f32| zp + (f / scale).round() as i32;
+    let (qmin, qmax) = (i32::from(i8::MIN), i32::from(i8::MAX));
+    match activation {
+        Activation::None => (qmin, qmax),
+        Activation::Relu => (qmin.max(quantize(0.0)), qmax),
+        Activation::Relu6 => (qmin.max(quantize(0.0)), qmax.min(quantize(6.0))),
+        Activation::ReluN1To1 => (qmin.max(quantize(-1.0)), qmax.min(quantize(1.0))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quantize_multiplier_known_values() {
+        assert_eq!(Requant::new(0.5), Requant { multiplier: 1 << 30, shift: 0 });
+        assert_eq!(Requant::new(1.0), Requant { multiplier: 1 << 30, shift: 1 });
+        assert_eq!(Requant::new(0.75), Requant { multiplier: 3 << 29, shift: 0 });
+        assert_eq!(Requant::new(2f64.powi(-40)), Requant { multiplier: 0, shift: 0 });
+        // Rounds up to 2^31 → renormalised.
+        assert_eq!(Requant::new(1.0 - 1e-12), Requant { multiplier: 1 << 30, shift: 1 });
+    }
+
+    #[test]
+    fn multiply_rounds_like_gemmlowp() {
+        let half = Requant::new(0.5);
+        assert_eq!(half.apply(3), 2);
+        // The doubling high multiply nudges negative halves toward zero.
+        assert_eq!(half.apply(-3), -1);
+        assert_eq!(half.apply(2), 1);
+        assert_eq!(Requant::new(0.25).apply(-6), -2);
+        assert_eq!(Requant::new(0.0).apply(12345), 0);
+    }
+
+    #[test]
+    fn doubling_high_mul_saturates() {
+        assert_eq!(saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN), i32::MAX);
+        assert_eq!(saturating_rounding_doubling_high_mul(1 << 30, 1 << 30), 1 << 29);
+    }
+
+    #[test]
+    fn frexp_matches_libm() {
+        for x in [1.0, 0.3, 1e-10, 123456.789, 3.0e-300] {
+            let (f, e) = frexp(x);
+            assert!((0.5..1.0).contains(&f), "{x}");
+            assert_eq!(f * 2f64.powi(e), x);
+        }
+    }
+}
