@@ -1,0 +1,77 @@
+#!/usr/bin/env python3
+"""The oracle: runs models in TFLite Micro's Python interpreter and dumps tensors.
+
+Usage: tflm_dump.py JOBS.json
+JOBS.json is a list of {"model": path, "input": raw input file, "out": folder,
+"tensors": [indices]}. For each job the raw bytes are fed to input 0, the model is invoked
+once with every tensor preserved, and tensor i is written to OUT/t<i>.bin.
+A job with "arena": true instead writes OUT/arena.json with TFLM's recorded arena use.
+"""
+import contextlib
+import json
+import os
+import re
+import sys
+import tempfile
+
+import numpy as np
+from tflite_micro import runtime
+
+
+def run(job):
+    os.makedirs(job["out"], exist_ok=True)
+    if job.get("arena"):
+        return record_arena(job)
+    interp = runtime.Interpreter.from_file(
+        job["model"], intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors
+    )
+    details = interp.get_input_details(0)
+    raw = open(job["input"], "rb").read()
+    data = np.frombuffer(raw, dtype=details["dtype"]).reshape(details["shape"])
+    interp.set_input(data, 0)
+    interp.invoke()
+    for t in job["tensors"]:
+        tensor = interp.GetTensor(t, 0)
+        with open(os.path.join(job["out"], f"t{t}.bin"), "wb") as f:
+            f.write(np.ascontiguousarray(tensor["tensor_data"]).tobytes())
+
+
+def record_arena(job):
+    """TFLM prints its RecordingMicroAllocator report to stderr (fd 2): capture it."""
+    interp = runtime.Interpreter.from_file(job["model"])
+    with tempfile.TemporaryFile(mode="w+") as capture:
+        saved = os.dup(2)
+        os.dup2(capture.fileno(), 2)
+        try:
+            interp.print_allocations()
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+        capture.seek(0)
+        report = capture.read()
+    numbers = {
+        key: int(m.group(1))
+        for key, pattern in [
+            ("total", r"Arena allocation total (\d+)"),
+            ("head", r"Arena allocation head (\d+)"),
+            ("tail", r"Arena allocation tail (\d+)"),
+        ]
+        if (m := re.search(pattern, report))
+    }
+    with open(os.path.join(job["out"], "arena.json"), "w") as f:
+        json.dump(numbers, f)
+
+
+def main():
+    with open(sys.argv[1]) as f:
+        jobs = json.load(f)
+    for job in jobs:
+        try:
+            run(job)
+        except Exception as e:  # report which job failed, keep going
+            with open(os.path.join(job["out"], "error.txt"), "w") as f:
+                f.write(f"{type(e).__name__}: {e}\n")
+
+
+if __name__ == "__main__":
+    main()
