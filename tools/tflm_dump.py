@@ -17,13 +17,18 @@ import tempfile
 import numpy as np
 from tflite_micro import runtime
 
+# TFLM's default arena (10× the model) is too small for tiny generated models.
+ARENA_BYTES = 16 << 20
+
 
 def run(job):
     os.makedirs(job["out"], exist_ok=True)
     if job.get("arena"):
         return record_arena(job)
     interp = runtime.Interpreter.from_file(
-        job["model"], intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors
+        job["model"],
+        arena_size=ARENA_BYTES,
+        intrepreter_config=runtime.InterpreterConfig.kPreserveAllTensors,
     )
     details = interp.get_input_details(0)
     raw = open(job["input"], "rb").read()
@@ -38,7 +43,7 @@ def run(job):
 
 def record_arena(job):
     """TFLM prints its RecordingMicroAllocator report to stderr (fd 2): capture it."""
-    interp = runtime.Interpreter.from_file(job["model"])
+    interp = runtime.Interpreter.from_file(job["model"], arena_size=ARENA_BYTES)
     with tempfile.TemporaryFile(mode="w+") as capture:
         saved = os.dup(2)
         os.dup2(capture.fileno(), 2)

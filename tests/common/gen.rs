@@ -1,0 +1,352 @@
+//! Random int8 models for conformance: single ops and small graphs over every supported op
+//! and variant, with random shapes, strides, paddings, dilations, scales and zero points.
+
+use super::writer::{Field, ModelSpec, TensorSpec, F32, I32, I8};
+use rand::rngs::StdRng;
+use rand::Rng;
+
+// Builtin codes and option-table tags, as in schema.fbs.
+pub const ADD: i32 = 0;
+pub const AVERAGE_POOL_2D: i32 = 1;
+pub const CONCATENATION: i32 = 2;
+pub const CONV_2D: i32 = 3;
+pub const DEPTHWISE_CONV_2D: i32 = 4;
+pub const DEQUANTIZE: i32 = 6;
+pub const FULLY_CONNECTED: i32 = 9;
+pub const MAX_POOL_2D: i32 = 17;
+pub const RESHAPE: i32 = 22;
+pub const SOFTMAX: i32 = 25;
+pub const PAD: i32 = 34;
+pub const MEAN: i32 = 40;
+pub const PADV2: i32 = 60;
+pub const QUANTIZE: i32 = 114;
+
+/// A feature map being built: its tensor index, NHWC shape and quantization.
+#[derive(Clone, Copy, Debug)]
+pub struct Map {
+    pub t: i32,
+    pub h: usize,
+    pub w: usize,
+    pub c: usize,
+    pub scale: f32,
+    pub zp: i64,
+}
+
+pub struct Gen<'r> {
+    pub rng: &'r mut StdRng,
+    pub spec: ModelSpec,
+    pub notes: Vec<String>,
+}
+
+impl<'r> Gen<'r> {
+    pub fn new(rng: &'r mut StdRng) -> Self {
+        Gen { rng, spec: ModelSpec::default(), notes: Vec::new() }
+    }
+
+    fn scale(&mut self) -> f32 {
+        // Log-uniform in [0.002, 0.2].
+        (0.002f32.ln() + self.rng.gen::<f32>() * (100f32).ln()).exp()
+    }
+
+    fn zp(&mut self) -> i64 {
+        self.rng.gen_range(-128..=127)
+    }
+
+    pub fn activation_tensor(&mut self, name: &str, shape: Vec<usize>, scale: f32, zp: i64) -> i32 {
+        self.spec.tensor(TensorSpec {
+            name: name.into(),
+            shape: shape.iter().map(|&d| d as i32).collect(),
+            dtype: I8,
+            scales: vec![scale],
+            zero_points: vec![zp],
+            ..Default::default()
+        })
+    }
+
+    fn map(&mut self, name: &str, h: usize, w: usize, c: usize, scale: f32, zp: i64) -> Map {
+        let t = self.activation_tensor(name, vec![1, h, w, c], scale, zp);
+        Map { t, h, w, c, scale, zp }
+    }
+
+    /// A fresh output map with random quantization.
+    fn out_map(&mut self, name: &str, h: usize, w: usize, c: usize, scale: f32) -> Map {
+        let zp = self.zp();
+        self.map(name, h, w, c, scale, zp)
+    }
+
+    /// The model input: random size and quantization.
+    pub fn input(&mut self, max_hw: usize, max_c: usize) -> Map {
+        let (h, w, c) = (self.rng.gen_range(1..=max_hw), self.rng.gen_range(1..=max_hw), self.rng.gen_range(1..=max_c));
+        let (scale, zp) = (self.scale(), self.zp());
+        let m = self.map("input", h, w, c, scale, zp);
+        self.spec.inputs = vec![m.t];
+        m
+    }
+
+    fn activation_code(&mut self) -> i8 {
+        [0, 1, 2, 3][self.rng.gen_range(0..4)]
+    }
+
+    fn int8_weights(&mut self, name: &str, shape: Vec<usize>, scales: Vec<f32>, axis: i32) -> i32 {
+        let n: usize = shape.iter().product();
+        let data: Vec<u8> = (0..n).map(|_| self.rng.gen_range(-127i8..=127) as u8).collect();
+        let zps = vec![0; scales.len()];
+        self.spec.tensor(TensorSpec {
+            name: name.into(),
+            shape: shape.iter().map(|&d| d as i32).collect(),
+            dtype: I8,
+            data: Some(data),
+            scales,
+            zero_points: zps,
+            axis,
+        })
+    }
+
+    fn bias(&mut self, name: &str, n: usize, magnitude: i32) -> i32 {
+        let data: Vec<u8> = (0..n).flat_map(|_| self.rng.gen_range(-magnitude..=magnitude).to_le_bytes()).collect();
+        self.spec.tensor(TensorSpec { name: name.into(), shape: vec![n as i32], dtype: I32, data: Some(data), ..Default::default() })
+    }
+
+    pub fn int32_const(&mut self, name: &str, shape: Vec<i32>, values: &[i32]) -> i32 {
+        let data = values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        self.spec.tensor(TensorSpec { name: name.into(), shape, dtype: I32, data: Some(data), ..Default::default() })
+    }
+
+    /// Output scale so that accumulators of `terms` products land mostly inside int8.
+    fn accumulator_scale(&mut self, input_scale: f32, weight_scale: f32, terms: usize) -> f32 {
+        let spread = (terms as f32).sqrt() * 127.0 * 40.0 / 127.0;
+        input_scale * weight_scale * spread * self.rng.gen_range(0.5..3.0)
+    }
+
+    /// SAME or VALID, falling back to SAME when VALID leaves no output.
+    fn padding(&mut self, size: (usize, usize), effective: (usize, usize)) -> i8 {
+        if self.rng.gen_bool(0.5) && size.0 >= effective.0 && size.1 >= effective.1 {
+            1
+        } else {
+            0
+        }
+    }
+
+    fn out_size(size: usize, effective: usize, stride: usize, padding: i8) -> usize {
+        if padding == 0 {
+            size.div_ceil(stride)
+        } else {
+            (size - effective) / stride + 1
+        }
+    }
+
+    pub fn conv(&mut self, x: Map, depthwise: bool) -> Map {
+        // Kernels no larger than the map: TFLM's depthwise kernel crashes on a 4×5 filter
+        // over a 1×1 map.
+        let k = (self.rng.gen_range(1..=5.min(x.h)), self.rng.gen_range(1..=5.min(x.w)));
+        let stride = (self.rng.gen_range(1..=3), self.rng.gen_range(1..=3));
+        let dilation = if self.rng.gen_bool(0.3) { (self.rng.gen_range(1..=3), self.rng.gen_range(1..=3)) } else { (1, 1) };
+        let effective = ((k.0 - 1) * dilation.0 + 1, (k.1 - 1) * dilation.1 + 1);
+        let padding = self.padding((x.h, x.w), effective);
+        let (oh, ow) = (Self::out_size(x.h, effective.0, stride.0, padding), Self::out_size(x.w, effective.1, stride.1, padding));
+        let (dm, groups) = if depthwise { (self.rng.gen_range(1..=3), 1) } else { (1, 1) };
+        let oc = if depthwise { x.c * dm } else { self.rng.gen_range(1..=12) };
+        let per_channel = self.rng.gen_bool(0.8);
+        let base = self.scale() * 0.1;
+        let scales: Vec<f32> =
+            if per_channel { (0..oc).map(|_| base * self.rng.gen_range(0.2..2.0)).collect() } else { vec![base] };
+        let terms = k.0 * k.1 * if depthwise { 1 } else { x.c / groups };
+        let out_scale = self.accumulator_scale(x.scale, base, terms);
+        let act = self.activation_code();
+        let filter = if depthwise {
+            self.int8_weights("dw_filter", vec![1, k.0, k.1, oc], scales, 3)
+        } else {
+            self.int8_weights("filter", vec![oc, k.0, k.1, x.c], scales, 0)
+        };
+        let with_bias = self.rng.gen_bool(0.85);
+        let bias = if with_bias { self.bias("bias", oc, 2000) } else { -1 };
+        let y = self.out_map(if depthwise { "dw_out" } else { "conv_out" }, oh, ow, oc, out_scale);
+        let mut fields = vec![
+            (0, Field::I8(padding)),
+            (1, Field::I32(stride.1 as i32)),
+            (2, Field::I32(stride.0 as i32)),
+        ];
+        if depthwise {
+            fields.extend([
+                (3, Field::I32(dm as i32)),
+                (4, Field::I8(act)),
+                (5, Field::I32(dilation.1 as i32)),
+                (6, Field::I32(dilation.0 as i32)),
+            ]);
+        } else {
+            fields.extend([(3, Field::I8(act)), (4, Field::I32(dilation.1 as i32)), (5, Field::I32(dilation.0 as i32))]);
+        }
+        let (code, tag) = if depthwise { (DEPTHWISE_CONV_2D, 2) } else { (CONV_2D, 1) };
+        self.spec.op(code, vec![x.t, filter, bias], vec![y.t], Some((tag, fields)));
+        self.notes.push(format!(
+            "{} k{k:?} s{stride:?} d{dilation:?} {} dm{dm} act{act} {}x{}x{}→{oh}x{ow}x{oc}{}",
+            if depthwise { "dw" } else { "conv" },
+            if padding == 0 { "SAME" } else { "VALID" },
+            x.h,
+            x.w,
+            x.c,
+            if per_channel { " per-channel" } else { "" }
+        ));
+        y
+    }
+
+    pub fn pool(&mut self, x: Map, max: bool) -> Map {
+        let k = (self.rng.gen_range(1..=3), self.rng.gen_range(1..=3));
+        let stride = (self.rng.gen_range(1..=3), self.rng.gen_range(1..=3));
+        let padding = self.padding((x.h, x.w), k);
+        let (oh, ow) = (Self::out_size(x.h, k.0, stride.0, padding), Self::out_size(x.w, k.1, stride.1, padding));
+        let act = self.activation_code();
+        let y = self.map(if max { "max_pool" } else { "avg_pool" }, oh, ow, x.c, x.scale, x.zp);
+        let fields = vec![
+            (0, Field::I8(padding)),
+            (1, Field::I32(stride.1 as i32)),
+            (2, Field::I32(stride.0 as i32)),
+            (3, Field::I32(k.1 as i32)),
+            (4, Field::I32(k.0 as i32)),
+            (5, Field::I8(act)),
+        ];
+        self.spec.op(if max { MAX_POOL_2D } else { AVERAGE_POOL_2D }, vec![x.t], vec![y.t], Some((5, fields)));
+        self.notes.push(format!("{} k{k:?} s{stride:?} act{act}", if max { "maxpool" } else { "avgpool" }));
+        y
+    }
+
+    /// ADD of `x` with a fresh 1×1 conv branch of it (a residual block), different scales.
+    pub fn residual_add(&mut self, x: Map) -> Map {
+        let w_scale = self.scale() * 0.1;
+        let branch_scale = self.accumulator_scale(x.scale, w_scale, x.c);
+        let filter = self.int8_weights("branch_filter", vec![x.c, 1, 1, x.c], vec![w_scale], 0);
+        let branch = self.out_map("branch", x.h, x.w, x.c, branch_scale);
+        self.spec.op(
+            CONV_2D,
+            vec![x.t, filter, -1],
+            vec![branch.t],
+            Some((1, vec![(0, Field::I8(0)), (1, Field::I32(1)), (2, Field::I32(1)), (3, Field::I8(0))])),
+        );
+        let out_scale = (x.scale.max(branch.scale)) * self.rng.gen_range(0.8..2.5);
+        let act = self.activation_code();
+        let y = self.out_map("add", x.h, x.w, x.c, out_scale);
+        self.spec.op(ADD, vec![x.t, branch.t], vec![y.t], Some((11, vec![(0, Field::I8(act))])));
+        self.notes.push(format!("add act{act}"));
+        y
+    }
+
+    pub fn pad(&mut self, x: Map) -> Map {
+        let p: Vec<usize> = (0..4).map(|_| self.rng.gen_range(0..=2)).collect();
+        let paddings = self.int32_const("paddings", vec![4, 2], &[0, 0, p[0] as i32, p[1] as i32, p[2] as i32, p[3] as i32, 0, 0]);
+        let y = self.map("pad", x.h + p[0] + p[1], x.w + p[2] + p[3], x.c, x.scale, x.zp);
+        if self.rng.gen_bool(0.5) {
+            self.spec.op(PAD, vec![x.t, paddings], vec![y.t], None);
+            self.notes.push(format!("pad {p:?}"));
+        } else {
+            let value: i8 = self.rng.gen();
+            let v = self.spec.tensor(TensorSpec {
+                name: "pad_value".into(),
+                shape: vec![],
+                dtype: I8,
+                data: Some(vec![value as u8]),
+                scales: vec![x.scale],
+                zero_points: vec![x.zp],
+                axis: 0,
+            });
+            self.spec.op(PADV2, vec![x.t, paddings, v], vec![y.t], None);
+            self.notes.push(format!("padv2 {p:?} value {value}"));
+        }
+        y
+    }
+
+    /// Concatenates `x` with a 1×1 conv branch of it along channels (same quantization).
+    pub fn concat(&mut self, x: Map) -> Map {
+        let extra = self.rng.gen_range(1..=6);
+        let w_scale = self.scale() * 0.1;
+        let filter = self.int8_weights("concat_branch_filter", vec![extra, 1, 1, x.c], vec![w_scale], 0);
+        let branch = self.map("concat_branch", x.h, x.w, extra, x.scale, x.zp);
+        self.spec.op(
+            CONV_2D,
+            vec![x.t, filter, -1],
+            vec![branch.t],
+            Some((1, vec![(0, Field::I8(0)), (1, Field::I32(1)), (2, Field::I32(1)), (3, Field::I8(0))])),
+        );
+        let y = self.map("concat", x.h, x.w, x.c + extra, x.scale, x.zp);
+        let axis = if self.rng.gen_bool(0.5) { 3 } else { -1 };
+        self.spec.op(CONCATENATION, vec![x.t, branch.t], vec![y.t], Some((10, vec![(0, Field::I32(axis)), (1, Field::I8(0))])));
+        self.notes.push(format!("concat +{extra} axis {axis}"));
+        y
+    }
+
+    /// MEAN over H, W; returns the output tensor (rank 2 or 4) and channel count.
+    pub fn mean(&mut self, x: Map) -> (i32, usize, f32) {
+        let keep = self.rng.gen_bool(0.5);
+        let axes = if self.rng.gen_bool(0.5) { vec![1, 2] } else { vec![2, 1] };
+        let axis = self.int32_const("axes", vec![2], &axes);
+        let scale = x.scale * self.rng.gen_range(0.5..2.0);
+        let zp = self.zp();
+        let shape = if keep { vec![1, 1, 1, x.c] } else { vec![1, x.c] };
+        let y = self.activation_tensor("mean", shape, scale, zp);
+        self.spec.op(MEAN, vec![x.t, axis], vec![y], Some((27, vec![(0, Field::Bool(keep))])));
+        self.notes.push(format!("mean keep_dims {keep}"));
+        (y, x.c, scale)
+    }
+
+    /// RESHAPE to [1, n] of a tensor with `n` elements.
+    pub fn flatten(&mut self, t: i32, n: usize, scale: f32, zp: i64) -> i32 {
+        let shape = self.int32_const("shape", vec![2], &[1, n as i32]);
+        let y = self.activation_tensor("flatten", vec![1, n], scale, zp);
+        self.spec.op(RESHAPE, vec![t, shape], vec![y], None);
+        self.notes.push("reshape".into());
+        y
+    }
+
+    pub fn fully_connected(&mut self, x: i32, batches: usize, depth: usize, scale: f32) -> (i32, usize, f32) {
+        let units = self.rng.gen_range(1..=10);
+        let per_channel = self.rng.gen_bool(0.3);
+        let base = self.scale() * 0.1;
+        let scales: Vec<f32> =
+            if per_channel { (0..units).map(|_| base * self.rng.gen_range(0.3..2.0)).collect() } else { vec![base] };
+        let filter = self.int8_weights("fc_weights", vec![units, depth], scales, 0);
+        let bias = if self.rng.gen_bool(0.8) { self.bias("fc_bias", units, 3000) } else { -1 };
+        let out_scale = self.accumulator_scale(scale, base, depth);
+        let zp = self.zp();
+        let y = self.activation_tensor("fc", vec![batches, units], out_scale, zp);
+        let act = self.activation_code();
+        self.spec.op(FULLY_CONNECTED, vec![x, filter, bias], vec![y], Some((8, vec![(0, Field::I8(act))])));
+        self.notes.push(format!("fc {depth}→{units} act{act}{}", if per_channel { " per-channel" } else { "" }));
+        (y, units, out_scale)
+    }
+
+    pub fn softmax(&mut self, x: i32, shape: Vec<usize>) -> i32 {
+        let beta = if self.rng.gen_bool(0.5) { 1.0 } else { self.rng.gen_range(0.3..2.0) };
+        let y = self.activation_tensor("softmax", shape, 1.0 / 256.0, -128);
+        self.spec.op(SOFTMAX, vec![x], vec![y], Some((9, vec![(0, Field::F32(beta))])));
+        self.notes.push(format!("softmax beta {beta:.3}"));
+        y
+    }
+
+    /// Float input → QUANTIZE → int8 map (the model's input becomes float).
+    pub fn float_input(&mut self, max_hw: usize, max_c: usize) -> Map {
+        let (h, w, c) = (self.rng.gen_range(1..=max_hw), self.rng.gen_range(1..=max_hw), self.rng.gen_range(1..=max_c));
+        let f = self.spec.tensor(TensorSpec {
+            name: "float_input".into(),
+            shape: vec![1, h as i32, w as i32, c as i32],
+            dtype: F32,
+            ..Default::default()
+        });
+        self.spec.inputs = vec![f];
+        let (scale, zp) = (self.scale() * 20.0, self.zp());
+        let q = self.map("quantized", h, w, c, scale, zp);
+        self.spec.op(QUANTIZE, vec![f], vec![q.t], None);
+        self.notes.push("quantize".into());
+        q
+    }
+
+    pub fn dequantize(&mut self, x: i32, shape: Vec<i32>) -> i32 {
+        let y = self.spec.tensor(TensorSpec { name: "dequantized".into(), shape, dtype: F32, ..Default::default() });
+        self.spec.op(DEQUANTIZE, vec![x], vec![y], None);
+        self.notes.push("dequantize".into());
+        y
+    }
+
+    pub fn finish(&mut self, output: i32) -> (Vec<u8>, String) {
+        self.spec.outputs = vec![output];
+        (self.spec.to_bytes(), self.notes.join(" → "))
+    }
+}

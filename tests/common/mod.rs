@@ -1,0 +1,137 @@
+//! Shared test support: the TFLite writer and the TFLite Micro oracle.
+#![allow(dead_code)]
+
+pub mod gen;
+pub mod writer;
+
+use mcupatch::exec::{Config, Engine};
+use mcupatch::model;
+use mcupatch::schedule::layerwise::InputMode;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// One model and input to run in mcupatch and in TFLite Micro.
+pub struct Case {
+    pub name: String,
+    pub model: Vec<u8>,
+    /// The bytes mcupatch is fed (the int8 tensor, or the float input with `float_input`).
+    pub input: Vec<u8>,
+    /// The bytes TFLM's input 0 is fed.
+    pub tflm_input: Vec<u8>,
+    pub float_input: bool,
+}
+
+pub fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn python() -> String {
+    std::env::var("MCUPATCH_PYTHON").unwrap_or_else(|_| "python3".into())
+}
+
+/// The oracle must be installed: `make test` installs it. A missing oracle fails the test
+/// rather than skipping it, so a green run always means "compared with TFLM".
+pub fn require_tflm() {
+    let ok = Command::new(python())
+        .args(["-c", "import tflite_micro"])
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    assert!(ok, "TFLite Micro's Python interpreter is missing: run `make test` (it installs tflite-micro)");
+}
+
+pub fn scratch_dir(tag: &str) -> PathBuf {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_nanos()).unwrap_or(0);
+    let dir = std::env::temp_dir().join(format!("mcupatch-{tag}-{}-{nanos}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("create scratch dir");
+    dir
+}
+
+/// Runs a case in mcupatch; returns every tensor the run wrote and the op that wrote it.
+pub fn run_ours(case: &Case) -> (Engine, BTreeMap<usize, Vec<u8>>) {
+    let graph = model::load(&case.model).unwrap_or_else(|e| panic!("{}: load: {e}", case.name));
+    let config = Config { capacity: 16 << 20, input: InputMode { float_input: case.float_input } };
+    let mut engine = Engine::new(graph, config).unwrap_or_else(|e| panic!("{}: prepare: {e}", case.name));
+    let mut tensors = BTreeMap::new();
+    engine
+        .run_with(&case.input, |t, bytes| {
+            tensors.insert(t, bytes.to_vec());
+        })
+        .unwrap_or_else(|e| panic!("{}: run: {e}", case.name));
+    (engine, tensors)
+}
+
+/// Runs the oracle on `jobs` (see tools/tflm_dump.py).
+pub fn run_tflm(dir: &Path, jobs: &serde_json::Value) {
+    let jobs_path = dir.join("jobs.json");
+    std::fs::write(&jobs_path, serde_json::to_vec(jobs).unwrap()).unwrap();
+    let status = Command::new(python())
+        .arg(root().join("tools/tflm_dump.py"))
+        .arg(&jobs_path)
+        .status()
+        .expect("run tools/tflm_dump.py");
+    assert!(status.success(), "tools/tflm_dump.py failed");
+}
+
+/// Compares every intermediate tensor of every case with TFLite Micro's, naming the first
+/// op that diverges in each failing case. Returns the number of tensors compared.
+pub fn check_against_tflm(cases: &[Case]) -> usize {
+    require_tflm();
+    let dir = scratch_dir("oracle");
+    let mut ours = Vec::new();
+    let mut jobs = Vec::new();
+    for (i, case) in cases.iter().enumerate() {
+        let case_dir = dir.join(format!("case{i}"));
+        std::fs::create_dir_all(&case_dir).unwrap();
+        std::fs::write(case_dir.join("model.tflite"), &case.model).unwrap();
+        std::fs::write(case_dir.join("input.bin"), &case.tflm_input).unwrap();
+        let (engine, tensors) = run_ours(case);
+        jobs.push(serde_json::json!({
+            "model": case_dir.join("model.tflite"),
+            "input": case_dir.join("input.bin"),
+            "out": case_dir.join("tflm"),
+            "tensors": tensors.keys().collect::<Vec<_>>(),
+        }));
+        ours.push((case_dir, engine, tensors));
+    }
+    run_tflm(&dir, &serde_json::Value::Array(jobs));
+
+    let mut failures = Vec::new();
+    let mut compared = 0;
+    for (case, (case_dir, engine, tensors)) in cases.iter().zip(&ours) {
+        if let Ok(err) = std::fs::read_to_string(case_dir.join("tflm/error.txt")) {
+            failures.push(format!("{}: TFLM could not run the model: {}", case.name, err.trim()));
+            continue;
+        }
+        // Walk the ops in execution order so the first divergence is reported.
+        let mut order: Vec<(Option<usize>, usize)> = vec![(None, engine.plan.input)];
+        order.extend(engine.plan.steps.iter().map(|s| (Some(s.op), engine.graph.ops[s.op].outputs[0])));
+        for (op, t) in order {
+            let theirs = std::fs::read(case_dir.join(format!("tflm/t{t}.bin"))).unwrap_or_default();
+            let mine = &tensors[&t];
+            compared += 1;
+            if *mine != theirs {
+                let differing = mine.iter().zip(&theirs).filter(|(a, b)| a != b).count();
+                let first = mine.iter().zip(&theirs).position(|(a, b)| a != b);
+                let at = match op {
+                    Some(i) => format!("op {i} ({})", engine.graph.ops[i].kind.name()),
+                    None => "the input".into(),
+                };
+                failures.push(format!(
+                    "{}: first divergence at {at}, tensor {t} ('{}'): {differing} of {} bytes differ (TFLM has {} bytes), first at byte {first:?}",
+                    case.name,
+                    engine.graph.tensors[t].name,
+                    mine.len(),
+                    theirs.len()
+                ));
+                break;
+            }
+        }
+    }
+    if failures.is_empty() {
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+    assert!(failures.is_empty(), "{} of {} cases differ from TFLite Micro (files kept in {}):\n{}", failures.len(), cases.len(), dir.display(), failures.join("\n"));
+    compared
+}

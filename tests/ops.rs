@@ -1,0 +1,147 @@
+//! Every op and variant against TFLite Micro, on generated models: single ops and small
+//! graphs with random shapes, strides, paddings, dilations, scales and zero points.
+//! Every intermediate tensor must be byte-identical.
+
+mod common;
+
+use common::gen::{Gen, Map};
+use common::{check_against_tflm, Case};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+
+fn int8_input(rng: &mut StdRng, n: usize) -> Vec<u8> {
+    (0..n).map(|_| rng.gen::<u8>()).collect()
+}
+
+/// Builds one case from a generator closure that returns the output tensor.
+fn case(seed: u64, kind: &str, build: impl FnOnce(&mut Gen) -> (i32, bool)) -> Case {
+    let mut rng = StdRng::seed_from_u64(seed);
+    let mut g = Gen::new(&mut rng);
+    let (out, float_input) = build(&mut g);
+    let (model, notes) = g.finish(out);
+    let input_shape: Vec<usize> = g.spec.tensors[g.spec.inputs[0] as usize].shape.iter().map(|&d| d as usize).collect();
+    let n: usize = input_shape.iter().product();
+    let mut rng = StdRng::seed_from_u64(seed ^ 0x5eed);
+    let (input, tflm_input) = if float_input {
+        let floats: Vec<u8> = (0..n).flat_map(|_| rng.gen_range(-3.0f32..3.0).to_le_bytes()).collect();
+        (floats.clone(), floats)
+    } else {
+        let bytes = int8_input(&mut rng, n);
+        (bytes.clone(), bytes)
+    };
+    Case { name: format!("{kind} seed {seed}: {notes}"), model, input, tflm_input, float_input }
+}
+
+fn single_op_cases() -> Vec<Case> {
+    let mut cases = Vec::new();
+    for seed in 0..8u64 {
+        cases.push(case(seed, "conv", |g| {
+            let x = g.input(12, 6);
+            (g.conv(x, false).t, false)
+        }));
+        cases.push(case(100 + seed, "depthwise", |g| {
+            let x = g.input(12, 6);
+            (g.conv(x, true).t, false)
+        }));
+        cases.push(case(200 + seed, "avgpool", |g| {
+            let x = g.input(10, 5);
+            (g.pool(x, false).t, false)
+        }));
+        cases.push(case(300 + seed, "maxpool", |g| {
+            let x = g.input(10, 5);
+            (g.pool(x, true).t, false)
+        }));
+        cases.push(case(400 + seed, "add", |g| {
+            let x = g.input(8, 6);
+            (g.residual_add(x).t, false)
+        }));
+        cases.push(case(500 + seed, "pad", |g| {
+            let x = g.input(8, 4);
+            (g.pad(x).t, false)
+        }));
+        cases.push(case(600 + seed, "concat", |g| {
+            let x = g.input(8, 4);
+            (g.concat(x).t, false)
+        }));
+        cases.push(case(700 + seed, "mean", |g| {
+            let x = g.input(9, 8);
+            (g.mean(x).0, false)
+        }));
+        cases.push(case(800 + seed, "fully_connected", |g| {
+            let batches = g.rng.gen_range(1..=3);
+            let depth = g.rng.gen_range(1..=40);
+            let x: Map = g.input(1, 1);
+            let t = g.activation_tensor("fc_in", vec![batches, depth], x.scale, x.zp);
+            g.spec.inputs = vec![t];
+            (g.fully_connected(t, batches, depth, x.scale).0, false)
+        }));
+        cases.push(case(900 + seed, "softmax", |g| {
+            let rows = g.rng.gen_range(1..=3);
+            let depth = g.rng.gen_range(1..=20);
+            let x: Map = g.input(1, 1);
+            let t = g.activation_tensor("logits", vec![rows, depth], x.scale, x.zp);
+            g.spec.inputs = vec![t];
+            (g.softmax(t, vec![rows, depth]), false)
+        }));
+        cases.push(case(1000 + seed, "quantize+dequantize", |g| {
+            let x = g.float_input(6, 4);
+            (g.dequantize(x.t, vec![1, x.h as i32, x.w as i32, x.c as i32]), true)
+        }));
+        cases.push(case(1100 + seed, "reshape", |g| {
+            let x = g.input(6, 4);
+            let p = g.pool(x, true);
+            (g.flatten(p.t, p.h * p.w * p.c, p.scale, p.zp), false)
+        }));
+    }
+    cases
+}
+
+fn graph_cases() -> Vec<Case> {
+    (0..16u64)
+        .map(|seed| {
+            case(5000 + seed, "graph", |g| {
+                let float = g.rng.gen_bool(0.3);
+                let mut x = if float { g.float_input(20, 4) } else { g.input(20, 4) };
+                for _ in 0..g.rng.gen_range(2..=5) {
+                    x = match g.rng.gen_range(0..7) {
+                        0 | 1 => g.conv(x, false),
+                        2 => g.conv(x, true),
+                        3 => g.residual_add(x),
+                        4 => g.pad(x),
+                        5 => g.concat(x),
+                        _ => {
+                            let max = g.rng.gen_bool(0.5);
+                            g.pool(x, max)
+                        }
+                    };
+                }
+                let (features, n, scale) = if g.rng.gen_bool(0.5) {
+                    let (m, c, s) = g.mean(x);
+                    (m, c, s)
+                } else {
+                    let flat = g.flatten(x.t, x.h * x.w * x.c, x.scale, x.zp);
+                    (flat, x.h * x.w * x.c, x.scale)
+                };
+                // MEAN with keep_dims gives [1,1,1,C]: FULLY_CONNECTED flattens it.
+                let (logits, units, _) = g.fully_connected(features, 1, n, scale);
+                let probs = g.softmax(logits, vec![1, units]);
+                let out = if g.rng.gen_bool(0.5) { g.dequantize(probs, vec![1, units as i32]) } else { probs };
+                (out, float)
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn every_op_matches_tflite_micro() {
+    let cases = single_op_cases();
+    let compared = check_against_tflm(&cases);
+    assert!(compared >= cases.len() * 2, "compared only {compared} tensors");
+}
+
+#[test]
+fn small_graphs_match_tflite_micro() {
+    let cases = graph_cases();
+    check_against_tflm(&cases);
+}
