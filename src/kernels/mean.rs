@@ -1,15 +1,17 @@
-//! MEAN over height and width of an int8 NHWC map (TFLM's `QuantizedMeanOrSum`, which
-//! divides and rescales in float32).
+//! MEAN over height and width of an int8 NHWC map, in integer arithmetic as TFLite
+//! Micro's current reference kernel does it: the input/output rescale and the division
+//! by the element count are folded into one fixed-point multiplier.
 
 use super::{integers, Ctx, Hwc};
 use crate::error::Result;
+use crate::quant::Requant;
 
 #[derive(Debug, Clone)]
 pub struct Mean {
     pub input: Hwc,
     input_zero_point: i32,
     output_zero_point: i32,
-    scale: f32,
+    rescale: Requant,
 }
 
 impl Mean {
@@ -30,19 +32,27 @@ impl Mean {
             input,
             input_zero_point: xq.zero_point(),
             output_zero_point: yq.zero_point(),
-            scale: xq.scale() / yq.scale(),
+            rescale: divided_rescale(f64::from(xq.scale()) / f64::from(yq.scale()), input.h * input.w),
         })
     }
 
     pub fn eval(&self, input: &[i8], output: &mut [i8]) {
         let c = self.input.c;
-        let count = (self.input.h * self.input.w) as f32;
-        let bias = -(self.input_zero_point as f32) * self.scale;
         for (ch, o) in output.iter_mut().enumerate() {
-            let sum: i32 = input.iter().skip(ch).step_by(c).map(|&v| i32::from(v)).sum();
-            let mean = sum as f32 / count;
-            let q = (mean * self.scale + bias).round() + self.output_zero_point as f32;
-            *o = q.clamp(f32::from(i8::MIN), f32::from(i8::MAX)) as i8;
+            let sum: i32 = input.iter().skip(ch).step_by(c).map(|&v| i32::from(v) - self.input_zero_point).sum();
+            let q = self.rescale.apply(sum) + self.output_zero_point;
+            *o = q.clamp(i32::from(i8::MIN), i32::from(i8::MAX)) as i8;
         }
     }
+}
+
+/// The rescale `real / count` as TFLM builds it: the multiplier for `real` is widened by
+/// `2^k` (k = floor(log2 count), at most 32 and at most 31 + its shift), divided by
+/// `count` with truncation, and the shift lowered by k. The truncation is part of the
+/// result: rounding the quotient instead changes outputs near .5.
+fn divided_rescale(real: f64, count: usize) -> Requant {
+    let base = Requant::new(real);
+    let widen = (count.max(1).ilog2() as i32).min(32).min(31 + base.shift);
+    let multiplier = (i64::from(base.multiplier) << widen) / count.max(1) as i64;
+    Requant { multiplier: multiplier as i32, shift: base.shift - widen }
 }

@@ -102,9 +102,22 @@ impl<'r> Gen<'r> {
         })
     }
 
-    fn bias(&mut self, name: &str, n: usize, magnitude: i32) -> i32 {
+    /// An int32 bias quantized as converters emit it (scale = input scale × filter scale,
+    /// per channel when the filter is): TFLM refuses a fully connected op whose bias scale
+    /// is off by more than 2 % of the output scale.
+    fn bias(&mut self, name: &str, n: usize, magnitude: i32, input_scale: f32, filter_scales: &[f32]) -> i32 {
         let data: Vec<u8> = (0..n).flat_map(|_| self.rng.gen_range(-magnitude..=magnitude).to_le_bytes()).collect();
-        self.spec.tensor(TensorSpec { name: name.into(), shape: vec![n as i32], dtype: I32, data: Some(data), ..Default::default() })
+        let scales: Vec<f32> = filter_scales.iter().map(|s| s * input_scale).collect();
+        let zero_points = vec![0; scales.len()];
+        self.spec.tensor(TensorSpec {
+            name: name.into(),
+            shape: vec![n as i32],
+            dtype: I32,
+            data: Some(data),
+            scales,
+            zero_points,
+            axis: 0,
+        })
     }
 
     pub fn int32_const(&mut self, name: &str, shape: Vec<i32>, values: &[i32]) -> i32 {
@@ -154,12 +167,14 @@ impl<'r> Gen<'r> {
         let out_scale = self.accumulator_scale(x.scale, base, terms);
         let act = self.activation_code();
         let filter = if depthwise {
-            self.int8_weights("dw_filter", vec![1, k.0, k.1, oc], scales, 3)
+            self.int8_weights("dw_filter", vec![1, k.0, k.1, oc], scales.clone(), 3)
         } else {
-            self.int8_weights("filter", vec![oc, k.0, k.1, x.c], scales, 0)
+            self.int8_weights("filter", vec![oc, k.0, k.1, x.c], scales.clone(), 0)
         };
-        let with_bias = self.rng.gen_bool(0.85);
-        let bias = if with_bias { self.bias("bias", oc, 2000) } else { -1 };
+        // TFLM's depthwise kernel dereferences a missing bias in Prepare and crashes, so
+        // only plain convolutions go without one.
+        let with_bias = depthwise || self.rng.gen_bool(0.85);
+        let bias = if with_bias { self.bias("bias", oc, 2000, x.scale, &scales) } else { -1 };
         let y = self.out_map(if depthwise { "dw_out" } else { "conv_out" }, oh, ow, oc, out_scale);
         let mut fields = vec![
             (0, Field::I8(padding)),
@@ -302,8 +317,8 @@ impl<'r> Gen<'r> {
         let base = self.scale() * 0.1;
         let scales: Vec<f32> =
             if per_channel { (0..units).map(|_| base * self.rng.gen_range(0.3..2.0)).collect() } else { vec![base] };
-        let filter = self.int8_weights("fc_weights", vec![units, depth], scales, 0);
-        let bias = if self.rng.gen_bool(0.8) { self.bias("fc_bias", units, 3000) } else { -1 };
+        let filter = self.int8_weights("fc_weights", vec![units, depth], scales.clone(), 0);
+        let bias = if self.rng.gen_bool(0.8) { self.bias("fc_bias", units, 3000, scale, &scales) } else { -1 };
         let out_scale = self.accumulator_scale(scale, base, depth);
         let zp = self.zp();
         let y = self.activation_tensor("fc", vec![batches, units], out_scale, zp);

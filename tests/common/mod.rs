@@ -62,16 +62,27 @@ pub fn run_ours(case: &Case) -> (Engine, BTreeMap<usize, Vec<u8>>) {
     (engine, tensors)
 }
 
-/// Runs the oracle on `jobs` (see tools/tflm_dump.py).
-pub fn run_tflm(dir: &Path, jobs: &serde_json::Value) {
+/// Runs the oracle on `jobs` (see tools/tflm_dump.py); returns whether it exited cleanly.
+pub fn run_tflm(dir: &Path, jobs: &serde_json::Value) -> bool {
     let jobs_path = dir.join("jobs.json");
     std::fs::write(&jobs_path, serde_json::to_vec(jobs).unwrap()).unwrap();
-    let status = Command::new(python())
+    Command::new(python())
         .arg(root().join("tools/tflm_dump.py"))
         .arg(&jobs_path)
         .status()
-        .expect("run tools/tflm_dump.py");
-    assert!(status.success(), "tools/tflm_dump.py failed");
+        .expect("run tools/tflm_dump.py")
+        .success()
+}
+
+/// Runs every job in one process; if that process dies (TFLM can segfault on a model it
+/// accepted), reruns the jobs one by one so the crash is pinned on its case.
+fn run_tflm_isolating_crashes(dir: &Path, jobs: &[serde_json::Value]) -> Vec<usize> {
+    if run_tflm(dir, &serde_json::Value::Array(jobs.to_vec())) {
+        return Vec::new();
+    }
+    let one = dir.join("one");
+    std::fs::create_dir_all(&one).unwrap();
+    (0..jobs.len()).filter(|&i| !run_tflm(&one, &serde_json::Value::Array(vec![jobs[i].clone()]))).collect()
 }
 
 /// Compares every intermediate tensor of every case with TFLite Micro's, naming the first
@@ -95,11 +106,15 @@ pub fn check_against_tflm(cases: &[Case]) -> usize {
         }));
         ours.push((case_dir, engine, tensors));
     }
-    run_tflm(&dir, &serde_json::Value::Array(jobs));
+    let crashed = run_tflm_isolating_crashes(&dir, &jobs);
 
     let mut failures = Vec::new();
     let mut compared = 0;
-    for (case, (case_dir, engine, tensors)) in cases.iter().zip(&ours) {
+    for (i, (case, (case_dir, engine, tensors))) in cases.iter().zip(&ours).enumerate() {
+        if crashed.contains(&i) {
+            failures.push(format!("{}: TFLM's interpreter crashed on this model", case.name));
+            continue;
+        }
         if let Ok(err) = std::fs::read_to_string(case_dir.join("tflm/error.txt")) {
             failures.push(format!("{}: TFLM could not run the model: {}", case.name, err.trim()));
             continue;
