@@ -5,6 +5,7 @@ pub mod error;
 pub mod exec;
 pub mod geometry;
 pub mod kernels;
+pub mod labels;
 pub mod model;
 pub mod preprocess;
 pub mod quant;

@@ -5,7 +5,9 @@ Usage: tflm_dump.py JOBS.json
 JOBS.json is a list of {"model": path, "input": raw input file, "out": folder,
 "tensors": [indices]}. For each job the raw bytes are fed to input 0, the model is invoked
 once with every tensor preserved, and tensor i is written to OUT/t<i>.bin.
-A job with "arena": true instead writes OUT/arena.json with TFLM's recorded arena use.
+A job with "arena": true instead writes OUT/arena.json with TFLM's recorded arena use;
+with "int8_input": true too, a leading QUANTIZE is removed first so the model takes the
+int8 tensor directly (what mcupatch plans by default).
 """
 import contextlib
 import json
@@ -16,6 +18,8 @@ import tempfile
 
 import numpy as np
 from tflite_micro import runtime
+from tflite_micro.tensorflow.lite.micro.python import schema_py_generated as schema
+import flatbuffers
 
 # TFLM's default arena (10× the model) is too small for tiny generated models.
 ARENA_BYTES = 16 << 20
@@ -41,9 +45,34 @@ def run(job):
             f.write(np.ascontiguousarray(tensor["tensor_data"]).tobytes())
 
 
+def without_input_quantize(model_bytes):
+    """The model with its first op, a QUANTIZE of the graph input, removed."""
+    model = schema.ModelT.InitFromObj(schema.Model.GetRootAs(model_bytes, 0))
+    graph = model.subgraphs[0]
+    first = graph.operators[0]
+    code = model.operatorCodes[first.opcodeIndex]
+    if max(code.builtinCode, code.deprecatedBuiltinCode) != schema.BuiltinOperator.QUANTIZE:
+        raise ValueError("the model does not start with QUANTIZE")
+    graph.inputs = [first.outputs[0]]
+    graph.operators = graph.operators[1:]
+    # Drop the float tensor too: TFLM plans memory even for a tensor nobody reads.
+    gone = first.inputs[0]
+    del graph.tensors[gone]
+    renumber = lambda ts: [t - 1 if t > gone else t for t in ts]
+    for op in graph.operators:
+        op.inputs, op.outputs = renumber(op.inputs), renumber(op.outputs)
+    graph.inputs, graph.outputs = renumber(graph.inputs), renumber(graph.outputs)
+    builder = flatbuffers.Builder(len(model_bytes) + 1024)
+    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
+    return bytes(builder.Output())
+
+
 def record_arena(job):
     """TFLM prints its RecordingMicroAllocator report to stderr (fd 2): capture it."""
-    interp = runtime.Interpreter.from_file(job["model"], arena_size=ARENA_BYTES)
+    model_bytes = open(job["model"], "rb").read()
+    if job.get("int8_input"):
+        model_bytes = without_input_quantize(model_bytes)
+    interp = runtime.Interpreter.from_bytes(model_bytes, arena_size=ARENA_BYTES)
     with tempfile.TemporaryFile(mode="w+") as capture:
         saved = os.dup(2)
         os.dup2(capture.fileno(), 2)

@@ -20,7 +20,7 @@ pub struct Request {
 }
 
 impl Request {
-    fn conflicts(&self, other: &Request) -> bool {
+    pub fn conflicts(&self, other: &Request) -> bool {
         self.first <= other.last && other.first <= self.last
     }
 }
@@ -71,19 +71,26 @@ pub fn place_in_order(requests: &[Request], order: &[usize]) -> (Vec<usize>, usi
     (offsets, extent)
 }
 
+/// The order in which `strategy` takes the requests.
+pub fn order(requests: &[Request], strategy: Strategy) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..requests.len()).collect();
+    match strategy {
+        Strategy::LargestFirst => order.sort_by_key(|&i| (std::cmp::Reverse(requests[i].size), requests[i].first)),
+        Strategy::FirstUse => order.sort_by_key(|&i| (requests[i].first, std::cmp::Reverse(requests[i].size))),
+    }
+    order
+}
+
 /// Places every request, keeping the strategy with the smaller extent.
 pub fn place(requests: &[Request]) -> Placement {
-    let mut by_size: Vec<usize> = (0..requests.len()).collect();
-    by_size.sort_by_key(|&i| (std::cmp::Reverse(requests[i].size), requests[i].first));
-    let mut by_first: Vec<usize> = (0..requests.len()).collect();
-    by_first.sort_by_key(|&i| (requests[i].first, std::cmp::Reverse(requests[i].size)));
-    let (a, ea) = place_in_order(requests, &by_size);
-    let (b, eb) = place_in_order(requests, &by_first);
-    if eb < ea {
-        Placement { offsets: b, extent: eb, strategy: Strategy::FirstUse }
-    } else {
-        Placement { offsets: a, extent: ea, strategy: Strategy::LargestFirst }
-    }
+    [Strategy::LargestFirst, Strategy::FirstUse]
+        .into_iter()
+        .map(|strategy| {
+            let (offsets, extent) = place_in_order(requests, &order(requests, strategy));
+            Placement { offsets, extent, strategy }
+        })
+        .min_by_key(|p| p.extent)
+        .expect("two strategies")
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use clap::{Args, Parser, Subcommand};
 use mcupatch::arena;
 use mcupatch::exec::{Config, Engine, Output, TraceStep};
 use mcupatch::kernels::Kernel;
+use mcupatch::labels;
 use mcupatch::model::{self, Graph};
 use mcupatch::preprocess;
 use mcupatch::schedule::layerwise::InputMode;
@@ -176,15 +177,6 @@ fn arena_json(engine: &Engine) -> Value {
     })
 }
 
-fn labels(args: &RunArgs, classes: usize) -> Vec<String> {
-    match &args.labels {
-        Some(l) => l.split(',').map(|s| s.trim().to_string()).collect(),
-        // The Visual Wake Words convention: output 0 is person, output 1 is no person.
-        None if classes == 2 => vec!["person".into(), "no person".into()],
-        None => (0..classes).map(|i| format!("class {i}")).collect(),
-    }
-}
-
 fn run(args: &RunArgs) -> Result<()> {
     let graph = load(&args.model)?;
     let mut engine = Engine::new(graph, args.memory.config()?)?;
@@ -239,8 +231,8 @@ fn run(args: &RunArgs) -> Result<()> {
 
 fn result_json(args: &RunArgs, engine: &Engine, name: &str, outputs: &[Output]) -> Value {
     let scores = outputs.first().map(|o| o.dequantized.clone()).unwrap_or_default();
-    let best = scores.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i).unwrap_or(0);
-    let names = labels(args, scores.len());
+    let best = labels::best(&scores).unwrap_or(0);
+    let names = labels::names(args.labels.as_deref(), scores.len());
     let mut value = json!({
         "input": name,
         "outputs": outputs,

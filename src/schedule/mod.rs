@@ -52,13 +52,16 @@ pub struct Plan {
 impl Plan {
     /// Places the buffers (fills in their offsets and the extent).
     fn place(steps: Vec<Step>, mut buffers: Vec<Buffer>, tensor_buffer: Vec<Option<usize>>, input: usize) -> Plan {
-        let requests: Vec<Request> =
-            buffers.iter().map(|b| Request { size: b.size, first: b.first, last: b.last }).collect();
-        let placement = planner::place(&requests);
+        let placement = planner::place(&Self::requests(&buffers));
         for (b, &o) in buffers.iter_mut().zip(&placement.offsets) {
             b.offset = o;
         }
         Plan { steps, buffers, tensor_buffer, input, extent: placement.extent, strategy: placement.strategy }
+    }
+
+    /// What the planner is asked to place: each buffer's size and lifetime.
+    pub fn requests(buffers: &[Buffer]) -> Vec<Request> {
+        buffers.iter().map(|b| Request { size: b.size, first: b.first, last: b.last }).collect()
     }
 
     /// Buffers alive at `step`.
