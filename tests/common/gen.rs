@@ -63,7 +63,7 @@ impl<'r> Gen<'r> {
         })
     }
 
-    fn map(&mut self, name: &str, h: usize, w: usize, c: usize, scale: f32, zp: i64) -> Map {
+    pub fn map(&mut self, name: &str, h: usize, w: usize, c: usize, scale: f32, zp: i64) -> Map {
         let t = self.activation_tensor(name, vec![1, h, w, c], scale, zp);
         Map { t, h, w, c, scale, zp }
     }

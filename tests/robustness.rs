@@ -1,0 +1,126 @@
+//! Bad input gets a clear error, never a panic: mutated, truncated and random model bytes,
+//! unsupported ops, inputs of the wrong size, undecodable images, arenas too small.
+
+mod common;
+
+use common::gen::Gen;
+use common::root;
+use mcupatch::exec::{Config, Engine};
+use mcupatch::schedule::layerwise::InputMode;
+use mcupatch::{model, preprocess, Error};
+use proptest::prelude::*;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+
+fn vww_bytes() -> Vec<u8> {
+    std::fs::read(root().join("models/visual_wake_words.tflite")).expect("run models/fetch")
+}
+
+/// A small generated CNN: conv, depthwise, pool, add, mean, fully connected, softmax.
+fn small_model() -> Vec<u8> {
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut g = Gen::new(&mut rng);
+    let x = g.input(10, 3);
+    let x = g.conv(x, false);
+    let x = g.conv(x, true);
+    let x = g.residual_add(x);
+    let x = g.pool(x, false);
+    let (m, c, s) = g.mean(x);
+    let (logits, units, _) = g.fully_connected(m, 1, c, s);
+    let probs = g.softmax(logits, vec![1, units]);
+    g.finish(probs).0
+}
+
+/// Loads, prepares and runs whatever the bytes describe; only errors may come back.
+fn load_prepare_run(bytes: &[u8], capacity: usize) -> Result<(), Error> {
+    let graph = model::load(bytes)?;
+    let mut engine = Engine::new(graph, Config { capacity, input: InputMode::default() })?;
+    let input = vec![0u8; engine.input_tensor().bytes()];
+    engine.run(&input)?;
+    Ok(())
+}
+
+fn mutate(mut bytes: Vec<u8>, edits: &[(usize, u8)], cut: Option<usize>) -> Vec<u8> {
+    for &(at, value) in edits {
+        let n = bytes.len();
+        bytes[at % n] = value;
+    }
+    if let Some(cut) = cut {
+        bytes.truncate(cut % (bytes.len() + 1));
+    }
+    bytes
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 1500, failure_persistence: None, ..ProptestConfig::default() })]
+
+    #[test]
+    fn mutated_small_models_never_panic(edits in prop::collection::vec((any::<usize>(), any::<u8>()), 1..12), cut in prop::option::weighted(0.2, any::<usize>())) {
+        let _ = load_prepare_run(&mutate(small_model(), &edits, cut), 1 << 20);
+    }
+
+    #[test]
+    fn random_bytes_are_refused(bytes in prop::collection::vec(any::<u8>(), 0..2048)) {
+        prop_assert!(model::load(&bytes).is_err());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// Edits land in the header, tables and vectors of the real model (its first 4 KiB and
+    /// the flatbuffer's tail, where the schema's tables sit) as well as in weights.
+    #[test]
+    fn mutated_vww_never_panics(edits in prop::collection::vec((any::<usize>(), any::<u8>()), 1..6), near_tables in any::<bool>()) {
+        let mut bytes = vww_bytes();
+        let n = bytes.len();
+        let edits: Vec<(usize, u8)> =
+            edits.into_iter().map(|(at, v)| (if near_tables { if at % 2 == 0 { at % 4096 } else { n - 1 - at % 8192 } } else { at }, v)).collect();
+        bytes = mutate(bytes, &edits, None);
+        let _ = load_prepare_run(&bytes, 256 * 1024);
+    }
+}
+
+#[test]
+fn truncated_vww_is_refused_with_a_clear_error() {
+    let bytes = vww_bytes();
+    let mut lengths: Vec<usize> = (0..64).collect();
+    lengths.extend((1..200).map(|i| i * bytes.len() / 200));
+    for len in lengths {
+        let err = load_prepare_run(&bytes[..len], 256 * 1024).expect_err("a truncated model must be refused");
+        let text = err.to_string();
+        assert!(!text.is_empty() && text.len() < 400, "{len}: unclear error: {text}");
+    }
+}
+
+#[test]
+fn unsupported_op_is_named() {
+    // A model with one RELU (builtin 19), which mcupatch does not support.
+    let mut rng = StdRng::seed_from_u64(1);
+    let mut g = Gen::new(&mut rng);
+    let x = g.input(4, 2);
+    let y = g.map("relu", x.h, x.w, x.c, x.scale, x.zp);
+    g.spec.op(19, vec![x.t], vec![y.t], None);
+    let (bytes, _) = g.finish(y.t);
+    let err = model::load(&bytes).and_then(|g| Engine::new(g, Config { capacity: 1 << 20, input: InputMode::default() }));
+    let text = err.err().expect("RELU is refused").to_string();
+    assert!(text.contains("op 0") && text.contains("RELU"), "{text}");
+}
+
+#[test]
+fn arena_too_small_names_op_and_bytes() {
+    let graph = model::load(&vww_bytes()).unwrap();
+    let err = Engine::new(graph, Config { capacity: 32 * 1024, input: InputMode::default() }).err().expect("too small");
+    let text = err.to_string();
+    assert!(text.contains("needs") && text.contains("32768") && text.contains("op "), "{text}");
+}
+
+#[test]
+fn wrong_input_size_and_bad_images_are_errors() {
+    let graph = model::load(&vww_bytes()).unwrap();
+    let mut engine = Engine::new(graph, Config { capacity: 256 * 1024, input: InputMode::default() }).unwrap();
+    let err = engine.run(&[0u8; 100]).expect_err("100 bytes is not a 96×96×3 input");
+    assert!(err.to_string().contains("27648"), "{err}");
+    assert!(preprocess::decode(b"not an image").is_err());
+    assert!(preprocess::decode(&[0x89, b'P', b'N', b'G', 0, 0]).is_err());
+}
