@@ -151,9 +151,10 @@ impl Engine {
                 _ => Vec::new(),
             };
             let dequantized = match &tensor.quant {
-                Some(q) if tensor.dtype == DType::I8 => {
-                    int8.iter().map(|&v| (f64::from(q.scale()) * f64::from(i32::from(v) - q.zero_point())) as f32).collect()
-                }
+                Some(q) if tensor.dtype == DType::I8 => int8
+                    .iter()
+                    .map(|&v| (f64::from(q.scale()) * f64::from(i32::from(v) - q.zero_point())) as f32)
+                    .collect(),
                 _ => bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
             };
             outputs.push(Output { tensor: out, int8, dequantized });

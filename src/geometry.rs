@@ -81,8 +81,10 @@ impl Window {
 
     /// The input region an output region needs (the tile plus its halo), clipped to the map.
     pub fn input_region(&self, out: Region) -> Region {
-        let (y0, y1) = Self::input_span(out.y0, out.y1, self.kernel.0, self.stride.0, self.dilation.0, self.pad_top, self.in_h);
-        let (x0, x1) = Self::input_span(out.x0, out.x1, self.kernel.1, self.stride.1, self.dilation.1, self.pad_left, self.in_w);
+        let (y0, y1) =
+            Self::input_span(out.y0, out.y1, self.kernel.0, self.stride.0, self.dilation.0, self.pad_top, self.in_h);
+        let (x0, x1) =
+            Self::input_span(out.x0, out.x1, self.kernel.1, self.stride.1, self.dilation.1, self.pad_left, self.in_w);
         Region { y0, y1, x0, x1 }
     }
 

@@ -35,7 +35,9 @@ pub fn to_input(pixels: &[u8], input: &Tensor) -> Result<Vec<u8>> {
             Ok(pixels.iter().map(|&p| quantize.quantize(f32::from(p)) as u8).collect())
         }
         (DType::F32, _) => Ok(pixels.iter().flat_map(|&p| f32::from(p).to_le_bytes()).collect()),
-        (dtype, _) => Err(Error::Input(format!("cannot feed an image to a {} input without quantization", dtype.name()))),
+        (dtype, _) => {
+            Err(Error::Input(format!("cannot feed an image to a {} input without quantization", dtype.name())))
+        }
     }
 }
 

@@ -37,7 +37,10 @@ impl Requant {
     pub fn apply(self, x: i32) -> i32 {
         let left = self.shift.max(0);
         let right = (-self.shift).max(0);
-        rounding_divide_by_pot(saturating_rounding_doubling_high_mul(x.wrapping_shl(left as u32), self.multiplier), right)
+        rounding_divide_by_pot(
+            saturating_rounding_doubling_high_mul(x.wrapping_shl(left as u32), self.multiplier),
+            right,
+        )
     }
 }
 

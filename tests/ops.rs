@@ -9,7 +9,6 @@ use common::{check_against_tflm, Case};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-
 fn int8_input(rng: &mut StdRng, n: usize) -> Vec<u8> {
     (0..n).map(|_| rng.gen::<u8>()).collect()
 }

@@ -102,7 +102,8 @@ fn unsupported_op_is_named() {
     let y = g.map("relu", x.h, x.w, x.c, x.scale, x.zp);
     g.spec.op(19, vec![x.t], vec![y.t], None);
     let (bytes, _) = g.finish(y.t);
-    let err = model::load(&bytes).and_then(|g| Engine::new(g, Config { capacity: 1 << 20, input: InputMode::default() }));
+    let err =
+        model::load(&bytes).and_then(|g| Engine::new(g, Config { capacity: 1 << 20, input: InputMode::default() }));
     let text = err.err().expect("RELU is refused").to_string();
     assert!(text.contains("op 0") && text.contains("RELU"), "{text}");
 }

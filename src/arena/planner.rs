@@ -121,7 +121,8 @@ mod tests {
             assert_eq!(p.offsets[i] % ALIGNMENT, 0);
             for j in 0..i {
                 if reqs[i].conflicts(&reqs[j]) {
-                    let (a, b) = ((p.offsets[i], p.offsets[i] + reqs[i].size), (p.offsets[j], p.offsets[j] + reqs[j].size));
+                    let (a, b) =
+                        ((p.offsets[i], p.offsets[i] + reqs[i].size), (p.offsets[j], p.offsets[j] + reqs[j].size));
                     assert!(a.1 <= b.0 || b.1 <= a.0, "{i} and {j} overlap");
                 }
             }

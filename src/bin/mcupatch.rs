@@ -10,6 +10,8 @@ use mcupatch::model::{self, Graph};
 use mcupatch::preprocess;
 use mcupatch::schedule::layerwise::InputMode;
 use serde_json::{json, Value};
+use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 #[derive(Parser)]
@@ -86,13 +88,22 @@ impl Memory {
 
 fn main() {
     let cli = Cli::parse();
+    let mut out = String::new();
     let result = match cli.command {
-        Command::Inspect { model, memory, json } => inspect(&model, &memory, json),
-        Command::Run(args) => run(&args),
+        Command::Inspect { model, memory, json } => inspect(&model, &memory, json, &mut out),
+        Command::Run(args) => run(&args, &mut out),
     };
+    // A reader that stops early (`| head`) is not an error worth a message.
+    let printed = std::io::stdout().write_all(out.as_bytes());
     if let Err(e) = result {
         eprintln!("error: {e:#}");
         std::process::exit(1);
+    }
+    if let Err(e) = printed {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write the output: {e}");
+            std::process::exit(1);
+        }
     }
 }
 
@@ -105,7 +116,7 @@ fn shape_text(shapes: &[Vec<usize>]) -> String {
     shapes.iter().map(|s| s.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("×")).collect::<Vec<_>>().join(", ")
 }
 
-fn inspect(path: &Path, memory: &Memory, as_json: bool) -> Result<()> {
+fn inspect(path: &Path, memory: &Memory, as_json: bool, out: &mut String) -> Result<()> {
     let graph = load(path)?;
     let engine = Engine::new(graph, memory.config()?)?;
     let graph = &engine.graph;
@@ -140,27 +151,38 @@ fn inspect(path: &Path, memory: &Memory, as_json: bool) -> Result<()> {
         "arena": arena_json(&engine),
     });
     if as_json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
         return Ok(());
     }
-    println!("{:>3}  {:<18} {:<22} {:<16} {:>11} {:>10} {:>9}", "#", "op", "input", "output", "MACs", "act bytes", "weights");
+    writeln!(
+        out,
+        "{:>3}  {:<18} {:<22} {:<16} {:>11} {:>10} {:>9}",
+        "#", "op", "input", "output", "MACs", "act bytes", "weights"
+    )?;
     for r in report["ops"].as_array().into_iter().flatten() {
         let shapes = |k: &str| -> Vec<Vec<usize>> { serde_json::from_value(r[k].clone()).unwrap_or_default() };
         let note = if r["scheduled"].as_bool() == Some(false) { "  (int8 input: not run)" } else { "" };
-        println!(
+        writeln!(
+            out,
             "{:>3}  {:<18} {:<22} {:<16} {:>11} {:>10} {:>9}{note}",
-            r["index"], r["op"].as_str().unwrap_or(""), shape_text(&shapes("inputs")), shape_text(&shapes("outputs")),
-            r["macs"], r["activation_bytes"], r["weight_bytes"]
-        );
+            r["index"].as_u64().unwrap_or(0),
+            r["op"].as_str().unwrap_or(""),
+            shape_text(&shapes("inputs")),
+            shape_text(&shapes("outputs")),
+            r["macs"].as_u64().unwrap_or(0),
+            r["activation_bytes"].as_u64().unwrap_or(0),
+            r["weight_bytes"].as_u64().unwrap_or(0)
+        )?;
     }
-    println!(
+    writeln!(
+        out,
         "total: {} MACs, {} weight bytes; layer-by-layer arena peak {} B of {} B ({})",
         engine.macs(),
         total_weights,
         engine.plan.extent,
         engine.capacity(),
         report["arena"]["strategy"].as_str().unwrap_or("")
-    );
+    )?;
     Ok(())
 }
 
@@ -177,7 +199,7 @@ fn arena_json(engine: &Engine) -> Value {
     })
 }
 
-fn run(args: &RunArgs) -> Result<()> {
+fn run(args: &RunArgs, out: &mut String) -> Result<()> {
     let graph = load(&args.model)?;
     let mut engine = Engine::new(graph, args.memory.config()?)?;
     let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
@@ -207,24 +229,31 @@ fn run(args: &RunArgs) -> Result<()> {
     }
     if args.json {
         let value = if results.len() == 1 { results.remove(0) } else { Value::Array(results) };
-        println!("{}", serde_json::to_string_pretty(&value)?);
+        writeln!(out, "{}", serde_json::to_string_pretty(&value)?)?;
         return Ok(());
     }
     for r in &results {
-        println!("{}: {} ({:.3})", r["input"].as_str().unwrap_or(""), r["label"].as_str().unwrap_or(""), r["score"].as_f64().unwrap_or(0.0));
+        writeln!(
+            out,
+            "{}: {} ({:.3})",
+            r["input"].as_str().unwrap_or(""),
+            r["label"].as_str().unwrap_or(""),
+            r["score"].as_f64().unwrap_or(0.0)
+        )?;
         for o in r["outputs"].as_array().into_iter().flatten() {
-            println!("  output int8 {}  scores {}", o["int8"], o["dequantized"]);
+            writeln!(out, "  output int8 {}  scores {}", o["int8"], o["dequantized"])?;
         }
     }
-    println!(
+    writeln!(
+        out,
         "arena: peak {} B of {} B SRAM ({} input), {} MACs",
         engine.plan.extent,
         engine.capacity(),
         arena_json(&engine)["input"].as_str().unwrap_or(""),
         engine.macs()
-    );
+    )?;
     if args.trace {
-        print_trace(&engine.trace());
+        print_trace(&engine.trace(), out)?;
     }
     Ok(())
 }
@@ -279,15 +308,23 @@ fn dump(engine: &mut Engine, input: &[u8], dir: &Path) -> Result<()> {
     Ok(())
 }
 
-fn print_trace(trace: &[TraceStep]) {
-    println!("{:>4} {:>3}  {:<18} {:>10} {:>10}  allocations / frees", "step", "op", "", "live B", "extent B");
+fn print_trace(trace: &[TraceStep], out: &mut String) -> Result<()> {
+    writeln!(out, "{:>4} {:>3}  {:<18} {:>10} {:>10}  allocations / frees", "step", "op", "", "live B", "extent B")?;
     for s in trace {
         let list = |events: &[mcupatch::exec::BufferEvent]| {
             events.iter().map(|e| format!("t{}@{}+{}", e.tensor, e.offset, e.size)).collect::<Vec<_>>().join(" ")
         };
-        println!(
+        writeln!(
+            out,
             "{:>4} {:>3}  {:<18} {:>10} {:>10}  +[{}] -[{}]",
-            s.step, s.op_index, s.op, s.live_bytes, s.extent, list(&s.alloc), list(&s.free)
-        );
+            s.step,
+            s.op_index,
+            s.op,
+            s.live_bytes,
+            s.extent,
+            list(&s.alloc),
+            list(&s.free)
+        )?;
     }
+    Ok(())
 }

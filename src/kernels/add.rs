@@ -27,10 +27,9 @@ impl Add {
         let (aq, bq, yq) =
             (cx.int8_activation(a, "input 0")?, cx.int8_activation(b, "input 1")?, cx.int8_activation(y, "output")?);
         if a.shape != b.shape || a.shape != y.shape {
-            return Err(cx.err(format!(
-                "broadcasting is not supported: shapes {:?} + {:?} -> {:?}",
-                a.shape, b.shape, y.shape
-            )));
+            return Err(
+                cx.err(format!("broadcasting is not supported: shapes {:?} + {:?} -> {:?}", a.shape, b.shape, y.shape))
+            );
         }
         // Element-wise ops see any shape as a 1×1×N map, so a region is a span of elements.
         let shape = match y.shape[..] {
@@ -56,7 +55,8 @@ impl Add {
 
     #[inline(always)]
     fn add(&self, a: i8, b: i8) -> i8 {
-        let scaled = |v: i8, i: usize| self.input_requant[i].apply((i32::from(v) + self.input_offsets[i]) << LEFT_SHIFT);
+        let scaled =
+            |v: i8, i: usize| self.input_requant[i].apply((i32::from(v) + self.input_offsets[i]) << LEFT_SHIFT);
         let sum = scaled(a, 0) + scaled(b, 1);
         (self.output_requant.apply(sum) + self.output_offset).clamp(self.min, self.max) as i8
     }

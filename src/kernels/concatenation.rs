@@ -1,7 +1,7 @@
 //! CONCATENATION of int8 tensors that share the output's quantization
 //! (TFLM `reference_ops::Concatenation`: a copy of contiguous slabs).
 
-use super::{Ctx};
+use super::Ctx;
 use crate::error::Result;
 use crate::model::Activation;
 
@@ -38,7 +38,10 @@ impl Concatenation {
             let compatible = x.shape.len() == y.shape.len()
                 && x.shape.iter().zip(&y.shape).enumerate().all(|(d, (a, b))| d == axis || a == b);
             if !compatible {
-                return Err(cx.err(format!("input {i} shape {:?} does not fit output {:?} along axis {axis}", x.shape, y.shape)));
+                return Err(cx.err(format!(
+                    "input {i} shape {:?} does not fit output {:?} along axis {axis}",
+                    x.shape, y.shape
+                )));
             }
             total += x.shape[axis];
             slabs.push(x.shape[axis..].iter().product());

@@ -30,7 +30,9 @@ impl Conv2d {
             return Err(cx.err(format!("filter has shape {:?}, expected [O, KH, KW, I]", f.shape)));
         };
         if oc != output.c || ic == 0 || input.c % ic != 0 || kh == 0 || kw == 0 {
-            return Err(cx.err(format!("filter {:?} does not fit input {:?} and output {:?}", f.shape, x.shape, y.shape)));
+            return Err(
+                cx.err(format!("filter {:?} does not fit input {:?} and output {:?}", f.shape, x.shape, y.shape))
+            );
         }
         let groups = input.c / ic;
         if oc % groups != 0 {
@@ -89,7 +91,9 @@ impl RegionKernel for Conv2d {
                     let group_base = (c / self.group_out) * ic;
                     let mut acc = self.bias[c];
                     for ky in 0..kh {
-                        let Some(iy) = Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h) else { continue };
+                        let Some(iy) = Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h) else {
+                            continue;
+                        };
                         for kx in 0..kw {
                             let Some(ix) = Window::tap(ox, kx, w.stride.1, w.dilation.1, w.pad_left, w.in_w) else {
                                 continue;

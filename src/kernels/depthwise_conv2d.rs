@@ -86,7 +86,9 @@ impl RegionKernel for DepthwiseConv2d {
             for ox in region.x0..region.x1 {
                 acc.copy_from_slice(&self.bias);
                 for ky in 0..kh {
-                    let Some(iy) = Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h) else { continue };
+                    let Some(iy) = Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h) else {
+                        continue;
+                    };
                     for kx in 0..kw {
                         let Some(ix) = Window::tap(ox, kx, w.stride.1, w.dilation.1, w.pad_left, w.in_w) else {
                             continue;

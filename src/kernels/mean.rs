@@ -20,7 +20,8 @@ impl Mean {
         let (x, axes, y) = (cx.input(0)?, cx.input(1)?, cx.output(0)?);
         let (xq, yq) = (cx.int8_activation(x, "input")?, cx.int8_activation(y, "output")?);
         let input = cx.hwc(x, "input")?;
-        let mut axes: Vec<i64> = integers(cx, axes, "axis")?.into_iter().map(|a| if a < 0 { a + 4 } else { a }).collect();
+        let mut axes: Vec<i64> =
+            integers(cx, axes, "axis")?.into_iter().map(|a| if a < 0 { a + 4 } else { a }).collect();
         axes.sort_unstable();
         axes.dedup();
         if axes != [1, 2] {

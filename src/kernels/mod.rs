@@ -206,7 +206,11 @@ impl<'g> Ctx<'g> {
     }
 
     pub fn output(&self, i: usize) -> Result<&'g Tensor> {
-        self.op.outputs.get(i).map(|&t| &self.graph.tensors[t]).ok_or_else(|| self.err(format!("output {i} is missing")))
+        self.op
+            .outputs
+            .get(i)
+            .map(|&t| &self.graph.tensors[t])
+            .ok_or_else(|| self.err(format!("output {i} is missing")))
     }
 
     pub fn expect_io(&self, inputs: std::ops::RangeInclusive<usize>, outputs: usize) -> Result<()> {

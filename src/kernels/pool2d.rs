@@ -52,9 +52,13 @@ impl RegionKernel for Pool2d {
                 acc.fill(init);
                 let mut count = 0i32;
                 for ky in 0..w.kernel.0 {
-                    let Some(iy) = Window::tap(oy, ky, w.stride.0, 1, w.pad_top, w.in_h) else { continue };
+                    let Some(iy) = Window::tap(oy, ky, w.stride.0, 1, w.pad_top, w.in_h) else {
+                        continue;
+                    };
                     for kx in 0..w.kernel.1 {
-                        let Some(ix) = Window::tap(ox, kx, w.stride.1, 1, w.pad_left, w.in_w) else { continue };
+                        let Some(ix) = Window::tap(ox, kx, w.stride.1, 1, w.pad_left, w.in_w) else {
+                            continue;
+                        };
                         count += 1;
                         let x = input.pixel(iy, ix);
                         match self.kind {

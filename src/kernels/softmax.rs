@@ -35,8 +35,7 @@ impl Softmax {
         if r.shift < 0 {
             return Err(cx.err("softmax input scale × beta is too small"));
         }
-        let max_input_rescaled = f64::from((1 << DIFF_INTEGER_BITS) - 1)
-            * (1i64 << (31 - DIFF_INTEGER_BITS)) as f64
+        let max_input_rescaled = f64::from((1 << DIFF_INTEGER_BITS) - 1) * (1i64 << (31 - DIFF_INTEGER_BITS)) as f64
             / (1i64 << r.shift) as f64;
         Ok(Softmax {
             depth: *x.shape.last().unwrap_or(&1),
@@ -63,7 +62,8 @@ impl Softmax {
             for (o, &v) in out.iter_mut().zip(row) {
                 *o = match scaled(v) {
                     Some(d) => {
-                        let unsat = rounding_divide_by_pot(mul(reciprocal, exp_on_negative_values(d)), bits_over_unit + 31 - 8);
+                        let unsat =
+                            rounding_divide_by_pot(mul(reciprocal, exp_on_negative_values(d)), bits_over_unit + 31 - 8);
                         (unsat - 128).clamp(-128, 127) as i8
                     }
                     None => -128,
@@ -104,8 +104,10 @@ fn exp_on_negative_values(a: i32) -> i32 {
     let one_quarter = 1i32 << (FRACTIONAL_BITS - 2);
     let mask = one_quarter - 1;
     let a_mod_quarter_minus_one_quarter = (a & mask) - one_quarter;
-    let mut result =
-        exp_on_interval_between_negative_one_quarter_and_0_excl(saturating_shl(a_mod_quarter_minus_one_quarter, DIFF_INTEGER_BITS));
+    let mut result = exp_on_interval_between_negative_one_quarter_and_0_excl(saturating_shl(
+        a_mod_quarter_minus_one_quarter,
+        DIFF_INTEGER_BITS,
+    ));
     let remainder = a_mod_quarter_minus_one_quarter.wrapping_sub(a);
     // exp(-2^k) in Q0.31 for k = -2..=4, applied for each set bit of the remainder.
     const BARREL: [(i32, i32); 7] =

@@ -78,8 +78,7 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
             .ok_or_else(|| format!("{what} tensor index {v} is out of range (the model has {} tensors)", tensors.len()))
     };
     let indices = |v: Option<flatbuffers::Vector<i32>>, what: &str| -> Result<Vec<usize>> {
-        v.map(|v| v.iter().map(|i| tensor_index(i, what).map_err(Error::Malformed)).collect())
-            .unwrap_or(Ok(Vec::new()))
+        v.map(|v| v.iter().map(|i| tensor_index(i, what).map_err(Error::Malformed)).collect()).unwrap_or(Ok(Vec::new()))
     };
     let inputs = indices(subgraph.inputs(), "graph input")?;
     let outputs = indices(subgraph.outputs(), "graph output")?;
@@ -87,13 +86,11 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
     let opcodes = model.operator_codes();
     let mut ops = Vec::new();
     for (index, fb_op) in subgraph.operators().into_iter().flatten().enumerate() {
-        let code = opcodes
-            .and_then(|c| c.iter().nth(fb_op.opcode_index() as usize))
-            .ok_or_else(|| Error::Op {
-                index,
-                op: "?".into(),
-                msg: format!("operator code index {} is out of range", fb_op.opcode_index()),
-            })?;
+        let code = opcodes.and_then(|c| c.iter().nth(fb_op.opcode_index() as usize)).ok_or_else(|| Error::Op {
+            index,
+            op: "?".into(),
+            msg: format!("operator code index {} is out of range", fb_op.opcode_index()),
+        })?;
         let builtin = code.builtin_code().max(i32::from(code.deprecated_builtin_code()));
         let op_name = if builtin == 32 {
             format!("CUSTOM:{}", code.custom_code().unwrap_or("?"))
@@ -159,7 +156,9 @@ fn read_buffer(
     buffers: Option<flatbuffers::Vector<flatbuffers::ForwardsUOffset<schema::Buffer>>>,
     index: u32,
 ) -> std::result::Result<Option<Vec<u8>>, String> {
-    let Some(buffers) = buffers else { return Ok(None) };
+    let Some(buffers) = buffers else {
+        return Ok(None);
+    };
     let Some(buffer) = buffers.iter().nth(index as usize) else {
         return Err(format!("buffer index {index} is out of range ({} buffers)", buffers.len()));
     };
@@ -231,8 +230,8 @@ fn read_kind(code: i32, op: &schema::Operator) -> std::result::Result<OpKind, St
             })
         }
         builtin::DEPTHWISE_CONV_2D => {
-            let o = options::<schema::DepthwiseConv2DOptions>(op, options_type::DEPTHWISE_CONV_2D)?
-                .ok_or_else(required)?;
+            let o =
+                options::<schema::DepthwiseConv2DOptions>(op, options_type::DEPTHWISE_CONV_2D)?.ok_or_else(required)?;
             OpKind::DepthwiseConv2d {
                 conv: ConvOptions {
                     padding: padding(o.padding())?,

@@ -173,9 +173,10 @@ impl Graph {
     pub fn activations(&self) -> Vec<usize> {
         let mut seen = vec![false; self.tensors.len()];
         let mut order = Vec::new();
-        let all = self.inputs.iter().chain(self.ops.iter().flat_map(|op| {
-            op.inputs.iter().flatten().chain(op.outputs.iter())
-        }));
+        let all = self
+            .inputs
+            .iter()
+            .chain(self.ops.iter().flat_map(|op| op.inputs.iter().flatten().chain(op.outputs.iter())));
         for &t in all {
             if !seen[t] && !self.tensors[t].is_constant() {
                 seen[t] = true;

@@ -6,7 +6,7 @@
 //! lengths and nesting of the fields we read before any accessor runs: malformed bytes become
 //! an error, never an out-of-bounds read.
 
-use flatbuffers::{ForwardsUOffset, Follow, InvalidFlatbuffer, Table, Vector, Verifiable, Verifier};
+use flatbuffers::{Follow, ForwardsUOffset, InvalidFlatbuffer, Table, Vector, Verifiable, Verifier};
 
 type Offsets<'a, T> = Vector<'a, ForwardsUOffset<T>>;
 
@@ -141,11 +141,7 @@ table!(Operator {
     builtin_options: union = 4,
 });
 
-table!(Buffer {
-    data: vector(u8) = 0,
-    offset: scalar(u64, 0) = 1,
-    size: scalar(u64, 0) = 2,
-});
+table!(Buffer { data: vector(u8) = 0, offset: scalar(u64, 0) = 1, size: scalar(u64, 0) = 2 });
 
 /// A table whose fields are unknown until its union type is known; only its vtable is verified.
 #[derive(Clone, Copy)]
@@ -215,22 +211,13 @@ table!(FullyConnectedOptions {
     keep_num_dims: scalar(bool, false) = 2,
 });
 
-table!(SoftmaxOptions {
-    beta: scalar(f32, 0.0) = 0,
-});
+table!(SoftmaxOptions { beta: scalar(f32, 0.0) = 0 });
 
-table!(ConcatenationOptions {
-    axis: scalar(i32, 0) = 0,
-    fused_activation_function: scalar(i8, 0) = 1,
-});
+table!(ConcatenationOptions { axis: scalar(i32, 0) = 0, fused_activation_function: scalar(i8, 0) = 1 });
 
-table!(AddOptions {
-    fused_activation_function: scalar(i8, 0) = 0,
-});
+table!(AddOptions { fused_activation_function: scalar(i8, 0) = 0 });
 
-table!(ReducerOptions {
-    keep_dims: scalar(bool, false) = 0,
-});
+table!(ReducerOptions { keep_dims: scalar(bool, false) = 0 });
 
 /// Union tags of `BuiltinOptions` we read.
 pub mod options_type {
@@ -287,17 +274,37 @@ pub fn root(bytes: &[u8]) -> Result<Model<'_>, InvalidFlatbuffer> {
 /// The name TFLite gives a builtin operator code (for messages).
 pub fn builtin_name(code: i32) -> String {
     let known = [
-        (0, "ADD"), (1, "AVERAGE_POOL_2D"), (2, "CONCATENATION"), (3, "CONV_2D"),
-        (4, "DEPTHWISE_CONV_2D"), (5, "DEPTH_TO_SPACE"), (6, "DEQUANTIZE"), (9, "FULLY_CONNECTED"),
-        (14, "LOGISTIC"), (17, "MAX_POOL_2D"), (18, "MUL"), (19, "RELU"), (21, "RELU6"),
-        (22, "RESHAPE"), (23, "RESIZE_BILINEAR"), (25, "SOFTMAX"), (28, "TANH"), (32, "CUSTOM"),
-        (34, "PAD"), (39, "TRANSPOSE"), (40, "MEAN"), (41, "SUB"), (43, "SQUEEZE"),
-        (45, "STRIDED_SLICE"), (60, "PADV2"), (67, "TRANSPOSE_CONV"), (74, "SUM"),
-        (97, "RESIZE_NEAREST_NEIGHBOR"), (98, "LEAKY_RELU"), (114, "QUANTIZE"), (117, "HARD_SWISH"),
+        (0, "ADD"),
+        (1, "AVERAGE_POOL_2D"),
+        (2, "CONCATENATION"),
+        (3, "CONV_2D"),
+        (4, "DEPTHWISE_CONV_2D"),
+        (5, "DEPTH_TO_SPACE"),
+        (6, "DEQUANTIZE"),
+        (9, "FULLY_CONNECTED"),
+        (14, "LOGISTIC"),
+        (17, "MAX_POOL_2D"),
+        (18, "MUL"),
+        (19, "RELU"),
+        (21, "RELU6"),
+        (22, "RESHAPE"),
+        (23, "RESIZE_BILINEAR"),
+        (25, "SOFTMAX"),
+        (28, "TANH"),
+        (32, "CUSTOM"),
+        (34, "PAD"),
+        (39, "TRANSPOSE"),
+        (40, "MEAN"),
+        (41, "SUB"),
+        (43, "SQUEEZE"),
+        (45, "STRIDED_SLICE"),
+        (60, "PADV2"),
+        (67, "TRANSPOSE_CONV"),
+        (74, "SUM"),
+        (97, "RESIZE_NEAREST_NEIGHBOR"),
+        (98, "LEAKY_RELU"),
+        (114, "QUANTIZE"),
+        (117, "HARD_SWISH"),
     ];
-    known
-        .iter()
-        .find(|(c, _)| *c == code)
-        .map(|(_, n)| n.to_string())
-        .unwrap_or_else(|| format!("BUILTIN_{code}"))
+    known.iter().find(|(c, _)| *c == code).map(|(_, n)| n.to_string()).unwrap_or_else(|| format!("BUILTIN_{code}"))
 }

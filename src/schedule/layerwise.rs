@@ -16,7 +16,10 @@ pub struct InputMode {
 /// The ops to run, and the tensor the caller fills, for an input mode.
 pub fn entry(graph: &Graph, mode: InputMode) -> Result<(usize, usize)> {
     let [input] = graph.inputs[..] else {
-        return Err(Error::Input(format!("models with {} inputs are not supported (one image input)", graph.inputs.len())));
+        return Err(Error::Input(format!(
+            "models with {} inputs are not supported (one image input)",
+            graph.inputs.len()
+        )));
     };
     let first = graph.ops.first().ok_or_else(|| Error::Malformed("the model has no operators".into()))?;
     let quantizes_input = first.kind == OpKind::Quantize && first.input(0) == Some(input);
@@ -33,10 +36,18 @@ pub fn plan(graph: &Graph, mode: InputMode) -> Result<Plan> {
     let last_step = steps.len().saturating_sub(1);
     let mut tensor_buffer: Vec<Option<usize>> = vec![None; graph.tensors.len()];
     let mut buffers: Vec<Buffer> = Vec::new();
-    let open = |t: usize, step: usize, kind: BufferKind, buffers: &mut Vec<Buffer>, tensor_buffer: &mut Vec<Option<usize>>| {
-        tensor_buffer[t] = Some(buffers.len());
-        buffers.push(Buffer { tensors: vec![t], size: graph.tensors[t].bytes(), first: step, last: step, kind, offset: 0 });
-    };
+    let open =
+        |t: usize, step: usize, kind: BufferKind, buffers: &mut Vec<Buffer>, tensor_buffer: &mut Vec<Option<usize>>| {
+            tensor_buffer[t] = Some(buffers.len());
+            buffers.push(Buffer {
+                tensors: vec![t],
+                size: graph.tensors[t].bytes(),
+                first: step,
+                last: step,
+                kind,
+                offset: 0,
+            });
+        };
     open(input, 0, BufferKind::Input, &mut buffers, &mut tensor_buffer);
     for (step, s) in steps.iter().enumerate() {
         let op = &graph.ops[s.op];
@@ -73,8 +84,9 @@ pub fn plan(graph: &Graph, mode: InputMode) -> Result<Plan> {
         }
     }
     for &t in &graph.outputs {
-        let b = tensor_buffer[t]
-            .ok_or_else(|| Error::Malformed(format!("output tensor {t} ({}) is never written", graph.tensors[t].name)))?;
+        let b = tensor_buffer[t].ok_or_else(|| {
+            Error::Malformed(format!("output tensor {t} ({}) is never written", graph.tensors[t].name))
+        })?;
         buffers[b].last = last_step;
         buffers[b].kind = BufferKind::Output;
     }

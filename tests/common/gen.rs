@@ -153,10 +153,12 @@ impl<'r> Gen<'r> {
         // over a 1×1 map.
         let k = (self.rng.gen_range(1..=5.min(x.h)), self.rng.gen_range(1..=5.min(x.w)));
         let stride = (self.rng.gen_range(1..=3), self.rng.gen_range(1..=3));
-        let dilation = if self.rng.gen_bool(0.3) { (self.rng.gen_range(1..=3), self.rng.gen_range(1..=3)) } else { (1, 1) };
+        let dilation =
+            if self.rng.gen_bool(0.3) { (self.rng.gen_range(1..=3), self.rng.gen_range(1..=3)) } else { (1, 1) };
         let effective = ((k.0 - 1) * dilation.0 + 1, (k.1 - 1) * dilation.1 + 1);
         let padding = self.padding((x.h, x.w), effective);
-        let (oh, ow) = (Self::out_size(x.h, effective.0, stride.0, padding), Self::out_size(x.w, effective.1, stride.1, padding));
+        let (oh, ow) =
+            (Self::out_size(x.h, effective.0, stride.0, padding), Self::out_size(x.w, effective.1, stride.1, padding));
         let (dm, groups) = if depthwise { (self.rng.gen_range(1..=3), 1) } else { (1, 1) };
         let oc = if depthwise { x.c * dm } else { self.rng.gen_range(1..=12) };
         let per_channel = self.rng.gen_bool(0.8);
@@ -176,11 +178,8 @@ impl<'r> Gen<'r> {
         let with_bias = depthwise || self.rng.gen_bool(0.85);
         let bias = if with_bias { self.bias("bias", oc, 2000, x.scale, &scales) } else { -1 };
         let y = self.out_map(if depthwise { "dw_out" } else { "conv_out" }, oh, ow, oc, out_scale);
-        let mut fields = vec![
-            (0, Field::I8(padding)),
-            (1, Field::I32(stride.1 as i32)),
-            (2, Field::I32(stride.0 as i32)),
-        ];
+        let mut fields =
+            vec![(0, Field::I8(padding)), (1, Field::I32(stride.1 as i32)), (2, Field::I32(stride.0 as i32))];
         if depthwise {
             fields.extend([
                 (3, Field::I32(dm as i32)),
@@ -189,7 +188,11 @@ impl<'r> Gen<'r> {
                 (6, Field::I32(dilation.0 as i32)),
             ]);
         } else {
-            fields.extend([(3, Field::I8(act)), (4, Field::I32(dilation.1 as i32)), (5, Field::I32(dilation.0 as i32))]);
+            fields.extend([
+                (3, Field::I8(act)),
+                (4, Field::I32(dilation.1 as i32)),
+                (5, Field::I32(dilation.0 as i32)),
+            ]);
         }
         let (code, tag) = if depthwise { (DEPTHWISE_CONV_2D, 2) } else { (CONV_2D, 1) };
         self.spec.op(code, vec![x.t, filter, bias], vec![y.t], Some((tag, fields)));
@@ -247,7 +250,8 @@ impl<'r> Gen<'r> {
 
     pub fn pad(&mut self, x: Map) -> Map {
         let p: Vec<usize> = (0..4).map(|_| self.rng.gen_range(0..=2)).collect();
-        let paddings = self.int32_const("paddings", vec![4, 2], &[0, 0, p[0] as i32, p[1] as i32, p[2] as i32, p[3] as i32, 0, 0]);
+        let paddings =
+            self.int32_const("paddings", vec![4, 2], &[0, 0, p[0] as i32, p[1] as i32, p[2] as i32, p[3] as i32, 0, 0]);
         let y = self.map("pad", x.h + p[0] + p[1], x.w + p[2] + p[3], x.c, x.scale, x.zp);
         if self.rng.gen_bool(0.5) {
             self.spec.op(PAD, vec![x.t, paddings], vec![y.t], None);
@@ -283,7 +287,12 @@ impl<'r> Gen<'r> {
         );
         let y = self.map("concat", x.h, x.w, x.c + extra, x.scale, x.zp);
         let axis = if self.rng.gen_bool(0.5) { 3 } else { -1 };
-        self.spec.op(CONCATENATION, vec![x.t, branch.t], vec![y.t], Some((10, vec![(0, Field::I32(axis)), (1, Field::I8(0))])));
+        self.spec.op(
+            CONCATENATION,
+            vec![x.t, branch.t],
+            vec![y.t],
+            Some((10, vec![(0, Field::I32(axis)), (1, Field::I8(0))])),
+        );
         self.notes.push(format!("concat +{extra} axis {axis}"));
         y
     }

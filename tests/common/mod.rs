@@ -33,11 +33,7 @@ pub fn python() -> String {
 /// The oracle must be installed: `make test` installs it. A missing oracle fails the test
 /// rather than skipping it, so a green run always means "compared with TFLM".
 pub fn require_tflm() {
-    let ok = Command::new(python())
-        .args(["-c", "import tflite_micro"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
+    let ok = Command::new(python()).args(["-c", "import tflite_micro"]).status().map(|s| s.success()).unwrap_or(false);
     assert!(ok, "TFLite Micro's Python interpreter is missing: run `make test` (it installs tflite-micro)");
 }
 
@@ -147,6 +143,13 @@ pub fn check_against_tflm(cases: &[Case]) -> usize {
     if failures.is_empty() {
         let _ = std::fs::remove_dir_all(&dir);
     }
-    assert!(failures.is_empty(), "{} of {} cases differ from TFLite Micro (files kept in {}):\n{}", failures.len(), cases.len(), dir.display(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {} cases differ from TFLite Micro (files kept in {}):\n{}",
+        failures.len(),
+        cases.len(),
+        dir.display(),
+        failures.join("\n")
+    );
     compared
 }
