@@ -8,11 +8,14 @@ pub use loader::load;
 /// Element types the engine distinguishes; anything else is refused at load time
 /// unless it is a constant the engine never reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-#[serde(rename_all = "lowercase")]
 pub enum DType {
+    #[serde(rename = "float32")]
     F32,
+    #[serde(rename = "int8")]
     I8,
+    #[serde(rename = "int32")]
     I32,
+    #[serde(rename = "int64")]
     I64,
 }
 

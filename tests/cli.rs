@@ -1,0 +1,132 @@
+//! The `mcupatch` binary as users run it: JSON shapes, labels, dumps, raw input, errors.
+
+mod common;
+
+use common::{root, run_tflm, scratch_dir};
+use serde_json::Value;
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn mcupatch(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_mcupatch")).args(args).current_dir(root()).output().expect("run mcupatch")
+}
+
+fn json_of(args: &[&str]) -> Value {
+    let out = mcupatch(args);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).expect("valid JSON")
+}
+
+/// Exit code 1, one `error:` line naming the problem, and no panic.
+fn assert_clean_error(args: &[&str], expected: &str) {
+    let out = mcupatch(args);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
+    assert!(stderr.starts_with("error:") && stderr.contains(expected), "{args:?}: {stderr}");
+    assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+}
+
+const MODEL: &str = "models/visual_wake_words.tflite";
+
+#[test]
+fn run_json_gives_labels_outputs_and_arena_for_each_photo() {
+    let photos = ["astronaut.png", "camera.png", "coffee.png", "chelsea.png", "rocket.jpg"];
+    let paths: Vec<String> = photos.iter().map(|p| format!("data/images/{p}")).collect();
+    let mut args = vec!["run", MODEL, "--json"];
+    args.extend(paths.iter().map(String::as_str));
+    let results = json_of(&args);
+    let labels: Vec<&str> = results.as_array().unwrap().iter().map(|r| r["label"].as_str().unwrap()).collect();
+    assert_eq!(labels, ["person", "person", "no person", "no person", "no person"]);
+    for r in results.as_array().unwrap() {
+        let output = &r["outputs"][0];
+        assert_eq!(output["int8"].as_array().unwrap().len(), 2);
+        assert_eq!(output["dequantized"].as_array().unwrap().len(), 2);
+        assert_eq!(r["arena"]["capacity"], 262_144);
+        assert_eq!(r["arena"]["peak_bytes"], 55_296);
+        assert_eq!(r["macs"], 7_489_664);
+    }
+}
+
+#[test]
+fn mcu_presets_and_float_input_change_the_arena() {
+    let r = json_of(&["run", MODEL, "data/images/coffee.png", "--json", "--mcu", "stm32f746", "--float-input"]);
+    assert_eq!(r["arena"]["capacity"], 320 * 1024);
+    assert_eq!(r["arena"]["input"], "float32");
+    assert_eq!(r["arena"]["peak_bytes"], 96 * 96 * 3 * 5);
+    assert_eq!(r["label"], "no person");
+}
+
+#[test]
+fn inspect_json_totals() {
+    let r = json_of(&["inspect", MODEL, "--json"]);
+    assert_eq!(r["ops"].as_array().unwrap().len(), 33);
+    assert_eq!(r["totals"]["macs"], 7_489_664);
+    assert_eq!(r["totals"]["weight_bytes"], 219_072);
+    assert_eq!(r["arena"]["peak_bytes"], 55_296);
+    let text = mcupatch(&["inspect", MODEL]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("CONV_2D"));
+}
+
+/// The debugger path: a dump's files equal TFLite Micro's tensors, as the manifest says.
+#[test]
+fn dump_writes_every_tensor_and_a_manifest_equal_to_tflite_micro() {
+    common::require_tflm();
+    let dir = scratch_dir("dump");
+    let dump = dir.join("ours");
+    let out = mcupatch(&["run", MODEL, "data/images/astronaut.png", "--float-input", "--dump", dump.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let manifest: Value = serde_json::from_slice(&std::fs::read(dump.join("manifest.json")).unwrap()).unwrap();
+    let tensors = manifest["tensors"].as_array().unwrap();
+    assert_eq!(tensors.len(), 34, "the float input and 33 op outputs");
+    let indices: Vec<u64> = tensors.iter().map(|t| t["index"].as_u64().unwrap()).collect();
+    // TFLM gets the same float pixels the CLI computed: its dump of the input tensor.
+    let input = dump.join(format!("t{}.bin", indices[0]));
+    let job = serde_json::json!([{ "model": root().join(MODEL), "input": input, "out": dir.join("tflm"), "tensors": indices }]);
+    assert!(run_tflm(&dir, &job));
+    for t in tensors {
+        let file: PathBuf = dump.join(t["file"].as_str().unwrap());
+        let ours = std::fs::read(&file).unwrap();
+        let elements: u64 = t["shape"].as_array().unwrap().iter().map(|d| d.as_u64().unwrap()).product();
+        let width = if t["dtype"] == "float32" { 4 } else { 1 };
+        assert_eq!(ours.len() as u64, elements * width, "{}", t["name"]);
+        let theirs = std::fs::read(dir.join("tflm").join(t["file"].as_str().unwrap())).unwrap();
+        assert!(ours == theirs, "tensor {} ({}) differs from TFLM", t["index"], t["name"]);
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn raw_input_gives_the_same_result_as_the_image() {
+    let dir = scratch_dir("raw");
+    let dump = dir.join("dump");
+    let from_image = json_of(&["run", MODEL, "data/images/camera.png", "--json", "--dump", dump.to_str().unwrap()]);
+    // With int8 input the first dumped tensor is the int8 image the camera would deliver.
+    let manifest: Value = serde_json::from_slice(&std::fs::read(dump.join("manifest.json")).unwrap()).unwrap();
+    let raw = dump.join(manifest["tensors"][0]["file"].as_str().unwrap());
+    let from_raw = json_of(&["run", MODEL, "--input-raw", raw.to_str().unwrap(), "--json"]);
+    assert_eq!(from_raw["outputs"], from_image["outputs"]);
+    assert_eq!(from_raw["label"], "person");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn bad_input_is_a_clear_error() {
+    let dir = scratch_dir("bad");
+    let garbage = dir.join("garbage.tflite");
+    std::fs::write(&garbage, b"definitely not a flatbuffer").unwrap();
+    let short_raw = dir.join("short.bin");
+    std::fs::write(&short_raw, [0u8; 10]).unwrap();
+    let not_image = dir.join("not-an-image.png");
+    std::fs::write(&not_image, b"hello").unwrap();
+    let (garbage, short_raw, not_image) =
+        (garbage.to_str().unwrap(), short_raw.to_str().unwrap(), not_image.to_str().unwrap());
+    assert_clean_error(&["run", "no/such/model.tflite", "x.png"], "cannot read");
+    assert_clean_error(&["inspect", garbage], "not a valid TFLite model");
+    assert_clean_error(&["run", MODEL, "--input-raw", short_raw], "27648");
+    assert_clean_error(&["run", MODEL, not_image], "cannot decode image");
+    assert_clean_error(&["run", MODEL], "give one or more images");
+    assert_clean_error(&["run", MODEL, "data/images/coffee.png", "--sram", "16K"], "arena too small");
+    assert_clean_error(&["run", MODEL, "data/images/coffee.png", "--sram", "lots"], "lots");
+    assert_clean_error(&["inspect", MODEL, "--mcu", "pdp11"], "pdp11");
+    let _ = std::fs::remove_dir_all(&dir);
+}
