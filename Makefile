@@ -12,10 +12,10 @@ demo: fetch build
 	./target/release/mcupatch run models/visual_wake_words.tflite data/images/*
 
 test: oracle fetch
-	cargo test --release --all-targets
+	MCUPATCH_PYTHON=$(PYTHON) cargo test --release --all-targets
 
 bench: oracle fetch
-	cargo bench --bench inference
+	MCUPATCH_PYTHON=$(PYTHON) cargo bench --bench inference
 
 build:
 	cargo build --release
