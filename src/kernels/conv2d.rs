@@ -1,6 +1,6 @@
 //! CONV_2D, int8 with per-channel weights (TFLM `reference_integer_ops::ConvPerChannel`).
 
-use super::{i32s, Ctx, Hwc, OutputStage, RegionKernel};
+use super::{Ctx, Hwc, OutputStage, RegionKernel};
 use crate::error::Result;
 use crate::geometry::{Fmap, FmapMut, Region, Window};
 use crate::model::{ConvOptions, DType};
@@ -38,24 +38,11 @@ impl Conv2d {
         if oc % groups != 0 {
             return Err(cx.err(format!("{oc} output channels do not split into {groups} groups")));
         }
-        let fq = f.quant.as_ref().ok_or_else(|| cx.err("filter has no quantization parameters"))?;
-        if fq.zero_points.iter().any(|&z| z != 0) {
-            return Err(cx.err("filter zero points must be 0"));
-        }
-        if fq.scales.len() > 1 && (fq.axis != 0 || fq.scales.len() != oc) {
-            return Err(cx.err("per-channel filter scales must run along the output channels"));
-        }
+        let fq = cx.filter_quant(f, 0, oc)?;
         let window = Window::new((input.h, input.w), (kh, kw), o.stride, o.dilation, o.padding)
             .ok_or_else(|| cx.err(format!("a {kh}×{kw} window does not fit input {:?}", x.shape)))?;
         cx.expect_shape(y, &[1, window.out_h, window.out_w, oc], "output")?;
-        let bias = match cx.optional_input(2) {
-            Some(b) => {
-                let data = cx.constant(b, DType::I32, "bias")?;
-                cx.expect_shape(b, &[oc], "bias")?;
-                i32s(data)
-            }
-            None => vec![0; oc],
-        };
+        let bias = cx.bias(oc)?;
         Ok(Conv2d {
             input,
             output,

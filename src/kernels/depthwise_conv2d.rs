@@ -1,7 +1,7 @@
 //! DEPTHWISE_CONV_2D, int8 per-channel, any depth multiplier
 //! (TFLM `reference_integer_ops::DepthwiseConvPerChannel`).
 
-use super::{i32s, Ctx, Hwc, OutputStage, RegionKernel};
+use super::{Ctx, Hwc, OutputStage, RegionKernel};
 use crate::error::Result;
 use crate::geometry::{Fmap, FmapMut, Region, Window};
 use crate::model::{ConvOptions, DType};
@@ -36,24 +36,11 @@ impl DepthwiseConv2d {
                 f.shape, x.shape, y.shape
             )));
         }
-        let fq = f.quant.as_ref().ok_or_else(|| cx.err("filter has no quantization parameters"))?;
-        if fq.zero_points.iter().any(|&z| z != 0) {
-            return Err(cx.err("filter zero points must be 0"));
-        }
-        if fq.scales.len() > 1 && (fq.axis != 3 || fq.scales.len() != oc) {
-            return Err(cx.err("per-channel filter scales must run along the output channels"));
-        }
+        let fq = cx.filter_quant(f, 3, oc)?;
         let window = Window::new((input.h, input.w), (kh, kw), o.stride, o.dilation, o.padding)
             .ok_or_else(|| cx.err(format!("a {kh}×{kw} window does not fit input {:?}", x.shape)))?;
         cx.expect_shape(y, &[1, window.out_h, window.out_w, oc], "output")?;
-        let bias = match cx.optional_input(2) {
-            Some(b) => {
-                let data = cx.constant(b, DType::I32, "bias")?;
-                cx.expect_shape(b, &[oc], "bias")?;
-                i32s(data)
-            }
-            None => vec![0; oc],
-        };
+        let bias = cx.bias(oc)?;
         Ok(DepthwiseConv2d {
             input,
             output,

@@ -1,7 +1,7 @@
 //! FULLY_CONNECTED, int8 (TFLM `reference_integer_ops::FullyConnected`, per-tensor or
 //! per-channel weights).
 
-use super::{as_i8, i32s, Ctx, OutputStage};
+use super::{as_i8, Ctx, OutputStage};
 use crate::error::Result;
 use crate::model::{Activation, DType};
 
@@ -47,14 +47,7 @@ impl FullyConnected {
         if fq.scales.len() > 1 && (fq.axis != 0 || fq.zero_points.iter().any(|&z| z != 0)) {
             return Err(cx.err("per-channel weights must run along the units with zero points 0"));
         }
-        let bias = match cx.optional_input(2) {
-            Some(b) => {
-                let data = cx.constant(b, DType::I32, "bias")?;
-                cx.expect_shape(b, &[units], "bias")?;
-                i32s(data)
-            }
-            None => vec![0; units],
-        };
+        let bias = cx.bias(units)?;
         Ok(FullyConnected {
             batches,
             depth,

@@ -263,6 +263,31 @@ impl<'g> Ctx<'g> {
         Ok(())
     }
 
+    /// A convolution filter's quantization: symmetric (zero points 0), one scale or one per
+    /// output channel along `axis`.
+    pub fn filter_quant(&self, f: &'g Tensor, axis: usize, channels: usize) -> Result<&'g Quant> {
+        let q = f.quant.as_ref().ok_or_else(|| self.err("filter has no quantization parameters"))?;
+        if q.zero_points.iter().any(|&z| z != 0) {
+            return Err(self.err("filter zero points must be 0"));
+        }
+        if q.scales.len() > 1 && (q.axis != axis || q.scales.len() != channels) {
+            return Err(self.err("per-channel filter scales must run along the output channels"));
+        }
+        Ok(q)
+    }
+
+    /// The optional int32 bias (input 2), one value per output channel; zeros without one.
+    pub fn bias(&self, channels: usize) -> Result<Vec<i32>> {
+        match self.optional_input(2) {
+            Some(b) => {
+                let data = self.constant(b, DType::I32, "bias")?;
+                self.expect_shape(b, &[channels], "bias")?;
+                Ok(i32s(data))
+            }
+            None => Ok(vec![0; channels]),
+        }
+    }
+
     pub fn same_quant(&self, a: &Quant, b: &Quant, what: &str) -> Result<()> {
         if a.scale() != b.scale() || a.zero_point() != b.zero_point() {
             return Err(self.err(format!("{what}: input and output quantization must match")));

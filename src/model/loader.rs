@@ -214,34 +214,43 @@ where
     }
 }
 
+/// The options CONV_2D and DEPTHWISE_CONV_2D share, as (height, width) pairs.
+fn conv_options(
+    pad: i8,
+    stride: (i32, i32),
+    dilation: (i32, i32),
+    act: i8,
+) -> std::result::Result<ConvOptions, String> {
+    Ok(ConvOptions {
+        padding: padding(pad)?,
+        stride: (positive(stride.0, "stride_h")?, positive(stride.1, "stride_w")?),
+        dilation: (positive(dilation.0, "dilation_h")?, positive(dilation.1, "dilation_w")?),
+        activation: activation(act)?,
+    })
+}
+
 fn read_kind(code: i32, op: &schema::Operator) -> std::result::Result<OpKind, String> {
     let required = || "builtin options are missing".to_string();
     Ok(match code {
         builtin::CONV_2D => {
             let o = options::<schema::Conv2DOptions>(op, options_type::CONV_2D)?.ok_or_else(required)?;
-            OpKind::Conv2d(ConvOptions {
-                padding: padding(o.padding())?,
-                stride: (positive(o.stride_h(), "stride_h")?, positive(o.stride_w(), "stride_w")?),
-                dilation: (
-                    positive(o.dilation_h_factor(), "dilation_h")?,
-                    positive(o.dilation_w_factor(), "dilation_w")?,
-                ),
-                activation: activation(o.fused_activation_function())?,
-            })
+            OpKind::Conv2d(conv_options(
+                o.padding(),
+                (o.stride_h(), o.stride_w()),
+                (o.dilation_h_factor(), o.dilation_w_factor()),
+                o.fused_activation_function(),
+            )?)
         }
         builtin::DEPTHWISE_CONV_2D => {
             let o =
                 options::<schema::DepthwiseConv2DOptions>(op, options_type::DEPTHWISE_CONV_2D)?.ok_or_else(required)?;
             OpKind::DepthwiseConv2d {
-                conv: ConvOptions {
-                    padding: padding(o.padding())?,
-                    stride: (positive(o.stride_h(), "stride_h")?, positive(o.stride_w(), "stride_w")?),
-                    dilation: (
-                        positive(o.dilation_h_factor(), "dilation_h")?,
-                        positive(o.dilation_w_factor(), "dilation_w")?,
-                    ),
-                    activation: activation(o.fused_activation_function())?,
-                },
+                conv: conv_options(
+                    o.padding(),
+                    (o.stride_h(), o.stride_w()),
+                    (o.dilation_h_factor(), o.dilation_w_factor()),
+                    o.fused_activation_function(),
+                )?,
                 // 0 is written by some converters and means "derive from the shapes".
                 depth_multiplier: usize::try_from(o.depth_multiplier())
                     .map_err(|_| format!("depth_multiplier is {}", o.depth_multiplier()))?,

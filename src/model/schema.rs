@@ -228,10 +228,7 @@ pub mod options_type {
     pub const SOFTMAX: u8 = 9;
     pub const CONCATENATION: u8 = 10;
     pub const ADD: u8 = 11;
-    pub const RESHAPE: u8 = 17;
-    pub const PAD: u8 = 22;
     pub const REDUCER: u8 = 27;
-    pub const DEQUANTIZE: u8 = 38;
 }
 
 /// `BuiltinOperator` codes of the ops mcupatch executes.

@@ -5,21 +5,7 @@ use super::writer::{Field, ModelSpec, TensorSpec, F32, I32, I8};
 use rand::rngs::StdRng;
 use rand::Rng;
 
-// Builtin codes and option-table tags, as in schema.fbs.
-pub const ADD: i32 = 0;
-pub const AVERAGE_POOL_2D: i32 = 1;
-pub const CONCATENATION: i32 = 2;
-pub const CONV_2D: i32 = 3;
-pub const DEPTHWISE_CONV_2D: i32 = 4;
-pub const DEQUANTIZE: i32 = 6;
-pub const FULLY_CONNECTED: i32 = 9;
-pub const MAX_POOL_2D: i32 = 17;
-pub const RESHAPE: i32 = 22;
-pub const SOFTMAX: i32 = 25;
-pub const PAD: i32 = 34;
-pub const MEAN: i32 = 40;
-pub const PADV2: i32 = 60;
-pub const QUANTIZE: i32 = 114;
+pub use mcupatch::model::schema::builtin::*;
 
 /// A feature map being built: its tensor index, NHWC shape and quantization.
 #[derive(Clone, Copy, Debug)]
