@@ -4,7 +4,8 @@ use crate::arena::Arena;
 use crate::error::{Error, Result};
 use crate::kernels::{as_i8, Kernel};
 use crate::model::{DType, Graph, OpKind, Tensor};
-use crate::schedule::{layerwise, BufferKind, Plan};
+use crate::schedule::{layerwise, Plan};
+use crate::trace::{self, TraceStep};
 use serde::Serialize;
 
 /// How to run a model.
@@ -29,31 +30,6 @@ pub struct Output {
     pub tensor: usize,
     pub int8: Vec<i8>,
     pub dequantized: Vec<f32>,
-}
-
-/// A buffer entering or leaving the arena.
-#[derive(Debug, Clone, Serialize)]
-pub struct BufferEvent {
-    pub tensor: usize,
-    pub name: String,
-    pub offset: usize,
-    pub size: usize,
-    pub kind: BufferKind,
-}
-
-/// What one step does to the arena.
-#[derive(Debug, Clone, Serialize)]
-pub struct TraceStep {
-    pub step: usize,
-    pub op_index: usize,
-    pub op: &'static str,
-    /// Buffers whose lifetime starts at this step (placed before it runs).
-    pub alloc: Vec<BufferEvent>,
-    /// Buffers whose lifetime ends with this step.
-    pub free: Vec<BufferEvent>,
-    pub live_bytes: usize,
-    /// Highest `offset + size` among the live buffers.
-    pub extent: usize,
 }
 
 impl Engine {
@@ -164,27 +140,7 @@ impl Engine {
 
     /// The arena events of the plan, step by step.
     pub fn trace(&self) -> Vec<TraceStep> {
-        let event = |b: &crate::schedule::Buffer| BufferEvent {
-            tensor: b.tensors[0],
-            name: self.graph.tensors[b.tensors[0]].name.clone(),
-            offset: b.offset,
-            size: b.size,
-            kind: b.kind,
-        };
-        self.plan
-            .steps
-            .iter()
-            .enumerate()
-            .map(|(i, s)| TraceStep {
-                step: i,
-                op_index: s.op,
-                op: self.graph.ops[s.op].kind.name(),
-                alloc: self.plan.buffers.iter().filter(|b| b.first == i).map(event).collect(),
-                free: self.plan.buffers.iter().filter(|b| b.last == i).map(event).collect(),
-                live_bytes: self.plan.live_bytes(i),
-                extent: self.plan.extent_at(i),
-            })
-            .collect()
+        trace::steps(&self.graph, &self.plan)
     }
 
     /// Total multiply-accumulates of the steps.

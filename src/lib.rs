@@ -10,5 +10,6 @@ pub mod model;
 pub mod preprocess;
 pub mod quant;
 pub mod schedule;
+pub mod trace;
 
 pub use error::{Error, Result};

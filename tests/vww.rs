@@ -112,6 +112,16 @@ fn layer_by_layer_peak_is_the_chain_optimum() {
     assert_eq!(engine.plan.extent, 55_296);
     assert_eq!((0..engine.plan.steps.len()).map(|s| engine.plan.live_bytes(s)).max(), Some(55_296));
     assert_no_overlap(&engine.plan, engine.capacity());
+    // The trace tells the same story: every buffer opened once and closed once, the
+    // peak where the plan says.
+    let trace = engine.trace();
+    assert_eq!(trace.len(), 32);
+    let opened: usize = trace.iter().map(|s| s.alloc.len()).sum();
+    let closed: usize = trace.iter().map(|s| s.free.len()).sum();
+    assert_eq!((opened, closed), (engine.plan.buffers.len(), engine.plan.buffers.len()));
+    assert!(trace.iter().all(|s| s.extent <= 55_296));
+    let peak = trace.iter().max_by_key(|s| s.live_bytes).unwrap();
+    assert_eq!((peak.live_bytes, peak.op_index, peak.op), (55_296, 3, "CONV_2D"));
     let float = self::engine(true);
     assert_no_overlap(&float.plan, float.capacity());
     assert!(float.plan.extent > engine.plan.extent, "the float input adds 96×96×3×4 bytes");

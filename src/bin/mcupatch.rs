@@ -3,12 +3,13 @@
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use mcupatch::arena;
-use mcupatch::exec::{Config, Engine, Output, TraceStep};
+use mcupatch::exec::{Config, Engine, Output};
 use mcupatch::kernels::Kernel;
 use mcupatch::labels;
 use mcupatch::model::{self, Graph};
 use mcupatch::preprocess;
 use mcupatch::schedule::layerwise::InputMode;
+use mcupatch::trace::{BufferEvent, TraceStep};
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -311,7 +312,7 @@ fn dump(engine: &mut Engine, input: &[u8], dir: &Path) -> Result<()> {
 fn print_trace(trace: &[TraceStep], out: &mut String) -> Result<()> {
     writeln!(out, "{:>4} {:>3}  {:<18} {:>10} {:>10}  allocations / frees", "step", "op", "", "live B", "extent B")?;
     for s in trace {
-        let list = |events: &[mcupatch::exec::BufferEvent]| {
+        let list = |events: &[BufferEvent]| {
             events.iter().map(|e| format!("t{}@{}+{}", e.tensor, e.offset, e.size)).collect::<Vec<_>>().join(" ")
         };
         writeln!(
