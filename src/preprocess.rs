@@ -31,7 +31,7 @@ pub fn image_size(input: &Tensor) -> Result<(usize, usize)> {
 pub fn to_input(pixels: &[u8], input: &Tensor) -> Result<Vec<u8>> {
     match (input.dtype, &input.quant) {
         (DType::I8, Some(q)) => {
-            let quantize = crate::kernels::quantize::Quantize { scale: q.scale(), zero_point: q.zero_point() };
+            let quantize = crate::kernels::quantize::AffineQuantize { scale: q.scale(), zero_point: q.zero_point() };
             Ok(pixels.iter().map(|&p| quantize.quantize(f32::from(p)) as u8).collect())
         }
         (DType::F32, _) => Ok(pixels.iter().flat_map(|&p| f32::from(p).to_le_bytes()).collect()),

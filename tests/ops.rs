@@ -83,6 +83,10 @@ fn single_op_cases() -> Vec<Case> {
             let x = g.float_input(6, 4);
             (g.dequantize(x.t, vec![1, x.h as i32, x.w as i32, x.c as i32]), true)
         }));
+        cases.push(case(1200 + seed, "requantize", |g| {
+            let x = g.input(6, 4);
+            (g.requantize(x).t, false)
+        }));
         cases.push(case(1100 + seed, "reshape", |g| {
             let x = g.input(6, 4);
             let p = g.pool(x, true);
@@ -107,12 +111,13 @@ fn graph_cases() -> Vec<Case> {
                 let float = g.rng.gen_bool(0.3);
                 let mut x = if float { g.float_input(20, 4) } else { g.input(20, 4) };
                 for _ in 0..g.rng.gen_range(2..=5) {
-                    x = match g.rng.gen_range(0..7) {
+                    x = match g.rng.gen_range(0..8) {
                         0 | 1 => g.conv(x, false),
                         2 => g.conv(x, true),
                         3 => g.residual_add(x),
                         4 => g.pad(x),
                         5 => g.concat(x),
+                        6 => g.requantize(x),
                         _ => {
                             let max = g.rng.gen_bool(0.5);
                             g.pool(x, max)

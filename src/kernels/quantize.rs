@@ -1,37 +1,67 @@
-//! QUANTIZE float32 → int8 (TFLM `reference_ops::AffineQuantize`).
+//! QUANTIZE: float32 → int8 at the model's input (TFLM `reference_ops::AffineQuantize`), or
+//! int8 → int8 with new parameters, which converters insert between ops whose scales differ
+//! (TFLM `reference_ops::Requantize`).
 
 use super::Ctx;
 use crate::error::Result;
 use crate::model::DType;
+use crate::quant::Requant;
 
 #[derive(Debug, Clone)]
-pub struct Quantize {
+pub enum Quantize {
+    FromFloat(AffineQuantize),
+    Requantize { input_offset: i32, rescale: Requant, output_zero_point: i32 },
+}
+
+/// Real value → int8: `round(v / scale) + zero_point`, clamped.
+#[derive(Debug, Clone, Copy)]
+pub struct AffineQuantize {
     pub scale: f32,
     pub zero_point: i32,
+}
+
+impl AffineQuantize {
+    /// Quantizes one value exactly as TFLM does.
+    pub fn quantize(&self, v: f32) -> i8 {
+        ((v / self.scale).round() as i32 + self.zero_point).clamp(-128, 127) as i8
+    }
 }
 
 impl Quantize {
     pub fn prepare(cx: &Ctx) -> Result<Quantize> {
         cx.expect_io(1..=1, 1)?;
         let (x, y) = (cx.input(0)?, cx.output(0)?);
-        if x.dtype != DType::F32 {
-            return Err(cx.err(format!("only float32 → int8 is supported, input is {}", x.dtype.name())));
-        }
         let yq = cx.int8_activation(y, "output")?;
         if x.shape != y.shape {
             return Err(cx.err(format!("input {:?} and output {:?} differ in shape", x.shape, y.shape)));
         }
-        Ok(Quantize { scale: yq.scale(), zero_point: yq.zero_point() })
-    }
-
-    /// Quantizes one value exactly as TFLM does.
-    pub fn quantize(&self, v: f32) -> i8 {
-        ((v / self.scale).round() as i32 + self.zero_point).clamp(-128, 127) as i8
+        match x.dtype {
+            DType::F32 => Ok(Quantize::FromFloat(AffineQuantize { scale: yq.scale(), zero_point: yq.zero_point() })),
+            DType::I8 => {
+                let xq = cx.int8_activation(x, "input")?;
+                Ok(Quantize::Requantize {
+                    input_offset: -xq.zero_point(),
+                    rescale: Requant::new(f64::from(xq.scale()) / f64::from(yq.scale())),
+                    output_zero_point: yq.zero_point(),
+                })
+            }
+            other => Err(cx.err(format!("only float32 or int8 → int8 is supported, input is {}", other.name()))),
+        }
     }
 
     pub fn eval(&self, input: &[u8], output: &mut [i8]) {
-        for (o, b) in output.iter_mut().zip(input.chunks_exact(4)) {
-            *o = self.quantize(f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        match self {
+            Quantize::FromFloat(q) => {
+                for (o, b) in output.iter_mut().zip(input.chunks_exact(4)) {
+                    *o = q.quantize(f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+                }
+            }
+            Quantize::Requantize { input_offset, rescale, output_zero_point } => {
+                for (o, &b) in output.iter_mut().zip(input) {
+                    let v = rescale.apply(i32::from(b as i8) + input_offset) + output_zero_point;
+                    *o = v.clamp(-128, 127) as i8;
+                }
+            }
         }
     }
 }

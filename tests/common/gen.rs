@@ -348,6 +348,16 @@ impl<'r> Gen<'r> {
         q
     }
 
+    /// int8 → int8 QUANTIZE to new parameters (as converters insert before a concat).
+    pub fn requantize(&mut self, x: Map) -> Map {
+        let scale = x.scale * self.rng.gen_range(0.3..3.0);
+        let zp = self.zp();
+        let y = self.map("requantized", x.h, x.w, x.c, scale, zp);
+        self.spec.op(QUANTIZE, vec![x.t], vec![y.t], None);
+        self.notes.push(format!("requantize ×{:.2}", scale / x.scale));
+        y
+    }
+
     pub fn dequantize(&mut self, x: i32, shape: Vec<i32>) -> i32 {
         let y = self.spec.tensor(TensorSpec { name: "dequantized".into(), shape, dtype: F32, ..Default::default() });
         self.spec.op(DEQUANTIZE, vec![x], vec![y], None);
