@@ -18,7 +18,9 @@ fn vww(float_input: bool) -> (Engine, Vec<u8>) {
     let graph = model::load(&bytes).expect("VWW loads");
     let engine = Engine::new(graph, Config { capacity: 256 * 1024, input: InputMode { float_input } }).expect("fits");
     let photo = std::fs::read(root().join("data/images/astronaut.png")).expect("run models/fetch first");
-    let input = preprocess::image_input(&preprocess::decode(&photo).unwrap(), engine.input_tensor()).unwrap();
+    let input =
+        preprocess::image_input(&preprocess::decode(&photo).unwrap(), engine.input_tensor(), Default::default())
+            .unwrap();
     (engine, input)
 }
 

@@ -26,15 +26,47 @@ pub fn image_size(input: &Tensor) -> Result<(usize, usize)> {
     }
 }
 
-/// Converts RGB pixel values (0..=255, taken as the real input values) to the input tensor's
-/// bytes: int8 quantized with its parameters (as TFLite's QUANTIZE would), or float32.
-pub fn to_input(pixels: &[u8], input: &Tensor) -> Result<Vec<u8>> {
+/// The real values pixels 0 and 255 stand for, as the model was trained: 0..255 for the
+/// Visual Wake Words model (the default), 0..1 or -1..1 for many others.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct PixelRange {
+    pub lo: f32,
+    pub hi: f32,
+}
+
+impl Default for PixelRange {
+    fn default() -> Self {
+        PixelRange { lo: 0.0, hi: 255.0 }
+    }
+}
+
+impl PixelRange {
+    /// Parses `LO,HI`, e.g. `-1,1`.
+    pub fn parse(text: &str) -> Result<PixelRange> {
+        let bad = || Error::Setting(format!("pixel range '{text}' is not LO,HI with LO < HI (e.g. 0,1)"));
+        let (lo, hi) = text.split_once(',').ok_or_else(bad)?;
+        let (lo, hi): (f32, f32) = (lo.trim().parse().map_err(|_| bad())?, hi.trim().parse().map_err(|_| bad())?);
+        if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+            return Err(bad());
+        }
+        Ok(PixelRange { lo, hi })
+    }
+
+    /// The real value of pixel `p` (exactly `p` for the default range).
+    pub fn real(&self, p: u8) -> f32 {
+        self.lo + f32::from(p) * (self.hi - self.lo) / 255.0
+    }
+}
+
+/// Converts RGB pixel values to the input tensor's bytes: their real values (`range`)
+/// int8-quantized with the tensor's parameters (as TFLite's QUANTIZE would), or float32.
+pub fn to_input(pixels: &[u8], input: &Tensor, range: PixelRange) -> Result<Vec<u8>> {
     match (input.dtype, &input.quant) {
         (DType::I8, Some(q)) => {
             let quantize = crate::kernels::quantize::AffineQuantize { scale: q.scale(), zero_point: q.zero_point() };
-            Ok(pixels.iter().map(|&p| quantize.quantize(f32::from(p)) as u8).collect())
+            Ok(pixels.iter().map(|&p| quantize.quantize(range.real(p)) as u8).collect())
         }
-        (DType::F32, _) => Ok(pixels.iter().flat_map(|&p| f32::from(p).to_le_bytes()).collect()),
+        (DType::F32, _) => Ok(pixels.iter().flat_map(|&p| range.real(p).to_le_bytes()).collect()),
         (dtype, _) => {
             Err(Error::Input(format!("cannot feed an image to a {} input without quantization", dtype.name())))
         }
@@ -42,7 +74,27 @@ pub fn to_input(pixels: &[u8], input: &Tensor) -> Result<Vec<u8>> {
 }
 
 /// An image as the model's input bytes.
-pub fn image_input(img: &RgbImage, input: &Tensor) -> Result<Vec<u8>> {
+pub fn image_input(img: &RgbImage, input: &Tensor, range: PixelRange) -> Result<Vec<u8>> {
     let (h, w) = image_size(input)?;
-    to_input(fit(img, h, w).as_raw(), input)
+    to_input(fit(img, h, w).as_raw(), input, range)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_range_keeps_pixel_values() {
+        let r = PixelRange::default();
+        assert!((0..=255u8).all(|p| r.real(p) == f32::from(p)));
+    }
+
+    #[test]
+    fn ranges_parse_and_map_the_ends() {
+        let r = PixelRange::parse("-1, 1").unwrap();
+        assert_eq!((r.real(0), r.real(255)), (-1.0, 1.0));
+        assert!(PixelRange::parse("1,0").is_err());
+        assert!(PixelRange::parse("0").is_err());
+        assert!(PixelRange::parse("a,b").is_err());
+    }
 }

@@ -128,5 +128,6 @@ fn bad_input_is_a_clear_error() {
     assert_clean_error(&["run", MODEL, "data/images/coffee.png", "--sram", "16K"], "arena too small");
     assert_clean_error(&["run", MODEL, "data/images/coffee.png", "--sram", "lots"], "lots");
     assert_clean_error(&["inspect", MODEL, "--mcu", "pdp11"], "pdp11");
+    assert_clean_error(&["run", MODEL, "data/images/coffee.png", "--pixel-range", "1,0"], "pixel range");
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -53,8 +53,8 @@ struct Memory {
 #[derive(Args)]
 struct RunArgs {
     model: PathBuf,
-    /// PNG or JPEG files: centre-cropped, resized to the model input, pixels 0..255 quantized
-    /// with the input's parameters.
+    /// PNG or JPEG files: centre-cropped, resized to the model input, pixel values (see
+    /// --pixel-range) quantized with the input's parameters.
     images: Vec<PathBuf>,
     /// Feed a raw tensor (the input's bytes, int8 HWC) instead of an image.
     #[arg(long, conflicts_with = "images")]
@@ -62,6 +62,9 @@ struct RunArgs {
     /// Write every tensor the run produced (t<index>.bin) and a manifest.json to this folder.
     #[arg(long)]
     dump: Option<PathBuf>,
+    /// The real values of pixels 0 and 255 the model was trained on, e.g. 0,1 or -1,1.
+    #[arg(long, default_value = "0,255", allow_hyphen_values = true)]
+    pixel_range: String,
     /// Class names of the output, comma-separated (default for two classes: person,no person).
     #[arg(long)]
     labels: Option<String>,
@@ -203,6 +206,7 @@ fn arena_json(engine: &Engine) -> Value {
 fn run(args: &RunArgs, out: &mut String) -> Result<()> {
     let graph = load(&args.model)?;
     let mut engine = Engine::new(graph, args.memory.config()?)?;
+    let pixel_range = preprocess::PixelRange::parse(&args.pixel_range)?;
     let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
     if let Some(raw) = &args.input_raw {
         let bytes = std::fs::read(raw).with_context(|| format!("cannot read {}", raw.display()))?;
@@ -211,7 +215,7 @@ fn run(args: &RunArgs, out: &mut String) -> Result<()> {
     for path in &args.images {
         let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
         let img = preprocess::decode(&bytes).with_context(|| path.display().to_string())?;
-        inputs.push((path.display().to_string(), preprocess::image_input(&img, engine.input_tensor())?));
+        inputs.push((path.display().to_string(), preprocess::image_input(&img, engine.input_tensor(), pixel_range)?));
     }
     if inputs.is_empty() {
         bail!("give one or more images, or --input-raw FILE");
