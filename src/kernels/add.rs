@@ -11,7 +11,8 @@ const LEFT_SHIFT: i32 = 20;
 
 #[derive(Debug, Clone)]
 pub struct Add {
-    pub shape: Hwc,
+    /// The map the element-wise sum runs over (a 1×1×N map for tensors of other ranks).
+    pub map: Hwc,
     input_offsets: [i32; 2],
     input_requant: [Requant; 2],
     output_requant: Requant,
@@ -32,7 +33,7 @@ impl Add {
             );
         }
         // Element-wise ops see any shape as a 1×1×N map, so a region is a span of elements.
-        let shape = match y.shape[..] {
+        let map = match y.shape[..] {
             [1, h, w, c] => Hwc { h, w, c },
             _ => Hwc { h: 1, w: 1, c: y.elements() },
         };
@@ -40,7 +41,7 @@ impl Add {
         let out_scale = twice_max / (f64::from(1u32 << LEFT_SHIFT) * f64::from(yq.scale()));
         let (min, max) = activation_range(activation, yq);
         Ok(Add {
-            shape,
+            map,
             input_offsets: [-aq.zero_point(), -bq.zero_point()],
             input_requant: [
                 Requant::new(f64::from(aq.scale()) / twice_max),

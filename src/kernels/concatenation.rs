@@ -1,7 +1,8 @@
 //! CONCATENATION of int8 tensors that share the output's quantization
 //! (TFLM `reference_ops::Concatenation`: a copy of contiguous slabs).
 
-use super::Ctx;
+use super::{Ctx, Hwc};
+use crate::geometry::{Fmap, FmapMut, Region};
 use crate::error::Result;
 use crate::model::Activation;
 
@@ -11,6 +12,10 @@ pub struct Concatenation {
     pub outer: usize,
     /// Per input: elements of one slab (its axis size × the dimensions after the axis).
     pub slabs: Vec<usize>,
+    /// For a concatenation of NHWC maps along channels (the spatially local case): the
+    /// output map and each input's channel count.
+    pub map: Option<Hwc>,
+    pub channels: Option<Vec<usize>>,
 }
 
 impl Concatenation {
@@ -49,7 +54,14 @@ impl Concatenation {
         if total != y.shape[axis] {
             return Err(cx.err(format!("inputs add up to {total} along axis {axis}, output has {}", y.shape[axis])));
         }
-        Ok(Concatenation { outer: y.shape[..axis].iter().product(), slabs })
+        let along_channels = y.shape.len() == 4 && y.shape[0] == 1 && axis == 3;
+        let (map, channels) = if along_channels {
+            let channels = (0..cx.op.inputs.len()).map(|i| cx.input(i).map(|x| x.shape[3])).collect::<Result<Vec<_>>>()?;
+            (Some(Hwc { h: y.shape[1], w: y.shape[2], c: y.shape[3] }), Some(channels))
+        } else {
+            (None, None)
+        };
+        Ok(Concatenation { outer: y.shape[..axis].iter().product(), slabs, map, channels })
     }
 
     pub fn eval(&self, inputs: &[&[u8]], output: &mut [u8]) {
@@ -58,6 +70,21 @@ impl Concatenation {
             for (input, &slab) in inputs.iter().zip(&self.slabs) {
                 output[o..o + slab].copy_from_slice(&input[k * slab..(k + 1) * slab]);
                 o += slab;
+            }
+        }
+    }
+
+    /// Computes `region` of a channel concatenation: each output pixel is the inputs'
+    /// pixels side by side.
+    pub fn eval_region(&self, inputs: &[Fmap<i8>], out: &mut FmapMut<i8>, region: Region) {
+        for y in region.y0..region.y1 {
+            for x in region.x0..region.x1 {
+                let mut px = out.pixel_mut(y, x);
+                for input in inputs {
+                    let (head, rest) = px.split_at_mut(input.channels);
+                    head.copy_from_slice(input.pixel(y, x));
+                    px = rest;
+                }
             }
         }
     }

@@ -86,19 +86,10 @@ impl Kernel {
         op.inputs.iter().flatten().filter_map(|&t| graph.tensors[t].data.as_ref()).map(Vec::len).sum()
     }
 
-    /// Computes the whole output from whole inputs (each a byte slice of the arena).
+    /// Computes the whole output of a non-local op from whole inputs (byte slices of the
+    /// arena). Local ops run through [`Kernel::eval_region`].
     pub fn eval(&self, inputs: &[&[u8]], output: &mut [u8]) {
         match self {
-            Kernel::Conv2d(k) => whole(k, inputs[0], output),
-            Kernel::DepthwiseConv2d(k) => whole(k, inputs[0], output),
-            Kernel::Pool2d(k) => whole(k, inputs[0], output),
-            Kernel::Pad(k) => whole(k, inputs[0], output),
-            Kernel::Add(k) => {
-                let (a, b) = (k.shape.view(as_i8(inputs[0])), k.shape.view(as_i8(inputs[1])));
-                let mut out = k.shape.view_mut(as_i8_mut(output));
-                let region = out.region;
-                k.eval(&a, &b, &mut out, region);
-            }
             Kernel::FullyConnected(k) => k.eval(as_i8(inputs[0]), as_i8_mut(output)),
             Kernel::Mean(k) => k.eval(as_i8(inputs[0]), as_i8_mut(output)),
             Kernel::Softmax(k) => k.eval(as_i8(inputs[0]), as_i8_mut(output)),
@@ -106,6 +97,81 @@ impl Kernel {
             Kernel::Reshape => reshape::eval(inputs[0], output),
             Kernel::Quantize(k) => k.eval(inputs[0], as_i8_mut(output)),
             Kernel::Dequantize(k) => k.eval(as_i8(inputs[0]), output),
+            Kernel::Conv2d(_) | Kernel::DepthwiseConv2d(_) | Kernel::Pool2d(_) | Kernel::Pad(_) | Kernel::Add(_) => {
+                let shape = self.output_map().expect("local ops have an output map");
+                let views: Vec<Fmap<i8>> =
+                    inputs.iter().zip(self.input_maps()).map(|(data, m)| m.view(as_i8(data))).collect();
+                let mut out = shape.view_mut(as_i8_mut(output));
+                self.eval_region(&views, &mut out, shape.whole());
+            }
+        }
+    }
+
+    /// The output feature map of a spatially local op: one whose output region `[y0,y1)×[x0,x1)`
+    /// depends only on a bounded region of each input (convolutions, pools, pad, element-wise
+    /// ops, channel concatenation). `None` for ops that mix the whole map (fully connected,
+    /// mean, softmax, reshape) or that cross the float boundary.
+    pub fn output_map(&self) -> Option<Hwc> {
+        match self {
+            Kernel::Conv2d(k) => Some(k.output),
+            Kernel::DepthwiseConv2d(k) => Some(k.output),
+            Kernel::Pool2d(k) => Some(k.output),
+            Kernel::Pad(k) => Some(k.output),
+            Kernel::Add(k) => Some(k.map),
+            Kernel::Concatenation(k) => k.map,
+            Kernel::Quantize(quantize::Quantize::Requantize { map, .. }) => Some(*map),
+            _ => None,
+        }
+    }
+
+    /// The feature maps of the activation inputs of a local op, in order.
+    pub fn input_maps(&self) -> Vec<Hwc> {
+        match self {
+            Kernel::Conv2d(k) => vec![k.input],
+            Kernel::DepthwiseConv2d(k) => vec![k.input],
+            Kernel::Pool2d(k) => vec![k.input],
+            Kernel::Pad(k) => vec![k.input],
+            Kernel::Add(k) => vec![k.map, k.map],
+            Kernel::Concatenation(k) => match (k.map, &k.channels) {
+                (Some(m), Some(cs)) => cs.iter().map(|&c| Hwc { c, ..m }).collect(),
+                _ => Vec::new(),
+            },
+            Kernel::Quantize(quantize::Quantize::Requantize { map, .. }) => vec![*map],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The region of every input that output `region` of a local op reads (the tile plus its
+    /// halo), clipped to the input.
+    pub fn input_region(&self, region: Region) -> Region {
+        match self {
+            Kernel::Conv2d(k) => k.window.input_region(region),
+            Kernel::DepthwiseConv2d(k) => k.window.input_region(region),
+            Kernel::Pool2d(k) => k.window.input_region(region),
+            Kernel::Pad(k) => k.input_region(region),
+            _ => region,
+        }
+    }
+
+    /// Multiply-accumulates for one output pixel of a local op.
+    pub fn macs_per_pixel(&self) -> u64 {
+        match (self, self.output_map()) {
+            (_, Some(m)) if m.h * m.w > 0 => self.macs() / (m.h * m.w) as u64,
+            _ => 0,
+        }
+    }
+
+    /// Computes `region` of a local op's output from inputs that cover `input_region(region)`.
+    pub fn eval_region(&self, inputs: &[Fmap<i8>], out: &mut FmapMut<i8>, region: Region) {
+        match self {
+            Kernel::Conv2d(k) => k.eval(&inputs[0], out, region),
+            Kernel::DepthwiseConv2d(k) => k.eval(&inputs[0], out, region),
+            Kernel::Pool2d(k) => k.eval(&inputs[0], out, region),
+            Kernel::Pad(k) => k.eval(&inputs[0], out, region),
+            Kernel::Add(k) => k.eval(&inputs[0], &inputs[1], out, region),
+            Kernel::Concatenation(k) => k.eval_region(inputs, out, region),
+            Kernel::Quantize(k) => k.eval_region(&inputs[0], out, region),
+            _ => unreachable!("eval_region is only called for local ops"),
         }
     }
 }
@@ -116,12 +182,6 @@ pub trait RegionKernel {
     fn shapes(&self) -> (Hwc, Hwc);
     /// Computes `region` of the output; `input` must cover `self.input_region(region)`.
     fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region);
-}
-
-fn whole(k: &impl RegionKernel, input: &[u8], output: &mut [u8]) {
-    let (i, o) = k.shapes();
-    let mut out = o.view_mut(as_i8_mut(output));
-    k.eval(&i.view(as_i8(input)), &mut out, o.whole());
 }
 
 pub fn as_i8(bytes: &[u8]) -> &[i8] {

@@ -2,7 +2,8 @@
 //! int8 → int8 with new parameters, which converters insert between ops whose scales differ
 //! (TFLM `reference_ops::Requantize`).
 
-use super::Ctx;
+use super::{Ctx, Hwc};
+use crate::geometry::{Fmap, FmapMut, Region};
 use crate::error::Result;
 use crate::model::DType;
 use crate::quant::Requant;
@@ -10,7 +11,8 @@ use crate::quant::Requant;
 #[derive(Debug, Clone)]
 pub enum Quantize {
     FromFloat(AffineQuantize),
-    Requantize { input_offset: i32, rescale: Requant, output_zero_point: i32 },
+    /// Over `map` (a 1×1×N map for tensors of other ranks), element by element.
+    Requantize { map: Hwc, input_offset: i32, rescale: Requant, output_zero_point: i32 },
 }
 
 /// Real value → int8: `round(v / scale) + zero_point`, clamped.
@@ -39,7 +41,12 @@ impl Quantize {
             DType::F32 => Ok(Quantize::FromFloat(AffineQuantize { scale: yq.scale(), zero_point: yq.zero_point() })),
             DType::I8 => {
                 let xq = cx.int8_activation(x, "input")?;
+                let map = match y.shape[..] {
+                    [1, h, w, c] => Hwc { h, w, c },
+                    _ => Hwc { h: 1, w: 1, c: y.elements() },
+                };
                 Ok(Quantize::Requantize {
+                    map,
                     input_offset: -xq.zero_point(),
                     rescale: Requant::new(f64::from(xq.scale()) / f64::from(yq.scale())),
                     output_zero_point: yq.zero_point(),
@@ -56,10 +63,22 @@ impl Quantize {
                     *o = q.quantize(f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
                 }
             }
-            Quantize::Requantize { input_offset, rescale, output_zero_point } => {
-                for (o, &b) in output.iter_mut().zip(input) {
-                    let v = rescale.apply(i32::from(b as i8) + input_offset) + output_zero_point;
-                    *o = v.clamp(-128, 127) as i8;
+            Quantize::Requantize { map, .. } => {
+                let mut out = map.view_mut(output);
+                self.eval_region(&map.view(super::as_i8(input)), &mut out, map.whole());
+            }
+        }
+    }
+
+    /// Requantizes `region` (int8 → int8 only: the float form is not spatially local).
+    pub fn eval_region(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+        let Quantize::Requantize { input_offset, rescale, output_zero_point, .. } = self else {
+            unreachable!("float QUANTIZE has no output map");
+        };
+        for y in region.y0..region.y1 {
+            for x in region.x0..region.x1 {
+                for (o, &v) in out.pixel_mut(y, x).iter_mut().zip(input.pixel(y, x)) {
+                    *o = (rescale.apply(i32::from(v) + input_offset) + output_zero_point).clamp(-128, 127) as i8;
                 }
             }
         }
