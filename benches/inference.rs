@@ -3,7 +3,7 @@
 
 use criterion::{criterion_group, Criterion};
 use mcupatch::exec::{Config, Engine};
-use mcupatch::schedule::layerwise::InputMode;
+use mcupatch::schedule::InputMode;
 use mcupatch::{model, preprocess};
 use std::path::PathBuf;
 use std::time::Instant;
@@ -16,7 +16,7 @@ fn root() -> PathBuf {
 fn vww(float_input: bool) -> (Engine, Vec<u8>) {
     let bytes = std::fs::read(root().join("models/visual_wake_words.tflite")).expect("run models/fetch first");
     let graph = model::load(&bytes).expect("VWW loads");
-    let engine = Engine::new(graph, Config { capacity: 256 * 1024, input: InputMode { float_input } }).expect("fits");
+    let engine = Engine::new(graph, Config { capacity: 256 * 1024, input: InputMode { float_input, ..Default::default() }, ..Default::default() }).expect("fits");
     let photo = std::fs::read(root().join("data/images/astronaut.png")).expect("run models/fetch first");
     let input =
         preprocess::image_input(&preprocess::decode(&photo).unwrap(), engine.input_tensor(), Default::default())

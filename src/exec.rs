@@ -2,18 +2,21 @@
 
 use crate::arena::Arena;
 use crate::error::{Error, Result};
-use crate::kernels::{as_i8, Kernel};
+use crate::geometry::{Fmap, FmapMut};
+use crate::kernels::{as_i8, as_i8_mut, Kernel};
 use crate::model::{DType, Graph, OpKind, Tensor};
-use crate::schedule::{layerwise, Plan};
+use crate::schedule::{self, Access, BufferKind, InputMode, Plan, Schedule};
 use crate::trace::{self, TraceStep};
 use serde::Serialize;
+use std::ops::Range;
 
 /// How to run a model.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Default)]
 pub struct Config {
     /// SRAM bytes: the arena's size.
     pub capacity: usize,
-    pub input: layerwise::InputMode,
+    pub input: InputMode,
+    pub schedule: Schedule,
 }
 
 /// A model prepared to run in a fixed-size arena.
@@ -22,6 +25,8 @@ pub struct Engine {
     pub kernels: Vec<Kernel>,
     pub plan: Plan,
     arena: Arena,
+    /// For each step, the input tiles the camera delivers right before it (streamed input).
+    loads: Vec<Vec<usize>>,
 }
 
 /// One model output, as int8 and as real values.
@@ -35,7 +40,7 @@ pub struct Output {
 impl Engine {
     pub fn new(graph: Graph, config: Config) -> Result<Engine> {
         let kernels = (0..graph.ops.len()).map(|i| Kernel::prepare(&graph, i)).collect::<Result<Vec<_>>>()?;
-        let plan = layerwise::plan(&graph, config.input)?;
+        let plan = schedule::plan(&graph, &kernels, &config.schedule, config.input)?;
         if plan.extent > config.capacity {
             // Name the first step whose buffers do not fit.
             let step = (0..plan.steps.len()).find(|&s| plan.extent_at(s) > config.capacity).unwrap_or(0);
@@ -47,7 +52,13 @@ impl Engine {
                 capacity: config.capacity,
             });
         }
-        Ok(Engine { graph, kernels, plan, arena: Arena::new(config.capacity) })
+        let mut loads = vec![Vec::new(); plan.steps.len()];
+        for (i, b) in plan.buffers.iter().enumerate() {
+            if b.kind == BufferKind::InputTile {
+                loads[b.first].push(i);
+            }
+        }
+        Ok(Engine { graph, kernels, plan, arena: Arena::new(config.capacity), loads })
     }
 
     pub fn capacity(&self) -> usize {
@@ -59,8 +70,19 @@ impl Engine {
         &self.graph.tensors[self.plan.input]
     }
 
+    /// The arena bytes of `access` to tensor `t`: the held region of a map, or the tensor.
+    fn range(&self, access: Access, t: usize) -> Range<usize> {
+        let tensor = &self.graph.tensors[t];
+        let bytes = match access.held {
+            Some(r) => r.area() * tensor.shape[3],
+            None => tensor.bytes(),
+        };
+        let start = self.plan.buffers[access.buffer].offset;
+        start..start + bytes
+    }
+
     /// Runs once on `input` (the raw bytes of [`Engine::input_tensor`]); calls `on_tensor`
-    /// with every tensor right after the step that writes it.
+    /// with every whole tensor right after the step that completes it.
     pub fn run_with(&mut self, input: &[u8], mut on_tensor: impl FnMut(usize, &[u8])) -> Result<()> {
         let expected = self.input_tensor().bytes();
         if input.len() != expected {
@@ -71,28 +93,80 @@ impl Engine {
                 self.input_tensor().dtype.name()
             )));
         }
-        let input_range = self.plan.range(self.plan.input);
-        self.arena.slice_mut(input_range.clone()).copy_from_slice(input);
-        on_tensor(self.plan.input, self.arena.slice(input_range));
-        for step in &self.plan.steps {
-            let op = &self.graph.ops[step.op];
-            let inputs: Vec<_> = op
-                .inputs
-                .iter()
-                .flatten()
-                .filter(|&&t| !self.graph.tensors[t].is_constant())
-                .map(|&t| self.plan.range(t))
-                .collect();
-            let out = self.plan.range(op.outputs[0]);
-            if op.kind == OpKind::Reshape && inputs.first() == Some(&out) {
-                // Aliased: the bytes are already where the output lives.
-            } else {
-                let (reads, write) = self.arena.io(&inputs, out.clone());
-                self.kernels[step.op].eval(&reads, write);
+        match self.plan.input_buffer {
+            Some(b) => {
+                let range = self.range(Access { buffer: b, held: schedule::map_region(&self.graph, self.plan.input) }, self.plan.input);
+                self.arena.slice_mut(range.clone()).copy_from_slice(input);
+                on_tensor(self.plan.input, self.arena.slice(range));
             }
-            on_tensor(op.outputs[0], self.arena.slice(out));
+            None => on_tensor(self.plan.input, input),
+        }
+        for s in 0..self.plan.steps.len() {
+            for i in 0..self.loads[s].len() {
+                self.deliver(input, self.loads[s][i]);
+            }
+            self.run_step(s);
+            let step = &self.plan.steps[s];
+            if step.completes {
+                let out = self.graph.ops[step.op].outputs[0];
+                let range = self.range(step.output, out);
+                on_tensor(out, self.arena.slice(range));
+            }
         }
         Ok(())
+    }
+
+    /// The camera writes input tile `buffer`'s region of the frame into it.
+    fn deliver(&mut self, frame: &[u8], buffer: usize) {
+        let b = &self.plan.buffers[buffer];
+        let region = b.region.expect("input tiles hold a region");
+        let (w, c) = (self.input_tensor().shape[2], self.input_tensor().shape[3]);
+        let row = region.width() * c;
+        let dst = self.arena.slice_mut(b.offset..b.offset + region.height() * row);
+        for (y, line) in (region.y0..region.y1).zip(dst.chunks_exact_mut(row.max(1))) {
+            let from = (y * w + region.x0) * c;
+            line.copy_from_slice(&frame[from..from + row]);
+        }
+    }
+
+    fn run_step(&mut self, s: usize) {
+        let step = &self.plan.steps[s];
+        let op = &self.graph.ops[step.op];
+        let kernel = &self.kernels[step.op];
+        let xs = schedule::activation_inputs(&self.graph, step.op);
+        let out_t = op.outputs[0];
+        let out_range = self.range(step.output, out_t);
+        let in_ranges: Vec<Range<usize>> = step.inputs.iter().zip(&xs).map(|(&a, &t)| self.range(a, t)).collect();
+        match (step.region, step.scratch, kernel) {
+            (Some(region), Some(scratch), Kernel::DepthwiseConv2d(k)) => {
+                let input = step.inputs[0];
+                let buffer = &self.plan.buffers[input.buffer];
+                let temp = &self.plan.buffers[scratch];
+                let (buf, temp) =
+                    self.arena.pair_mut(buffer.offset..buffer.offset + buffer.size, temp.offset..temp.offset + temp.size);
+                let held = input.held.expect("depthwise inputs are maps");
+                k.eval_in_place(as_i8_mut(buf), held, region, as_i8_mut(temp));
+            }
+            (Some(region), _, _) => {
+                let (reads, write) = self.arena.io(&in_ranges, out_range);
+                let views: Vec<Fmap<i8>> = reads
+                    .iter()
+                    .zip(&step.inputs)
+                    .zip(kernel.input_maps())
+                    .map(|((data, a), m)| Fmap { data: as_i8(data), region: a.held.expect("map"), channels: m.c })
+                    .collect();
+                let map = kernel.output_map().expect("local op");
+                let mut out = FmapMut { data: as_i8_mut(write), region: step.output.held.expect("map"), channels: map.c };
+                kernel.eval_region(&views, &mut out, region);
+            }
+            (None, _, _) if op.kind == OpKind::Reshape && step.inputs[0].buffer == step.output.buffer => {
+                // Aliased: the bytes are already where the output lives.
+            }
+            (None, _, _) => {
+                let (reads, write) = self.arena.io(&in_ranges, out_range);
+                kernel.eval(&reads, write);
+            }
+        }
     }
 
     /// Runs once and returns the model outputs.
@@ -140,11 +214,18 @@ impl Engine {
 
     /// The arena events of the plan, step by step.
     pub fn trace(&self) -> Vec<TraceStep> {
-        trace::steps(&self.graph, &self.plan)
+        trace::steps(&self.graph, &self.plan, |s| self.step_macs(s))
     }
 
-    /// Total multiply-accumulates of the steps.
+    /// Multiply-accumulates of one step: its region's share of the op's.
+    pub fn step_macs(&self, s: usize) -> u64 {
+        let step = &self.plan.steps[s];
+        let kernel = &self.kernels[step.op];
+        step.region.map_or(kernel.macs(), |r| kernel.macs_per_pixel() * r.area() as u64)
+    }
+
+    /// Total multiply-accumulates of the steps (recomputed halos included).
     pub fn macs(&self) -> u64 {
-        self.plan.steps.iter().map(|s| self.kernels[s.op].macs()).sum()
+        (0..self.plan.steps.len()).map(|s| self.step_macs(s)).sum()
     }
 }

@@ -26,6 +26,19 @@ impl Region {
     pub fn area(&self) -> usize {
         self.height() * self.width()
     }
+    /// The bounding box of both (an empty region adds nothing).
+    pub fn union(&self, other: &Region) -> Region {
+        match (self.area(), other.area()) {
+            (0, _) => *other,
+            (_, 0) => *self,
+            _ => Region {
+                y0: self.y0.min(other.y0),
+                y1: self.y1.max(other.y1),
+                x0: self.x0.min(other.x0),
+                x1: self.x1.max(other.x1),
+            },
+        }
+    }
     pub fn contains(&self, other: &Region) -> bool {
         self.y0 <= other.y0 && other.y1 <= self.y1 && self.x0 <= other.x0 && other.x1 <= self.x1
     }

@@ -1,18 +1,23 @@
 //! The trace of a plan: what each step does to the arena, for the CLI's `--trace` and
 //! the page's animation.
 
+use crate::geometry::Region;
 use crate::model::Graph;
-use crate::schedule::{Buffer, BufferKind, Plan};
+use crate::schedule::{Buffer, BufferKind, PatchRef, Plan};
 use serde::Serialize;
 
 /// A buffer entering or leaving the arena.
 #[derive(Debug, Clone, Serialize)]
 pub struct BufferEvent {
-    pub tensor: usize,
+    pub buffer: usize,
+    /// The tensors it holds (none for a scratch buffer); `name` is the first one's.
+    pub tensors: Vec<usize>,
     pub name: String,
     pub offset: usize,
     pub size: usize,
     pub kind: BufferKind,
+    /// For a tile, the region of the map it holds.
+    pub region: Option<Region>,
 }
 
 /// What one step does to the arena.
@@ -21,6 +26,9 @@ pub struct TraceStep {
     pub step: usize,
     pub op_index: usize,
     pub op: &'static str,
+    /// The output region computed (the whole map layer by layer, a tile in a patch stage).
+    pub region: Option<Region>,
+    pub patch: Option<PatchRef>,
     /// Buffers whose lifetime starts at this step (placed before it runs).
     pub alloc: Vec<BufferEvent>,
     /// Buffers whose lifetime ends with this step.
@@ -28,16 +36,20 @@ pub struct TraceStep {
     pub live_bytes: usize,
     /// Highest `offset + size` among the live buffers.
     pub extent: usize,
+    pub macs: u64,
 }
 
-/// Every step of `plan`: the buffers it opens and closes, the live bytes and the extent.
-pub fn steps(graph: &Graph, plan: &Plan) -> Vec<TraceStep> {
-    let event = |b: &Buffer| BufferEvent {
-        tensor: b.tensors[0],
-        name: graph.tensors[b.tensors[0]].name.clone(),
+/// Every step of `plan`: the buffers it opens and closes, the live bytes and the extent;
+/// `macs(step)` gives each step's multiply-accumulates.
+pub fn steps(graph: &Graph, plan: &Plan, macs: impl Fn(usize) -> u64) -> Vec<TraceStep> {
+    let event = |(i, b): (usize, &Buffer)| BufferEvent {
+        buffer: i,
+        tensors: b.tensors.clone(),
+        name: b.tensors.first().map_or_else(|| "scratch".into(), |&t| graph.tensors[t].name.clone()),
         offset: b.offset,
         size: b.size,
         kind: b.kind,
+        region: b.region,
     };
     plan.steps
         .iter()
@@ -46,10 +58,13 @@ pub fn steps(graph: &Graph, plan: &Plan) -> Vec<TraceStep> {
             step: i,
             op_index: s.op,
             op: graph.ops[s.op].kind.name(),
-            alloc: plan.buffers.iter().filter(|b| b.first == i).map(event).collect(),
-            free: plan.buffers.iter().filter(|b| b.last == i).map(event).collect(),
+            region: s.region,
+            patch: s.patch,
+            alloc: plan.buffers.iter().enumerate().filter(|(_, b)| b.first == i).map(event).collect(),
+            free: plan.buffers.iter().enumerate().filter(|(_, b)| b.last == i).map(event).collect(),
             live_bytes: plan.live_bytes(i),
             extent: plan.extent_at(i),
+            macs: macs(i),
         })
         .collect()
 }

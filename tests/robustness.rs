@@ -6,9 +6,10 @@ mod common;
 use common::gen::Gen;
 use common::root;
 use mcupatch::exec::{Config, Engine};
-use mcupatch::schedule::layerwise::InputMode;
+use mcupatch::schedule::InputMode;
 use mcupatch::{model, preprocess, Error};
 use proptest::prelude::*;
+use proptest::test_runner::RngSeed;
 use rand::rngs::StdRng;
 use rand::SeedableRng;
 
@@ -34,10 +35,21 @@ fn small_model() -> Vec<u8> {
 /// Loads, prepares and runs whatever the bytes describe; only errors may come back.
 fn load_prepare_run(bytes: &[u8], capacity: usize) -> Result<(), Error> {
     let graph = model::load(bytes)?;
-    let mut engine = Engine::new(graph, Config { capacity, input: InputMode::default() })?;
+    let mut engine = Engine::new(graph, Config { capacity, input: InputMode::default(), ..Default::default() })?;
     let input = vec![0u8; engine.input_tensor().bytes()];
     engine.run(&input)?;
     Ok(())
+}
+
+/// A fixed seed keeps CI deterministic; set PROPTEST_RNG_SEED=random (or a number) to
+/// explore other mutations locally.
+fn config() -> ProptestConfig {
+    let seed = match std::env::var("PROPTEST_RNG_SEED").ok().as_deref() {
+        Some("random") => RngSeed::Random,
+        Some(n) => RngSeed::Fixed(n.parse().expect("PROPTEST_RNG_SEED is a number or 'random'")),
+        None => RngSeed::Fixed(0x6d63_7570),
+    };
+    ProptestConfig { rng_seed: seed, failure_persistence: None, ..ProptestConfig::default() }
 }
 
 fn mutate(mut bytes: Vec<u8>, edits: &[(usize, u8)], cut: Option<usize>) -> Vec<u8> {
@@ -52,7 +64,7 @@ fn mutate(mut bytes: Vec<u8>, edits: &[(usize, u8)], cut: Option<usize>) -> Vec<
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 1500, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 1500, ..config() })]
 
     #[test]
     fn mutated_small_models_never_panic(edits in prop::collection::vec((any::<usize>(), any::<u8>()), 1..12), cut in prop::option::weighted(0.2, any::<usize>())) {
@@ -66,7 +78,7 @@ proptest! {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 200, failure_persistence: None, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: 200, ..config() })]
 
     /// Edits land in the header, tables and vectors of the real model (its first 4 KiB and
     /// the flatbuffer's tail, where the schema's tables sit) as well as in weights.
@@ -103,7 +115,7 @@ fn unsupported_op_is_named() {
     g.spec.op(19, vec![x.t], vec![y.t], None);
     let (bytes, _) = g.finish(y.t);
     let err =
-        model::load(&bytes).and_then(|g| Engine::new(g, Config { capacity: 1 << 20, input: InputMode::default() }));
+        model::load(&bytes).and_then(|g| Engine::new(g, Config { capacity: 1 << 20, input: InputMode::default(), ..Default::default() }));
     let text = err.err().expect("RELU is refused").to_string();
     assert!(text.contains("op 0") && text.contains("RELU"), "{text}");
 }
@@ -111,7 +123,7 @@ fn unsupported_op_is_named() {
 #[test]
 fn arena_too_small_names_op_and_bytes() {
     let graph = model::load(&vww_bytes()).unwrap();
-    let err = Engine::new(graph, Config { capacity: 32 * 1024, input: InputMode::default() }).err().expect("too small");
+    let err = Engine::new(graph, Config { capacity: 32 * 1024, input: InputMode::default(), ..Default::default() }).err().expect("too small");
     let text = err.to_string();
     assert!(text.contains("needs") && text.contains("32768") && text.contains("op "), "{text}");
 }
@@ -119,9 +131,23 @@ fn arena_too_small_names_op_and_bytes() {
 #[test]
 fn wrong_input_size_and_bad_images_are_errors() {
     let graph = model::load(&vww_bytes()).unwrap();
-    let mut engine = Engine::new(graph, Config { capacity: 256 * 1024, input: InputMode::default() }).unwrap();
+    let mut engine = Engine::new(graph, Config { capacity: 256 * 1024, input: InputMode::default(), ..Default::default() }).unwrap();
     let err = engine.run(&[0u8; 100]).expect_err("100 bytes is not a 96×96×3 input");
     assert!(err.to_string().contains("27648"), "{err}");
     assert!(preprocess::decode(b"not an image").is_err());
     assert!(preprocess::decode(&[0x89, b'P', b'N', b'G', 0, 0]).is_err());
+}
+
+/// Found by the property test: a zero point outside int8 made the activation clamp's
+/// bounds cross (min 128 > max 127) and panic.
+#[test]
+fn zero_point_outside_int8_is_refused() {
+    let mut rng = StdRng::seed_from_u64(3);
+    let mut g = Gen::new(&mut rng);
+    let x = g.input(6, 2);
+    let y = g.conv(x, false);
+    g.spec.tensors[y.t as usize].zero_points = vec![200];
+    let (bytes, _) = g.finish(y.t);
+    let err = load_prepare_run(&bytes, 1 << 20).expect_err("zero point 200 is refused");
+    assert!(err.to_string().contains("zero point 200"), "{err}");
 }

@@ -5,7 +5,7 @@ mod common;
 
 use common::{check_against_tflm, root, run_tflm, scratch_dir, Case};
 use mcupatch::exec::{Config, Engine};
-use mcupatch::schedule::layerwise::InputMode;
+use mcupatch::schedule::InputMode;
 use mcupatch::schedule::Plan;
 use mcupatch::{labels, model, preprocess};
 use rand::rngs::StdRng;
@@ -26,7 +26,7 @@ fn vww_bytes() -> Vec<u8> {
 
 fn engine(float_input: bool) -> Engine {
     let graph = model::load(&vww_bytes()).expect("VWW loads");
-    Engine::new(graph, Config { capacity: 256 * 1024, input: InputMode { float_input } }).expect("VWW fits 256 KiB")
+    Engine::new(graph, Config { capacity: 256 * 1024, input: InputMode { float_input, ..Default::default() }, ..Default::default() }).expect("VWW fits 256 KiB")
 }
 
 /// The model's pixels for a photo: centre-cropped and resized RGB, values 0..=255.

@@ -94,6 +94,20 @@ impl Arena {
     }
 }
 
+impl Arena {
+    /// Borrows two disjoint ranges to write at once (a buffer and its kernel's scratch).
+    pub fn pair_mut(&mut self, a: Range<usize>, b: Range<usize>) -> (&mut [u8], &mut [u8]) {
+        assert!(a.end <= b.start || b.end <= a.start, "{a:?} overlaps {b:?}");
+        if a.start < b.start {
+            let (low, high) = self.bytes.split_at_mut(b.start);
+            (&mut low[a], &mut high[..b.end - b.start])
+        } else {
+            let (low, high) = self.bytes.split_at_mut(a.start);
+            (&mut high[..a.end - a.start], &mut low[b])
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

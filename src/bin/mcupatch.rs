@@ -8,7 +8,7 @@ use mcupatch::kernels::Kernel;
 use mcupatch::labels;
 use mcupatch::model::{self, Graph};
 use mcupatch::preprocess;
-use mcupatch::schedule::layerwise::InputMode;
+use mcupatch::schedule::InputMode;
 use mcupatch::trace::{BufferEvent, TraceStep};
 use serde_json::{json, Value};
 use std::fmt::Write as _;
@@ -86,7 +86,7 @@ impl Memory {
             (None, Some(m)) => arena::mcu(m)?.sram,
             (None, None) => DEFAULT_SRAM,
         };
-        Ok(Config { capacity, input: InputMode { float_input: self.float_input } })
+        Ok(Config { capacity, input: InputMode { float_input: self.float_input, ..Default::default() }, ..Default::default() })
     }
 }
 
@@ -314,17 +314,26 @@ fn dump(engine: &mut Engine, input: &[u8], dir: &Path) -> Result<()> {
 }
 
 fn print_trace(trace: &[TraceStep], out: &mut String) -> Result<()> {
-    writeln!(out, "{:>4} {:>3}  {:<18} {:>10} {:>10}  allocations / frees", "step", "op", "", "live B", "extent B")?;
+    writeln!(
+        out,
+        "{:>5} {:>3}  {:<18} {:<9} {:<18} {:>9} {:>9}  allocations / frees",
+        "step", "op", "", "patch", "region", "live B", "extent B"
+    )?;
     for s in trace {
         let list = |events: &[BufferEvent]| {
-            events.iter().map(|e| format!("t{}@{}+{}", e.tensor, e.offset, e.size)).collect::<Vec<_>>().join(" ")
+            let name = |e: &BufferEvent| e.tensors.first().map_or_else(|| "scratch".to_string(), |t| format!("t{t}"));
+            events.iter().map(|e| format!("{}@{}+{}", name(e), e.offset, e.size)).collect::<Vec<_>>().join(" ")
         };
+        let patch = s.patch.map_or(String::new(), |p| format!("{}:{},{}", p.stage, p.row, p.col));
+        let region = s.region.map_or(String::new(), |r| format!("[{},{})x[{},{})", r.y0, r.y1, r.x0, r.x1));
         writeln!(
             out,
-            "{:>4} {:>3}  {:<18} {:>10} {:>10}  +[{}] -[{}]",
+            "{:>5} {:>3}  {:<18} {:<9} {:<18} {:>9} {:>9}  +[{}] -[{}]",
             s.step,
             s.op_index,
             s.op,
+            patch,
+            region,
             s.live_bytes,
             s.extent,
             list(&s.alloc),

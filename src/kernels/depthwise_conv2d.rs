@@ -57,6 +57,45 @@ impl DepthwiseConv2d {
         let (kh, kw) = self.window.kernel;
         (self.output.elements() * kh * kw) as u64
     }
+
+    /// TinyEngine's in-place depthwise convolution: `buf` holds `in_region` of the input and
+    /// receives `out_region` of the output over it, channel by channel. Each input channel is
+    /// first copied to `temp` (one channel of `in_region`); the output pixels of that channel
+    /// then land in slots of input pixels whose channel was already copied, so nothing still
+    /// needed is overwritten. Needs a depth multiplier of 1 and no more output pixels than
+    /// input pixels. The arithmetic is the same as [`RegionKernel::eval`]'s.
+    pub fn eval_in_place(&self, buf: &mut [i8], in_region: Region, out_region: Region, temp: &mut [i8]) {
+        debug_assert!(self.depth_multiplier == 1 && out_region.area() <= in_region.area());
+        let w = &self.window;
+        let (kh, kw) = w.kernel;
+        let c_count = self.output.c;
+        let temp = &mut temp[..in_region.area()];
+        for c in 0..c_count {
+            for (t, px) in temp.iter_mut().zip(buf.chunks_exact(c_count)) {
+                *t = px[c];
+            }
+            let mut slot = c;
+            for oy in out_region.y0..out_region.y1 {
+                for ox in out_region.x0..out_region.x1 {
+                    let mut acc = self.bias[c];
+                    for ky in 0..kh {
+                        let Some(iy) = Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h) else {
+                            continue;
+                        };
+                        for kx in 0..kw {
+                            let Some(ix) = Window::tap(ox, kx, w.stride.1, w.dilation.1, w.pad_left, w.in_w) else {
+                                continue;
+                            };
+                            let x = temp[(iy - in_region.y0) * in_region.width() + (ix - in_region.x0)];
+                            acc += i32::from(self.filter[(ky * kw + kx) * c_count + c]) * (i32::from(x) + self.input_offset);
+                        }
+                    }
+                    buf[slot] = self.stage.apply(acc, c);
+                    slot += c_count;
+                }
+            }
+        }
+    }
 }
 
 impl RegionKernel for DepthwiseConv2d {

@@ -294,6 +294,9 @@ impl<'g> Ctx<'g> {
             return Err(self.err(format!("{what} '{}' is a constant; constant activations are not supported", t.name)));
         }
         match &t.quant {
+            Some(q) if q.scales.len() == 1 && !(-128..=127).contains(&q.zero_points[0]) => {
+                Err(self.err(format!("{what} '{}' has zero point {}, outside int8", t.name, q.zero_points[0])))
+            }
             Some(q) if q.scales.len() == 1 => Ok(q),
             Some(_) => Err(self.err(format!("{what} '{}' is quantized per channel", t.name))),
             None => Err(self.err(format!("{what} '{}' has no quantization parameters", t.name))),

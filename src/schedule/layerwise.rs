@@ -1,25 +1,16 @@
-//! Layer-by-layer schedule, as TFLite Micro runs a model: one step per op, each tensor
-//! alive from the step that writes it to the last step that reads it.
+//! Layer by layer, as TFLite Micro runs a model: one step per op computes its whole output,
+//! each tensor alive from the step that writes it to the last step that reads it.
 
-use super::{Buffer, BufferKind, Plan, Step};
+use super::{is_reshape, map_region, Access, BufferKind, Builder, InputMode, Step};
 use crate::error::{Error, Result};
 use crate::model::{DType, Graph, OpKind};
+use std::ops::Range;
 
-/// How the model input reaches SRAM.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct InputMode {
-    /// Keep the model's float input buffer and run its QUANTIZE op, as TFLM does. Off by
-    /// default: the camera delivers int8 pixels (the QUANTIZE's own parameters) directly.
-    pub float_input: bool,
-}
-
-/// The ops to run, and the tensor the caller fills, for an input mode.
+/// The first op to run and the tensor the caller fills, for an input mode: a leading
+/// QUANTIZE of a float input is skipped unless the float input is kept.
 pub fn entry(graph: &Graph, mode: InputMode) -> Result<(usize, usize)> {
     let [input] = graph.inputs[..] else {
-        return Err(Error::Input(format!(
-            "models with {} inputs are not supported (one image input)",
-            graph.inputs.len()
-        )));
+        return Err(Error::Input(format!("models with {} inputs are not supported (one image input)", graph.inputs.len())));
     };
     let first = graph.ops.first().ok_or_else(|| Error::Malformed("the model has no operators".into()))?;
     let quantizes_input = first.kind == OpKind::Quantize && first.input(0) == Some(input);
@@ -30,65 +21,52 @@ pub fn entry(graph: &Graph, mode: InputMode) -> Result<(usize, usize)> {
     Ok((0, input))
 }
 
-pub fn plan(graph: &Graph, mode: InputMode) -> Result<Plan> {
-    let (first_op, input) = entry(graph, mode)?;
-    let steps: Vec<Step> = (first_op..graph.ops.len()).map(|op| Step { op, region: None }).collect();
-    let last_step = steps.len().saturating_sub(1);
-    let mut tensor_buffer: Vec<Option<usize>> = vec![None; graph.tensors.len()];
-    let mut buffers: Vec<Buffer> = Vec::new();
-    let open =
-        |t: usize, step: usize, kind: BufferKind, buffers: &mut Vec<Buffer>, tensor_buffer: &mut Vec<Option<usize>>| {
-            tensor_buffer[t] = Some(buffers.len());
-            buffers.push(Buffer {
-                tensors: vec![t],
-                size: graph.tensors[t].bytes(),
-                first: step,
-                last: step,
-                kind,
-                offset: 0,
-            });
-        };
-    open(input, 0, BufferKind::Input, &mut buffers, &mut tensor_buffer);
-    for (step, s) in steps.iter().enumerate() {
-        let op = &graph.ops[s.op];
-        for &t in op.inputs.iter().flatten() {
-            if graph.tensors[t].is_constant() {
-                continue;
+impl Builder<'_> {
+    /// One whole-output step for each op in `ops`.
+    pub(super) fn layer_by_layer(&mut self, ops: Range<usize>) -> Result<()> {
+        let graph = self.graph;
+        for op in ops {
+            let mut inputs = Vec::new();
+            for t in self.activation_inputs(op) {
+                let b = self.whole[t].ok_or_else(|| {
+                    self.op_error(op, format!("reads tensor {t} ({}) before any op writes it", graph.tensors[t].name))
+                })?;
+                self.touch(b);
+                inputs.push(Access { buffer: b, held: map_region(graph, t) });
             }
-            let b = tensor_buffer[t].ok_or_else(|| Error::Op {
-                index: s.op,
-                op: op.kind.name().into(),
-                msg: format!("reads tensor {t} ({}) before any op writes it", graph.tensors[t].name),
-            })?;
-            buffers[b].last = step;
-        }
-        for &t in &op.outputs {
-            if tensor_buffer[t].is_some() {
-                return Err(Error::Op {
-                    index: s.op,
-                    op: op.kind.name().into(),
-                    msg: format!("writes tensor {t} ({}), which is already written", graph.tensors[t].name),
-                });
+            let out = graph.ops[op].outputs[0];
+            if self.whole[out].is_some() {
+                let msg = format!("writes tensor {out} ({}), which is already written", graph.tensors[out].name);
+                return Err(self.op_error(op, msg));
             }
-            let aliased = match (&op.kind, op.input(0)) {
-                (OpKind::Reshape, Some(src)) => tensor_buffer[src],
-                _ => None,
-            };
-            match aliased {
-                Some(b) => {
-                    buffers[b].tensors.push(t);
-                    tensor_buffer[t] = Some(b);
+            let held = map_region(graph, out);
+            let first_input = inputs.first().copied();
+            let mut scratch = None;
+            let buffer = match (first_input, held) {
+                (Some(x), _) if is_reshape(graph, op) => {
+                    self.buffers[x.buffer].tensors.push(out);
+                    x.buffer
                 }
-                None => open(t, step, BufferKind::Activation, &mut buffers, &mut tensor_buffer),
-            }
+                (Some(Access { buffer, held: Some(x_held) }), Some(out_held))
+                    if self.can_run_in_place(op, self.activation_inputs(op)[0], x_held, out_held) =>
+                {
+                    scratch = Some(self.share_in_place(buffer, out, graph.tensors[out].bytes(), x_held));
+                    buffer
+                }
+                _ => self.open(vec![out], graph.tensors[out].bytes(), BufferKind::Activation, None),
+            };
+            self.whole[out] = Some(buffer);
+            let region = self.kernels[op].output_map().map(|m| m.whole());
+            self.push(Step {
+                op,
+                region,
+                patch: None,
+                inputs,
+                output: Access { buffer, held },
+                scratch,
+                completes: true,
+            });
         }
+        Ok(())
     }
-    for &t in &graph.outputs {
-        let b = tensor_buffer[t].ok_or_else(|| {
-            Error::Malformed(format!("output tensor {t} ({}) is never written", graph.tensors[t].name))
-        })?;
-        buffers[b].last = last_step;
-        buffers[b].kind = BufferKind::Output;
-    }
-    Ok(Plan::place(steps, buffers, tensor_buffer, input))
 }

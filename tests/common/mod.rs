@@ -6,7 +6,7 @@ pub mod writer;
 
 use mcupatch::exec::{Config, Engine};
 use mcupatch::model;
-use mcupatch::schedule::layerwise::InputMode;
+use mcupatch::schedule::InputMode;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -47,7 +47,7 @@ pub fn scratch_dir(tag: &str) -> PathBuf {
 /// Runs a case in mcupatch; returns every tensor the run wrote and the op that wrote it.
 pub fn run_ours(case: &Case) -> (Engine, BTreeMap<usize, Vec<u8>>) {
     let graph = model::load(&case.model).unwrap_or_else(|e| panic!("{}: load: {e}", case.name));
-    let config = Config { capacity: 16 << 20, input: InputMode { float_input: case.float_input } };
+    let config = Config { capacity: 16 << 20, input: InputMode { float_input: case.float_input, ..Default::default() }, ..Default::default() };
     let mut engine = Engine::new(graph, config).unwrap_or_else(|e| panic!("{}: prepare: {e}", case.name));
     let mut tensors = BTreeMap::new();
     engine

@@ -1,0 +1,186 @@
+//! Patch stages (MCUNetV2): the ops that compute a split tensor run once per tile of it.
+//!
+//! For each tile of the split tensor, the region every tensor of the stage must provide is
+//! found by walking the stage backwards: an op's output region needs `input_region` of each
+//! input (the tile plus the halo its window reaches), and a tensor read by several ops needs
+//! the bounding box of their needs. Then the stage runs forwards over those regions with the
+//! same kernels as layer by layer, each tile in a buffer of its own; the split tensor's tile
+//! lands in its whole buffer. Padding stays decided in global coordinates, so every tile
+//! is byte-identical to the same region of the whole computation.
+
+use super::{activation_inputs, map_region, region_bytes, Access, BufferKind, Builder, PatchRef, Stage, Step};
+use crate::error::{Error, Result};
+use crate::geometry::Region;
+use crate::kernels::Kernel;
+use crate::model::Graph;
+use std::collections::HashMap;
+use std::ops::Range;
+
+/// The ops of a patch stage and the one tensor it reads from before it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StageOps {
+    pub ops: Range<usize>,
+    pub input: usize,
+}
+
+fn setting(msg: String) -> Error {
+    Error::Setting(msg)
+}
+
+/// The ops from `from_op` up to the one writing `split`, checked: leading ops that are not
+/// spatially local (a float QUANTIZE) run layer by layer before the stage; every other op
+/// must be local, the stage must read exactly one tensor from before it, and nothing it
+/// computes but the split may be read after it.
+pub fn stage_ops(graph: &Graph, kernels: &[Kernel], from_op: usize, split: usize) -> Result<StageOps> {
+    let name = |t: usize| &graph.tensors[t].name;
+    let producer = (from_op..graph.ops.len())
+        .find(|&op| graph.ops[op].outputs[0] == split)
+        .ok_or_else(|| setting(format!("tensor {split} ({}) is not computed by an op of this stage", name(split))))?;
+    if map_region(graph, split).is_none() {
+        return Err(setting(format!("the split tensor {split} ({}) is not an int8 [1, H, W, C] map", name(split))));
+    }
+    let mut start = from_op;
+    while start < producer && kernels[start].output_map().is_none() {
+        start += 1;
+    }
+    let ops = start..producer + 1;
+    let produced: Vec<usize> = ops.clone().map(|op| graph.ops[op].outputs[0]).collect();
+    let mut inputs = Vec::new();
+    for op in ops.clone() {
+        if kernels[op].output_map().is_none() {
+            return Err(setting(format!(
+                "op {op} ({}) mixes the whole map, so it cannot run patch by patch: split at or before its input",
+                graph.ops[op].kind.name()
+            )));
+        }
+        for &t in graph.ops[op].inputs.iter().flatten() {
+            if !graph.tensors[t].is_constant() && !produced.contains(&t) && !inputs.contains(&t) {
+                inputs.push(t);
+            }
+        }
+    }
+    let [input] = inputs[..] else {
+        return Err(setting(format!("the stage ending at tensor {split} reads {} tensors from before it", inputs.len())));
+    };
+    if map_region(graph, input).is_none() {
+        return Err(setting(format!("the stage input {input} ({}) is not an int8 [1, H, W, C] map", name(input))));
+    }
+    for (op, &t) in ops.clone().zip(&produced) {
+        let read_later = graph.ops[ops.end..].iter().any(|o| o.inputs.contains(&Some(t)));
+        if t != split && (read_later || graph.outputs.contains(&t)) {
+            return Err(setting(format!(
+                "tensor {t} ({}), written by op {op}, is needed after the split: it cannot be computed in patches",
+                name(t)
+            )));
+        }
+    }
+    Ok(StageOps { ops, input })
+}
+
+/// The tiles of a `rows` × `cols` grid over an `h` × `w` map: balanced, row-major, the
+/// remainder spread so that no tile is more than one row or column larger than another.
+pub fn grid(h: usize, w: usize, rows: usize, cols: usize) -> Result<Vec<Region>> {
+    if rows == 0 || cols == 0 || rows > h || cols > w {
+        return Err(setting(format!("a {rows}×{cols} grid does not fit a {h}×{w} map")));
+    }
+    let bound = |i: usize, n: usize, size: usize| i * size / n;
+    Ok((0..rows)
+        .flat_map(|r| {
+            (0..cols).map(move |c| Region {
+                y0: bound(r, rows, h),
+                y1: bound(r + 1, rows, h),
+                x0: bound(c, cols, w),
+                x1: bound(c + 1, cols, w),
+            })
+        })
+        .collect())
+}
+
+/// The region every tensor of the stage must provide for `tile` of the split tensor.
+pub fn needs(graph: &Graph, kernels: &[Kernel], ops: &Range<usize>, split: usize, tile: Region) -> HashMap<usize, Region> {
+    let mut need = HashMap::from([(split, tile)]);
+    for op in ops.clone().rev() {
+        let Some(&out) = need.get(&graph.ops[op].outputs[0]) else { continue };
+        let region = kernels[op].input_region(out);
+        for x in activation_inputs(graph, op) {
+            need.entry(x).and_modify(|r| *r = r.union(&region)).or_insert(region);
+        }
+    }
+    need
+}
+
+/// Adds the steps of stage `index`: every op of `sops` once per tile of `stage.split`.
+/// With `streamed`, the stage input is delivered tile by tile instead of read whole.
+pub(super) fn run_stage(b: &mut Builder, index: usize, stage: &Stage, sops: &StageOps, streamed: bool) -> Result<()> {
+    let graph = b.graph;
+    let split = stage.split;
+    let whole_split = map_region(graph, split).expect("checked by stage_ops");
+    let tiles = grid(whole_split.height(), whole_split.width(), stage.rows, stage.cols)?;
+    let input_whole = match (streamed, b.whole[sops.input]) {
+        (true, _) => None,
+        (false, Some(buffer)) => Some(Access { buffer, held: map_region(graph, sops.input) }),
+        (false, None) => return Err(setting(format!("the stage input tensor {} is not in SRAM", sops.input))),
+    };
+    for (i, &tile) in tiles.iter().enumerate() {
+        let patch = PatchRef { stage: index, index: i, row: i / stage.cols, col: i % stage.cols };
+        let need = needs(graph, b.kernels, &sops.ops, split, tile);
+        let mut held: HashMap<usize, Access> = HashMap::new();
+        for op in sops.ops.clone() {
+            let out = graph.ops[op].outputs[0];
+            let Some(&out_region) = need.get(&out) else { continue };
+            let mut inputs = Vec::new();
+            for x in b.activation_inputs(op) {
+                let access = match (x == sops.input, input_whole) {
+                    (true, Some(whole)) => whole,
+                    _ => match held.get(&x) {
+                        Some(&a) => a,
+                        None => {
+                            // Streamed: the camera delivers this patch's input region.
+                            let r = need[&x];
+                            let buffer = b.open(vec![x], region_bytes(graph, x, r), BufferKind::InputTile, Some(r));
+                            let a = Access { buffer, held: Some(r) };
+                            held.insert(x, a);
+                            a
+                        }
+                    },
+                };
+                b.touch(access.buffer);
+                inputs.push(access);
+            }
+            let mut scratch = None;
+            let output = if out == split {
+                let buffer = match b.whole[split] {
+                    Some(buffer) => buffer,
+                    None => b.open(vec![split], graph.tensors[split].bytes(), BufferKind::StageOutput, None),
+                };
+                b.whole[split] = Some(buffer);
+                Access { buffer, held: Some(whole_split) }
+            } else {
+                let first = inputs[0];
+                let tile_input = input_whole.map_or(true, |w| w.buffer != first.buffer);
+                let x = b.activation_inputs(op)[0];
+                let x_held = first.held.expect("stage tensors are maps");
+                let buffer = if tile_input && b.can_run_in_place(op, x, x_held, out_region) {
+                    scratch = Some(b.share_in_place(first.buffer, out, region_bytes(graph, out, out_region), x_held));
+                    first.buffer
+                } else {
+                    let bytes = region_bytes(graph, out, out_region);
+                    b.open(vec![out], bytes, BufferKind::PatchTile, Some(out_region))
+                };
+                let a = Access { buffer, held: Some(out_region) };
+                held.insert(out, a);
+                a
+            };
+            b.push(Step {
+                op,
+                region: Some(out_region),
+                patch: Some(patch),
+                inputs,
+                output,
+                scratch,
+                completes: out == split && i + 1 == tiles.len(),
+            });
+        }
+    }
+    Ok(())
+}
