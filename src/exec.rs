@@ -24,6 +24,8 @@ pub struct Engine {
     pub graph: Graph,
     pub kernels: Vec<Kernel>,
     pub plan: Plan,
+    pub schedule: Schedule,
+    pub input: InputMode,
     arena: Arena,
     /// For each step, the input tiles the camera delivers right before it (streamed input).
     loads: Vec<Vec<usize>>,
@@ -39,7 +41,7 @@ pub struct Output {
 
 impl Engine {
     pub fn new(graph: Graph, config: Config) -> Result<Engine> {
-        let kernels = (0..graph.ops.len()).map(|i| Kernel::prepare(&graph, i)).collect::<Result<Vec<_>>>()?;
+        let kernels = Kernel::prepare_all(&graph)?;
         let plan = schedule::plan(&graph, &kernels, &config.schedule, config.input)?;
         if plan.extent > config.capacity {
             // Name the first step whose buffers do not fit.
@@ -58,7 +60,15 @@ impl Engine {
                 loads[b.first].push(i);
             }
         }
-        Ok(Engine { graph, kernels, plan, arena: Arena::new(config.capacity), loads })
+        Ok(Engine {
+            graph,
+            kernels,
+            plan,
+            schedule: config.schedule,
+            input: config.input,
+            arena: Arena::new(config.capacity),
+            loads,
+        })
     }
 
     pub fn capacity(&self) -> usize {
@@ -219,13 +229,11 @@ impl Engine {
 
     /// Multiply-accumulates of one step: its region's share of the op's.
     pub fn step_macs(&self, s: usize) -> u64 {
-        let step = &self.plan.steps[s];
-        let kernel = &self.kernels[step.op];
-        step.region.map_or(kernel.macs(), |r| kernel.macs_per_pixel() * r.area() as u64)
+        schedule::search::step_macs(&self.plan, &self.kernels, s)
     }
 
     /// Total multiply-accumulates of the steps (recomputed halos included).
     pub fn macs(&self) -> u64 {
-        (0..self.plan.steps.len()).map(|s| self.step_macs(s)).sum()
+        schedule::search::macs(&self.plan, &self.kernels)
     }
 }

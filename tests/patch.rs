@@ -40,3 +40,18 @@ fn vww_one_plan() {
         eprintln!("inplace {inplace} streamed {streamed}: extent {} macs {}", e.plan.extent, e.macs());
     }
 }
+
+#[test]
+fn vww_explore_timing() {
+    let g = vww();
+    let kernels: Vec<_> = (0..g.ops.len()).map(|i| mcupatch::kernels::Kernel::prepare(&g, i).unwrap()).collect();
+    let t = std::time::Instant::now();
+    for (inplace, streamed) in [(false, false), (true, true)] {
+        let all = mcupatch::schedule::search::explore(&g, &kernels, InputMode { streamed, ..Default::default() }, inplace).unwrap();
+        let front = mcupatch::schedule::search::pareto(&all);
+        eprintln!("{} candidates, front {} in {:?}", all.len(), front.len(), t.elapsed());
+        for c in &front {
+            eprintln!("  {:?} peak {} macs {} ovh {:.3} in {:?} at {} {:?}", c.schedule.stages, c.peak.bytes, c.macs, c.overhead, c.input_patch, c.peak.op_name, c.peak.patch);
+        }
+    }
+}

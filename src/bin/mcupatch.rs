@@ -8,7 +8,8 @@ use mcupatch::kernels::Kernel;
 use mcupatch::labels;
 use mcupatch::model::{self, Graph};
 use mcupatch::preprocess;
-use mcupatch::schedule::InputMode;
+use mcupatch::schedule::search::{self, PatchRequest};
+use mcupatch::schedule::{InputMode, Schedule};
 use mcupatch::trace::{BufferEvent, TraceStep};
 use serde_json::{json, Value};
 use std::fmt::Write as _;
@@ -24,8 +25,20 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Per-op table: shapes, MACs, activation and weight bytes, and the arena peak.
+    /// Per-op table: shapes, MACs (layer by layer, and patch-based with --patch), activation
+    /// and weight bytes, and the arena peak.
     Inspect {
+        model: PathBuf,
+        #[command(flatten)]
+        memory: Memory,
+        #[command(flatten)]
+        patching: Patching,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Plans every split × grid (1×1 … 8×8) for real and prints the Pareto front of peak SRAM
+    /// against MACs, and the cheapest plan that fits the SRAM.
+    Plan {
         model: PathBuf,
         #[command(flatten)]
         memory: Memory,
@@ -34,6 +47,17 @@ enum Command {
     },
     /// Runs the model on images (or a raw int8 tensor) and prints scores, label and arena peak.
     Run(RunArgs),
+}
+
+#[derive(Args)]
+struct Patching {
+    /// Patch-based inference: `auto` (the planner's choice for the SRAM) or a grid RxC.
+    #[arg(long)]
+    patch: Option<String>,
+    /// Where the patch stage ends: opN (op N's output), tN (tensor N) or a tensor name
+    /// (default with RxC: the cheapest split that fits).
+    #[arg(long)]
+    split: Option<String>,
 }
 
 #[derive(Args)]
@@ -48,6 +72,13 @@ struct Memory {
     /// (default: the camera delivers int8 pixels directly).
     #[arg(long)]
     float_input: bool,
+    /// In-place depthwise convolutions (TinyEngine): max(in, out) + one channel, not in + out.
+    #[arg(long)]
+    in_place_depthwise: bool,
+    /// The camera delivers each patch's input region instead of the whole frame sitting in
+    /// SRAM (MCUNetV2's assumption; needs a patch plan).
+    #[arg(long)]
+    streamed_input: bool,
 }
 
 #[derive(Args)]
@@ -73,6 +104,8 @@ struct RunArgs {
     trace: bool,
     #[command(flatten)]
     memory: Memory,
+    #[command(flatten)]
+    patching: Patching,
     #[arg(long)]
     json: bool,
 }
@@ -80,21 +113,34 @@ struct RunArgs {
 const DEFAULT_SRAM: usize = 256 * 1024;
 
 impl Memory {
-    fn config(&self) -> Result<Config> {
-        let capacity = match (&self.sram, &self.mcu) {
+    fn capacity(&self) -> Result<usize> {
+        Ok(match (&self.sram, &self.mcu) {
             (Some(s), _) => arena::parse_size(s)?,
             (None, Some(m)) => arena::mcu(m)?.sram,
             (None, None) => DEFAULT_SRAM,
-        };
-        Ok(Config { capacity, input: InputMode { float_input: self.float_input, ..Default::default() }, ..Default::default() })
+        })
     }
+
+    fn input(&self) -> InputMode {
+        InputMode { float_input: self.float_input, streamed: self.streamed_input }
+    }
+}
+
+/// The engine for a model with the memory settings and the requested patch plan.
+fn engine(graph: Graph, memory: &Memory, patching: &Patching) -> Result<Engine> {
+    let capacity = memory.capacity()?;
+    let kernels = Kernel::prepare_all(&graph)?;
+    let request = PatchRequest::parse(&graph, patching.patch.as_deref(), patching.split.as_deref())?;
+    let schedule = search::resolve(&graph, &kernels, &request, memory.input(), memory.in_place_depthwise, capacity)?;
+    Ok(Engine::new(graph, Config { capacity, input: memory.input(), schedule })?)
 }
 
 fn main() {
     let cli = Cli::parse();
     let mut out = String::new();
     let result = match cli.command {
-        Command::Inspect { model, memory, json } => inspect(&model, &memory, json, &mut out),
+        Command::Inspect { model, memory, patching, json } => inspect(&model, &memory, &patching, json, &mut out),
+        Command::Plan { model, memory, json } => plan(&model, &memory, json, &mut out),
         Command::Run(args) => run(&args, &mut out),
     };
     // A reader that stops early (`| head`) is not an error worth a message.
@@ -120,9 +166,8 @@ fn shape_text(shapes: &[Vec<usize>]) -> String {
     shapes.iter().map(|s| s.iter().map(|d| d.to_string()).collect::<Vec<_>>().join("×")).collect::<Vec<_>>().join(", ")
 }
 
-fn inspect(path: &Path, memory: &Memory, as_json: bool, out: &mut String) -> Result<()> {
-    let graph = load(path)?;
-    let engine = Engine::new(graph, memory.config()?)?;
+fn inspect(path: &Path, memory: &Memory, patching: &Patching, as_json: bool, out: &mut String) -> Result<()> {
+    let engine = engine(load(path)?, memory, patching)?;
     let graph = &engine.graph;
     let mut rows = Vec::new();
     for (i, op) in graph.ops.iter().enumerate() {
@@ -138,17 +183,24 @@ fn inspect(path: &Path, memory: &Memory, as_json: bool, out: &mut String) -> Res
             "inputs": ins.iter().map(|&t| graph.tensors[t].shape.clone()).collect::<Vec<_>>(),
             "outputs": outs.iter().map(|&t| graph.tensors[t].shape.clone()).collect::<Vec<_>>(),
             "macs": engine.kernels[i].macs(),
+            "plan_macs": (0..engine.plan.steps.len()).filter(|&s| engine.plan.steps[s].op == i).map(|s| engine.step_macs(s)).sum::<u64>(),
             "activation_bytes": bytes,
             "weight_bytes": Kernel::weight_bytes(graph, op),
             "scheduled": engine.plan.steps.iter().any(|s| s.op == i),
         }));
     }
     let total_weights: u64 = rows.iter().map(|r| r["weight_bytes"].as_u64().unwrap_or(0)).sum();
+    let layerwise_macs: u64 =
+        rows.iter().filter(|r| r["scheduled"] == true).map(|r| r["macs"].as_u64().unwrap_or(0)).sum();
+    let patched = !engine.schedule.stages.is_empty();
     let report = json!({
         "model": path.display().to_string(),
+        "schedule": schedule_json(graph, &engine.schedule, engine.input),
         "ops": rows,
         "totals": {
             "macs": engine.macs(),
+            "layer_by_layer_macs": layerwise_macs,
+            "overhead": engine.macs() as f64 / layerwise_macs.max(1) as f64 - 1.0,
             "weight_bytes": total_weights,
             "peak_activation_bytes": rows.iter().map(|r| r["activation_bytes"].as_u64().unwrap_or(0)).max(),
         },
@@ -160,28 +212,42 @@ fn inspect(path: &Path, memory: &Memory, as_json: bool, out: &mut String) -> Res
     }
     writeln!(
         out,
-        "{:>3}  {:<18} {:<22} {:<16} {:>11} {:>10} {:>9}",
-        "#", "op", "input", "output", "MACs", "act bytes", "weights"
+        "{:>3}  {:<18} {:<22} {:<16} {:>11} {:>11} {:>10} {:>9}",
+        "#",
+        "op",
+        "input",
+        "output",
+        "MACs",
+        if patched { "patch MACs" } else { "" },
+        "act bytes",
+        "weights"
     )?;
     for r in report["ops"].as_array().into_iter().flatten() {
         let shapes = |k: &str| -> Vec<Vec<usize>> { serde_json::from_value(r[k].clone()).unwrap_or_default() };
         let note = if r["scheduled"].as_bool() == Some(false) { "  (int8 input: not run)" } else { "" };
+        let plan_macs = if patched { r["plan_macs"].as_u64().unwrap_or(0).to_string() } else { String::new() };
         writeln!(
             out,
-            "{:>3}  {:<18} {:<22} {:<16} {:>11} {:>10} {:>9}{note}",
+            "{:>3}  {:<18} {:<22} {:<16} {:>11} {:>11} {:>10} {:>9}{note}",
             r["index"].as_u64().unwrap_or(0),
             r["op"].as_str().unwrap_or(""),
             shape_text(&shapes("inputs")),
             shape_text(&shapes("outputs")),
             r["macs"].as_u64().unwrap_or(0),
+            plan_macs,
             r["activation_bytes"].as_u64().unwrap_or(0),
             r["weight_bytes"].as_u64().unwrap_or(0)
         )?;
     }
+    let schedule = match engine.schedule.stages.first() {
+        Some(st) => format!("{}x{} patches up to tensor {}", st.rows, st.cols, st.split),
+        None => "layer-by-layer".into(),
+    };
     writeln!(
         out,
-        "total: {} MACs, {} weight bytes; layer-by-layer arena peak {} B of {} B ({})",
+        "total: {} MACs ({:+.1}% over layer by layer), {} weight bytes; {schedule} arena peak {} B of {} B ({})",
         engine.macs(),
+        report["totals"]["overhead"].as_f64().unwrap_or(0.0) * 100.0,
         total_weights,
         engine.plan.extent,
         engine.capacity(),
@@ -191,21 +257,137 @@ fn inspect(path: &Path, memory: &Memory, as_json: bool, out: &mut String) -> Res
 }
 
 fn arena_json(engine: &Engine) -> Value {
-    let peak_step = (0..engine.plan.steps.len()).max_by_key(|&s| engine.plan.live_bytes(s)).unwrap_or(0);
-    let peak_op = engine.plan.steps.get(peak_step).map(|s| s.op).unwrap_or(0);
+    let plan = &engine.plan;
+    let peak_step = plan.peak_step();
+    let step = plan.steps.get(peak_step);
+    let peak_op = step.map_or(0, |s| s.op);
     json!({
         "capacity": engine.capacity(),
-        "peak_bytes": engine.plan.extent,
-        "peak_live_bytes": engine.plan.live_bytes(peak_step),
+        "peak_bytes": plan.extent,
+        "peak_live_bytes": (0..plan.steps.len()).map(|s| plan.live_bytes(s)).max(),
         "peak_op": { "index": peak_op, "op": engine.graph.ops.get(peak_op).map(|o| o.kind.name()) },
-        "strategy": engine.plan.strategy,
+        "peak_patch": step.and_then(|s| s.patch),
+        "strategy": plan.strategy,
         "input": if engine.input_tensor().dtype == model::DType::F32 { "float32" } else { "int8" },
     })
 }
 
+fn schedule_json(graph: &Graph, schedule: &Schedule, input: InputMode) -> Value {
+    json!({
+        "stages": schedule.stages.iter().map(|st| json!({
+            "split": st.split,
+            "split_name": graph.tensors[st.split].name,
+            "split_shape": graph.tensors[st.split].shape,
+            "rows": st.rows,
+            "cols": st.cols,
+        })).collect::<Vec<_>>(),
+        "in_place_depthwise": schedule.in_place_depthwise,
+        "streamed_input": input.streamed,
+    })
+}
+
+fn candidate_json(graph: &Graph, c: &search::Candidate, input: InputMode) -> Value {
+    json!({
+        "schedule": schedule_json(graph, &c.schedule, input),
+        "peak_bytes": c.peak.bytes,
+        "peak_op": { "index": c.peak.op, "op": c.peak.op_name },
+        "peak_patch": c.peak.patch,
+        "macs": c.macs,
+        "overhead": c.overhead,
+        "input_patch": c.input_patch,
+    })
+}
+
+fn describe(graph: &Graph, c: &search::Candidate) -> String {
+    match c.schedule.stages.first() {
+        None => "layer by layer".into(),
+        Some(st) => {
+            let shape = &graph.tensors[st.split].shape;
+            format!("{}x{} patches, split t{} ({}x{}x{})", st.rows, st.cols, st.split, shape[1], shape[2], shape[3])
+        }
+    }
+}
+
+fn plan(path: &Path, memory: &Memory, as_json: bool, out: &mut String) -> Result<()> {
+    let graph = load(path)?;
+    let kernels = Kernel::prepare_all(&graph)?;
+    let budget = memory.capacity()?;
+    let input = memory.input();
+    let all = search::explore(&graph, &kernels, input, memory.in_place_depthwise)?;
+    let layerwise = search::evaluate(
+        &graph,
+        &kernels,
+        &Schedule { stages: Vec::new(), in_place_depthwise: memory.in_place_depthwise },
+        InputMode { streamed: false, ..input },
+        all.first().map_or(1, |c| ((c.macs as f64) / (1.0 + c.overhead)).round() as u64),
+    )?;
+    let front = search::pareto(&all);
+    let choice = search::choose(&all, budget);
+    if as_json {
+        let report = json!({
+            "model": path.display().to_string(),
+            "budget": budget,
+            "candidates": all.len(),
+            "layer_by_layer": candidate_json(&graph, &layerwise, InputMode { streamed: false, ..input }),
+            "front": front.iter().map(|c| candidate_json(&graph, c, input)).collect::<Vec<_>>(),
+            "choice": choice.as_ref().map(|(c, fits)| {
+                let mut v = candidate_json(&graph, c, input);
+                v["fits"] = json!(fits);
+                v
+            }),
+        });
+        writeln!(out, "{}", serde_json::to_string_pretty(&report)?)?;
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "{} plans for real ({} input{}{}); layer by layer: {} B peak, {} MACs",
+        all.len(),
+        if input.float_input { "float" } else { "int8" },
+        if input.streamed { ", streamed" } else { ", whole frame in SRAM" },
+        if memory.in_place_depthwise { ", in-place depthwise" } else { "" },
+        layerwise.peak.bytes,
+        layerwise.macs
+    )?;
+    writeln!(out, "Pareto front (peak SRAM vs MACs):")?;
+    writeln!(out, "  {:<40} {:>9} {:>12} {:>9} {:>10}  peak at", "plan", "peak B", "MACs", "overhead", "in patch")?;
+    for c in &front {
+        let patch = c.input_patch.map_or(String::new(), |(h, w)| format!("{h}x{w}"));
+        let at = match c.peak.patch {
+            Some((stage, r, col)) => format!("op {} {} patch {stage}:{r},{col}", c.peak.op, c.peak.op_name),
+            None => format!("op {} {}", c.peak.op, c.peak.op_name),
+        };
+        writeln!(
+            out,
+            "  {:<40} {:>9} {:>12} {:>8.1}% {:>10}  {at}",
+            describe(&graph, c),
+            c.peak.bytes,
+            c.macs,
+            c.overhead * 100.0,
+            patch
+        )?;
+    }
+    match choice {
+        Some((c, true)) => writeln!(
+            out,
+            "choice for {budget} B: {} — {} B peak, {:.1}% more MACs",
+            describe(&graph, &c),
+            c.peak.bytes,
+            c.overhead * 100.0
+        )?,
+        Some((c, false)) => writeln!(
+            out,
+            "nothing fits {budget} B; the smallest peak is {} B: {}",
+            c.peak.bytes,
+            describe(&graph, &c)
+        )?,
+        None => writeln!(out, "no plan")?,
+    }
+    Ok(())
+}
+
 fn run(args: &RunArgs, out: &mut String) -> Result<()> {
-    let graph = load(&args.model)?;
-    let mut engine = Engine::new(graph, args.memory.config()?)?;
+    let mut engine = engine(load(&args.model)?, &args.memory, &args.patching)?;
     let pixel_range = preprocess::PixelRange::parse(&args.pixel_range)?;
     let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
     if let Some(raw) = &args.input_raw {
@@ -257,6 +439,22 @@ fn run(args: &RunArgs, out: &mut String) -> Result<()> {
         arena_json(&engine)["input"].as_str().unwrap_or(""),
         engine.macs()
     )?;
+    for st in &engine.schedule.stages {
+        let shape = &engine.graph.tensors[st.split].shape;
+        writeln!(
+            out,
+            "patch stage: {}x{} patches up to tensor {} ({}, {}x{}x{}){}{}",
+            st.rows,
+            st.cols,
+            st.split,
+            engine.graph.tensors[st.split].name,
+            shape[1],
+            shape[2],
+            shape[3],
+            if engine.input.streamed { ", input streamed" } else { "" },
+            if engine.schedule.in_place_depthwise { ", in-place depthwise" } else { "" }
+        )?;
+    }
     if args.trace {
         print_trace(&engine.trace(), out)?;
     }
@@ -273,6 +471,7 @@ fn result_json(args: &RunArgs, engine: &Engine, name: &str, outputs: &[Output]) 
         "label": names.get(best).cloned().unwrap_or_else(|| format!("class {best}")),
         "score": scores.get(best),
         "arena": arena_json(engine),
+        "schedule": schedule_json(&engine.graph, &engine.schedule, engine.input),
         "macs": engine.macs(),
     });
     if args.trace {

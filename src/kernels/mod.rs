@@ -71,6 +71,11 @@ impl Kernel {
         })
     }
 
+    /// Every op of `graph`, prepared.
+    pub fn prepare_all(graph: &Graph) -> Result<Vec<Kernel>> {
+        (0..graph.ops.len()).map(|i| Kernel::prepare(graph, i)).collect()
+    }
+
     /// Multiply-accumulates for the whole output (0 for data-movement ops).
     pub fn macs(&self) -> u64 {
         match self {

@@ -8,6 +8,7 @@
 
 pub mod layerwise;
 pub mod patch;
+pub mod search;
 
 use crate::arena::planner::{self, Request, Strategy};
 use crate::error::{Error, Result};

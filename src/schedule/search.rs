@@ -1,0 +1,211 @@
+//! The patch planner: every legal split × grid is planned for real (buffers placed in the
+//! arena, MACs counted per step), the Pareto front of peak SRAM against MACs is kept, and
+//! the cheapest plan that fits a budget is chosen — or the smallest peak when none does.
+
+use super::{layerwise, patch, plan, InputMode, Plan, Schedule, Stage};
+use crate::error::{Error, Result};
+use crate::geometry::Region;
+use crate::kernels::Kernel;
+use crate::model::Graph;
+use serde::Serialize;
+
+/// Grids from 1×1 up to this many rows and columns are tried.
+pub const MAX_GRID: usize = 8;
+
+/// Multiply-accumulates of every step of `plan`: each region's share of its op's.
+pub fn step_macs(plan: &Plan, kernels: &[Kernel], step: usize) -> u64 {
+    let s = &plan.steps[step];
+    let kernel = &kernels[s.op];
+    s.region.map_or(kernel.macs(), |r| kernel.macs_per_pixel() * r.area() as u64)
+}
+
+pub fn macs(plan: &Plan, kernels: &[Kernel]) -> u64 {
+    (0..plan.steps.len()).map(|s| step_macs(plan, kernels, s)).sum()
+}
+
+/// Where a plan's peak falls.
+#[derive(Debug, Clone, Serialize)]
+pub struct Peak {
+    pub bytes: usize,
+    pub step: usize,
+    pub op: usize,
+    pub op_name: &'static str,
+    /// `(stage, row, col)` when the peak falls inside a patch stage.
+    pub patch: Option<(usize, usize, usize)>,
+}
+
+/// One planned schedule and what it costs.
+#[derive(Debug, Clone, Serialize)]
+pub struct Candidate {
+    pub schedule: Schedule,
+    pub peak: Peak,
+    pub macs: u64,
+    /// MACs over layer by layer's, minus one.
+    pub overhead: f64,
+    /// The largest input region one patch of the first stage reads (height, width).
+    pub input_patch: Option<(usize, usize)>,
+}
+
+/// Plans `schedule` and measures it.
+pub fn evaluate(graph: &Graph, kernels: &[Kernel], schedule: &Schedule, input: InputMode, base_macs: u64) -> Result<Candidate> {
+    let p = plan(graph, kernels, schedule, input)?;
+    let step = p.peak_step();
+    let s = &p.steps[step];
+    let macs = macs(&p, kernels);
+    Ok(Candidate {
+        schedule: schedule.clone(),
+        peak: Peak {
+            bytes: p.extent,
+            step,
+            op: s.op,
+            op_name: graph.ops[s.op].kind.name(),
+            patch: s.patch.map(|q| (q.stage, q.row, q.col)),
+        },
+        macs,
+        overhead: macs as f64 / base_macs.max(1) as f64 - 1.0,
+        input_patch: input_patch(graph, kernels, schedule, input)?,
+    })
+}
+
+/// The largest region of its input one patch of the first stage needs.
+pub fn input_patch(graph: &Graph, kernels: &[Kernel], schedule: &Schedule, input: InputMode) -> Result<Option<(usize, usize)>> {
+    let Some(stage) = schedule.stages.first() else { return Ok(None) };
+    let (first_op, _) = layerwise::entry(graph, input)?;
+    let sops = patch::stage_ops(graph, kernels, first_op, stage.split)?;
+    let whole = super::map_region(graph, stage.split).expect("checked by stage_ops");
+    let tiles = patch::grid(whole.height(), whole.width(), stage.rows, stage.cols)?;
+    let regions: Vec<Region> =
+        tiles.into_iter().map(|t| patch::needs(graph, kernels, &sops.ops, stage.split, t)[&sops.input]).collect();
+    Ok(regions.iter().map(|r| (r.height(), r.width())).max_by_key(|&(h, w)| h * w))
+}
+
+/// The tensors a single patch stage can end at, in op order.
+pub fn splits(graph: &Graph, kernels: &[Kernel], input: InputMode) -> Result<Vec<usize>> {
+    let (first_op, _) = layerwise::entry(graph, input)?;
+    Ok((first_op..graph.ops.len())
+        .map(|op| graph.ops[op].outputs[0])
+        .filter(|&t| patch::stage_ops(graph, kernels, first_op, t).is_ok())
+        .collect())
+}
+
+/// Every legal single-stage schedule: each split with each grid up to [`MAX_GRID`].
+pub fn single_stage_schedules(graph: &Graph, kernels: &[Kernel], input: InputMode, in_place_depthwise: bool) -> Result<Vec<Schedule>> {
+    let mut out = Vec::new();
+    for split in splits(graph, kernels, input)? {
+        let r = super::map_region(graph, split).expect("splits are maps");
+        for rows in 1..=MAX_GRID.min(r.height()) {
+            for cols in 1..=MAX_GRID.min(r.width()) {
+                out.push(Schedule { stages: vec![Stage { split, rows, cols }], in_place_depthwise });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The candidates no other candidate beats on both peak and MACs, by increasing peak.
+pub fn pareto(candidates: &[Candidate]) -> Vec<Candidate> {
+    let mut sorted: Vec<&Candidate> = candidates.iter().collect();
+    sorted.sort_by_key(|c| (c.peak.bytes, c.macs));
+    let mut front: Vec<Candidate> = Vec::new();
+    for c in sorted {
+        if front.last().is_none_or(|best| c.macs < best.macs) {
+            front.push(c.clone());
+        }
+    }
+    front
+}
+
+/// The cheapest candidate (fewest MACs, then smallest peak) within `budget` bytes, or the
+/// smallest peak when none fits; the flag says whether it fits.
+pub fn choose(candidates: &[Candidate], budget: usize) -> Option<(Candidate, bool)> {
+    let fitting = candidates.iter().filter(|c| c.peak.bytes <= budget).min_by_key(|c| (c.macs, c.peak.bytes));
+    match fitting {
+        Some(c) => Some((c.clone(), true)),
+        None => candidates.iter().min_by_key(|c| (c.peak.bytes, c.macs)).map(|c| (c.clone(), false)),
+    }
+}
+
+/// Layer by layer and every single-stage plan, measured.
+pub fn explore(graph: &Graph, kernels: &[Kernel], input: InputMode, in_place_depthwise: bool) -> Result<Vec<Candidate>> {
+    let layerwise = Schedule { stages: Vec::new(), in_place_depthwise };
+    let base = macs(&plan(graph, kernels, &layerwise, InputMode { streamed: false, ..input })?, kernels);
+    let mut all = Vec::new();
+    if !input.streamed {
+        all.push(evaluate(graph, kernels, &layerwise, input, base)?);
+    }
+    for schedule in single_stage_schedules(graph, kernels, input, in_place_depthwise)? {
+        all.push(evaluate(graph, kernels, &schedule, input, base)?);
+    }
+    Ok(all)
+}
+
+/// What a user asks for: layer by layer, the planner's choice, or a grid (with a split, or
+/// the cheapest split for that grid).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PatchRequest {
+    LayerByLayer,
+    Auto,
+    Grid { rows: usize, cols: usize, split: Option<usize> },
+}
+
+impl PatchRequest {
+    /// Parses `--patch auto|RxC` and `--split TENSOR_OR_OP` (see [`find_split`]).
+    pub fn parse(graph: &Graph, patch: Option<&str>, split: Option<&str>) -> Result<PatchRequest> {
+        let split = split.map(|s| find_split(graph, s)).transpose()?;
+        match (patch.map(str::trim), split) {
+            (None, None) => Ok(PatchRequest::LayerByLayer),
+            (None, Some(_)) => Err(Error::Setting("--split needs --patch RxC (or auto)".into())),
+            (Some("auto"), None) => Ok(PatchRequest::Auto),
+            (Some("auto"), Some(_)) => Err(Error::Setting("--patch auto chooses the split itself; give RxC with --split".into())),
+            (Some(grid), split) => {
+                let bad = || Error::Setting(format!("grid '{grid}' is not auto or RxC (e.g. 3x3)"));
+                let (r, c) = grid.split_once(['x', 'X', '×']).ok_or_else(bad)?;
+                let (rows, cols) = (r.trim().parse().map_err(|_| bad())?, c.trim().parse().map_err(|_| bad())?);
+                Ok(PatchRequest::Grid { rows, cols, split })
+            }
+        }
+    }
+}
+
+/// A split given as `opN` (the output of op N), `tN` or `N` (tensor N), or a tensor name.
+pub fn find_split(graph: &Graph, text: &str) -> Result<usize> {
+    let t = text.trim();
+    let index = |s: &str| s.parse::<usize>().ok();
+    let found = if let Some(op) = t.strip_prefix("op").and_then(index) {
+        graph.ops.get(op).map(|o| o.outputs[0])
+    } else if let Some(i) = t.strip_prefix('t').and_then(index).or_else(|| index(t)) {
+        (i < graph.tensors.len()).then_some(i)
+    } else {
+        graph.tensors.iter().position(|x| x.name == t)
+    };
+    found.ok_or_else(|| Error::Setting(format!("no op output or tensor '{t}' (give opN, tN or a tensor name)")))
+}
+
+/// The schedule a request stands for; `Auto` and a grid without a split pick the cheapest
+/// plan within `budget` bytes (or the smallest peak if none fits).
+pub fn resolve(
+    graph: &Graph,
+    kernels: &[Kernel],
+    request: &PatchRequest,
+    input: InputMode,
+    in_place_depthwise: bool,
+    budget: usize,
+) -> Result<Schedule> {
+    let pick = |keep: &dyn Fn(&Schedule) -> bool| -> Result<Schedule> {
+        let all: Vec<Candidate> =
+            explore(graph, kernels, input, in_place_depthwise)?.into_iter().filter(|c| keep(&c.schedule)).collect();
+        choose(&all, budget)
+            .map(|(c, _)| c.schedule)
+            .ok_or_else(|| Error::Setting("no patch plan is legal for this model and grid".into()))
+    };
+    match *request {
+        PatchRequest::LayerByLayer => Ok(Schedule { stages: Vec::new(), in_place_depthwise }),
+        PatchRequest::Auto => pick(&|_| true),
+        PatchRequest::Grid { rows, cols, split: Some(split) } => {
+            Ok(Schedule { stages: vec![Stage { split, rows, cols }], in_place_depthwise })
+        }
+        PatchRequest::Grid { rows, cols, split: None } => {
+            pick(&|s| s.stages.first().is_some_and(|st| (st.rows, st.cols) == (rows, cols)))
+        }
+    }
+}
