@@ -16,7 +16,11 @@ fn root() -> PathBuf {
 fn vww(float_input: bool) -> (Engine, Vec<u8>) {
     let bytes = std::fs::read(root().join("models/visual_wake_words.tflite")).expect("run models/fetch first");
     let graph = model::load(&bytes).expect("VWW loads");
-    let engine = Engine::new(graph, Config { capacity: 256 * 1024, input: InputMode { float_input, ..Default::default() }, ..Default::default() }).expect("fits");
+    let engine = Engine::new(
+        graph,
+        Config { capacity: 256 * 1024, input: InputMode { float_input, ..Default::default() }, ..Default::default() },
+    )
+    .expect("fits");
     let photo = std::fs::read(root().join("data/images/astronaut.png")).expect("run models/fetch first");
     let input =
         preprocess::image_input(&preprocess::decode(&photo).unwrap(), engine.input_tensor(), Default::default())

@@ -105,7 +105,10 @@ impl Engine {
         }
         match self.plan.input_buffer {
             Some(b) => {
-                let range = self.range(Access { buffer: b, held: schedule::map_region(&self.graph, self.plan.input) }, self.plan.input);
+                let range = self.range(
+                    Access { buffer: b, held: schedule::map_region(&self.graph, self.plan.input) },
+                    self.plan.input,
+                );
                 self.arena.slice_mut(range.clone()).copy_from_slice(input);
                 on_tensor(self.plan.input, self.arena.slice(range));
             }
@@ -152,8 +155,9 @@ impl Engine {
                 let input = step.inputs[0];
                 let buffer = &self.plan.buffers[input.buffer];
                 let temp = &self.plan.buffers[scratch];
-                let (buf, temp) =
-                    self.arena.pair_mut(buffer.offset..buffer.offset + buffer.size, temp.offset..temp.offset + temp.size);
+                let (buf, temp) = self
+                    .arena
+                    .pair_mut(buffer.offset..buffer.offset + buffer.size, temp.offset..temp.offset + temp.size);
                 let held = input.held.expect("depthwise inputs are maps");
                 k.eval_in_place(as_i8_mut(buf), held, region, as_i8_mut(temp));
             }
@@ -166,7 +170,8 @@ impl Engine {
                     .map(|((data, a), m)| Fmap { data: as_i8(data), region: a.held.expect("map"), channels: m.c })
                     .collect();
                 let map = kernel.output_map().expect("local op");
-                let mut out = FmapMut { data: as_i8_mut(write), region: step.output.held.expect("map"), channels: map.c };
+                let mut out =
+                    FmapMut { data: as_i8_mut(write), region: step.output.held.expect("map"), channels: map.c };
                 kernel.eval_region(&views, &mut out, region);
             }
             (None, _, _) if op.kind == OpKind::Reshape && step.inputs[0].buffer == step.output.buffer => {

@@ -114,8 +114,8 @@ fn unsupported_op_is_named() {
     let y = g.map("relu", x.h, x.w, x.c, x.scale, x.zp);
     g.spec.op(19, vec![x.t], vec![y.t], None);
     let (bytes, _) = g.finish(y.t);
-    let err =
-        model::load(&bytes).and_then(|g| Engine::new(g, Config { capacity: 1 << 20, input: InputMode::default(), ..Default::default() }));
+    let err = model::load(&bytes)
+        .and_then(|g| Engine::new(g, Config { capacity: 1 << 20, input: InputMode::default(), ..Default::default() }));
     let text = err.err().expect("RELU is refused").to_string();
     assert!(text.contains("op 0") && text.contains("RELU"), "{text}");
 }
@@ -123,7 +123,9 @@ fn unsupported_op_is_named() {
 #[test]
 fn arena_too_small_names_op_and_bytes() {
     let graph = model::load(&vww_bytes()).unwrap();
-    let err = Engine::new(graph, Config { capacity: 32 * 1024, input: InputMode::default(), ..Default::default() }).err().expect("too small");
+    let err = Engine::new(graph, Config { capacity: 32 * 1024, input: InputMode::default(), ..Default::default() })
+        .err()
+        .expect("too small");
     let text = err.to_string();
     assert!(text.contains("needs") && text.contains("32768") && text.contains("op "), "{text}");
 }
@@ -131,7 +133,8 @@ fn arena_too_small_names_op_and_bytes() {
 #[test]
 fn wrong_input_size_and_bad_images_are_errors() {
     let graph = model::load(&vww_bytes()).unwrap();
-    let mut engine = Engine::new(graph, Config { capacity: 256 * 1024, input: InputMode::default(), ..Default::default() }).unwrap();
+    let mut engine =
+        Engine::new(graph, Config { capacity: 256 * 1024, input: InputMode::default(), ..Default::default() }).unwrap();
     let err = engine.run(&[0u8; 100]).expect_err("100 bytes is not a 96×96×3 input");
     assert!(err.to_string().contains("27648"), "{err}");
     assert!(preprocess::decode(b"not an image").is_err());

@@ -26,7 +26,11 @@ fn vww_bytes() -> Vec<u8> {
 
 fn engine(float_input: bool) -> Engine {
     let graph = model::load(&vww_bytes()).expect("VWW loads");
-    Engine::new(graph, Config { capacity: 256 * 1024, input: InputMode { float_input, ..Default::default() }, ..Default::default() }).expect("VWW fits 256 KiB")
+    Engine::new(
+        graph,
+        Config { capacity: 256 * 1024, input: InputMode { float_input, ..Default::default() }, ..Default::default() },
+    )
+    .expect("VWW fits 256 KiB")
 }
 
 /// The model's pixels for a photo: centre-cropped and resized RGB, values 0..=255.

@@ -375,12 +375,9 @@ fn plan(path: &Path, memory: &Memory, as_json: bool, out: &mut String) -> Result
             c.peak.bytes,
             c.overhead * 100.0
         )?,
-        Some((c, false)) => writeln!(
-            out,
-            "nothing fits {budget} B; the smallest peak is {} B: {}",
-            c.peak.bytes,
-            describe(&graph, &c)
-        )?,
+        Some((c, false)) => {
+            writeln!(out, "nothing fits {budget} B; the smallest peak is {} B: {}", c.peak.bytes, describe(&graph, &c))?
+        }
         None => writeln!(out, "no plan")?,
     }
     Ok(())

@@ -2,8 +2,8 @@
 //! (TFLM `reference_ops::Concatenation`: a copy of contiguous slabs).
 
 use super::{Ctx, Hwc};
-use crate::geometry::{Fmap, FmapMut, Region};
 use crate::error::Result;
+use crate::geometry::{Fmap, FmapMut, Region};
 use crate::model::Activation;
 
 #[derive(Debug, Clone)]
@@ -56,7 +56,8 @@ impl Concatenation {
         }
         let along_channels = y.shape.len() == 4 && y.shape[0] == 1 && axis == 3;
         let (map, channels) = if along_channels {
-            let channels = (0..cx.op.inputs.len()).map(|i| cx.input(i).map(|x| x.shape[3])).collect::<Result<Vec<_>>>()?;
+            let channels =
+                (0..cx.op.inputs.len()).map(|i| cx.input(i).map(|x| x.shape[3])).collect::<Result<Vec<_>>>()?;
             (Some(Hwc { h: y.shape[1], w: y.shape[2], c: y.shape[3] }), Some(channels))
         } else {
             (None, None)

@@ -87,7 +87,8 @@ impl DepthwiseConv2d {
                                 continue;
                             };
                             let x = temp[(iy - in_region.y0) * in_region.width() + (ix - in_region.x0)];
-                            acc += i32::from(self.filter[(ky * kw + kx) * c_count + c]) * (i32::from(x) + self.input_offset);
+                            acc += i32::from(self.filter[(ky * kw + kx) * c_count + c])
+                                * (i32::from(x) + self.input_offset);
                         }
                     }
                     buf[slot] = self.stage.apply(acc, c);

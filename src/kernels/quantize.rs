@@ -3,8 +3,8 @@
 //! (TFLM `reference_ops::Requantize`).
 
 use super::{Ctx, Hwc};
-use crate::geometry::{Fmap, FmapMut, Region};
 use crate::error::Result;
+use crate::geometry::{Fmap, FmapMut, Region};
 use crate::model::DType;
 use crate::quant::Requant;
 
@@ -12,7 +12,12 @@ use crate::quant::Requant;
 pub enum Quantize {
     FromFloat(AffineQuantize),
     /// Over `map` (a 1×1×N map for tensors of other ranks), element by element.
-    Requantize { map: Hwc, input_offset: i32, rescale: Requant, output_zero_point: i32 },
+    Requantize {
+        map: Hwc,
+        input_offset: i32,
+        rescale: Requant,
+        output_zero_point: i32,
+    },
 }
 
 /// Real value → int8: `round(v / scale) + zero_point`, clamped.

@@ -10,7 +10,10 @@ use std::ops::Range;
 /// QUANTIZE of a float input is skipped unless the float input is kept.
 pub fn entry(graph: &Graph, mode: InputMode) -> Result<(usize, usize)> {
     let [input] = graph.inputs[..] else {
-        return Err(Error::Input(format!("models with {} inputs are not supported (one image input)", graph.inputs.len())));
+        return Err(Error::Input(format!(
+            "models with {} inputs are not supported (one image input)",
+            graph.inputs.len()
+        )));
     };
     let first = graph.ops.first().ok_or_else(|| Error::Malformed("the model has no operators".into()))?;
     let quantizes_input = first.kind == OpKind::Quantize && first.input(0) == Some(input);

@@ -163,7 +163,8 @@ pub fn plan(graph: &Graph, kernels: &[Kernel], schedule: &Schedule, input: Input
         return Err(Error::Setting("a streamed input needs a patch stage (the camera delivers patches)".into()));
     }
     if !input.streamed {
-        b.whole[input_tensor] = Some(b.open(vec![input_tensor], graph.tensors[input_tensor].bytes(), BufferKind::Input, None));
+        b.whole[input_tensor] =
+            Some(b.open(vec![input_tensor], graph.tensors[input_tensor].bytes(), BufferKind::Input, None));
     }
     let mut next_op = first_op;
     for (index, stage) in schedule.stages.iter().enumerate() {
@@ -171,7 +172,16 @@ pub fn plan(graph: &Graph, kernels: &[Kernel], schedule: &Schedule, input: Input
         b.layer_by_layer(next_op..sops.ops.start)?;
         let streamed = input.streamed && index == 0;
         if streamed && sops.input != input_tensor {
-            return Err(Error::Setting("a streamed input needs the first patch stage to start at the model input".into()));
+            return Err(Error::Setting(
+                "a streamed input needs the first patch stage to start at the model input".into(),
+            ));
+        }
+        let read_later = (sops.ops.end..graph.ops.len()).find(|&op| graph.ops[op].inputs.contains(&Some(input_tensor)));
+        if let (true, Some(op)) = (streamed, read_later) {
+            let name = graph.ops[op].kind.name();
+            return Err(Error::Setting(format!(
+                "op {op} ({name}) reads the model input after the patch stage, so the input cannot be streamed"
+            )));
         }
         patch::run_stage(&mut b, index, stage, &sops, streamed)?;
         next_op = sops.ops.end;

@@ -60,7 +60,10 @@ pub fn stage_ops(graph: &Graph, kernels: &[Kernel], from_op: usize, split: usize
         }
     }
     let [input] = inputs[..] else {
-        return Err(setting(format!("the stage ending at tensor {split} reads {} tensors from before it", inputs.len())));
+        return Err(setting(format!(
+            "the stage ending at tensor {split} reads {} tensors from before it",
+            inputs.len()
+        )));
     };
     if map_region(graph, input).is_none() {
         return Err(setting(format!("the stage input {input} ({}) is not an int8 [1, H, W, C] map", name(input))));
@@ -97,7 +100,13 @@ pub fn grid(h: usize, w: usize, rows: usize, cols: usize) -> Result<Vec<Region>>
 }
 
 /// The region every tensor of the stage must provide for `tile` of the split tensor.
-pub fn needs(graph: &Graph, kernels: &[Kernel], ops: &Range<usize>, split: usize, tile: Region) -> HashMap<usize, Region> {
+pub fn needs(
+    graph: &Graph,
+    kernels: &[Kernel],
+    ops: &Range<usize>,
+    split: usize,
+    tile: Region,
+) -> HashMap<usize, Region> {
     let mut need = HashMap::from([(split, tile)]);
     for op in ops.clone().rev() {
         let Some(&out) = need.get(&graph.ops[op].outputs[0]) else { continue };

@@ -47,7 +47,13 @@ pub struct Candidate {
 }
 
 /// Plans `schedule` and measures it.
-pub fn evaluate(graph: &Graph, kernels: &[Kernel], schedule: &Schedule, input: InputMode, base_macs: u64) -> Result<Candidate> {
+pub fn evaluate(
+    graph: &Graph,
+    kernels: &[Kernel],
+    schedule: &Schedule,
+    input: InputMode,
+    base_macs: u64,
+) -> Result<Candidate> {
     let p = plan(graph, kernels, schedule, input)?;
     let step = p.peak_step();
     let s = &p.steps[step];
@@ -68,7 +74,12 @@ pub fn evaluate(graph: &Graph, kernels: &[Kernel], schedule: &Schedule, input: I
 }
 
 /// The largest region of its input one patch of the first stage needs.
-pub fn input_patch(graph: &Graph, kernels: &[Kernel], schedule: &Schedule, input: InputMode) -> Result<Option<(usize, usize)>> {
+pub fn input_patch(
+    graph: &Graph,
+    kernels: &[Kernel],
+    schedule: &Schedule,
+    input: InputMode,
+) -> Result<Option<(usize, usize)>> {
     let Some(stage) = schedule.stages.first() else { return Ok(None) };
     let (first_op, _) = layerwise::entry(graph, input)?;
     let sops = patch::stage_ops(graph, kernels, first_op, stage.split)?;
@@ -89,7 +100,12 @@ pub fn splits(graph: &Graph, kernels: &[Kernel], input: InputMode) -> Result<Vec
 }
 
 /// Every legal single-stage schedule: each split with each grid up to [`MAX_GRID`].
-pub fn single_stage_schedules(graph: &Graph, kernels: &[Kernel], input: InputMode, in_place_depthwise: bool) -> Result<Vec<Schedule>> {
+pub fn single_stage_schedules(
+    graph: &Graph,
+    kernels: &[Kernel],
+    input: InputMode,
+    in_place_depthwise: bool,
+) -> Result<Vec<Schedule>> {
     let mut out = Vec::new();
     for split in splits(graph, kernels, input)? {
         let r = super::map_region(graph, split).expect("splits are maps");
@@ -126,7 +142,12 @@ pub fn choose(candidates: &[Candidate], budget: usize) -> Option<(Candidate, boo
 }
 
 /// Layer by layer and every single-stage plan, measured.
-pub fn explore(graph: &Graph, kernels: &[Kernel], input: InputMode, in_place_depthwise: bool) -> Result<Vec<Candidate>> {
+pub fn explore(
+    graph: &Graph,
+    kernels: &[Kernel],
+    input: InputMode,
+    in_place_depthwise: bool,
+) -> Result<Vec<Candidate>> {
     let layerwise = Schedule { stages: Vec::new(), in_place_depthwise };
     let base = macs(&plan(graph, kernels, &layerwise, InputMode { streamed: false, ..input })?, kernels);
     let mut all = Vec::new();
@@ -156,7 +177,9 @@ impl PatchRequest {
             (None, None) => Ok(PatchRequest::LayerByLayer),
             (None, Some(_)) => Err(Error::Setting("--split needs --patch RxC (or auto)".into())),
             (Some("auto"), None) => Ok(PatchRequest::Auto),
-            (Some("auto"), Some(_)) => Err(Error::Setting("--patch auto chooses the split itself; give RxC with --split".into())),
+            (Some("auto"), Some(_)) => {
+                Err(Error::Setting("--patch auto chooses the split itself; give RxC with --split".into()))
+            }
             (Some(grid), split) => {
                 let bad = || Error::Setting(format!("grid '{grid}' is not auto or RxC (e.g. 3x3)"));
                 let (r, c) = grid.split_once(['x', 'X', '×']).ok_or_else(bad)?;

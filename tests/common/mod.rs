@@ -47,7 +47,11 @@ pub fn scratch_dir(tag: &str) -> PathBuf {
 /// Runs a case in mcupatch; returns every tensor the run wrote and the op that wrote it.
 pub fn run_ours(case: &Case) -> (Engine, BTreeMap<usize, Vec<u8>>) {
     let graph = model::load(&case.model).unwrap_or_else(|e| panic!("{}: load: {e}", case.name));
-    let config = Config { capacity: 16 << 20, input: InputMode { float_input: case.float_input, ..Default::default() }, ..Default::default() };
+    let config = Config {
+        capacity: 16 << 20,
+        input: InputMode { float_input: case.float_input, ..Default::default() },
+        ..Default::default()
+    };
     let mut engine = Engine::new(graph, config).unwrap_or_else(|e| panic!("{}: prepare: {e}", case.name));
     let mut tensors = BTreeMap::new();
     engine
