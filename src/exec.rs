@@ -150,18 +150,41 @@ impl Engine {
         let out_t = op.outputs[0];
         let out_range = self.range(step.output, out_t);
         let in_ranges: Vec<Range<usize>> = step.inputs.iter().zip(&xs).map(|(&a, &t)| self.range(a, t)).collect();
-        match (step.region, step.scratch, kernel) {
-            (Some(region), Some(scratch), Kernel::DepthwiseConv2d(k)) => {
-                let input = step.inputs[0];
-                let buffer = &self.plan.buffers[input.buffer];
-                let temp = &self.plan.buffers[scratch];
-                let (buf, temp) = self
-                    .arena
-                    .pair_mut(buffer.offset..buffer.offset + buffer.size, temp.offset..temp.offset + temp.size);
-                let held = input.held.expect("depthwise inputs are maps");
-                k.eval_in_place(as_i8_mut(buf), held, region, as_i8_mut(temp));
+        let pinned = self.plan.buffers[step.output.buffer].pinned;
+        if step.region.is_some_and(|r| r.area() == 0) {
+            return; // a tile that lies wholly in another op's padding
+        }
+        match (step.region, pinned) {
+            (Some(region), Some(anchor)) => {
+                // In place: the output starts where input `kept`'s buffer does.
+                let kept = step.inputs.iter().position(|a| a.buffer == anchor).expect("pinned to an input");
+                let input = step.inputs[kept];
+                let buffer = &self.plan.buffers[anchor];
+                let held = input.held.expect("in-place ops read maps");
+                let buf_range = buffer.offset..buffer.offset + buffer.size;
+                match kernel {
+                    Kernel::Add(k) => {
+                        let other = step.inputs[1 - kept];
+                        let (reads, write) = self.arena.io(&[in_ranges[1 - kept].clone()], buf_range);
+                        let other_view =
+                            Fmap { data: as_i8(reads[0]), region: other.held.expect("map"), channels: k.map.c };
+                        let mut view = FmapMut { data: as_i8_mut(write), region: held, channels: k.map.c };
+                        k.eval_in_place(&other_view, &mut view, kept, region);
+                    }
+                    _ => {
+                        let temp = &self.plan.buffers[step.scratch.expect("in-place convs have scratch")];
+                        let (buf, temp) = self.arena.pair_mut(buf_range, temp.offset..temp.offset + temp.size);
+                        match kernel {
+                            Kernel::DepthwiseConv2d(k) => {
+                                k.eval_in_place(as_i8_mut(buf), held, region, as_i8_mut(temp))
+                            }
+                            Kernel::Conv2d(k) => k.eval_in_place(as_i8_mut(buf), region, as_i8_mut(temp)),
+                            _ => unreachable!("only depthwise and 1×1 convs and adds run in place"),
+                        }
+                    }
+                }
             }
-            (Some(region), _, _) => {
+            (Some(region), None) => {
                 let (reads, write) = self.arena.io(&in_ranges, out_range);
                 let views: Vec<Fmap<i8>> = reads
                     .iter()
@@ -174,10 +197,10 @@ impl Engine {
                     FmapMut { data: as_i8_mut(write), region: step.output.held.expect("map"), channels: map.c };
                 kernel.eval_region(&views, &mut out, region);
             }
-            (None, _, _) if op.kind == OpKind::Reshape && step.inputs[0].buffer == step.output.buffer => {
+            (None, _) if op.kind == OpKind::Reshape && step.inputs[0].buffer == step.output.buffer => {
                 // Aliased: the bytes are already where the output lives.
             }
-            (None, _, _) => {
+            (None, _) => {
                 let (reads, write) = self.arena.io(&in_ranges, out_range);
                 kernel.eval(&reads, write);
             }

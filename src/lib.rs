@@ -11,5 +11,6 @@ pub mod preprocess;
 pub mod quant;
 pub mod schedule;
 pub mod trace;
+pub mod zoo;
 
 pub use error::{Error, Result};

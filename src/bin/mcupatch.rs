@@ -9,7 +9,7 @@ use mcupatch::labels;
 use mcupatch::model::{self, Graph};
 use mcupatch::preprocess;
 use mcupatch::schedule::search::{self, PatchRequest};
-use mcupatch::schedule::{InputMode, Schedule};
+use mcupatch::schedule::{InPlace, InputMode, Schedule};
 use mcupatch::trace::{BufferEvent, TraceStep};
 use serde_json::{json, Value};
 use std::fmt::Write as _;
@@ -75,6 +75,12 @@ struct Memory {
     /// In-place depthwise convolutions (TinyEngine): max(in, out) + one channel, not in + out.
     #[arg(long)]
     in_place_depthwise: bool,
+    /// In-place 1×1 convolutions that narrow the channels: in + one pixel, not in + out.
+    #[arg(long)]
+    in_place_pointwise: bool,
+    /// In-place residual adds: the sum overwrites the skip input.
+    #[arg(long)]
+    in_place_add: bool,
     /// The camera delivers each patch's input region instead of the whole frame sitting in
     /// SRAM (MCUNetV2's assumption; needs a patch plan).
     #[arg(long)]
@@ -121,6 +127,10 @@ impl Memory {
         })
     }
 
+    fn in_place(&self) -> InPlace {
+        InPlace { depthwise: self.in_place_depthwise, pointwise: self.in_place_pointwise, add: self.in_place_add }
+    }
+
     fn input(&self) -> InputMode {
         InputMode { float_input: self.float_input, streamed: self.streamed_input }
     }
@@ -131,7 +141,7 @@ fn engine(graph: Graph, memory: &Memory, patching: &Patching) -> Result<Engine> 
     let capacity = memory.capacity()?;
     let kernels = Kernel::prepare_all(&graph)?;
     let request = PatchRequest::parse(&graph, patching.patch.as_deref(), patching.split.as_deref())?;
-    let schedule = search::resolve(&graph, &kernels, &request, memory.input(), memory.in_place_depthwise, capacity)?;
+    let schedule = search::resolve(&graph, &kernels, &request, memory.input(), memory.in_place(), capacity)?;
     Ok(Engine::new(graph, Config { capacity, input: memory.input(), schedule })?)
 }
 
@@ -281,7 +291,9 @@ fn schedule_json(graph: &Graph, schedule: &Schedule, input: InputMode) -> Value 
             "rows": st.rows,
             "cols": st.cols,
         })).collect::<Vec<_>>(),
-        "in_place_depthwise": schedule.in_place_depthwise,
+        "in_place_depthwise": schedule.in_place.depthwise,
+        "in_place_pointwise": schedule.in_place.pointwise,
+        "in_place_add": schedule.in_place.add,
         "streamed_input": input.streamed,
     })
 }
@@ -313,11 +325,11 @@ fn plan(path: &Path, memory: &Memory, as_json: bool, out: &mut String) -> Result
     let kernels = Kernel::prepare_all(&graph)?;
     let budget = memory.capacity()?;
     let input = memory.input();
-    let all = search::explore(&graph, &kernels, input, memory.in_place_depthwise)?;
+    let all = search::explore(&graph, &kernels, input, memory.in_place())?;
     let layerwise = search::evaluate(
         &graph,
         &kernels,
-        &Schedule { stages: Vec::new(), in_place_depthwise: memory.in_place_depthwise },
+        &Schedule { stages: Vec::new(), in_place: memory.in_place() },
         InputMode { streamed: false, ..input },
         all.first().map_or(1, |c| ((c.macs as f64) / (1.0 + c.overhead)).round() as u64),
     )?;
@@ -341,11 +353,13 @@ fn plan(path: &Path, memory: &Memory, as_json: bool, out: &mut String) -> Result
     }
     writeln!(
         out,
-        "{} plans for real ({} input{}{}); layer by layer: {} B peak, {} MACs",
+        "{} plans for real ({} input{}{}{}{}); layer by layer: {} B peak, {} MACs",
         all.len(),
         if input.float_input { "float" } else { "int8" },
         if input.streamed { ", streamed" } else { ", whole frame in SRAM" },
         if memory.in_place_depthwise { ", in-place depthwise" } else { "" },
+        if memory.in_place_pointwise { ", in-place 1x1" } else { "" },
+        if memory.in_place_add { ", in-place add" } else { "" },
         layerwise.peak.bytes,
         layerwise.macs
     )?;
@@ -440,7 +454,7 @@ fn run(args: &RunArgs, out: &mut String) -> Result<()> {
         let shape = &engine.graph.tensors[st.split].shape;
         writeln!(
             out,
-            "patch stage: {}x{} patches up to tensor {} ({}, {}x{}x{}){}{}",
+            "patch stage: {}x{} patches up to tensor {} ({}, {}x{}x{}){}{}{}{}",
             st.rows,
             st.cols,
             st.split,
@@ -449,7 +463,9 @@ fn run(args: &RunArgs, out: &mut String) -> Result<()> {
             shape[2],
             shape[3],
             if engine.input.streamed { ", input streamed" } else { "" },
-            if engine.schedule.in_place_depthwise { ", in-place depthwise" } else { "" }
+            if engine.schedule.in_place.depthwise { ", in-place depthwise" } else { "" },
+            if engine.schedule.in_place.pointwise { ", in-place 1x1" } else { "" },
+            if engine.schedule.in_place.add { ", in-place add" } else { "" }
         )?;
     }
     if args.trace {

@@ -73,4 +73,16 @@ impl Add {
             }
         }
     }
+
+    /// Computes `region` in place over input `kept` (0 or 1), which `buf` holds for exactly
+    /// that region: each element is read from both inputs just before its sum replaces it.
+    pub fn eval_in_place(&self, other: &Fmap<i8>, buf: &mut FmapMut<i8>, kept: usize, region: Region) {
+        for y in region.y0..region.y1 {
+            for x in region.x0..region.x1 {
+                for (o, &v) in buf.pixel_mut(y, x).iter_mut().zip(other.pixel(y, x)) {
+                    *o = if kept == 0 { self.add(*o, v) } else { self.add(v, *o) };
+                }
+            }
+        }
+    }
 }

@@ -62,6 +62,31 @@ impl Conv2d {
     }
 }
 
+impl Conv2d {
+    /// A 1×1, stride-1, ungrouped convolution: each output pixel reads only its own pixel.
+    pub fn is_pointwise(&self) -> bool {
+        self.window.kernel == (1, 1) && self.window.stride == (1, 1) && self.group_in == self.input.c
+    }
+
+    /// A pointwise conv in place: `buf` holds `region` of the input and receives the same
+    /// region of the output. Pixel by pixel, the output goes to `temp` and then over the
+    /// buffer's start: with no more output than input channels, output pixel `p` covers
+    /// only input pixels up to `p`, all of them already read. Same arithmetic as `eval`.
+    pub fn eval_in_place(&self, buf: &mut [i8], region: Region, temp: &mut [i8]) {
+        debug_assert!(self.is_pointwise() && self.output.c <= self.input.c);
+        let (ic, oc) = (self.input.c, self.output.c);
+        let temp = &mut temp[..oc];
+        for p in 0..region.area() {
+            let x = &buf[p * ic..(p + 1) * ic];
+            for (c, t) in temp.iter_mut().enumerate() {
+                let acc = self.bias[c] + dot_with_offset(x, &self.filter[c * ic..(c + 1) * ic], self.input_offset);
+                *t = self.stage.apply(acc, c);
+            }
+            buf[p * oc..(p + 1) * oc].copy_from_slice(temp);
+        }
+    }
+}
+
 impl RegionKernel for Conv2d {
     fn shapes(&self) -> (Hwc, Hwc) {
         (self.input, self.output)

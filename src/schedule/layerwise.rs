@@ -43,20 +43,18 @@ impl Builder<'_> {
                 return Err(self.op_error(op, msg));
             }
             let held = map_region(graph, out);
-            let first_input = inputs.first().copied();
             let mut scratch = None;
-            let buffer = match (first_input, held) {
+            let buffer = match (inputs.first().copied(), held) {
                 (Some(x), _) if is_reshape(graph, op) => {
                     self.buffers[x.buffer].tensors.push(out);
                     x.buffer
                 }
-                (Some(Access { buffer, held: Some(x_held) }), Some(out_held))
-                    if self.can_run_in_place(op, self.activation_inputs(op)[0], x_held, out_held) =>
-                {
-                    scratch = Some(self.share_in_place(buffer, out, graph.tensors[out].bytes(), x_held));
+                (_, Some(region)) => {
+                    let (buffer, s) = self.open_output(op, &inputs, region, BufferKind::Activation);
+                    scratch = s;
                     buffer
                 }
-                _ => self.open(vec![out], graph.tensors[out].bytes(), BufferKind::Activation, None),
+                (_, None) => self.open(vec![out], graph.tensors[out].bytes(), BufferKind::Activation, None),
             };
             self.whole[out] = Some(buffer);
             let region = self.kernels[op].output_map().map(|m| m.whole());

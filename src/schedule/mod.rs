@@ -31,14 +31,14 @@ pub enum BufferKind {
     PatchTile,
     /// The whole output of a patch stage, filled tile by tile.
     StageOutput,
-    /// A kernel's temporary (the one-channel buffer of an in-place depthwise conv).
+    /// A kernel's temporary (for an in-place depthwise or 1×1 conv).
     Scratch,
     /// A model output, kept until the end.
     Output,
 }
 
-/// One arena buffer: the tensors that share it (a RESHAPE or an in-place depthwise conv
-/// reuses its input's buffer), its size and the steps during which it is alive, inclusive.
+/// One arena buffer: the tensors that share it (a RESHAPE reuses its input's buffer), its
+/// size and the steps during which it is alive, inclusive.
 #[derive(Debug, Clone, Serialize)]
 pub struct Buffer {
     pub tensors: Vec<usize>,
@@ -49,6 +49,9 @@ pub struct Buffer {
     pub offset: usize,
     /// For a tile: the region of the map it holds (of its first tensor).
     pub region: Option<Region>,
+    /// The output of an in-place op starts where its input's buffer does (this one); the two
+    /// overlap during that op's step only.
+    pub pinned: Option<usize>,
 }
 
 /// The patch a step belongs to: stage `stage`, patch `index` (row-major) at `row`, `col`.
@@ -78,8 +81,8 @@ pub struct Step {
     /// One access per activation input of the op, in order.
     pub inputs: Vec<Access>,
     pub output: Access,
-    /// The one-channel temporary of an in-place depthwise conv (whose output then shares
-    /// its input's buffer).
+    /// The temporary of an in-place op (whose output then shares its input's buffer): one
+    /// channel for a depthwise conv, one pixel for a 1×1 conv.
     pub scratch: Option<usize>,
     /// This step writes the last part of its output tensor: the whole tensor is ready.
     pub completes: bool,
@@ -104,13 +107,24 @@ pub struct Stage {
     pub cols: usize,
 }
 
+/// Which ops may overwrite their input (when nothing reads it later).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct InPlace {
+    /// TinyEngine's in-place depthwise conv: the output overwrites the input channel by
+    /// channel, costing max(in, out) + one channel instead of in + out.
+    pub depthwise: bool,
+    /// 1×1 convs that narrow the channels (an inverted residual's projection): the output
+    /// overwrites the input pixel by pixel, costing in + one pixel instead of in + out.
+    pub pointwise: bool,
+    /// Residual adds write the sum over the input nothing reads later (the skip).
+    pub add: bool,
+}
+
 /// What to run patch by patch, and how: no stages is layer by layer.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Schedule {
     pub stages: Vec<Stage>,
-    /// TinyEngine's in-place depthwise conv: the output overwrites the input channel by
-    /// channel, costing max(in, out) + one channel instead of in + out.
-    pub in_place_depthwise: bool,
+    pub in_place: InPlace,
 }
 
 #[derive(Debug, Clone)]
@@ -129,7 +143,7 @@ pub struct Plan {
 impl Plan {
     /// What the planner is asked to place: each buffer's size and lifetime.
     pub fn requests(buffers: &[Buffer]) -> Vec<Request> {
-        buffers.iter().map(|b| Request { size: b.size, first: b.first, last: b.last }).collect()
+        buffers.iter().map(|b| Request { size: b.size, first: b.first, last: b.last, pinned: b.pinned }).collect()
     }
 
     /// Buffers alive at `step`.
@@ -137,9 +151,15 @@ impl Plan {
         self.buffers.iter().filter(move |b| b.first <= step && step <= b.last)
     }
 
-    /// Sum of the sizes of the buffers alive at `step`.
+    /// Bytes in use at `step`: the sizes of the live buffers, an in-place output counted
+    /// once with the input it overlaps.
     pub fn live_bytes(&self, step: usize) -> usize {
-        self.live(step).map(|b| b.size).sum()
+        self.live(step)
+            .map(|b| match b.pinned.map(|a| &self.buffers[a]) {
+                Some(a) if a.first <= step && step <= a.last => b.size.saturating_sub(a.size),
+                _ => b.size,
+            })
+            .sum()
     }
 
     /// Highest `offset + size` among the buffers alive at `step`.
@@ -147,18 +167,19 @@ impl Plan {
         self.live(step).map(|b| b.offset + b.size).max().unwrap_or(0)
     }
 
-    /// The step where the extent peaks (the first such step).
+    /// Where the plan peaks: the step with the highest extent, and among those the most
+    /// live bytes (the first such step).
     pub fn peak_step(&self) -> usize {
-        let extents: Vec<usize> = (0..self.steps.len()).map(|s| self.extent_at(s)).collect();
-        let max = extents.iter().copied().max().unwrap_or(0);
-        extents.iter().position(|&e| e == max).unwrap_or(0)
+        (0..self.steps.len())
+            .max_by_key(|&s| (self.extent_at(s), self.live_bytes(s), std::cmp::Reverse(s)))
+            .unwrap_or(0)
     }
 }
 
 /// Builds a plan for `graph` with prepared `kernels`.
 pub fn plan(graph: &Graph, kernels: &[Kernel], schedule: &Schedule, input: InputMode) -> Result<Plan> {
     let (first_op, input_tensor) = layerwise::entry(graph, input)?;
-    let mut b = Builder::new(graph, kernels, schedule.in_place_depthwise);
+    let mut b = Builder::new(graph, kernels, schedule);
     if input.streamed && schedule.stages.is_empty() {
         return Err(Error::Setting("a streamed input needs a patch stage (the camera delivers patches)".into()));
     }
@@ -194,7 +215,7 @@ pub fn plan(graph: &Graph, kernels: &[Kernel], schedule: &Schedule, input: Input
 pub(crate) struct Builder<'g> {
     graph: &'g Graph,
     kernels: &'g [Kernel],
-    in_place_depthwise: bool,
+    schedule: &'g Schedule,
     steps: Vec<Step>,
     buffers: Vec<Buffer>,
     /// For each tensor, the buffer holding it whole, once written.
@@ -204,7 +225,7 @@ pub(crate) struct Builder<'g> {
 }
 
 impl<'g> Builder<'g> {
-    fn new(graph: &'g Graph, kernels: &'g [Kernel], in_place_depthwise: bool) -> Builder<'g> {
+    fn new(graph: &'g Graph, kernels: &'g [Kernel], schedule: &'g Schedule) -> Builder<'g> {
         let mut last_reader = vec![0; graph.tensors.len()];
         for (i, op) in graph.ops.iter().enumerate() {
             for &t in op.inputs.iter().flatten() {
@@ -217,7 +238,7 @@ impl<'g> Builder<'g> {
         Builder {
             graph,
             kernels,
-            in_place_depthwise,
+            schedule,
             steps: Vec::new(),
             buffers: Vec::new(),
             whole: vec![None; graph.tensors.len()],
@@ -233,7 +254,7 @@ impl<'g> Builder<'g> {
     /// A new buffer whose lifetime starts at the next step.
     fn open(&mut self, tensors: Vec<usize>, size: usize, kind: BufferKind, region: Option<Region>) -> usize {
         let now = self.now();
-        self.buffers.push(Buffer { tensors, size, first: now, last: now, kind, offset: 0, region });
+        self.buffers.push(Buffer { tensors, size, first: now, last: now, kind, offset: 0, region, pinned: None });
         self.buffers.len() - 1
     }
 
@@ -252,19 +273,55 @@ impl<'g> Builder<'g> {
         activation_inputs(self.graph, op)
     }
 
-    /// Whether `op` may overwrite its input `x` in place: a depth-multiplier-1 depthwise conv
-    /// that is the last reader of `x`, with no more output pixels than `x` holds in `held`.
-    fn can_run_in_place(&self, op: usize, x: usize, held: Region, out: Region) -> bool {
-        let Kernel::DepthwiseConv2d(k) = &self.kernels[op] else { return false };
-        self.in_place_depthwise && k.depth_multiplier == 1 && self.last_reader[x] == op && out.area() <= held.area()
+    /// Which input `op` may overwrite with its output region `out`, and the scratch bytes it
+    /// needs, if the schedule allows it and nothing reads that input later: a depthwise conv
+    /// with depth multiplier 1 and no more output than input pixels (one channel of scratch),
+    /// a 1×1 stride-1 conv to no more channels than it reads (one pixel of scratch), or an
+    /// add over an input holding exactly its region (no scratch).
+    /// In a patch step (`tiles_only`), only tiles of this patch may be overwritten: whole
+    /// buffers hold what every patch reads.
+    fn in_place(&self, op: usize, inputs: &[Access], out: Region, tiles_only: bool) -> Option<(usize, usize)> {
+        let xs = self.activation_inputs(op);
+        let free = |i: usize| {
+            let kind = self.buffers[inputs[i].buffer].kind;
+            let overwritable = match tiles_only {
+                true => matches!(kind, BufferKind::PatchTile | BufferKind::InputTile),
+                false => kind != BufferKind::Input,
+            };
+            overwritable && self.last_reader[xs[i]] == op
+        };
+        let held = |i: usize| inputs[i].held.unwrap_or_default();
+        let opts = self.schedule.in_place;
+        match &self.kernels[op] {
+            Kernel::DepthwiseConv2d(k) if opts.depthwise && k.depth_multiplier == 1 && free(0) => {
+                (out.area() <= held(0).area()).then_some((0, held(0).area()))
+            }
+            Kernel::Conv2d(k) if opts.pointwise && k.is_pointwise() && free(0) && out == held(0) => {
+                (k.output.c <= k.input.c).then_some((0, k.output.c))
+            }
+            Kernel::Add(_) if opts.add => (0..2).find(|&i| free(i) && held(i) == out && xs[0] != xs[1]).map(|i| (i, 0)),
+            _ => None,
+        }
     }
 
-    /// Makes `out` share `x`'s buffer for an in-place depthwise conv; returns the scratch.
-    fn share_in_place(&mut self, buffer: usize, out: usize, out_bytes: usize, held: Region) -> usize {
-        let b = &mut self.buffers[buffer];
-        b.tensors.push(out);
-        b.size = b.size.max(out_bytes);
-        self.open(Vec::new(), held.area(), BufferKind::Scratch, None)
+    /// Opens the output buffer of `op`: at its input buffer's offset when the op can run in
+    /// place (with its scratch, if any), else anywhere. Returns the buffer and the scratch.
+    fn open_output(
+        &mut self,
+        op: usize,
+        inputs: &[Access],
+        region: Region,
+        kind: BufferKind,
+    ) -> (usize, Option<usize>) {
+        let out = self.graph.ops[op].outputs[0];
+        let held = (kind == BufferKind::PatchTile).then_some(region);
+        let bytes = region_bytes(self.graph, out, region);
+        let buffer = self.open(vec![out], bytes, kind, held);
+        let tiles_only = kind == BufferKind::PatchTile;
+        let Some((i, scratch)) = self.in_place(op, inputs, region, tiles_only) else { return (buffer, None) };
+        self.buffers[buffer].pinned = Some(inputs[i].buffer);
+        let scratch = (scratch > 0).then(|| self.open(Vec::new(), scratch, BufferKind::Scratch, None));
+        (buffer, scratch)
     }
 
     fn push(&mut self, step: Step) {

@@ -165,17 +165,8 @@ pub(super) fn run_stage(b: &mut Builder, index: usize, stage: &Stage, sops: &Sta
                 b.whole[split] = Some(buffer);
                 Access { buffer, held: Some(whole_split) }
             } else {
-                let first = inputs[0];
-                let tile_input = input_whole.map_or(true, |w| w.buffer != first.buffer);
-                let x = b.activation_inputs(op)[0];
-                let x_held = first.held.expect("stage tensors are maps");
-                let buffer = if tile_input && b.can_run_in_place(op, x, x_held, out_region) {
-                    scratch = Some(b.share_in_place(first.buffer, out, region_bytes(graph, out, out_region), x_held));
-                    first.buffer
-                } else {
-                    let bytes = region_bytes(graph, out, out_region);
-                    b.open(vec![out], bytes, BufferKind::PatchTile, Some(out_region))
-                };
+                let (buffer, s) = b.open_output(op, &inputs, out_region, BufferKind::PatchTile);
+                scratch = s;
                 let a = Access { buffer, held: Some(out_region) };
                 held.insert(out, a);
                 a

@@ -2,7 +2,7 @@
 //! arena, MACs counted per step), the Pareto front of peak SRAM against MACs is kept, and
 //! the cheapest plan that fits a budget is chosen — or the smallest peak when none does.
 
-use super::{layerwise, patch, plan, InputMode, Plan, Schedule, Stage};
+use super::{layerwise, patch, plan, InPlace, InputMode, Plan, Schedule, Stage};
 use crate::error::{Error, Result};
 use crate::geometry::Region;
 use crate::kernels::Kernel;
@@ -104,14 +104,14 @@ pub fn single_stage_schedules(
     graph: &Graph,
     kernels: &[Kernel],
     input: InputMode,
-    in_place_depthwise: bool,
+    in_place: InPlace,
 ) -> Result<Vec<Schedule>> {
     let mut out = Vec::new();
     for split in splits(graph, kernels, input)? {
         let r = super::map_region(graph, split).expect("splits are maps");
         for rows in 1..=MAX_GRID.min(r.height()) {
             for cols in 1..=MAX_GRID.min(r.width()) {
-                out.push(Schedule { stages: vec![Stage { split, rows, cols }], in_place_depthwise });
+                out.push(Schedule { stages: vec![Stage { split, rows, cols }], in_place });
             }
         }
     }
@@ -142,19 +142,14 @@ pub fn choose(candidates: &[Candidate], budget: usize) -> Option<(Candidate, boo
 }
 
 /// Layer by layer and every single-stage plan, measured.
-pub fn explore(
-    graph: &Graph,
-    kernels: &[Kernel],
-    input: InputMode,
-    in_place_depthwise: bool,
-) -> Result<Vec<Candidate>> {
-    let layerwise = Schedule { stages: Vec::new(), in_place_depthwise };
+pub fn explore(graph: &Graph, kernels: &[Kernel], input: InputMode, in_place: InPlace) -> Result<Vec<Candidate>> {
+    let layerwise = Schedule { stages: Vec::new(), in_place };
     let base = macs(&plan(graph, kernels, &layerwise, InputMode { streamed: false, ..input })?, kernels);
     let mut all = Vec::new();
     if !input.streamed {
         all.push(evaluate(graph, kernels, &layerwise, input, base)?);
     }
-    for schedule in single_stage_schedules(graph, kernels, input, in_place_depthwise)? {
+    for schedule in single_stage_schedules(graph, kernels, input, in_place)? {
         all.push(evaluate(graph, kernels, &schedule, input, base)?);
     }
     Ok(all)
@@ -211,21 +206,21 @@ pub fn resolve(
     kernels: &[Kernel],
     request: &PatchRequest,
     input: InputMode,
-    in_place_depthwise: bool,
+    in_place: InPlace,
     budget: usize,
 ) -> Result<Schedule> {
     let pick = |keep: &dyn Fn(&Schedule) -> bool| -> Result<Schedule> {
         let all: Vec<Candidate> =
-            explore(graph, kernels, input, in_place_depthwise)?.into_iter().filter(|c| keep(&c.schedule)).collect();
+            explore(graph, kernels, input, in_place)?.into_iter().filter(|c| keep(&c.schedule)).collect();
         choose(&all, budget)
             .map(|(c, _)| c.schedule)
             .ok_or_else(|| Error::Setting("no patch plan is legal for this model and grid".into()))
     };
     match *request {
-        PatchRequest::LayerByLayer => Ok(Schedule { stages: Vec::new(), in_place_depthwise }),
+        PatchRequest::LayerByLayer => Ok(Schedule { stages: Vec::new(), in_place }),
         PatchRequest::Auto => pick(&|_| true),
         PatchRequest::Grid { rows, cols, split: Some(split) } => {
-            Ok(Schedule { stages: vec![Stage { split, rows, cols }], in_place_depthwise })
+            Ok(Schedule { stages: vec![Stage { split, rows, cols }], in_place })
         }
         PatchRequest::Grid { rows, cols, split: None } => {
             pick(&|s| s.stages.first().is_some_and(|st| (st.rows, st.cols) == (rows, cols)))
