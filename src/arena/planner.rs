@@ -59,15 +59,39 @@ fn group_root(requests: &[Request], mut i: usize) -> usize {
     i
 }
 
+/// For each request, the others whose lifetimes overlap it (found once, by start step).
+fn conflict_lists(requests: &[Request]) -> Vec<Vec<usize>> {
+    let mut by_first: Vec<usize> = (0..requests.len()).collect();
+    by_first.sort_by_key(|&i| requests[i].first);
+    let mut lists = vec![Vec::new(); requests.len()];
+    for (n, &i) in by_first.iter().enumerate() {
+        for &j in &by_first[n + 1..] {
+            if requests[j].first > requests[i].last {
+                break;
+            }
+            lists[i].push(j);
+            lists[j].push(i);
+        }
+    }
+    lists
+}
+
 /// The lowest aligned offset where every one of `members` fits beside the `placed` requests
 /// it conflicts with.
-fn lowest_fit(requests: &[Request], offsets: &[usize], placed: &[bool], members: &[usize]) -> usize {
+fn lowest_fit(
+    requests: &[Request],
+    conflicts: &[Vec<usize>],
+    offsets: &[usize],
+    placed: &[bool],
+    members: &[usize],
+) -> usize {
     let busy: Vec<Vec<(usize, usize)>> = members
         .iter()
         .map(|&m| {
-            let mut b: Vec<(usize, usize)> = (0..requests.len())
-                .filter(|&j| placed[j] && requests[j].conflicts(&requests[m]))
-                .map(|j| (offsets[j], offsets[j] + requests[j].size))
+            let mut b: Vec<(usize, usize)> = conflicts[m]
+                .iter()
+                .filter(|&&j| placed[j])
+                .map(|&j| (offsets[j], offsets[j] + requests[j].size))
                 .collect();
             b.sort_unstable();
             b
@@ -94,6 +118,10 @@ fn extent_of(requests: &[Request], offsets: &[usize]) -> usize {
 /// its first member comes up, at the lowest offset where every member fits. Then the
 /// highest groups are lifted out and dropped again as low as they fit, while that helps.
 pub fn place_in_order(requests: &[Request], order: &[usize]) -> (Vec<usize>, usize) {
+    place_with(requests, &conflict_lists(requests), order)
+}
+
+fn place_with(requests: &[Request], conflicts: &[Vec<usize>], order: &[usize]) -> (Vec<usize>, usize) {
     let roots: Vec<usize> = (0..requests.len()).map(|i| group_root(requests, i)).collect();
     let mut groups: Vec<Vec<usize>> = vec![Vec::new(); requests.len()];
     for (i, &r) in roots.iter().enumerate() {
@@ -106,7 +134,7 @@ pub fn place_in_order(requests: &[Request], order: &[usize]) -> (Vec<usize>, usi
             continue;
         }
         let members = &groups[roots[i]];
-        let at = lowest_fit(requests, &offsets, &placed, members);
+        let at = lowest_fit(requests, conflicts, &offsets, &placed, members);
         for &m in members {
             offsets[m] = at;
             placed[m] = true;
@@ -121,7 +149,7 @@ pub fn place_in_order(requests: &[Request], order: &[usize]) -> (Vec<usize>, usi
             for &m in members {
                 placed[m] = false;
             }
-            let at = lowest_fit(requests, &offsets, &placed, members).min(offsets[r]);
+            let at = lowest_fit(requests, conflicts, &offsets, &placed, members).min(offsets[r]);
             for &m in members {
                 offsets[m] = at;
                 placed[m] = true;
@@ -152,10 +180,11 @@ pub fn order(requests: &[Request], strategy: Strategy) -> Vec<usize> {
 
 /// Places every request, keeping the strategy with the smaller extent.
 pub fn place(requests: &[Request]) -> Placement {
+    let conflicts = conflict_lists(requests);
     [Strategy::LargestFirst, Strategy::FirstUse, Strategy::LongestFirst]
         .into_iter()
         .map(|strategy| {
-            let (offsets, extent) = place_in_order(requests, &order(requests, strategy));
+            let (offsets, extent) = place_with(requests, &conflicts, &order(requests, strategy));
             Placement { offsets, extent, strategy }
         })
         .min_by_key(|p| p.extent)

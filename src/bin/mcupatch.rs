@@ -42,6 +42,9 @@ enum Command {
         model: PathBuf,
         #[command(flatten)]
         memory: Memory,
+        /// Also plan two patch stages (multi-stage fusion) from the single-stage front.
+        #[arg(long)]
+        multi_stage: bool,
         #[arg(long)]
         json: bool,
     },
@@ -51,13 +54,17 @@ enum Command {
 
 #[derive(Args)]
 struct Patching {
-    /// Patch-based inference: `auto` (the planner's choice for the SRAM) or a grid RxC.
+    /// Patch-based inference: `auto` (the planner's choice for the SRAM) or a grid RxC;
+    /// repeat with --split for several stages.
     #[arg(long)]
-    patch: Option<String>,
-    /// Where the patch stage ends: opN (op N's output), tN (tensor N) or a tensor name
-    /// (default with RxC: the cheapest split that fits).
+    patch: Vec<String>,
+    /// Where a patch stage ends: opN (op N's output), tN (tensor N) or a tensor name
+    /// (default with one RxC: the cheapest split that fits).
     #[arg(long)]
-    split: Option<String>,
+    split: Vec<String>,
+    /// Let the planner also consider two patch stages (multi-stage fusion).
+    #[arg(long)]
+    multi_stage: bool,
 }
 
 #[derive(Args)]
@@ -140,7 +147,7 @@ impl Memory {
 fn engine(graph: Graph, memory: &Memory, patching: &Patching) -> Result<Engine> {
     let capacity = memory.capacity()?;
     let kernels = Kernel::prepare_all(&graph)?;
-    let request = PatchRequest::parse(&graph, patching.patch.as_deref(), patching.split.as_deref())?;
+    let request = PatchRequest::parse(&graph, &patching.patch, &patching.split, patching.multi_stage)?;
     let schedule = search::resolve(&graph, &kernels, &request, memory.input(), memory.in_place(), capacity)?;
     Ok(Engine::new(graph, Config { capacity, input: memory.input(), schedule })?)
 }
@@ -150,7 +157,7 @@ fn main() {
     let mut out = String::new();
     let result = match cli.command {
         Command::Inspect { model, memory, patching, json } => inspect(&model, &memory, &patching, json, &mut out),
-        Command::Plan { model, memory, json } => plan(&model, &memory, json, &mut out),
+        Command::Plan { model, memory, multi_stage, json } => plan(&model, &memory, multi_stage, json, &mut out),
         Command::Run(args) => run(&args, &mut out),
     };
     // A reader that stops early (`| head`) is not an error worth a message.
@@ -311,21 +318,25 @@ fn candidate_json(graph: &Graph, c: &search::Candidate, input: InputMode) -> Val
 }
 
 fn describe(graph: &Graph, c: &search::Candidate) -> String {
-    match c.schedule.stages.first() {
-        None => "layer by layer".into(),
-        Some(st) => {
-            let shape = &graph.tensors[st.split].shape;
-            format!("{}x{} patches, split t{} ({}x{}x{})", st.rows, st.cols, st.split, shape[1], shape[2], shape[3])
-        }
+    if c.schedule.stages.is_empty() {
+        return "layer by layer".into();
     }
+    let stage = |st: &mcupatch::schedule::Stage| {
+        let shape = &graph.tensors[st.split].shape;
+        format!("{}x{} to t{} ({}x{}x{})", st.rows, st.cols, st.split, shape[1], shape[2], shape[3])
+    };
+    c.schedule.stages.iter().map(stage).collect::<Vec<_>>().join(" + ")
 }
 
-fn plan(path: &Path, memory: &Memory, as_json: bool, out: &mut String) -> Result<()> {
+fn plan(path: &Path, memory: &Memory, multi_stage: bool, as_json: bool, out: &mut String) -> Result<()> {
     let graph = load(path)?;
     let kernels = Kernel::prepare_all(&graph)?;
     let budget = memory.capacity()?;
     let input = memory.input();
-    let all = search::explore(&graph, &kernels, input, memory.in_place())?;
+    let all = match multi_stage {
+        true => search::explore_multi(&graph, &kernels, input, memory.in_place())?,
+        false => search::explore(&graph, &kernels, input, memory.in_place())?,
+    };
     let layerwise = search::evaluate(
         &graph,
         &kernels,

@@ -155,32 +155,43 @@ pub fn explore(graph: &Graph, kernels: &[Kernel], input: InputMode, in_place: In
     Ok(all)
 }
 
-/// What a user asks for: layer by layer, the planner's choice, or a grid (with a split, or
-/// the cheapest split for that grid).
+/// What a user asks for: layer by layer, the planner's choice (single stage, or also two
+/// stages), given stages, or a grid with the cheapest split for it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PatchRequest {
     LayerByLayer,
-    Auto,
-    Grid { rows: usize, cols: usize, split: Option<usize> },
+    Auto { multi_stage: bool },
+    Stages(Vec<Stage>),
+    Grid { rows: usize, cols: usize },
+}
+
+fn parse_grid(text: &str) -> Result<(usize, usize)> {
+    let bad = || Error::Setting(format!("grid '{text}' is not auto or RxC (e.g. 3x3)"));
+    let (r, c) = text.trim().split_once(['x', 'X', '×']).ok_or_else(bad)?;
+    Ok((r.trim().parse().map_err(|_| bad())?, c.trim().parse().map_err(|_| bad())?))
 }
 
 impl PatchRequest {
-    /// Parses `--patch auto|RxC` and `--split TENSOR_OR_OP` (see [`find_split`]).
-    pub fn parse(graph: &Graph, patch: Option<&str>, split: Option<&str>) -> Result<PatchRequest> {
-        let split = split.map(|s| find_split(graph, s)).transpose()?;
-        match (patch.map(str::trim), split) {
-            (None, None) => Ok(PatchRequest::LayerByLayer),
-            (None, Some(_)) => Err(Error::Setting("--split needs --patch RxC (or auto)".into())),
-            (Some("auto"), None) => Ok(PatchRequest::Auto),
-            (Some("auto"), Some(_)) => {
-                Err(Error::Setting("--patch auto chooses the split itself; give RxC with --split".into()))
+    /// Parses `--patch auto|RxC` and `--split TENSOR_OR_OP` (see [`find_split`]); several
+    /// grid and split pairs make several stages.
+    pub fn parse(graph: &Graph, patches: &[String], splits: &[String], multi_stage: bool) -> Result<PatchRequest> {
+        let splits = splits.iter().map(|s| find_split(graph, s)).collect::<Result<Vec<_>>>()?;
+        match (patches, &splits[..]) {
+            ([], []) if multi_stage => Ok(PatchRequest::Auto { multi_stage }),
+            ([], []) => Ok(PatchRequest::LayerByLayer),
+            ([], _) => Err(Error::Setting("--split needs --patch RxC".into())),
+            ([auto], []) if auto.trim() == "auto" => Ok(PatchRequest::Auto { multi_stage }),
+            ([grid], []) => {
+                let (rows, cols) = parse_grid(grid)?;
+                Ok(PatchRequest::Grid { rows, cols })
             }
-            (Some(grid), split) => {
-                let bad = || Error::Setting(format!("grid '{grid}' is not auto or RxC (e.g. 3x3)"));
-                let (r, c) = grid.split_once(['x', 'X', '×']).ok_or_else(bad)?;
-                let (rows, cols) = (r.trim().parse().map_err(|_| bad())?, c.trim().parse().map_err(|_| bad())?);
-                Ok(PatchRequest::Grid { rows, cols, split })
-            }
+            (grids, splits) if grids.len() == splits.len() => grids
+                .iter()
+                .zip(splits)
+                .map(|(g, &split)| parse_grid(g).map(|(rows, cols)| Stage { split, rows, cols }))
+                .collect::<Result<Vec<_>>>()
+                .map(PatchRequest::Stages),
+            _ => Err(Error::Setting("give one --split per --patch RxC (auto chooses the split itself)".into())),
         }
     }
 }
@@ -209,21 +220,85 @@ pub fn resolve(
     in_place: InPlace,
     budget: usize,
 ) -> Result<Schedule> {
-    let pick = |keep: &dyn Fn(&Schedule) -> bool| -> Result<Schedule> {
-        let all: Vec<Candidate> =
-            explore(graph, kernels, input, in_place)?.into_iter().filter(|c| keep(&c.schedule)).collect();
+    let pick = |all: Vec<Candidate>| -> Result<Schedule> {
         choose(&all, budget)
             .map(|(c, _)| c.schedule)
             .ok_or_else(|| Error::Setting("no patch plan is legal for this model and grid".into()))
     };
-    match *request {
+    match request {
         PatchRequest::LayerByLayer => Ok(Schedule { stages: Vec::new(), in_place }),
-        PatchRequest::Auto => pick(&|_| true),
-        PatchRequest::Grid { rows, cols, split: Some(split) } => {
-            Ok(Schedule { stages: vec![Stage { split, rows, cols }], in_place })
-        }
-        PatchRequest::Grid { rows, cols, split: None } => {
-            pick(&|s| s.stages.first().is_some_and(|st| (st.rows, st.cols) == (rows, cols)))
+        PatchRequest::Auto { multi_stage: false } => pick(explore(graph, kernels, input, in_place)?),
+        PatchRequest::Auto { multi_stage: true } => pick(explore_multi(graph, kernels, input, in_place)?),
+        PatchRequest::Stages(stages) => Ok(Schedule { stages: stages.clone(), in_place }),
+        &PatchRequest::Grid { rows, cols } => {
+            let all = explore(graph, kernels, input, in_place)?;
+            pick(
+                all.into_iter()
+                    .filter(|c| c.schedule.stages.first().is_some_and(|st| (st.rows, st.cols) == (rows, cols)))
+                    .collect(),
+            )
         }
     }
+}
+
+/// The most bytes live at any step of each group of ops (a block), in op order: how much
+/// SRAM each block needs under a plan — the bars of MCUNetV2's Figure 1.
+pub fn memory_by_group(plan: &Plan, group: impl Fn(usize) -> String) -> Vec<(String, usize)> {
+    let mut out: Vec<(String, usize)> = Vec::new();
+    for (s, step) in plan.steps.iter().enumerate() {
+        let name = group(step.op);
+        let live = plan.live_bytes(s);
+        match out.iter_mut().find(|(n, _)| *n == name) {
+            Some((_, peak)) => *peak = (*peak).max(live),
+            None => out.push((name, live)),
+        }
+    }
+    out
+}
+
+/// Two-stage schedules (multi-stage fusion, msf-CNN): each single-stage schedule of
+/// `seeds` followed by a second stage at every later split with every square grid.
+pub fn two_stage_schedules(
+    graph: &Graph,
+    kernels: &[Kernel],
+    input: InputMode,
+    seeds: &[Schedule],
+) -> Result<Vec<Schedule>> {
+    let all_splits = splits(graph, kernels, input)?;
+    let mut out = Vec::new();
+    for seed in seeds {
+        let Some(first) = seed.stages.first().copied() else { continue };
+        let producer = |t: usize| graph.ops.iter().position(|op| op.outputs[0] == t);
+        for &split in all_splits.iter().filter(|&&s| producer(s) > producer(first.split)) {
+            if patch::stage_ops(graph, kernels, producer(first.split).map_or(0, |p| p + 1), split).is_err() {
+                continue;
+            }
+            let r = super::map_region(graph, split).expect("splits are maps");
+            for n in 1..=MAX_GRID.min(r.height()).min(r.width()) {
+                let stages = vec![first, Stage { split, rows: n, cols: n }];
+                out.push(Schedule { stages, in_place: seed.in_place });
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// [`explore`], then two-stage schedules grown from its Pareto front.
+pub fn explore_multi(graph: &Graph, kernels: &[Kernel], input: InputMode, in_place: InPlace) -> Result<Vec<Candidate>> {
+    let mut all = explore(graph, kernels, input, in_place)?;
+    let base = all.iter().find(|c| c.schedule.stages.is_empty()).map(|c| c.macs);
+    let base = match base {
+        Some(m) => m,
+        None => macs(
+            &plan(graph, kernels, &Schedule { stages: Vec::new(), in_place }, InputMode { streamed: false, ..input })?,
+            kernels,
+        ),
+    };
+    let seeds: Vec<Schedule> = pareto(&all).into_iter().map(|c| c.schedule).filter(|s| !s.stages.is_empty()).collect();
+    for schedule in two_stage_schedules(graph, kernels, input, &seeds)? {
+        if let Ok(c) = evaluate(graph, kernels, &schedule, input, base) {
+            all.push(c);
+        }
+    }
+    Ok(all)
 }
