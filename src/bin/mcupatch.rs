@@ -11,6 +11,7 @@ use mcupatch::preprocess;
 use mcupatch::schedule::search::{self, PatchRequest};
 use mcupatch::schedule::{InPlace, InputMode, Schedule};
 use mcupatch::trace::{BufferEvent, TraceStep};
+use mcupatch::zoo;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
 use std::io::Write as _;
@@ -50,6 +51,32 @@ enum Command {
     },
     /// Runs the model on images (or a raw int8 tensor) and prints scores, label and arena peak.
     Run(RunArgs),
+    /// Builds zoo architectures (synthetic int8 weights) and compares a patch plan with layer
+    /// by layer: peak SRAM and where, MAC overhead, input patch, memory per block.
+    Analyze(AnalyzeArgs),
+}
+
+#[derive(Args)]
+struct AnalyzeArgs {
+    /// mbv2, mbv2-rd, mbv1 or mcunet; comma-separated to compare side by side.
+    #[arg(long, default_value = "mbv2", value_delimiter = ',')]
+    arch: Vec<String>,
+    #[arg(long, default_value_t = 1.0)]
+    width: f64,
+    #[arg(long, default_value_t = 224)]
+    resolution: usize,
+    /// For mcunet: the blocks, e.g. k3e1s1c16,k5e6s2c24,k3e6s1c24 (kernel, expansion,
+    /// stride, channels).
+    #[arg(long)]
+    blocks: Option<String>,
+    #[command(flatten)]
+    memory: Memory,
+    /// The patch plan: as for `run` (default: auto); a split may also be strideN, the end of
+    /// the first block at stride N.
+    #[command(flatten)]
+    patching: Patching,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args)]
@@ -159,6 +186,7 @@ fn main() {
         Command::Inspect { model, memory, patching, json } => inspect(&model, &memory, &patching, json, &mut out),
         Command::Plan { model, memory, multi_stage, json } => plan(&model, &memory, multi_stage, json, &mut out),
         Command::Run(args) => run(&args, &mut out),
+        Command::Analyze(args) => analyze(&args, &mut out),
     };
     // A reader that stops early (`| head`) is not an error worth a message.
     let printed = std::io::stdout().write_all(out.as_bytes());
@@ -326,6 +354,83 @@ fn describe(graph: &Graph, c: &search::Candidate) -> String {
         format!("{}x{} to t{} ({}x{}x{})", st.rows, st.cols, st.split, shape[1], shape[2], shape[3])
     };
     c.schedule.stages.iter().map(stage).collect::<Vec<_>>().join(" + ")
+}
+
+fn analyze(args: &AnalyzeArgs, out: &mut String) -> Result<()> {
+    let mut models = Vec::new();
+    for name in &args.arch {
+        let arch = zoo::Arch::parse(name.trim(), args.width, args.resolution, args.blocks.as_deref())?;
+        let graph = arch.build();
+        let kernels = Kernel::prepare_all(&graph)?;
+        let splits = args
+            .patching
+            .split
+            .iter()
+            .map(|s| match s.strip_prefix("stride").and_then(|n| n.parse().ok()) {
+                Some(stride) => zoo::stride_split(&graph, stride)
+                    .map(|t| format!("t{t}"))
+                    .ok_or_else(|| anyhow::anyhow!("{name} has no block at stride {stride}")),
+                None => Ok(s.clone()),
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let patches =
+            if args.patching.patch.is_empty() { vec!["auto".to_string()] } else { args.patching.patch.clone() };
+        let request = PatchRequest::parse(&graph, &patches, &splits, args.patching.multi_stage)?;
+        let input = args.memory.input();
+        let capacity = args.memory.capacity()?;
+        let schedule = search::resolve(&graph, &kernels, &request, input, args.memory.in_place(), capacity)?;
+        let block = |op: usize| zoo::block_of(&graph, op).to_string();
+        let comparison = search::compare(&graph, &kernels, &schedule, input, block)?;
+        let weights: usize = graph.ops.iter().map(|op| Kernel::weight_bytes(&graph, op)).sum();
+        models.push((name.trim().to_string(), graph, weights, comparison));
+    }
+    if args.json {
+        let report: Vec<Value> = models
+            .iter()
+            .map(|(name, graph, weights, c)| {
+                json!({
+                    "arch": name,
+                    "width": args.width,
+                    "resolution": args.resolution,
+                    "weight_bytes": weights,
+                    "layer_by_layer": candidate_json(graph, &c.layer_by_layer, InputMode { streamed: false, ..args.memory.input() }),
+                    "patched": candidate_json(graph, &c.patched, args.memory.input()),
+                    "stage_overhead": c.stage_overhead,
+                    "blocks": c.blocks,
+                })
+            })
+            .collect();
+        writeln!(out, "{}", serde_json::to_string_pretty(&json!({ "models": report }))?)?;
+        return Ok(());
+    }
+    let kib = |b: usize| b as f64 / 1024.0;
+    for (name, graph, weights, c) in &models {
+        let (l, p) = (&c.layer_by_layer, &c.patched);
+        let at = |cand: &search::Candidate| zoo::block_of(graph, cand.peak.op).to_string() + "/" + cand.peak.op_name;
+        writeln!(out, "{name} width {} @{}: {} MACs, {} weight bytes", args.width, args.resolution, l.macs, weights)?;
+        writeln!(out, "  layer by layer  {:>9} B ({:>7.1} KiB), peak at {}", l.peak.bytes, kib(l.peak.bytes), at(l))?;
+        writeln!(
+            out,
+            "  {:<15} {:>9} B ({:>7.1} KiB), peak at {}; {:.2}x less SRAM",
+            describe(graph, p),
+            p.peak.bytes,
+            kib(p.peak.bytes),
+            at(p),
+            l.peak.bytes as f64 / p.peak.bytes.max(1) as f64
+        )?;
+        writeln!(
+            out,
+            "  MACs +{:.1}% overall, +{:.1}% in the patch stage; input patch {}",
+            p.overhead * 100.0,
+            c.stage_overhead * 100.0,
+            p.input_patch.map_or("-".into(), |(h, w)| format!("{h}x{w}"))
+        )?;
+        writeln!(out, "  {:<12} {:>14} {:>14}", "block", "layer KiB", "patch KiB")?;
+        for b in &c.blocks {
+            writeln!(out, "  {:<12} {:>14.1} {:>14.1}", b.block, kib(b.layer_by_layer), kib(b.patched))?;
+        }
+    }
+    Ok(())
 }
 
 fn plan(path: &Path, memory: &Memory, multi_stage: bool, as_json: bool, out: &mut String) -> Result<()> {

@@ -302,3 +302,61 @@ pub fn explore_multi(graph: &Graph, kernels: &[Kernel], input: InputMode, in_pla
     }
     Ok(all)
 }
+
+/// One block's SRAM under both schedules (a bar pair of MCUNetV2's Figure 1).
+#[derive(Debug, Clone, Serialize)]
+pub struct BlockMemory {
+    pub block: String,
+    pub layer_by_layer: usize,
+    pub patched: usize,
+}
+
+/// A patch schedule next to layer by layer on the same model and in-place settings.
+#[derive(Debug, Clone, Serialize)]
+pub struct Comparison {
+    pub layer_by_layer: Candidate,
+    pub patched: Candidate,
+    /// MACs of the patch stages' ops, patched over layer by layer, minus one.
+    pub stage_overhead: f64,
+    pub blocks: Vec<BlockMemory>,
+}
+
+/// Plans `schedule` and layer by layer, and compares them block by block (`block(op)`).
+pub fn compare(
+    graph: &Graph,
+    kernels: &[Kernel],
+    schedule: &Schedule,
+    input: InputMode,
+    block: impl Fn(usize) -> String,
+) -> Result<Comparison> {
+    let whole_input = InputMode { streamed: false, ..input };
+    let layerwise = Schedule { stages: Vec::new(), in_place: schedule.in_place };
+    let lbl_plan = plan(graph, kernels, &layerwise, whole_input)?;
+    let patched_plan = plan(graph, kernels, schedule, input)?;
+    let base = macs(&lbl_plan, kernels);
+    let (mut stage_patched, mut stage_ops) = (0u64, Vec::new());
+    for (s, step) in patched_plan.steps.iter().enumerate() {
+        if step.patch.is_some() {
+            stage_patched += step_macs(&patched_plan, kernels, s);
+            if !stage_ops.contains(&step.op) {
+                stage_ops.push(step.op);
+            }
+        }
+    }
+    let stage_base: u64 = stage_ops.iter().map(|&op| kernels[op].macs()).sum();
+    let lbl_blocks = memory_by_group(&lbl_plan, &block);
+    let patched_blocks = memory_by_group(&patched_plan, &block);
+    let blocks = lbl_blocks
+        .into_iter()
+        .map(|(name, lbl)| {
+            let patched = patched_blocks.iter().find(|(n, _)| *n == name).map_or(0, |&(_, b)| b);
+            BlockMemory { block: name, layer_by_layer: lbl, patched }
+        })
+        .collect();
+    Ok(Comparison {
+        layer_by_layer: evaluate(graph, kernels, &layerwise, whole_input, base)?,
+        patched: evaluate(graph, kernels, schedule, input, base)?,
+        stage_overhead: stage_patched as f64 / stage_base.max(1) as f64 - 1.0,
+        blocks,
+    })
+}

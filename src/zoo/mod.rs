@@ -203,6 +203,17 @@ pub fn block_of(graph: &Graph, op: usize) -> &str {
     name.split('/').next().unwrap_or(name)
 }
 
+/// The output of the first block that reaches `stride` (the map `stride` times smaller than
+/// the input): where MCUNetV2 ends the patch stage, e.g. MobileNetV2's 4th block at 8.
+pub fn stride_split(graph: &Graph, stride: usize) -> Option<usize> {
+    let input_h = graph.tensors[*graph.inputs.first()?].shape.get(1).copied()?;
+    let first =
+        graph.ops.iter().position(|op| graph.tensors[op.outputs[0]].shape.get(1) == Some(&input_h.div_ceil(stride)))?;
+    let block = block_of(graph, first);
+    let last = (first..graph.ops.len()).take_while(|&op| block_of(graph, op) == block).last()?;
+    Some(graph.ops[last].outputs[0])
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -232,5 +243,8 @@ mod tests {
         assert_eq!(shape("block4/project"), Some(vec![1, 28, 28, 32]));
         assert_eq!(shape("block17/project"), Some(vec![1, 7, 7, 320]));
         assert_eq!(shape("head/conv"), Some(vec![1, 7, 7, 1280]));
+        assert_eq!(stride_split(&g, 8).map(|t| g.tensors[t].name.as_str()), Some("block4/project"));
+        let rd = Arch::MobileNetV2Rd { width: 1.0, resolution: 224 }.build();
+        assert_eq!(stride_split(&rd, 8).map(|t| rd.tensors[t].name.as_str()), Some("block3/project"));
     }
 }
