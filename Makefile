@@ -10,6 +10,8 @@ TFLM_VERSION := 0.dev20261023182759
 demo: fetch build
 	./target/release/mcupatch inspect models/visual_wake_words.tflite
 	./target/release/mcupatch run models/visual_wake_words.tflite data/images/*
+	./target/release/mcupatch plan models/visual_wake_words.tflite --streamed-input --in-place-depthwise --sram 32K
+	./target/release/mcupatch run models/visual_wake_words.tflite data/images/* --patch auto --sram 20K --streamed-input --in-place-depthwise
 
 test: oracle fetch
 	MCUPATCH_PYTHON=$(PYTHON) cargo test --release --all-targets
