@@ -101,6 +101,22 @@ impl Window {
         Region { y0, y1, x0, x1 }
     }
 
+    /// Calls `f(ky, kx, iy, ix)` for every kernel tap of output pixel `(oy, ox)` that lands
+    /// inside the input: taps in the padding are skipped, which is padding with the zero
+    /// point, as TFLite's reference kernels do.
+    #[inline(always)]
+    pub fn for_each_tap(&self, oy: usize, ox: usize, mut f: impl FnMut(usize, usize, usize, usize)) {
+        for ky in 0..self.kernel.0 {
+            let Some(iy) = Self::tap(oy, ky, self.stride.0, self.dilation.0, self.pad_top, self.in_h) else { continue };
+            for kx in 0..self.kernel.1 {
+                let Some(ix) = Self::tap(ox, kx, self.stride.1, self.dilation.1, self.pad_left, self.in_w) else {
+                    continue;
+                };
+                f(ky, kx, iy, ix);
+            }
+        }
+    }
+
     /// Input coordinate of kernel tap `k` for output coordinate `o` along one axis, if inside.
     #[inline(always)]
     pub fn tap(o: usize, k: usize, s: usize, d: usize, pad: usize, size: usize) -> Option<usize> {

@@ -130,8 +130,14 @@ fn bad_input_is_a_clear_error() {
     assert_clean_error(&["inspect", MODEL, "--mcu", "pdp11"], "pdp11");
     assert_clean_error(&["run", MODEL, "data/images/coffee.png", "--pixel-range", "1,0"], "pixel range");
     assert_clean_error(&["run", MODEL, "data/images/coffee.png", "--patch", "3by3"], "grid '3by3'");
-    assert_clean_error(&["run", MODEL, "data/images/coffee.png", "--patch", "2x2", "--split", "nope"], "no op output or tensor");
-    assert_clean_error(&["run", MODEL, "data/images/coffee.png", "--patch", "2x2", "--split", "op30"], "is not an int8 [1, H, W, C] map");
+    assert_clean_error(
+        &["run", MODEL, "data/images/coffee.png", "--patch", "2x2", "--split", "nope"],
+        "no op output or tensor",
+    );
+    assert_clean_error(
+        &["run", MODEL, "data/images/coffee.png", "--patch", "2x2", "--split", "op30"],
+        "is not an int8 [1, H, W, C] map",
+    );
     assert_clean_error(&["run", MODEL, "data/images/coffee.png", "--streamed-input"], "needs a patch stage");
     assert_clean_error(&["analyze", "--arch", "resnet"], "unknown architecture");
     let _ = std::fs::remove_dir_all(&dir);
@@ -151,10 +157,10 @@ fn patch_runs_give_the_layer_by_layer_outputs_with_less_sram() {
         assert!(p["macs"].as_u64() > l["macs"].as_u64());
         assert_eq!(p["schedule"]["stages"].as_array().unwrap().len(), 1);
     }
-    let traced = json_of(&["run", MODEL, "data/images/coffee.png", "--json", "--trace", "--patch", "2x2", "--split", "op5"]);
+    let traced =
+        json_of(&["run", MODEL, "data/images/coffee.png", "--json", "--trace", "--patch", "2x2", "--split", "op5"]);
     let steps = traced["trace"].as_array().unwrap();
-    let patches: std::collections::BTreeSet<u64> =
-        steps.iter().filter_map(|s| s["patch"]["index"].as_u64()).collect();
+    let patches: std::collections::BTreeSet<u64> = steps.iter().filter_map(|s| s["patch"]["index"].as_u64()).collect();
     assert_eq!(patches.len(), 4, "every patch of the 2x2 grid appears in the trace");
 }
 
@@ -167,15 +173,26 @@ fn plan_json_has_a_front_and_a_choice() {
     assert!(front[0]["peak_bytes"].as_u64().unwrap() <= 20 * 1024);
     assert_eq!(r["choice"]["fits"], true);
     assert!(r["choice"]["peak_bytes"].as_u64().unwrap() <= 32 * 1024);
-    let text = String::from_utf8_lossy(&mcupatch(&["plan", MODEL, "--streamed-input", "--sram", "32K"]).stdout).to_string();
+    let text =
+        String::from_utf8_lossy(&mcupatch(&["plan", MODEL, "--streamed-input", "--sram", "32K"]).stdout).to_string();
     assert!(text.contains("Pareto front") && text.contains("choice for 32768 B"), "{text}");
 }
 
 #[test]
 fn analyze_json_reproduces_figure_one() {
     let r = json_of(&[
-        "analyze", "--arch", "mbv2,mbv2-rd", "--patch", "4x4", "--split", "stride8", "--streamed-input",
-        "--in-place-depthwise", "--in-place-pointwise", "--in-place-add", "--json",
+        "analyze",
+        "--arch",
+        "mbv2,mbv2-rd",
+        "--patch",
+        "4x4",
+        "--split",
+        "stride8",
+        "--streamed-input",
+        "--in-place-depthwise",
+        "--in-place-pointwise",
+        "--in-place-add",
+        "--json",
     ]);
     let models = r["models"].as_array().unwrap();
     assert_eq!(models[0]["layer_by_layer"]["peak_bytes"], 1_404_928);

@@ -102,19 +102,11 @@ impl RegionKernel for Conv2d {
                 for (c, o) in px.iter_mut().enumerate() {
                     let group_base = (c / self.group_out) * ic;
                     let mut acc = self.bias[c];
-                    for ky in 0..kh {
-                        let Some(iy) = Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h) else {
-                            continue;
-                        };
-                        for kx in 0..kw {
-                            let Some(ix) = Window::tap(ox, kx, w.stride.1, w.dilation.1, w.pad_left, w.in_w) else {
-                                continue;
-                            };
-                            let x = &input.pixel(iy, ix)[group_base..group_base + ic];
-                            let f = &self.filter[((c * kh + ky) * kw + kx) * ic..][..ic];
-                            acc += dot_with_offset(x, f, self.input_offset);
-                        }
-                    }
+                    w.for_each_tap(oy, ox, |ky, kx, iy, ix| {
+                        let x = &input.pixel(iy, ix)[group_base..group_base + ic];
+                        let f = &self.filter[((c * kh + ky) * kw + kx) * ic..][..ic];
+                        acc += dot_with_offset(x, f, self.input_offset);
+                    });
                     *o = self.stage.apply(acc, c);
                 }
             }

@@ -67,7 +67,7 @@ impl DepthwiseConv2d {
     pub fn eval_in_place(&self, buf: &mut [i8], in_region: Region, out_region: Region, temp: &mut [i8]) {
         debug_assert!(self.depth_multiplier == 1 && out_region.area() <= in_region.area());
         let w = &self.window;
-        let (kh, kw) = w.kernel;
+        let kw = w.kernel.1;
         let c_count = self.output.c;
         let temp = &mut temp[..in_region.area()];
         for c in 0..c_count {
@@ -78,19 +78,11 @@ impl DepthwiseConv2d {
             for oy in out_region.y0..out_region.y1 {
                 for ox in out_region.x0..out_region.x1 {
                     let mut acc = self.bias[c];
-                    for ky in 0..kh {
-                        let Some(iy) = Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h) else {
-                            continue;
-                        };
-                        for kx in 0..kw {
-                            let Some(ix) = Window::tap(ox, kx, w.stride.1, w.dilation.1, w.pad_left, w.in_w) else {
-                                continue;
-                            };
-                            let x = temp[(iy - in_region.y0) * in_region.width() + (ix - in_region.x0)];
-                            acc += i32::from(self.filter[(ky * kw + kx) * c_count + c])
-                                * (i32::from(x) + self.input_offset);
-                        }
-                    }
+                    w.for_each_tap(oy, ox, |ky, kx, iy, ix| {
+                        let x = temp[(iy - in_region.y0) * in_region.width() + (ix - in_region.x0)];
+                        acc +=
+                            i32::from(self.filter[(ky * kw + kx) * c_count + c]) * (i32::from(x) + self.input_offset);
+                    });
                     buf[slot] = self.stage.apply(acc, c);
                     slot += c_count;
                 }
@@ -106,33 +98,25 @@ impl RegionKernel for DepthwiseConv2d {
 
     fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
         let w = &self.window;
-        let (kh, kw) = w.kernel;
+        let kw = w.kernel.1;
         let (oc, dm) = (self.output.c, self.depth_multiplier);
         let mut acc = vec![0i32; oc];
         for oy in region.y0..region.y1 {
             for ox in region.x0..region.x1 {
                 acc.copy_from_slice(&self.bias);
-                for ky in 0..kh {
-                    let Some(iy) = Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h) else {
-                        continue;
-                    };
-                    for kx in 0..kw {
-                        let Some(ix) = Window::tap(ox, kx, w.stride.1, w.dilation.1, w.pad_left, w.in_w) else {
-                            continue;
-                        };
-                        let x = input.pixel(iy, ix);
-                        let f = &self.filter[(ky * kw + kx) * oc..][..oc];
-                        if dm == 1 {
-                            for ((a, &f), &x) in acc.iter_mut().zip(f).zip(x) {
-                                *a += i32::from(f) * (i32::from(x) + self.input_offset);
-                            }
-                        } else {
-                            for (c, (a, &f)) in acc.iter_mut().zip(f).enumerate() {
-                                *a += i32::from(f) * (i32::from(x[c / dm]) + self.input_offset);
-                            }
+                w.for_each_tap(oy, ox, |ky, kx, iy, ix| {
+                    let x = input.pixel(iy, ix);
+                    let f = &self.filter[(ky * kw + kx) * oc..][..oc];
+                    if dm == 1 {
+                        for ((a, &f), &x) in acc.iter_mut().zip(f).zip(x) {
+                            *a += i32::from(f) * (i32::from(x) + self.input_offset);
+                        }
+                    } else {
+                        for (c, (a, &f)) in acc.iter_mut().zip(f).enumerate() {
+                            *a += i32::from(f) * (i32::from(x[c / dm]) + self.input_offset);
                         }
                     }
-                }
+                });
                 for (c, (o, &a)) in out.pixel_mut(oy, ox).iter_mut().zip(&acc).enumerate() {
                     *o = self.stage.apply(a, c);
                 }

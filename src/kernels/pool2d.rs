@@ -51,22 +51,14 @@ impl RegionKernel for Pool2d {
                 let init = if self.kind == PoolKind::Max { i32::from(i8::MIN) } else { 0 };
                 acc.fill(init);
                 let mut count = 0i32;
-                for ky in 0..w.kernel.0 {
-                    let Some(iy) = Window::tap(oy, ky, w.stride.0, 1, w.pad_top, w.in_h) else {
-                        continue;
-                    };
-                    for kx in 0..w.kernel.1 {
-                        let Some(ix) = Window::tap(ox, kx, w.stride.1, 1, w.pad_left, w.in_w) else {
-                            continue;
-                        };
-                        count += 1;
-                        let x = input.pixel(iy, ix);
-                        match self.kind {
-                            PoolKind::Average => acc.iter_mut().zip(x).for_each(|(a, &x)| *a += i32::from(x)),
-                            PoolKind::Max => acc.iter_mut().zip(x).for_each(|(a, &x)| *a = (*a).max(i32::from(x))),
-                        }
+                w.for_each_tap(oy, ox, |_, _, iy, ix| {
+                    count += 1;
+                    let x = input.pixel(iy, ix);
+                    match self.kind {
+                        PoolKind::Average => acc.iter_mut().zip(x).for_each(|(a, &x)| *a += i32::from(x)),
+                        PoolKind::Max => acc.iter_mut().zip(x).for_each(|(a, &x)| *a = (*a).max(i32::from(x))),
                     }
-                }
+                });
                 for (o, &a) in out.pixel_mut(oy, ox).iter_mut().zip(&acc) {
                     let v = match self.kind {
                         // Round half away from zero; a window always covers at least one pixel.
