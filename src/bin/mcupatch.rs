@@ -51,6 +51,17 @@ enum Command {
     },
     /// Runs the model on images (or a raw int8 tensor) and prints scores, label and arena peak.
     Run(RunArgs),
+    /// Writes a still image as a Y4M clip, for Chromium's fake webcam
+    /// (--use-file-for-fake-video-capture): how the page is tested with real photos.
+    FakeCamera {
+        image: PathBuf,
+        out: PathBuf,
+        /// Frame size WxH; the photo is scaled to cover it and centre-cropped.
+        #[arg(long, default_value = "480x480")]
+        size: String,
+        #[arg(long, default_value_t = 30)]
+        frames: usize,
+    },
     /// Builds zoo architectures (synthetic int8 weights) and compares a patch plan with layer
     /// by layer: peak SRAM and where, MAC overhead, input patch, memory per block.
     Analyze(AnalyzeArgs),
@@ -187,6 +198,7 @@ fn main() {
         Command::Plan { model, memory, multi_stage, json } => plan(&model, &memory, multi_stage, json, &mut out),
         Command::Run(args) => run(&args, &mut out),
         Command::Analyze(args) => analyze(&args, &mut out),
+        Command::FakeCamera { image, out: path, size, frames } => fake_camera(&image, &path, &size, frames),
     };
     // A reader that stops early (`| head`) is not an error worth a message.
     let printed = std::io::stdout().write_all(out.as_bytes());
@@ -354,6 +366,24 @@ fn describe(graph: &Graph, c: &search::Candidate) -> String {
         format!("{}x{} to t{} ({}x{}x{})", st.rows, st.cols, st.split, shape[1], shape[2], shape[3])
     };
     c.schedule.stages.iter().map(stage).collect::<Vec<_>>().join(" + ")
+}
+
+fn fake_camera(image: &Path, out: &Path, size: &str, frames: usize) -> Result<()> {
+    let (w, h) = size
+        .split_once('x')
+        .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
+        .filter(|&(w, h)| w >= 2 && h >= 2 && w % 2 == 0 && h % 2 == 0)
+        .ok_or_else(|| anyhow::anyhow!("size '{size}' is not WxH with even W, H ≥ 2"))?;
+    let bytes = std::fs::read(image).with_context(|| format!("cannot read {}", image.display()))?;
+    let rgb = preprocess::decode(&bytes)?;
+    let frame = preprocess::yuv420(&rgb, w, h);
+    let mut clip = format!("YUV4MPEG2 W{w} H{h} F30:1 Ip A1:1 C420jpeg\n").into_bytes();
+    for _ in 0..frames.max(1) {
+        clip.extend_from_slice(b"FRAME\n");
+        clip.extend_from_slice(&frame);
+    }
+    std::fs::write(out, clip).with_context(|| format!("cannot write {}", out.display()))?;
+    Ok(())
 }
 
 fn analyze(args: &AnalyzeArgs, out: &mut String) -> Result<()> {

@@ -73,6 +73,38 @@ pub fn evaluate(
     })
 }
 
+/// One patch of a stage: its tile of the split tensor and the region of the stage input it
+/// reads (the tile's receptive field: the tile plus the halo).
+#[derive(Debug, Clone, Serialize)]
+pub struct PatchRegions {
+    pub stage: usize,
+    pub index: usize,
+    pub tile: Region,
+    pub input: Region,
+}
+
+/// Every patch of every stage of `schedule`, with its regions.
+pub fn patch_regions(
+    graph: &Graph,
+    kernels: &[Kernel],
+    schedule: &Schedule,
+    input: InputMode,
+) -> Result<Vec<PatchRegions>> {
+    let (mut next_op, _) = layerwise::entry(graph, input)?;
+    let mut out = Vec::new();
+    for (s, stage) in schedule.stages.iter().enumerate() {
+        let sops = patch::stage_ops(graph, kernels, next_op, stage.split)?;
+        let whole = super::map_region(graph, stage.split).expect("checked by stage_ops");
+        for (index, tile) in patch::grid(whole.height(), whole.width(), stage.rows, stage.cols)?.into_iter().enumerate()
+        {
+            let need = patch::needs(graph, kernels, &sops.ops, stage.split, tile);
+            out.push(PatchRegions { stage: s, index, tile, input: need[&sops.input] });
+        }
+        next_op = sops.ops.end;
+    }
+    Ok(out)
+}
+
 /// The largest region of its input one patch of the first stage needs.
 pub fn input_patch(
     graph: &Graph,
