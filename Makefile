@@ -1,26 +1,51 @@
 # Two commands on a fresh machine: `make demo` and `make test` (README.md).
-# Each installs what is missing first; nothing here downloads a binary at run time.
+# Each installs what is missing first; nothing here downloads a binary outside the
+# package registries (crates.io, PyPI, npm, Debian).
 
 PYTHON ?= python3
+PORT ?= 8080
 # TFLite Micro's Python interpreter: the bit-exact oracle in the tests and the peer in the benchmark.
 TFLM_VERSION := 0.dev20261023182759
+# npm's binaryen provides wasm-opt (wasm-pack would otherwise download one); cargo installs
+# wasm-bindgen and wasm-pack.
+export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: demo test bench oracle fetch build
+.PHONY: demo test bench bench-page oracle fetch build web web-tools test-rust test-wasm test-page
 
-demo: fetch build
-	./target/release/mcupatch inspect models/visual_wake_words.tflite
-	./target/release/mcupatch run models/visual_wake_words.tflite data/images/*
-	./target/release/mcupatch plan models/visual_wake_words.tflite --streamed-input --in-place-depthwise --sram 32K
-	./target/release/mcupatch run models/visual_wake_words.tflite data/images/* --patch auto --sram 20K --streamed-input --in-place-depthwise
+# Serves the page on http://127.0.0.1:$(PORT) until interrupted.
+demo: web
+	node tools/serve.mjs www $(PORT)
 
-test: oracle fetch
+test: test-rust test-wasm test-page
+
+test-rust: oracle fetch
 	MCUPATCH_PYTHON=$(PYTHON) cargo test --release --all-targets
+
+# The wasm facade in headless Chromium.
+test-wasm: web-tools fetch
+	wasm-pack test --headless --chrome --release -- --test wasm
+
+# The page end to end: a fake webcam fed from real photos, in Debian's chromium.
+test-page: web build
+	node tests/web/e2e.mjs
 
 bench: oracle fetch
 	MCUPATCH_PYTHON=$(PYTHON) cargo bench --bench inference
 
+# Frames per second of the page in headless Chromium, layer by layer next to patches.
+bench-page: web build
+	node benches/page.mjs
+
 build:
 	cargo build --release
+
+web: web-tools fetch
+	wasm-pack build --target web --release --out-dir www/pkg --no-typescript --no-pack
+	mkdir -p www/assets
+	cp models/visual_wake_words.tflite data/images/* www/assets/
+
+web-tools:
+	tools/install-web-tools
 
 fetch:
 	PYTHON=$(PYTHON) models/fetch
