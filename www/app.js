@@ -113,8 +113,9 @@ function renderNumbers() {
   $('macs').textContent = p.macs.toLocaleString('en');
   $('overhead').textContent = `+${(p.overhead * 100).toFixed(1)} %`;
   $('input-patch').textContent = p.input_patch ? p.input_patch.join('×') : '—';
-  const where = p.peak.patch ? `, patch ${p.peak.patch[1]},${p.peak.patch[2]}` : '';
+  const where = p.peak.patch ? `, patch ${p.peak.patch[1] + 1},${p.peak.patch[2] + 1}` : '';
   $('peak-where').textContent = `op ${p.peak.op} ${p.peak.op_name}${where}`;
+  $('input-patch').title = 'the largest input region one patch reads';
   drawBlocks();
 }
 
@@ -284,7 +285,9 @@ function drawLive() {
   const peak = patched.peak.step;
   ctx.fillStyle = '#ffd54f';
   ctx.beginPath(); ctx.arc(x(peak), y(trace[peak].extent), 4, 0, 7); ctx.fill();
-  ctx.fillText(`peak ${patched.peak.bytes} B at op ${patched.peak.op}`, Math.min(x(peak) + 6, canvas.width - 170), 12);
+  const where = patched.peak.patch ? `, patch ${patched.peak.patch[1] + 1},${patched.peak.patch[2] + 1}` : '';
+  const label = `peak ${patched.peak.bytes} B at op ${patched.peak.op} ${patched.peak.op_name}${where}`;
+  ctx.fillText(label, Math.min(x(peak) + 6, canvas.width - ctx.measureText(label).width - 4), 12);
   ctx.strokeStyle = '#fff';
   ctx.beginPath(); ctx.moveTo(x(state.step), 0); ctx.lineTo(x(state.step), canvas.height); ctx.stroke();
   ctx.fillStyle = css('--muted');
@@ -353,9 +356,13 @@ function setupControls() {
     replan();
   });
   $('model-select').addEventListener('change', () => loadModel($('model-select').value));
-  $('model-file').addEventListener('change', async () => {
-    const file = $('model-file').files[0];
-    if (file) await loadModel('file', new Uint8Array(await file.arrayBuffer()));
+  const useFile = async (file) => file && loadModel('file', new Uint8Array(await file.arrayBuffer()));
+  $('model-file').addEventListener('change', () => useFile($('model-file').files[0]));
+  // Drop a .tflite anywhere on the page.
+  document.addEventListener('dragover', (e) => e.preventDefault());
+  document.addEventListener('drop', (e) => {
+    e.preventDefault();
+    useFile(e.dataTransfer.files[0]);
   });
   $('play').onclick = () => {
     state.playing = !state.playing;
