@@ -94,6 +94,13 @@ function replan() {
     state.summary = summary;
     const shape = summary.input_shape;
     state.analysisOnly = state.zoo || shape.length !== 4 || shape[3] !== 3;
+    if (state.analysisOnly) {
+      // Not a person detector: no verdict to show.
+      $('verdict').textContent = '—';
+      $('verdict').className = '';
+      $('probability').textContent = 'analysis model';
+      $('ms').textContent = '– ms';
+    }
     state.step = 0;
     renderNumbers();
   } catch (e) {
