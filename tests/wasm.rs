@@ -18,7 +18,8 @@ fn vww_plans_and_runs_a_frame() {
     let mut demo = Demo::new(VWW).unwrap();
     let lbl = plan(&mut demo, r#"{"sram": 262144}"#);
     assert_eq!(lbl["patched"]["peak"]["bytes"], 55_296);
-    let patched = plan(&mut demo, r#"{"sram": 20480, "patch": "3x3", "streamed_input": true, "in_place_depthwise": true}"#);
+    let patched =
+        plan(&mut demo, r#"{"sram": 20480, "patch": "3x3", "streamed_input": true, "in_place_depthwise": true}"#);
     assert_eq!(patched["patched"]["peak"]["bytes"], 18_432);
     assert_eq!(patched["fits"], true);
     assert_eq!(patched["patches"].as_array().unwrap().len(), 9);
@@ -40,7 +41,10 @@ fn layer_by_layer_and_patches_agree_in_the_browser() {
     plan(&mut demo, r#"{"sram": 262144}"#);
     demo.run_rgba(&frame, 80, 60).unwrap();
     let whole = demo.output_int8();
-    plan(&mut demo, r#"{"sram": 16384, "patch": "4x4", "streamed_input": true, "in_place_depthwise": true, "in_place_pointwise": true, "in_place_add": true}"#);
+    plan(
+        &mut demo,
+        r#"{"sram": 16384, "patch": "4x4", "streamed_input": true, "in_place_depthwise": true, "in_place_pointwise": true, "in_place_add": true}"#,
+    );
     demo.run_rgba(&frame, 80, 60).unwrap();
     assert_eq!(demo.output_int8(), whole);
 }
@@ -64,7 +68,8 @@ fn zoo_models_plan_in_the_browser() {
     let mut demo = Demo::zoo("mbv1", 0.25, 96).unwrap();
     let splits: serde_json::Value = serde_json::from_str(&demo.splits().unwrap()).unwrap();
     let split = splits.as_array().unwrap().iter().find(|s| s["shape"][1] == 12).unwrap()["tensor"].as_u64().unwrap();
-    let summary = plan(&mut demo, &format!(r#"{{"sram": 65536, "patch": "3x3", "split": "t{split}", "streamed_input": true}}"#));
+    let summary =
+        plan(&mut demo, &format!(r#"{{"sram": 65536, "patch": "3x3", "split": "t{split}", "streamed_input": true}}"#));
     let (lbl, patched) = (&summary["layer_by_layer"]["peak"]["bytes"], &summary["patched"]["peak"]["bytes"]);
     assert!(patched.as_u64() < lbl.as_u64(), "{patched} vs {lbl}");
     assert!(summary["blocks"].as_array().unwrap().iter().any(|b| b["block"] == "block1"));

@@ -117,7 +117,7 @@ fn vww_plans_with_the_frame_streamed() {
     let all = search::explore(&graph, &kernels, STREAMED, depthwise).unwrap();
     let smallest = all.iter().min_by_key(|c| (c.peak.bytes, c.macs)).unwrap();
     assert!(smallest.peak.bytes <= 20 * 1024, "{}", smallest.peak.bytes);
-    assert!(55_296 as f64 / smallest.peak.bytes as f64 >= 2.9);
+    assert!(55_296.0 / smallest.peak.bytes as f64 >= 2.9);
     let (cheapest, fits) = search::choose(&all, 32 * 1024).unwrap();
     assert!(fits && cheapest.peak.bytes <= 32 * 1024 && cheapest.overhead > 0.0);
     // The front is a front: fewer MACs for every step up in peak.

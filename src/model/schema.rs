@@ -189,8 +189,7 @@ impl Verifiable for AnyTable<'_> {
 impl<'a> AnyTable<'a> {
     /// Re-reads this table as a known option table, verifying its fields first.
     pub fn cast<T: Follow<'a, Inner = T> + Verifiable>(&self) -> Result<T, InvalidFlatbuffer> {
-        let mut opts = flatbuffers::VerifierOptions::default();
-        opts.max_apparent_size = usize::MAX;
+        let opts = verifier_options();
         let buf = self.tab.buf();
         let mut v = Verifier::new(&opts, buf);
         T::run_verifier(&mut v, self.tab.loc())?;
@@ -283,11 +282,13 @@ pub mod tensor_type {
 
 /// Verifies `bytes` as a TFLite model and returns its root table.
 pub fn root(bytes: &[u8]) -> Result<Model<'_>, InvalidFlatbuffer> {
-    let mut opts = flatbuffers::VerifierOptions::default();
-    // Weights are shared between tensors only by index, never by offset, so the apparent
-    // size equals the real size; the default cap would reject models above 1 GiB only.
-    opts.max_apparent_size = usize::MAX;
-    flatbuffers::root_with_opts::<Model>(&opts, bytes)
+    flatbuffers::root_with_opts::<Model>(&verifier_options(), bytes)
+}
+
+/// Weights are shared between tensors only by index, never by offset, so the apparent size
+/// equals the real size; the default cap would reject models above 1 GiB only.
+fn verifier_options() -> flatbuffers::VerifierOptions {
+    flatbuffers::VerifierOptions { max_apparent_size: usize::MAX, ..Default::default() }
 }
 
 /// `BuiltinOperator` names by code, as in schema.fbs (for messages about any op).

@@ -69,7 +69,7 @@ impl Arch {
     /// Parses `mbv2`, `mbv2-rd`, `mbv1` or `mcunet` with its parameters; `blocks` is the
     /// MCUNet spec, e.g. `k3e1s1c16,k5e6s2c24,k3e6s1c24`.
     pub fn parse(name: &str, width: f64, resolution: usize, blocks: Option<&str>) -> Result<Arch> {
-        if !(width > 0.0 && width <= 4.0) || !(32..=1024).contains(&resolution) {
+        if !(width > 0.0 && width <= 4.0 && (32..=1024).contains(&resolution)) {
             return Err(Error::Setting(format!(
                 "width {width} must be in (0, 4] and resolution {resolution} in 32..=1024"
             )));
