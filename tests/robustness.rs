@@ -33,9 +33,14 @@ fn small_model() -> Vec<u8> {
     g.finish(probs).0
 }
 
-/// Loads, prepares and runs whatever the bytes describe; only errors may come back.
-fn load_prepare_run(bytes: &[u8], capacity: usize) -> Result<(), Error> {
+/// Loads, prepares and runs whatever the bytes describe (and with `plan`, plans every patch
+/// schedule of it first); only errors may come back.
+fn load_prepare_run(bytes: &[u8], capacity: usize, plan: bool) -> Result<(), Error> {
     let graph = model::load(bytes)?;
+    if let (true, Ok(kernels)) = (plan, mcupatch::kernels::Kernel::prepare_all(&graph)) {
+        let in_place = mcupatch::schedule::InPlace { depthwise: true, pointwise: true, add: true };
+        mcupatch::schedule::search::explore(&graph, &kernels, InputMode::default(), in_place)?;
+    }
     let mut engine = Engine::new(graph, Config { capacity, input: InputMode::default(), ..Default::default() })?;
     let input = vec![0u8; engine.input_tensor().bytes()];
     engine.run(&input)?;
@@ -69,7 +74,7 @@ proptest! {
 
     #[test]
     fn mutated_small_models_never_panic(edits in prop::collection::vec((any::<usize>(), any::<u8>()), 1..12), cut in prop::option::weighted(0.2, any::<usize>())) {
-        let _ = load_prepare_run(&mutate(small_model(), &edits, cut), 1 << 20);
+        let _ = load_prepare_run(&mutate(small_model(), &edits, cut), 1 << 20, true);
     }
 
     #[test]
@@ -90,7 +95,7 @@ proptest! {
         let edits: Vec<(usize, u8)> =
             edits.into_iter().map(|(at, v)| (if near_tables { if at % 2 == 0 { at % 4096 } else { n - 1 - at % 8192 } } else { at }, v)).collect();
         bytes = mutate(bytes, &edits, None);
-        let _ = load_prepare_run(&bytes, 256 * 1024);
+        let _ = load_prepare_run(&bytes, 256 * 1024, false);
     }
 }
 
@@ -100,7 +105,7 @@ fn truncated_vww_is_refused_with_a_clear_error() {
     let mut lengths: Vec<usize> = (0..64).collect();
     lengths.extend((1..200).map(|i| i * bytes.len() / 200));
     for len in lengths {
-        let err = load_prepare_run(&bytes[..len], 256 * 1024).expect_err("a truncated model must be refused");
+        let err = load_prepare_run(&bytes[..len], 256 * 1024, false).expect_err("a truncated model must be refused");
         let text = err.to_string();
         assert!(!text.is_empty() && text.len() < 400, "{len}: unclear error: {text}");
     }
@@ -152,6 +157,31 @@ fn zero_point_outside_int8_is_refused() {
     let y = g.conv(x, false);
     g.spec.tensors[y.t as usize].zero_points = vec![200];
     let (bytes, _) = g.finish(y.t);
-    let err = load_prepare_run(&bytes, 1 << 20).expect_err("zero point 200 is refused");
+    let err = load_prepare_run(&bytes, 1 << 20, true).expect_err("zero point 200 is refused");
     assert!(err.to_string().contains("zero point 200"), "{err}");
+}
+
+/// The planner and the comparison on degenerate but valid models: a lone float QUANTIZE
+/// (nothing left to run once the camera delivers int8) and a lone convolution.
+#[test]
+fn planner_handles_tiny_models() {
+    use mcupatch::kernels::Kernel;
+    use mcupatch::schedule::{search, InPlace, InputMode, Schedule};
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut g = Gen::new(&mut rng);
+    let x = g.float_input(5, 2);
+    let (quantize_only, _) = g.finish(x.t);
+    let mut rng = StdRng::seed_from_u64(12);
+    let mut g = Gen::new(&mut rng);
+    let x = g.input(5, 2);
+    let y = g.conv(x, false);
+    let (conv_only, _) = g.finish(y.t);
+    for bytes in [quantize_only, conv_only] {
+        let graph = model::load(&bytes).unwrap();
+        let kernels = Kernel::prepare_all(&graph).unwrap();
+        let all = search::explore(&graph, &kernels, InputMode::default(), InPlace::default()).unwrap();
+        assert!(!all.is_empty());
+        let c = search::compare(&graph, &kernels, &Schedule::default(), InputMode::default(), |op| op.to_string());
+        assert!(c.is_ok());
+    }
 }

@@ -323,6 +323,10 @@ function drawBlocks() {
 
 function renderStep() {
   const trace = state.summary.trace;
+  if (!trace.length) {
+    $('step-counter').textContent = 'nothing to run: the model is only its input';
+    return;
+  }
   const s = trace[state.step];
   $('step-counter').textContent = `step ${state.step + 1} / ${trace.length}: op ${s.op_index} ${s.op}`;
   const count = state.summary.patches.filter((p) => s.patch && p.stage === s.patch.stage).length;
@@ -346,7 +350,7 @@ function loop(now) {
       state.stepClock += (dt / 1000) * Number($('speed').value);
       const steps = Math.floor(state.stepClock);
       state.stepClock -= steps;
-      state.step = (state.step + steps) % state.summary.trace.length;
+      state.step = (state.step + steps) % Math.max(1, state.summary.trace.length);
     }
     state.lastTick = now;
     renderStep();

@@ -56,16 +56,17 @@ pub fn evaluate(
 ) -> Result<Candidate> {
     let p = plan(graph, kernels, schedule, input)?;
     let step = p.peak_step();
-    let s = &p.steps[step];
+    // A model whose only op is the skipped input QUANTIZE has no steps: op 0 stands in.
+    let (op, patch) = p.steps.get(step).map_or((0, None), |s| (s.op, s.patch));
     let macs = macs(&p, kernels);
     Ok(Candidate {
         schedule: schedule.clone(),
         peak: Peak {
             bytes: p.extent,
             step,
-            op: s.op,
-            op_name: graph.ops[s.op].kind.name(),
-            patch: s.patch.map(|q| (q.stage, q.row, q.col)),
+            op,
+            op_name: graph.ops[op].kind.name(),
+            patch: patch.map(|q| (q.stage, q.row, q.col)),
         },
         macs,
         overhead: macs as f64 / base_macs.max(1) as f64 - 1.0,
