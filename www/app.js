@@ -397,6 +397,14 @@ function setupControls() {
   }
 }
 
+// The last frame exactly as the engine saw it and what it answered, for checking the page
+// against the CLI on the same bytes (`mcupatch run --input-raw`).
+window.mcupatchLastFrame = () => state.demo && {
+  input: Array.from(state.demo.input_bytes()),
+  output: Array.from(state.demo.output_int8()),
+  label: state.demo.label(),
+};
+
 async function main() {
   await init();
   setupControls();

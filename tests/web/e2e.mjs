@@ -43,6 +43,17 @@ async function verdict(page) {
   return page.textContent('#verdict');
 }
 
+/// The page's last frame, exactly as the engine saw it, through the CLI: the same int8
+/// output and label.
+async function assertSameAsCli(page) {
+  const frame = await page.evaluate(() => window.mcupatchLastFrame());
+  const raw = join(CLIPS, 'frame.bin');
+  writeFileSync(raw, Buffer.from(frame.input));
+  const cli = JSON.parse(execFileSync(CLI, ['run', join(ROOT, 'models/visual_wake_words.tflite'), '--input-raw', raw, '--json']));
+  assert.deepEqual(cli.outputs[0].int8, frame.output);
+  assert.equal(cli.label, frame.label);
+}
+
 function cliPeak(...flags) {
   const out = execFileSync(CLI, ['run', join(ROOT, 'models/visual_wake_words.tflite'), join(ROOT, 'data/images/astronaut.png'), '--json', ...flags]);
   return JSON.parse(out).arena.peak_bytes;
@@ -53,6 +64,7 @@ const tests = {
     const { browser, page, problems } = await open(server, camera(clip('astronaut.png')));
     assert.equal(await verdict(page), 'person');
     await page.screenshot({ path: join(SHOTS, 'live.png') });
+    await assertSameAsCli(page);
     const shown = Number(await page.textContent('#peak-bytes'));
     assert.equal(shown, cliPeak('--patch', '3x3', '--sram', '20480', '--streamed-input', '--in-place-depthwise'));
     await page.selectOption('#patch-select', '');
@@ -70,6 +82,7 @@ const tests = {
   async 'the coffee cup on the webcam is no person'(server) {
     const { browser, page, problems } = await open(server, camera(clip('coffee.png')));
     assert.equal(await verdict(page), 'no person');
+    await assertSameAsCli(page);
     assert.deepEqual(problems, []);
     await browser.close();
   },
