@@ -39,9 +39,6 @@ impl Region {
             },
         }
     }
-    pub fn contains(&self, other: &Region) -> bool {
-        self.y0 <= other.y0 && other.y1 <= self.y1 && self.x0 <= other.x0 && other.x1 <= self.x1
-    }
 }
 
 /// A 2-D sliding window (conv, depthwise conv, pool): sizes, stride, dilation and the

@@ -88,10 +88,6 @@ impl Conv2d {
 }
 
 impl RegionKernel for Conv2d {
-    fn shapes(&self) -> (Hwc, Hwc) {
-        (self.input, self.output)
-    }
-
     fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
         let w = &self.window;
         let (kh, kw) = w.kernel;

@@ -92,10 +92,6 @@ impl DepthwiseConv2d {
 }
 
 impl RegionKernel for DepthwiseConv2d {
-    fn shapes(&self) -> (Hwc, Hwc) {
-        (self.input, self.output)
-    }
-
     fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
         let w = &self.window;
         let kw = w.kernel.1;

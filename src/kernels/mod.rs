@@ -183,8 +183,6 @@ impl Kernel {
 
 /// A kernel that computes any output region of a feature map from one input feature map.
 pub trait RegionKernel {
-    /// Input and output shapes.
-    fn shapes(&self) -> (Hwc, Hwc);
     /// Computes `region` of the output; `input` must cover `self.input_region(region)`.
     fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region);
 }

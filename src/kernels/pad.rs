@@ -57,10 +57,6 @@ impl Pad {
 }
 
 impl RegionKernel for Pad {
-    fn shapes(&self) -> (Hwc, Hwc) {
-        (self.input, self.output)
-    }
-
     fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
         for oy in region.y0..region.y1 {
             for ox in region.x0..region.x1 {

@@ -38,10 +38,6 @@ impl Pool2d {
 }
 
 impl RegionKernel for Pool2d {
-    fn shapes(&self) -> (Hwc, Hwc) {
-        (self.input, self.output)
-    }
-
     fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
         let w = &self.window;
         let c = self.output.c;
