@@ -7,12 +7,12 @@
 mod common;
 
 use common::gen::Gen;
-use common::root;
+use common::{assert_no_overlap, root, run_tensors};
 use mcupatch::exec::{Config, Engine};
 use mcupatch::kernels::Kernel;
 use mcupatch::model::{self, Graph};
 use mcupatch::schedule::search::{self, MAX_GRID};
-use mcupatch::schedule::{map_region, InPlace, InputMode, Plan, Schedule, Stage};
+use mcupatch::schedule::{map_region, InPlace, InputMode, Schedule, Stage};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
@@ -23,40 +23,7 @@ fn vww() -> Graph {
 
 /// Runs `schedule` and returns every whole tensor the run produced.
 fn run(graph: &Graph, schedule: Schedule, input: InputMode, data: &[u8]) -> (Engine, BTreeMap<usize, Vec<u8>>) {
-    let config = Config { capacity: 16 << 20, input, schedule: schedule.clone() };
-    let mut engine = Engine::new(graph.clone(), config).unwrap_or_else(|e| panic!("{schedule:?}: {e}"));
-    let mut out = BTreeMap::new();
-    engine
-        .run_with(data, |t, bytes| {
-            out.insert(t, bytes.to_vec());
-        })
-        .unwrap();
-    (engine, out)
-}
-
-/// No two buffers alive at one step share a byte, but an in-place op's output and the
-/// input it overwrites (pinned to the same offset) during that op.
-pub fn assert_no_overlap(plan: &Plan, what: &str) {
-    for step in 0..plan.steps.len() {
-        let live: Vec<usize> = (0..plan.buffers.len())
-            .filter(|&i| plan.buffers[i].size > 0 && plan.live(step).any(|b| std::ptr::eq(b, &plan.buffers[i])))
-            .collect();
-        for (n, &i) in live.iter().enumerate() {
-            for &j in &live[..n] {
-                let (a, b) = (&plan.buffers[i], &plan.buffers[j]);
-                if a.pinned == Some(j) || b.pinned == Some(i) {
-                    assert_eq!(a.offset, b.offset, "{what}: in-place pair {i}, {j} apart");
-                    continue;
-                }
-                assert!(
-                    a.offset + a.size <= b.offset || b.offset + b.size <= a.offset,
-                    "{what}: step {step}: buffers {i} {:?} and {j} {:?} overlap",
-                    (a.offset, a.size),
-                    (b.offset, b.size)
-                );
-            }
-        }
-    }
+    run_tensors(graph, Config { capacity: 16 << 20, input, schedule }, data)
 }
 
 /// Every tensor a patch plan produces equals layer by layer's, and its placement is real.

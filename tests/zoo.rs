@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::root;
+use common::{root, run_tensors};
 use mcupatch::exec::{Config, Engine};
 use mcupatch::kernels::Kernel;
 use mcupatch::model::{self, Graph};
@@ -66,22 +66,15 @@ fn receptive_field_redistribution_shrinks_halo_and_overhead() {
 
 /// Runs `schedule` and layer by layer on one input; every whole tensor must agree.
 fn assert_exact(graph: &Graph, schedule: Schedule, input: InputMode) {
-    let mut reference = std::collections::BTreeMap::new();
-    let config = Config { capacity: 4 << 20, input: InputMode::default(), schedule: Schedule::default() };
-    let mut layerwise = Engine::new(graph.clone(), config).unwrap();
-    let n = layerwise.input_tensor().bytes();
+    let layerwise = Config { capacity: 4 << 20, input: InputMode::default(), schedule: Schedule::default() };
+    let n = Engine::new(graph.clone(), layerwise.clone()).unwrap().input_tensor().bytes();
     let data: Vec<u8> = (0..n).map(|i| ((i * 2_654_435_761usize) >> 7) as u8).collect();
-    layerwise.run_with(&data, |t, b| drop(reference.insert(t, b.to_vec()))).unwrap();
-    let config = Config { capacity: 4 << 20, input, schedule: schedule.clone() };
-    let mut engine = Engine::new(graph.clone(), config).unwrap();
-    let mut compared = 0;
-    engine
-        .run_with(&data, |t, b| {
-            assert!(b == reference[&t].as_slice(), "{schedule:?}: tensor {} differs", graph.tensors[t].name);
-            compared += 1;
-        })
-        .unwrap();
-    assert!(compared >= 2 + schedule.stages.len());
+    let (_, reference) = run_tensors(graph, layerwise, &data);
+    let (_, tensors) = run_tensors(graph, Config { capacity: 4 << 20, input, schedule: schedule.clone() }, &data);
+    for (t, b) in &tensors {
+        assert!(b == &reference[t], "{schedule:?}: tensor {} differs", graph.tensors[*t].name);
+    }
+    assert!(tensors.len() >= 2 + schedule.stages.len());
 }
 
 #[test]

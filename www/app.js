@@ -10,6 +10,7 @@ const KIND_COLOR = {
   'stage-output': '--stage', 'scratch': '--scratch', 'output': '--output',
 };
 const SAMPLES = ['astronaut.png', 'camera.png', 'coffee.png', 'chelsea.png', 'rocket.jpg'];
+const ZOO_RESOLUTION = 224;
 
 const state = {
   demo: null, summary: null, analysisOnly: false, zoo: false,
@@ -55,7 +56,7 @@ async function loadModel(choice, bytes) {
       if (!response.ok) throw new Error('the bundled model is missing: run `make demo`');
       demo = new Demo(new Uint8Array(await response.arrayBuffer()));
     } else {
-      demo = Demo.zoo(choice, 1.0, 224);
+      demo = Demo.zoo(choice, 1.0, ZOO_RESOLUTION);
     }
     if (state.demo) state.demo.free();
     state.demo = demo;
@@ -80,8 +81,7 @@ function fillSplits() {
   // Zoo networks are large: plan at the end of the first stride-8 block instead of searching.
   if (state.zoo) {
     $('patch-select').value = '4x4';
-    const input = state.zooInput ?? 224;
-    const stride8 = splits.filter((s) => s.shape[1] === input / 8 && /\/project$/.test(s.name))[0];
+    const stride8 = splits.find((s) => s.shape[1] === ZOO_RESOLUTION / 8 && /\/project$/.test(s.name));
     if (stride8) select.value = `t${stride8.tensor}`;
   }
 }

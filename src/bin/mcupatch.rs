@@ -472,13 +472,7 @@ fn plan(path: &Path, memory: &Memory, multi_stage: bool, as_json: bool, out: &mu
         true => search::explore_multi(&graph, &kernels, input, memory.in_place())?,
         false => search::explore(&graph, &kernels, input, memory.in_place())?,
     };
-    let layerwise = search::evaluate(
-        &graph,
-        &kernels,
-        &Schedule { stages: Vec::new(), in_place: memory.in_place() },
-        InputMode { streamed: false, ..input },
-        all.first().map_or(1, |c| ((c.macs as f64) / (1.0 + c.overhead)).round() as u64),
-    )?;
+    let layerwise = search::layer_by_layer(&graph, &kernels, input, memory.in_place())?;
     let front = search::pareto(&all);
     let choice = search::choose(&all, budget);
     if as_json {

@@ -54,11 +54,32 @@ pub fn evaluate(
     input: InputMode,
     base_macs: u64,
 ) -> Result<Candidate> {
-    let p = plan(graph, kernels, schedule, input)?;
+    measure(graph, kernels, &plan(graph, kernels, schedule, input)?, schedule, input, base_macs)
+}
+
+/// Layer by layer (the whole input in SRAM) with the in-place settings, measured: its MACs
+/// are the base every patch plan's overhead is counted against.
+pub fn layer_by_layer(graph: &Graph, kernels: &[Kernel], input: InputMode, in_place: InPlace) -> Result<Candidate> {
+    let schedule = Schedule { stages: Vec::new(), in_place };
+    let whole_input = InputMode { streamed: false, ..input };
+    let p = plan(graph, kernels, &schedule, whole_input)?;
+    let base = macs(&p, kernels);
+    measure(graph, kernels, &p, &schedule, whole_input, base)
+}
+
+/// Measures plan `p` of `schedule`.
+fn measure(
+    graph: &Graph,
+    kernels: &[Kernel],
+    p: &Plan,
+    schedule: &Schedule,
+    input: InputMode,
+    base_macs: u64,
+) -> Result<Candidate> {
     let step = p.peak_step();
     // A model whose only op is the skipped input QUANTIZE has no steps: op 0 stands in.
     let (op, patch) = p.steps.get(step).map_or((0, None), |s| (s.op, s.patch));
-    let macs = macs(&p, kernels);
+    let macs = macs(p, kernels);
     Ok(Candidate {
         schedule: schedule.clone(),
         peak: Peak {
@@ -113,14 +134,10 @@ pub fn input_patch(
     schedule: &Schedule,
     input: InputMode,
 ) -> Result<Option<(usize, usize)>> {
-    let Some(stage) = schedule.stages.first() else { return Ok(None) };
-    let (first_op, _) = layerwise::entry(graph, input)?;
-    let sops = patch::stage_ops(graph, kernels, first_op, stage.split)?;
-    let whole = super::map_region(graph, stage.split).expect("checked by stage_ops");
-    let tiles = patch::grid(whole.height(), whole.width(), stage.rows, stage.cols)?;
-    let regions: Vec<Region> =
-        tiles.into_iter().map(|t| patch::needs(graph, kernels, &sops.ops, stage.split, t)[&sops.input]).collect();
-    Ok(regions.iter().map(|r| (r.height(), r.width())).max_by_key(|&(h, w)| h * w))
+    let first_stage =
+        Schedule { stages: schedule.stages.iter().take(1).copied().collect(), in_place: schedule.in_place };
+    let regions = patch_regions(graph, kernels, &first_stage, input)?;
+    Ok(regions.iter().map(|p| (p.input.height(), p.input.width())).max_by_key(|&(h, w)| h * w))
 }
 
 /// The tensors a single patch stage can end at, in op order.
@@ -176,11 +193,11 @@ pub fn choose(candidates: &[Candidate], budget: usize) -> Option<(Candidate, boo
 
 /// Layer by layer and every single-stage plan, measured.
 pub fn explore(graph: &Graph, kernels: &[Kernel], input: InputMode, in_place: InPlace) -> Result<Vec<Candidate>> {
-    let layerwise = Schedule { stages: Vec::new(), in_place };
-    let base = macs(&plan(graph, kernels, &layerwise, InputMode { streamed: false, ..input })?, kernels);
+    let layerwise = layer_by_layer(graph, kernels, input, in_place)?;
+    let base = layerwise.macs;
     let mut all = Vec::new();
     if !input.streamed {
-        all.push(evaluate(graph, kernels, &layerwise, input, base)?);
+        all.push(layerwise);
     }
     for schedule in single_stage_schedules(graph, kernels, input, in_place)? {
         all.push(evaluate(graph, kernels, &schedule, input, base)?);
@@ -319,14 +336,7 @@ pub fn two_stage_schedules(
 /// [`explore`], then two-stage schedules grown from its Pareto front.
 pub fn explore_multi(graph: &Graph, kernels: &[Kernel], input: InputMode, in_place: InPlace) -> Result<Vec<Candidate>> {
     let mut all = explore(graph, kernels, input, in_place)?;
-    let base = all.iter().find(|c| c.schedule.stages.is_empty()).map(|c| c.macs);
-    let base = match base {
-        Some(m) => m,
-        None => macs(
-            &plan(graph, kernels, &Schedule { stages: Vec::new(), in_place }, InputMode { streamed: false, ..input })?,
-            kernels,
-        ),
-    };
+    let base = layer_by_layer(graph, kernels, input, in_place)?.macs;
     let seeds: Vec<Schedule> = pareto(&all).into_iter().map(|c| c.schedule).filter(|s| !s.stages.is_empty()).collect();
     for schedule in two_stage_schedules(graph, kernels, input, &seeds)? {
         if let Ok(c) = evaluate(graph, kernels, &schedule, input, base) {
@@ -387,8 +397,8 @@ pub fn compare(
         })
         .collect();
     Ok(Comparison {
-        layer_by_layer: evaluate(graph, kernels, &layerwise, whole_input, base)?,
-        patched: evaluate(graph, kernels, schedule, input, base)?,
+        layer_by_layer: measure(graph, kernels, &lbl_plan, &layerwise, whole_input, base)?,
+        patched: measure(graph, kernels, &patched_plan, schedule, input, base)?,
         stage_overhead: stage_patched as f64 / stage_base.max(1) as f64 - 1.0,
         blocks,
     })

@@ -5,8 +5,9 @@ pub mod gen;
 pub mod writer;
 
 use mcupatch::exec::{Config, Engine};
-use mcupatch::model;
+use mcupatch::model::{self, Graph};
 use mcupatch::schedule::InputMode;
+use mcupatch::schedule::Plan;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -60,6 +61,44 @@ pub fn run_ours(case: &Case) -> (Engine, BTreeMap<usize, Vec<u8>>) {
         })
         .unwrap_or_else(|e| panic!("{}: run: {e}", case.name));
     (engine, tensors)
+}
+
+/// Runs `graph` with `config` on `data`; returns the engine and every whole tensor the run
+/// produced.
+pub fn run_tensors(graph: &Graph, config: Config, data: &[u8]) -> (Engine, BTreeMap<usize, Vec<u8>>) {
+    let what = format!("{:?}", config.schedule);
+    let mut engine = Engine::new(graph.clone(), config).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let mut out = BTreeMap::new();
+    engine.run_with(data, |t, bytes| drop(out.insert(t, bytes.to_vec()))).unwrap();
+    (engine, out)
+}
+
+/// No two buffers alive at one step share a byte, but an in-place op's output and the
+/// input it overwrites (pinned to the same offset) during that op.
+pub fn assert_no_overlap(plan: &Plan, what: &str) {
+    for step in 0..plan.steps.len() {
+        let live: Vec<usize> = (0..plan.buffers.len())
+            .filter(|&i| {
+                let b = &plan.buffers[i];
+                b.size > 0 && b.first <= step && step <= b.last
+            })
+            .collect();
+        for (n, &i) in live.iter().enumerate() {
+            for &j in &live[..n] {
+                let (a, b) = (&plan.buffers[i], &plan.buffers[j]);
+                if a.pinned == Some(j) || b.pinned == Some(i) {
+                    assert_eq!(a.offset, b.offset, "{what}: in-place pair {i}, {j} apart");
+                    continue;
+                }
+                assert!(
+                    a.offset + a.size <= b.offset || b.offset + b.size <= a.offset,
+                    "{what}: step {step}: buffers {i} {:?} and {j} {:?} overlap",
+                    (a.offset, a.size),
+                    (b.offset, b.size)
+                );
+            }
+        }
+    }
 }
 
 /// Runs the oracle on `jobs` (see tools/tflm_dump.py); returns whether it exited cleanly.
