@@ -9,6 +9,7 @@ use crate::schedule::{self, Access, BufferKind, InputMode, Plan, Schedule};
 use crate::trace::{self, TraceStep};
 use serde::Serialize;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// How to run a model.
 #[derive(Debug, Clone, Default)]
@@ -21,8 +22,8 @@ pub struct Config {
 
 /// A model prepared to run in a fixed-size arena.
 pub struct Engine {
-    pub graph: Graph,
-    pub kernels: Vec<Kernel>,
+    pub graph: Arc<Graph>,
+    pub kernels: Arc<[Kernel]>,
     pub plan: Plan,
     pub schedule: Schedule,
     pub input: InputMode,
@@ -41,8 +42,14 @@ pub struct Output {
 
 impl Engine {
     pub fn new(graph: Graph, config: Config) -> Result<Engine> {
-        let kernels = Kernel::prepare_all(&graph)?;
+        let kernels: Arc<[Kernel]> = Kernel::prepare_all(&graph)?.into();
         let plan = schedule::plan(&graph, &kernels, &config.schedule, config.input)?;
+        Engine::with_plan(Arc::new(graph), kernels, plan, config)
+    }
+
+    /// An engine for a plan already made (of `config.schedule` and `config.input`) with
+    /// kernels already prepared: nothing is prepared or planned again.
+    pub fn with_plan(graph: Arc<Graph>, kernels: Arc<[Kernel]>, plan: Plan, config: Config) -> Result<Engine> {
         if plan.extent > config.capacity {
             // Name the first step whose buffers do not fit.
             let step = (0..plan.steps.len()).find(|&s| plan.extent_at(s) > config.capacity).unwrap_or(0);
