@@ -376,19 +376,35 @@ pub fn compare(
     let layerwise = Schedule { stages: Vec::new(), in_place: schedule.in_place };
     let lbl_plan = plan(graph, kernels, &layerwise, whole_input)?;
     let patched_plan = plan(graph, kernels, schedule, input)?;
-    let base = macs(&lbl_plan, kernels);
+    compare_plans(graph, kernels, &lbl_plan, &patched_plan, schedule, input, block)
+}
+
+/// [`compare`] for plans already made: `lbl_plan` layer by layer (whole input, the same
+/// in-place settings) and `patched_plan` of `schedule`.
+pub fn compare_plans(
+    graph: &Graph,
+    kernels: &[Kernel],
+    lbl_plan: &Plan,
+    patched_plan: &Plan,
+    schedule: &Schedule,
+    input: InputMode,
+    block: impl Fn(usize) -> String,
+) -> Result<Comparison> {
+    let whole_input = InputMode { streamed: false, ..input };
+    let layerwise = Schedule { stages: Vec::new(), in_place: schedule.in_place };
+    let base = macs(lbl_plan, kernels);
     let (mut stage_patched, mut stage_ops) = (0u64, Vec::new());
     for (s, step) in patched_plan.steps.iter().enumerate() {
         if step.patch.is_some() {
-            stage_patched += step_macs(&patched_plan, kernels, s);
+            stage_patched += step_macs(patched_plan, kernels, s);
             if !stage_ops.contains(&step.op) {
                 stage_ops.push(step.op);
             }
         }
     }
     let stage_base: u64 = stage_ops.iter().map(|&op| kernels[op].macs()).sum();
-    let lbl_blocks = memory_by_group(&lbl_plan, &block);
-    let patched_blocks = memory_by_group(&patched_plan, &block);
+    let lbl_blocks = memory_by_group(lbl_plan, &block);
+    let patched_blocks = memory_by_group(patched_plan, &block);
     let blocks = lbl_blocks
         .into_iter()
         .map(|(name, lbl)| {
@@ -397,8 +413,8 @@ pub fn compare(
         })
         .collect();
     Ok(Comparison {
-        layer_by_layer: measure(graph, kernels, &lbl_plan, &layerwise, whole_input, base)?,
-        patched: measure(graph, kernels, &patched_plan, schedule, input, base)?,
+        layer_by_layer: measure(graph, kernels, lbl_plan, &layerwise, whole_input, base)?,
+        patched: measure(graph, kernels, patched_plan, schedule, input, base)?,
         stage_overhead: stage_patched as f64 / stage_base.max(1) as f64 - 1.0,
         blocks,
     })
