@@ -216,6 +216,11 @@ impl Engine {
 
     /// Runs once and returns the model outputs.
     pub fn run(&mut self, input: &[u8]) -> Result<Vec<Output>> {
+        self.run_observed(input, |_, _| {})
+    }
+
+    /// [`Engine::run`], also calling `on_tensor` as [`Engine::run_with`] does.
+    pub fn run_observed(&mut self, input: &[u8], mut on_tensor: impl FnMut(usize, &[u8])) -> Result<Vec<Output>> {
         // A float output written by DEQUANTIZE reports the int8 tensor it came from.
         let sources: Vec<(usize, usize)> = self
             .graph
@@ -231,6 +236,7 @@ impl Engine {
             .collect();
         let mut captured: Vec<Option<Vec<u8>>> = vec![None; sources.len()];
         self.run_with(input, |t, bytes| {
+            on_tensor(t, bytes);
             for (i, &(_, src)) in sources.iter().enumerate() {
                 if src == t {
                     captured[i] = Some(bytes.to_vec());

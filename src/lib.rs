@@ -10,6 +10,7 @@ pub mod model;
 pub mod preprocess;
 pub mod quant;
 pub mod schedule;
+pub mod session;
 pub mod trace;
 #[cfg(target_arch = "wasm32")]
 pub mod wasm;

@@ -15,8 +15,12 @@ pub struct Mcu {
 
 const KIB: usize = 1024;
 const MIB: usize = 1024 * 1024;
+/// The largest arena a setting may ask for.
+pub const MAX_SRAM: usize = 64 * MIB;
 
+/// The MCUs of MCUNetV2's paper (STM32F412, F746, H743) and other common parts.
 pub const MCUS: &[Mcu] = &[
+    Mcu { name: "stm32f412", sram: 256 * KIB, flash: MIB },
     Mcu { name: "stm32f411", sram: 128 * KIB, flash: 512 * KIB },
     Mcu { name: "stm32f746", sram: 320 * KIB, flash: MIB },
     Mcu { name: "stm32h743", sram: 512 * KIB, flash: 2 * MIB },
@@ -47,7 +51,7 @@ pub fn parse_size(text: &str) -> Result<usize> {
         _ => return Err(Error::Setting(format!("unknown unit in '{text}' (use K or M)"))),
     };
     n.checked_mul(factor)
-        .filter(|&b| b > 0 && b <= 64 * MIB)
+        .filter(|&b| b > 0 && b <= MAX_SRAM)
         .ok_or_else(|| Error::Setting(format!("SRAM size '{text}' must be between 1 byte and 64 MiB")))
 }
 

@@ -48,6 +48,9 @@ pub enum Arch {
     },
 }
 
+/// The names [`Arch::parse`] takes.
+pub const ARCHITECTURES: &[&str] = &["mbv2", "mbv2-rd", "mbv1", "mcunet"];
+
 /// The MobileNetV2 settings: (expansion, channels, repeats, first stride) per group.
 const MBV2: [(usize, usize, usize, usize); 7] =
     [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2), (6, 96, 3, 1), (6, 160, 3, 2), (6, 320, 1, 1)];

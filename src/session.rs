@@ -1,0 +1,916 @@
+//! The session: mcupatch's front door, and the only one its faces (the CLI, the wasm facade,
+//! the page) use.
+//!
+//! A [`Session`] holds one model — a loaded .tflite or a zoo architecture — with its kernels
+//! prepared once. [`Settings`] say what the user chose (the same fields as the CLI's flags and
+//! the page's controls); [`Session::plan`] turns them into one [`PlanReport`] and makes that
+//! plan current; [`Session::run`] runs it on an input and returns a [`RunReport`]. Every report
+//! is plain data (`Serialize`): a face renders it as text, JSON or drawings and computes
+//! nothing of its own. Conflicting settings are resolved the way a user means them, and the
+//! report's `notes` say how.
+//!
+//! ```no_run
+//! use mcupatch::session::{Session, Settings};
+//! let bytes = std::fs::read("models/visual_wake_words.tflite")?;
+//! let mut session = Session::from_tflite(&bytes)?;
+//! let settings = Settings { mcu: Some("stm32f411".into()), patch: vec!["auto".into()], ..Settings::default() };
+//! let plan = session.plan(&settings)?;
+//! println!("peak {} B of {} B SRAM", plan.patched.peak.bytes, plan.board.sram);
+//! let image = mcupatch::preprocess::decode(&std::fs::read("data/images/astronaut.png")?)?;
+//! let input = session.image_input(&image)?;
+//! println!("{}", session.run(&input)?.label);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+
+use crate::arena::{self, Mcu};
+use crate::error::{Error, Result};
+use crate::exec::{Config, Engine, Output};
+use crate::geometry::Region;
+use crate::kernels::Kernel;
+use crate::model::{self, DType, Graph, Tensor};
+use crate::preprocess::{self, PixelRange};
+use crate::schedule::search::{self, BlockMemory, Candidate, PatchRegions, MAX_GRID};
+use crate::schedule::{self, BufferKind, InPlace, InputMode, PatchRef, Plan, Schedule, Stage};
+use crate::trace::{self, TraceStep};
+use crate::{labels, zoo};
+use image::RgbImage;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+/// SRAM when the settings name neither an MCU nor a size.
+pub const DEFAULT_SRAM: usize = 256 * 1024;
+
+/// What a user chooses: the memory, the accounting switches and the patch plan. Every face
+/// sets these same fields (CLI flags, page controls, the URL hash); all have defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// An MCU preset ([`catalog`]): its SRAM and Flash, unless `sram` / `flash` are given.
+    pub mcu: Option<String>,
+    /// SRAM bytes (the arena's size); overrides the preset's.
+    pub sram: Option<usize>,
+    /// Flash bytes for the model's weights and graph; overrides the preset's.
+    pub flash: Option<usize>,
+    /// Keep the model's float input in SRAM and run its QUANTIZE op, as TFLite Micro does.
+    pub float_input: bool,
+    /// The camera delivers each patch's input region (MCUNetV2's assumption) instead of the
+    /// whole frame sitting in SRAM; layer by layer has no patches, so it is ignored there.
+    pub streamed_input: bool,
+    /// In-place depthwise convolutions (TinyEngine): max(in, out) + one channel.
+    pub in_place_depthwise: bool,
+    /// In-place 1×1 convolutions that narrow the channels: in + one pixel.
+    pub in_place_pointwise: bool,
+    /// In-place residual adds: the sum overwrites the skip input.
+    pub in_place_add: bool,
+    /// One entry per patch stage: `auto` or a grid `RxC`; none is layer by layer.
+    pub patch: Vec<String>,
+    /// Where each stage ends: `opN`, `tN`, a tensor name, or `strideN` (the end of the first
+    /// block at stride N); none lets the planner choose.
+    pub split: Vec<String>,
+    /// With `auto`: also consider two patch stages (multi-stage fusion).
+    pub multi_stage: bool,
+    /// The real values of pixels 0 and 255 the model was trained on.
+    pub pixel_range: [f32; 2],
+    /// Class names of the first output (default: `person`, `no person` for two classes,
+    /// else `class i`).
+    pub labels: Option<Vec<String>>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            mcu: None,
+            sram: None,
+            flash: None,
+            float_input: false,
+            streamed_input: false,
+            in_place_depthwise: false,
+            in_place_pointwise: false,
+            in_place_add: false,
+            patch: Vec::new(),
+            split: Vec::new(),
+            multi_stage: false,
+            pixel_range: [0.0, 255.0],
+            labels: None,
+        }
+    }
+}
+
+impl Settings {
+    fn in_place(&self) -> InPlace {
+        InPlace { depthwise: self.in_place_depthwise, pointwise: self.in_place_pointwise, add: self.in_place_add }
+    }
+
+    fn pixel_range(&self) -> Result<PixelRange> {
+        let [lo, hi] = self.pixel_range;
+        PixelRange::parse(&format!("{lo},{hi}"))
+    }
+}
+
+/// What the engine offers whatever the model: MCU presets, grid limits, zoo architectures.
+#[derive(Debug, Clone, Serialize)]
+pub struct Catalog {
+    pub mcus: &'static [Mcu],
+    pub default_sram: usize,
+    /// Grids from 1×1 up to `max_grid` × `max_grid` (and never finer than the split map).
+    pub max_grid: usize,
+    pub architectures: &'static [&'static str],
+}
+
+/// MCU presets, grid limits and zoo architectures.
+pub fn catalog() -> Catalog {
+    Catalog { mcus: arena::MCUS, default_sram: DEFAULT_SRAM, max_grid: MAX_GRID, architectures: zoo::ARCHITECTURES }
+}
+
+/// Where a session's model came from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "kebab-case")]
+pub enum Source {
+    /// A .tflite file of `bytes` bytes: its weights are real.
+    Tflite { bytes: usize },
+    /// A zoo architecture with synthetic weights: only memory, MACs and exactness mean
+    /// anything; there is no verdict to show.
+    Zoo { arch: String, width: f64, resolution: usize },
+}
+
+/// Affine quantization of a tensor: real = scale × (q − zero_point).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct QuantReport {
+    pub scale: f32,
+    pub zero_point: i32,
+}
+
+/// A tensor as a face shows it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct TensorReport {
+    pub index: usize,
+    pub name: String,
+    pub shape: Vec<usize>,
+    pub dtype: DType,
+    pub bytes: usize,
+    pub quant: Option<QuantReport>,
+}
+
+impl TensorReport {
+    fn of(graph: &Graph, index: usize) -> TensorReport {
+        let t = &graph.tensors[index];
+        TensorReport {
+            index,
+            name: t.name.clone(),
+            shape: t.shape.clone(),
+            dtype: t.dtype,
+            bytes: t.bytes(),
+            quant: t.quant.as_ref().map(|q| QuantReport { scale: q.scale(), zero_point: q.zero_point() }),
+        }
+    }
+}
+
+/// A tensor a patch stage can end at.
+#[derive(Debug, Clone, Serialize)]
+pub struct SplitReport {
+    pub tensor: usize,
+    /// The op that writes it.
+    pub op: usize,
+    pub name: String,
+    pub shape: Vec<usize>,
+    /// The finest grid over it: rows × cols (at most [`MAX_GRID`], at most the map's size).
+    pub max_rows: usize,
+    pub max_cols: usize,
+}
+
+/// What a session knows of its model before any plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct ModelReport {
+    pub source: Source,
+    pub ops: usize,
+    /// The model's input and outputs as the file declares them.
+    pub input: TensorReport,
+    pub outputs: Vec<TensorReport>,
+    /// The input is an image a camera frame can feed ([1, H, W, 3], int8 or float32) and the
+    /// weights are real: a face may show a verdict.
+    pub classifies_images: bool,
+    /// Elements of the first output.
+    pub classes: usize,
+    /// Bytes of every constant tensor the ops read (weights, biases).
+    pub weight_bytes: usize,
+    /// What Flash must hold: the .tflite file (weights and graph), or the weights of a zoo net.
+    pub flash_bytes: usize,
+    /// The tensors a single patch stage can end at (int8 input), in op order.
+    pub splits: Vec<SplitReport>,
+    /// Settings a face should open this model with.
+    pub suggested: Settings,
+}
+
+/// The chosen MCU's memories against what the plan and the model need.
+#[derive(Debug, Clone, Serialize)]
+pub struct Board {
+    pub mcu: Option<Mcu>,
+    pub sram: usize,
+    pub flash: Option<usize>,
+    /// The plan's peak SRAM.
+    pub sram_needed: usize,
+    pub flash_needed: usize,
+    pub fits_sram: bool,
+    /// `None` when no Flash size is known.
+    pub fits_flash: Option<bool>,
+    /// Fits SRAM, and Flash when its size is known.
+    pub fits: bool,
+}
+
+/// One patch stage of the plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct StageReport {
+    pub split: TensorReport,
+    /// The op that writes the split tensor (the stage's last op).
+    pub split_op: usize,
+    pub rows: usize,
+    pub cols: usize,
+}
+
+/// The schedule a plan runs.
+#[derive(Debug, Clone, Serialize)]
+pub struct ScheduleReport {
+    /// No stages: layer by layer.
+    pub stages: Vec<StageReport>,
+    pub in_place: InPlace,
+    pub input: InputMode,
+}
+
+impl ScheduleReport {
+    fn of(graph: &Graph, schedule: &Schedule, input: InputMode) -> ScheduleReport {
+        let stage = |st: &Stage| StageReport {
+            split: TensorReport::of(graph, st.split),
+            split_op: graph.ops.iter().position(|op| op.outputs.first() == Some(&st.split)).unwrap_or(0),
+            rows: st.rows,
+            cols: st.cols,
+        };
+        ScheduleReport { stages: schedule.stages.iter().map(stage).collect(), in_place: schedule.in_place, input }
+    }
+}
+
+/// One arena buffer with its placement and lifetime.
+#[derive(Debug, Clone, Serialize)]
+pub struct BufferReport {
+    pub id: usize,
+    pub kind: BufferKind,
+    /// The tensors it holds (none for a kernel's scratch); `name` is the first one's.
+    pub tensors: Vec<usize>,
+    pub name: String,
+    /// The shape of what it holds: a tile's region × channels, or the whole tensor.
+    pub shape: Vec<usize>,
+    pub bytes: usize,
+    pub offset: usize,
+    /// The first and last steps it is alive, inclusive.
+    pub first: usize,
+    pub last: usize,
+    /// For a tile, the region of the map it holds.
+    pub region: Option<Region>,
+    /// An in-place output starts at this buffer's offset (its input's).
+    pub pinned: Option<usize>,
+}
+
+/// Where a plan peaks and what is live there.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeakReport {
+    /// Highest `offset + size` of the plan: the SRAM it needs.
+    pub bytes: usize,
+    /// Bytes live at the peak step (the rest of `bytes` is fragmentation).
+    pub live_bytes: usize,
+    pub step: usize,
+    pub op: usize,
+    pub op_name: &'static str,
+    pub patch: Option<PatchRef>,
+    /// The buffers live at the peak step, lowest offset first.
+    pub buffers: Vec<BufferReport>,
+}
+
+/// One plan in detail: its steps, buffers and peak, for the arena pictures.
+#[derive(Debug, Clone, Serialize)]
+pub struct ArenaReport {
+    pub peak: PeakReport,
+    pub macs: u64,
+    /// MACs over layer by layer's, minus one (the recomputed halos).
+    pub overhead: f64,
+    /// The largest input region one patch of the first stage reads (height, width).
+    pub input_patch: Option<(usize, usize)>,
+    pub steps: Vec<TraceStep>,
+    pub buffers: Vec<BufferReport>,
+}
+
+/// One schedule the planner considered, measured.
+#[derive(Debug, Clone, Serialize)]
+pub struct CandidateReport {
+    pub schedule: ScheduleReport,
+    pub peak_bytes: usize,
+    pub peak_op: usize,
+    pub peak_op_name: &'static str,
+    pub peak_patch: Option<(usize, usize, usize)>,
+    pub macs: u64,
+    pub overhead: f64,
+    pub input_patch: Option<(usize, usize)>,
+}
+
+impl CandidateReport {
+    fn of(graph: &Graph, c: &Candidate, input: InputMode) -> CandidateReport {
+        CandidateReport {
+            schedule: ScheduleReport::of(graph, &c.schedule, input),
+            peak_bytes: c.peak.bytes,
+            peak_op: c.peak.op,
+            peak_op_name: c.peak.op_name,
+            peak_patch: c.peak.patch,
+            macs: c.macs,
+            overhead: c.overhead,
+            input_patch: c.input_patch,
+        }
+    }
+}
+
+/// What the planner searched when asked to choose.
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchReport {
+    /// Schedules planned for real.
+    pub candidates: usize,
+    /// Those no other beats on both peak and MACs, by increasing peak.
+    pub front: Vec<CandidateReport>,
+}
+
+/// One op: shapes, MACs and bytes.
+#[derive(Debug, Clone, Serialize)]
+pub struct OpReport {
+    pub index: usize,
+    pub op: &'static str,
+    /// The zoo block it belongs to, or `opN` for a loaded model.
+    pub block: String,
+    pub inputs: Vec<Vec<usize>>,
+    pub outputs: Vec<Vec<usize>>,
+    /// Layer by layer.
+    pub macs: u64,
+    /// Under this plan (a patch stage recomputes halos).
+    pub plan_macs: u64,
+    /// Activation bytes it reads and writes, whole.
+    pub activation_bytes: usize,
+    pub weight_bytes: usize,
+    /// False for the input QUANTIZE the camera's int8 pixels replace.
+    pub scheduled: bool,
+}
+
+/// The answer to [`Session::plan`]: the plan made current, next to layer by layer.
+#[derive(Debug, Clone, Serialize)]
+pub struct PlanReport {
+    pub settings: Settings,
+    /// How conflicting settings were resolved, in words.
+    pub notes: Vec<String>,
+    pub board: Board,
+    pub schedule: ScheduleReport,
+    /// The tensor a run fills: what the network sees.
+    pub input: TensorReport,
+    /// The same model layer by layer (whole input in SRAM, the same in-place switches).
+    pub layer_by_layer: ArenaReport,
+    /// The chosen plan (equal to `layer_by_layer` when it has no stages).
+    pub patched: ArenaReport,
+    /// MACs of the patch stages' ops, patched over layer by layer, minus one.
+    pub stage_overhead: f64,
+    /// Memory per block (MCUNetV2's Figure 1 bars).
+    pub blocks: Vec<BlockMemory>,
+    /// Every patch of every stage: its tile of the split tensor and the input region it reads.
+    pub patches: Vec<PatchRegions>,
+    pub ops: Vec<OpReport>,
+    /// Present when the planner chose (`auto`).
+    pub search: Option<SearchReport>,
+}
+
+/// The answer to [`Session::run`].
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub outputs: Vec<Output>,
+    /// The first output's real values, its best class, that class's name and score.
+    pub scores: Vec<f32>,
+    pub class: usize,
+    pub label: String,
+    pub score: f32,
+    /// The arena the run used: the MCU's SRAM, or the plan's peak when that is larger
+    /// (then `fits` is false).
+    pub capacity: usize,
+    pub peak_bytes: usize,
+    pub fits: bool,
+    pub macs: u64,
+}
+
+/// The answer to [`Session::bench`]: wall time per inference of the current plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct BenchReport {
+    pub runs: usize,
+    pub median_ms: f64,
+    pub min_ms: f64,
+    pub max_ms: f64,
+    pub peak_bytes: usize,
+    pub macs: u64,
+}
+
+/// What the user asked for, with the conflicts resolved.
+enum Request {
+    LayerByLayer,
+    /// The planner chooses everything (also two stages with `multi_stage`).
+    Auto { multi_stage: bool },
+    /// The planner chooses the grid for this split.
+    AutoAt { split: usize },
+    /// The planner chooses the split for this grid.
+    Grid { rows: usize, cols: usize },
+    Stages(Vec<Stage>),
+}
+
+/// The current plan and its settings.
+struct Current {
+    engine: Engine,
+    settings: Settings,
+    pixel_range: PixelRange,
+    labels: Vec<String>,
+    fits: bool,
+}
+
+/// A model with its kernels prepared, and the current plan.
+pub struct Session {
+    graph: Arc<Graph>,
+    kernels: Arc<[Kernel]>,
+    model: ModelReport,
+    current: Option<Current>,
+    last_input: Vec<u8>,
+}
+
+impl Session {
+    /// Loads a .tflite model; any defect is an error naming what is wrong.
+    pub fn from_tflite(bytes: &[u8]) -> Result<Session> {
+        Session::new(model::load(bytes)?, Source::Tflite { bytes: bytes.len() })
+    }
+
+    /// Builds a zoo architecture (see [`catalog`]) with synthetic int8 weights; `blocks` is
+    /// the MCUNet spec, e.g. `k3e1s1c16,k5e6s2c24`.
+    pub fn from_zoo(arch: &str, width: f64, resolution: usize, blocks: Option<&str>) -> Result<Session> {
+        let graph = zoo::Arch::parse(arch, width, resolution, blocks)?.build();
+        Session::new(graph, Source::Zoo { arch: arch.to_string(), width, resolution })
+    }
+
+    fn new(graph: Graph, source: Source) -> Result<Session> {
+        let kernels: Arc<[Kernel]> = Kernel::prepare_all(&graph)?.into();
+        let model = model_report(&graph, &kernels, source)?;
+        Ok(Session { graph: Arc::new(graph), kernels, model, current: None, last_input: Vec::new() })
+    }
+
+    /// The model: inputs, outputs, weights, the splits a patch stage may end at.
+    pub fn model(&self) -> &ModelReport {
+        &self.model
+    }
+
+    /// A tensor of the model by index.
+    pub fn tensor(&self, index: usize) -> Result<TensorReport> {
+        match index < self.graph.tensors.len() {
+            true => Ok(TensorReport::of(&self.graph, index)),
+            false => Err(Error::Setting(format!("no tensor {index}"))),
+        }
+    }
+
+    /// Plans `settings` and makes the plan current. A plan that does not fit the SRAM is still
+    /// made (and runs in an arena as large as it needs): the report's `board` says so.
+    pub fn plan(&mut self, settings: &Settings) -> Result<PlanReport> {
+        let graph = &*self.graph;
+        let kernels = &*self.kernels;
+        let mut notes = Vec::new();
+        let pixel_range = settings.pixel_range()?;
+        let mcu = settings.mcu.as_deref().filter(|m| !m.is_empty()).map(arena::mcu).transpose()?;
+        let sram = settings.sram.or(mcu.map(|m| m.sram)).unwrap_or(DEFAULT_SRAM);
+        if sram == 0 || sram > arena::MAX_SRAM {
+            return Err(Error::Setting(format!("SRAM {sram} B must be between 1 byte and {} B", arena::MAX_SRAM)));
+        }
+        let flash = settings.flash.or(mcu.map(|m| m.flash));
+        let request = self.request(settings, &mut notes)?;
+        let streamed = settings.streamed_input && !matches!(request, Request::LayerByLayer);
+        if settings.streamed_input && !streamed {
+            notes.push("layer by layer has no patches to stream: the whole frame is in SRAM".into());
+        }
+        let input = InputMode { float_input: settings.float_input, streamed };
+        let in_place = settings.in_place();
+        let (schedule, search) = self.resolve(&request, input, in_place, sram)?;
+        let whole_input = InputMode { streamed: false, ..input };
+        let layerwise = Schedule { stages: Vec::new(), in_place };
+        let lbl_plan = schedule::plan(graph, kernels, &layerwise, whole_input)?;
+        let patched_plan = match schedule.stages.is_empty() {
+            true => lbl_plan.clone(),
+            false => schedule::plan(graph, kernels, &schedule, input)?,
+        };
+        let block = |op: usize| self.block(op);
+        let comparison = search::compare_plans(graph, kernels, &lbl_plan, &patched_plan, &schedule, input, block)?;
+        let patches = search::patch_regions(graph, kernels, &schedule, input)?;
+        let sram_needed = patched_plan.extent;
+        let fits_flash = flash.map(|f| self.model.flash_bytes <= f);
+        let board = Board {
+            mcu,
+            sram,
+            flash,
+            sram_needed,
+            flash_needed: self.model.flash_bytes,
+            fits_sram: sram_needed <= sram,
+            fits_flash,
+            fits: sram_needed <= sram && fits_flash != Some(false),
+        };
+        let report = PlanReport {
+            settings: settings.clone(),
+            notes,
+            board,
+            schedule: ScheduleReport::of(graph, &schedule, input),
+            input: TensorReport::of(graph, patched_plan.input),
+            layer_by_layer: self.arena_report(&lbl_plan, &comparison.layer_by_layer),
+            patched: self.arena_report(&patched_plan, &comparison.patched),
+            stage_overhead: comparison.stage_overhead,
+            blocks: comparison.blocks,
+            patches,
+            ops: self.op_reports(&patched_plan),
+            search,
+        };
+        let config = Config { capacity: sram.max(sram_needed), input, schedule };
+        let engine = Engine::with_plan(self.graph.clone(), self.kernels.clone(), patched_plan, config)?;
+        let classes = self.model.classes;
+        let labels = settings.labels.clone().unwrap_or_else(|| labels::names(None, classes));
+        self.current =
+            Some(Current { engine, settings: settings.clone(), pixel_range, labels, fits: report.board.fits_sram });
+        Ok(report)
+    }
+
+    /// The settings of the current plan, if any.
+    pub fn settings(&self) -> Option<&Settings> {
+        self.current.as_ref().map(|c| &c.settings)
+    }
+
+    fn current(&mut self) -> Result<&mut Current> {
+        if self.current.is_none() {
+            self.plan(&Settings::default())?;
+        }
+        self.current.as_mut().ok_or_else(|| Error::Setting("no plan".into()))
+    }
+
+    /// The tensor a run fills under the current plan (int8 pixels, or the float input).
+    pub fn input_tensor(&mut self) -> Result<TensorReport> {
+        let t = self.current()?.engine.plan.input;
+        Ok(TensorReport::of(&self.graph, t))
+    }
+
+    /// An image, centre-cropped and resized to the model's input and quantized with the
+    /// input's parameters and the settings' pixel range: the bytes [`Session::run`] takes.
+    pub fn image_input(&mut self, image: &RgbImage) -> Result<Vec<u8>> {
+        let current = self.current()?;
+        preprocess::image_input(image, current.engine.input_tensor(), current.pixel_range)
+    }
+
+    /// A camera frame (RGBA rows, `width` × `height`) as the bytes [`Session::run`] takes.
+    pub fn rgba_input(&mut self, rgba: &[u8], width: u32, height: u32) -> Result<Vec<u8>> {
+        let current = self.current()?;
+        preprocess::rgba_input(rgba, width, height, current.engine.input_tensor(), current.pixel_range)
+    }
+
+    /// Runs the current plan (planned with default settings if none was made) on `input`,
+    /// the raw bytes of [`Session::input_tensor`].
+    pub fn run(&mut self, input: &[u8]) -> Result<RunReport> {
+        self.run_with(input, |_, _| {})
+    }
+
+    /// [`Session::run`], calling `on_tensor` with every whole tensor right after the step
+    /// that completes it (the input first).
+    pub fn run_with(&mut self, input: &[u8], on_tensor: impl FnMut(usize, &[u8])) -> Result<RunReport> {
+        let current = self.current()?;
+        let outputs = current.engine.run_observed(input, on_tensor)?;
+        let scores = outputs.first().map(|o| o.dequantized.clone()).unwrap_or_default();
+        let class = labels::best(&scores).unwrap_or(0);
+        let label = current.labels.get(class).cloned().unwrap_or_else(|| format!("class {class}"));
+        let report = RunReport {
+            score: scores.get(class).copied().unwrap_or(0.0),
+            scores,
+            class,
+            label,
+            outputs,
+            capacity: current.engine.capacity(),
+            peak_bytes: current.engine.plan.extent,
+            fits: current.fits,
+            macs: current.engine.macs(),
+        };
+        self.last_input.clear();
+        self.last_input.extend_from_slice(input);
+        Ok(report)
+    }
+
+    /// The bytes of the last input run: what the network saw.
+    pub fn last_input(&self) -> &[u8] {
+        &self.last_input
+    }
+
+    /// Times `runs` inferences of the current plan on `input` (after one warm-up run).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn bench(&mut self, input: &[u8], runs: usize) -> Result<BenchReport> {
+        if runs == 0 {
+            return Err(Error::Setting("give at least one run".into()));
+        }
+        let current = self.current()?;
+        current.engine.run(input)?;
+        let mut times = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let start = std::time::Instant::now();
+            current.engine.run(input)?;
+            times.push(start.elapsed().as_secs_f64() * 1e3);
+        }
+        times.sort_by(f64::total_cmp);
+        Ok(BenchReport {
+            runs,
+            median_ms: times[runs / 2],
+            min_ms: times[0],
+            max_ms: times[runs - 1],
+            peak_bytes: current.engine.plan.extent,
+            macs: current.engine.macs(),
+        })
+    }
+
+    /// The block an op belongs to: a zoo net's block name, or `opN`.
+    fn block(&self, op: usize) -> String {
+        match self.model.source {
+            Source::Zoo { .. } => zoo::block_of(&self.graph, op).to_string(),
+            Source::Tflite { .. } => format!("op{op}"),
+        }
+    }
+
+    /// Reads the patch settings as a request, resolving conflicts as the user means them.
+    fn request(&self, s: &Settings, notes: &mut Vec<String>) -> Result<Request> {
+        let graph = &*self.graph;
+        let patches: Vec<&str> = s.patch.iter().map(|p| p.trim()).filter(|p| !p.is_empty()).collect();
+        let splits = s
+            .split
+            .iter()
+            .map(|p| p.trim())
+            .filter(|p| !p.is_empty())
+            .map(|p| find_split(graph, p))
+            .collect::<Result<Vec<usize>>>()?;
+        let planner_chooses_stages = (patches.is_empty() || patches == ["auto"]) && splits.is_empty();
+        if s.multi_stage && !planner_chooses_stages {
+            notes.push("two stages are searched by auto without a split: the plan given is used as it is".into());
+        }
+        Ok(match (&patches[..], &splits[..]) {
+            ([], []) if s.multi_stage => Request::Auto { multi_stage: true },
+            ([], []) => Request::LayerByLayer,
+            ([], _) => {
+                notes.push("layer by layer has no patch stage: the split is ignored".into());
+                Request::LayerByLayer
+            }
+            (["auto"], []) => Request::Auto { multi_stage: s.multi_stage },
+            (["auto"], [split]) => Request::AutoAt { split: *split },
+            ([grid], []) => {
+                let (rows, cols) = parse_grid(grid)?;
+                Request::Grid { rows, cols }
+            }
+            (grids, splits) if grids.len() == splits.len() => {
+                if grids.contains(&"auto") {
+                    return Err(Error::Setting(
+                        "auto chooses the grid of one stage; give a grid RxC for each of several stages".into(),
+                    ));
+                }
+                let stages = grids
+                    .iter()
+                    .zip(splits)
+                    .map(|(g, &split)| parse_grid(g).map(|(rows, cols)| Stage { split, rows, cols }))
+                    .collect::<Result<Vec<_>>>()?;
+                Request::Stages(stages)
+            }
+            (grids, splits) => {
+                return Err(Error::Setting(format!(
+                    "{} grids for {} splits: give one split per grid RxC (or one grid and no split)",
+                    grids.len(),
+                    splits.len()
+                )))
+            }
+        })
+    }
+
+    /// The schedule a request stands for; where the planner chooses, the cheapest plan within
+    /// `budget` bytes (or the smallest peak if none fits).
+    fn resolve(
+        &self,
+        request: &Request,
+        input: InputMode,
+        in_place: InPlace,
+        budget: usize,
+    ) -> Result<(Schedule, Option<SearchReport>)> {
+        let (graph, kernels) = (&*self.graph, &*self.kernels);
+        let single = |split: usize, rows: usize, cols: usize| Schedule { stages: vec![Stage { split, rows, cols }], in_place };
+        let candidates = match request {
+            Request::LayerByLayer => return Ok((Schedule { stages: Vec::new(), in_place }, None)),
+            Request::Stages(stages) => return Ok((Schedule { stages: stages.clone(), in_place }, None)),
+            Request::Auto { multi_stage: false } => search::explore(graph, kernels, input, in_place)?,
+            Request::Auto { multi_stage: true } => search::explore_multi(graph, kernels, input, in_place)?,
+            &Request::AutoAt { split } => {
+                let legal = search::splits(graph, kernels, input)?;
+                if !legal.contains(&split) {
+                    return Err(self.illegal_split(split, input));
+                }
+                let map = schedule::map_region(graph, split).ok_or_else(|| self.illegal_split(split, input))?;
+                let grids = (1..=MAX_GRID.min(map.height()))
+                    .flat_map(|r| (1..=MAX_GRID.min(map.width())).map(move |c| (r, c)));
+                self.evaluate_all(grids.map(|(r, c)| single(split, r, c)), input, in_place)?
+            }
+            &Request::Grid { rows, cols } => {
+                let fitting = search::splits(graph, kernels, input)?.into_iter().filter(|&t| {
+                    schedule::map_region(graph, t).is_some_and(|m| m.height() >= rows && m.width() >= cols)
+                });
+                let schedules: Vec<Schedule> = fitting.map(|t| single(t, rows, cols)).collect();
+                if schedules.is_empty() {
+                    return Err(Error::Setting(format!(
+                        "no split has a map of at least {rows}×{cols} for a {rows}x{cols} grid"
+                    )));
+                }
+                self.evaluate_all(schedules.into_iter(), input, in_place)?
+            }
+        };
+        let (choice, _) = search::choose(&candidates, budget)
+            .ok_or_else(|| Error::Setting("no patch plan is legal for this model".into()))?;
+        let front = search::pareto(&candidates).iter().map(|c| CandidateReport::of(graph, c, input)).collect();
+        Ok((choice.schedule, Some(SearchReport { candidates: candidates.len(), front })))
+    }
+
+    fn evaluate_all(
+        &self,
+        schedules: impl Iterator<Item = Schedule>,
+        input: InputMode,
+        in_place: InPlace,
+    ) -> Result<Vec<Candidate>> {
+        let (graph, kernels) = (&*self.graph, &*self.kernels);
+        let base = search::layer_by_layer(graph, kernels, input, in_place)?.macs;
+        schedules.map(|s| search::evaluate(graph, kernels, &s, input, base)).collect()
+    }
+
+    fn illegal_split(&self, split: usize, input: InputMode) -> Error {
+        let graph = &*self.graph;
+        let name = &graph.tensors[split].name;
+        let why = schedule::layerwise::entry(graph, input)
+            .and_then(|(first_op, _)| schedule::patch::stage_ops(graph, &self.kernels, first_op, split))
+            .err()
+            .map_or_else(|| "it is not a feature map a stage can end at".to_string(), |e| e.to_string());
+        Error::Setting(format!("a patch stage cannot end at tensor {split} ({name}): {why}"))
+    }
+
+    fn arena_report(&self, plan: &Plan, measured: &Candidate) -> ArenaReport {
+        let graph = &*self.graph;
+        let buffers: Vec<BufferReport> = plan.buffers.iter().enumerate().map(|(id, b)| buffer_report(graph, id, b)).collect();
+        let step = plan.peak_step();
+        let mut live: Vec<BufferReport> = buffers.iter().filter(|b| b.first <= step && step <= b.last).cloned().collect();
+        live.sort_by_key(|b| b.offset);
+        let kernels = &*self.kernels;
+        ArenaReport {
+            peak: PeakReport {
+                bytes: plan.extent,
+                live_bytes: plan.live_bytes(step),
+                step,
+                op: measured.peak.op,
+                op_name: measured.peak.op_name,
+                patch: plan.steps.get(step).and_then(|s| s.patch),
+                buffers: live,
+            },
+            macs: measured.macs,
+            overhead: measured.overhead,
+            input_patch: measured.input_patch,
+            steps: trace::steps(graph, plan, |s| search::step_macs(plan, kernels, s)),
+            buffers,
+        }
+    }
+
+    fn op_reports(&self, plan: &Plan) -> Vec<OpReport> {
+        let graph = &*self.graph;
+        let mut plan_macs = vec![0u64; graph.ops.len()];
+        let mut scheduled = vec![false; graph.ops.len()];
+        for (s, step) in plan.steps.iter().enumerate() {
+            plan_macs[step.op] += search::step_macs(plan, &self.kernels, s);
+            scheduled[step.op] = true;
+        }
+        graph
+            .ops
+            .iter()
+            .enumerate()
+            .map(|(i, op)| {
+                let activations = |ts: Vec<usize>| -> Vec<usize> {
+                    ts.into_iter().filter(|&t| !graph.tensors[t].is_constant()).collect()
+                };
+                let ins = activations(op.inputs.iter().flatten().copied().collect());
+                let outs = activations(op.outputs.clone());
+                OpReport {
+                    index: i,
+                    op: op.kind.name(),
+                    block: self.block(i),
+                    inputs: ins.iter().map(|&t| graph.tensors[t].shape.clone()).collect(),
+                    outputs: outs.iter().map(|&t| graph.tensors[t].shape.clone()).collect(),
+                    macs: self.kernels[i].macs(),
+                    plan_macs: plan_macs[i],
+                    activation_bytes: ins.iter().chain(&outs).map(|&t| graph.tensors[t].bytes()).sum(),
+                    weight_bytes: Kernel::weight_bytes(graph, op),
+                    scheduled: scheduled[i],
+                }
+            })
+            .collect()
+    }
+}
+
+fn buffer_report(graph: &Graph, id: usize, b: &schedule::Buffer) -> BufferReport {
+    let tensor: Option<&Tensor> = b.tensors.first().map(|&t| &graph.tensors[t]);
+    let shape = match (tensor, b.region) {
+        (Some(t), Some(r)) => vec![r.height(), r.width(), t.shape.last().copied().unwrap_or(1)],
+        (Some(t), None) => t.shape.clone(),
+        (None, _) => vec![b.size],
+    };
+    BufferReport {
+        id,
+        kind: b.kind,
+        tensors: b.tensors.clone(),
+        name: tensor.map_or_else(|| "scratch".to_string(), |t| t.name.clone()),
+        shape,
+        bytes: b.size,
+        offset: b.offset,
+        first: b.first,
+        last: b.last,
+        region: b.region,
+        pinned: b.pinned,
+    }
+}
+
+fn model_report(graph: &Graph, kernels: &[Kernel], source: Source) -> Result<ModelReport> {
+    let input_index =
+        *graph.inputs.first().ok_or_else(|| Error::Malformed("the model has no input tensor".into()))?;
+    let input = TensorReport::of(graph, input_index);
+    let outputs: Vec<TensorReport> = graph.outputs.iter().map(|&t| TensorReport::of(graph, t)).collect();
+    let weight_bytes = graph.ops.iter().map(|op| Kernel::weight_bytes(graph, op)).sum();
+    let flash_bytes = match source {
+        Source::Tflite { bytes } => bytes,
+        Source::Zoo { .. } => weight_bytes,
+    };
+    let image = matches!(input.shape[..], [1, _, _, 3]) && matches!(input.dtype, DType::I8 | DType::F32);
+    let splits = search::splits(graph, kernels, InputMode::default())?
+        .into_iter()
+        .filter_map(|t| {
+            let map = schedule::map_region(graph, t)?;
+            Some(SplitReport {
+                tensor: t,
+                op: graph.ops.iter().position(|op| op.outputs.first() == Some(&t))?,
+                name: graph.tensors[t].name.clone(),
+                shape: graph.tensors[t].shape.clone(),
+                max_rows: MAX_GRID.min(map.height()),
+                max_cols: MAX_GRID.min(map.width()),
+            })
+        })
+        .collect();
+    let suggested = match source {
+        // Zoo nets are large: MCUNetV2's plan (4×4 to the end of the first stride-8 block).
+        Source::Zoo { .. } => match zoo::stride_split(graph, 8) {
+            Some(t) => Settings {
+                patch: vec!["4x4".into()],
+                split: vec![format!("t{t}")],
+                streamed_input: true,
+                in_place_depthwise: true,
+                ..Settings::default()
+            },
+            None => Settings::default(),
+        },
+        Source::Tflite { .. } => Settings::default(),
+    };
+    Ok(ModelReport {
+        classifies_images: image && matches!(source, Source::Tflite { .. }),
+        classes: outputs.first().map_or(0, |o| o.shape.iter().product()),
+        ops: graph.ops.len(),
+        source,
+        input,
+        outputs,
+        weight_bytes,
+        flash_bytes,
+        splits,
+        suggested,
+    })
+}
+
+fn parse_grid(text: &str) -> Result<(usize, usize)> {
+    let bad = || Error::Setting(format!("grid '{text}' is not auto or RxC (e.g. 3x3)"));
+    let (r, c) = text.trim().split_once(['x', 'X', '×']).ok_or_else(bad)?;
+    let (rows, cols): (usize, usize) = (r.trim().parse().map_err(|_| bad())?, c.trim().parse().map_err(|_| bad())?);
+    if !(1..=MAX_GRID).contains(&rows) || !(1..=MAX_GRID).contains(&cols) {
+        return Err(Error::Setting(format!("grid '{text}': rows and columns go from 1 to {MAX_GRID}")));
+    }
+    Ok((rows, cols))
+}
+
+/// A split given as `opN` (the output of op N), `tN` or `N` (tensor N), `strideN` (the end
+/// of the first block at stride N, for zoo nets) or a tensor name.
+pub fn find_split(graph: &Graph, text: &str) -> Result<usize> {
+    let t = text.trim();
+    let index = |s: &str| s.parse::<usize>().ok();
+    let found = if let Some(op) = t.strip_prefix("op").and_then(index) {
+        graph.ops.get(op).and_then(|o| o.outputs.first().copied())
+    } else if let Some(stride) = t.strip_prefix("stride").and_then(index) {
+        zoo::stride_split(graph, stride)
+    } else if let Some(i) = t.strip_prefix('t').and_then(index).or_else(|| index(t)) {
+        (i < graph.tensors.len()).then_some(i)
+    } else {
+        graph.tensors.iter().position(|x| x.name == t)
+    };
+    found.ok_or_else(|| {
+        Error::Setting(format!("no op output or tensor '{t}' (give opN, tN, strideN or a tensor name)"))
+    })
+}
