@@ -23,7 +23,7 @@ test-rust: oracle fetch
 
 # The wasm facade in headless Chromium.
 test-wasm: web-tools fetch
-	wasm-pack test --headless --chrome --release -- --test wasm
+	wasm-pack test --headless --chrome --release -- --no-default-features --test wasm
 
 # The page end to end: a fake webcam fed from real photos, in Debian's chromium.
 test-page: web build
@@ -40,7 +40,7 @@ build:
 	cargo build --release
 
 web: web-tools fetch
-	wasm-pack build --target web --release --out-dir www/pkg --no-typescript --no-pack
+	wasm-pack build --target web --release --out-dir www/pkg --no-typescript --no-pack -- --no-default-features
 	mkdir -p www/assets
 	cp models/visual_wake_words.tflite data/images/* www/assets/
 

@@ -411,11 +411,18 @@ pub struct BenchReport {
 enum Request {
     LayerByLayer,
     /// The planner chooses everything (also two stages with `multi_stage`).
-    Auto { multi_stage: bool },
+    Auto {
+        multi_stage: bool,
+    },
     /// The planner chooses the grid for this split.
-    AutoAt { split: usize },
+    AutoAt {
+        split: usize,
+    },
     /// The planner chooses the split for this grid.
-    Grid { rows: usize, cols: usize },
+    Grid {
+        rows: usize,
+        cols: usize,
+    },
     Stages(Vec<Stage>),
 }
 
@@ -695,7 +702,8 @@ impl Session {
         budget: usize,
     ) -> Result<(Schedule, Option<SearchReport>)> {
         let (graph, kernels) = (&*self.graph, &*self.kernels);
-        let single = |split: usize, rows: usize, cols: usize| Schedule { stages: vec![Stage { split, rows, cols }], in_place };
+        let single =
+            |split: usize, rows: usize, cols: usize| Schedule { stages: vec![Stage { split, rows, cols }], in_place };
         let candidates = match request {
             Request::LayerByLayer => return Ok((Schedule { stages: Vec::new(), in_place }, None)),
             Request::Stages(stages) => return Ok((Schedule { stages: stages.clone(), in_place }, None)),
@@ -707,8 +715,8 @@ impl Session {
                     return Err(self.illegal_split(split, input));
                 }
                 let map = schedule::map_region(graph, split).ok_or_else(|| self.illegal_split(split, input))?;
-                let grids = (1..=MAX_GRID.min(map.height()))
-                    .flat_map(|r| (1..=MAX_GRID.min(map.width())).map(move |c| (r, c)));
+                let grids =
+                    (1..=MAX_GRID.min(map.height())).flat_map(|r| (1..=MAX_GRID.min(map.width())).map(move |c| (r, c)));
                 self.evaluate_all(grids.map(|(r, c)| single(split, r, c)), input, in_place)?
             }
             &Request::Grid { rows, cols } => {
@@ -753,9 +761,11 @@ impl Session {
 
     fn arena_report(&self, plan: &Plan, measured: &Candidate) -> ArenaReport {
         let graph = &*self.graph;
-        let buffers: Vec<BufferReport> = plan.buffers.iter().enumerate().map(|(id, b)| buffer_report(graph, id, b)).collect();
+        let buffers: Vec<BufferReport> =
+            plan.buffers.iter().enumerate().map(|(id, b)| buffer_report(graph, id, b)).collect();
         let step = plan.peak_step();
-        let mut live: Vec<BufferReport> = buffers.iter().filter(|b| b.first <= step && step <= b.last).cloned().collect();
+        let mut live: Vec<BufferReport> =
+            buffers.iter().filter(|b| b.first <= step && step <= b.last).cloned().collect();
         live.sort_by_key(|b| b.offset);
         let kernels = &*self.kernels;
         ArenaReport {
@@ -834,8 +844,7 @@ fn buffer_report(graph: &Graph, id: usize, b: &schedule::Buffer) -> BufferReport
 }
 
 fn model_report(graph: &Graph, kernels: &[Kernel], source: Source) -> Result<ModelReport> {
-    let input_index =
-        *graph.inputs.first().ok_or_else(|| Error::Malformed("the model has no input tensor".into()))?;
+    let input_index = *graph.inputs.first().ok_or_else(|| Error::Malformed("the model has no input tensor".into()))?;
     let input = TensorReport::of(graph, input_index);
     let outputs: Vec<TensorReport> = graph.outputs.iter().map(|&t| TensorReport::of(graph, t)).collect();
     let weight_bytes = graph.ops.iter().map(|op| Kernel::weight_bytes(graph, op)).sum();
@@ -910,7 +919,6 @@ pub fn find_split(graph: &Graph, text: &str) -> Result<usize> {
     } else {
         graph.tensors.iter().position(|x| x.name == t)
     };
-    found.ok_or_else(|| {
-        Error::Setting(format!("no op output or tensor '{t}' (give opN, tN, strideN or a tensor name)"))
-    })
+    found
+        .ok_or_else(|| Error::Setting(format!("no op output or tensor '{t}' (give opN, tN, strideN or a tensor name)")))
 }

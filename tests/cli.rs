@@ -35,35 +35,40 @@ fn run_json_gives_labels_outputs_and_arena_for_each_photo() {
     let paths: Vec<String> = photos.iter().map(|p| format!("data/images/{p}")).collect();
     let mut args = vec!["run", MODEL, "--json"];
     args.extend(paths.iter().map(String::as_str));
-    let results = json_of(&args);
-    let labels: Vec<&str> = results.as_array().unwrap().iter().map(|r| r["label"].as_str().unwrap()).collect();
+    let report = json_of(&args);
+    let runs = report["runs"].as_array().unwrap();
+    let labels: Vec<&str> = runs.iter().map(|r| r["label"].as_str().unwrap()).collect();
     assert_eq!(labels, ["person", "person", "no person", "no person", "no person"]);
-    for r in results.as_array().unwrap() {
+    for r in runs {
         let output = &r["outputs"][0];
         assert_eq!(output["int8"].as_array().unwrap().len(), 2);
         assert_eq!(output["dequantized"].as_array().unwrap().len(), 2);
-        assert_eq!(r["arena"]["capacity"], 262_144);
-        assert_eq!(r["arena"]["peak_bytes"], 55_296);
+        assert_eq!(r["capacity"], 262_144);
+        assert_eq!(r["peak_bytes"], 55_296);
         assert_eq!(r["macs"], 7_489_664);
     }
+    assert_eq!(report["plan"]["board"]["sram"], 262_144);
+    assert_eq!(report["plan"]["patched"]["peak"]["bytes"], 55_296);
 }
 
 #[test]
 fn mcu_presets_and_float_input_change_the_arena() {
     let r = json_of(&["run", MODEL, "data/images/coffee.png", "--json", "--mcu", "stm32f746", "--float-input"]);
-    assert_eq!(r["arena"]["capacity"], 320 * 1024);
-    assert_eq!(r["arena"]["input"], "float32");
-    assert_eq!(r["arena"]["peak_bytes"], 96 * 96 * 3 * 5);
-    assert_eq!(r["label"], "no person");
+    assert_eq!(r["runs"][0]["capacity"], 320 * 1024);
+    assert_eq!(r["plan"]["input"]["dtype"], "float32");
+    assert_eq!(r["plan"]["board"]["flash"], 1024 * 1024);
+    assert_eq!(r["runs"][0]["peak_bytes"], 96 * 96 * 3 * 5);
+    assert_eq!(r["runs"][0]["label"], "no person");
 }
 
 #[test]
 fn inspect_json_totals() {
     let r = json_of(&["inspect", MODEL, "--json"]);
-    assert_eq!(r["ops"].as_array().unwrap().len(), 33);
-    assert_eq!(r["totals"]["macs"], 7_489_664);
-    assert_eq!(r["totals"]["weight_bytes"], 219_072);
-    assert_eq!(r["arena"]["peak_bytes"], 55_296);
+    let ops = r["ops"].as_array().unwrap();
+    assert_eq!(ops.len(), 33);
+    assert_eq!(r["patched"]["macs"], 7_489_664);
+    assert_eq!(ops.iter().map(|o| o["weight_bytes"].as_u64().unwrap()).sum::<u64>(), 219_072);
+    assert_eq!(r["patched"]["peak"]["bytes"], 55_296);
     let text = mcupatch(&["inspect", MODEL]);
     assert!(String::from_utf8_lossy(&text.stdout).contains("CONV_2D"));
 }
@@ -105,8 +110,8 @@ fn raw_input_gives_the_same_result_as_the_image() {
     let manifest: Value = serde_json::from_slice(&std::fs::read(dump.join("manifest.json")).unwrap()).unwrap();
     let raw = dump.join(manifest["tensors"][0]["file"].as_str().unwrap());
     let from_raw = json_of(&["run", MODEL, "--input-raw", raw.to_str().unwrap(), "--json"]);
-    assert_eq!(from_raw["outputs"], from_image["outputs"]);
-    assert_eq!(from_raw["label"], "person");
+    assert_eq!(from_raw["runs"][0]["outputs"], from_image["runs"][0]["outputs"]);
+    assert_eq!(from_raw["runs"][0]["label"], "person");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -139,7 +144,17 @@ fn bad_input_is_a_clear_error() {
         &["run", MODEL, "data/images/coffee.png", "--patch", "2x2", "--split", "op30"],
         "is not an int8 [1, H, W, C] map",
     );
-    assert_clean_error(&["run", MODEL, "data/images/coffee.png", "--streamed-input"], "needs a patch stage");
+    assert_clean_error(&["inspect", "/dev/zero"], "not a regular file");
+    assert_clean_error(&["run", MODEL, "--patch", "auto", "--split", "op3", "--split", "op5"], "2 splits");
+    assert_clean_error(&["run", MODEL, "--patch", "9x9"], "from 1 to 8");
+    assert_clean_error(&["fake-camera", "data/images/coffee.png", "x.y4m", "--size", "100000x100000"], "even W, H");
+    assert_clean_error(&["fake-camera", "data/images/coffee.png", "x.y4m", "--frames", "100000"], "--frames");
+    assert_clean_error(&["bench", MODEL, "--runs", "0"], "--runs");
+    // With --json the error is a JSON object on stdout, still exit code 1.
+    let out = mcupatch(&["inspect", "/dev/zero", "--json"]);
+    assert_eq!(out.status.code(), Some(1));
+    let error: Value = serde_json::from_slice(&out.stdout).expect("a JSON error object");
+    assert!(error["error"].as_str().unwrap().contains("not a regular file"));
     assert_clean_error(&["analyze", "--arch", "resnet"], "unknown architecture");
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -151,16 +166,16 @@ fn patch_runs_give_the_layer_by_layer_outputs_with_less_sram() {
     let mut args = base.to_vec();
     args.extend(["--patch", "auto", "--sram", "20K", "--streamed-input", "--in-place-depthwise"]);
     let patched = json_of(&args);
-    for (l, p) in layerwise.as_array().unwrap().iter().zip(patched.as_array().unwrap()) {
+    let runs = |r: &Value| r["runs"].as_array().unwrap().clone();
+    for (l, p) in runs(&layerwise).iter().zip(runs(&patched).iter()) {
         assert_eq!(l["outputs"], p["outputs"]);
         assert_eq!(l["label"], p["label"]);
-        assert!(p["arena"]["peak_bytes"].as_u64().unwrap() <= 20 * 1024);
+        assert!(p["peak_bytes"].as_u64().unwrap() <= 20 * 1024);
         assert!(p["macs"].as_u64() > l["macs"].as_u64());
-        assert_eq!(p["schedule"]["stages"].as_array().unwrap().len(), 1);
     }
-    let traced =
-        json_of(&["run", MODEL, "data/images/coffee.png", "--json", "--trace", "--patch", "2x2", "--split", "op5"]);
-    let steps = traced["trace"].as_array().unwrap();
+    assert_eq!(patched["plan"]["schedule"]["stages"].as_array().unwrap().len(), 1);
+    let traced = json_of(&["run", MODEL, "data/images/coffee.png", "--json", "--patch", "2x2", "--split", "op5"]);
+    let steps = traced["plan"]["patched"]["steps"].as_array().unwrap();
     let patches: std::collections::BTreeSet<u64> = steps.iter().filter_map(|s| s["patch"]["index"].as_u64()).collect();
     assert_eq!(patches.len(), 4, "every patch of the 2x2 grid appears in the trace");
 }
@@ -168,12 +183,19 @@ fn patch_runs_give_the_layer_by_layer_outputs_with_less_sram() {
 #[test]
 fn plan_json_has_a_front_and_a_choice() {
     let r = json_of(&["plan", MODEL, "--json", "--streamed-input", "--in-place-depthwise", "--sram", "32K"]);
-    assert_eq!(r["layer_by_layer"]["peak_bytes"], 55_296);
-    let front = r["front"].as_array().unwrap();
+    assert_eq!(r["layer_by_layer"]["peak"]["bytes"], 55_296);
+    assert_eq!(r["search"]["candidates"], 1_173);
+    let front = r["search"]["front"].as_array().unwrap();
     assert!(front.len() > 3);
     assert!(front[0]["peak_bytes"].as_u64().unwrap() <= 20 * 1024);
-    assert_eq!(r["choice"]["fits"], true);
-    assert!(r["choice"]["peak_bytes"].as_u64().unwrap() <= 32 * 1024);
+    assert_eq!(r["board"]["fits"], true);
+    assert!(r["patched"]["peak"]["bytes"].as_u64().unwrap() <= 32 * 1024);
+    // The cheapest plan that fits: no front member under 32 KiB has fewer MACs.
+    let chosen = r["patched"]["macs"].as_u64().unwrap();
+    assert!(front
+        .iter()
+        .filter(|c| c["peak_bytes"].as_u64().unwrap() <= 32 * 1024)
+        .all(|c| c["macs"].as_u64().unwrap() >= chosen));
     let text =
         String::from_utf8_lossy(&mcupatch(&["plan", MODEL, "--streamed-input", "--sram", "32K"]).stdout).to_string();
     assert!(text.contains("Pareto front") && text.contains("choice for 32768 B"), "{text}");
@@ -196,10 +218,52 @@ fn analyze_json_reproduces_figure_one() {
         "--json",
     ]);
     let models = r["models"].as_array().unwrap();
-    assert_eq!(models[0]["layer_by_layer"]["peak_bytes"], 1_404_928);
-    assert_eq!(models[0]["patched"]["peak_bytes"], 176_400);
-    let blocks = models[0]["blocks"].as_array().unwrap();
+    assert_eq!(models[0]["plan"]["layer_by_layer"]["peak"]["bytes"], 1_404_928);
+    assert_eq!(models[0]["plan"]["patched"]["peak"]["bytes"], 176_400);
+    let blocks = models[0]["plan"]["blocks"].as_array().unwrap();
     assert_eq!(blocks.iter().find(|b| b["block"] == "block2").unwrap()["layer_by_layer"], 1_404_928);
-    let overhead = |m: &Value| m["patched"]["overhead"].as_f64().unwrap();
+    let overhead = |m: &Value| m["plan"]["patched"]["overhead"].as_f64().unwrap();
     assert!(overhead(&models[1]) < overhead(&models[0]));
+}
+
+#[test]
+fn conflicting_settings_are_resolved_as_meant() {
+    // A split with layer by layer: the split is ignored, and the report says so.
+    let r = json_of(&["inspect", MODEL, "--json", "--split", "op5", "--streamed-input"]);
+    assert!(r["schedule"]["stages"].as_array().unwrap().is_empty());
+    let notes = r["notes"].as_array().unwrap();
+    assert!(notes.iter().any(|n| n.as_str().unwrap().contains("split is ignored")), "{notes:?}");
+    assert_eq!(r["patched"]["peak"]["bytes"], 55_296);
+    // auto with a split: the best grid for that split.
+    let r = json_of(&["inspect", MODEL, "--json", "--patch", "auto", "--split", "op5", "--sram", "50K"]);
+    let stages = r["schedule"]["stages"].as_array().unwrap();
+    assert_eq!(stages.len(), 1);
+    assert_eq!(stages[0]["split_op"], 5);
+    assert_eq!(r["search"]["candidates"], 64, "every grid up to 8x8 at that split");
+    assert!(r["board"]["fits_sram"].as_bool().unwrap());
+    let chosen = r["patched"]["macs"].as_u64().unwrap();
+    let front = r["search"]["front"].as_array().unwrap();
+    assert!(front
+        .iter()
+        .filter(|c| c["peak_bytes"].as_u64().unwrap() <= 50 * 1024)
+        .all(|c| c["macs"].as_u64().unwrap() >= chosen));
+}
+
+#[test]
+fn the_text_output_renders_the_same_report() {
+    let args = ["inspect", MODEL, "--patch", "3x3", "--streamed-input", "--in-place-depthwise"];
+    let json = json_of(&[&args[..], &["--json"]].concat());
+    let text = String::from_utf8_lossy(&mcupatch(&args).stdout).to_string();
+    let peak = json["patched"]["peak"]["bytes"].as_u64().unwrap();
+    let macs = json["patched"]["macs"].as_u64().unwrap();
+    assert!(text.contains(&format!("arena peak {peak} B")) && text.contains(&format!("total: {macs} MACs")), "{text}");
+}
+
+#[test]
+fn bench_times_a_plan() {
+    let r = json_of(&["bench", MODEL, "--runs", "5", "--json", "--patch", "3x3", "--split", "t65"]);
+    assert_eq!(r["runs"], 5);
+    assert!(r["median_ms"].as_f64().unwrap() > 0.0);
+    assert!(r["min_ms"].as_f64() <= r["median_ms"].as_f64() && r["median_ms"].as_f64() <= r["max_ms"].as_f64());
+    assert!(r["macs"].as_u64().unwrap() > 7_489_664, "a 3x3 plan recomputes halos");
 }

@@ -1,0 +1,73 @@
+//! `mcupatch plan`: the planner's search (or a given plan), its Pareto front and its choice.
+
+use crate::{open, print_json, text, Common};
+use anyhow::Result;
+use std::fmt::Write as _;
+use std::path::PathBuf;
+
+#[derive(clap::Args)]
+pub struct Args {
+    model: PathBuf,
+    /// Without --patch the planner searches (as --patch auto).
+    #[command(flatten)]
+    pub common: Common,
+}
+
+pub fn main(args: &Args, out: &mut String) -> Result<()> {
+    let mut settings = args.common.settings()?;
+    if settings.patch.is_empty() {
+        settings.patch = vec!["auto".into()];
+    }
+    let report = open(&args.model)?.plan(&settings)?;
+    if args.common.json {
+        return print_json(&report, out);
+    }
+    for note in &report.notes {
+        writeln!(out, "note: {note}")?;
+    }
+    let l = &report.layer_by_layer;
+    match &report.search {
+        Some(search) => writeln!(out, "{} plans for real", search.candidates)?,
+        None => writeln!(out, "1 plan")?,
+    }
+    writeln!(
+        out,
+        "({} input{}); layer by layer: {} B peak, {} MACs",
+        report.input.dtype.name(),
+        text::switches(&report.schedule),
+        l.peak.bytes,
+        l.macs
+    )?;
+    if let Some(search) = &report.search {
+        writeln!(out, "Pareto front (peak SRAM vs MACs):")?;
+        writeln!(out, "  {:<40} {:>9} {:>12} {:>9} {:>10}  peak at", "plan", "peak B", "MACs", "overhead", "in patch")?;
+        for c in &search.front {
+            writeln!(
+                out,
+                "  {:<40} {:>9} {:>12} {:>8.1}% {:>10}  {}",
+                text::schedule(&c.schedule),
+                c.peak_bytes,
+                c.macs,
+                c.overhead * 100.0,
+                text::input_patch(c.input_patch),
+                text::candidate_peak_at(c)
+            )?;
+        }
+    }
+    let (p, board) = (&report.patched, &report.board);
+    let plan = text::schedule(&report.schedule);
+    match board.fits_sram {
+        true => writeln!(
+            out,
+            "choice for {} B: {plan} — {} B peak, {:.1}% more MACs",
+            board.sram,
+            p.peak.bytes,
+            p.overhead * 100.0
+        )?,
+        false => writeln!(out, "nothing fits {} B; the smallest peak is {} B: {plan}", board.sram, p.peak.bytes)?,
+    }
+    if board.fits_flash == Some(false) {
+        writeln!(out, "the model's {} B do not fit {} B of Flash", board.flash_needed, board.flash.unwrap_or(0))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,197 @@
+//! `mcupatch run`: images or a raw tensor through the plan; scores, label, arena.
+
+use crate::files::{self, MAX_IMAGE_BYTES};
+use crate::{open, print_json, text, Common};
+use anyhow::{bail, Context, Result};
+use mcupatch::session::{PlanReport, RunReport, Session};
+use mcupatch::{preprocess, trace::BufferEvent};
+use serde::Serialize;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+#[derive(clap::Args)]
+pub struct Args {
+    model: PathBuf,
+    /// PNG or JPEG files: centre-cropped, resized to the model input, pixel values (see
+    /// --pixel-range) quantized with the input's parameters.
+    images: Vec<PathBuf>,
+    /// Feed a raw tensor (the input's bytes, int8 HWC or float32) instead of an image.
+    #[arg(long, conflicts_with = "images")]
+    input_raw: Option<PathBuf>,
+    /// Write every tensor the run produced (t<index>.bin) and a manifest.json to this folder.
+    #[arg(long)]
+    dump: Option<PathBuf>,
+    /// The real values of pixels 0 and 255 the model was trained on, e.g. 0,1 or -1,1.
+    #[arg(long, default_value = "0,255", allow_hyphen_values = true)]
+    pixel_range: String,
+    /// Class names of the output, comma-separated (default for two classes: person,no person).
+    #[arg(long)]
+    labels: Option<String>,
+    /// Print the arena trace: each step's allocations, frees, live bytes and extent.
+    #[arg(long)]
+    trace: bool,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// One input's run, named by its file.
+#[derive(Serialize)]
+struct NamedRun {
+    input: String,
+    #[serde(flatten)]
+    run: RunReport,
+}
+
+/// What `run --json` prints: the plan, then one run per input.
+#[derive(Serialize)]
+struct RunOutput {
+    plan: PlanReport,
+    runs: Vec<NamedRun>,
+}
+
+pub fn main(args: &Args, out: &mut String) -> Result<()> {
+    let mut session = open(&args.model)?;
+    let mut settings = args.common.settings()?;
+    let range = preprocess::PixelRange::parse(&args.pixel_range)?;
+    settings.pixel_range = [range.lo, range.hi];
+    settings.labels = args.labels.as_ref().map(|l| l.split(',').map(|s| s.trim().to_string()).collect());
+    let plan = session.plan(&settings)?;
+    if !plan.board.fits_sram {
+        bail!(
+            "arena too small: the plan needs {} B of SRAM at {}, the arena has {} B",
+            plan.board.sram_needed,
+            text::peak_at(&plan.patched.peak),
+            plan.board.sram
+        );
+    }
+    let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
+    if let Some(raw) = &args.input_raw {
+        let expected = session.input_tensor()?;
+        let len = std::fs::metadata(raw).with_context(|| format!("cannot read {}", raw.display()))?.len();
+        if len != expected.bytes as u64 {
+            bail!(
+                "{} has {len} bytes, the model's input {:?} of {} needs {}",
+                raw.display(),
+                expected.shape,
+                expected.dtype.name(),
+                expected.bytes
+            );
+        }
+        inputs.push((raw.display().to_string(), files::read(raw, expected.bytes as u64)?));
+    }
+    for path in &args.images {
+        let image =
+            preprocess::decode(&files::read(path, MAX_IMAGE_BYTES)?).with_context(|| path.display().to_string())?;
+        inputs.push((path.display().to_string(), session.image_input(&image)?));
+    }
+    if inputs.is_empty() {
+        bail!("give one or more images, or --input-raw FILE");
+    }
+    let mut runs = Vec::new();
+    for (i, (name, input)) in inputs.iter().enumerate() {
+        let run = match &args.dump {
+            Some(dir) => {
+                let dir = if inputs.len() > 1 { dir.join(i.to_string()) } else { dir.clone() };
+                dump(&mut session, input, &dir)?
+            }
+            None => session.run(input)?,
+        };
+        runs.push(NamedRun { input: name.clone(), run });
+    }
+    if args.common.json {
+        return print_json(&RunOutput { plan, runs }, out);
+    }
+    for note in &plan.notes {
+        writeln!(out, "note: {note}")?;
+    }
+    for r in &runs {
+        writeln!(out, "{}: {} ({:.3})", r.input, r.run.label, r.run.score)?;
+        for o in &r.run.outputs {
+            writeln!(out, "  output int8 {:?}  scores {:?}", o.int8, o.dequantized)?;
+        }
+    }
+    let p = &plan.patched;
+    writeln!(
+        out,
+        "arena: peak {} B of {} B SRAM ({} input), {} MACs",
+        p.peak.bytes,
+        plan.board.sram,
+        plan.input.dtype.name(),
+        p.macs
+    )?;
+    for st in &plan.schedule.stages {
+        writeln!(
+            out,
+            "patch stage: {}x{} patches up to tensor {} ({}, {}){}",
+            st.rows,
+            st.cols,
+            st.split.index,
+            st.split.name,
+            text::shape(&st.split.shape[1..]),
+            text::switches(&plan.schedule)
+        )?;
+    }
+    if args.trace {
+        print_trace(&plan, out)?;
+    }
+    Ok(())
+}
+
+/// Runs `input`, writing every whole tensor to `dir` as t<index>.bin, with a manifest.json.
+fn dump(session: &mut Session, input: &[u8], dir: &Path) -> Result<RunReport> {
+    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let mut written = Vec::new();
+    let mut error = None;
+    let run = session.run_with(input, |t, bytes| {
+        if let Err(e) = std::fs::write(dir.join(format!("t{t}.bin")), bytes) {
+            error.get_or_insert(e);
+        }
+        written.push(t);
+    })?;
+    if let Some(e) = error {
+        bail!("cannot write to {}: {e}", dir.display());
+    }
+    #[derive(Serialize)]
+    struct Entry {
+        file: String,
+        #[serde(flatten)]
+        tensor: mcupatch::session::TensorReport,
+    }
+    let tensors = written
+        .iter()
+        .map(|&t| Ok(Entry { file: format!("t{t}.bin"), tensor: session.tensor(t)? }))
+        .collect::<Result<Vec<_>>>()?;
+    let manifest = serde_json::to_string_pretty(&serde_json::json!({ "tensors": tensors }))?;
+    std::fs::write(dir.join("manifest.json"), manifest).with_context(|| format!("cannot write {}", dir.display()))?;
+    Ok(run)
+}
+
+fn print_trace(plan: &PlanReport, out: &mut String) -> Result<()> {
+    writeln!(
+        out,
+        "{:>5} {:>3}  {:<18} {:<9} {:<18} {:>9} {:>9}  allocations / frees",
+        "step", "op", "", "patch", "region", "live B", "extent B"
+    )?;
+    let list = |events: &[BufferEvent]| {
+        let name = |e: &BufferEvent| e.tensors.first().map_or_else(|| "scratch".to_string(), |t| format!("t{t}"));
+        events.iter().map(|e| format!("{}@{}+{}", name(e), e.offset, e.size)).collect::<Vec<_>>().join(" ")
+    };
+    for s in &plan.patched.steps {
+        let patch = s.patch.map_or(String::new(), |p| format!("{}:{},{}", p.stage, p.row, p.col));
+        let region = s.region.map_or(String::new(), |r| format!("[{},{})x[{},{})", r.y0, r.y1, r.x0, r.x1));
+        writeln!(
+            out,
+            "{:>5} {:>3}  {:<18} {:<9} {:<18} {:>9} {:>9}  +[{}] -[{}]",
+            s.step,
+            s.op_index,
+            s.op,
+            patch,
+            region,
+            s.live_bytes,
+            s.extent,
+            list(&s.alloc),
+            list(&s.free)
+        )?;
+    }
+    Ok(())
+}
