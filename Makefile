@@ -20,6 +20,8 @@ test: test-rust test-wasm test-page
 
 test-rust: oracle fetch
 	MCUPATCH_PYTHON=$(PYTHON) cargo test --release --all-targets
+	cargo run --release --example classify -- models/visual_wake_words.tflite data/images/astronaut.png
+	cargo run --release --example plan_for_mcu -- models/visual_wake_words.tflite stm32f411
 
 # The wasm facade in headless Chromium.
 test-wasm: web-tools fetch

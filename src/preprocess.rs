@@ -30,7 +30,9 @@ pub fn image_size(input: &Tensor) -> Result<(usize, usize)> {
 /// Visual Wake Words model (the default), 0..1 or -1..1 for many others.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct PixelRange {
+    /// The real value of pixel 0.
     pub lo: f32,
+    /// The real value of pixel 255.
     pub hi: f32,
 }
 

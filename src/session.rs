@@ -22,17 +22,25 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use crate::arena::{self, Mcu};
+use crate::arena;
 use crate::error::{Error, Result};
-use crate::exec::{Config, Engine, Output};
-use crate::geometry::Region;
+use crate::exec::{Config, Engine};
 use crate::kernels::Kernel;
-use crate::model::{self, DType, Graph, Tensor};
+use crate::model::{self, Graph, Tensor};
 use crate::preprocess::{self, PixelRange};
-use crate::schedule::search::{self, BlockMemory, Candidate, PatchRegions, MAX_GRID};
-use crate::schedule::{self, BufferKind, InPlace, InputMode, PatchRef, Plan, Schedule, Stage};
-use crate::trace::{self, TraceStep};
+use crate::schedule::search::{self, Candidate, MAX_GRID};
+use crate::schedule::{self, Plan, Schedule, Stage};
+use crate::trace;
 use crate::{labels, zoo};
+
+// The engine's types the reports carry.
+pub use crate::arena::{parse_size, Mcu};
+pub use crate::exec::Output;
+pub use crate::geometry::Region;
+pub use crate::model::DType;
+pub use crate::schedule::search::{BlockMemory, PatchRegions};
+pub use crate::schedule::{BufferKind, InPlace, InputMode, PatchRef};
+pub use crate::trace::{BufferEvent, TraceStep};
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -110,10 +118,13 @@ impl Settings {
 /// What the engine offers whatever the model: MCU presets, grid limits, zoo architectures.
 #[derive(Debug, Clone, Serialize)]
 pub struct Catalog {
+    /// MCU presets: name, SRAM and Flash bytes.
     pub mcus: &'static [Mcu],
+    /// SRAM when the settings name neither an MCU nor a size.
     pub default_sram: usize,
     /// Grids from 1×1 up to `max_grid` × `max_grid` (and never finer than the split map).
     pub max_grid: usize,
+    /// The zoo architectures [`Session::from_zoo`] builds.
     pub architectures: &'static [&'static str],
 }
 
@@ -127,27 +138,45 @@ pub fn catalog() -> Catalog {
 #[serde(tag = "kind", rename_all = "kebab-case")]
 pub enum Source {
     /// A .tflite file of `bytes` bytes: its weights are real.
-    Tflite { bytes: usize },
+    Tflite {
+        /// The file's size.
+        bytes: usize,
+    },
     /// A zoo architecture with synthetic weights: only memory, MACs and exactness mean
     /// anything; there is no verdict to show.
-    Zoo { arch: String, width: f64, resolution: usize },
+    Zoo {
+        /// The architecture's name (see [`Catalog::architectures`]).
+        arch: String,
+        /// Its width multiplier.
+        width: f64,
+        /// Its input resolution.
+        resolution: usize,
+    },
 }
 
 /// Affine quantization of a tensor: real = scale × (q − zero_point).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct QuantReport {
+    /// Real value of one step of the integer.
     pub scale: f32,
+    /// The integer that stands for real zero.
     pub zero_point: i32,
 }
 
 /// A tensor as a face shows it.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TensorReport {
+    /// Index in the model's tensor list.
     pub index: usize,
+    /// The name the converter gave it.
     pub name: String,
+    /// Its shape, batch first.
     pub shape: Vec<usize>,
+    /// Element type.
     pub dtype: DType,
+    /// Bytes of the whole tensor.
     pub bytes: usize,
+    /// Quantization (per-tensor, or the first channel's), if any.
     pub quant: Option<QuantReport>,
 }
 
@@ -168,23 +197,30 @@ impl TensorReport {
 /// A tensor a patch stage can end at.
 #[derive(Debug, Clone, Serialize)]
 pub struct SplitReport {
+    /// The split tensor's index.
     pub tensor: usize,
     /// The op that writes it.
     pub op: usize,
+    /// The tensor's name.
     pub name: String,
+    /// Its shape, [1, H, W, C].
     pub shape: Vec<usize>,
     /// The finest grid over it: rows × cols (at most [`MAX_GRID`], at most the map's size).
     pub max_rows: usize,
+    /// See `max_rows`.
     pub max_cols: usize,
 }
 
 /// What a session knows of its model before any plan.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelReport {
+    /// Where the model came from.
     pub source: Source,
+    /// Number of ops.
     pub ops: usize,
     /// The model's input and outputs as the file declares them.
     pub input: TensorReport,
+    /// The model outputs as the file declares them.
     pub outputs: Vec<TensorReport>,
     /// The input is an image a camera frame can feed ([1, H, W, 3], int8 or float32) and the
     /// weights are real: a face may show a verdict.
@@ -204,12 +240,17 @@ pub struct ModelReport {
 /// The chosen MCU's memories against what the plan and the model need.
 #[derive(Debug, Clone, Serialize)]
 pub struct Board {
+    /// The preset named in the settings, if any.
     pub mcu: Option<Mcu>,
+    /// SRAM bytes: the arena's size.
     pub sram: usize,
+    /// Flash bytes, when known (a preset, or `flash` in the settings).
     pub flash: Option<usize>,
     /// The plan's peak SRAM.
     pub sram_needed: usize,
+    /// Bytes Flash must hold (see [`ModelReport::flash_bytes`]).
     pub flash_needed: usize,
+    /// The plan's peak fits the SRAM.
     pub fits_sram: bool,
     /// `None` when no Flash size is known.
     pub fits_flash: Option<bool>,
@@ -220,10 +261,13 @@ pub struct Board {
 /// One patch stage of the plan.
 #[derive(Debug, Clone, Serialize)]
 pub struct StageReport {
+    /// The tensor that ends the stage, held whole in SRAM.
     pub split: TensorReport,
     /// The op that writes the split tensor (the stage's last op).
     pub split_op: usize,
+    /// Patch rows over the split tensor.
     pub rows: usize,
+    /// Patch columns over the split tensor.
     pub cols: usize,
 }
 
@@ -232,7 +276,9 @@ pub struct StageReport {
 pub struct ScheduleReport {
     /// No stages: layer by layer.
     pub stages: Vec<StageReport>,
+    /// Which ops overwrite their input.
     pub in_place: InPlace,
+    /// How the input reaches SRAM: float or int8, whole or streamed per patch.
     pub input: InputMode,
 }
 
@@ -251,17 +297,23 @@ impl ScheduleReport {
 /// One arena buffer with its placement and lifetime.
 #[derive(Debug, Clone, Serialize)]
 pub struct BufferReport {
+    /// Index in the plan's buffer list (steps' events name it).
     pub id: usize,
+    /// What it holds: input, input tile, activation, patch tile, stage output, scratch, output.
     pub kind: BufferKind,
     /// The tensors it holds (none for a kernel's scratch); `name` is the first one's.
     pub tensors: Vec<usize>,
+    /// The first tensor's name, or `scratch`.
     pub name: String,
     /// The shape of what it holds: a tile's region × channels, or the whole tensor.
     pub shape: Vec<usize>,
+    /// Its size in bytes.
     pub bytes: usize,
+    /// Where it starts in the arena.
     pub offset: usize,
     /// The first and last steps it is alive, inclusive.
     pub first: usize,
+    /// See `first`.
     pub last: usize,
     /// For a tile, the region of the map it holds.
     pub region: Option<Region>,
@@ -276,9 +328,13 @@ pub struct PeakReport {
     pub bytes: usize,
     /// Bytes live at the peak step (the rest of `bytes` is fragmentation).
     pub live_bytes: usize,
+    /// The step (index into `steps`) where the extent peaks.
     pub step: usize,
+    /// The op that step runs.
     pub op: usize,
+    /// That op's builtin name.
     pub op_name: &'static str,
+    /// The patch that step computes, inside a patch stage.
     pub patch: Option<PatchRef>,
     /// The buffers live at the peak step, lowest offset first.
     pub buffers: Vec<BufferReport>,
@@ -287,26 +343,38 @@ pub struct PeakReport {
 /// One plan in detail: its steps, buffers and peak, for the arena pictures.
 #[derive(Debug, Clone, Serialize)]
 pub struct ArenaReport {
+    /// Where the plan peaks.
     pub peak: PeakReport,
+    /// Multiply-accumulates of every step (recomputed halos included).
     pub macs: u64,
     /// MACs over layer by layer's, minus one (the recomputed halos).
     pub overhead: f64,
     /// The largest input region one patch of the first stage reads (height, width).
     pub input_patch: Option<(usize, usize)>,
+    /// Every step: op, region, patch, the buffers it opens and closes, live bytes, extent, MACs.
     pub steps: Vec<TraceStep>,
+    /// Every buffer with its offset and lifetime.
     pub buffers: Vec<BufferReport>,
 }
 
 /// One schedule the planner considered, measured.
 #[derive(Debug, Clone, Serialize)]
 pub struct CandidateReport {
+    /// The schedule planned.
     pub schedule: ScheduleReport,
+    /// Its peak SRAM.
     pub peak_bytes: usize,
+    /// The op at its peak.
     pub peak_op: usize,
+    /// That op's builtin name.
     pub peak_op_name: &'static str,
+    /// `(stage, row, col)` when the peak falls inside a patch stage.
     pub peak_patch: Option<(usize, usize, usize)>,
+    /// Its multiply-accumulates.
     pub macs: u64,
+    /// MACs over layer by layer's, minus one.
     pub overhead: f64,
+    /// The largest input region one patch of the first stage reads (height, width).
     pub input_patch: Option<(usize, usize)>,
 }
 
@@ -337,11 +405,15 @@ pub struct SearchReport {
 /// One op: shapes, MACs and bytes.
 #[derive(Debug, Clone, Serialize)]
 pub struct OpReport {
+    /// Index in the model's op list.
     pub index: usize,
+    /// Builtin name.
     pub op: &'static str,
     /// The zoo block it belongs to, or `opN` for a loaded model.
     pub block: String,
+    /// Shapes of its activation inputs.
     pub inputs: Vec<Vec<usize>>,
+    /// Shapes of its outputs.
     pub outputs: Vec<Vec<usize>>,
     /// Layer by layer.
     pub macs: u64,
@@ -349,6 +421,7 @@ pub struct OpReport {
     pub plan_macs: u64,
     /// Activation bytes it reads and writes, whole.
     pub activation_bytes: usize,
+    /// Bytes of the constant tensors it reads (weights, biases).
     pub weight_bytes: usize,
     /// False for the input QUANTIZE the camera's int8 pixels replace.
     pub scheduled: bool,
@@ -357,10 +430,13 @@ pub struct OpReport {
 /// The answer to [`Session::plan`]: the plan made current, next to layer by layer.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanReport {
+    /// The settings as given.
     pub settings: Settings,
     /// How conflicting settings were resolved, in words.
     pub notes: Vec<String>,
+    /// The chosen MCU's memories against what the plan and the model need.
     pub board: Board,
+    /// The schedule planned and made current.
     pub schedule: ScheduleReport,
     /// The tensor a run fills: what the network sees.
     pub input: TensorReport,
@@ -374,6 +450,7 @@ pub struct PlanReport {
     pub blocks: Vec<BlockMemory>,
     /// Every patch of every stage: its tile of the split tensor and the input region it reads.
     pub patches: Vec<PatchRegions>,
+    /// Every op of the model with its MACs and bytes under this plan.
     pub ops: Vec<OpReport>,
     /// Present when the planner chose (`auto`).
     pub search: Option<SearchReport>,
@@ -382,29 +459,86 @@ pub struct PlanReport {
 /// The answer to [`Session::run`].
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
+    /// Every model output, int8 and dequantized.
     pub outputs: Vec<Output>,
     /// The first output's real values, its best class, that class's name and score.
     pub scores: Vec<f32>,
+    /// Index of the best score (the first on ties).
     pub class: usize,
+    /// Its name (the settings' labels, or the default names).
     pub label: String,
+    /// Its score.
     pub score: f32,
     /// The arena the run used: the MCU's SRAM, or the plan's peak when that is larger
     /// (then `fits` is false).
     pub capacity: usize,
+    /// The plan's peak SRAM.
     pub peak_bytes: usize,
+    /// The plan fits the MCU's SRAM.
     pub fits: bool,
+    /// Multiply-accumulates of one inference under the plan.
     pub macs: u64,
 }
 
 /// The answer to [`Session::bench`]: wall time per inference of the current plan.
 #[derive(Debug, Clone, Serialize)]
 pub struct BenchReport {
+    /// Inferences timed.
     pub runs: usize,
+    /// Median milliseconds per inference.
     pub median_ms: f64,
+    /// Fastest inference.
     pub min_ms: f64,
+    /// Slowest inference.
     pub max_ms: f64,
+    /// The plan's peak SRAM.
     pub peak_bytes: usize,
+    /// Multiply-accumulates per inference.
     pub macs: u64,
+}
+
+/// The answer to [`Session::check_exact`]: the current plan against layer by layer on one input.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExactnessReport {
+    /// Every tensor both schedules hold whole is byte-identical.
+    pub equal: bool,
+    /// Tensors compared (inside a patch stage only the split tensor is ever whole).
+    pub tensors: usize,
+    /// Bytes compared.
+    pub bytes: usize,
+    /// Where they first differ (never, for a correct engine).
+    pub first_difference: Option<Difference>,
+}
+
+/// The first byte where the current plan and layer by layer disagree.
+#[derive(Debug, Clone, Serialize)]
+pub struct Difference {
+    /// The tensor's index.
+    pub tensor: usize,
+    /// Its name.
+    pub name: String,
+    /// Byte offset within the tensor.
+    pub byte: usize,
+    /// The byte layer by layer wrote.
+    pub layer_by_layer: u8,
+    /// The byte the current plan wrote.
+    pub patched: u8,
+}
+
+/// The answer to [`Session::sweep`]: around the current plan's first stage, every grid at its
+/// split and its grid at every split — why finer grids stop helping.
+#[derive(Debug, Clone, Serialize)]
+pub struct SweepReport {
+    /// Tensor index of the current first stage's split.
+    pub split: usize,
+    /// Its grid's rows.
+    pub rows: usize,
+    /// Its grid's columns.
+    pub cols: usize,
+    /// Every grid from 1×1 to the finest at the current split, row-major.
+    pub grids: Vec<CandidateReport>,
+    /// The current grid at every split a stage can end at (where the grid fits), in op order.
+    pub splits: Vec<CandidateReport>,
 }
 
 /// What the user asked for, with the conflicts resolved.
@@ -429,6 +563,9 @@ enum Request {
 /// The current plan and its settings.
 struct Current {
     engine: Engine,
+    /// Layer by layer with the same settings, for [`Session::check_exact`] (none when the
+    /// plan is layer by layer itself).
+    reference: Option<Engine>,
     settings: Settings,
     pixel_range: PixelRange,
     labels: Vec<String>,
@@ -533,12 +670,25 @@ impl Session {
             ops: self.op_reports(&patched_plan),
             search,
         };
+        let reference = match schedule.stages.is_empty() {
+            true => None,
+            false => {
+                let config = Config { capacity: lbl_plan.extent, input: whole_input, schedule: layerwise };
+                Some(Engine::with_plan(self.graph.clone(), self.kernels.clone(), lbl_plan, config)?)
+            }
+        };
         let config = Config { capacity: sram.max(sram_needed), input, schedule };
         let engine = Engine::with_plan(self.graph.clone(), self.kernels.clone(), patched_plan, config)?;
         let classes = self.model.classes;
         let labels = settings.labels.clone().unwrap_or_else(|| labels::names(None, classes));
-        self.current =
-            Some(Current { engine, settings: settings.clone(), pixel_range, labels, fits: report.board.fits_sram });
+        self.current = Some(Current {
+            engine,
+            reference,
+            settings: settings.clone(),
+            pixel_range,
+            labels,
+            fits: report.board.fits_sram,
+        });
         Ok(report)
     }
 
@@ -606,6 +756,59 @@ impl Session {
     /// The bytes of the last input run: what the network saw.
     pub fn last_input(&self) -> &[u8] {
         &self.last_input
+    }
+
+    /// Runs `input` through the current plan and through layer by layer, and compares every
+    /// tensor both hold whole, byte for byte.
+    pub fn check_exact(&mut self, input: &[u8]) -> Result<ExactnessReport> {
+        let current = self.current()?;
+        let Some(reference) = current.reference.as_mut() else {
+            let tensors = current.engine.graph.ops.len();
+            return Ok(ExactnessReport { equal: true, tensors, bytes: 0, first_difference: None });
+        };
+        let mut expected: Vec<Option<Vec<u8>>> = vec![None; reference.graph.tensors.len()];
+        reference.run_with(input, |t, bytes| expected[t] = Some(bytes.to_vec()))?;
+        let graph = current.engine.graph.clone();
+        let (mut tensors, mut bytes, mut first_difference) = (0, 0, None);
+        current.engine.run_with(input, |t, got| {
+            let Some(want) = &expected[t] else { return };
+            tensors += 1;
+            bytes += got.len();
+            if first_difference.is_none() {
+                if let Some(byte) = want.iter().zip(got).position(|(a, b)| a != b) {
+                    first_difference = Some(Difference {
+                        tensor: t,
+                        name: graph.tensors[t].name.clone(),
+                        byte,
+                        layer_by_layer: want[byte],
+                        patched: got[byte],
+                    });
+                }
+            }
+        })?;
+        Ok(ExactnessReport { equal: first_difference.is_none(), tensors, bytes, first_difference })
+    }
+
+    /// Plans every grid at the current plan's first split and its grid at every split.
+    pub fn sweep(&mut self) -> Result<SweepReport> {
+        let current = self.current()?;
+        let (input, in_place) = (current.engine.input, current.engine.schedule.in_place);
+        let Some(&Stage { split, rows, cols }) = current.engine.schedule.stages.first() else {
+            return Err(Error::Setting("layer by layer has no split or grid to sweep: choose a patch plan".into()));
+        };
+        let graph = &*self.graph;
+        let single =
+            |split: usize, rows: usize, cols: usize| Schedule { stages: vec![Stage { split, rows, cols }], in_place };
+        let map = schedule::map_region(graph, split).ok_or_else(|| self.illegal_split(split, input))?;
+        let grids = (1..=MAX_GRID.min(map.height())).flat_map(|r| (1..=MAX_GRID.min(map.width())).map(move |c| (r, c)));
+        let at_split = self.evaluate_all(grids.map(|(r, c)| single(split, r, c)), input, in_place)?;
+        let fitting = search::splits(graph, &self.kernels, input)?
+            .into_iter()
+            .filter(|&t| schedule::map_region(graph, t).is_some_and(|m| m.height() >= rows && m.width() >= cols));
+        let schedules: Vec<Schedule> = fitting.map(|t| single(t, rows, cols)).collect();
+        let at_grid = self.evaluate_all(schedules.into_iter(), input, in_place)?;
+        let report = |cs: Vec<Candidate>| cs.iter().map(|c| CandidateReport::of(graph, c, input)).collect();
+        Ok(SweepReport { split, rows, cols, grids: report(at_split), splits: report(at_grid) })
     }
 
     /// Times `runs` inferences of the current plan on `input` (after one warm-up run).

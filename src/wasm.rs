@@ -64,6 +64,19 @@ impl Session {
         json(&self.inner.run(input).map_err(js)?)
     }
 
+    /// Runs the last input through the current plan and layer by layer and compares every
+    /// tensor both hold whole; returns the exactness report as JSON.
+    pub fn check_exact(&mut self) -> Result<String, JsError> {
+        let input = self.inner.last_input().to_vec();
+        json(&self.inner.check_exact(&input).map_err(js)?)
+    }
+
+    /// Every grid at the current plan's split and its grid at every split, as JSON
+    /// ([`session::SweepReport`]).
+    pub fn sweep(&mut self) -> Result<String, JsError> {
+        json(&self.inner.sweep().map_err(js)?)
+    }
+
     /// The last input run, as the network saw it (the input tensor's bytes).
     pub fn last_input(&self) -> Vec<u8> {
         self.inner.last_input().to_vec()

@@ -27,7 +27,7 @@ pub fn main(args: &Args, out: &mut String) -> Result<()> {
     // A fixed, deterministic input: a pattern of pixel values, as int8 or float32.
     let tensor = session.input_tensor()?;
     let input: Vec<u8> = match tensor.dtype {
-        mcupatch::model::DType::F32 => {
+        mcupatch::session::DType::F32 => {
             (0..tensor.bytes / 4).flat_map(|i| ((i * 31 % 251) as f32).to_le_bytes()).collect()
         }
         _ => (0..tensor.bytes).map(|i| (i * 31 % 251) as u8).collect(),

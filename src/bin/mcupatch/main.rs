@@ -12,7 +12,7 @@ mod text;
 
 use anyhow::Result;
 use clap::{Args, Parser, Subcommand};
-use mcupatch::arena;
+use mcupatch::session::parse_size;
 use mcupatch::session::{Session, Settings};
 use std::io::Write as _;
 
@@ -91,7 +91,7 @@ pub struct Common {
 
 impl Common {
     fn settings(&self) -> Result<Settings> {
-        let size = |s: &Option<String>| s.as_deref().map(arena::parse_size).transpose();
+        let size = |s: &Option<String>| s.as_deref().map(parse_size).transpose();
         Ok(Settings {
             mcu: self.mcu.clone(),
             sram: size(&self.sram)?,

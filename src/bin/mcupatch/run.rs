@@ -3,8 +3,9 @@
 use crate::files::{self, MAX_IMAGE_BYTES};
 use crate::{open, print_json, text, Common};
 use anyhow::{bail, Context, Result};
+use mcupatch::preprocess;
+use mcupatch::session::BufferEvent;
 use mcupatch::session::{PlanReport, RunReport, Session};
-use mcupatch::{preprocess, trace::BufferEvent};
 use serde::Serialize;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

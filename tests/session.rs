@@ -1,0 +1,128 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! The session, as a library user meets it: settings in, reports out, conflicts resolved,
+//! the current plan exact against layer by layer.
+
+mod common;
+
+use common::root;
+use mcupatch::preprocess;
+use mcupatch::session::{catalog, BufferKind, Session, Settings, Source};
+
+fn vww() -> Session {
+    let bytes = std::fs::read(root().join("models/visual_wake_words.tflite")).expect("make fetch");
+    Session::from_tflite(&bytes).expect("VWW loads")
+}
+
+fn photo(session: &mut Session, name: &str) -> Vec<u8> {
+    let bytes = std::fs::read(root().join("data/images").join(name)).expect("make fetch");
+    session.image_input(&preprocess::decode(&bytes).unwrap()).unwrap()
+}
+
+fn patched(grid: &str, split: &str) -> Settings {
+    Settings {
+        sram: Some(20 * 1024),
+        patch: vec![grid.into()],
+        split: vec![split.into()],
+        streamed_input: true,
+        in_place_depthwise: true,
+        ..Settings::default()
+    }
+}
+
+#[test]
+fn the_model_report_tells_what_a_face_needs() {
+    let session = vww();
+    let m = session.model();
+    assert_eq!(m.source, Source::Tflite { bytes: 334_152 });
+    assert!(m.classifies_images);
+    assert_eq!(m.classes, 2);
+    assert_eq!(m.input.shape, [1, 96, 96, 3]);
+    assert_eq!(m.flash_bytes, 334_152);
+    let split = m.splits.iter().find(|s| s.op == 8).expect("the 12×12×32 map is a split");
+    assert_eq!((split.shape.clone(), split.max_rows, split.max_cols), (vec![1, 12, 12, 32], 8, 8));
+    let zoo = Session::from_zoo("mbv2", 0.35, 96, None).unwrap();
+    assert!(!zoo.model().classifies_images, "synthetic weights: no verdict");
+    assert_eq!(zoo.model().suggested.patch, ["4x4"]);
+    assert!(catalog().mcus.iter().any(|m| m.name == "stm32f412" && m.sram == 256 * 1024 && m.flash == 1 << 20));
+}
+
+#[test]
+fn a_plan_reports_its_peak_buffers_and_its_board() {
+    let mut session = vww();
+    let plan = session.plan(&patched("3x3", "op8")).unwrap();
+    assert_eq!(plan.patched.peak.bytes, 18_432);
+    assert_eq!(plan.layer_by_layer.peak.bytes, 55_296);
+    assert_eq!(plan.input.quant.unwrap().zero_point, -128);
+    // The buffers named at the peak are the live ones, inside the peak extent.
+    let peak = &plan.patched.peak;
+    assert!(!peak.buffers.is_empty());
+    assert!(peak.buffers.iter().all(|b| b.first <= peak.step && peak.step <= b.last));
+    assert!(peak.buffers.iter().all(|b| b.offset + b.bytes <= peak.bytes));
+    assert!(peak.buffers.iter().map(|b| b.bytes).sum::<usize>() >= peak.live_bytes);
+    assert!(plan.patched.buffers.iter().any(|b| b.kind == BufferKind::PatchTile));
+    assert_eq!(plan.patches.len(), 9);
+    assert!(plan.board.fits_sram && plan.board.fits);
+    assert_eq!(plan.board.fits_flash, None, "no MCU named, no Flash size");
+    // A Flash too small for the model: it does not fit, whatever the SRAM says.
+    let small_flash = Settings { flash: Some(300_000), ..patched("3x3", "op8") };
+    let plan = session.plan(&small_flash).unwrap();
+    assert_eq!((plan.board.fits_sram, plan.board.fits_flash, plan.board.fits), (true, Some(false), false));
+}
+
+#[test]
+fn settings_round_trip_and_unknown_fields_are_refused() {
+    let s = patched("3x3", "op8");
+    let text = serde_json::to_string(&s).unwrap();
+    assert_eq!(serde_json::from_str::<Settings>(&text).unwrap(), s);
+    assert_eq!(serde_json::from_str::<Settings>("{}").unwrap(), Settings::default());
+    assert!(serde_json::from_str::<Settings>(r#"{"sram": 1, "grid": "3x3"}"#).is_err());
+}
+
+#[test]
+fn conflicting_settings_give_a_plan_and_a_note() {
+    let mut session = vww();
+    // A split with layer by layer, a streamed input with layer by layer, two stages with a grid.
+    for s in [
+        Settings { split: vec!["op8".into()], ..Settings::default() },
+        Settings { streamed_input: true, ..Settings::default() },
+        Settings { multi_stage: true, ..patched("3x3", "op8") },
+    ] {
+        let plan = session.plan(&s).unwrap_or_else(|e| panic!("{s:?}: {e}"));
+        assert_eq!(plan.notes.len(), 1, "{s:?}: {:?}", plan.notes);
+    }
+    let auto_at_split = session.plan(&patched("auto", "op8")).unwrap();
+    assert_eq!(auto_at_split.schedule.stages[0].split_op, 8);
+    assert_eq!(auto_at_split.search.as_ref().unwrap().candidates, 64);
+    assert!(auto_at_split.board.fits_sram);
+    let err = session.plan(&patched("auto", "op30")).unwrap_err().to_string();
+    assert!(err.contains("cannot end at tensor"), "{err}");
+}
+
+#[test]
+fn runs_plan_by_default_and_the_patch_plan_is_exact() {
+    let mut session = vww();
+    let input = photo(&mut session, "astronaut.png");
+    let run = session.run(&input).unwrap();
+    assert_eq!((run.label.as_str(), run.peak_bytes), ("person", 55_296));
+    session.plan(&patched("3x3", "op8")).unwrap();
+    let patched_run = session.run(&input).unwrap();
+    assert_eq!(patched_run.outputs[0].int8, run.outputs[0].int8);
+    assert_eq!(session.last_input(), &input[..]);
+    let exact = session.check_exact(&input).unwrap();
+    assert!(exact.equal && exact.first_difference.is_none(), "{exact:?}");
+    assert!(exact.tensors >= 20, "the split tensor and every tensor after it: {exact:?}");
+}
+
+#[test]
+fn the_sweep_shows_every_grid_at_the_split_and_the_grid_at_every_split() {
+    let mut session = vww();
+    session.plan(&patched("3x3", "op8")).unwrap();
+    let sweep = session.sweep().unwrap();
+    assert_eq!(sweep.grids.len(), 64);
+    let current = sweep.grids.iter().find(|c| c.schedule.stages[0].rows == 3 && c.schedule.stages[0].cols == 3);
+    assert_eq!(current.unwrap().peak_bytes, 18_432);
+    assert!(sweep.splits.iter().any(|c| c.schedule.stages[0].split_op == 8));
+    assert!(sweep.splits.len() > 5);
+    session.plan(&Settings::default()).unwrap();
+    assert!(session.sweep().unwrap_err().to_string().contains("layer by layer"));
+}
