@@ -1,6 +1,7 @@
 //! `mcupatch analyze`: zoo architectures, a patch plan against layer by layer, block by block.
 
-use crate::{print_json, text, Common};
+use crate::common::{print_json, Common};
+use crate::text;
 use anyhow::Result;
 use mcupatch::session::{ModelReport, PlanReport, Session};
 use serde::Serialize;

@@ -1,6 +1,7 @@
 //! `mcupatch inspect`: the per-op table under a plan.
 
-use crate::{open, print_json, text, Common};
+use crate::common::{open, print_json, Common};
+use crate::text;
 use anyhow::Result;
 use std::fmt::Write as _;
 use std::path::PathBuf;

@@ -1,7 +1,8 @@
 //! `mcupatch run`: images or a raw tensor through the plan; scores, label, arena.
 
+use crate::common::{open, print_json, Common};
 use crate::files::{self, MAX_IMAGE_BYTES};
-use crate::{open, print_json, text, Common};
+use crate::text;
 use anyhow::{bail, Context, Result};
 use mcupatch::preprocess;
 use mcupatch::session::BufferEvent;
