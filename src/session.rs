@@ -541,6 +541,42 @@ pub struct SweepReport {
     pub splits: Vec<CandidateReport>,
 }
 
+/// The answer to [`Session::heat`]: how many times the current plan computes each pixel of
+/// every map inside its patch stages — the recomputed halos, pixel by pixel.
+#[derive(Debug, Clone, Serialize)]
+pub struct HeatReport {
+    /// One per op inside a patch stage, in step order of first appearance.
+    pub layers: Vec<LayerHeat>,
+    /// How many patches read each pixel of each stage's input map (the halos' overlap).
+    pub inputs: Vec<LayerHeat>,
+    /// MACs the stages spend: `Σ count × macs_per_pixel` over `layers`.
+    pub stage_macs: u64,
+    /// MACs the same ops cost layer by layer; `stage_macs − stage_macs_layer_by_layer` is
+    /// exactly the plan's extra MACs (`patched.macs − layer_by_layer.macs`).
+    pub stage_macs_layer_by_layer: u64,
+}
+
+/// Counts over one map, row-major.
+#[derive(Debug, Clone, Serialize)]
+pub struct LayerHeat {
+    /// The op that writes the map (for an input map: the stage's first op).
+    pub op: usize,
+    /// The map's tensor index and name.
+    pub tensor: usize,
+    /// The tensor's name.
+    pub name: String,
+    /// Map rows.
+    pub height: usize,
+    /// Map columns.
+    pub width: usize,
+    /// `height × width` counts, row-major.
+    pub counts: Vec<u16>,
+    /// The largest count.
+    pub max: u16,
+    /// MACs per output pixel of the op (0 for an input map).
+    pub macs_per_pixel: u64,
+}
+
 /// What the user asked for, with the conflicts resolved.
 enum Request {
     LayerByLayer,
@@ -809,6 +845,59 @@ impl Session {
         let at_grid = self.evaluate_all(schedules.into_iter(), input, in_place)?;
         let report = |cs: Vec<Candidate>| cs.iter().map(|c| CandidateReport::of(graph, c, input)).collect();
         Ok(SweepReport { split, rows, cols, grids: report(at_split), splits: report(at_grid) })
+    }
+
+    /// Counts, per pixel of every patch-stage map, how often the current plan computes it.
+    pub fn heat(&mut self) -> Result<HeatReport> {
+        let engine = &self.current()?.engine;
+        let (graph, kernels, plan) = (&*engine.graph, &*engine.kernels, &engine.plan);
+        let mut layers: Vec<LayerHeat> = Vec::new();
+        let mut inputs: Vec<LayerHeat> = Vec::new();
+        let blank = |op: usize, tensor: usize, macs_per_pixel: u64| -> Option<LayerHeat> {
+            let map = schedule::map_region(graph, tensor)?;
+            let (height, width) = (map.height(), map.width());
+            let name = graph.tensors[tensor].name.clone();
+            Some(LayerHeat { op, tensor, name, height, width, counts: vec![0; height * width], max: 0, macs_per_pixel })
+        };
+        let add = |heat: &mut LayerHeat, r: Region| {
+            for y in r.y0..r.y1.min(heat.height) {
+                for x in r.x0..r.x1.min(heat.width) {
+                    let c = &mut heat.counts[y * heat.width + x];
+                    *c = c.saturating_add(1);
+                    heat.max = heat.max.max(*c);
+                }
+            }
+        };
+        for step in plan.steps.iter().filter(|s| s.patch.is_some()) {
+            let (Some(region), Some(&out)) = (step.region, graph.ops[step.op].outputs.first()) else { continue };
+            let index = match layers.iter().position(|l| l.op == step.op) {
+                Some(i) => i,
+                None => match blank(step.op, out, kernels[step.op].macs_per_pixel()) {
+                    Some(heat) => {
+                        layers.push(heat);
+                        layers.len() - 1
+                    }
+                    None => continue,
+                },
+            };
+            add(&mut layers[index], region);
+        }
+        // Each stage's input map: how many patches read each pixel (tile plus halo).
+        let (engine_input, schedule) = (engine.input, &engine.schedule);
+        let (mut next_op, _) = schedule::layerwise::entry(graph, engine_input)?;
+        let regions = search::patch_regions(graph, kernels, schedule, engine_input)?;
+        for (index, stage) in schedule.stages.iter().enumerate() {
+            let ops = schedule::patch::stage_ops(graph, kernels, next_op, stage.split)?;
+            if let Some(mut heat) = blank(ops.ops.start, ops.input, 0) {
+                regions.iter().filter(|p| p.stage == index).for_each(|p| add(&mut heat, p.input));
+                inputs.push(heat);
+            }
+            next_op = ops.ops.end;
+        }
+        let stage_macs =
+            layers.iter().map(|l| l.counts.iter().map(|&c| u64::from(c)).sum::<u64>() * l.macs_per_pixel).sum();
+        let stage_macs_layer_by_layer = layers.iter().map(|l| kernels[l.op].macs()).sum();
+        Ok(HeatReport { layers, inputs, stage_macs, stage_macs_layer_by_layer })
     }
 
     /// Times `runs` inferences of the current plan on `input` (after one warm-up run).

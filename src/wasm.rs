@@ -77,6 +77,12 @@ impl Session {
         json(&self.inner.sweep().map_err(js)?)
     }
 
+    /// How often the current plan computes each pixel of every patch-stage map, as JSON
+    /// ([`session::HeatReport`]).
+    pub fn heat(&mut self) -> Result<String, JsError> {
+        json(&self.inner.heat().map_err(js)?)
+    }
+
     /// The last input run, as the network saw it (the input tensor's bytes).
     pub fn last_input(&self) -> Vec<u8> {
         self.inner.last_input().to_vec()

@@ -126,3 +126,24 @@ fn the_sweep_shows_every_grid_at_the_split_and_the_grid_at_every_split() {
     session.plan(&Settings::default()).unwrap();
     assert!(session.sweep().unwrap_err().to_string().contains("layer by layer"));
 }
+
+#[test]
+fn the_recompute_heat_sums_to_the_plans_extra_macs() {
+    let mut session = vww();
+    for (grid, split) in [("3x3", "op8"), ("2x4", "op8"), ("4x4", "op5"), ("8x8", "op11")] {
+        let plan = session.plan(&patched(grid, split)).unwrap();
+        let heat = session.heat().unwrap();
+        let extra = plan.patched.macs - plan.layer_by_layer.macs;
+        assert_eq!(heat.stage_macs - heat.stage_macs_layer_by_layer, extra, "{grid} at {split}");
+        assert!(heat.layers.iter().all(|l| l.counts.len() == l.height * l.width && l.max >= 1));
+        // Every pixel of the split map is computed exactly once: tiles do not overlap.
+        let split_map = heat.layers.last().unwrap();
+        assert!(split_map.counts.iter().all(|&c| c == 1), "{grid} at {split}");
+        // The input is read by as many patches as overlap there; some pixel by more than one.
+        assert_eq!(heat.inputs.len(), 1);
+        assert!(heat.inputs[0].max > 1 && heat.inputs[0].counts.iter().all(|&c| c >= 1), "{grid} at {split}");
+    }
+    session.plan(&Settings::default()).unwrap();
+    let heat = session.heat().unwrap();
+    assert!(heat.layers.is_empty() && heat.stage_macs == 0, "layer by layer recomputes nothing");
+}
