@@ -18,6 +18,16 @@ pub fn catalog() -> Result<String, JsError> {
     json(&session::catalog())
 }
 
+/// Plans every width × resolution of zoo architecture `arch` (JSON arrays) layer by layer and
+/// with a patch plan against the settings' MCU, as JSON ([`session::FeasibilityReport`]).
+#[wasm_bindgen]
+pub fn feasibility(arch: &str, widths: &str, resolutions: &str, settings: &str) -> Result<String, JsError> {
+    let widths: Vec<f64> = serde_json::from_str(widths).map_err(|e| js(format!("bad widths: {e}")))?;
+    let resolutions: Vec<usize> = serde_json::from_str(resolutions).map_err(|e| js(format!("bad resolutions: {e}")))?;
+    let settings: Settings = serde_json::from_str(settings).map_err(|e| js(format!("bad settings: {e}")))?;
+    json(&session::feasibility(arch, &widths, &resolutions, &settings).map_err(js)?)
+}
+
 /// A model and its current plan ([`session::Session`]).
 #[wasm_bindgen]
 pub struct Session {

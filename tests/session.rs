@@ -147,3 +147,30 @@ fn the_recompute_heat_sums_to_the_plans_extra_macs() {
     let heat = session.heat().unwrap();
     assert!(heat.layers.is_empty() && heat.stage_macs == 0, "layer by layer recomputes nothing");
 }
+
+#[test]
+fn patches_let_bigger_inputs_fit_the_same_mcu() {
+    let settings = Settings { mcu: Some("stm32h743".into()), in_place_depthwise: true, ..Settings::default() };
+    let map = mcupatch::session::feasibility("mbv2", &[0.35, 0.5], &[96, 144, 176, 224], &settings).unwrap();
+    assert_eq!(map.cells.len(), 8);
+    assert_eq!((map.sram, map.flash), (512 * 1024, Some(2 << 20)));
+    assert_eq!(map.patch, ["4x4"], "MCUNetV2's plan when the settings give none");
+    for c in &map.cells {
+        assert!(c.patched_peak < c.layer_by_layer_peak, "{c:?}");
+        assert!(!c.fits_layer_by_layer || c.fits_patched, "what fits layer by layer fits with patches: {c:?}");
+        assert!(c.patched_macs >= c.macs);
+    }
+    let only_patched = map.cells.iter().filter(|c| c.fits_patched && !c.fits_layer_by_layer).count();
+    assert!(only_patched > 0, "some sizes fit only with patches: {:?}", map.cells);
+}
+
+#[test]
+fn a_model_bigger_than_flash_fits_nowhere() {
+    // MobileNetV2-0.35 with its 1000-class head holds 1.7 MB of weights: more than the
+    // STM32F412's 1 MB of Flash, however little SRAM a patch plan needs.
+    let settings = Settings { mcu: Some("stm32f412".into()), in_place_depthwise: true, ..Settings::default() };
+    let map = mcupatch::session::feasibility("mbv2", &[0.35], &[96], &settings).unwrap();
+    let cell = &map.cells[0];
+    assert!(cell.weight_bytes > 1 << 20 && cell.patched_peak < 256 * 1024);
+    assert!(!cell.fits_patched && !cell.fits_layer_by_layer);
+}
