@@ -34,7 +34,7 @@ use crate::trace;
 use crate::{labels, zoo};
 
 // The engine's types the reports carry.
-pub use crate::arena::{parse_size, Mcu};
+pub use crate::arena::{mcu, parse_size, Mcu};
 pub use crate::exec::Output;
 pub use crate::geometry::Region;
 pub use crate::model::DType;

@@ -40,11 +40,13 @@ pub enum Arch {
         width: f64,
         resolution: usize,
     },
-    /// A stem conv of `stem` channels (3×3, stride 2), then `blocks`.
+    /// A stem conv of `stem` channels (3×3, stride 2), then `blocks`, then a classifier to
+    /// `classes`.
     McuNet {
         resolution: usize,
         stem: usize,
         blocks: Vec<Block>,
+        classes: usize,
     },
 }
 
@@ -84,7 +86,7 @@ impl Arch {
             "mcunet" => {
                 let spec =
                     blocks.ok_or_else(|| Error::Setting("mcunet needs --blocks, e.g. k3e1s1c16,k5e6s2c24".into()))?;
-                Arch::McuNet { resolution, stem: scaled(32, width), blocks: parse_blocks(spec)? }
+                Arch::McuNet { resolution, stem: scaled(32, width), blocks: parse_blocks(spec)?, classes: 1000 }
             }
             other => {
                 return Err(Error::Setting(format!("unknown architecture '{other}' (mbv2, mbv2-rd, mbv1, mcunet)")))
@@ -98,13 +100,13 @@ impl Arch {
             Arch::MobileNetV2 { width, resolution } => inverted_residual_net(&MBV2, *width, *resolution, 3),
             Arch::MobileNetV2Rd { width, resolution } => inverted_residual_net(&MBV2_RD, *width, *resolution, 3),
             Arch::MobileNetV1 { width, resolution } => mobilenet_v1(*width, *resolution),
-            Arch::McuNet { resolution, stem, blocks } => {
+            Arch::McuNet { resolution, stem, blocks, classes } => {
                 let mut net = Net::new(*resolution);
                 let mut x = net.conv("stem/conv", net.input(), *stem, 3, 2, Act::Relu6);
                 for (i, b) in blocks.iter().enumerate() {
                     x = inverted_residual(&mut net, &format!("block{}", i + 1), x, *b);
                 }
-                net.classifier(x, 1000)
+                net.classifier(x, *classes)
             }
         }
     }

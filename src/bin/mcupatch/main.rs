@@ -9,6 +9,7 @@ mod files;
 mod inspect;
 mod plan;
 mod run;
+mod search;
 mod text;
 
 use clap::{Parser, Subcommand};
@@ -33,6 +34,9 @@ enum Command {
     Run(run::Args),
     /// Times inferences of a model under a plan: median and spread per inference.
     Bench(bench::Args),
+    /// Joint search: MobileNetV2-style architectures (width, resolution, kernel, expansion,
+    /// depth), each with its best patch plan, that fit an MCU's SRAM and Flash.
+    Search(search::Args),
     /// Builds zoo architectures (synthetic int8 weights) and compares a patch plan with layer
     /// by layer: peak SRAM and where, MAC overhead, input patch, memory per block.
     Analyze(analyze::Args),
@@ -50,6 +54,7 @@ fn main() {
         Command::Run(a) => (run::main(a, &mut out), a.common.json),
         Command::Bench(a) => (bench::main(a, &mut out), a.common.json),
         Command::Analyze(a) => (analyze::main(a, &mut out), a.common.json),
+        Command::Search(a) => (search::main(a, &mut out), a.json),
         Command::FakeCamera(a) => (fake_camera::main(a), false),
     };
     if let Err(e) = result {

@@ -1,0 +1,76 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! The joint search: every front point, rebuilt from its spec and re-planned through the
+//! session, has the peak and MACs the search reported, and runs exactly.
+
+use mcupatch::joint::{self, Goal, Objective, Space};
+use mcupatch::session::{Session, Settings};
+
+fn small_space() -> Space {
+    Space {
+        widths: vec![0.35, 0.5],
+        resolutions: vec![96, 128, 160],
+        kernels: vec![3, 5],
+        expands: vec![4],
+        depths: vec![0.5],
+        classes: 1000,
+    }
+}
+
+fn goal() -> Goal {
+    Goal { sram: 128 * 1024, flash: 4 << 20, ..Goal::default() }
+}
+
+#[test]
+fn front_points_replan_to_what_the_search_says() {
+    let report = joint::search(&small_space(), &goal(), |_, _| {}).unwrap();
+    assert_eq!(report.architectures, 12);
+    assert!(report.fitting > 0 && !report.front.is_empty());
+    assert!(report.fitting_only_with_patches > 0, "patches make larger inputs fit 128 KiB");
+    assert!(report.largest_resolution_patched > report.largest_resolution_layer_by_layer);
+    // The front: peaks rise, MACs rise.
+    assert!(report
+        .front
+        .windows(2)
+        .all(|w| w[0].best.peak_bytes <= w[1].best.peak_bytes && w[0].best.macs < w[1].best.macs));
+    for point in &report.front {
+        let a = point.arch;
+        let mut session = Session::from_zoo("mcunet", a.width, a.resolution, Some(&point.spec)).unwrap();
+        let mut settings =
+            Settings { sram: Some(goal().sram), streamed_input: true, in_place_depthwise: true, ..Settings::default() };
+        if let Some(split) = &point.best.split {
+            settings.patch = vec![format!("{}x{}", point.best.rows, point.best.cols)];
+            settings.split = vec![split.clone()];
+        }
+        let plan = session.plan(&settings).unwrap();
+        assert_eq!(plan.patched.peak.bytes, point.best.peak_bytes, "{}", point.spec);
+        assert_eq!(plan.patched.macs, point.best.macs, "{}", point.spec);
+        assert_eq!(plan.layer_by_layer.macs, point.macs);
+        assert!(plan.board.fits_sram);
+        let input: Vec<u8> = (0..plan.input.bytes).map(|i| (i * 7 % 256) as u8).collect();
+        assert!(session.check_exact(&input).unwrap().equal, "{}", point.spec);
+    }
+}
+
+#[test]
+fn objectives_and_limits() {
+    let by_resolution = Goal { objective: Objective::Resolution, mac_budget: Some(30_000_000), ..goal() };
+    let report = joint::search(&small_space(), &by_resolution, |_, _| {}).unwrap();
+    let best = report.best.unwrap();
+    assert!(best.best.macs <= 30_000_000);
+    let same_budget_larger =
+        report.front.iter().filter(|r| r.best.macs <= 30_000_000 && r.arch.resolution > best.arch.resolution);
+    assert_eq!(same_budget_larger.count(), 0);
+    let capped = Goal { max_overhead: Some(0.0), ..goal() };
+    let report = joint::search(&small_space(), &capped, |_, _| {}).unwrap();
+    assert!(report.front.iter().all(|r| r.best.overhead <= 1e-12));
+    // Limits are checked before anything is built.
+    let huge = Space {
+        widths: (1..=20).map(|i| f64::from(i) / 10.0).collect(),
+        resolutions: (32..=512).collect(),
+        expands: (1..=8).collect(),
+        ..small_space()
+    };
+    assert!(joint::search(&huge, &goal(), |_, _| {}).unwrap_err().to_string().contains("architectures"));
+    let tiny = Space { resolutions: vec![16], ..small_space() };
+    assert!(joint::search(&tiny, &goal(), |_, _| {}).unwrap_err().to_string().contains("resolutions"));
+}
