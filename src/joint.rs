@@ -96,7 +96,13 @@ impl ArchPoint {
     }
 
     fn arch(&self) -> Arch {
-        Arch::McuNet { resolution: self.resolution, stem: self.stem(), blocks: self.blocks(), classes: self.classes }
+        Arch::McuNet {
+            resolution: self.resolution,
+            stem: self.stem(),
+            blocks: self.blocks(),
+            head: None,
+            classes: self.classes,
+        }
     }
 }
 

@@ -74,3 +74,35 @@ fn objectives_and_limits() {
     let tiny = Space { resolutions: vec![16], ..small_space() };
     assert!(joint::search(&tiny, &goal(), |_, _| {}).unwrap_err().to_string().contains("resolutions"));
 }
+
+fn analyze(arch: &str) -> mcupatch::session::PlanReport {
+    let mut session = Session::from_zoo(arch, 1.0, 224, None).unwrap();
+    let settings = Settings {
+        patch: vec!["4x4".into()],
+        split: vec!["stride8".into()],
+        streamed_input: true,
+        in_place_depthwise: true,
+        in_place_pointwise: true,
+        in_place_add: true,
+        ..Settings::default()
+    };
+    session.plan(&settings).unwrap()
+}
+
+#[test]
+fn receptive_field_redistribution_is_a_transform() {
+    let base = analyze("mbv2");
+    let rd = analyze("mbv2+rd8");
+    // The transform keeps the network's first block and the stage's widths, drops the
+    // repeated 24-channel block from the stride-8 stage and adds a 32-channel block after it.
+    assert_eq!(base.patched.input_patch, Some((75, 75)));
+    assert_eq!(rd.patched.input_patch, Some((67, 67)), "MCUNetV2's MbV2-RD: 63×63");
+    assert!(rd.patched.overhead < 0.04 && base.patched.overhead > 0.09, "paper: +3 % for RD, ~+10 % without");
+    assert!(rd.stage_overhead < base.stage_overhead);
+    assert_eq!(rd.layer_by_layer.peak.bytes, base.layer_by_layer.peak.bytes);
+    // Weights move out of the stage, none are lost.
+    let weights = |p: &mcupatch::session::PlanReport| p.ops.iter().map(|o| o.weight_bytes).sum::<usize>();
+    assert!(weights(&rd) >= weights(&base));
+    let e = Session::from_zoo("mbv1+rd8", 1.0, 224, None).err().unwrap().to_string();
+    assert!(e.contains("inverted-residual"), "{e}");
+}

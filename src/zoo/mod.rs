@@ -40,12 +40,13 @@ pub enum Arch {
         width: f64,
         resolution: usize,
     },
-    /// A stem conv of `stem` channels (3×3, stride 2), then `blocks`, then a classifier to
-    /// `classes`.
+    /// A stem conv of `stem` channels (3×3, stride 2), then `blocks`, an optional 1×1 head
+    /// conv to `head` channels, then a classifier to `classes`.
     McuNet {
         resolution: usize,
         stem: usize,
         blocks: Vec<Block>,
+        head: Option<usize>,
         classes: usize,
     },
 }
@@ -73,7 +74,14 @@ pub fn scaled(channels: usize, width: f64) -> usize {
 impl Arch {
     /// Parses `mbv2`, `mbv2-rd`, `mbv1` or `mcunet` with its parameters; `blocks` is the
     /// MCUNet spec, e.g. `k3e1s1c16,k5e6s2c24,k3e6s1c24`.
+    /// A name may end in `+rdN`: the architecture with its receptive field redistributed for
+    /// a patch stage ending at stride N ([`Arch::redistributed`]), e.g. `mbv2+rd8`.
     pub fn parse(name: &str, width: f64, resolution: usize, blocks: Option<&str>) -> Result<Arch> {
+        if let Some((base, stride)) = name.split_once("+rd") {
+            let stride =
+                stride.parse().map_err(|_| Error::Setting(format!("'{name}': +rd takes a stride, e.g. +rd8")))?;
+            return Arch::parse(base, width, resolution, blocks)?.redistributed(stride);
+        }
         if !(width > 0.0 && width <= 4.0 && (32..=1024).contains(&resolution)) {
             return Err(Error::Setting(format!(
                 "width {width} must be in (0, 4] and resolution {resolution} in 32..=1024"
@@ -86,7 +94,13 @@ impl Arch {
             "mcunet" => {
                 let spec =
                     blocks.ok_or_else(|| Error::Setting("mcunet needs --blocks, e.g. k3e1s1c16,k5e6s2c24".into()))?;
-                Arch::McuNet { resolution, stem: scaled(32, width), blocks: parse_blocks(spec)?, classes: 1000 }
+                Arch::McuNet {
+                    resolution,
+                    stem: scaled(32, width),
+                    blocks: parse_blocks(spec)?,
+                    head: None,
+                    classes: 1000,
+                }
             }
             other => {
                 return Err(Error::Setting(format!("unknown architecture '{other}' (mbv2, mbv2-rd, mbv1, mcunet)")))
@@ -100,15 +114,90 @@ impl Arch {
             Arch::MobileNetV2 { width, resolution } => inverted_residual_net(&MBV2, *width, *resolution, 3),
             Arch::MobileNetV2Rd { width, resolution } => inverted_residual_net(&MBV2_RD, *width, *resolution, 3),
             Arch::MobileNetV1 { width, resolution } => mobilenet_v1(*width, *resolution),
-            Arch::McuNet { resolution, stem, blocks, classes } => {
+            Arch::McuNet { resolution, stem, blocks, head, classes } => {
                 let mut net = Net::new(*resolution);
                 let mut x = net.conv("stem/conv", net.input(), *stem, 3, 2, Act::Relu6);
                 for (i, b) in blocks.iter().enumerate() {
                     x = inverted_residual(&mut net, &format!("block{}", i + 1), x, *b);
                 }
+                if let Some(c) = head {
+                    x = net.conv("head/conv", x, *c, 1, 1, Act::Relu6);
+                }
                 net.classifier(x, *classes)
             }
         }
+    }
+}
+
+impl Arch {
+    /// The network as an inverted-residual block list (MobileNetV2 and MCUNet nets).
+    pub fn as_blocks(&self) -> Result<Arch> {
+        match self {
+            Arch::MobileNetV2 { width, resolution } | Arch::MobileNetV2Rd { width, resolution } => {
+                let groups = if matches!(self, Arch::MobileNetV2 { .. }) { &MBV2 } else { &MBV2_RD };
+                let mut blocks = Vec::new();
+                for &(expand, channels, repeats, stride) in groups {
+                    for r in 0..repeats {
+                        let stride = if r == 0 { stride } else { 1 };
+                        blocks.push(Block { kernel: 3, expand, stride, channels: scaled(channels, *width) });
+                    }
+                }
+                let head = if *width > 1.0 { scaled(1280, *width) } else { 1280 };
+                Ok(Arch::McuNet {
+                    resolution: *resolution,
+                    stem: scaled(32, *width),
+                    blocks,
+                    head: Some(head),
+                    classes: 1000,
+                })
+            }
+            Arch::McuNet { .. } => Ok(self.clone()),
+            Arch::MobileNetV1 { .. } => Err(Error::Setting("MobileNetV1 has no inverted-residual blocks".into())),
+        }
+    }
+
+    /// Receptive-field redistribution (MCUNetV2 §3.2) for a patch stage ending after the
+    /// first block at stride `stride`: inside the stage every depthwise kernel becomes 3×3 and
+    /// each group of same-width blocks keeps only its first; the blocks taken out are added
+    /// after the split, at the width the stage ends with and with the largest kernel removed,
+    /// so the capacity moves out of the stage instead of disappearing.
+    pub fn redistributed(&self, stride: usize) -> Result<Arch> {
+        let Arch::McuNet { resolution, stem, blocks, head, classes } = self.as_blocks()? else {
+            return Err(Error::Setting("no block form".into()));
+        };
+        let mut reached = 2;
+        let end = blocks
+            .iter()
+            .position(|b| {
+                reached *= b.stride;
+                reached >= stride
+            })
+            .ok_or_else(|| Error::Setting(format!("no block reaches stride {stride}")))?;
+        let (stage, rest) = blocks.split_at(end + 1);
+        let mut kept: Vec<Block> = Vec::new();
+        let (mut moved, mut widest_kernel) = (0, 3);
+        for (i, b) in stage.iter().enumerate() {
+            widest_kernel = widest_kernel.max(b.kernel);
+            let repeat = i > 0 && b.stride == 1 && stage[i - 1].channels == b.channels;
+            match repeat {
+                true => moved += 1,
+                false => kept.push(Block { kernel: 3, ..*b }),
+            }
+        }
+        let last = *kept.last().ok_or_else(|| Error::Setting("an empty patch stage".into()))?;
+        // The added blocks join the group the stage ends in (stride 1, same width).
+        let group_end = rest.iter().take_while(|b| b.channels == last.channels && b.stride == 1).count();
+        let added = Block {
+            kernel: widest_kernel,
+            expand: rest.first().map_or(last.expand, |b| b.expand),
+            stride: 1,
+            channels: last.channels,
+        };
+        let mut out = kept;
+        out.extend_from_slice(&rest[..group_end]);
+        out.extend(std::iter::repeat_n(added, moved));
+        out.extend_from_slice(&rest[group_end..]);
+        Ok(Arch::McuNet { resolution, stem, blocks: out, head, classes })
     }
 }
 
