@@ -10,6 +10,9 @@
 //!   alternately low and high, reaching the chain's lower bound max(in + out);
 //! - by lifetime, longest first — which keeps a patch stage's output and residual skips out
 //!   of the way of the many short-lived tiles.
+//!
+//! No placement needs fewer bytes than the most any step holds ([`lower_bound`]); an order
+//! that reaches it cannot be beaten by a later one, so the later ones are not tried.
 
 /// Offsets are multiples of this, as in TFLite Micro.
 pub const ALIGNMENT: usize = 16;
@@ -77,37 +80,90 @@ fn conflict_lists(requests: &[Request]) -> Vec<Vec<usize>> {
 }
 
 /// The lowest aligned offset where every one of `members` fits beside the `placed` requests
-/// it conflicts with.
+/// it conflicts with. `busy` is scratch space.
 fn lowest_fit(
     requests: &[Request],
     conflicts: &[Vec<usize>],
     offsets: &[usize],
     placed: &[bool],
     members: &[usize],
+    busy: &mut Vec<(usize, usize)>,
 ) -> usize {
-    let busy: Vec<Vec<(usize, usize)>> = members
-        .iter()
-        .map(|&m| {
-            let mut b: Vec<(usize, usize)> = conflicts[m]
-                .iter()
-                .filter(|&&j| placed[j])
-                .map(|&j| (offsets[j], offsets[j] + requests[j].size))
-                .collect();
-            b.sort_unstable();
-            b
-        })
-        .collect();
-    let mut candidate = 0;
-    'search: loop {
-        for (&m, busy) in members.iter().zip(&busy) {
-            let end = candidate + requests[m].size;
-            if let Some(&(_, e)) = busy.iter().find(|&&(s, e)| s < end && candidate < e) {
-                candidate = align(e);
-                continue 'search;
-            }
-        }
-        return candidate;
+    // Each member in turn moves the candidate up to where it fits; done when every member
+    // fits at the same candidate.
+    let (mut candidate, mut settled, mut next) = (0, 0, 0);
+    while settled < members.len() {
+        let m = members[next % members.len()];
+        next += 1;
+        busy.clear();
+        busy.extend(conflicts[m].iter().filter(|&&j| placed[j]).map(|&j| (offsets[j], offsets[j] + requests[j].size)));
+        busy.sort_unstable();
+        let at = first_gap(busy, requests[m].size, candidate);
+        settled = if at == candidate { settled + 1 } else { 1 };
+        candidate = at;
     }
+    candidate
+}
+
+/// The lowest aligned offset from `from` where `size` bytes overlap none of `busy` (sorted
+/// by start): one pass, as every busy range starting past the gap can be ignored.
+fn first_gap(busy: &[(usize, usize)], size: usize, from: usize) -> usize {
+    let mut at = from;
+    for &(start, end) in busy {
+        if start >= at + size {
+            break;
+        }
+        if at < end {
+            at = align(end);
+        }
+    }
+    at
+}
+
+/// The most bytes any step holds: a lower bound on the extent of any placement.
+pub fn lower_bound(requests: &[Request]) -> usize {
+    held_bytes(requests).into_iter().max().unwrap_or(0)
+}
+
+/// The bytes each step holds: requests alive at one step cannot share bytes unless they are
+/// pinned to one offset, and a pinned group takes at least its largest live member.
+pub fn held_bytes(requests: &[Request]) -> Vec<usize> {
+    let steps = requests.iter().map(|r| r.last + 1).max().unwrap_or(0);
+    // Lone requests add their size over their lifetime (a difference array); pinned groups
+    // add, step by step, their largest live member.
+    let mut change = vec![0isize; steps + 1];
+    let mut held = vec![0usize; steps];
+    let (roots, groups) = pinned_groups(requests);
+    for (r, members) in groups.iter().enumerate().filter(|(r, _)| roots[*r] == *r) {
+        if let [only] = members[..] {
+            let q = &requests[only];
+            change[q.first] += q.size as isize;
+            change[q.last + 1] -= q.size as isize;
+            continue;
+        }
+        let first = members.iter().map(|&m| requests[m].first).min().unwrap_or(requests[r].first);
+        let last = members.iter().map(|&m| requests[m].last).max().unwrap_or(requests[r].last);
+        for (s, h) in held.iter_mut().enumerate().take(last + 1).skip(first) {
+            let widest = members.iter().map(|&m| &requests[m]).filter(|q| q.first <= s && s <= q.last);
+            *h += widest.map(|q| q.size).max().unwrap_or(0);
+        }
+    }
+    let mut lone = 0isize;
+    for (h, c) in held.iter_mut().zip(&change) {
+        lone += c;
+        *h += lone as usize;
+    }
+    held
+}
+
+/// For each request its group's first request, and for each first request its group.
+fn pinned_groups(requests: &[Request]) -> (Vec<usize>, Vec<Vec<usize>>) {
+    let roots: Vec<usize> = (0..requests.len()).map(|i| group_root(requests, i)).collect();
+    let mut groups: Vec<Vec<usize>> = vec![Vec::new(); requests.len()];
+    for (i, &r) in roots.iter().enumerate() {
+        groups[r].push(i);
+    }
+    (roots, groups)
 }
 
 fn extent_of(requests: &[Request], offsets: &[usize]) -> usize {
@@ -122,19 +178,16 @@ pub fn place_in_order(requests: &[Request], order: &[usize]) -> (Vec<usize>, usi
 }
 
 fn place_with(requests: &[Request], conflicts: &[Vec<usize>], order: &[usize]) -> (Vec<usize>, usize) {
-    let roots: Vec<usize> = (0..requests.len()).map(|i| group_root(requests, i)).collect();
-    let mut groups: Vec<Vec<usize>> = vec![Vec::new(); requests.len()];
-    for (i, &r) in roots.iter().enumerate() {
-        groups[r].push(i);
-    }
+    let (roots, groups) = pinned_groups(requests);
     let mut offsets = vec![0; requests.len()];
     let mut placed = vec![false; requests.len()];
+    let mut busy = Vec::new();
     for &i in order {
         if placed[i] {
             continue;
         }
         let members = &groups[roots[i]];
-        let at = lowest_fit(requests, conflicts, &offsets, &placed, members);
+        let at = lowest_fit(requests, conflicts, &offsets, &placed, members, &mut busy);
         for &m in members {
             offsets[m] = at;
             placed[m] = true;
@@ -149,7 +202,7 @@ fn place_with(requests: &[Request], conflicts: &[Vec<usize>], order: &[usize]) -
             for &m in members {
                 placed[m] = false;
             }
-            let at = lowest_fit(requests, conflicts, &offsets, &placed, members).min(offsets[r]);
+            let at = lowest_fit(requests, conflicts, &offsets, &placed, members, &mut busy).min(offsets[r]);
             for &m in members {
                 offsets[m] = at;
                 placed[m] = true;
@@ -178,17 +231,25 @@ pub fn order(requests: &[Request], strategy: Strategy) -> Vec<usize> {
     order
 }
 
-/// Places every request, keeping the strategy with the smaller extent.
+/// Places every request, keeping the strategy with the smaller extent (the first of equals).
 pub fn place(requests: &[Request]) -> Placement {
     let conflicts = conflict_lists(requests);
-    [Strategy::LargestFirst, Strategy::FirstUse, Strategy::LongestFirst]
-        .into_iter()
-        .map(|strategy| {
-            let (offsets, extent) = place_with(requests, &conflicts, &order(requests, strategy));
-            Placement { offsets, extent, strategy }
-        })
-        .min_by_key(|p| p.extent)
-        .expect("several strategies")
+    let bound = lower_bound(requests);
+    let run = |strategy: Strategy| {
+        let (offsets, extent) = place_with(requests, &conflicts, &order(requests, strategy));
+        Placement { offsets, extent, strategy }
+    };
+    let mut best = run(Strategy::LargestFirst);
+    for strategy in [Strategy::FirstUse, Strategy::LongestFirst] {
+        if best.extent <= bound {
+            break;
+        }
+        let next = run(strategy);
+        if next.extent < best.extent {
+            best = next;
+        }
+    }
+    best
 }
 
 #[cfg(test)]

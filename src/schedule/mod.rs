@@ -6,6 +6,7 @@
 //! each holds, so the executor needs no other bookkeeping; every buffer's lifetime is the
 //! steps between its first write and its last read, and the arena planner gives it an offset.
 
+pub mod costs;
 pub mod layerwise;
 pub mod patch;
 pub mod search;
@@ -108,7 +109,7 @@ pub struct Stage {
 }
 
 /// Which ops may overwrite their input (when nothing reads it later).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize)]
 pub struct InPlace {
     /// TinyEngine's in-place depthwise conv: the output overwrites the input channel by
     /// channel, costing max(in, out) + one channel instead of in + out.
@@ -167,17 +168,81 @@ impl Plan {
         self.live(step).map(|b| b.offset + b.size).max().unwrap_or(0)
     }
 
+    /// [`Plan::live_bytes`] and [`Plan::extent_at`] of every step, in one sweep over the
+    /// buffers' lifetimes (instead of a scan of every buffer per step).
+    pub fn usage(&self) -> Vec<StepUsage> {
+        let mut usage = vec![StepUsage::default(); self.steps.len()];
+        for b in &self.buffers {
+            let overwritten = b.pinned.map(|a| &self.buffers[a]);
+            for (s, u) in usage.iter_mut().enumerate().take(b.last + 1).skip(b.first) {
+                u.extent = u.extent.max(b.offset + b.size);
+                u.live += match overwritten {
+                    Some(a) if a.first <= s && s <= a.last => b.size.saturating_sub(a.size),
+                    _ => b.size,
+                };
+            }
+        }
+        usage
+    }
+
     /// Where the plan peaks: the step with the highest extent, and among those the most
     /// live bytes (the first such step).
     pub fn peak_step(&self) -> usize {
-        (0..self.steps.len())
-            .max_by_key(|&s| (self.extent_at(s), self.live_bytes(s), std::cmp::Reverse(s)))
-            .unwrap_or(0)
+        self.usage()
+            .iter()
+            .enumerate()
+            .max_by_key(|&(s, u)| (u.extent, u.live, std::cmp::Reverse(s)))
+            .map_or(0, |(s, _)| s)
     }
+}
+
+/// What one step of a plan holds: the bytes of its live buffers and their highest end.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StepUsage {
+    pub live: usize,
+    pub extent: usize,
 }
 
 /// Builds a plan for `graph` with prepared `kernels`.
 pub fn plan(graph: &Graph, kernels: &[Kernel], schedule: &Schedule, input: InputMode) -> Result<Plan> {
+    Ok(draft(graph, kernels, schedule, input)?.place())
+}
+
+/// A plan whose buffers have their sizes and lifetimes but no offsets yet: enough to count
+/// its MACs and bound its peak before paying for the placement.
+#[derive(Debug, Clone)]
+pub struct Draft {
+    pub steps: Vec<Step>,
+    pub buffers: Vec<Buffer>,
+    input: usize,
+    input_buffer: Option<usize>,
+}
+
+impl Draft {
+    /// No placement can need fewer bytes than this (see [`planner::lower_bound`]).
+    pub fn peak_lower_bound(&self) -> usize {
+        planner::lower_bound(&Plan::requests(&self.buffers))
+    }
+
+    /// Gives every buffer its offset.
+    pub fn place(mut self) -> Plan {
+        let placement = planner::place(&Plan::requests(&self.buffers));
+        for (b, &o) in self.buffers.iter_mut().zip(&placement.offsets) {
+            b.offset = o;
+        }
+        Plan {
+            steps: self.steps,
+            buffers: self.buffers,
+            input: self.input,
+            extent: placement.extent,
+            strategy: placement.strategy,
+            input_buffer: self.input_buffer,
+        }
+    }
+}
+
+/// The steps and buffers of a plan, not yet placed.
+pub fn draft(graph: &Graph, kernels: &[Kernel], schedule: &Schedule, input: InputMode) -> Result<Draft> {
     let (first_op, input_tensor) = layerwise::entry(graph, input)?;
     let mut b = Builder::new(graph, kernels, schedule);
     if input.streamed && schedule.stages.is_empty() {
@@ -328,8 +393,8 @@ impl<'g> Builder<'g> {
         self.steps.push(step);
     }
 
-    /// Model outputs stay alive to the end; then every buffer gets its offset.
-    fn finish(mut self, input: usize) -> Result<Plan> {
+    /// Model outputs stay alive to the end.
+    fn finish(mut self, input: usize) -> Result<Draft> {
         let last = self.steps.len().saturating_sub(1);
         for &t in &self.graph.outputs {
             let b = self.whole[t].ok_or_else(|| {
@@ -338,19 +403,8 @@ impl<'g> Builder<'g> {
             self.buffers[b].last = last;
             self.buffers[b].kind = BufferKind::Output;
         }
-        let placement = planner::place(&Plan::requests(&self.buffers));
-        for (b, &o) in self.buffers.iter_mut().zip(&placement.offsets) {
-            b.offset = o;
-        }
         let input_buffer = self.whole[input].filter(|&b| self.buffers[b].kind == BufferKind::Input);
-        Ok(Plan {
-            steps: self.steps,
-            buffers: self.buffers,
-            input,
-            extent: placement.extent,
-            strategy: placement.strategy,
-            input_buffer,
-        })
+        Ok(Draft { steps: self.steps, buffers: self.buffers, input, input_buffer })
     }
 }
 

@@ -44,7 +44,11 @@ pub fn stage_ops(graph: &Graph, kernels: &[Kernel], from_op: usize, split: usize
         start += 1;
     }
     let ops = start..producer + 1;
-    let produced: Vec<usize> = ops.clone().map(|op| graph.ops[op].outputs[0]).collect();
+    // Marks by tensor, so that checking a stage costs one pass over the graph.
+    let mut produced = vec![false; graph.tensors.len()];
+    for op in ops.clone() {
+        produced[graph.ops[op].outputs[0]] = true;
+    }
     let mut inputs = Vec::new();
     for op in ops.clone() {
         if kernels[op].output_map().is_none() {
@@ -54,7 +58,7 @@ pub fn stage_ops(graph: &Graph, kernels: &[Kernel], from_op: usize, split: usize
             )));
         }
         for &t in graph.ops[op].inputs.iter().flatten() {
-            if !graph.tensors[t].is_constant() && !produced.contains(&t) && !inputs.contains(&t) {
+            if !graph.tensors[t].is_constant() && !produced[t] && !inputs.contains(&t) {
                 inputs.push(t);
             }
         }
@@ -68,9 +72,13 @@ pub fn stage_ops(graph: &Graph, kernels: &[Kernel], from_op: usize, split: usize
     if map_region(graph, input).is_none() {
         return Err(setting(format!("the stage input {input} ({}) is not an int8 [1, H, W, C] map", name(input))));
     }
-    for (op, &t) in ops.clone().zip(&produced) {
-        let read_later = graph.ops[ops.end..].iter().any(|o| o.inputs.contains(&Some(t)));
-        if t != split && (read_later || graph.outputs.contains(&t)) {
+    let mut read_later = vec![false; graph.tensors.len()];
+    for &t in graph.ops[ops.end..].iter().flat_map(|o| o.inputs.iter().flatten()).chain(&graph.outputs) {
+        read_later[t] = true;
+    }
+    for op in ops.clone() {
+        let t = graph.ops[op].outputs[0];
+        if t != split && read_later[t] {
             return Err(setting(format!(
                 "tensor {t} ({}), written by op {op}, is needed after the split: it cannot be computed in patches",
                 name(t)

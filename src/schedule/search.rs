@@ -1,26 +1,43 @@
 //! The patch planner: every legal split × grid is planned for real (buffers placed in the
 //! arena, MACs counted per step), the Pareto front of peak SRAM against MACs is kept, and
 //! the cheapest plan that fits a budget is chosen — or the smallest peak when none does.
+//!
+//! [`explore`] measures every plan; [`explore_front`] finds the same front and the same
+//! choice while placing only the plans that can enter the front. Both draft each plan first
+//! (its steps and buffer lifetimes, which give its MACs and a lower bound on its peak);
+//! taking drafts by increasing MACs, a plan whose lower bound is not below the smallest peak
+//! measured so far is beaten on both counts by that plan, so it is never placed. Plans are
+//! measured in parallel natively (rayon) and one by one in wasm; results never depend on it.
 
-use super::{layerwise, patch, plan, InPlace, InputMode, Plan, Schedule, Stage};
+use super::costs::SplitCosts;
+use super::{draft, layerwise, patch, plan, InPlace, InputMode, Plan, Schedule, Stage, Step};
 use crate::error::{Error, Result};
 use crate::geometry::Region;
 use crate::kernels::Kernel;
 use crate::model::Graph;
 use serde::Serialize;
+use std::collections::HashMap;
 
 /// Grids from 1×1 up to this many rows and columns are tried.
 pub const MAX_GRID: usize = 8;
 
 /// Multiply-accumulates of every step of `plan`: each region's share of its op's.
 pub fn step_macs(plan: &Plan, kernels: &[Kernel], step: usize) -> u64 {
-    let s = &plan.steps[step];
-    let kernel = &kernels[s.op];
-    s.region.map_or(kernel.macs(), |r| kernel.macs_per_pixel() * r.area() as u64)
+    steps_macs(&plan.steps[step..=step], kernels)
 }
 
 pub fn macs(plan: &Plan, kernels: &[Kernel]) -> u64 {
-    (0..plan.steps.len()).map(|s| step_macs(plan, kernels, s)).sum()
+    steps_macs(&plan.steps, kernels)
+}
+
+pub(super) fn steps_macs(steps: &[Step], kernels: &[Kernel]) -> u64 {
+    steps
+        .iter()
+        .map(|s| {
+            let kernel = &kernels[s.op];
+            s.region.map_or(kernel.macs(), |r| kernel.macs_per_pixel() * r.area() as u64)
+        })
+        .sum()
 }
 
 /// Where a plan's peak falls.
@@ -195,14 +212,157 @@ pub fn choose(candidates: &[Candidate], budget: usize) -> Option<(Candidate, boo
 pub fn explore(graph: &Graph, kernels: &[Kernel], input: InputMode, in_place: InPlace) -> Result<Vec<Candidate>> {
     let layerwise = layer_by_layer(graph, kernels, input, in_place)?;
     let base = layerwise.macs;
-    let mut all = Vec::new();
-    if !input.streamed {
-        all.push(layerwise);
+    let schedules = single_stage_schedules(graph, kernels, input, in_place)?;
+    let measured = map_all(&schedules, |schedule| evaluate(graph, kernels, schedule, input, base));
+    let layerwise = (!input.streamed).then_some(Ok(layerwise));
+    layerwise.into_iter().chain(measured).collect()
+}
+
+/// What [`explore`] finds that can matter: its candidates on the Pareto front (and maybe a
+/// few more), so [`pareto`] gives the same front and [`choose`] the same plan at any budget.
+pub fn explore_front(graph: &Graph, kernels: &[Kernel], input: InputMode, in_place: InPlace) -> Result<Vec<Candidate>> {
+    let layerwise = layer_by_layer(graph, kernels, input, in_place)?;
+    let base = layerwise.macs;
+    let schedules = single_stage_schedules(graph, kernels, input, in_place)?;
+    let known = if input.streamed { Vec::new() } else { vec![layerwise] };
+    front_of(graph, kernels, input, base, known, &schedules, Failed::Stop)
+}
+
+/// What to do with a schedule that cannot be planned.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Failed {
+    Stop,
+    Skip,
+}
+
+/// `known` candidates, then those of `schedules` that can enter the Pareto front of all of
+/// them, in that order; the others are drafted but never placed (see the module docs).
+fn front_of(
+    graph: &Graph,
+    kernels: &[Kernel],
+    input: InputMode,
+    base: u64,
+    known: Vec<Candidate>,
+    schedules: &[Schedule],
+    failed: Failed,
+) -> Result<Vec<Candidate>> {
+    let estimates = estimates(graph, kernels, input, schedules);
+    // (MACs, index, peak lower bound), by increasing MACs then index: every plan met
+    // earlier beats a later one with the same peak.
+    let mut order: Vec<(u64, usize, usize)> =
+        known.iter().enumerate().map(|(i, c)| (c.macs, i, c.peak.bytes)).collect();
+    let mut drafted = vec![false; schedules.len()];
+    for (j, e) in estimates.into_iter().enumerate() {
+        match (e, failed) {
+            (Ok(e), _) => {
+                order.push((e.macs, known.len() + j, e.bound));
+                drafted[j] = e.drafted;
+            }
+            (Err(_), Failed::Skip) => {}
+            (Err(e), Failed::Stop) => return Err(e),
+        }
     }
-    for schedule in single_stage_schedules(graph, kernels, input, in_place)? {
-        all.push(evaluate(graph, kernels, &schedule, input, base)?);
+    order.sort_unstable();
+    let mut measured: Vec<Option<Candidate>> = vec![None; schedules.len()];
+    let mut lowest_peak = usize::MAX;
+    let mut next = order.into_iter().peekable();
+    while next.peek().is_some() {
+        // A batch of plans that can still enter the front, drafted and placed together;
+        // each with the lowest peak of the plans before it.
+        let mut batch = Vec::new();
+        for (_, i, bound) in next.by_ref() {
+            if i < known.len() {
+                lowest_peak = lowest_peak.min(bound);
+            } else if bound < lowest_peak {
+                batch.push((i - known.len(), lowest_peak));
+                if batch.len() == parallelism() {
+                    break;
+                }
+            }
+        }
+        let results = map_all(&batch, |&(j, lowest)| -> Result<Option<Candidate>> {
+            let schedule = &schedules[j];
+            let d = draft(graph, kernels, schedule, input)?;
+            if !drafted[j] && d.peak_lower_bound() >= lowest {
+                return Ok(None);
+            }
+            measure(graph, kernels, &d.place(), schedule, input, base).map(Some)
+        });
+        for ((j, _), result) in batch.into_iter().zip(results) {
+            match (result, failed) {
+                (Ok(c), _) => {
+                    lowest_peak = lowest_peak.min(c.as_ref().map_or(usize::MAX, |c| c.peak.bytes));
+                    measured[j] = c;
+                }
+                (Err(_), Failed::Skip) => {}
+                (Err(e), Failed::Stop) => return Err(e),
+            }
+        }
     }
-    Ok(all)
+    Ok(known.into_iter().chain(measured.into_iter().flatten()).collect())
+}
+
+/// A plan's MACs and a lower bound on its peak, from its split's [`SplitCosts`] or else
+/// from its draft.
+struct Estimate {
+    macs: u64,
+    bound: usize,
+    drafted: bool,
+}
+
+fn estimates(graph: &Graph, kernels: &[Kernel], input: InputMode, schedules: &[Schedule]) -> Vec<Result<Estimate>> {
+    let mut splits: Vec<(usize, InPlace)> = schedules
+        .iter()
+        .filter_map(|s| match s.stages[..] {
+            [stage] => Some((stage.split, s.in_place)),
+            _ => None,
+        })
+        .collect();
+    splits.dedup();
+    let analysed = map_all(&splits, |&(split, in_place)| SplitCosts::new(graph, kernels, split, input, in_place).ok());
+    let costs: HashMap<(usize, InPlace), SplitCosts> =
+        splits.into_iter().zip(analysed).filter_map(|(key, c)| Some((key, c?))).collect();
+    map_all(schedules, |schedule| {
+        let estimated = match schedule.stages[..] {
+            [stage] => {
+                costs.get(&(stage.split, schedule.in_place)).and_then(|c| c.estimate(kernels, stage.rows, stage.cols))
+            }
+            _ => None,
+        };
+        match estimated {
+            Some((macs, bound)) => Ok(Estimate { macs, bound, drafted: false }),
+            None => draft(graph, kernels, schedule, input).map(|d| Estimate {
+                macs: steps_macs(&d.steps, kernels),
+                bound: d.peak_lower_bound(),
+                drafted: true,
+            }),
+        }
+    })
+}
+
+/// `f` of every item, in order: in parallel natively, one after another in wasm.
+fn map_all<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync + Send) -> Vec<R> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        use rayon::prelude::*;
+        items.par_iter().map(f).collect()
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        items.iter().map(f).collect()
+    }
+}
+
+/// How many plans are placed at once: more keeps every thread busy, fewer prunes more.
+fn parallelism() -> usize {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        rayon::current_num_threads()
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        1
+    }
 }
 
 /// What a user asks for: layer by layer, the planner's choice (single stage, or also two
@@ -277,16 +437,14 @@ pub fn resolve(
     };
     match request {
         PatchRequest::LayerByLayer => Ok(Schedule { stages: Vec::new(), in_place }),
-        PatchRequest::Auto { multi_stage: false } => pick(explore(graph, kernels, input, in_place)?),
-        PatchRequest::Auto { multi_stage: true } => pick(explore_multi(graph, kernels, input, in_place)?),
+        PatchRequest::Auto { multi_stage: false } => pick(explore_front(graph, kernels, input, in_place)?),
+        PatchRequest::Auto { multi_stage: true } => pick(explore_multi_front(graph, kernels, input, in_place)?),
         PatchRequest::Stages(stages) => Ok(Schedule { stages: stages.clone(), in_place }),
         &PatchRequest::Grid { rows, cols } => {
-            let all = explore(graph, kernels, input, in_place)?;
-            pick(
-                all.into_iter()
-                    .filter(|c| c.schedule.stages.first().is_some_and(|st| (st.rows, st.cols) == (rows, cols)))
-                    .collect(),
-            )
+            let base = layer_by_layer(graph, kernels, input, in_place)?.macs;
+            let mut schedules = single_stage_schedules(graph, kernels, input, in_place)?;
+            schedules.retain(|s| s.stages.first().is_some_and(|st| (st.rows, st.cols) == (rows, cols)));
+            pick(front_of(graph, kernels, input, base, Vec::new(), &schedules, Failed::Stop)?)
         }
     }
 }
@@ -295,9 +453,9 @@ pub fn resolve(
 /// SRAM each block needs under a plan — the bars of MCUNetV2's Figure 1.
 pub fn memory_by_group(plan: &Plan, group: impl Fn(usize) -> String) -> Vec<(String, usize)> {
     let mut out: Vec<(String, usize)> = Vec::new();
-    for (s, step) in plan.steps.iter().enumerate() {
+    for (step, usage) in plan.steps.iter().zip(plan.usage()) {
         let name = group(step.op);
-        let live = plan.live_bytes(s);
+        let live = usage.live;
         match out.iter_mut().find(|(n, _)| *n == name) {
             Some((_, peak)) => *peak = (*peak).max(live),
             None => out.push((name, live)),
@@ -337,13 +495,27 @@ pub fn two_stage_schedules(
 pub fn explore_multi(graph: &Graph, kernels: &[Kernel], input: InputMode, in_place: InPlace) -> Result<Vec<Candidate>> {
     let mut all = explore(graph, kernels, input, in_place)?;
     let base = layer_by_layer(graph, kernels, input, in_place)?.macs;
-    let seeds: Vec<Schedule> = pareto(&all).into_iter().map(|c| c.schedule).filter(|s| !s.stages.is_empty()).collect();
-    for schedule in two_stage_schedules(graph, kernels, input, &seeds)? {
-        if let Ok(c) = evaluate(graph, kernels, &schedule, input, base) {
-            all.push(c);
-        }
-    }
+    let schedules = two_stage_schedules(graph, kernels, input, &seeds(&all))?;
+    all.extend(map_all(&schedules, |s| evaluate(graph, kernels, s, input, base).ok()).into_iter().flatten());
     Ok(all)
+}
+
+/// [`explore_multi`] as [`explore_front`] is to [`explore`]: the same front and choice.
+pub fn explore_multi_front(
+    graph: &Graph,
+    kernels: &[Kernel],
+    input: InputMode,
+    in_place: InPlace,
+) -> Result<Vec<Candidate>> {
+    let single = explore_front(graph, kernels, input, in_place)?;
+    let base = layer_by_layer(graph, kernels, input, in_place)?.macs;
+    let schedules = two_stage_schedules(graph, kernels, input, &seeds(&single))?;
+    front_of(graph, kernels, input, base, single, &schedules, Failed::Skip)
+}
+
+/// The patch schedules on the Pareto front of `candidates`: where second stages grow from.
+fn seeds(candidates: &[Candidate]) -> Vec<Schedule> {
+    pareto(candidates).into_iter().map(|c| c.schedule).filter(|s| !s.stages.is_empty()).collect()
 }
 
 /// One block's SRAM under both schedules (a bar pair of MCUNetV2's Figure 1).
