@@ -210,6 +210,19 @@ pub struct JointReport {
     pub largest_resolution_layer_by_layer: Option<usize>,
     /// See `largest_resolution_layer_by_layer`.
     pub largest_resolution_patched: Option<usize>,
+    /// The same, for each width of the space.
+    pub by_width: Vec<WidthLimits>,
+}
+
+/// The largest resolutions that fit at one width.
+#[derive(Debug, Clone, Serialize)]
+pub struct WidthLimits {
+    /// Width multiplier.
+    pub width: f64,
+    /// Largest resolution that fits layer by layer.
+    pub layer_by_layer: Option<usize>,
+    /// Largest resolution that fits with patches.
+    pub patched: Option<usize>,
 }
 
 /// Every architecture of `space`, in a fixed order.
@@ -342,6 +355,15 @@ pub fn search(space: &Space, goal: &Goal, progress: impl Fn(usize, usize) + Sync
     }
     .map(|r| (*r).clone());
     let largest = |ok: &dyn Fn(&ArchResult) -> bool| results.iter().filter(|r| ok(r)).map(|r| r.arch.resolution).max();
+    let by_width = space
+        .widths
+        .iter()
+        .map(|&width| WidthLimits {
+            width,
+            layer_by_layer: largest(&|r| r.arch.width == width && r.fits_layer_by_layer),
+            patched: largest(&|r| r.arch.width == width && r.fits),
+        })
+        .collect();
     Ok(JointReport {
         goal: goal.clone(),
         architectures: results.len(),
@@ -352,6 +374,7 @@ pub fn search(space: &Space, goal: &Goal, progress: impl Fn(usize, usize) + Sync
         best,
         largest_resolution_layer_by_layer: largest(&|r| r.fits_layer_by_layer),
         largest_resolution_patched: largest(&|r| r.fits),
+        by_width,
     })
 }
 

@@ -125,6 +125,15 @@ pub fn main(args: &Args, out: &mut String) -> Result<()> {
         res(report.largest_resolution_layer_by_layer),
         res(report.largest_resolution_patched)
     )?;
+    for w in &report.by_width {
+        writeln!(
+            out,
+            "  width {}: layer by layer {}, with patches {}",
+            w.width,
+            res(w.layer_by_layer),
+            res(w.patched)
+        )?;
+    }
     writeln!(out, "Pareto front (MACs vs peak SRAM):")?;
     writeln!(
         out,
