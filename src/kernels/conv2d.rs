@@ -1,5 +1,6 @@
 //! CONV_2D, int8 with per-channel weights (TFLM `reference_integer_ops::ConvPerChannel`).
 
+use super::fast::gemm::Gemm;
 use super::{Ctx, Hwc, OutputStage, RegionKernel};
 use crate::error::Result;
 use crate::geometry::{Fmap, FmapMut, Region, Window};
@@ -17,6 +18,8 @@ pub struct Conv2d {
     group_out: usize,
     input_offset: i32,
     stage: OutputStage,
+    /// The fast path, for ungrouped convolutions whose receptive field is not too deep.
+    fast: Option<Gemm>,
 }
 
 impl Conv2d {
@@ -43,16 +46,20 @@ impl Conv2d {
             .ok_or_else(|| cx.err(format!("a {kh}×{kw} window does not fit input {:?}", x.shape)))?;
         cx.expect_shape(y, &[1, window.out_h, window.out_w, oc], "output")?;
         let bias = cx.bias(oc)?;
+        let filter = super::as_i8(filter).to_vec();
+        let stage = OutputStage::new(xq, fq, yq, oc, o.activation);
+        let fast = if groups == 1 { Gemm::new(&filter, &bias, oc, xq.zero_point(), &stage) } else { None };
         Ok(Conv2d {
             input,
             output,
             window,
-            filter: super::as_i8(filter).to_vec(),
+            filter,
             bias,
             group_in: ic,
             group_out: oc / groups,
             input_offset: -xq.zero_point(),
-            stage: OutputStage::new(xq, fq, yq, oc, o.activation),
+            stage,
+            fast,
         })
     }
 
@@ -74,6 +81,9 @@ impl Conv2d {
     /// only input pixels up to `p`, all of them already read. Same arithmetic as `eval`.
     pub fn eval_in_place(&self, buf: &mut [i8], region: Region, temp: &mut [i8]) {
         debug_assert!(self.is_pointwise() && self.output.c <= self.input.c);
+        if let Some(fast) = &self.fast {
+            return fast.eval_in_place(buf, region.area());
+        }
         let (ic, oc) = (self.input.c, self.output.c);
         let temp = &mut temp[..oc];
         for p in 0..region.area() {
@@ -89,6 +99,16 @@ impl Conv2d {
 
 impl RegionKernel for Conv2d {
     fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+        match &self.fast {
+            Some(fast) => fast.eval(&self.window, input, out, region),
+            None => self.eval_reference(input, out, region),
+        }
+    }
+}
+
+impl Conv2d {
+    /// The scalar reference: TFLM's loops, which every fast path must match byte for byte.
+    pub fn eval_reference(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
         let w = &self.window;
         let (kh, kw) = w.kernel;
         let ic = self.group_in;
@@ -114,4 +134,92 @@ impl RegionKernel for Conv2d {
 #[inline(always)]
 pub fn dot_with_offset(x: &[i8], f: &[i8], offset: i32) -> i32 {
     x.iter().zip(f).map(|(&x, &f)| i32::from(f) * (i32::from(x) + offset)).sum()
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::kernels::fast::{available, testing};
+    use crate::model::Padding;
+    use proptest::prelude::*;
+
+    /// A convolution, an input and an output region: everything random.
+    #[derive(Debug)]
+    struct Case {
+        conv: Conv2d,
+        input: Vec<i8>,
+        region: Region,
+    }
+
+    fn case() -> impl Strategy<Value = Case> {
+        let shape =
+            (1usize..=11, 1usize..=11, 1usize..=19, 1usize..=19, 1usize..=3, 1usize..=3, 1usize..=2, 1usize..=2);
+        (shape, any::<bool>(), 1usize..=2, -128i32..=127)
+            .prop_filter_map("window fits", |((h, w, ic, oc, kh, kw, sy, sx), same, dilation, zp)| {
+                let padding = if same { Padding::Same } else { Padding::Valid };
+                let window = Window::new((h, w), (kh, kw), (sy, sx), (dilation, dilation), padding)?;
+                Some((window, ic, oc, zp))
+            })
+            .prop_flat_map(|(window, ic, oc, zp)| {
+                let (kh, kw) = window.kernel;
+                (
+                    Just((window, ic, oc, zp)),
+                    testing::bytes(oc * kh * kw * ic),
+                    proptest::collection::vec(-(1i32 << 20)..(1 << 20), oc),
+                    testing::stage(oc),
+                    testing::bytes(window.in_h * window.in_w * ic),
+                    (0..window.out_h, 0..window.out_h, 0..window.out_w, 0..window.out_w),
+                )
+            })
+            .prop_map(|((window, ic, oc, zp), filter, bias, stage, input, (a, b, c, d))| {
+                let fast = Gemm::new(&filter, &bias, oc, zp, &stage);
+                let conv = Conv2d {
+                    input: Hwc { h: window.in_h, w: window.in_w, c: ic },
+                    output: Hwc { h: window.out_h, w: window.out_w, c: oc },
+                    window,
+                    filter,
+                    bias,
+                    group_in: ic,
+                    group_out: oc,
+                    input_offset: -zp,
+                    stage,
+                    fast,
+                };
+                let region = Region { y0: a.min(b), y1: a.max(b) + 1, x0: c.min(d), x1: c.max(d) + 1 };
+                Case { conv, input, region }
+            })
+    }
+
+    proptest! {
+        #![proptest_config(testing::config(600))]
+
+        /// Any region of any convolution, from an input view of just the region it reads:
+        /// the fast path equals the reference byte for byte on every instruction set.
+        #[test]
+        fn fast_path_matches_reference(case in case()) {
+            let Case { conv, input, region } = case;
+            let fast = conv.fast.as_ref().expect("receptive fields this small take the fast path");
+            let held = conv.window.input_region(region);
+            let view: Vec<i8> = (held.y0..held.y1)
+                .flat_map(|y| (held.x0..held.x1).flat_map(move |x| (0..conv.input.c).map(move |c| (y, x, c))))
+                .map(|(y, x, c)| input[(y * conv.input.w + x) * conv.input.c + c])
+                .collect();
+            let input = Fmap { data: &view, region: held, channels: conv.input.c };
+            let oc = conv.output.c;
+            let mut expected = vec![0i8; region.area() * oc];
+            conv.eval_reference(&input, &mut FmapMut { data: &mut expected, region, channels: oc }, region);
+            for isa in available() {
+                let mut got = vec![0i8; region.area() * oc];
+                fast.eval_on(isa, &conv.window, &input, &mut FmapMut { data: &mut got, region, channels: oc }, region);
+                prop_assert_eq!(&got, &expected, "{:?}", isa);
+            }
+            if conv.is_pointwise() && oc <= conv.input.c {
+                for isa in available() {
+                    let mut buf = view.clone();
+                    fast.eval_in_place_on(isa, &mut buf, region.area());
+                    prop_assert_eq!(&buf[..expected.len()], &expected[..], "in place, {:?}", isa);
+                }
+            }
+        }
+    }
 }

@@ -1,6 +1,7 @@
 //! DEPTHWISE_CONV_2D, int8 per-channel, any depth multiplier
 //! (TFLM `reference_integer_ops::DepthwiseConvPerChannel`).
 
+use super::fast::depthwise::Depthwise;
 use super::{Ctx, Hwc, OutputStage, RegionKernel};
 use crate::error::Result;
 use crate::geometry::{Fmap, FmapMut, Region, Window};
@@ -17,6 +18,8 @@ pub struct DepthwiseConv2d {
     bias: Vec<i32>,
     input_offset: i32,
     stage: OutputStage,
+    /// The fast path, for a depth multiplier of 1 and a multiple of eight channels.
+    fast: Option<Depthwise>,
 }
 
 impl DepthwiseConv2d {
@@ -41,15 +44,19 @@ impl DepthwiseConv2d {
             .ok_or_else(|| cx.err(format!("a {kh}×{kw} window does not fit input {:?}", x.shape)))?;
         cx.expect_shape(y, &[1, window.out_h, window.out_w, oc], "output")?;
         let bias = cx.bias(oc)?;
+        let filter = super::as_i8(filter).to_vec();
+        let stage = OutputStage::new(xq, fq, yq, oc, o.activation);
+        let fast = if dm == 1 { Depthwise::new(&filter, &bias, oc, -xq.zero_point(), &stage) } else { None };
         Ok(DepthwiseConv2d {
             input,
             output,
             window,
             depth_multiplier: dm,
-            filter: super::as_i8(filter).to_vec(),
+            filter,
             bias,
             input_offset: -xq.zero_point(),
-            stage: OutputStage::new(xq, fq, yq, oc, o.activation),
+            stage,
+            fast,
         })
     }
 
@@ -93,6 +100,16 @@ impl DepthwiseConv2d {
 
 impl RegionKernel for DepthwiseConv2d {
     fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+        match &self.fast {
+            Some(fast) => fast.eval(&self.window, input, out, region),
+            None => self.eval_reference(input, out, region),
+        }
+    }
+}
+
+impl DepthwiseConv2d {
+    /// The scalar reference: TFLM's loops, which every fast path must match byte for byte.
+    pub fn eval_reference(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
         let w = &self.window;
         let kw = w.kernel.1;
         let (oc, dm) = (self.output.c, self.depth_multiplier);
@@ -116,6 +133,85 @@ impl RegionKernel for DepthwiseConv2d {
                 for (c, (o, &a)) in out.pixel_mut(oy, ox).iter_mut().zip(&acc).enumerate() {
                     *o = self.stage.apply(a, c);
                 }
+            }
+        }
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::kernels::fast::{available, testing};
+    use crate::model::Padding;
+    use proptest::prelude::*;
+
+    #[derive(Debug)]
+    struct Case {
+        conv: DepthwiseConv2d,
+        input: Vec<i8>,
+        region: Region,
+    }
+
+    fn case() -> impl Strategy<Value = Case> {
+        let shape = (1usize..=11, 1usize..=11, 1usize..=4, 1usize..=5, 1usize..=5, 1usize..=2, 1usize..=2);
+        (shape, any::<bool>(), 1usize..=2, -128i32..=127)
+            .prop_filter_map("window fits", |((h, w, blocks, kh, kw, sy, sx), same, dilation, zp)| {
+                let padding = if same { Padding::Same } else { Padding::Valid };
+                let window = Window::new((h, w), (kh, kw), (sy, sx), (dilation, dilation), padding)?;
+                Some((window, blocks * 8, zp))
+            })
+            .prop_flat_map(|(window, c, zp)| {
+                let (kh, kw) = window.kernel;
+                (
+                    Just((window, c, zp)),
+                    testing::bytes(kh * kw * c),
+                    proptest::collection::vec(-(1i32 << 20)..(1 << 20), c),
+                    testing::stage(c),
+                    testing::bytes(window.in_h * window.in_w * c),
+                    (0..window.out_h, 0..window.out_h, 0..window.out_w, 0..window.out_w),
+                )
+            })
+            .prop_map(|((window, c, zp), filter, bias, stage, input, (a, b, x0, x1))| {
+                let fast = Depthwise::new(&filter, &bias, c, -zp, &stage);
+                let conv = DepthwiseConv2d {
+                    input: Hwc { h: window.in_h, w: window.in_w, c },
+                    output: Hwc { h: window.out_h, w: window.out_w, c },
+                    window,
+                    depth_multiplier: 1,
+                    filter,
+                    bias,
+                    input_offset: -zp,
+                    stage,
+                    fast,
+                };
+                let region = Region { y0: a.min(b), y1: a.max(b) + 1, x0: x0.min(x1), x1: x0.max(x1) + 1 };
+                Case { conv, input, region }
+            })
+    }
+
+    proptest! {
+        #![proptest_config(testing::config(600))]
+
+        /// Any region of any depthwise convolution with a multiple of eight channels, from
+        /// an input view of just the region it reads: the fast path equals the reference
+        /// byte for byte on every instruction set.
+        #[test]
+        fn fast_path_matches_reference(case in case()) {
+            let Case { conv, input, region } = case;
+            let fast = conv.fast.as_ref().expect("eight-channel blocks take the fast path");
+            let held = conv.window.input_region(region);
+            let c = conv.input.c;
+            let view: Vec<i8> = (held.y0..held.y1)
+                .flat_map(|y| (held.x0..held.x1).flat_map(move |x| (0..c).map(move |k| (y, x, k))))
+                .map(|(y, x, k)| input[(y * conv.input.w + x) * c + k])
+                .collect();
+            let input = Fmap { data: &view, region: held, channels: c };
+            let mut expected = vec![0i8; region.area() * c];
+            conv.eval_reference(&input, &mut FmapMut { data: &mut expected, region, channels: c }, region);
+            for isa in available() {
+                let mut got = vec![0i8; region.area() * c];
+                fast.eval_on(isa, &conv.window, &input, &mut FmapMut { data: &mut got, region, channels: c }, region);
+                prop_assert_eq!(&got, &expected, "{:?}", isa);
             }
         }
     }

@@ -11,6 +11,7 @@ pub mod concatenation;
 pub mod conv2d;
 pub mod depthwise_conv2d;
 pub mod dequantize;
+pub mod fast;
 pub mod fully_connected;
 pub mod mean;
 pub mod pad;

@@ -1,0 +1,267 @@
+//! CONV_2D (ungrouped, any kernel, stride, dilation, padding) as an int8 matrix product:
+//! each output pixel's receptive field — `kh·kw·ic` int8 values, the zero point where the
+//! window hangs over the padding — widened to int16 (one column of im2col; for a 1×1
+//! convolution simply the pixel), times the filter packed as pairs of input channels for
+//! eight output channels at a time, accumulated in int32 with the zero-point correction
+//! folded into the bias.
+
+use super::{isa, Isa, LaneStage, Lanes, Portable};
+use crate::geometry::{Fmap, FmapMut, Region, Window};
+use crate::kernels::OutputStage;
+use std::mem::MaybeUninit;
+
+/// Longest receptive field (`kh·kw·ic`) the fast path takes; longer ones use the reference.
+pub const MAX_DEPTH: usize = 2048;
+/// Output pixels computed together (they share each filter load).
+const PIXELS: usize = 4;
+
+/// A filter prepared for the matrix product.
+#[derive(Debug, Clone)]
+pub struct Gemm {
+    /// `kh·kw·ic`
+    depth: usize,
+    pairs: usize,
+    channels: usize,
+    /// `[channels / 8][pairs][8 channels][2]`, zero-padded.
+    filter: Vec<i16>,
+    /// `bias − zp·Σf` per output channel, padded to a multiple of eight.
+    bias: Vec<i32>,
+    stage: LaneStage,
+    zero_point: i16,
+}
+
+/// One receptive field, `pairs·2` int16 of it written.
+type Column = [MaybeUninit<i16>; MAX_DEPTH];
+/// The columns of the pixels computed together.
+type Columns = [Column; PIXELS];
+
+impl Gemm {
+    /// `filter` is `[channels][depth]`; `None` when the receptive field is too deep.
+    pub fn new(filter: &[i8], bias: &[i32], channels: usize, zero_point: i32, stage: &OutputStage) -> Option<Gemm> {
+        let depth = filter.len() / channels.max(1);
+        if depth == 0 || depth > MAX_DEPTH {
+            return None;
+        }
+        let pairs = depth.div_ceil(2);
+        let blocks = channels.div_ceil(8);
+        let mut packed = vec![0i16; blocks * pairs * 16];
+        let mut folded = vec![0i32; blocks * 8];
+        for c in 0..channels {
+            let row = &filter[c * depth..(c + 1) * depth];
+            for (k, &f) in row.iter().enumerate() {
+                packed[((c / 8 * pairs + k / 2) * 8 + c % 8) * 2 + k % 2] = i16::from(f);
+            }
+            let sum: i64 = row.iter().map(|&f| i64::from(f)).sum();
+            // Wrapping, as the reference's int32 accumulation does.
+            folded[c] = (i64::from(bias[c]) - i64::from(zero_point) * sum) as i32;
+        }
+        Some(Gemm {
+            depth,
+            pairs,
+            channels,
+            filter: packed,
+            bias: folded,
+            stage: LaneStage::new(stage),
+            zero_point: zero_point as i16,
+        })
+    }
+
+    /// Computes `region` of the output: `out` must hold `region` and `input` the region the
+    /// window reads.
+    pub fn eval(&self, window: &Window, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+        self.eval_on(isa(), window, input, out, region)
+    }
+
+    /// [`Gemm::eval`] on instruction set `isa`, which must be available.
+    pub fn eval_on(&self, isa: Isa, window: &Window, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+        let fits = |r: Region, o: Region| r.y0 >= o.y0 && r.y1 <= o.y1 && r.x0 >= o.x0 && r.x1 <= o.x1;
+        assert!(region.area() == 0 || fits(region, out.region), "region {region:?} outside the output view");
+        assert!(out.channels == self.channels && out.data.len() >= out.region.area() * self.channels);
+        match isa {
+            // SAFETY: the output view holds `region` (checked above); the portable backend
+            // needs no instruction set.
+            Isa::Portable => unsafe { self.eval_with::<Portable>(window, input, out, region) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above; `isa()` found AVX2.
+            Isa::Avx2 => unsafe { self.eval_avx2(window, input, out, region) },
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            // SAFETY: as above; compiled with simd128.
+            Isa::Simd128 => unsafe { self.eval_with::<super::wasm::Simd128>(window, input, out, region) },
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn eval_avx2(&self, window: &Window, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+        self.eval_with::<super::avx2::Avx2>(window, input, out, region)
+    }
+
+    #[inline(always)]
+    unsafe fn eval_with<L: Lanes>(&self, window: &Window, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+        let mut columns: Columns = [[MaybeUninit::uninit(); MAX_DEPTH]; PIXELS];
+        let width = region.width();
+        let base = out.data.as_mut_ptr();
+        let pixel_out = |p: usize| {
+            let (y, x) = (region.y0 + p / width, region.x0 + p % width);
+            base.add(((y - out.region.y0) * out.region.width() + (x - out.region.x0)) * self.channels)
+        };
+        let area = region.area();
+        let mut p = 0;
+        while p + PIXELS <= area {
+            let mut outs = [std::ptr::null_mut(); PIXELS];
+            for (m, o) in outs.iter_mut().enumerate() {
+                let q = p + m;
+                self.receptive_field(window, input, region.y0 + q / width, region.x0 + q % width, &mut columns[m]);
+                *o = pixel_out(q);
+            }
+            self.multiply::<L, PIXELS>(&columns, outs);
+            p += PIXELS;
+        }
+        while p < area {
+            self.receptive_field(window, input, region.y0 + p / width, region.x0 + p % width, &mut columns[0]);
+            self.multiply::<L, 1>(&columns[..], [pixel_out(p)]);
+            p += 1;
+        }
+    }
+
+    /// A 1×1 stride-1 convolution in place: `buf` holds `pixels` input pixels of `ic`
+    /// channels and receives the output pixels over them. Each block of pixels is widened
+    /// before its outputs are written, and with no more output than input channels an
+    /// output pixel covers only input pixels of its own block or before.
+    pub fn eval_in_place(&self, buf: &mut [i8], pixels: usize) {
+        self.eval_in_place_on(isa(), buf, pixels)
+    }
+
+    /// [`Gemm::eval_in_place`] on instruction set `isa`, which must be available.
+    pub fn eval_in_place_on(&self, isa: Isa, buf: &mut [i8], pixels: usize) {
+        assert!(self.channels <= self.depth && buf.len() >= pixels * self.depth);
+        match isa {
+            // SAFETY: `buf` holds every pixel (checked above).
+            Isa::Portable => unsafe { self.in_place_with::<Portable>(buf, pixels) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above; `isa()` found AVX2.
+            Isa::Avx2 => unsafe { self.in_place_avx2(buf, pixels) },
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            // SAFETY: as above; compiled with simd128.
+            Isa::Simd128 => unsafe { self.in_place_with::<super::wasm::Simd128>(buf, pixels) },
+        }
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    unsafe fn in_place_avx2(&self, buf: &mut [i8], pixels: usize) {
+        self.in_place_with::<super::avx2::Avx2>(buf, pixels)
+    }
+
+    #[inline(always)]
+    unsafe fn in_place_with<L: Lanes>(&self, buf: &mut [i8], pixels: usize) {
+        let mut columns: Columns = [[MaybeUninit::uninit(); MAX_DEPTH]; PIXELS];
+        let (ic, oc) = (self.depth, self.channels);
+        let mut p = 0;
+        while p < pixels {
+            let n = PIXELS.min(pixels - p);
+            for (m, column) in columns.iter_mut().enumerate().take(n) {
+                let x = &buf[(p + m) * ic..(p + m + 1) * ic];
+                self.widen(x, column.as_mut_ptr().cast());
+                if ic % 2 == 1 {
+                    column[ic] = MaybeUninit::new(0);
+                }
+            }
+            let base = buf.as_mut_ptr();
+            if n == PIXELS {
+                self.multiply::<L, PIXELS>(&columns, std::array::from_fn(|m| base.add((p + m) * oc)));
+            } else {
+                for m in 0..n {
+                    self.multiply::<L, 1>(&columns[m..], [base.add((p + m) * oc)]);
+                }
+            }
+            p += n;
+        }
+    }
+
+    /// Writes the receptive field of output pixel `(y, x)` to `column`, widened, padded
+    /// with the zero point, then one zero if the depth is odd.
+    #[inline(always)]
+    fn receptive_field(&self, w: &Window, input: &Fmap<i8>, y: usize, x: usize, column: &mut [MaybeUninit<i16>]) {
+        let (kh, kw) = w.kernel;
+        let ic = input.channels;
+        let dst: *mut i16 = column.as_mut_ptr().cast();
+        let mut at = 0;
+        for ky in 0..kh {
+            let iy = Window::tap(y, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h);
+            for kx in 0..kw {
+                let ix = Window::tap(x, kx, w.stride.1, w.dilation.1, w.pad_left, w.in_w);
+                // SAFETY: `at + ic <= depth <= MAX_DEPTH`, the column's length.
+                unsafe {
+                    match (iy, ix) {
+                        (Some(iy), Some(ix)) => self.widen(input.pixel(iy, ix), dst.add(at)),
+                        _ => std::slice::from_raw_parts_mut(dst.add(at), ic).fill(self.zero_point),
+                    }
+                }
+                at += ic;
+            }
+        }
+        if self.depth % 2 == 1 {
+            column[self.depth] = MaybeUninit::new(0);
+        }
+    }
+
+    #[inline(always)]
+    unsafe fn widen(&self, x: &[i8], dst: *mut i16) {
+        for (i, &v) in x.iter().enumerate() {
+            *dst.add(i) = i16::from(v);
+        }
+    }
+
+    /// Every output channel of `M` pixels from their columns; `outs[m]` receives pixel `m`.
+    #[inline(always)]
+    unsafe fn multiply<L: Lanes, const M: usize>(&self, columns: &[Column], outs: [*mut i8; M]) {
+        let blocks = self.channels.div_ceil(8);
+        let mut b = 0;
+        while b + 2 <= blocks {
+            self.multiply_blocks::<L, M, 2>(columns, &outs, b);
+            b += 2;
+        }
+        if b < blocks {
+            self.multiply_blocks::<L, M, 1>(columns, &outs, b);
+        }
+    }
+
+    /// Output channels `8·b0 .. 8·(b0 + B)` of `M` pixels.
+    #[inline(always)]
+    unsafe fn multiply_blocks<L: Lanes, const M: usize, const B: usize>(
+        &self,
+        columns: &[Column],
+        outs: &[*mut i8; M],
+        b0: usize,
+    ) {
+        let mut acc = [[L::zero(); B]; M];
+        let stride = self.pairs * 16;
+        let filter = self.filter.as_ptr().add(b0 * stride);
+        for k in 0..self.pairs {
+            let mut w = [L::zero_pairs(); B];
+            for (j, w) in w.iter_mut().enumerate() {
+                *w = L::load_pairs(filter.add(j * stride + k * 16));
+            }
+            for m in 0..M {
+                let x = L::splat_pair(columns[m].as_ptr().cast::<i16>().add(2 * k));
+                for j in 0..B {
+                    acc[m][j] = L::madd(acc[m][j], x, w[j]);
+                }
+            }
+        }
+        for m in 0..M {
+            for (j, &a) in acc[m].iter().enumerate() {
+                let c = (b0 + j) * 8;
+                let a = L::add(a, L::load_acc(self.bias.as_ptr().add(c)));
+                if c + 8 <= self.channels {
+                    L::requantize_store(a, &self.stage, c, outs[m].add(c));
+                } else {
+                    let mut tail = [0i8; 8];
+                    L::requantize_store(a, &self.stage, c, tail.as_mut_ptr());
+                    std::ptr::copy_nonoverlapping(tail.as_ptr(), outs[m].add(c), self.channels - c);
+                }
+            }
+        }
+    }
+}

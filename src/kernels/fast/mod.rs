@@ -1,0 +1,303 @@
+//! Fast paths of the convolutions, bit-exact with the scalar reference kernels beside them.
+//!
+//! One algorithm per kernel, written once over [`Lanes`]: eight int32 accumulators (one per
+//! output channel), fed by `madd` — the sum of two int16 products per lane, exact in int32 —
+//! and drained by a vectorised requantization that reproduces TFLite's
+//! `MultiplyByQuantizedMultiplier` bit for bit. The backends: AVX2 on x86_64 (detected at run
+//! time), simd128 on wasm32 (when compiled with it, as `.cargo/config.toml` does), and a
+//! portable one everywhere. [`isa`] picks one; each kernel instantiates its algorithm for it,
+//! the AVX2 instance inside a function compiled with AVX2 enabled.
+//!
+//! Why the results are exact: TFLite accumulates `bias + Σ f·(x − zp)` in int32. The fast
+//! paths fold `bias − zp·Σf` once at prepare time and accumulate `Σ f·x`, the same value
+//! modulo 2^32 (every sum wraps, as the reference's does). Taps in the padding, which the
+//! reference skips, read the zero point instead: `f·(zp − zp) = 0`.
+//!
+//! The gemmlowp high multiply `(a·b + nudge) / 2^31` (nudge `2^30`, or `1 − 2^30` when
+//! `a·b < 0`, truncating division) equals `⌊(a·b + 2^30) / 2^31⌋` for every `a·b`, which a
+//! 64-bit add and a logical shift compute lane by lane.
+
+pub mod depthwise;
+pub mod gemm;
+
+use super::OutputStage;
+
+#[cfg(target_arch = "x86_64")]
+mod avx2;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+mod wasm;
+
+/// Eight int32 lanes in channel order, and the operations the fast kernels are made of.
+///
+/// # Safety
+/// Every pointer must be valid for the bytes the method reads or writes; a backend's methods
+/// may only be called when its instruction set is available ([`isa`] decides).
+pub(crate) unsafe trait Lanes {
+    /// Eight int32 accumulators.
+    type Acc: Copy;
+    /// Eight pairs of int16: the operands of `madd`.
+    type Pairs: Copy;
+
+    unsafe fn zero() -> Self::Acc;
+    unsafe fn zero_pairs() -> Self::Pairs;
+    /// Eight int32 from `p`.
+    unsafe fn load_acc(p: *const i32) -> Self::Acc;
+    /// Sixteen int16 from `p`.
+    unsafe fn load_pairs(p: *const i16) -> Self::Pairs;
+    /// The two int16 at `p`, repeated in every pair.
+    unsafe fn splat_pair(p: *const i16) -> Self::Pairs;
+    /// Eight int8 from `a` and eight from `b`, each plus `offset`, interleaved as pairs
+    /// `(a[i] + offset, b[i] + offset)`.
+    unsafe fn zip_i8(a: *const i8, b: *const i8, offset: i16) -> Self::Pairs;
+    /// `acc[i] + a[2i]·b[2i] + a[2i+1]·b[2i+1]`, wrapping.
+    unsafe fn madd(acc: Self::Acc, a: Self::Pairs, b: Self::Pairs) -> Self::Acc;
+    unsafe fn add(a: Self::Acc, b: Self::Acc) -> Self::Acc;
+    /// Requantizes channels `c..c + 8` of `stage` and stores the eight int8 at `out`.
+    unsafe fn requantize_store(acc: Self::Acc, stage: &LaneStage, c: usize, out: *mut i8);
+}
+
+/// The instruction sets the fast paths run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isa {
+    Portable,
+    #[cfg(target_arch = "x86_64")]
+    Avx2,
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    Simd128,
+}
+
+/// Every instruction set this machine can run the fast paths on.
+pub fn available() -> Vec<Isa> {
+    let mut all = vec![Isa::Portable];
+    if isa() != Isa::Portable {
+        all.push(isa());
+    }
+    all
+}
+
+/// The best instruction set this machine has.
+#[inline]
+pub fn isa() -> Isa {
+    #[cfg(target_arch = "x86_64")]
+    if std::arch::is_x86_feature_detected!("avx2") {
+        return Isa::Avx2;
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return Isa::Simd128;
+    #[allow(unreachable_code)]
+    Isa::Portable
+}
+
+/// An output stage laid out for eight lanes at a time: per-channel parameters padded to a
+/// multiple of eight channels.
+#[derive(Debug, Clone)]
+pub struct LaneStage {
+    pub multiplier: Vec<i32>,
+    /// `max(shift, 0)`
+    pub left: Vec<i32>,
+    /// `max(−shift, 0)`
+    pub right: Vec<i32>,
+    /// `2^right − 1`
+    pub mask: Vec<i32>,
+    /// `2^left`: simd128 shifts all lanes alike, so the left shift is a multiply.
+    #[cfg(target_arch = "wasm32")]
+    pub left_power: Vec<i32>,
+    /// `2^(32 − right)`: the right shift as a 64-bit multiply and a shift by 32.
+    #[cfg(target_arch = "wasm32")]
+    pub right_power: Vec<i64>,
+    pub offset: i32,
+    pub min: i32,
+    pub max: i32,
+}
+
+impl LaneStage {
+    pub fn new(stage: &OutputStage) -> LaneStage {
+        let padded = stage.requant.len().div_ceil(8) * 8;
+        let field = |f: &dyn Fn(crate::quant::Requant) -> i32| {
+            let mut v: Vec<i32> = stage.requant.iter().map(|&r| f(r)).collect();
+            v.resize(padded, 0);
+            v
+        };
+        LaneStage {
+            multiplier: field(&|r| r.multiplier),
+            left: field(&|r| r.shift.max(0)),
+            right: field(&|r| (-r.shift).max(0)),
+            mask: field(&|r| ((1i64 << (-r.shift).max(0)) - 1) as i32),
+            #[cfg(target_arch = "wasm32")]
+            left_power: field(&|r| 1 << r.shift.max(0)),
+            #[cfg(target_arch = "wasm32")]
+            right_power: {
+                let mut v: Vec<i64> = stage.requant.iter().map(|r| 1i64 << (32 - (-r.shift).max(0))).collect();
+                v.resize(padded, 1 << 32);
+                v
+            },
+            offset: stage.offset,
+            min: stage.min,
+            max: stage.max,
+        }
+    }
+}
+
+/// The backend for any target: plain arrays, which compilers vectorise where they can.
+pub(crate) struct Portable;
+
+unsafe impl Lanes for Portable {
+    type Acc = [i32; 8];
+    type Pairs = [i16; 16];
+
+    #[inline(always)]
+    unsafe fn zero() -> [i32; 8] {
+        [0; 8]
+    }
+    #[inline(always)]
+    unsafe fn zero_pairs() -> [i16; 16] {
+        [0; 16]
+    }
+    #[inline(always)]
+    unsafe fn load_acc(p: *const i32) -> [i32; 8] {
+        p.cast::<[i32; 8]>().read_unaligned()
+    }
+    #[inline(always)]
+    unsafe fn load_pairs(p: *const i16) -> [i16; 16] {
+        p.cast::<[i16; 16]>().read_unaligned()
+    }
+    #[inline(always)]
+    unsafe fn splat_pair(p: *const i16) -> [i16; 16] {
+        let (a, b) = (*p, *p.add(1));
+        std::array::from_fn(|i| if i % 2 == 0 { a } else { b })
+    }
+    #[inline(always)]
+    unsafe fn zip_i8(a: *const i8, b: *const i8, offset: i16) -> [i16; 16] {
+        std::array::from_fn(|i| i16::from(*if i % 2 == 0 { a } else { b }.add(i / 2)) + offset)
+    }
+    #[inline(always)]
+    unsafe fn madd(acc: [i32; 8], a: [i16; 16], b: [i16; 16]) -> [i32; 8] {
+        std::array::from_fn(|i| {
+            let pair = i32::from(a[2 * i]) * i32::from(b[2 * i]) + i32::from(a[2 * i + 1]) * i32::from(b[2 * i + 1]);
+            acc[i].wrapping_add(pair)
+        })
+    }
+    #[inline(always)]
+    unsafe fn add(a: [i32; 8], b: [i32; 8]) -> [i32; 8] {
+        std::array::from_fn(|i| a[i].wrapping_add(b[i]))
+    }
+    #[inline(always)]
+    unsafe fn requantize_store(acc: [i32; 8], stage: &LaneStage, c: usize, out: *mut i8) {
+        for (i, &a) in acc.iter().enumerate() {
+            let r = crate::quant::Requant {
+                multiplier: stage.multiplier[c + i],
+                shift: stage.left[c + i] - stage.right[c + i],
+            };
+            *out.add(i) = (r.apply(a) + stage.offset).clamp(stage.min, stage.max) as i8;
+        }
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+pub(crate) mod testing {
+    //! What the fast-path proptests share: a fixed seed and random output stages.
+    use crate::kernels::OutputStage;
+    use crate::quant::Requant;
+    use proptest::prelude::*;
+    use proptest::test_runner::RngSeed;
+
+    /// A fixed seed keeps CI deterministic; PROPTEST_RNG_SEED=random (or a number) explores.
+    pub fn config(cases: u32) -> ProptestConfig {
+        let rng_seed = match std::env::var("PROPTEST_RNG_SEED").ok().as_deref() {
+            Some("random") => RngSeed::Random,
+            Some(n) => RngSeed::Fixed(n.parse().expect("PROPTEST_RNG_SEED is a number or 'random'")),
+            None => RngSeed::Fixed(0x6661_7374),
+        };
+        ProptestConfig { cases, rng_seed, failure_persistence: None, ..ProptestConfig::default() }
+    }
+
+    /// Per-channel multipliers from 2^-38 (below TFLite's 2^-31 floor: zero) to 2^1.5 (a
+    /// left shift), any output zero point and clamp.
+    pub fn stage(channels: usize) -> impl Strategy<Value = OutputStage> {
+        (proptest::collection::vec(-38.0f64..1.5, channels), -128i32..=127, -128i32..=127, -128i32..=127).prop_map(
+            |(exponents, offset, a, b)| OutputStage {
+                requant: exponents.into_iter().map(|e| Requant::new(2f64.powf(e))).collect(),
+                offset,
+                min: a.min(b),
+                max: a.max(b),
+            },
+        )
+    }
+
+    /// Any int8 values.
+    pub fn bytes(n: usize) -> impl Strategy<Value = Vec<i8>> {
+        proptest::collection::vec(any::<i8>(), n)
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(testing::config(2000))]
+
+        /// The lanes requantize exactly as `OutputStage::apply`, for any accumulator.
+        #[test]
+        fn requantize_matches_output_stage(
+            (stage, acc) in (1usize..=16).prop_flat_map(|n| (testing::stage(n), proptest::collection::vec(any::<i32>(), n)))
+        ) {
+            let lanes = LaneStage::new(&stage);
+            let n = acc.len();
+            let mut padded = acc.clone();
+            padded.resize(n.div_ceil(8) * 8, 0);
+            let expected: Vec<i8> = acc.iter().enumerate().map(|(c, &a)| stage.apply(a, c)).collect();
+            for isa in available() {
+                let mut got = vec![0i8; padded.len()];
+                for c in (0..n).step_by(8) {
+                    // SAFETY: eight lanes in bounds of `padded`, `got` and the lane stage.
+                    unsafe {
+                        match isa {
+                            Isa::Portable => Portable::requantize_store(Portable::load_acc(padded.as_ptr().add(c)), &lanes, c, got.as_mut_ptr().add(c)),
+                            #[cfg(target_arch = "x86_64")]
+                            #[cfg(target_arch = "x86_64")]
+                        Isa::Avx2 => avx2::Avx2::requantize_store(avx2::Avx2::load_acc(padded.as_ptr().add(c)), &lanes, c, got.as_mut_ptr().add(c)),
+                        }
+                    }
+                }
+                prop_assert_eq!(&got[..n], &expected[..], "{:?}", isa);
+            }
+        }
+    }
+
+    #[test]
+    fn requantize_extremes() {
+        let stage = OutputStage {
+            requant: [1e-12, 2f64.powi(-31), 0.5, 0.999_999_999, 1.0, 1.7, 2.5, 1e-3]
+                .iter()
+                .map(|&r| crate::quant::Requant::new(r))
+                .collect(),
+            offset: -3,
+            min: -128,
+            max: 127,
+        };
+        let lanes = LaneStage::new(&stage);
+        for acc in [i32::MIN, i32::MIN + 1, -(1 << 30) - 1, -3, -1, 0, 1, 3, 1 << 30, i32::MAX] {
+            let accs = [acc; 8];
+            let expected: Vec<i8> = (0..8).map(|c| stage.apply(acc, c)).collect();
+            for isa in available() {
+                let mut got = [0i8; 8];
+                // SAFETY: eight lanes in bounds.
+                unsafe {
+                    match isa {
+                        Isa::Portable => Portable::requantize_store(accs, &lanes, 0, got.as_mut_ptr()),
+                        #[cfg(target_arch = "x86_64")]
+                        Isa::Avx2 => avx2::Avx2::requantize_store(
+                            avx2::Avx2::load_acc(accs.as_ptr()),
+                            &lanes,
+                            0,
+                            got.as_mut_ptr(),
+                        ),
+                    }
+                }
+                assert_eq!(got.to_vec(), expected, "{isa:?} acc {acc}");
+            }
+        }
+    }
+}

@@ -1,0 +1,81 @@
+//! The simd128 backend: two 128-bit registers hold the eight accumulators. simd128 shifts
+//! every lane by one amount, so the per-channel shifts of requantization are multiplies.
+
+use super::{LaneStage, Lanes};
+use std::arch::wasm32::*;
+
+pub(crate) struct Simd128;
+
+unsafe impl Lanes for Simd128 {
+    type Acc = (v128, v128);
+    type Pairs = (v128, v128);
+
+    #[inline(always)]
+    unsafe fn zero() -> (v128, v128) {
+        (i32x4_splat(0), i32x4_splat(0))
+    }
+    #[inline(always)]
+    unsafe fn zero_pairs() -> (v128, v128) {
+        (i32x4_splat(0), i32x4_splat(0))
+    }
+    #[inline(always)]
+    unsafe fn load_acc(p: *const i32) -> (v128, v128) {
+        (v128_load(p.cast()), v128_load(p.add(4).cast()))
+    }
+    #[inline(always)]
+    unsafe fn load_pairs(p: *const i16) -> (v128, v128) {
+        (v128_load(p.cast()), v128_load(p.add(8).cast()))
+    }
+    #[inline(always)]
+    unsafe fn splat_pair(p: *const i16) -> (v128, v128) {
+        let v = v128_load32_splat(p.cast());
+        (v, v)
+    }
+    #[inline(always)]
+    unsafe fn zip_i8(a: *const i8, b: *const i8, offset: i16) -> (v128, v128) {
+        let off = i16x8_splat(offset);
+        let a = i16x8_add(i16x8_load_extend_i8x8(a), off);
+        let b = i16x8_add(i16x8_load_extend_i8x8(b), off);
+        (i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(a, b), i16x8_shuffle::<4, 12, 5, 13, 6, 14, 7, 15>(a, b))
+    }
+    #[inline(always)]
+    unsafe fn madd(acc: (v128, v128), a: (v128, v128), b: (v128, v128)) -> (v128, v128) {
+        (i32x4_add(acc.0, i32x4_dot_i16x8(a.0, b.0)), i32x4_add(acc.1, i32x4_dot_i16x8(a.1, b.1)))
+    }
+    #[inline(always)]
+    unsafe fn add(a: (v128, v128), b: (v128, v128)) -> (v128, v128) {
+        (i32x4_add(a.0, b.0), i32x4_add(a.1, b.1))
+    }
+    #[inline(always)]
+    unsafe fn requantize_store(acc: (v128, v128), stage: &LaneStage, c: usize, out: *mut i8) {
+        let low = requantize4(acc.0, stage, c);
+        let high = requantize4(acc.1, stage, c + 4);
+        let words = i16x8_narrow_i32x4(low, high);
+        v128_store64_lane::<0>(i8x16_narrow_i16x8(words, words), out.cast());
+    }
+}
+
+/// Channels `c..c + 4`, as [`crate::quant::Requant::apply`] and the output stage.
+#[inline(always)]
+unsafe fn requantize4(acc: v128, stage: &LaneStage, c: usize) -> v128 {
+    let load = |v: &[i32]| v128_load(v.as_ptr().add(c).cast());
+    let load64 = |v: &[i64], at: usize| v128_load(v.as_ptr().add(at).cast());
+    // The wrapping left shift, as a multiply by 2^left.
+    let x = i32x4_mul(acc, load(&stage.left_power));
+    let multiplier = load(&stage.multiplier);
+    let nudge = i64x2_splat(1 << 30);
+    let low = u64x2_shr(i64x2_add(i64x2_extmul_low_i32x4(x, multiplier), nudge), 31);
+    let high = u64x2_shr(i64x2_add(i64x2_extmul_high_i32x4(x, multiplier), nudge), 31);
+    let product = i32x4_shuffle::<0, 2, 4, 6>(low, high);
+    // ⌊product / 2^right⌋ = product · 2^(32 − right) >> 32, exact in 64 bits.
+    let low = i64x2_shr(i64x2_mul(i64x2_extend_low_i32x4(product), load64(&stage.right_power, c)), 32);
+    let high = i64x2_shr(i64x2_mul(i64x2_extend_high_i32x4(product), load64(&stage.right_power, c + 2)), 32);
+    let floor = i32x4_shuffle::<0, 2, 4, 6>(low, high);
+    // Rounding half away from zero.
+    let mask = load(&stage.mask);
+    let remainder = v128_and(product, mask);
+    let threshold = i32x4_sub(i32x4_shr(mask, 1), i32x4_lt(product, i32x4_splat(0)));
+    let rounded = i32x4_sub(floor, i32x4_gt(remainder, threshold));
+    let y = i32x4_add(rounded, i32x4_splat(stage.offset));
+    i32x4_min(i32x4_max(y, i32x4_splat(stage.min)), i32x4_splat(stage.max))
+}
