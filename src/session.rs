@@ -396,7 +396,8 @@ impl CandidateReport {
 /// What the planner searched when asked to choose.
 #[derive(Debug, Clone, Serialize)]
 pub struct SearchReport {
-    /// Schedules planned for real.
+    /// Schedules the search covered: every one was planned for real, or provably could not
+    /// enter the front (a lower bound on its peak, from its MACs and buffer sizes, says so).
     pub candidates: usize,
     /// Those no other beats on both peak and MACs, by increasing peak.
     pub front: Vec<CandidateReport>,
@@ -1100,11 +1101,24 @@ impl Session {
         let (graph, kernels) = (&*self.graph, &*self.kernels);
         let single =
             |split: usize, rows: usize, cols: usize| Schedule { stages: vec![Stage { split, rows, cols }], in_place };
-        let candidates = match request {
+        let singles = || -> Result<usize> {
+            Ok(search::single_stage_schedules(graph, kernels, input, in_place)?.len() + usize::from(!input.streamed))
+        };
+        let (covered, candidates) = match request {
             Request::LayerByLayer => return Ok((Schedule { stages: Vec::new(), in_place }, None)),
             Request::Stages(stages) => return Ok((Schedule { stages: stages.clone(), in_place }, None)),
-            Request::Auto { multi_stage: false } => search::explore(graph, kernels, input, in_place)?,
-            Request::Auto { multi_stage: true } => search::explore_multi(graph, kernels, input, in_place)?,
+            Request::Auto { multi_stage: false } => {
+                (singles()?, search::explore_front(graph, kernels, input, in_place)?)
+            }
+            Request::Auto { multi_stage: true } => {
+                let found = search::explore_multi_front(graph, kernels, input, in_place)?;
+                let seeds: Vec<Schedule> = search::pareto(&search::explore_front(graph, kernels, input, in_place)?)
+                    .into_iter()
+                    .map(|c| c.schedule)
+                    .filter(|s| !s.stages.is_empty())
+                    .collect();
+                (singles()? + search::two_stage_schedules(graph, kernels, input, &seeds)?.len(), found)
+            }
             &Request::AutoAt { split } => {
                 let legal = search::splits(graph, kernels, input)?;
                 if !legal.contains(&split) {
@@ -1113,7 +1127,8 @@ impl Session {
                 let map = schedule::map_region(graph, split).ok_or_else(|| self.illegal_split(split, input))?;
                 let grids =
                     (1..=MAX_GRID.min(map.height())).flat_map(|r| (1..=MAX_GRID.min(map.width())).map(move |c| (r, c)));
-                self.evaluate_all(grids.map(|(r, c)| single(split, r, c)), input, in_place)?
+                let all = self.evaluate_all(grids.map(|(r, c)| single(split, r, c)), input, in_place)?;
+                (all.len(), all)
             }
             &Request::Grid { rows, cols } => {
                 let fitting = search::splits(graph, kernels, input)?.into_iter().filter(|&t| {
@@ -1125,13 +1140,14 @@ impl Session {
                         "no split has a map of at least {rows}×{cols} for a {rows}x{cols} grid"
                     )));
                 }
-                self.evaluate_all(schedules.into_iter(), input, in_place)?
+                let all = self.evaluate_all(schedules.into_iter(), input, in_place)?;
+                (all.len(), all)
             }
         };
         let (choice, _) = search::choose(&candidates, budget)
             .ok_or_else(|| Error::Setting("no patch plan is legal for this model".into()))?;
         let front = search::pareto(&candidates).iter().map(|c| CandidateReport::of(graph, c, input)).collect();
-        Ok((choice.schedule, Some(SearchReport { candidates: candidates.len(), front })))
+        Ok((choice.schedule, Some(SearchReport { candidates: covered, front })))
     }
 
     fn evaluate_all(

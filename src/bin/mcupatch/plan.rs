@@ -28,7 +28,7 @@ pub fn main(args: &Args, out: &mut String) -> Result<()> {
     }
     let l = &report.layer_by_layer;
     match &report.search {
-        Some(search) => writeln!(out, "{} plans for real", search.candidates)?,
+        Some(search) => writeln!(out, "{} plans searched", search.candidates)?,
         None => writeln!(out, "1 plan")?,
     }
     writeln!(
