@@ -24,6 +24,13 @@ pub enum Error {
     /// A setting that cannot be planned, and why.
     #[error("bad setting: {0}")]
     Setting(String),
+    /// A size or count above one of the limits that keep bad input cheap
+    /// ([`crate::model::limits`], [`crate::preprocess`]): `what` says whose.
+    #[error("{what} is {value}, above the limit of {limit}")]
+    Limit { what: String, value: u64, limit: u64 },
+    /// A file that cannot be read, or is not a regular file.
+    #[error("cannot read {path}: {msg}")]
+    File { path: String, msg: String },
 }
 
 /// The library's result type.

@@ -50,6 +50,7 @@ impl Engine {
     /// An engine for a plan already made (of `config.schedule` and `config.input`) with
     /// kernels already prepared: nothing is prepared or planned again.
     pub fn with_plan(graph: Arc<Graph>, kernels: Arc<[Kernel]>, plan: Plan, config: Config) -> Result<Engine> {
+        crate::model::limits::check_arena(config.capacity)?;
         if plan.extent > config.capacity {
             // Name the first step whose buffers do not fit.
             let step = (0..plan.steps.len()).find(|&s| plan.extent_at(s) > config.capacity).unwrap_or(0);

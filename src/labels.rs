@@ -1,13 +1,16 @@
 //! Class names for a classifier's scores.
 
-/// The label names: the caller's, or for two classes the Visual Wake Words convention
-/// (output 0 is `person`, output 1 is `no person`), or `class i`.
+/// One name per class: the caller's (comma-separated; classes it leaves out are `class i`,
+/// names beyond the classes are dropped), or for two classes the Visual Wake Words
+/// convention (output 0 is `person`, output 1 is `no person`), or `class i`.
 pub fn names(given: Option<&str>, classes: usize) -> Vec<String> {
-    match given {
-        Some(list) => list.split(',').map(|s| s.trim().to_string()).collect(),
+    let mut given: Vec<String> = match given {
+        Some(list) => list.split(',').take(classes).map(|s| s.trim().to_string()).collect(),
         None if classes == 2 => vec!["person".into(), "no person".into()],
-        None => (0..classes).map(|i| format!("class {i}")).collect(),
-    }
+        None => Vec::new(),
+    };
+    given.extend((given.len()..classes).map(|i| format!("class {i}")));
+    given
 }
 
 /// The index of the highest score (the first on ties), or `None` without scores.
@@ -31,5 +34,7 @@ mod tests {
         assert_eq!(names(None, 2), ["person", "no person"]);
         assert_eq!(names(Some("cat, dog"), 2), ["cat", "dog"]);
         assert_eq!(names(None, 3)[2], "class 2");
+        assert_eq!(names(Some("cat"), 2), ["cat", "class 1"]);
+        assert_eq!(names(Some("a,b,c"), 2), ["a", "b"]);
     }
 }

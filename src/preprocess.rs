@@ -3,7 +3,61 @@
 
 use crate::error::{Error, Result};
 use crate::model::{DType, Tensor};
-use image::{imageops::FilterType, RgbImage};
+use image::{imageops::FilterType, ImageReader, RgbImage};
+use std::io::{Cursor, Read};
+use std::path::Path;
+
+/// Most pixels of an image or camera frame (an 8K frame has 33.2 M): checked from the
+/// header before anything is decoded, so a small file that declares a huge image is cheap.
+pub const MAX_IMAGE_PIXELS: u64 = 1 << 25;
+/// Most bytes the image decoder may allocate (a 16-bit RGBA image at the pixel limit).
+pub const MAX_DECODE_BYTES: u64 = 8 * MAX_IMAGE_PIXELS;
+/// Largest image file read.
+pub const MAX_IMAGE_FILE_BYTES: u64 = 64 << 20;
+
+/// Reads a whole regular file of at most `max` bytes. The size is checked before reading,
+/// and reading stops past `max` should the file grow; devices, pipes and directories are
+/// refused before they are opened (reading `/dev/zero` or a FIFO would never end).
+pub fn read_file(path: &Path, max: u64) -> Result<Vec<u8>> {
+    let fail = |msg: String| Error::File { path: path.display().to_string(), msg };
+    let too_big =
+        |value: u64| Error::Limit { what: format!("the size of {} (bytes)", path.display()), value, limit: max };
+    let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
+    if !meta.is_file() {
+        return Err(fail("not a regular file (a directory, device or pipe)".into()));
+    }
+    if meta.len() > max {
+        return Err(too_big(meta.len()));
+    }
+    let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
+    let mut bytes = Vec::with_capacity(meta.len() as usize);
+    file.take(max.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| fail(e.to_string()))?;
+    if bytes.len() as u64 > max {
+        return Err(too_big(bytes.len() as u64));
+    }
+    Ok(bytes)
+}
+
+/// Reads and decodes an image file within [`MAX_IMAGE_FILE_BYTES`] and [`MAX_IMAGE_PIXELS`].
+pub fn read_image(path: &Path) -> Result<RgbImage> {
+    decode(&read_file(path, MAX_IMAGE_FILE_BYTES)?)
+}
+
+/// A frame or image size against [`MAX_IMAGE_PIXELS`]; zero sides are refused too.
+pub fn check_frame_size(width: u64, height: u64) -> Result<()> {
+    if width == 0 || height == 0 {
+        return Err(Error::Input(format!("a {width}×{height} image has no pixels")));
+    }
+    let pixels = width.saturating_mul(height);
+    if pixels > MAX_IMAGE_PIXELS {
+        return Err(Error::Limit {
+            what: format!("the pixels of a {width}×{height} image"),
+            value: pixels,
+            limit: MAX_IMAGE_PIXELS,
+        });
+    }
+    Ok(())
+}
 
 /// Centre-crops and resizes to `h`×`w` RGB.
 pub fn fit(img: &RgbImage, h: usize, w: usize) -> RgbImage {
@@ -13,15 +67,28 @@ pub fn fit(img: &RgbImage, h: usize, w: usize) -> RgbImage {
     image::imageops::resize(&square, w as u32, h as u32, FilterType::Triangle)
 }
 
-/// Decodes a PNG or JPEG file's bytes.
+/// Decodes a PNG or JPEG file's bytes. The size the header declares is checked against
+/// [`MAX_IMAGE_PIXELS`] before decoding (a decompression bomb is refused at once), and the
+/// decoder may allocate at most [`MAX_DECODE_BYTES`].
 pub fn decode(bytes: &[u8]) -> Result<RgbImage> {
-    image::load_from_memory(bytes).map(|i| i.to_rgb8()).map_err(|e| Error::Input(format!("cannot decode image: {e}")))
+    let bad = |e: image::ImageError| Error::Input(format!("cannot decode image: {e}"));
+    let reader = || ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| bad(e.into()));
+    let (width, height) = reader()?.into_dimensions().map_err(bad)?;
+    check_frame_size(u64::from(width), u64::from(height))?;
+    let mut limits = image::Limits::default();
+    limits.max_alloc = Some(MAX_DECODE_BYTES);
+    let mut decoder = reader()?;
+    decoder.limits(limits);
+    decoder.decode().map(|i| i.to_rgb8()).map_err(bad)
 }
 
 /// The [1, H, W, 3] input shape of a model, or an error saying why an image cannot feed it.
 pub fn image_size(input: &Tensor) -> Result<(usize, usize)> {
     match input.shape[..] {
-        [1, h, w, 3] => Ok((h, w)),
+        [1, h, w, 3] => {
+            check_frame_size(h as u64, w as u64)?;
+            Ok((h, w))
+        }
         _ => Err(Error::Input(format!("the model input {:?} is not a [1, H, W, 3] image", input.shape))),
     }
 }
@@ -48,7 +115,8 @@ impl PixelRange {
         let bad = || Error::Setting(format!("pixel range '{text}' is not LO,HI with LO < HI (e.g. 0,1)"));
         let (lo, hi) = text.split_once(',').ok_or_else(bad)?;
         let (lo, hi): (f32, f32) = (lo.trim().parse().map_err(|_| bad())?, hi.trim().parse().map_err(|_| bad())?);
-        if !(lo.is_finite() && hi.is_finite() && lo < hi) {
+        // The span must be finite too: -3e38,3e38 would make every pixel infinite.
+        if !(lo.is_finite() && hi.is_finite() && lo < hi && (hi - lo).is_finite()) {
             return Err(bad());
         }
         Ok(PixelRange { lo, hi })
@@ -78,15 +146,14 @@ pub fn to_input(pixels: &[u8], input: &Tensor, range: PixelRange) -> Result<Vec<
 /// A camera frame (RGBA, row-major, `width` × `height`) as the model's input bytes: the same
 /// centre crop, resize and quantization as for an image file.
 pub fn rgba_input(rgba: &[u8], width: u32, height: u32, input: &Tensor, range: PixelRange) -> Result<Vec<u8>> {
-    if width == 0 || height == 0 || rgba.len() != width as usize * height as usize * 4 {
-        return Err(Error::Input(format!(
-            "a {width}×{height} RGBA frame needs {} bytes, got {}",
-            width as usize * height as usize * 4,
-            rgba.len()
-        )));
+    check_frame_size(u64::from(width), u64::from(height))?;
+    let needed = u64::from(width) * u64::from(height) * 4;
+    if rgba.len() as u64 != needed {
+        return Err(Error::Input(format!("a {width}×{height} RGBA frame needs {needed} bytes, got {}", rgba.len())));
     }
     let rgb: Vec<u8> = rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
-    let img = RgbImage::from_raw(width, height, rgb).expect("sizes checked above");
+    let img = RgbImage::from_raw(width, height, rgb)
+        .ok_or_else(|| Error::Input(format!("a {width}×{height} frame does not hold its pixels")))?;
     image_input(&img, input, range)
 }
 
@@ -141,5 +208,6 @@ mod tests {
         assert!(PixelRange::parse("1,0").is_err());
         assert!(PixelRange::parse("0").is_err());
         assert!(PixelRange::parse("a,b").is_err());
+        assert!(PixelRange::parse("-3e38,3e38").is_err());
     }
 }

@@ -13,6 +13,8 @@ const LEFT_SHIFT: i32 = 20;
 pub struct Add {
     /// The map the element-wise sum runs over (a 1×1×N map for tensors of other ranks).
     pub map: Hwc,
+    /// The tensors are [1, H, W, C] maps, so the sum can run region by region.
+    pub spatial: bool,
     input_offsets: [i32; 2],
     input_requant: [Requant; 2],
     output_requant: Requant,
@@ -33,15 +35,13 @@ impl Add {
             );
         }
         // Element-wise ops see any shape as a 1×1×N map, so a region is a span of elements.
-        let map = match y.shape[..] {
-            [1, h, w, c] => Hwc { h, w, c },
-            _ => Hwc { h: 1, w: 1, c: y.elements() },
-        };
+        let (map, spatial) = super::elementwise_map(&y.shape);
         let twice_max = 2.0 * f64::from(aq.scale().max(bq.scale()));
         let out_scale = twice_max / (f64::from(1u32 << LEFT_SHIFT) * f64::from(yq.scale()));
         let (min, max) = activation_range(activation, yq);
         Ok(Add {
             map,
+            spatial,
             input_offsets: [-aq.zero_point(), -bq.zero_point()],
             input_requant: [
                 Requant::new(f64::from(aq.scale()) / twice_max),

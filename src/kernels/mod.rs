@@ -46,6 +46,13 @@ impl Kernel {
     /// Validates op `index` of `graph` and precomputes everything its evaluation needs.
     pub fn prepare(graph: &Graph, index: usize) -> Result<Kernel> {
         let cx = Ctx { graph, index, op: &graph.ops[index] };
+        // Every kernel walks its tensors in rows of a dimension: none may be empty.
+        for &t in cx.op.inputs.iter().flatten().chain(&cx.op.outputs) {
+            let tensor = &graph.tensors[t];
+            if !tensor.is_constant() && tensor.elements() == 0 {
+                return Err(cx.err(format!("tensor {t} ('{}') of shape {:?} is empty", tensor.name, tensor.shape)));
+            }
+        }
         Ok(match &cx.op.kind {
             OpKind::Conv2d(o) => Kernel::Conv2d(conv2d::Conv2d::prepare(&cx, o)?),
             OpKind::DepthwiseConv2d { conv, depth_multiplier } => {
@@ -103,7 +110,16 @@ impl Kernel {
             Kernel::Reshape => reshape::eval(inputs[0], output),
             Kernel::Quantize(k) => k.eval(inputs[0], as_i8_mut(output)),
             Kernel::Dequantize(k) => k.eval(as_i8(inputs[0]), output),
-            Kernel::Conv2d(_) | Kernel::DepthwiseConv2d(_) | Kernel::Pool2d(_) | Kernel::Pad(_) | Kernel::Add(_) => {
+            Kernel::Add(k) => {
+                let m = k.map;
+                k.eval(
+                    &m.view(as_i8(inputs[0])),
+                    &m.view(as_i8(inputs[1])),
+                    &mut m.view_mut(as_i8_mut(output)),
+                    m.whole(),
+                )
+            }
+            Kernel::Conv2d(_) | Kernel::DepthwiseConv2d(_) | Kernel::Pool2d(_) | Kernel::Pad(_) => {
                 let shape = self.output_map().expect("local ops have an output map");
                 let views: Vec<Fmap<i8>> =
                     inputs.iter().zip(self.input_maps()).map(|(data, m)| m.view(as_i8(data))).collect();
@@ -123,9 +139,9 @@ impl Kernel {
             Kernel::DepthwiseConv2d(k) => Some(k.output),
             Kernel::Pool2d(k) => Some(k.output),
             Kernel::Pad(k) => Some(k.output),
-            Kernel::Add(k) => Some(k.map),
+            Kernel::Add(k) => k.spatial.then_some(k.map),
             Kernel::Concatenation(k) => k.map,
-            Kernel::Quantize(quantize::Quantize::Requantize { map, .. }) => Some(*map),
+            Kernel::Quantize(quantize::Quantize::Requantize { map, spatial, .. }) => spatial.then_some(*map),
             _ => None,
         }
     }
@@ -137,12 +153,12 @@ impl Kernel {
             Kernel::DepthwiseConv2d(k) => vec![k.input],
             Kernel::Pool2d(k) => vec![k.input],
             Kernel::Pad(k) => vec![k.input],
-            Kernel::Add(k) => vec![k.map, k.map],
+            Kernel::Add(k) if k.spatial => vec![k.map, k.map],
             Kernel::Concatenation(k) => match (k.map, &k.channels) {
                 (Some(m), Some(cs)) => cs.iter().map(|&c| Hwc { c, ..m }).collect(),
                 _ => Vec::new(),
             },
-            Kernel::Quantize(quantize::Quantize::Requantize { map, .. }) => vec![*map],
+            Kernel::Quantize(quantize::Quantize::Requantize { map, spatial: true, .. }) => vec![*map],
             _ => Vec::new(),
         }
     }
@@ -194,6 +210,15 @@ pub fn as_i8(bytes: &[u8]) -> &[i8] {
 
 pub fn as_i8_mut(bytes: &mut [u8]) -> &mut [i8] {
     bytemuck::cast_slice_mut(bytes)
+}
+
+/// The map an element-wise op runs over: a [1, H, W, C] tensor's own (spatial: the op can
+/// run region by region), else all elements as one 1×1×N pixel (the op runs whole).
+fn elementwise_map(shape: &[usize]) -> (Hwc, bool) {
+    match shape[..] {
+        [1, h, w, c] => (Hwc { h, w, c }, true),
+        _ => (Hwc { h: 1, w: 1, c: shape.iter().product() }, false),
+    }
 }
 
 /// The shape of a batch-1 NHWC feature map.

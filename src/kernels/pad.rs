@@ -22,8 +22,12 @@ impl Pad {
         cx.same_quant(xq, yq, "PAD")?;
         let input = cx.hwc(x, "input")?;
         let pads = integers(cx, p, "paddings")?;
-        if p.shape != [4, 2] || pads.iter().any(|&v| v < 0) {
-            return Err(cx.err(format!("paddings must be a non-negative [4, 2] constant, got shape {:?}", p.shape)));
+        let largest = crate::model::limits::MAX_DIMENSION as i64;
+        if p.shape != [4, 2] || pads.len() != 8 || pads.iter().any(|&v| !(0..=largest).contains(&v)) {
+            return Err(cx.err(format!(
+                "paddings must be a [4, 2] constant of values in 0..={largest}, got {pads:?} of shape {:?}",
+                p.shape
+            )));
         }
         if pads[0] != 0 || pads[1] != 0 || pads[6] != 0 || pads[7] != 0 {
             return Err(cx.err("only height and width padding is supported"));

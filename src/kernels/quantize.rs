@@ -11,9 +11,11 @@ use crate::quant::Requant;
 #[derive(Debug, Clone)]
 pub enum Quantize {
     FromFloat(AffineQuantize),
-    /// Over `map` (a 1×1×N map for tensors of other ranks), element by element.
+    /// Over `map` (a 1×1×N map for tensors of other ranks), element by element; region by
+    /// region when `spatial` (the tensors are [1, H, W, C] maps).
     Requantize {
         map: Hwc,
+        spatial: bool,
         input_offset: i32,
         rescale: Requant,
         output_zero_point: i32,
@@ -46,12 +48,10 @@ impl Quantize {
             DType::F32 => Ok(Quantize::FromFloat(AffineQuantize { scale: yq.scale(), zero_point: yq.zero_point() })),
             DType::I8 => {
                 let xq = cx.int8_activation(x, "input")?;
-                let map = match y.shape[..] {
-                    [1, h, w, c] => Hwc { h, w, c },
-                    _ => Hwc { h: 1, w: 1, c: y.elements() },
-                };
+                let (map, spatial) = super::elementwise_map(&y.shape);
                 Ok(Quantize::Requantize {
                     map,
+                    spatial,
                     input_offset: -xq.zero_point(),
                     rescale: Requant::new(f64::from(xq.scale()) / f64::from(yq.scale())),
                     output_zero_point: yq.zero_point(),

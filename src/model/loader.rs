@@ -1,14 +1,19 @@
 //! TFLite flatbuffer → [`Graph`]. The format is parsed here and then forgotten.
 
+use super::limits::{self, limit};
 use super::schema::{self, builtin, options_type, tensor_type};
 use super::{Activation, ConvOptions, DType, Graph, Op, OpKind, Padding, PoolOptions, Quant, Tensor};
 use crate::error::{Error, Result};
 
-/// Largest tensor accepted: far above any MCU, far below what would exhaust the host.
+/// Largest constant accepted (its bytes are in the file, which is at most
+/// [`limits::MAX_MODEL_BYTES`]); also keeps the element count from overflowing.
 const MAX_TENSOR_BYTES: usize = 1 << 30;
 
-/// Parses and validates a `.tflite` model (its first subgraph).
+/// Parses and validates a `.tflite` model (its first subgraph): every index in range, every
+/// size within [`limits`]. Each op is then checked against its tensors when it is prepared
+/// ([`crate::kernels::Kernel::prepare`]).
 pub fn load(bytes: &[u8]) -> Result<Graph> {
+    limit("the model file (bytes)", bytes.len() as u64, limits::MAX_MODEL_BYTES)?;
     if bytes.len() < 8 {
         return Err(Error::Malformed(format!("{} bytes is too short for a flatbuffer", bytes.len())));
     }
@@ -22,9 +27,13 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
         .ok_or_else(|| Error::Malformed("the model has no subgraph".into()))?;
     let buffers = model.buffers();
     let fb_tensors = subgraph.tensors().ok_or_else(|| Error::Malformed("the subgraph has no tensors".into()))?;
+    limit("the number of tensors", fb_tensors.len() as u64, limits::MAX_TENSORS as u64)?;
+    let fb_ops = subgraph.operators();
+    limit("the number of ops", fb_ops.map_or(0, |o| o.len()) as u64, limits::MAX_OPS as u64)?;
 
     let mut tensors = Vec::with_capacity(fb_tensors.len());
     let mut dtype_codes = Vec::with_capacity(fb_tensors.len());
+    let mut constant_bytes = 0u64;
     for (index, t) in fb_tensors.iter().enumerate() {
         let name = t.name().unwrap_or("").to_string();
         let terr = |msg: String| Error::Tensor { index, name: name.clone(), msg };
@@ -48,6 +57,8 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
             // Checked when an op uses it, so the error can name the op.
             _ => DType::I8,
         };
+        let data = read_buffer(bytes, buffers, t.buffer()).map_err(&terr)?;
+        limits::check_tensor(index, &name, &shape, dtype, data.is_some())?;
         let elements = shape
             .iter()
             .try_fold(1usize, |acc, &d| acc.checked_mul(d))
@@ -57,8 +68,7 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
             Some(q) => read_quant(q, &shape).map_err(terr)?,
             None => None,
         };
-        let data = read_buffer(bytes, buffers, t.buffer()).map_err(&terr)?;
-        if let Some(d) = &data {
+        if let Some(d) = data {
             if d.len() != elements * dtype.size() {
                 return Err(terr(format!(
                     "constant holds {} bytes, shape {shape:?} of {} needs {}",
@@ -67,8 +77,18 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
                     elements * dtype.size()
                 )));
             }
+            // Tensors may share a buffer; each gets its own copy, so the copies are bounded.
+            constant_bytes += d.len() as u64;
+            limit("the constant bytes of all tensors", constant_bytes, limits::MAX_MODEL_BYTES)?;
         }
-        tensors.push(Tensor { name, shape, dtype, quant, data });
+        if let (Some(q), DType::I8, None) = (&quant, dtype, data) {
+            // A zero or subnormal scale turns every requantization into 0 or infinity.
+            if let Some(s) = q.scales.iter().find(|s| !s.is_normal()) {
+                return Err(terr(format!("activation scale {s:e} is not a positive normal number")));
+            }
+        }
+        let tensor = Tensor { name, shape, dtype, quant, data: data.map(<[u8]>::to_vec) };
+        tensors.push(tensor);
     }
 
     let tensor_index = |v: i32, what: &str| -> std::result::Result<usize, String> {
@@ -85,8 +105,9 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
 
     let opcodes = model.operator_codes();
     let mut ops = Vec::new();
-    for (index, fb_op) in subgraph.operators().into_iter().flatten().enumerate() {
-        let code = opcodes.and_then(|c| c.iter().nth(fb_op.opcode_index() as usize)).ok_or_else(|| Error::Op {
+    for (index, fb_op) in fb_ops.into_iter().flatten().enumerate() {
+        let code_index = fb_op.opcode_index() as usize;
+        let code = opcodes.filter(|c| code_index < c.len()).map(|c| c.get(code_index)).ok_or_else(|| Error::Op {
             index,
             op: "?".into(),
             msg: format!("operator code index {} is out of range", fb_op.opcode_index()),
@@ -126,7 +147,9 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
         }
         ops.push(Op { kind, inputs: op_inputs, outputs: op_outputs });
     }
-    Ok(Graph { tensors, ops, inputs, outputs })
+    let graph = Graph { tensors, ops, inputs, outputs };
+    limits::check_graph(&graph)?;
+    Ok(graph)
 }
 
 fn read_quant(q: schema::QuantizationParameters, shape: &[usize]) -> std::result::Result<Option<Quant>, String> {
@@ -151,26 +174,27 @@ fn read_quant(q: schema::QuantizationParameters, shape: &[usize]) -> std::result
     Ok(Some(Quant { scales, zero_points, axis }))
 }
 
-fn read_buffer(
-    file: &[u8],
-    buffers: Option<flatbuffers::Vector<flatbuffers::ForwardsUOffset<schema::Buffer>>>,
+fn read_buffer<'a>(
+    file: &'a [u8],
+    buffers: Option<flatbuffers::Vector<'a, flatbuffers::ForwardsUOffset<schema::Buffer<'a>>>>,
     index: u32,
-) -> std::result::Result<Option<Vec<u8>>, String> {
+) -> std::result::Result<Option<&'a [u8]>, String> {
     let Some(buffers) = buffers else {
         return Ok(None);
     };
-    let Some(buffer) = buffers.iter().nth(index as usize) else {
+    if index as usize >= buffers.len() {
         return Err(format!("buffer index {index} is out of range ({} buffers)", buffers.len()));
-    };
+    }
+    let buffer = buffers.get(index as usize);
     if let Some(data) = buffer.data() {
-        return Ok((!data.is_empty()).then(|| data.bytes().to_vec()));
+        return Ok((!data.is_empty()).then(|| data.bytes()));
     }
     // Models above 2 GiB keep weights after the flatbuffer, addressed by offset and size.
     let (offset, size) = (buffer.offset(), buffer.size());
     if offset > 1 {
         let end = offset.checked_add(size).filter(|&e| e <= file.len() as u64);
         return match end {
-            Some(end) => Ok(Some(file[offset as usize..end as usize].to_vec())),
+            Some(end) => Ok(Some(&file[offset as usize..end as usize])),
             None => Err(format!("buffer {index} at offset {offset} size {size} lies beyond the file")),
         };
     }

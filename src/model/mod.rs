@@ -1,9 +1,15 @@
 //! The Graph IR: what the engine needs of a TFLite model, parsed once and validated.
 
+pub mod limits;
 mod loader;
 pub mod schema;
 
 pub use loader::load;
+
+/// Reads a `.tflite` file (a regular file of at most [`limits::MAX_MODEL_BYTES`]) and loads it.
+pub fn load_file(path: &std::path::Path) -> crate::Result<Graph> {
+    load(&crate::preprocess::read_file(path, limits::MAX_MODEL_BYTES)?)
+}
 
 /// Element types the engine distinguishes; anything else is refused at load time
 /// unless it is a constant the engine never reads.

@@ -1,0 +1,208 @@
+#![cfg(not(target_arch = "wasm32"))]
+//! Every crash, hang and runaway allocation found by hand or by the fuzzers (fuzz/), pinned
+//! as a named case, and the limits that keep bad input cheap, each checked to name itself.
+
+mod common;
+
+use common::gen::{Gen, ADD, AVERAGE_POOL_2D, QUANTIZE};
+use common::writer::{Field, ModelSpec, TensorSpec, I8};
+use common::{check_against_tflm, Case};
+use image::{ExtendedColorType, ImageEncoder};
+use mcupatch::exec::{Config, Engine};
+use mcupatch::kernels::Kernel;
+use mcupatch::model::{self, limits};
+use mcupatch::preprocess::{self, PixelRange};
+use mcupatch::schedule::{search, InPlace, InputMode};
+use mcupatch::Error;
+use rand::rngs::StdRng;
+use rand::SeedableRng;
+use std::time::{Duration, Instant};
+
+fn int8(name: &str, shape: Vec<i32>, scale: f32, zp: i64) -> TensorSpec {
+    TensorSpec { name: name.into(), shape, dtype: I8, scales: vec![scale], zero_points: vec![zp], ..Default::default() }
+}
+
+/// Loads, prepares, plans every way and runs layer by layer; only errors may come back.
+fn everything(bytes: &[u8]) -> Result<(), Error> {
+    let graph = model::load(bytes)?;
+    let kernels = Kernel::prepare_all(&graph)?;
+    let in_place = InPlace { depthwise: true, pointwise: true, add: true };
+    search::explore_multi(&graph, &kernels, InputMode::default(), in_place)?;
+    let mut engine = Engine::new(graph, Config { capacity: 1 << 20, ..Default::default() })?;
+    let input = vec![3u8; engine.input_tensor().bytes()];
+    engine.run(&input)?;
+    Ok(())
+}
+
+fn limit_error(err: Error, what: &str) -> (u64, u64) {
+    match err {
+        Error::Limit { what: w, value, limit } if w.contains(what) => (value, limit),
+        other => panic!("expected the limit on {what}, got: {other}"),
+    }
+}
+
+/// Issue 12: an int8 ADD or int8→int8 QUANTIZE over tensors that are not [1, H, W, C] maps
+/// panicked in the executor (their steps had a region but their buffers no map). They run
+/// whole now, bit-exact with TFLite Micro.
+#[test]
+fn add_and_requantize_of_rank_2_tensors_run_like_tflm() {
+    let mut spec = ModelSpec::default();
+    let x = spec.tensor(int8("x", vec![1, 8], 0.05, 3));
+    let q = spec.tensor(int8("requantized", vec![1, 8], 0.08, -7));
+    let y = spec.tensor(int8("sum", vec![1, 8], 0.1, 1));
+    spec.op(QUANTIZE, vec![x], vec![q], None);
+    spec.op(ADD, vec![x, q], vec![y], Some((11, vec![(0, Field::I8(0))])));
+    spec.inputs = vec![x];
+    spec.outputs = vec![y];
+    let model = spec.to_bytes();
+    everything(&model).expect("a rank-2 ADD runs");
+    let input: Vec<u8> = (0..8u8).map(|i| i.wrapping_mul(37)).collect();
+    let case = Case { name: "rank-2 add".into(), model, input: input.clone(), tflm_input: input, float_input: false };
+    assert!(check_against_tflm(&[case]) >= 3);
+}
+
+/// Issue 12: AVERAGE_POOL_2D with a 2^31−1 filter and SAME padding was accepted and `run`
+/// walked every filter tap (24 s for one such dimension, hours for two). The work of an
+/// inference is bounded at load time now.
+#[test]
+fn pooling_filter_of_2_pow_31_is_refused_at_load() {
+    let mut spec = ModelSpec::default();
+    let x = spec.tensor(int8("x", vec![1, 4, 4, 2], 0.1, 0));
+    let y = spec.tensor(int8("pool", vec![1, 4, 4, 2], 0.1, 0));
+    let options = vec![
+        (0, Field::I8(0)),
+        (1, Field::I32(1)),
+        (2, Field::I32(1)),
+        (3, Field::I32(i32::MAX)),
+        (4, Field::I32(i32::MAX)),
+    ];
+    spec.op(AVERAGE_POOL_2D, vec![x], vec![y], Some((5, options)));
+    spec.inputs = vec![x];
+    spec.outputs = vec![y];
+    let start = Instant::now();
+    let err = model::load(&spec.to_bytes()).expect_err("a 2^31-1 window is refused");
+    assert!(start.elapsed() < Duration::from_secs(1));
+    assert!(err.to_string().contains("op 0 (AVERAGE_POOL_2D)"), "{err}");
+    let (value, limit) = limit_error(err, "work");
+    assert!(value > limit && limit == limits::MAX_WORK);
+}
+
+/// A PNG whose header declares 23 170² pixels decoded to 3.1 GB in 17 s; it is refused from
+/// the header now, before any pixel is inflated.
+#[test]
+fn png_decompression_bomb_is_refused_from_its_header() {
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png).write_image(&[0u8; 4], 2, 2, ExtendedColorType::L8).unwrap();
+    // Rewrite IHDR's width and height (bytes 16..24) to 23 170 and fix its CRC.
+    png[16..20].copy_from_slice(&23170u32.to_be_bytes());
+    png[20..24].copy_from_slice(&23170u32.to_be_bytes());
+    let crc = crc32(&png[12..29]);
+    png[29..33].copy_from_slice(&crc.to_be_bytes());
+    let start = Instant::now();
+    let err = preprocess::decode(&png).expect_err("a 536 M pixel image is refused");
+    assert!(start.elapsed() < Duration::from_secs(1));
+    let (value, limit) = limit_error(err, "pixels");
+    assert_eq!((value, limit), (23170 * 23170, preprocess::MAX_IMAGE_PIXELS));
+}
+
+fn crc32(bytes: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in bytes {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 { (crc >> 1) ^ 0xedb8_8320 } else { crc >> 1 };
+        }
+    }
+    !crc
+}
+
+/// Files were read whole before any check: `/dev/zero` grew to 2 GB, a FIFO hung forever,
+/// a 3 GB raw input was read before its size was refused.
+#[test]
+fn devices_pipes_and_huge_files_are_refused_before_reading() {
+    let start = Instant::now();
+    let err = preprocess::read_file("/dev/zero".as_ref(), 1 << 20).expect_err("a device is refused");
+    assert!(err.to_string().contains("not a regular file"), "{err}");
+    let dir = common::scratch_dir("regressions");
+    let fifo = dir.join("fifo");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success();
+    assert!(made);
+    let err = preprocess::read_file(&fifo, 1 << 20).expect_err("a FIFO is refused");
+    assert!(err.to_string().contains("not a regular file"), "{err}");
+    let big = dir.join("big.raw");
+    std::fs::File::create(&big).unwrap().set_len(3 << 30).unwrap(); // sparse: no disk used
+    let err = preprocess::read_file(&big, 27648).expect_err("3 GB is refused");
+    assert_eq!(limit_error(err, "big.raw"), (3 << 30, 27648));
+    let err = model::load_file(&big).expect_err("a 3 GB model is refused");
+    assert_eq!(limit_error(err, "big.raw"), (3 << 30, limits::MAX_MODEL_BYTES));
+    assert!(start.elapsed() < Duration::from_secs(2));
+    std::fs::write(dir.join("small"), b"abc").unwrap();
+    assert_eq!(preprocess::read_file(&dir.join("small"), 3).unwrap(), b"abc");
+    assert!(matches!(preprocess::read_file(&dir.join("missing"), 3), Err(Error::File { .. })));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Activation scales of 0 or 1e-45 were accepted silently (every requantization became 0
+/// or infinite).
+#[test]
+fn zero_and_subnormal_activation_scales_are_refused() {
+    for scale in [0.0f32, 1e-45, f32::MIN_POSITIVE / 2.0] {
+        let mut rng = StdRng::seed_from_u64(5);
+        let mut g = Gen::new(&mut rng);
+        let x = g.input(4, 2);
+        let y = g.conv(x, false);
+        g.spec.tensors[y.t as usize].scales = vec![scale];
+        let (bytes, _) = g.finish(y.t);
+        let err = model::load(&bytes).expect_err("the scale is refused").to_string();
+        assert!(err.contains("conv_out") && err.contains("not a positive normal number"), "{scale}: {err}");
+    }
+}
+
+#[test]
+fn pixel_ranges_with_an_infinite_span_are_refused() {
+    assert!(PixelRange::parse("-3e38,3e38").is_err());
+    assert!(PixelRange::parse("-1e38,1e38").is_ok());
+}
+
+/// Camera frames: a size whose byte count overflowed 32 bits (wasm) or needed gigabytes.
+#[test]
+fn huge_frames_are_refused_by_their_pixel_count() {
+    let input = model::load(&std::fs::read(common::root().join("models/visual_wake_words.tflite")).unwrap())
+        .map(|g| g.tensors[g.inputs[0]].clone())
+        .unwrap();
+    let err = preprocess::rgba_input(&[0; 16], 65536, 65536, &input, PixelRange::default()).unwrap_err();
+    assert_eq!(limit_error(err, "pixels"), (1 << 32, preprocess::MAX_IMAGE_PIXELS));
+    assert!(preprocess::rgba_input(&[0; 16], 0, 4, &input, PixelRange::default()).is_err());
+    assert!(preprocess::rgba_input(&[0; 16], 2, 2, &input, PixelRange::default()).is_ok());
+}
+
+#[test]
+fn arenas_above_the_limit_are_refused() {
+    let graph = model::load(&std::fs::read(common::root().join("models/visual_wake_words.tflite")).unwrap()).unwrap();
+    let err = Engine::new(graph, Config { capacity: 1 << 30, ..Default::default() }).err().expect("1 GiB is refused");
+    assert_eq!(limit_error(err, "arena"), (1 << 30, limits::MAX_ARENA_BYTES as u64));
+}
+
+#[test]
+fn labels_always_name_every_class() {
+    assert_eq!(mcupatch::labels::names(Some("cat"), 3), ["cat", "class 1", "class 2"]);
+}
+
+/// The limits leave real models a wide margin: each that loads (some use ops mcupatch does
+/// not run) needs under a tenth of the work limit.
+#[test]
+fn real_models_are_far_inside_the_limits() {
+    let mut paths = vec![common::root().join("models/visual_wake_words.tflite")];
+    let mltk = std::fs::read_dir(common::root().join("models/mltk")).expect("run models/fetch");
+    paths.extend(mltk.flatten().map(|e| e.path()));
+    for path in paths {
+        let graph = match model::load_file(&path) {
+            Ok(g) => g,
+            Err(e @ Error::Op { .. }) if e.to_string().contains("unsupported") => continue,
+            Err(e) => panic!("{}: {e}", path.display()),
+        };
+        let work: u64 = (0..graph.ops.len()).map(|op| limits::op_work(&graph, op)).sum();
+        println!("{}: {} ops, work {work}", path.display(), graph.ops.len());
+        assert!(work < limits::MAX_WORK / 10, "{}: work {work}", path.display());
+    }
+}
