@@ -2,37 +2,50 @@
 # Each installs what is missing first; nothing here downloads a binary outside the
 # package registries (crates.io, PyPI, npm, Debian).
 
+# The Python that creates the project's virtualenv (.venv/, git-ignored): the TFLite Micro
+# oracle and pip live there, so a Python that refuses system-wide installs (PEP 668) works.
 PYTHON ?= python3
+VENV := $(CURDIR)/.venv
+VENV_PYTHON := $(VENV)/bin/python
 PORT ?= 8080
+# The browser the page tests and benchmark drive, and the driver wasm-pack's tests use.
+export CHROMIUM ?= /usr/bin/chromium
+CHROMEDRIVER ?= /usr/bin/chromedriver
+# Seconds each fuzz target runs in `make fuzz`.
+FUZZ_SECONDS ?= 60
 # TFLite Micro's Python interpreter: the bit-exact oracle in the tests and the peer in the benchmark.
 TFLM_VERSION := 0.dev20261023182759
 # npm's binaryen provides wasm-opt (wasm-pack would otherwise download one); cargo installs
 # wasm-bindgen and wasm-pack.
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: demo test bench bench-page oracle fetch build web web-tools test-rust test-wasm test-page
+.PHONY: demo test bench bench-page oracle fetch build web web-tools test-rust test-wasm test-page test-serve fuzz soak
 
 # Serves the page on http://127.0.0.1:$(PORT) until interrupted.
 demo: web
 	node tools/serve.mjs www $(PORT)
 
-test: test-rust test-wasm test-page
+test: test-rust test-serve test-wasm test-page
 
 test-rust: oracle fetch
-	MCUPATCH_PYTHON=$(PYTHON) cargo test --release --all-targets
+	MCUPATCH_PYTHON=$(VENV_PYTHON) cargo test --release --all-targets
 	cargo run --release --example classify -- models/visual_wake_words.tflite data/images/astronaut.png
 	cargo run --release --example plan_for_mcu -- models/visual_wake_words.tflite stm32f411
 
+# The dev server under malformed and hostile requests.
+test-serve:
+	node --test tools/serve.test.mjs
+
 # The wasm facade in headless Chromium.
 test-wasm: web-tools fetch
-	wasm-pack test --headless --chrome --release -- --no-default-features --test wasm
+	wasm-pack test --headless --chrome --chromedriver $(CHROMEDRIVER) --release -- --no-default-features --test wasm
 
 # The page end to end: a fake webcam fed from real photos, in Debian's chromium.
 test-page: web build
 	node tests/web/e2e.mjs
 
 bench: oracle fetch
-	MCUPATCH_PYTHON=$(PYTHON) cargo bench --bench inference
+	MCUPATCH_PYTHON=$(VENV_PYTHON) cargo bench --bench inference
 
 # Frames per second of the page in headless Chromium, layer by layer next to patches.
 bench-page: web build
@@ -49,9 +62,21 @@ web: web-tools fetch
 web-tools:
 	tools/install-web-tools
 
-fetch:
-	PYTHON=$(PYTHON) models/fetch
+fetch: $(VENV_PYTHON)
+	PYTHON=$(VENV_PYTHON) models/fetch
 
-oracle:
-	@$(PYTHON) -c "import sys, importlib.metadata as m; sys.exit(m.version('tflite-micro') != '$(TFLM_VERSION)')" 2>/dev/null \
-	  || $(PYTHON) -m pip install --quiet --disable-pip-version-check "tflite-micro==$(TFLM_VERSION)"
+$(VENV_PYTHON):
+	$(PYTHON) -m venv $(VENV)
+
+oracle: $(VENV_PYTHON)
+	@$(VENV_PYTHON) -c "import sys, importlib.metadata as m; sys.exit(m.version('tflite-micro') != '$(TFLM_VERSION)')" 2>/dev/null \
+	  || $(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check "tflite-micro==$(TFLM_VERSION)"
+
+# Coverage-guided fuzzing (cargo-fuzz, nightly): every target for FUZZ_SECONDS from the
+# committed corpus and seeds made from the real and generated models (fuzz/run).
+fuzz: fetch
+	fuzz/run $(FUZZ_SECONDS)
+
+# The library in a long load → plan → run loop; its RSS must stay flat (SOAK_ROUNDS rounds).
+soak: fetch
+	cargo test --release --test soak -- --ignored --nocapture

@@ -14,7 +14,7 @@ execFileSync(join(ROOT, 'target/release/mcupatch'), ['fake-camera', join(ROOT, '
 
 const server = await serve(join(ROOT, 'www'));
 const browser = await chromium.launch({
-  executablePath: '/usr/bin/chromium',
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
   args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
     '--disable-component-update', '--disable-sync', '--use-fake-ui-for-media-stream',
     '--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${clip}`],
