@@ -27,9 +27,11 @@ pub enum Error {
     /// A size or count above one of the limits that keep bad input cheap
     /// ([`crate::model::limits`], [`crate::preprocess`]): `what` says whose.
     #[error("{what} is {value}, above the limit of {limit}")]
+    #[allow(missing_docs)]
     Limit { what: String, value: u64, limit: u64 },
     /// A file that cannot be read, or is not a regular file.
     #[error("cannot read {path}: {msg}")]
+    #[allow(missing_docs)]
     File { path: String, msg: String },
 }
 

@@ -8,7 +8,8 @@ use mcupatch::schedule::search;
 use mcupatch::schedule::{self, InPlace, InputMode, Schedule};
 use std::sync::Arc;
 
-/// The test suite's TFLite writer, for the structure-aware target and the seeds.
+pub mod spec;
+/// The test suite's TFLite writer, for the structure-aware targets.
 #[path = "../../tests/common/writer.rs"]
 pub mod writer;
 
