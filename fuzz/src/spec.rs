@@ -152,10 +152,10 @@ pub fn build(m: &Model) -> Vec<u8> {
             DType::I64 => (4, 8),
             DType::Code(c) => (c, 1),
         };
-        let elements = shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(usize::try_from(d).ok()?));
-        let data = match (t.constant, elements) {
-            (true, Some(n)) if n * size <= 1 << 16 => {
-                let mut d = crate::input_bytes(n * size, i as u8);
+        let bytes = shape.iter().try_fold(size, |acc, &d| acc.checked_mul(usize::try_from(d).ok()?));
+        let data = match (t.constant, bytes) {
+            (true, Some(n)) if n <= 1 << 16 => {
+                let mut d = crate::input_bytes(n, i as u8);
                 if t.bad_length {
                     d.push(0);
                 }

@@ -2,6 +2,7 @@
 //! anything is allocated, prepared, planned or run on its behalf, so the time and memory a
 //! model can cost are bounded by these numbers, never by a number written inside the file.
 //! Each is far above any model an MCU runs and far below what would stall the host.
+#![warn(clippy::indexing_slicing)]
 
 use super::{DType, Graph, OpKind};
 use crate::error::{Error, Result};
@@ -51,15 +52,13 @@ pub(super) fn check_tensor(index: usize, name: &str, shape: &[usize], dtype: DTy
 /// An upper bound of the inner-loop iterations of op `index` over its whole output, from the
 /// shapes and options alone (so it can be checked before the op is prepared).
 pub fn op_work(graph: &Graph, index: usize) -> u64 {
-    let op = &graph.ops[index];
-    let elements = |t: Option<usize>| {
-        t.map_or(0, |t| graph.tensors[t].shape.iter().fold(1u64, |a, &d| a.saturating_mul(d as u64)))
-    };
+    let Some(op) = graph.ops.get(index) else { return 0 };
+    let shape = |t: usize| graph.tensors.get(t).map_or(&[][..], |t| &t.shape[..]);
+    let elements = |t: Option<usize>| t.map_or(0, |t| shape(t).iter().fold(1u64, |a, &d| a.saturating_mul(d as u64)));
     let out = elements(op.outputs.first().copied());
     let per_output_channel = |filter: Option<usize>, channel_axis: usize| {
         filter.map_or(0, |f| {
-            let shape = &graph.tensors[f].shape;
-            let channels = shape.get(channel_axis).copied().unwrap_or(1).max(1) as u64;
+            let channels = shape(f).get(channel_axis).copied().unwrap_or(1).max(1) as u64;
             elements(Some(f)) / channels
         })
     };
@@ -71,7 +70,7 @@ pub fn op_work(graph: &Graph, index: usize) -> u64 {
             out.saturating_mul(o.filter.0 as u64).saturating_mul(o.filter.1 as u64)
         }
         OpKind::FullyConnected { .. } => {
-            let units = op.input(1).and_then(|f| graph.tensors[f].shape.first().copied()).unwrap_or(0) as u64;
+            let units = op.input(1).and_then(|f| shape(f).first().copied()).unwrap_or(0) as u64;
             elements(op.input(0)).saturating_mul(units)
         }
         _ => 0,
@@ -83,9 +82,9 @@ pub fn op_work(graph: &Graph, index: usize) -> u64 {
 pub(super) fn check_graph(graph: &Graph) -> Result<()> {
     limit("the number of ops", graph.ops.len() as u64, MAX_OPS as u64)?;
     let mut total = 0u64;
-    for index in 0..graph.ops.len() {
+    for (index, op) in graph.ops.iter().enumerate() {
         let work = op_work(graph, index);
-        let op = graph.ops[index].kind.name();
+        let op = op.kind.name();
         limit(format!("op {index} ({op}): the work of one inference (loop iterations)"), work, MAX_WORK)?;
         total = total.saturating_add(work);
     }

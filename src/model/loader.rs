@@ -1,4 +1,5 @@
 //! TFLite flatbuffer → [`Graph`]. The format is parsed here and then forgotten.
+#![warn(clippy::indexing_slicing)]
 
 use super::limits::{self, limit};
 use super::schema::{self, builtin, options_type, tensor_type};
@@ -17,7 +18,7 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
     if bytes.len() < 8 {
         return Err(Error::Malformed(format!("{} bytes is too short for a flatbuffer", bytes.len())));
     }
-    if &bytes[4..8] != b"TFL3" {
+    if bytes.get(4..8) != Some(b"TFL3".as_slice()) {
         return Err(Error::Malformed("missing the TFL3 file identifier".into()));
     }
     let model = schema::root(bytes).map_err(|e| Error::Malformed(e.to_string()))?;
@@ -134,15 +135,20 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
             .map(|v| v.iter().map(|i| tensor_index(i, "output")).collect::<std::result::Result<Vec<_>, _>>())
             .unwrap_or(Ok(Vec::new()))
             .map_err(&oerr)?;
-        for &t in op_inputs.iter().flatten().chain(&op_outputs) {
-            let c = dtype_codes[t];
+        // Indices were checked against the tensors just above.
+        let used = op_inputs
+            .iter()
+            .flatten()
+            .chain(&op_outputs)
+            .filter_map(|&t| Some((t, dtype_codes.get(t)?, tensors.get(t)?)));
+        for (t, &c, tensor) in used {
             if ![tensor_type::FLOAT32, tensor_type::INT8, tensor_type::INT32, tensor_type::INT64].contains(&c) {
                 let name = match c {
                     tensor_type::UINT8 => "uint8".to_string(),
                     tensor_type::INT16 => "int16".to_string(),
                     other => format!("type code {other}"),
                 };
-                return Err(oerr(format!("tensor {t} ({}) has unsupported dtype {name}", tensors[t].name)));
+                return Err(oerr(format!("tensor {t} ({}) has unsupported dtype {name}", tensor.name)));
             }
         }
         ops.push(Op { kind, inputs: op_inputs, outputs: op_outputs });
@@ -194,7 +200,10 @@ fn read_buffer<'a>(
     if offset > 1 {
         let end = offset.checked_add(size).filter(|&e| e <= file.len() as u64);
         return match end {
-            Some(end) => Ok(Some(&file[offset as usize..end as usize])),
+            Some(end) => file
+                .get(offset as usize..end as usize)
+                .map(Some)
+                .ok_or_else(|| format!("buffer {index} lies beyond the file")),
             None => Err(format!("buffer {index} at offset {offset} size {size} lies beyond the file")),
         };
     }
