@@ -121,7 +121,8 @@ pub struct Goal {
     pub max_overhead: Option<f64>,
     /// What to maximise.
     pub objective: Objective,
-    /// With [`Objective::Resolution`]: the most MACs an architecture may cost.
+    /// With [`Objective::Resolution`]: the most MACs an architecture may have (its own,
+    /// layer by layer).
     pub mac_budget: Option<u64>,
 }
 
@@ -202,7 +203,8 @@ pub struct JointReport {
     pub fitting: usize,
     /// Those that fit only with patches.
     pub fitting_only_with_patches: usize,
-    /// Among those that fit: none has both more MACs and a smaller peak. By increasing peak.
+    /// Among those that fit: none has both more MACs (the network's own) and a smaller peak.
+    /// By increasing peak.
     pub front: Vec<ArchResult>,
     /// The objective's choice.
     pub best: Option<ArchResult>,
@@ -339,19 +341,21 @@ pub fn search(space: &Space, goal: &Goal, progress: impl Fn(usize, usize) + Sync
     let results: Vec<ArchResult> = results.into_iter().map(|(r, _)| r).collect();
     let fitting: Vec<&ArchResult> = results.iter().filter(|r| r.fits).collect();
     let mut sorted = fitting.clone();
-    sorted.sort_by(|a, b| a.best.peak_bytes.cmp(&b.best.peak_bytes).then(b.best.macs.cmp(&a.best.macs)));
+    // Capacity is the network's own MACs; the halos a plan recomputes are its cost, capped by
+    // `max_overhead`, not capacity.
+    sorted.sort_by(|a, b| a.best.peak_bytes.cmp(&b.best.peak_bytes).then(b.macs.cmp(&a.macs)));
     let mut front: Vec<ArchResult> = Vec::new();
     for r in sorted {
-        if front.last().is_none_or(|f| r.best.macs > f.best.macs) {
+        if front.last().is_none_or(|f| r.macs > f.macs) {
             front.push(r.clone());
         }
     }
     let best = match goal.objective {
-        Objective::Macs => fitting.iter().max_by_key(|r| (r.best.macs, std::cmp::Reverse(r.best.peak_bytes))),
+        Objective::Macs => fitting.iter().max_by_key(|r| (r.macs, std::cmp::Reverse(r.best.peak_bytes))),
         Objective::Resolution => fitting
             .iter()
-            .filter(|r| goal.mac_budget.is_none_or(|b| r.best.macs <= b))
-            .max_by_key(|r| (r.arch.resolution, r.best.macs)),
+            .filter(|r| goal.mac_budget.is_none_or(|b| r.macs <= b))
+            .max_by_key(|r| (r.arch.resolution, r.macs)),
     }
     .map(|r| (*r).clone());
     let largest = |ok: &dyn Fn(&ArchResult) -> bool| results.iter().filter(|r| ok(r)).map(|r| r.arch.resolution).max();

@@ -28,10 +28,7 @@ fn front_points_replan_to_what_the_search_says() {
     assert!(report.fitting_only_with_patches > 0, "patches make larger inputs fit 128 KiB");
     assert!(report.largest_resolution_patched > report.largest_resolution_layer_by_layer);
     // The front: peaks rise, MACs rise.
-    assert!(report
-        .front
-        .windows(2)
-        .all(|w| w[0].best.peak_bytes <= w[1].best.peak_bytes && w[0].best.macs < w[1].best.macs));
+    assert!(report.front.windows(2).all(|w| w[0].best.peak_bytes <= w[1].best.peak_bytes && w[0].macs < w[1].macs));
     for point in &report.front {
         let a = point.arch;
         let mut session = Session::from_zoo("mcunet", a.width, a.resolution, Some(&point.spec)).unwrap();

@@ -153,7 +153,7 @@ pub fn main(args: &Args, out: &mut String) -> Result<()> {
             r.arch.kernel,
             r.arch.expand,
             r.arch.depth,
-            r.best.macs,
+            r.macs,
             r.best.peak_bytes,
             r.weight_bytes,
             r.best.overhead * 100.0
