@@ -121,7 +121,10 @@ table!(Model {
     subgraphs: tables(SubGraph) = 2,
     description: string = 3,
     buffers: tables(Buffer) = 4,
+    metadata: tables(Metadata) = 6,
 });
+
+table!(Metadata { name: string = 0, buffer: scalar(u32, 0) = 1 });
 
 table!(OperatorCode {
     deprecated_builtin_code: scalar(i8, 0) = 0,

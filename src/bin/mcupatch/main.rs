@@ -4,6 +4,7 @@
 mod analyze;
 mod bench;
 mod common;
+mod export;
 mod fake_camera;
 mod files;
 mod inspect;
@@ -40,6 +41,9 @@ enum Command {
     /// Builds zoo architectures (synthetic int8 weights) and compares a patch plan with layer
     /// by layer: peak SRAM and where, MAC overhead, input patch, memory per block.
     Analyze(analyze::Args),
+    /// Writes the model with mcupatch's layer-by-layer arena offsets as TFLite Micro's offline
+    /// memory plan (OfflineMemoryAllocation metadata): stock TFLite Micro then runs it in that arena.
+    Export(export::Args),
     /// Writes a still image as a Y4M clip, for Chromium's fake webcam
     /// (--use-file-for-fake-video-capture): how the page is tested with real photos.
     FakeCamera(fake_camera::Args),
@@ -55,6 +59,7 @@ fn main() {
         Command::Bench(a) => (bench::main(a, &mut out), a.common.json),
         Command::Analyze(a) => (analyze::main(a, &mut out), a.common.json),
         Command::Search(a) => (search::main(a, &mut out), a.json),
+        Command::Export(a) => (export::main(a, &mut out), a.json),
         Command::FakeCamera(a) => (fake_camera::main(a), false),
     };
     if let Err(e) = result {
