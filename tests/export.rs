@@ -123,15 +123,15 @@ fn read(path: &str) -> Vec<u8> {
     std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e} (run models/fetch)", path.display()))
 }
 
-/// The VWW model without its leading QUANTIZE (int8 input), as tools/tflm_dump.py strips it.
-fn vww_int8_input() -> Vec<u8> {
+/// Models without their leading QUANTIZE (int8 input), as tools/tflm_dump.py strips them.
+fn without_input_quantize(paths: &[String]) -> Vec<Vec<u8>> {
     let dir = scratch_dir("strip");
-    let out = dir.join("vww_int8.tflite");
-    let job = serde_json::json!([{"strip": root().join("models/visual_wake_words.tflite"), "out": out}]);
-    run_helper(&dir, &job);
-    let bytes = std::fs::read(&out).expect("the stripped model");
+    let out = |i: usize| dir.join(format!("m{i}.tflite"));
+    let jobs = paths.iter().enumerate().map(|(i, p)| serde_json::json!({"strip": root().join(p), "out": out(i)}));
+    run_helper(&dir, &jobs.collect());
+    let models = (0..paths.len()).map(|i| std::fs::read(out(i)).expect("the stripped model")).collect();
     let _ = std::fs::remove_dir_all(&dir);
-    bytes
+    models
 }
 
 /// The model's scores of `outputs[0]` (DEQUANTIZE'd floats): person, no person.
@@ -142,7 +142,7 @@ fn scores(outputs: &[Vec<u8>]) -> Vec<f32> {
 #[test]
 fn exported_vww_runs_in_tflite_micro_in_the_layer_by_layer_peak() {
     let original = read("models/visual_wake_words.tflite");
-    let stripped = vww_int8_input();
+    let stripped = without_input_quantize(&["models/visual_wake_words.tflite".into()]).remove(0);
     let photos = [("astronaut.png", true), ("chelsea.png", false)];
     let mut cases = Vec::new();
     for (photo, _) in photos {
@@ -237,12 +237,23 @@ const MLTK: [&str; 13] = [
     "tflite_micro_speech",
 ];
 
+/// The MLTK models, and those with a float input also without their QUANTIZE (int8 input).
 fn mltk_cases() -> Vec<(String, Vec<u8>, Vec<u8>)> {
-    MLTK.iter()
-        .map(|name| {
-            let bytes = read(&format!("models/mltk/{name}.tflite"));
+    let paths: Vec<String> = MLTK.iter().map(|name| format!("models/mltk/{name}.tflite")).collect();
+    let float_input = |bytes: &[u8]| {
+        let graph = model::load(bytes).unwrap();
+        graph.tensors[graph.inputs[0]].dtype == DType::F32
+    };
+    let floats: Vec<usize> = (0..MLTK.len()).filter(|&i| float_input(&read(&paths[i]))).collect();
+    let float_paths: Vec<String> = floats.iter().map(|&i| paths[i].clone()).collect();
+    let stripped = without_input_quantize(&float_paths);
+    let models = MLTK.iter().zip(&paths).map(|(name, path)| (name.to_string(), read(path)));
+    let int8 = floats.iter().zip(stripped).map(|(&i, bytes)| (format!("{} int8 input", MLTK[i]), bytes));
+    models
+        .chain(int8)
+        .map(|(name, bytes)| {
             let input = random_input(&bytes, 7);
-            (name.to_string(), bytes, input)
+            (name, bytes, input)
         })
         .collect()
 }
@@ -300,4 +311,24 @@ fn broken_models_are_refused_not_exported() {
     }
     let err = export::offline_plan(&read("models/mltk/anomaly_detection.tflite")).unwrap_err().to_string();
     assert!(err.contains("unsupported"), "{err}");
+}
+
+#[test]
+fn cli_writes_the_model_and_reports_the_plan() {
+    let dir = scratch_dir("export-cli");
+    let out = dir.join("vww.tflite");
+    let run =
+        |args: &[&str]| Command::new(env!("CARGO_BIN_EXE_mcupatch")).args(args).current_dir(root()).output().unwrap();
+    let output = run(&["export", "models/visual_wake_words.tflite", out.to_str().unwrap(), "--json"]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!((report["peak_bytes"].as_u64(), report["float_input"].as_bool()), (Some(138_240), Some(true)));
+    let written = std::fs::read(&out).unwrap();
+    assert_eq!(written, export::offline_plan(&read("models/visual_wake_words.tflite")).unwrap().model);
+    let text = run(&["export", "models/visual_wake_words.tflite", out.to_str().unwrap()]);
+    assert!(String::from_utf8_lossy(&text.stdout).contains("arena head 138240 B"));
+    let missing = run(&["export", "models/none.tflite", out.to_str().unwrap()]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&missing.stderr).starts_with("error: cannot read models/none.tflite"));
+    let _ = std::fs::remove_dir_all(&dir);
 }
