@@ -1,7 +1,8 @@
-// The page: camera → engine (wasm) → verdict, and the plan's trace drawn as patches, an
-// arena picture, a live-bytes curve and per-block bars. It computes nothing the engine
-// does not report.
-import init, { Demo } from './pkg/mcupatch.js';
+// The page: camera → engine (wasm, in Web Workers) → verdict, and the plan drawn as patches,
+// an arena picture, a live-bytes curve and per-block bars. Everything it shows comes from the
+// engine's reports (catalog, ModelReport, PlanReport, RunReport); it computes nothing of its own.
+// The main thread only grabs frames and draws: one worker plans, another runs frames, so the
+// camera keeps going while a plan is being searched.
 
 const $ = (id) => document.getElementById(id);
 const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
@@ -10,14 +11,78 @@ const KIND_COLOR = {
   'stage-output': '--stage', 'scratch': '--scratch', 'output': '--output',
 };
 const SAMPLES = ['astronaut.png', 'camera.png', 'coffee.png', 'chelsea.png', 'rocket.jpg'];
-const ZOO_RESOLUTION = 224;
+const BUNDLED_MODEL = 'assets/visual_wake_words.tflite';
+// Zoo nets are built at MobileNetV2's ImageNet size.
+const ZOO = { width: 1.0, resolution: 224 };
+// Settings switches: control id → Settings field → CLI flag and URL-hash key.
+const SWITCHES = [
+  ['streamed', 'streamed_input', 'streamed-input'],
+  ['inplace-dw', 'in_place_depthwise', 'in-place-depthwise'],
+  ['inplace-pw', 'in_place_pointwise', 'in-place-pointwise'],
+  ['inplace-add', 'in_place_add', 'in-place-add'],
+  ['multi-stage', 'multi_stage', 'multi-stage'],
+  ['float-input', 'float_input', 'float-input'],
+];
+const CUSTOM_SRAM = 20 * 1024;
 
 const state = {
-  demo: null, summary: null, analysisOnly: false, zoo: false,
-  playing: true, step: 0, stepClock: 0,
-  source: null, grab: document.createElement('canvas'),
-  fps: 0, lastTick: 0, lastMs: 0,
+  catalog: null, model: null, source: null, modelLabel: '',
+  report: null, run: null, input: null, planning: 0, planGeneration: 0, runnerReady: false,
+  playing: true, step: 0, stepClock: 0, lastTick: 0,
+  camera: null, grab: document.createElement('canvas'), frameInFlight: false,
+  displayed: [], framesShown: 0, verdict: '',
 };
+
+// ---- the engine in workers ----------------------------------------------------------
+
+/// A module worker holding one wasm Session; `call` returns the worker's answer.
+class EngineWorker {
+  constructor() {
+    this.start();
+  }
+
+  start() {
+    this.worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+    this.waiting = new Map();
+    this.nextId = 0;
+    this.worker.onmessage = ({ data }) => {
+      const done = this.waiting.get(data.id);
+      this.waiting.delete(data.id);
+      done?.(data);
+    };
+    this.worker.onerror = (e) => {
+      e.preventDefault();
+      this.failAll(`the engine stopped: ${e.message ?? 'worker error'}`);
+    };
+  }
+
+  failAll(error) {
+    for (const done of this.waiting.values()) done({ ok: false, error });
+    this.waiting.clear();
+  }
+
+  get busy() {
+    return this.waiting.size > 0;
+  }
+
+  call(type, payload = {}, transfer = []) {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.waiting.set(id, (data) => (data.ok ? resolve(data) : reject(Object.assign(new Error(data.error), { data }))));
+      this.worker.postMessage({ id, type, ...payload }, transfer);
+    });
+  }
+
+  /// Drops whatever it is doing (a search superseded by newer settings) and starts afresh.
+  restart() {
+    this.worker.terminate();
+    this.failAll('superseded');
+    this.start();
+  }
+}
+
+const planner = new EngineWorker();
+const runner = new EngineWorker();
 
 function showError(message) {
   const banner = $('error-banner');
@@ -29,102 +94,241 @@ function clearError() {
   $('error-banner').hidden = true;
 }
 
-function settings() {
+// ---- settings: controls, URL hash, CLI flags ------------------------------------------
+
+function settingsFromControls() {
   const mcu = $('mcu-select').value;
-  return {
-    sram: mcu === 'custom' ? Number($('sram-custom').value) : Number(mcu),
-    patch: $('patch-select').value,
-    split: $('split-select').value,
-    multi_stage: $('multi-stage').checked,
-    in_place_depthwise: $('inplace-dw').checked,
-    in_place_pointwise: $('inplace-pw').checked,
-    in_place_add: $('inplace-add').checked,
-    streamed_input: $('streamed').checked && $('patch-select').value !== '',
+  const patch = $('patch-select').value;
+  const split = $('split-select').value;
+  const settings = {
+    mcu: mcu === 'custom' ? null : mcu,
+    sram: mcu === 'custom' ? Number($('sram-custom').value) : null,
+    patch: patch ? [patch] : [],
+    split: split ? [split] : [],
+    pixel_range: state.model?.suggested.pixel_range ?? [0, 255],
   };
+  for (const [id, field] of SWITCHES) settings[field] = $(id).checked;
+  return settings;
+}
+
+function applySettings(s) {
+  if (s.mcu) $('mcu-select').value = s.mcu;
+  else if (s.sram) {
+    $('mcu-select').value = 'custom';
+    $('sram-custom').value = s.sram;
+  }
+  $('sram-label').hidden = $('mcu-select').value !== 'custom';
+  fillGrids(s.split?.[0] ?? '');
+  $('split-select').value = hasOption('split-select', s.split?.[0]) ? s.split[0] : '';
+  fillGrids($('split-select').value);
+  $('patch-select').value = hasOption('patch-select', s.patch?.[0]) ? s.patch[0] : '';
+  for (const [id, field] of SWITCHES) $(id).checked = Boolean(s[field]);
+}
+
+const hasOption = (id, value) => value !== undefined && [...$(id).options].some((o) => o.value === value);
+
+/// The settings as the hash of a shareable URL: the CLI's flag names.
+function writeHash(settings) {
+  const params = new URLSearchParams();
+  params.set('model', state.source?.key ?? 'vww');
+  if (settings.mcu) params.set('mcu', settings.mcu);
+  if (settings.sram) params.set('sram', settings.sram);
+  for (const p of settings.patch) params.append('patch', p);
+  for (const s of settings.split) params.append('split', s);
+  for (const [, field, flag] of SWITCHES) if (settings[field]) params.set(flag, '');
+  history.replaceState(null, '', `#${params.toString().replace(/=(?=&|$)/g, '')}`);
+}
+
+function readHash() {
+  if (location.hash.length < 2) return null;
+  const params = new URLSearchParams(location.hash.slice(1));
+  const settings = {
+    mcu: params.get('mcu'),
+    sram: params.has('sram') ? Number(params.get('sram')) : null,
+    patch: params.getAll('patch'),
+    split: params.getAll('split'),
+  };
+  for (const [, field, flag] of SWITCHES) settings[field] = params.has(flag);
+  return { model: params.get('model') ?? 'vww', settings };
+}
+
+/// The same settings as flags of `mcupatch plan` (shown to the user, used by the tests).
+function cliFlags(settings) {
+  const flags = [];
+  if (settings.mcu) flags.push('--mcu', settings.mcu);
+  if (settings.sram) flags.push('--sram', String(settings.sram));
+  for (const p of settings.patch) flags.push('--patch', p);
+  for (const s of settings.split) flags.push('--split', s);
+  for (const [, field, flag] of SWITCHES) if (settings[field]) flags.push(`--${flag}`);
+  return flags;
 }
 
 // ---- model and plan -------------------------------------------------------------------
 
-async function loadModel(choice, bytes) {
-  clearError();
-  try {
-    let demo;
-    if (bytes) {
-      demo = new Demo(bytes);
-    } else if (choice === 'vww') {
-      const response = await fetch('assets/visual_wake_words.tflite');
-      if (!response.ok) throw new Error('the bundled model is missing: run `make demo`');
-      demo = new Demo(new Uint8Array(await response.arrayBuffer()));
-    } else {
-      demo = Demo.zoo(choice, 1.0, ZOO_RESOLUTION);
-    }
-    if (state.demo) state.demo.free();
-    state.demo = demo;
-    state.zoo = !bytes && choice !== 'vww';
-    fillSplits();
-    replan();
-  } catch (e) {
-    showError(`Cannot use this model: ${e.message ?? e}`);
+function fillCatalog() {
+  const models = $('model-select');
+  models.append(new Option('Visual Wake Words (person detector)', 'vww'));
+  for (const arch of state.catalog.architectures) {
+    models.append(new Option(`${arch} ${ZOO.width} @${ZOO.resolution} (synthetic weights: memory only)`, arch));
   }
+  const mcus = $('mcu-select');
+  for (const m of state.catalog.mcus) {
+    mcus.append(new Option(`${m.name} · ${m.sram / 1024} KiB SRAM · ${m.flash / 1024} KiB Flash`, m.name));
+  }
+  mcus.append(new Option('custom SRAM…', 'custom'));
+  mcus.value = 'custom';
+  $('sram-custom').value = CUSTOM_SRAM;
+}
+
+/// Loads a model into both workers: `source` is { key, bytes } or { key, arch, width, resolution }.
+async function loadModel(source, settings) {
+  clearError();
+  state.planGeneration++;
+  setBusy(+1);
+  try {
+    if (planner.busy) planner.restart();
+    const [{ model }] = await Promise.all([planner.call('load', loadPayload(source)), runner.call('load', loadPayload(source))]);
+    state.source = source;
+    state.model = model;
+    state.report = null;
+    state.runnerReady = false;
+    state.run = null;
+    state.input = null;
+    state.verdict = '';
+    if (!hasOption('model-select', source.key)) $('model-select').append(new Option(source.name, source.key));
+    $('model-select').value = source.key;
+    fillSplits();
+    applySettings(settings ?? { ...model.suggested, mcu: undefined, sram: undefined });
+    setBusy(-1);
+    await replan();
+  } catch (e) {
+    setBusy(-1);
+    // The previous model (if any) stays usable in both workers only if both failed alike.
+    showError(`Cannot use this model: ${e.message ?? e}`);
+    if (state.source) $('model-select').value = state.source.key;
+  }
+}
+
+/// What a worker needs to build the model: a copy of its bytes, or the zoo architecture.
+const loadPayload = (source) => (source.bytes ? { bytes: source.bytes } : { arch: source.arch, ...ZOO });
+
+async function modelSource(key) {
+  if (key !== 'vww') return { key, arch: key };
+  const response = await fetch(BUNDLED_MODEL);
+  if (!response.ok) throw new Error('the bundled model is missing: run `make demo`');
+  return { key, bytes: await response.arrayBuffer() };
 }
 
 function fillSplits() {
   const select = $('split-select');
-  select.innerHTML = '<option value="">planner\'s choice</option>';
-  const splits = JSON.parse(state.demo.splits());
-  for (const s of splits) {
-    const option = document.createElement('option');
-    option.value = `t${s.tensor}`;
-    option.textContent = `after op ${s.op}: ${s.shape.slice(1).join('×')}`;
-    select.append(option);
-  }
-  // Zoo networks are large: plan at the end of the first stride-8 block instead of searching.
-  if (state.zoo) {
-    $('patch-select').value = '4x4';
-    const stride8 = splits.find((s) => s.shape[1] === ZOO_RESOLUTION / 8 && /\/project$/.test(s.name));
-    if (stride8) select.value = `t${stride8.tensor}`;
+  select.innerHTML = '';
+  select.append(new Option("planner's choice", ''));
+  for (const s of state.model.splits) {
+    select.append(new Option(`after op ${s.op}: ${s.shape.slice(1).join('×')} (${s.name})`, `t${s.tensor}`));
   }
 }
 
-function replan() {
-  if (!state.demo) return;
-  clearError();
+/// Grid choices: square grids up to the chosen split's limits (or the finest any split allows).
+function fillGrids(split) {
+  const select = $('patch-select');
+  const previous = select.value;
+  const limit = (s) => Math.min(s.max_rows, s.max_cols);
+  const chosen = state.model.splits.find((s) => `t${s.tensor}` === split);
+  const max = chosen ? limit(chosen) : Math.max(0, ...state.model.splits.map(limit));
+  select.innerHTML = '';
+  select.append(new Option('layer by layer', ''));
+  if (state.model.splits.length) select.append(new Option('auto (planner)', 'auto'));
+  for (let n = 1; n <= Math.min(max, state.catalog.max_grid); n++) select.append(new Option(`${n}×${n}`, `${n}x${n}`));
+  select.value = hasOption('patch-select', previous) ? previous : '';
+}
+
+function setBusy(delta) {
+  state.planning += delta;
+  $('busy').hidden = state.planning === 0;
+  document.body.classList.toggle('planning', state.planning > 0);
+}
+
+/// The schedule a report chose, as explicit settings: the runner plans it without searching.
+function pinned(report) {
+  const stages = report.schedule.stages;
+  return {
+    ...report.settings,
+    patch: stages.map((s) => `${s.rows}x${s.cols}`),
+    split: stages.map((s) => `t${s.split.index}`),
+    multi_stage: false,
+  };
+}
+
+/// Plans the controls' settings; a newer call supersedes one still searching.
+async function replan() {
+  if (!state.model) return;
+  const settings = settingsFromControls();
+  writeHash(settings);
+  const generation = ++state.planGeneration;
+  setBusy(+1);
   try {
-    const summary = JSON.parse(state.demo.configure(JSON.stringify(settings())));
-    state.summary = summary;
-    const shape = summary.input_shape;
-    state.analysisOnly = state.zoo || shape.length !== 4 || shape[3] !== 3;
-    if (state.analysisOnly) {
-      // Not a person detector: no verdict to show.
-      $('verdict').textContent = '—';
-      $('verdict').className = '';
-      $('probability').textContent = 'analysis model';
-      $('ms').textContent = '– ms';
+    if (planner.busy) {
+      planner.restart();
+      await planner.call('load', loadPayload(state.source));
+      if (generation !== state.planGeneration) return;
     }
-    state.step = 0;
+    const { report, ms } = await planner.call('plan', { settings });
+    if (generation !== state.planGeneration) return;
+    clearError();
+    state.report = report;
+    state.planMs = ms;
+    state.step = Math.min(state.step, Math.max(0, report.patched.steps.length - 1));
+    state.arenaCache = null;
     renderNumbers();
+    if (state.model.classifies_images) {
+      state.runnerReady = false;
+      await runner.call('plan', { settings: pinned(report) });
+      if (generation === state.planGeneration) state.runnerReady = true;
+    }
   } catch (e) {
-    showError(`Cannot plan: ${e.message ?? e}`);
+    if (e.message !== 'superseded' && generation === state.planGeneration) showError(`Cannot plan: ${e.message ?? e}`);
+  } finally {
+    setBusy(-1);
   }
+}
+
+function bytes(n) {
+  return `${n.toLocaleString('en')} B`;
 }
 
 function renderNumbers() {
-  const s = state.summary;
-  const p = s.patched;
-  const l = s.layer_by_layer;
+  const r = state.report;
+  const p = r.patched;
+  const l = r.layer_by_layer;
   $('peak-bytes').textContent = p.peak.bytes;
-  $('fits').textContent = s.fits ? `fits ${s.sram} B` : `does not fit ${s.sram} B`;
-  $('fits').className = s.fits ? 'ok' : 'no';
+  $('fits').textContent = r.board.fits_sram ? `fits ${bytes(r.board.sram)}` : `does not fit ${bytes(r.board.sram)}`;
+  $('fits').className = r.board.fits_sram ? 'ok' : 'no';
   $('lbl-bytes').textContent = l.peak.bytes;
-  $('saving').textContent = `${(l.peak.bytes / p.peak.bytes).toFixed(2)}× less`;
+  $('saving').textContent = r.schedule.stages.length ? `${(l.peak.bytes / p.peak.bytes).toFixed(2)}× less` : 'the same plan';
   $('macs').textContent = p.macs.toLocaleString('en');
-  $('overhead').textContent = `+${(p.overhead * 100).toFixed(1)} %`;
+  const sign = p.overhead >= 0 ? '+' : '−';
+  $('overhead').textContent = `${sign}${Math.abs(p.overhead * 100).toFixed(1)} %`;
   $('input-patch').textContent = p.input_patch ? p.input_patch.join('×') : '—';
-  const where = p.peak.patch ? `, patch ${p.peak.patch[1] + 1},${p.peak.patch[2] + 1}` : '';
-  $('peak-where').textContent = `op ${p.peak.op} ${p.peak.op_name}${where}`;
   $('input-patch').title = 'the largest input region one patch reads';
+  $('peak-where').textContent = `op ${p.peak.op} ${p.peak.op_name}${patchText(p.peak.patch)}`;
+  const b = r.board;
+  const flash = b.flash == null ? 'Flash size unknown' : `Flash ${bytes(b.flash_needed)} of ${bytes(b.flash)}${b.fits_flash ? '' : ' — does not fit'}`;
+  $('board').textContent = `${b.mcu ? b.mcu.name : 'custom'}: SRAM ${bytes(b.sram_needed)} of ${bytes(b.sram)} · ${flash}`;
+  const notes = $('notes');
+  notes.innerHTML = '';
+  for (const n of r.notes) notes.append(Object.assign(document.createElement('li'), { textContent: n }));
+  if (!state.model.classifies_images) {
+    $('verdict').textContent = '—';
+    $('verdict').className = '';
+    $('probability').textContent = state.model.source.kind === 'zoo'
+      ? 'synthetic weights: memory and MACs only' : 'this page runs image models; use the CLI';
+    $('ms').textContent = '– ms';
+    $('fps').textContent = '– fps';
+  }
   drawBlocks();
 }
+
+const patchText = (patch) => (patch ? `, stage ${patch.stage + 1} patch ${patch.row + 1},${patch.col + 1}` : '');
 
 // ---- camera and samples ---------------------------------------------------------------
 
@@ -134,7 +338,7 @@ async function startCamera() {
     const video = $('video');
     video.srcObject = stream;
     await video.play();
-    state.source = video;
+    state.camera = video;
   } catch (e) {
     $('camera-message').hidden = false;
     $('camera-message').textContent = `No camera (${e.name ?? e}): showing sample photos instead.`;
@@ -144,25 +348,26 @@ async function startCamera() {
 
 function showSamples() {
   const box = $('samples');
+  if (!box.hidden) return;
   box.hidden = false;
   for (const name of SAMPLES) {
     const button = document.createElement('button');
     button.textContent = name.replace(/\..*/, '');
-    button.onclick = () => useSample(name);
+    button.onclick = () => useImage(`assets/${name}`);
     box.append(button);
   }
-  useSample(SAMPLES[0]);
+  useImage(`assets/${SAMPLES[0]}`);
 }
 
-function useSample(name) {
+function useImage(url) {
   const img = new Image();
-  img.onload = () => { state.source = img; };
-  img.onerror = () => showError(`Cannot load sample ${name}: run \`make demo\``);
-  img.src = `assets/${name}`;
+  img.onload = () => { state.camera = img; };
+  img.onerror = () => showError(`Cannot load the image ${url}`);
+  img.src = url;
 }
 
 function grabFrame() {
-  const src = state.source;
+  const src = state.camera;
   const width = src.videoWidth ?? src.naturalWidth;
   const height = src.videoHeight ?? src.naturalHeight;
   if (!width || !height) return null;
@@ -173,163 +378,217 @@ function grabFrame() {
   return ctx.getImageData(0, 0, width, height);
 }
 
-function infer() {
-  if (state.analysisOnly || !state.source) return;
+/// Sends one frame to the runner unless one is still in flight.
+function sendFrame() {
+  if (!state.model?.classifies_images || !state.runnerReady || !state.camera || state.frameInFlight) return;
   const frame = grabFrame();
   if (!frame) return;
-  try {
-    const start = performance.now();
-    const scores = state.demo.run_rgba(frame.data, frame.width, frame.height);
-    state.lastMs = performance.now() - start;
-    const label = state.demo.label();
-    const verdict = $('verdict');
-    verdict.textContent = label;
-    verdict.className = label === 'person' ? 'person' : 'no-person';
-    $('probability').textContent = `p(person) ${scores[0].toFixed(2)}`;
-    $('ms').textContent = `${state.lastMs.toFixed(1)} ms`;
-  } catch (e) {
-    showError(`Inference failed: ${e.message ?? e}`);
-    state.analysisOnly = true;
-  }
+  state.frameInFlight = true;
+  const rgba = frame.data.buffer;
+  runner.call('frame', { rgba, width: frame.width, height: frame.height }, [rgba])
+    .then(({ run, ms, input }) => {
+      state.run = run;
+      state.input = input;
+      state.ms = ms;
+      state.displayed.push(performance.now());
+      state.framesShown++;
+      showVerdict();
+    })
+    .catch((e) => {
+      if (e.message !== 'superseded') showError(`Inference failed: ${e.message ?? e}`);
+    })
+    .finally(() => { state.frameInFlight = false; });
+}
+
+function showVerdict() {
+  const run = state.run;
+  const verdict = $('verdict');
+  verdict.textContent = run.label;
+  verdict.className = run.label === 'person' ? 'person' : run.label === 'no person' ? 'no-person' : '';
+  // Announce only a change, not every frame.
+  if (run.label !== state.verdict) $('verdict-live').textContent = run.label;
+  state.verdict = run.label;
+  $('probability').textContent = `${run.label} ${run.score.toFixed(2)}`;
+  $('ms').textContent = `${state.ms.toFixed(1)} ms`;
 }
 
 // ---- drawing ------------------------------------------------------------------------
 
-function drawInput() {
-  const canvas = $('input-canvas');
+/// A canvas sized to its CSS box at the display's pixel ratio; draws in CSS pixels.
+function surface(canvas) {
+  const ratio = window.devicePixelRatio || 1;
+  const { width, height } = canvas.getBoundingClientRect();
+  const w = Math.max(1, Math.round(width * ratio));
+  const h = Math.max(1, Math.round(height * ratio));
+  if (canvas.width !== w || canvas.height !== h) Object.assign(canvas, { width: w, height: h });
   const ctx = canvas.getContext('2d');
-  const [, h, w] = state.summary.input_shape;
-  const scale = canvas.width / Math.max(h, w);
+  ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+  ctx.font = '12px system-ui, sans-serif';
+  return { ctx, width, height, ratio };
+}
+
+/// The network's input as pixels: real = scale × (q − zero point) for int8, then mapped from
+/// the settings' pixel range back to 0..255.
+function inputImage() {
+  const t = state.report.input;
+  const [, h, w, c] = t.shape;
+  const raw = state.input;
+  if (!raw || c !== 3) return null;
+  const values = t.dtype === 'float32' ? new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4) : new Int8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+  if (values.length !== h * w * 3) return null;
+  const [lo, hi] = state.report.settings.pixel_range;
+  const q = t.quant ?? { scale: 1, zero_point: 0 };
+  const real = t.dtype === 'float32' ? (v) => v : (v) => q.scale * (v - q.zero_point);
+  const image = new ImageData(w, h);
+  for (let i = 0, j = 0; i < values.length; i += 3, j += 4) {
+    for (let k = 0; k < 3; k++) image.data[j + k] = ((real(values[i + k]) - lo) / (hi - lo)) * 255;
+    image.data[j + 3] = 255;
+  }
+  return image;
+}
+
+function drawInput() {
+  const { ctx, width } = surface($('input-canvas'));
+  const [, h, w] = state.report.input.shape;
+  const scale = width / Math.max(h, w);
   ctx.fillStyle = '#000';
-  ctx.fillRect(0, 0, canvas.width, canvas.height);
-  const bytes = state.analysisOnly ? null : state.demo.input_bytes();
-  if (bytes && bytes.length === h * w * 3) {
-    const image = new ImageData(w, h);
-    for (let i = 0, j = 0; i < bytes.length; i += 3, j += 4) {
-      // int8 pixels are pixel − 128: flip the sign bit back.
-      image.data[j] = bytes[i] ^ 0x80; image.data[j + 1] = bytes[i + 1] ^ 0x80; image.data[j + 2] = bytes[i + 2] ^ 0x80;
-      image.data[j + 3] = 255;
-    }
-    const tmp = new OffscreenCanvas(w, h);
+  ctx.fillRect(0, 0, width, width);
+  const image = state.model.classifies_images ? inputImage() : null;
+  if (image) {
+    const tmp = new OffscreenCanvas(image.width, image.height);
     tmp.getContext('2d').putImageData(image, 0, 0);
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(tmp, 0, 0, w * scale, h * scale);
-  } else if (state.analysisOnly) {
+  } else {
     ctx.fillStyle = css('--muted');
-    ctx.fillText('analysis model: synthetic weights, no camera inference', 12, 20);
+    const why = state.model.classifies_images ? 'waiting for a frame…'
+      : state.model.source.kind === 'zoo' ? 'synthetic weights: no camera inference' : 'not an image model: use the CLI';
+    ctx.fillText(why, 12, 20);
   }
-  const patches = state.summary.patches.filter((p) => p.stage === 0);
-  const current = state.summary.trace[state.step]?.patch;
-  for (const p of patches) {
+  const current = state.report.patched.steps[state.step]?.patch;
+  for (const p of state.report.patches.filter((p) => p.stage === 0)) {
     const r = p.input;
     const active = current && current.stage === 0 && current.index === p.index;
     if (active) {
       ctx.fillStyle = 'rgba(240, 160, 75, 0.28)';
       ctx.fillRect(r.x0 * scale, r.y0 * scale, (r.x1 - r.x0) * scale, (r.y1 - r.y0) * scale);
     }
-    ctx.strokeStyle = active ? css('--tile') : 'rgba(255,255,255,0.55)';
-    ctx.lineWidth = active ? 3 : 1.5;
+    ctx.strokeStyle = active ? css('--tile') : 'rgba(255,255,255,0.35)';
+    ctx.lineWidth = active ? 3 : 1;
     ctx.strokeRect(r.x0 * scale, r.y0 * scale, (r.x1 - r.x0) * scale, (r.y1 - r.y0) * scale);
   }
 }
 
-/// Buffers as rectangles: from the trace's alloc and free events.
-function buffers() {
-  if (state.buffers?.summary === state.summary) return state.buffers.list;
-  const open = new Map();
-  const list = [];
-  state.summary.trace.forEach((step, i) => {
-    for (const e of step.alloc) open.set(e.buffer, { ...e, first: i });
-    for (const e of step.free) {
-      const b = open.get(e.buffer) ?? { ...e, first: i };
-      list.push({ ...b, last: i });
-      open.delete(e.buffer);
-    }
-  });
-  state.buffers = { summary: state.summary, list };
-  return list;
-}
-
 function drawArena() {
-  const canvas = $('arena-canvas');
-  const ctx = canvas.getContext('2d');
-  const { trace, sram, patched } = state.summary;
-  const top = Math.max(sram, patched.peak.bytes) * 1.05;
-  const x = (i) => 40 + (i / trace.length) * (canvas.width - 50);
-  const y = (b) => canvas.height - 10 - (b / top) * (canvas.height - 20);
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
-  for (const b of buffers()) {
+  const { ctx, width, height } = surface($('arena-canvas'));
+  const { patched, layer_by_layer: lbl, board } = state.report;
+  const steps = patched.steps;
+  // One address scale for every plan of this model: layer by layer's peak or the SRAM.
+  const top = Math.max(board.sram, lbl.peak.bytes, patched.peak.bytes) * 1.05;
+  const left = 48;
+  const x = (i) => left + (i / Math.max(1, steps.length)) * (width - left - 6);
+  const y = (b) => height - 16 - (b / top) * (height - 26);
+  ctx.clearRect(0, 0, width, height);
+  for (const b of patched.buffers) {
     ctx.fillStyle = css(KIND_COLOR[b.kind] ?? '--activation');
-    ctx.globalAlpha = b.first <= state.step && state.step <= b.last ? 1 : 0.55;
-    ctx.fillRect(x(b.first), y(b.offset + b.size), Math.max(1, x(b.last + 1) - x(b.first)), Math.max(1, y(b.offset) - y(b.offset + b.size)));
+    ctx.globalAlpha = b.first <= state.step && state.step <= b.last ? 1 : 0.45;
+    ctx.fillRect(x(b.first), y(b.offset + b.bytes), Math.max(1, x(b.last + 1) - x(b.first)), Math.max(1, y(b.offset) - y(b.offset + b.bytes)));
   }
   ctx.globalAlpha = 1;
+  axis(ctx, y, top, left, width);
   ctx.strokeStyle = '#ff5252';
-  ctx.beginPath(); ctx.moveTo(40, y(sram)); ctx.lineTo(canvas.width, y(sram)); ctx.stroke();
-  ctx.fillStyle = '#ff5252';
-  ctx.fillText(`SRAM ${sram} B`, 42, y(sram) - 3);
+  ctx.beginPath(); ctx.moveTo(left, y(board.sram)); ctx.lineTo(width, y(board.sram)); ctx.stroke();
+  label(ctx, `SRAM ${bytes(board.sram)}`, left + 4, y(board.sram) - 4, '#ff8a80');
   ctx.strokeStyle = '#fff';
-  ctx.beginPath(); ctx.moveTo(x(state.step + 0.5), 0); ctx.lineTo(x(state.step + 0.5), canvas.height); ctx.stroke();
+  ctx.beginPath(); ctx.moveTo(x(state.step + 0.5), 0); ctx.lineTo(x(state.step + 0.5), height - 16); ctx.stroke();
   ctx.fillStyle = css('--muted');
-  ctx.fillText('address', 2, 12);
-  ctx.fillText('steps →', canvas.width - 50, canvas.height - 1);
+  ctx.fillText('steps →', width - 50, height - 3);
+}
+
+/// Byte ticks on the left of a chart.
+function axis(ctx, y, top, left, width) {
+  const step = niceStep(top / 4);
+  ctx.fillStyle = css('--muted');
+  ctx.strokeStyle = 'rgba(255,255,255,0.12)';
+  ctx.textAlign = 'right';
+  for (let v = 0; v <= top; v += step) {
+    ctx.fillText(`${Math.round(v / 1024)} KiB`, left - 4, y(v) + 4);
+    ctx.beginPath(); ctx.moveTo(left, y(v)); ctx.lineTo(width, y(v)); ctx.stroke();
+  }
+  ctx.textAlign = 'left';
+}
+
+function niceStep(raw) {
+  const power = 1024 * 2 ** Math.max(0, Math.ceil(Math.log2(raw / 1024)));
+  return power;
+}
+
+function label(ctx, text, x, y, color) {
+  const w = ctx.measureText(text).width;
+  ctx.fillStyle = 'rgba(16,20,27,0.85)';
+  ctx.fillRect(x - 2, y - 11, w + 4, 14);
+  ctx.fillStyle = color;
+  ctx.fillText(text, x, y);
 }
 
 function drawLive() {
-  const canvas = $('live-canvas');
-  const ctx = canvas.getContext('2d');
-  const { trace, sram, patched } = state.summary;
-  const top = Math.max(sram, ...trace.map((s) => s.extent)) * 1.05;
-  const x = (i) => 40 + (i / Math.max(1, trace.length - 1)) * (canvas.width - 50);
-  const y = (b) => canvas.height - 12 - (b / top) * (canvas.height - 22);
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  const { ctx, width, height } = surface($('live-canvas'));
+  const { patched, board } = state.report;
+  const steps = patched.steps;
+  const top = Math.max(board.sram, ...steps.map((s) => s.extent)) * 1.05;
+  const left = 48;
+  const x = (i) => left + (i / Math.max(1, steps.length - 1)) * (width - left - 6);
+  const y = (b) => height - 6 - (b / top) * (height - 12);
+  ctx.clearRect(0, 0, width, height);
   ctx.strokeStyle = css('--accent');
   ctx.beginPath();
-  trace.forEach((s, i) => (i ? ctx.lineTo(x(i), y(s.live_bytes)) : ctx.moveTo(x(i), y(s.live_bytes))));
+  steps.forEach((s, i) => (i ? ctx.lineTo(x(i), y(s.live_bytes)) : ctx.moveTo(x(i), y(s.live_bytes))));
   ctx.stroke();
   ctx.strokeStyle = '#ff5252';
-  ctx.beginPath(); ctx.moveTo(40, y(sram)); ctx.lineTo(canvas.width, y(sram)); ctx.stroke();
+  ctx.beginPath(); ctx.moveTo(left, y(board.sram)); ctx.lineTo(width, y(board.sram)); ctx.stroke();
   const peak = patched.peak.step;
-  ctx.fillStyle = '#ffd54f';
-  ctx.beginPath(); ctx.arc(x(peak), y(trace[peak].extent), 4, 0, 7); ctx.fill();
-  const where = patched.peak.patch ? `, patch ${patched.peak.patch[1] + 1},${patched.peak.patch[2] + 1}` : '';
-  const label = `peak ${patched.peak.bytes} B at op ${patched.peak.op} ${patched.peak.op_name}${where}`;
-  ctx.fillText(label, Math.min(x(peak) + 6, canvas.width - ctx.measureText(label).width - 4), 12);
+  if (steps[peak]) {
+    ctx.fillStyle = '#ffd54f';
+    ctx.beginPath(); ctx.arc(x(peak), y(steps[peak].extent), 4, 0, 7); ctx.fill();
+  }
+  const text = `peak ${bytes(patched.peak.bytes)} at op ${patched.peak.op} ${patched.peak.op_name}${patchText(patched.peak.patch)}`;
+  label(ctx, text, Math.max(left, Math.min(x(peak) + 6, width - ctx.measureText(text).width - 4)), 12, '#ffd54f');
   ctx.strokeStyle = '#fff';
-  ctx.beginPath(); ctx.moveTo(x(state.step), 0); ctx.lineTo(x(state.step), canvas.height); ctx.stroke();
+  ctx.beginPath(); ctx.moveTo(x(state.step), 0); ctx.lineTo(x(state.step), height); ctx.stroke();
   ctx.fillStyle = css('--muted');
-  ctx.fillText('bytes live', 2, canvas.height - 2);
+  ctx.fillText('bytes live', 2, height - 4);
 }
 
 function drawBlocks() {
-  const canvas = $('blocks-canvas');
-  const ctx = canvas.getContext('2d');
-  const blocks = state.summary.blocks;
+  const { ctx, width, height } = surface($('blocks-canvas'));
+  const blocks = state.report.blocks;
+  ctx.clearRect(0, 0, width, height);
+  if (!blocks.length) return;
   const top = Math.max(...blocks.map((b) => b.layer_by_layer)) * 1.08;
-  const width = (canvas.width - 40) / blocks.length;
-  const y = (b) => canvas.height - 20 - (b / top) * (canvas.height - 30);
-  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  const left = 48;
+  const w = (width - left) / blocks.length;
+  const y = (b) => height - 20 - (b / top) * (height - 30);
+  axis(ctx, y, top, left, width);
   blocks.forEach((b, i) => {
-    const x0 = 40 + i * width;
+    const x0 = left + i * w;
     ctx.fillStyle = css('--activation');
-    ctx.fillRect(x0, y(b.layer_by_layer), width * 0.45, canvas.height - 20 - y(b.layer_by_layer));
+    ctx.fillRect(x0, y(b.layer_by_layer), w * 0.45, height - 20 - y(b.layer_by_layer));
     ctx.fillStyle = css('--tile');
-    ctx.fillRect(x0 + width * 0.45, y(b.patched), width * 0.45, canvas.height - 20 - y(b.patched));
+    ctx.fillRect(x0 + w * 0.45, y(b.patched), w * 0.45, height - 20 - y(b.patched));
   });
   ctx.fillStyle = css('--muted');
-  ctx.fillText(`${(top / 1.08 / 1024).toFixed(0)} KiB`, 2, 12);
-  ctx.fillText('blocks (first → last); blue: layer by layer, orange: patch-based', 40, canvas.height - 4);
+  ctx.fillText('blocks (first → last); blue: layer by layer, orange: patch-based', left, height - 4);
 }
 
 function renderStep() {
-  const trace = state.summary.trace;
-  if (!trace.length) {
+  const steps = state.report.patched.steps;
+  if (!steps.length) {
     $('step-counter').textContent = 'nothing to run: the model is only its input';
     return;
   }
-  const s = trace[state.step];
-  $('step-counter').textContent = `step ${state.step + 1} / ${trace.length}: op ${s.op_index} ${s.op}`;
-  const count = state.summary.patches.filter((p) => s.patch && p.stage === s.patch.stage).length;
+  const s = steps[state.step];
+  $('step-counter').textContent = `step ${state.step + 1} / ${steps.length}: op ${s.op_index} ${s.op}`;
+  const count = state.report.patches.filter((p) => s.patch && p.stage === s.patch.stage).length;
   $('patch-counter').textContent = s.patch
     ? `patch ${s.patch.index + 1} / ${count} (row ${s.patch.row + 1}, col ${s.patch.col + 1})`
     : 'layer by layer';
@@ -341,76 +600,159 @@ function renderStep() {
 // ---- the loop -----------------------------------------------------------------------
 
 function loop(now) {
-  if (state.summary) {
+  if (state.report) {
+    const dt = state.lastTick ? now - state.lastTick : 16;
     if (state.playing) {
-      infer();
-      const dt = state.lastTick ? now - state.lastTick : 16;
-      state.fps = state.fps ? state.fps * 0.9 + (1000 / dt) * 0.1 : 1000 / dt;
-      $('fps').textContent = state.analysisOnly ? '– fps' : `${state.fps.toFixed(0)} fps`;
+      sendFrame();
       state.stepClock += (dt / 1000) * Number($('speed').value);
       const steps = Math.floor(state.stepClock);
       state.stepClock -= steps;
-      state.step = (state.step + steps) % Math.max(1, state.summary.trace.length);
+      state.step = (state.step + steps) % Math.max(1, state.report.patched.steps.length);
     }
-    state.lastTick = now;
+    renderFps(now);
     renderStep();
   }
+  state.lastTick = now;
   requestAnimationFrame(loop);
 }
 
-function setupControls() {
-  for (const id of ['patch-select', 'split-select', 'streamed', 'inplace-dw', 'inplace-pw', 'inplace-add', 'multi-stage', 'sram-custom']) {
-    $(id).addEventListener('change', replan);
+/// Frames shown (answered by the engine) in the last second.
+function renderFps(now) {
+  while (state.displayed.length && state.displayed[0] < now - 1000) state.displayed.shift();
+  if (!state.model.classifies_images) return;
+  $('fps').textContent = state.playing ? `${state.displayed.length} fps` : 'paused';
+}
+
+function togglePlay() {
+  state.playing = !state.playing;
+  $('play').textContent = state.playing ? 'Pause' : 'Play';
+}
+
+function move(delta) {
+  if (!state.report) return;
+  state.playing = false;
+  $('play').textContent = 'Play';
+  const n = Math.max(1, state.report.patched.steps.length);
+  state.step = (state.step + delta + n) % n;
+}
+
+/// `[` and `]`: the previous or next grid of the Patches list.
+function nextGrid(delta) {
+  const select = $('patch-select');
+  const grids = [...select.options].map((o) => o.value).filter((v) => /x/.test(v));
+  if (!grids.length) return;
+  const at = grids.indexOf(select.value);
+  const next = at < 0 ? (delta > 0 ? 0 : grids.length - 1) : Math.max(0, Math.min(grids.length - 1, at + delta));
+  if (grids[next] === select.value) return;
+  select.value = grids[next];
+  replan();
+}
+
+async function useFile(file) {
+  if (!file) return;
+  const data = await file.arrayBuffer();
+  if (isImage(new Uint8Array(data, 0, Math.min(16, data.byteLength)))) {
+    const url = URL.createObjectURL(new Blob([data], { type: file.type }));
+    useImage(url);
+    $('camera-message').hidden = false;
+    $('camera-message').textContent = `Showing your photo ${file.name}.`;
+    return;
   }
-  $('mcu-select').addEventListener('change', () => {
-    $('sram-custom').hidden = $('mcu-select').value !== 'custom';
+  await loadModel({ key: `file:${file.name}`, name: `${file.name} (your file)`, bytes: data });
+}
+
+/// PNG, JPEG, GIF, WebP and BMP by their first bytes; anything else is taken for a model.
+function isImage(b) {
+  const starts = (...sig) => sig.every((v, i) => b[i] === v);
+  return starts(0x89, 0x50, 0x4e, 0x47) || starts(0xff, 0xd8, 0xff) || starts(0x47, 0x49, 0x46, 0x38)
+    || (starts(0x52, 0x49, 0x46, 0x46) && b[8] === 0x57 && b[9] === 0x45) || starts(0x42, 0x4d);
+}
+
+function setupControls() {
+  for (const [id] of SWITCHES) $(id).addEventListener('change', replan);
+  $('patch-select').addEventListener('change', replan);
+  $('split-select').addEventListener('change', () => {
+    fillGrids($('split-select').value);
     replan();
   });
-  $('model-select').addEventListener('change', () => loadModel($('model-select').value));
-  const useFile = async (file) => file && loadModel('file', new Uint8Array(await file.arrayBuffer()));
+  $('sram-custom').addEventListener('change', replan);
+  $('mcu-select').addEventListener('change', () => {
+    $('sram-label').hidden = $('mcu-select').value !== 'custom';
+    replan();
+  });
+  $('model-select').addEventListener('change', async () => {
+    const key = $('model-select').value;
+    if (key.startsWith('file:')) return;
+    try {
+      await loadModel(await modelSource(key));
+    } catch (e) {
+      showError(`Cannot use this model: ${e.message ?? e}`);
+    }
+  });
   $('model-file').addEventListener('change', () => useFile($('model-file').files[0]));
-  // Drop a .tflite anywhere on the page.
   document.addEventListener('dragover', (e) => e.preventDefault());
   document.addEventListener('drop', (e) => {
     e.preventDefault();
     useFile(e.dataTransfer.files[0]);
   });
-  $('play').onclick = () => {
-    state.playing = !state.playing;
-    $('play').textContent = state.playing ? 'Pause' : 'Play';
-  };
-  const move = (delta) => {
-    state.playing = false;
-    $('play').textContent = 'Play';
-    const n = state.summary.trace.length;
-    state.step = (state.step + delta + n) % n;
-  };
+  $('play').onclick = togglePlay;
   $('step-next').onclick = () => move(1);
   $('step-back').onclick = () => move(-1);
-  const select = $('patch-select');
-  for (let n = 1; n <= 8; n++) select.append(new Option(`${n}×${n}`, `${n}x${n}`));
-  select.value = '3x3';
+  document.addEventListener('keydown', (e) => {
+    if (e.target.matches('input[type=number], input[type=text]') || e.ctrlKey || e.metaKey || e.altKey) return;
+    const keys = { ' ': togglePlay, ArrowRight: () => move(1), ArrowLeft: () => move(-1), '[': () => nextGrid(-1), ']': () => nextGrid(1) };
+    if (!keys[e.key]) return;
+    e.preventDefault();
+    keys[e.key]();
+  });
   const legend = $('legend');
   for (const [kind, color] of Object.entries(KIND_COLOR)) {
     if (kind === 'input-tile') continue;
     legend.insertAdjacentHTML('beforeend', `<span><i style="background:var(${color})"></i>${kind.replace('-', ' ')}</span>`);
   }
+  window.addEventListener('resize', () => state.report && drawBlocks());
 }
+
+// ---- hooks for the tests and the benchmark -------------------------------------------
 
 // The last frame exactly as the engine saw it and what it answered, for checking the page
 // against the CLI on the same bytes (`mcupatch run --input-raw`).
-window.mcupatchLastFrame = () => state.demo && {
-  input: Array.from(state.demo.input_bytes()),
-  output: Array.from(state.demo.output_int8()),
-  label: state.demo.label(),
+window.mcupatchLastFrame = () => state.run && {
+  input: Array.from(state.input),
+  output: state.run.outputs[0].int8,
+  label: state.run.label,
 };
+// The current PlanReport as the engine returned it, and its settings as CLI flags.
+window.mcupatchPlan = () => state.report;
+window.mcupatchFlags = () => cliFlags(settingsFromControls());
+// True once no plan is being made and the last change has been planned (or refused).
+window.mcupatchIdle = () => state.planning === 0 && Boolean(state.model);
+window.mcupatchPlanMs = () => state.planMs;
+window.mcupatchFramesShown = () => state.framesShown;
+// Sets every control at once (as a shared link does) and plans: the sweep's way in.
+window.mcupatchSet = (settings) => {
+  applySettings(settings);
+  return replan();
+};
+window.mcupatchMemory = async () => ({
+  planner: (await planner.call('memory')).wasmBytes,
+  runner: (await runner.call('memory')).wasmBytes,
+  heap: performance.memory?.usedJSHeapSize ?? null,
+});
 
 async function main() {
-  await init();
   setupControls();
-  await loadModel('vww');
-  await startCamera();
+  state.catalog = (await planner.call('catalog')).catalog;
+  fillCatalog();
+  const shared = readHash();
+  try {
+    const key = shared?.model && !shared.model.startsWith('file:') ? shared.model : 'vww';
+    await loadModel(await modelSource(key), shared?.settings);
+  } catch (e) {
+    showError(`Cannot use this model: ${e.message ?? e}`);
+  }
   requestAnimationFrame(loop);
+  await startCamera();
 }
 
 main().catch((e) => showError(`The page could not start: ${e.message ?? e}`));
