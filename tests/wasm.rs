@@ -33,12 +33,15 @@ fn vww_plans_and_runs_a_frame() {
     let model = parse(&session.model().unwrap());
     assert_eq!(model["classifies_images"], true);
     assert_eq!(model["input"]["shape"], serde_json::json!([1, 96, 96, 3]));
-    assert!(model["input"]["quant"]["scale"].as_f64().unwrap() > 0.0);
     assert!(!model["splits"].as_array().unwrap().is_empty());
     let lbl = plan(&mut session, r#"{"sram": 262144}"#);
     assert_eq!(lbl["patched"]["peak"]["bytes"], 55_296);
     assert_eq!(lbl["schedule"]["stages"].as_array().unwrap().len(), 0);
-    let patched = plan(&mut session, r#"{"sram": 20480, "patch": ["3x3"], "streamed_input": true, "in_place_depthwise": true}"#);
+    // What a run fills: the camera's int8 pixels, with the quantization the page decodes them by.
+    assert_eq!(lbl["input"]["dtype"], "int8");
+    assert!(lbl["input"]["quant"]["scale"].as_f64().unwrap() > 0.0);
+    let patched =
+        plan(&mut session, r#"{"sram": 20480, "patch": ["3x3"], "streamed_input": true, "in_place_depthwise": true}"#);
     assert_eq!(patched["patched"]["peak"]["bytes"], 18_432);
     assert_eq!(patched["board"]["fits_sram"], true);
     assert_eq!(patched["patches"].as_array().unwrap().len(), 9);

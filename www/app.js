@@ -5,7 +5,18 @@
 // camera keeps going while a plan is being searched.
 
 const $ = (id) => document.getElementById(id);
-const css = (name) => getComputedStyle(document.documentElement).getPropertyValue(name).trim();
+/// Sets an element's text only when it changes (no needless layout while playing).
+function text(id, value) {
+  const el = $(id);
+  if (el.textContent !== value) el.textContent = value;
+}
+
+const colours = new Map();
+/// A CSS custom property's value, read once.
+const css = (name) => {
+  if (!colours.has(name)) colours.set(name, getComputedStyle(document.documentElement).getPropertyValue(name).trim());
+  return colours.get(name);
+};
 const KIND_COLOR = {
   'input': '--input', 'input-tile': '--input', 'activation': '--activation', 'patch-tile': '--tile',
   'stage-output': '--stage', 'scratch': '--scratch', 'output': '--output',
@@ -29,8 +40,8 @@ const state = {
   catalog: null, model: null, source: null, modelLabel: '',
   report: null, run: null, input: null, planning: 0, planGeneration: 0, runnerReady: false,
   playing: true, step: 0, stepClock: 0, lastTick: 0,
-  camera: null, grab: document.createElement('canvas'), frameInFlight: false,
-  displayed: [], framesShown: 0, verdict: '',
+  camera: null, frameInFlight: false,
+  displayed: [], framesShown: 0, verdict: '', reportSerial: 0, inputSerial: 0, drawn: '', mainMs: [],
 };
 
 // ---- the engine in workers ----------------------------------------------------------
@@ -272,17 +283,18 @@ async function replan() {
       await planner.call('load', loadPayload(state.source));
       if (generation !== state.planGeneration) return;
     }
-    const { report, ms } = await planner.call('plan', { settings });
+    const { json, view, ms } = await planner.call('plan', { settings });
     if (generation !== state.planGeneration) return;
     clearError();
-    state.report = report;
+    state.report = view;
+    state.reportJson = json;
+    state.reportSerial++;
     state.planMs = ms;
-    state.step = Math.min(state.step, Math.max(0, report.patched.steps.length - 1));
-    state.arenaCache = null;
+    state.step = Math.min(state.step, Math.max(0, view.patched.steps.length - 1));
     renderNumbers();
     if (state.model.classifies_images) {
       state.runnerReady = false;
-      await runner.call('plan', { settings: pinned(report) });
+      await runner.call('plan', { settings: pinned(view) });
       if (generation === state.planGeneration) state.runnerReady = true;
     }
   } catch (e) {
@@ -318,12 +330,12 @@ function renderNumbers() {
   notes.innerHTML = '';
   for (const n of r.notes) notes.append(Object.assign(document.createElement('li'), { textContent: n }));
   if (!state.model.classifies_images) {
-    $('verdict').textContent = '—';
+    text('verdict', '—');
     $('verdict').className = '';
-    $('probability').textContent = state.model.source.kind === 'zoo'
-      ? 'synthetic weights: memory and MACs only' : 'this page runs image models; use the CLI';
-    $('ms').textContent = '– ms';
-    $('fps').textContent = '– fps';
+    text('probability', state.model.source.kind === 'zoo'
+      ? 'synthetic weights: memory and MACs only' : 'this page runs image models; use the CLI');
+    text('ms', '– ms');
+    text('fps', '– fps');
   }
   drawBlocks();
 }
@@ -366,29 +378,19 @@ function useImage(url) {
   img.src = url;
 }
 
-function grabFrame() {
-  const src = state.camera;
-  const width = src.videoWidth ?? src.naturalWidth;
-  const height = src.videoHeight ?? src.naturalHeight;
-  if (!width || !height) return null;
-  const canvas = state.grab;
-  if (canvas.width !== width || canvas.height !== height) Object.assign(canvas, { width, height });
-  const ctx = canvas.getContext('2d', { willReadFrequently: true });
-  ctx.drawImage(src, 0, 0, width, height);
-  return ctx.getImageData(0, 0, width, height);
-}
-
-/// Sends one frame to the runner unless one is still in flight.
+/// Sends the current frame to the runner (as a transferred ImageBitmap) unless one is still
+/// in flight.
 function sendFrame() {
   if (!state.model?.classifies_images || !state.runnerReady || !state.camera || state.frameInFlight) return;
-  const frame = grabFrame();
-  if (!frame) return;
+  const src = state.camera;
+  if (!(src.videoWidth ?? src.naturalWidth)) return;
   state.frameInFlight = true;
-  const rgba = frame.data.buffer;
-  runner.call('frame', { rgba, width: frame.width, height: frame.height }, [rgba])
+  createImageBitmap(src)
+    .then((bitmap) => runner.call('frame', { bitmap }, [bitmap]))
     .then(({ run, ms, input }) => {
       state.run = run;
       state.input = input;
+      state.inputSerial++;
       state.ms = ms;
       state.displayed.push(performance.now());
       state.framesShown++;
@@ -408,8 +410,8 @@ function showVerdict() {
   // Announce only a change, not every frame.
   if (run.label !== state.verdict) $('verdict-live').textContent = run.label;
   state.verdict = run.label;
-  $('probability').textContent = `${run.label} ${run.score.toFixed(2)}`;
-  $('ms').textContent = `${state.ms.toFixed(1)} ms`;
+  text('probability', `${run.label} ${run.score.toFixed(2)}`);
+  text('ms', `${state.ms.toFixed(1)} ms`);
 }
 
 // ---- drawing ------------------------------------------------------------------------
@@ -417,7 +419,15 @@ function showVerdict() {
 /// A canvas sized to its CSS box at the display's pixel ratio; draws in CSS pixels.
 function surface(canvas) {
   const ratio = window.devicePixelRatio || 1;
-  const { width, height } = canvas.getBoundingClientRect();
+  // Sizes come from a ResizeObserver: reading layout every frame would force it.
+  if (!canvas.cssSize) {
+    canvas.cssSize = canvas.getBoundingClientRect();
+    new ResizeObserver(([entry]) => {
+      canvas.cssSize = entry.contentRect;
+      state.drawn = '';
+    }).observe(canvas);
+  }
+  const { width, height } = canvas.cssSize;
   const w = Math.max(1, Math.round(width * ratio));
   const h = Math.max(1, Math.round(height * ratio));
   if (canvas.width !== w || canvas.height !== h) Object.assign(canvas, { width: w, height: h });
@@ -479,30 +489,61 @@ function drawInput() {
   }
 }
 
+/// Draws `paint` once per report and canvas size into an offscreen layer, then copies that
+/// layer onto the canvas: per frame only the cursor and the live buffers are drawn anew.
+function layered(canvas, paint) {
+  const surf = surface(canvas);
+  const id = `${state.reportSerial}|${canvas.width}x${canvas.height}`;
+  if (canvas.layer?.id !== id) {
+    const off = new OffscreenCanvas(canvas.width, canvas.height);
+    const ctx = off.getContext('2d');
+    ctx.setTransform(surf.ratio, 0, 0, surf.ratio, 0, 0);
+    ctx.font = surf.ctx.font;
+    paint(ctx, surf.width, surf.height);
+    canvas.layer = { id, off };
+  }
+  surf.ctx.setTransform(1, 0, 0, 1, 0, 0);
+  surf.ctx.clearRect(0, 0, canvas.width, canvas.height);
+  surf.ctx.drawImage(canvas.layer.off, 0, 0);
+  surf.ctx.setTransform(surf.ratio, 0, 0, surf.ratio, 0, 0);
+  return surf;
+}
+
 function drawArena() {
-  const { ctx, width, height } = surface($('arena-canvas'));
   const { patched, layer_by_layer: lbl, board } = state.report;
   const steps = patched.steps;
   // One address scale for every plan of this model: layer by layer's peak or the SRAM.
   const top = Math.max(board.sram, lbl.peak.bytes, patched.peak.bytes) * 1.05;
   const left = 48;
-  const x = (i) => left + (i / Math.max(1, steps.length)) * (width - left - 6);
-  const y = (b) => height - 16 - (b / top) * (height - 26);
-  ctx.clearRect(0, 0, width, height);
+  let x, y;
+  const scales = (width, height) => {
+    x = (i) => left + (i / Math.max(1, steps.length)) * (width - left - 6);
+    y = (b) => height - 16 - (b / top) * (height - 26);
+  };
+  const rect = (ctx, b) => ctx.fillRect(x(b.first), y(b.offset + b.bytes), Math.max(1, x(b.last + 1) - x(b.first)), Math.max(1, y(b.offset) - y(b.offset + b.bytes)));
+  const { ctx, width, height } = layered($('arena-canvas'), (ctx, width, height) => {
+    scales(width, height);
+    ctx.globalAlpha = 0.45;
+    for (const b of patched.buffers) {
+      ctx.fillStyle = css(KIND_COLOR[b.kind] ?? '--activation');
+      rect(ctx, b);
+    }
+    ctx.globalAlpha = 1;
+    axis(ctx, y, top, left, width);
+    ctx.strokeStyle = '#ff5252';
+    ctx.beginPath(); ctx.moveTo(left, y(board.sram)); ctx.lineTo(width, y(board.sram)); ctx.stroke();
+    label(ctx, `SRAM ${bytes(board.sram)}`, left + 4, y(board.sram) - 4, '#ff8a80');
+    ctx.fillStyle = css('--muted');
+    ctx.fillText('steps →', width - 50, height - 3);
+  });
+  scales(width, height);
   for (const b of patched.buffers) {
+    if (b.first > state.step || state.step > b.last) continue;
     ctx.fillStyle = css(KIND_COLOR[b.kind] ?? '--activation');
-    ctx.globalAlpha = b.first <= state.step && state.step <= b.last ? 1 : 0.45;
-    ctx.fillRect(x(b.first), y(b.offset + b.bytes), Math.max(1, x(b.last + 1) - x(b.first)), Math.max(1, y(b.offset) - y(b.offset + b.bytes)));
+    rect(ctx, b);
   }
-  ctx.globalAlpha = 1;
-  axis(ctx, y, top, left, width);
-  ctx.strokeStyle = '#ff5252';
-  ctx.beginPath(); ctx.moveTo(left, y(board.sram)); ctx.lineTo(width, y(board.sram)); ctx.stroke();
-  label(ctx, `SRAM ${bytes(board.sram)}`, left + 4, y(board.sram) - 4, '#ff8a80');
   ctx.strokeStyle = '#fff';
   ctx.beginPath(); ctx.moveTo(x(state.step + 0.5), 0); ctx.lineTo(x(state.step + 0.5), height - 16); ctx.stroke();
-  ctx.fillStyle = css('--muted');
-  ctx.fillText('steps →', width - 50, height - 3);
 }
 
 /// Byte ticks on the left of a chart.
@@ -532,31 +573,36 @@ function label(ctx, text, x, y, color) {
 }
 
 function drawLive() {
-  const { ctx, width, height } = surface($('live-canvas'));
   const { patched, board } = state.report;
   const steps = patched.steps;
-  const top = Math.max(board.sram, ...steps.map((s) => s.extent)) * 1.05;
+  const top = Math.max(board.sram, patched.peak.bytes) * 1.05;
   const left = 48;
-  const x = (i) => left + (i / Math.max(1, steps.length - 1)) * (width - left - 6);
-  const y = (b) => height - 6 - (b / top) * (height - 12);
-  ctx.clearRect(0, 0, width, height);
-  ctx.strokeStyle = css('--accent');
-  ctx.beginPath();
-  steps.forEach((s, i) => (i ? ctx.lineTo(x(i), y(s.live_bytes)) : ctx.moveTo(x(i), y(s.live_bytes))));
-  ctx.stroke();
-  ctx.strokeStyle = '#ff5252';
-  ctx.beginPath(); ctx.moveTo(left, y(board.sram)); ctx.lineTo(width, y(board.sram)); ctx.stroke();
-  const peak = patched.peak.step;
-  if (steps[peak]) {
-    ctx.fillStyle = '#ffd54f';
-    ctx.beginPath(); ctx.arc(x(peak), y(steps[peak].extent), 4, 0, 7); ctx.fill();
-  }
-  const text = `peak ${bytes(patched.peak.bytes)} at op ${patched.peak.op} ${patched.peak.op_name}${patchText(patched.peak.patch)}`;
-  label(ctx, text, Math.max(left, Math.min(x(peak) + 6, width - ctx.measureText(text).width - 4)), 12, '#ffd54f');
+  let x, y;
+  const scales = (width, height) => {
+    x = (i) => left + (i / Math.max(1, steps.length - 1)) * (width - left - 6);
+    y = (b) => height - 6 - (b / top) * (height - 12);
+  };
+  const { ctx, width, height } = layered($('live-canvas'), (ctx, width, height) => {
+    scales(width, height);
+    ctx.strokeStyle = css('--accent');
+    ctx.beginPath();
+    steps.forEach((st, i) => (i ? ctx.lineTo(x(i), y(st.live_bytes)) : ctx.moveTo(x(i), y(st.live_bytes))));
+    ctx.stroke();
+    ctx.strokeStyle = '#ff5252';
+    ctx.beginPath(); ctx.moveTo(left, y(board.sram)); ctx.lineTo(width, y(board.sram)); ctx.stroke();
+    const peak = patched.peak.step;
+    if (steps[peak]) {
+      ctx.fillStyle = '#ffd54f';
+      ctx.beginPath(); ctx.arc(x(peak), y(steps[peak].extent), 4, 0, 7); ctx.fill();
+    }
+    const text = `peak ${bytes(patched.peak.bytes)} at op ${patched.peak.op} ${patched.peak.op_name}${patchText(patched.peak.patch)}`;
+    label(ctx, text, Math.max(left, Math.min(x(peak) + 6, width - ctx.measureText(text).width - 4)), 12, '#ffd54f');
+    ctx.fillStyle = css('--muted');
+    ctx.fillText('bytes live', 2, height - 4);
+  });
+  scales(width, height);
   ctx.strokeStyle = '#fff';
   ctx.beginPath(); ctx.moveTo(x(state.step), 0); ctx.lineTo(x(state.step), height); ctx.stroke();
-  ctx.fillStyle = css('--muted');
-  ctx.fillText('bytes live', 2, height - 4);
 }
 
 function drawBlocks() {
@@ -581,17 +627,20 @@ function drawBlocks() {
 }
 
 function renderStep() {
+  const drawn = `${state.reportSerial}|${state.step}|${state.inputSerial}|${state.input ? 1 : 0}`;
+  if (drawn === state.drawn) return;
+  state.drawn = drawn;
   const steps = state.report.patched.steps;
   if (!steps.length) {
-    $('step-counter').textContent = 'nothing to run: the model is only its input';
+    text('step-counter', 'nothing to run: the model is only its input');
     return;
   }
   const s = steps[state.step];
-  $('step-counter').textContent = `step ${state.step + 1} / ${steps.length}: op ${s.op_index} ${s.op}`;
+  text('step-counter', `step ${state.step + 1} / ${steps.length}: op ${s.op_index} ${s.op}`);
   const count = state.report.patches.filter((p) => s.patch && p.stage === s.patch.stage).length;
-  $('patch-counter').textContent = s.patch
+  text('patch-counter', s.patch
     ? `patch ${s.patch.index + 1} / ${count} (row ${s.patch.row + 1}, col ${s.patch.col + 1})`
-    : 'layer by layer';
+    : 'layer by layer');
   drawInput();
   drawArena();
   drawLive();
@@ -600,6 +649,7 @@ function renderStep() {
 // ---- the loop -----------------------------------------------------------------------
 
 function loop(now) {
+  const start = performance.now();
   if (state.report) {
     const dt = state.lastTick ? now - state.lastTick : 16;
     if (state.playing) {
@@ -613,6 +663,8 @@ function loop(now) {
     renderStep();
   }
   state.lastTick = now;
+  state.mainMs.push(performance.now() - start);
+  if (state.mainMs.length > 600) state.mainMs.shift();
   requestAnimationFrame(loop);
 }
 
@@ -620,7 +672,7 @@ function loop(now) {
 function renderFps(now) {
   while (state.displayed.length && state.displayed[0] < now - 1000) state.displayed.shift();
   if (!state.model.classifies_images) return;
-  $('fps').textContent = state.playing ? `${state.displayed.length} fps` : 'paused';
+  text('fps', state.playing ? `${state.displayed.length} fps` : 'paused');
 }
 
 function togglePlay() {
@@ -710,25 +762,23 @@ function setupControls() {
     if (kind === 'input-tile') continue;
     legend.insertAdjacentHTML('beforeend', `<span><i style="background:var(${color})"></i>${kind.replace('-', ' ')}</span>`);
   }
-  window.addEventListener('resize', () => state.report && drawBlocks());
+  window.addEventListener('resize', () => { state.drawn = ''; if (state.report) drawBlocks(); });
 }
 
 // ---- hooks for the tests and the benchmark -------------------------------------------
 
 // The last frame exactly as the engine saw it and what it answered, for checking the page
 // against the CLI on the same bytes (`mcupatch run --input-raw`).
-window.mcupatchLastFrame = () => state.run && {
-  input: Array.from(state.input),
-  output: state.run.outputs[0].int8,
-  label: state.run.label,
-};
+window.mcupatchLastFrame = () => state.run && { input: Array.from(state.input), run: state.run };
 // The current PlanReport as the engine returned it, and its settings as CLI flags.
-window.mcupatchPlan = () => state.report;
+window.mcupatchPlan = () => state.reportJson && JSON.parse(state.reportJson);
 window.mcupatchFlags = () => cliFlags(settingsFromControls());
 // True once no plan is being made and the last change has been planned (or refused).
 window.mcupatchIdle = () => state.planning === 0 && Boolean(state.model);
 window.mcupatchPlanMs = () => state.planMs;
 window.mcupatchFramesShown = () => state.framesShown;
+// Main-thread milliseconds of the last animation frames (grab, send, draw).
+window.mcupatchMainMs = () => state.mainMs.slice();
 // Sets every control at once (as a shared link does) and plans: the sweep's way in.
 window.mcupatchSet = (settings) => {
   applySettings(settings);

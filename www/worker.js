@@ -5,6 +5,7 @@ import init, { catalog, Session } from './pkg/mcupatch.js';
 
 const ready = init();
 let session = null;
+let grab = null;
 
 const handlers = {
   async catalog() {
@@ -19,20 +20,37 @@ const handlers = {
     return { model: JSON.parse(session.model()) };
   },
 
+  // The report as JSON (the page's copy of record) and parsed for drawing, without the
+  // steps' alloc/free events (the buffers' first/last say the same): a large plan's report
+  // then reaches the main thread without a long structured clone.
   async plan({ settings }) {
     const start = performance.now();
-    const report = JSON.parse(need().plan(JSON.stringify(settings)));
-    return { report, ms: performance.now() - start };
+    const json = need().plan(JSON.stringify(settings));
+    const ms = performance.now() - start;
+    const view = JSON.parse(json);
+    for (const arena of [view.layer_by_layer, view.patched]) {
+      for (const step of arena.steps) {
+        delete step.alloc;
+        delete step.free;
+      }
+    }
+    return { json, view, ms };
   },
 
-  // A camera frame (its buffer is transferred here and back): the run report and the input
-  // exactly as the network saw it.
-  async frame({ rgba, width, height }) {
+  // A camera frame as an ImageBitmap (transferred: the main thread only grabs it): its pixels
+  // are read here; the answer is the run report and the input exactly as the network saw it.
+  async frame({ bitmap }) {
+    const { width, height } = bitmap;
+    if (!grab || grab.width !== width || grab.height !== height) grab = new OffscreenCanvas(width, height);
+    const ctx = grab.getContext('2d', { willReadFrequently: true });
+    ctx.drawImage(bitmap, 0, 0);
+    bitmap.close();
+    const rgba = ctx.getImageData(0, 0, width, height).data;
     const start = performance.now();
-    const run = JSON.parse(need().run_rgba(new Uint8Array(rgba), width, height));
+    const run = JSON.parse(need().run_rgba(rgba, width, height));
     const ms = performance.now() - start;
     const input = need().last_input();
-    return { run, ms, input, rgba, transfer: [input.buffer, rgba] };
+    return { run, ms, input, width, height, transfer: [input.buffer] };
   },
 
   async memory() {
@@ -52,8 +70,7 @@ self.onmessage = async ({ data }) => {
     const { transfer = [], ...answer } = await handlers[type](data);
     self.postMessage({ id, ok: true, ...answer }, transfer);
   } catch (e) {
-    // A failed frame hands its buffer back too, so the page can reuse it.
-    const transfer = data.rgba ? [data.rgba] : [];
-    self.postMessage({ id, ok: false, error: String(e?.message ?? e), rgba: data.rgba }, transfer);
+    data.bitmap?.close();
+    self.postMessage({ id, ok: false, error: String(e?.message ?? e) });
   }
 };
