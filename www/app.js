@@ -35,6 +35,8 @@ const SWITCHES = [
   ['float-input', 'float_input', 'float-input'],
 ];
 const CUSTOM_SRAM = 20 * 1024;
+// The longest side of a frame sent to the engine.
+const MAX_GRAB = 1280;
 
 const state = {
   catalog: null, model: null, source: null, modelLabel: '',
@@ -235,7 +237,7 @@ function fillSplits() {
   select.innerHTML = '';
   select.append(new Option("planner's choice", ''));
   for (const s of state.model.splits) {
-    select.append(new Option(`after op ${s.op}: ${s.shape.slice(1).join('×')} (${s.name})`, `t${s.tensor}`));
+    select.append(new Option(`after op ${s.op}: ${s.shape.slice(1).join('×')} (${shortName(s.name)})`, `t${s.tensor}`));
   }
 }
 
@@ -337,6 +339,11 @@ function renderNumbers() {
     text('ms', '– ms');
     text('fps', '– fps');
   }
+  text('lbl-peak', `peak ${bytes(l.peak.bytes)} at op ${l.peak.op} ${l.peak.op_name}`);
+  text('patched-peak', `peak ${bytes(p.peak.bytes)} at op ${p.peak.op} ${p.peak.op_name}${patchText(p.peak.patch)}`);
+  fillLiveList('lbl-live', l);
+  fillLiveList('patched-live', p);
+  fillOpStrip();
   drawBlocks();
 }
 
@@ -344,23 +351,65 @@ const patchText = (patch) => (patch ? `, stage ${patch.stage + 1} patch ${patch.
 
 // ---- camera and samples ---------------------------------------------------------------
 
+/// Why the camera is not available, in words, with the way back.
+const CAMERA_PROBLEMS = {
+  NotAllowedError: 'Camera permission was denied: allow it (the camera icon in the address bar), then try again.',
+  SecurityError: 'This page may not use the camera here (it needs https or localhost).',
+  NotFoundError: 'No camera found: plug one in and try again.',
+  NotReadableError: 'The camera is busy in another application: close it and try again.',
+  OverconstrainedError: 'The camera cannot deliver video: try again.',
+};
+
+function cameraMessage(message, retry) {
+  $('camera-message').hidden = false;
+  $('camera-message').textContent = message;
+  $('camera-actions').hidden = !retry;
+}
+
 async function startCamera() {
+  if (!navigator.mediaDevices?.getUserMedia) {
+    cameraMessage('No camera (this browser offers none): showing sample photos instead.', false);
+    showSamples();
+    return;
+  }
   try {
-    const stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 } });
+    const stream = await navigator.mediaDevices.getUserMedia({ video: true });
     const video = $('video');
     video.srcObject = stream;
     await video.play();
     state.camera = video;
+    $('camera-message').hidden = true;
+    $('camera-actions').hidden = true;
+    for (const track of stream.getVideoTracks()) {
+      track.addEventListener('ended', () => {
+        if (state.camera !== video) return;
+        cameraMessage('The camera stopped (unplugged or taken by another application): showing sample photos; try again when it is back.', true);
+        showSamples();
+      });
+    }
   } catch (e) {
-    $('camera-message').hidden = false;
-    $('camera-message').textContent = `No camera (${e.name ?? e}): showing sample photos instead.`;
+    const why = CAMERA_PROBLEMS[e.name] ?? `The camera failed (${e.name ?? e}).`;
+    cameraMessage(`No camera — ${why} Showing sample photos instead.`, true);
     showSamples();
   }
 }
 
+/// The camera's frame as the engine gets it: tiny, huge and portrait frames are all centre-
+/// cropped to the model's input; a frame smaller than the input is said to be upscaled.
+function describeFrame(width, height) {
+  const [, h, w] = state.report?.input.shape ?? [];
+  const notes = [];
+  if (h && (width < w || height < h)) notes.push(`smaller than the network's ${w}×${h} input: upscaled, so blurry`);
+  if (height > width) notes.push('portrait: the centre square is used');
+  text('frame-info', `frame ${width}×${height}${notes.length ? ` — ${notes.join('; ')}` : ''}`);
+}
+
 function showSamples() {
   const box = $('samples');
-  if (!box.hidden) return;
+  if (!box.hidden) {
+    useImage(`assets/${SAMPLES[0]}`);
+    return;
+  }
   box.hidden = false;
   for (const name of SAMPLES) {
     const button = document.createElement('button');
@@ -385,7 +434,13 @@ function sendFrame() {
   const src = state.camera;
   if (!(src.videoWidth ?? src.naturalWidth)) return;
   state.frameInFlight = true;
-  createImageBitmap(src)
+  const width = src.videoWidth ?? src.naturalWidth;
+  const height = src.videoHeight ?? src.naturalHeight;
+  describeFrame(width, height);
+  // A huge frame is shrunk while it is grabbed: the engine crops and resizes it anyway.
+  const shrink = Math.min(1, MAX_GRAB / Math.max(width, height));
+  const size = shrink < 1 ? { resizeWidth: Math.round(width * shrink), resizeHeight: Math.round(height * shrink), resizeQuality: 'medium' } : {};
+  createImageBitmap(src, size)
     .then((bitmap) => runner.call('frame', { bitmap }, [bitmap]))
     .then(({ run, ms, input }) => {
       state.run = run;
@@ -475,18 +530,27 @@ function drawInput() {
       : state.model.source.kind === 'zoo' ? 'synthetic weights: no camera inference' : 'not an image model: use the CLI';
     ctx.fillText(why, 12, 20);
   }
+  // Every first-stage patch's tile as a faint grid (its split-map tile drawn at input scale);
+  // the current patch's halo (the input region it reads) shaded, its tile outlined.
   const current = state.report.patched.steps[state.step]?.patch;
-  for (const p of state.report.patches.filter((p) => p.stage === 0)) {
-    const r = p.input;
-    const active = current && current.stage === 0 && current.index === p.index;
-    if (active) {
-      ctx.fillStyle = 'rgba(240, 160, 75, 0.28)';
-      ctx.fillRect(r.x0 * scale, r.y0 * scale, (r.x1 - r.x0) * scale, (r.y1 - r.y0) * scale);
-    }
-    ctx.strokeStyle = active ? css('--tile') : 'rgba(255,255,255,0.35)';
-    ctx.lineWidth = active ? 3 : 1;
-    ctx.strokeRect(r.x0 * scale, r.y0 * scale, (r.x1 - r.x0) * scale, (r.y1 - r.y0) * scale);
+  const stage = state.report.schedule.stages[0];
+  const box = (r, k) => [r.x0 * k, r.y0 * k, (r.x1 - r.x0) * k, (r.y1 - r.y0) * k];
+  const tileScale = stage ? (h / stage.split.shape[1]) * scale : scale;
+  for (const p of state.report.patches.filter((q) => q.stage === 0)) {
+    ctx.strokeStyle = 'rgba(255,255,255,0.35)';
+    ctx.lineWidth = 1;
+    ctx.strokeRect(...box(p.tile, tileScale));
+    if (!current || current.stage !== 0 || current.index !== p.index) continue;
+    ctx.fillStyle = 'rgba(240, 160, 75, 0.3)';
+    ctx.fillRect(...box(p.input, scale));
+    ctx.strokeStyle = css('--tile');
+    ctx.lineWidth = 2;
+    ctx.strokeRect(...box(p.input, scale));
+    ctx.strokeStyle = css('--stage');
+    ctx.lineWidth = 2.5;
+    ctx.strokeRect(...box(p.tile, tileScale));
   }
+  ctx.lineWidth = 1;
 }
 
 /// Draws `paint` once per report and canvas size into an offscreen layer, then copies that
@@ -509,41 +573,195 @@ function layered(canvas, paint) {
   return surf;
 }
 
-function drawArena() {
-  const { patched, layer_by_layer: lbl, board } = state.report;
-  const steps = patched.steps;
-  // One address scale for every plan of this model: layer by layer's peak or the SRAM.
+/// The step of `arena` that runs the same op as the patch plan's current step (layer by
+/// layer has one step per op): the two arenas step together.
+function companionStep(arena) {
+  const op = state.report.patched.steps[state.step]?.op_index;
+  const i = arena.steps.findIndex((st) => st.op_index === op);
+  return i >= 0 ? i : Math.round((state.step / Math.max(1, state.report.patched.steps.length)) * arena.steps.length);
+}
+
+/// One arena: buffers by address (up) and step (across, the plan's steps stretched to the
+/// width), on the address scale both arenas share; the SRAM and this plan's peak marked.
+function drawArena(canvas, arena, step) {
+  const { layer_by_layer: lbl, patched, board } = state.report;
   const top = Math.max(board.sram, lbl.peak.bytes, patched.peak.bytes) * 1.05;
-  const left = 48;
+  const steps = arena.steps;
+  const left = 52;
   let x, y;
   const scales = (width, height) => {
     x = (i) => left + (i / Math.max(1, steps.length)) * (width - left - 6);
-    y = (b) => height - 16 - (b / top) * (height - 26);
+    y = (b) => height - 18 - (b / top) * (height - 28);
   };
   const rect = (ctx, b) => ctx.fillRect(x(b.first), y(b.offset + b.bytes), Math.max(1, x(b.last + 1) - x(b.first)), Math.max(1, y(b.offset) - y(b.offset + b.bytes)));
-  const { ctx, width, height } = layered($('arena-canvas'), (ctx, width, height) => {
+  const { ctx, width, height } = layered(canvas, (ctx, width, height) => {
     scales(width, height);
-    ctx.globalAlpha = 0.45;
-    for (const b of patched.buffers) {
+    axis(ctx, y, top, left, width);
+    ctx.globalAlpha = 0.4;
+    for (const b of arena.buffers) {
       ctx.fillStyle = css(KIND_COLOR[b.kind] ?? '--activation');
       rect(ctx, b);
     }
     ctx.globalAlpha = 1;
-    axis(ctx, y, top, left, width);
     ctx.strokeStyle = '#ff5252';
     ctx.beginPath(); ctx.moveTo(left, y(board.sram)); ctx.lineTo(width, y(board.sram)); ctx.stroke();
-    label(ctx, `SRAM ${bytes(board.sram)}`, left + 4, y(board.sram) - 4, '#ff8a80');
+    ctx.strokeStyle = '#ffd54f';
+    ctx.setLineDash([5, 4]);
+    ctx.beginPath(); ctx.moveTo(left, y(arena.peak.bytes)); ctx.lineTo(width, y(arena.peak.bytes)); ctx.stroke();
+    ctx.setLineDash([]);
+    label(ctx, `SRAM ${kib(board.sram)}`, width - 110, y(board.sram) - 4, '#ff8a80');
     ctx.fillStyle = css('--muted');
-    ctx.fillText('steps →', width - 50, height - 3);
+    ctx.fillText(`steps 1…${steps.length} →`, left, height - 4);
   });
   scales(width, height);
-  for (const b of patched.buffers) {
-    if (b.first > state.step || state.step > b.last) continue;
+  for (const b of arena.buffers) {
+    if (b.first > step || step > b.last) continue;
     ctx.fillStyle = css(KIND_COLOR[b.kind] ?? '--activation');
     rect(ctx, b);
   }
   ctx.strokeStyle = '#fff';
-  ctx.beginPath(); ctx.moveTo(x(state.step + 0.5), 0); ctx.lineTo(x(state.step + 0.5), height - 16); ctx.stroke();
+  ctx.beginPath(); ctx.moveTo(x(step + 0.5), 0); ctx.lineTo(x(step + 0.5), height - 18); ctx.stroke();
+  // For hover and tap: the inverse of the scales.
+  canvas.hit = { arena, step: (px) => Math.floor(((px - left) / (width - left - 6)) * steps.length), byte: (py) => ((height - 18 - py) / (height - 28)) * top };
+}
+
+const kib = (n) => (n < 10240 ? bytes(n) : `${(n / 1024).toFixed(n % 1024 ? 1 : 0)} KiB`);
+
+/// The buffer under the pointer, described.
+function bufferTip(event) {
+  const canvas = event.currentTarget;
+  const tip = $('buffer-tip');
+  const hit = canvas.hit;
+  if (!hit) return;
+  const box = canvas.getBoundingClientRect();
+  const step = hit.step(event.clientX - box.left);
+  const byte = hit.byte(event.clientY - box.top);
+  const b = hit.arena.buffers.find((x) => x.first <= step && step <= x.last && x.offset <= byte && byte < x.offset + x.bytes);
+  if (!b) {
+    tip.hidden = true;
+    return;
+  }
+  const ops = hit.arena.steps;
+  const region = b.region ? ` · rows ${b.region.y0}–${b.region.y1 - 1}, cols ${b.region.x0}–${b.region.x1 - 1}` : '';
+  tip.textContent = `${b.name} · ${b.kind} · ${b.shape.join('×')} · ${bytes(b.bytes)} at offset ${b.offset} · alive steps ${b.first + 1}–${b.last + 1} (op ${ops[b.first]?.op_index} ${ops[b.first]?.op} → op ${ops[b.last]?.op_index} ${ops[b.last]?.op})${region}`;
+  tip.hidden = false;
+  tip.style.left = `${Math.min(event.pageX + 12, document.documentElement.clientWidth - 320)}px`;
+  tip.style.top = `${event.pageY + 14}px`;
+}
+
+/// The buffers live at an arena's peak, lowest address first, as the report lists them.
+function fillLiveList(id, arena) {
+  const list = $(id);
+  list.innerHTML = '';
+  for (const b of arena.peak.buffers) {
+    const li = document.createElement('li');
+    li.innerHTML = '<i></i><span class="name"></span> <span class="dim"></span>';
+    li.querySelector('i').style.background = `var(${KIND_COLOR[b.kind] ?? '--activation'})`;
+    li.querySelector('.name').textContent = shortName(b.name);
+    li.querySelector('.name').title = b.name;
+    li.querySelector('.dim').textContent = `${b.shape.join('×')} · ${bytes(b.bytes)} · ${b.kind}`;
+    list.append(li);
+  }
+}
+
+/// TFLite names are paths of fused ops: the last meaningful part.
+const shortName = (name) => name.split(';')[0].split('/').slice(-2).join('/');
+
+/// The network's ops in a row: the patch stages shaded, the split ops outlined, the current
+/// op marked. Built once per report; the current op moves per step.
+function fillOpStrip() {
+  const strip = $('op-strip');
+  strip.innerHTML = '';
+  const { ops, schedule, patched } = state.report;
+  const stageOf = new Map();
+  for (const st of patched.steps) if (st.patch) stageOf.set(st.op_index, st.patch.stage);
+  const splits = new Set(schedule.stages.map((st) => st.split_op));
+  for (const op of ops) {
+    const cell = document.createElement('span');
+    cell.className = `op${stageOf.has(op.index) ? ` stage${stageOf.get(op.index)}` : ''}${splits.has(op.index) ? ' split' : ''}${op.scheduled ? '' : ' skipped'}`;
+    cell.title = `op ${op.index} ${op.op} (${op.block}): ${op.outputs.map((o) => o.join('×')).join(', ')} · ${op.macs.toLocaleString('en')} MACs${op.plan_macs !== op.macs ? `, ${op.plan_macs.toLocaleString('en')} in this plan` : ''}`;
+    cell.textContent = op.op.replace('DEPTHWISE_CONV_2D', 'DW').replace('CONV_2D', 'CONV').replace('AVERAGE_POOL_2D', 'POOL').slice(0, 5);
+    cell.dataset.op = op.index;
+    strip.append(cell);
+  }
+  const text = schedule.stages.length
+    ? schedule.stages.map((st, i) => `stage ${i + 1}: ${st.rows}×${st.cols} patches up to op ${st.split_op}, whose output ${st.split.shape.slice(1).join('×')} (${kib(st.split.bytes)}) is the split`).join('; ')
+    : 'layer by layer: no patch stage, every op computes its whole output at once';
+  $('strip-explain').textContent = `${text}. Shaded ops run patch by patch; the outlined op writes the split tensor.`;
+}
+
+function markOp() {
+  const op = state.report.patched.steps[state.step]?.op_index;
+  const strip = $('op-strip');
+  if (strip.marked === op) return;
+  strip.querySelector('.current')?.classList.remove('current');
+  strip.querySelector(`[data-op="${op}"]`)?.classList.add('current');
+  strip.marked = op;
+}
+
+/// The current patch's computed region in every feature map of its stage, to scale.
+function drawPyramid() {
+  const { ctx, width, height } = surface($('pyramid-canvas'));
+  ctx.clearRect(0, 0, width, height);
+  const { patched, ops, patches } = state.report;
+  const current = patched.steps[state.step];
+  ctx.fillStyle = css('--muted');
+  if (!current?.patch) {
+    ctx.fillText(state.report.schedule.stages.length ? 'this step runs after the patch stage: the whole map at once' : 'layer by layer: no patches, no halos', 8, 16);
+    return;
+  }
+  const mine = patched.steps.filter((st) => st.patch && st.patch.stage === current.patch.stage && st.patch.index === current.patch.index && st.region);
+  const regions = patches.find((p) => p.stage === current.patch.stage && p.index === current.patch.index);
+  const maps = [];
+  if (current.patch.stage === 0 && regions) {
+    const [, h, w] = state.report.input.shape;
+    maps.push({ label: 'input', h, w, region: regions.input });
+  }
+  for (const st of mine) {
+    const shape = ops[st.op_index].outputs[0] ?? [];
+    maps.push({ label: `op ${st.op_index}`, h: shape[1], w: shape[2], region: st.region, current: st === current, tile: st === mine[mine.length - 1] ? regions?.tile : null });
+  }
+  // Maps to scale, left to right, wrapping onto more rows on a narrow screen; each gets at
+  // least a label's width.
+  const canvas = $('pyramid-canvas');
+  const mapHeight = 96;
+  const scale = mapHeight / Math.max(...maps.map((m) => m.h));
+  const slot = (m) => Math.max(m.w * scale + 10, 66);
+  const rowHeight = mapHeight + 48;
+  let rows = 1;
+  let x = 4;
+  const placed = maps.map((m) => {
+    if (x + slot(m) > width && x > 4) {
+      rows++;
+      x = 4;
+    }
+    const at = { m, x0: x, top: 16 + (rows - 1) * rowHeight };
+    x += slot(m);
+    return at;
+  });
+  if (Math.abs(height - rows * rowHeight) > 1) {
+    canvas.style.height = `${rows * rowHeight}px`;
+    return; // the ResizeObserver redraws at the new height
+  }
+  for (const { m, x0, top } of placed) {
+    ctx.fillStyle = '#0d1117';
+    ctx.fillRect(x0, top, m.w * scale, m.h * scale);
+    ctx.strokeStyle = 'rgba(255,255,255,0.3)';
+    ctx.strokeRect(x0, top, m.w * scale, m.h * scale);
+    const r = m.region;
+    ctx.fillStyle = m.current ? 'rgba(240,160,75,0.9)' : 'rgba(240,160,75,0.55)';
+    ctx.fillRect(x0 + r.x0 * scale, top + r.y0 * scale, (r.x1 - r.x0) * scale, (r.y1 - r.y0) * scale);
+    if (m.tile) {
+      ctx.strokeStyle = css('--stage');
+      ctx.lineWidth = 2;
+      ctx.strokeRect(x0 + m.tile.x0 * scale, top + m.tile.y0 * scale, (m.tile.x1 - m.tile.x0) * scale, (m.tile.y1 - m.tile.y0) * scale);
+      ctx.lineWidth = 1;
+    }
+    ctx.fillStyle = m.current ? css('--text') : css('--muted');
+    ctx.fillText(m.label, x0, top - 4);
+    ctx.fillText(`${r.y1 - r.y0}×${r.x1 - r.x0}`, x0, top + m.h * scale + 13);
+    ctx.fillText(`of ${m.h}×${m.w}`, x0, top + m.h * scale + 26);
+  }
 }
 
 /// Byte ticks on the left of a chart.
@@ -584,6 +802,7 @@ function drawLive() {
   };
   const { ctx, width, height } = layered($('live-canvas'), (ctx, width, height) => {
     scales(width, height);
+    axis(ctx, y, top, left, width);
     ctx.strokeStyle = css('--accent');
     ctx.beginPath();
     steps.forEach((st, i) => (i ? ctx.lineTo(x(i), y(st.live_bytes)) : ctx.moveTo(x(i), y(st.live_bytes))));
@@ -597,8 +816,6 @@ function drawLive() {
     }
     const text = `peak ${bytes(patched.peak.bytes)} at op ${patched.peak.op} ${patched.peak.op_name}${patchText(patched.peak.patch)}`;
     label(ctx, text, Math.max(left, Math.min(x(peak) + 6, width - ctx.measureText(text).width - 4)), 12, '#ffd54f');
-    ctx.fillStyle = css('--muted');
-    ctx.fillText('bytes live', 2, height - 4);
   });
   scales(width, height);
   ctx.strokeStyle = '#fff';
@@ -623,7 +840,7 @@ function drawBlocks() {
     ctx.fillRect(x0 + w * 0.45, y(b.patched), w * 0.45, height - 20 - y(b.patched));
   });
   ctx.fillStyle = css('--muted');
-  ctx.fillText('blocks (first → last); blue: layer by layer, orange: patch-based', left, height - 4);
+  ctx.fillText('blocks →   blue: layer by layer · orange: patches', left, height - 4);
 }
 
 function renderStep() {
@@ -641,9 +858,13 @@ function renderStep() {
   text('patch-counter', s.patch
     ? `patch ${s.patch.index + 1} / ${count} (row ${s.patch.row + 1}, col ${s.patch.col + 1})`
     : 'layer by layer');
+  const { layer_by_layer: lbl, patched } = state.report;
   drawInput();
-  drawArena();
+  drawArena($('lbl-canvas'), lbl, companionStep(lbl));
+  drawArena($('arena-canvas'), patched, state.step);
   drawLive();
+  drawPyramid();
+  markOp();
 }
 
 // ---- the loop -----------------------------------------------------------------------
@@ -762,6 +983,22 @@ function setupControls() {
     if (kind === 'input-tile') continue;
     legend.insertAdjacentHTML('beforeend', `<span><i style="background:var(${color})"></i>${kind.replace('-', ' ')}</span>`);
   }
+  $('camera-retry').onclick = () => startCamera();
+  for (const id of ['lbl-canvas', 'arena-canvas']) {
+    $(id).addEventListener('pointermove', bufferTip);
+    $(id).addEventListener('pointerdown', bufferTip);
+    $(id).addEventListener('pointerleave', () => { $('buffer-tip').hidden = true; });
+  }
+  // A background tab gets no animation frames: say so on return instead of a frozen page.
+  document.addEventListener('visibilitychange', () => {
+    if (document.visibilityState === 'visible' && state.hiddenAt) {
+      const seconds = Math.round((performance.now() - state.hiddenAt) / 1000);
+      cameraMessage(`Back after ${seconds} s in the background: frames resumed.`, false);
+      state.hiddenAt = 0;
+    } else if (document.visibilityState === 'hidden') {
+      state.hiddenAt = performance.now();
+    }
+  });
   window.addEventListener('resize', () => { state.drawn = ''; if (state.report) drawBlocks(); });
 }
 

@@ -312,7 +312,7 @@ const tests = {
     assert.deepEqual([...seen].sort((a, b) => a - b), [1, 2, 3, 4, 5, 6, 7, 8, 9]);
     const step = await page.textContent('#step-counter');
     await page.keyboard.press('ArrowLeft');
-    assert.notEqual(await page.textContent('#step-counter'), step);
+    await page.waitForFunction((before) => document.getElementById('step-counter').textContent !== before, step);
     await page.keyboard.press(']');
     await idle(page);
     assert.deepEqual((await page.evaluate(() => window.mcupatchPlan())).settings.patch, ['4x4']);
@@ -349,6 +349,97 @@ const tests = {
     await page.waitForFunction(() => document.getElementById('verdict').textContent === 'no person', null, { timeout: 10000 });
     assert.deepEqual(problems, []);
     await browser.close();
+  },
+
+  async 'camera permission denied: a message, the samples, and a way back'(server) {
+    const file = clip('astronaut.png');
+    const { browser, page, problems } = await open(server, ['--use-fake-device-for-media-stream', `--use-file-for-fake-video-capture=${file}`, '--deny-permission-prompts']);
+    await page.waitForSelector('#camera-message:not([hidden])');
+    assert.match(await page.textContent('#camera-message'), /permission was denied/);
+    assert.equal(await page.isVisible('#camera-retry'), true);
+    assert.equal(await verdict(page), 'person'); // the astronaut sample
+    assert.deepEqual(problems, []);
+    await browser.close();
+  },
+
+  async 'the camera stopping mid-stream falls back to the samples; retry brings it back'(server) {
+    const { browser, page, problems } = await open(server, camera(clip('coffee.png')));
+    assert.equal(await verdict(page), 'no person');
+    await page.evaluate(() => document.getElementById('video').srcObject.getVideoTracks()[0].dispatchEvent(new Event('ended')));
+    await page.waitForSelector('#camera-message:not([hidden])');
+    assert.match(await page.textContent('#camera-message'), /camera stopped/);
+    await page.waitForFunction(() => document.getElementById('verdict').textContent === 'person', null, { timeout: 15000 });
+    await page.click('#camera-retry');
+    await page.waitForFunction(() => document.getElementById('verdict').textContent === 'no person', null, { timeout: 15000 });
+    assert.equal(await page.isVisible('#camera-message'), false);
+    // A background tab: the page says how long it was away when it comes back.
+    await page.evaluate(() => {
+      const set = (v) => Object.defineProperty(document, 'visibilityState', { value: v, configurable: true });
+      set('hidden');
+      document.dispatchEvent(new Event('visibilitychange'));
+      set('visible');
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    assert.match(await page.textContent('#camera-message'), /Back after \d+ s in the background/);
+    assert.deepEqual(problems, []);
+    await browser.close();
+  },
+
+  async 'tiny, huge and portrait camera frames are classified and described'(server) {
+    for (const [size, expect] of [['16x12', /smaller than the network's 96×96 input/], ['2560x1440', /^frame 2560×1440$/], ['480x640', /portrait/]]) {
+      const out = join(CLIPS, `astronaut-${size}.y4m`);
+      execFileSync(CLI, ['fake-camera', join(ROOT, 'data/images/astronaut.png'), out, '--frames', '2', '--size', size]);
+      const { browser, page, problems } = await open(server, camera(out));
+      assert.ok(['person', 'no person'].includes(await verdict(page)));
+      assert.match(await page.textContent('#frame-info'), expect);
+      if (size === '480x640') await page.screenshot({ path: join(SHOTS, 'portrait-camera.png') });
+      assert.deepEqual(problems, []);
+      await browser.close();
+    }
+  },
+
+  async 'a dropped photo, even a huge one, is told from a model by its bytes and classified'(server) {
+    const { browser, page, problems } = await open(server, camera(clip('coffee.png')));
+    assert.equal(await verdict(page), 'no person');
+    // The astronaut drawn onto a 4096×3072 canvas, dropped on the page as a PNG file.
+    await page.evaluate(async () => {
+      const img = new Image();
+      img.src = 'assets/astronaut.png';
+      await img.decode();
+      const canvas = new OffscreenCanvas(4096, 3072);
+      canvas.getContext('2d').drawImage(img, 512, 0, 3072, 3072);
+      const file = new File([await canvas.convertToBlob({ type: 'image/png' })], 'huge.bin');
+      const drop = new DragEvent('drop', { dataTransfer: new DataTransfer(), bubbles: true, cancelable: true });
+      drop.dataTransfer.items.add(file);
+      document.body.dispatchEvent(drop);
+    });
+    await page.waitForFunction(() => document.getElementById('verdict').textContent === 'person', null, { timeout: 20000 });
+    assert.match(await page.textContent('#frame-info'), /^frame 4096×3072$/);
+    assert.match(await page.textContent('#camera-message'), /your photo huge\.bin/);
+    assert.equal(await page.$eval('#model-select', (s) => s.value), 'vww');
+    assert.deepEqual(problems, []);
+    await browser.close();
+  },
+
+  async 'the page fits a phone, a laptop and a projector (screenshots/page-WxH.png)'(server) {
+    const file = clip('astronaut.png');
+    for (const [width, height, ratio] of [[390, 844, 3], [1366, 900, 1], [1920, 1080, 1]]) {
+      const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: ['--no-sandbox', '--disable-gpu', ...camera(file)] });
+      const page = await browser.newPage({ viewport: { width, height }, deviceScaleFactor: ratio });
+      await page.goto(`${server.url}#model=vww&patch=3x3&streamed-input&in-place-depthwise`);
+      await verdict(page);
+      await page.keyboard.press(' ');
+      for (let i = 0; i < 20; i++) await page.keyboard.press('ArrowRight');
+      await page.waitForTimeout(300);
+      await page.screenshot({ path: join(SHOTS, `page-${width}x${height}.png`), fullPage: true });
+      const wider = await page.evaluate(() => [...document.querySelectorAll('body *')]
+        .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 1).map((e) => e.id || e.tagName));
+      assert.deepEqual(wider, [], `${width}×${height}: wider than the screen`);
+      // Canvases are drawn at the display's pixel ratio: sharp on a phone and a projector.
+      const canvas = await page.$eval('#arena-canvas', (c) => [c.width, c.getBoundingClientRect().width]);
+      assert.ok(Math.abs(canvas[0] - canvas[1] * ratio) <= 1, `arena canvas ${canvas}`);
+      await browser.close();
+    }
   },
 
   async 'a broken .tflite shows the error banner and the page keeps working'(server) {
