@@ -43,7 +43,7 @@ const state = {
   report: null, run: null, input: null, planning: 0, planGeneration: 0, runnerReady: false,
   playing: true, step: 0, stepClock: 0, lastTick: 0,
   camera: null, frameInFlight: false,
-  displayed: [], framesShown: 0, verdict: '', reportSerial: 0, inputSerial: 0, drawn: '', mainMs: [],
+  tour: -1, displayed: [], framesShown: 0, verdict: '', reportSerial: 0, inputSerial: 0, drawn: '', mainMs: [],
 };
 
 // ---- the engine in workers ----------------------------------------------------------
@@ -149,6 +149,7 @@ function writeHash(settings) {
   for (const p of settings.patch) params.append('patch', p);
   for (const s of settings.split) params.append('split', s);
   for (const [, field, flag] of SWITCHES) if (settings[field]) params.set(flag, '');
+  if (state.tour >= 0) params.set('tour', state.tour + 1);
   history.replaceState(null, '', `#${params.toString().replace(/=(?=&|$)/g, '')}`);
 }
 
@@ -162,7 +163,7 @@ function readHash() {
     split: params.getAll('split'),
   };
   for (const [, field, flag] of SWITCHES) settings[field] = params.has(flag);
-  return { model: params.get('model') ?? 'vww', settings };
+  return { model: params.get('model') ?? 'vww', settings, tour: Number(params.get('tour') ?? 0) - 1 };
 }
 
 /// The same settings as flags of `mcupatch plan` (shown to the user, used by the tests).
@@ -984,6 +985,10 @@ function setupControls() {
     legend.insertAdjacentHTML('beforeend', `<span><i style="background:var(${color})"></i>${kind.replace('-', ' ')}</span>`);
   }
   $('camera-retry').onclick = () => startCamera();
+  $('tour-button').onclick = () => showTour(0);
+  $('tour-next').onclick = () => showTour(Math.min(TOUR.length - 1, state.tour + 1));
+  $('tour-back').onclick = () => showTour(Math.max(0, state.tour - 1));
+  $('tour-close').onclick = () => showTour(-1);
   for (const id of ['lbl-canvas', 'arena-canvas']) {
     $(id).addEventListener('pointermove', bufferTip);
     $(id).addEventListener('pointerdown', bufferTip);
@@ -1000,6 +1005,46 @@ function setupControls() {
     }
   });
   window.addEventListener('resize', () => { state.drawn = ''; if (state.report) drawBlocks(); });
+}
+
+// ---- the guided tour ------------------------------------------------------------------
+
+// Each step sets the controls (a real plan, from the engine) and points at what to look at.
+const TOUR = [
+  ['What the network sees', 'section.camera', { patch: [] },
+    'The camera frame, centre-cropped and shrunk to the 96×96 int8 pixels the network receives. The verdict is computed by the real model in your browser, inside a simulated MCU arena.'],
+  ['Layer by layer does not fit', 'section.arena', { patch: [] },
+    'Layer by layer, each op holds its whole input and output. On the left arena the peak (yellow dashes) is far above this 20 KiB MCU\'s SRAM (red line): it does not fit.'],
+  ['Patches', 'section.arena', { patch: ['3x3'], streamed_input: true, in_place_depthwise: true },
+    'Now the first ops run one 3×3 patch at a time (shaded in the op strip). Only one patch\'s small buffers live at once: the right arena\'s peak drops under the red line.'],
+  ['The halo costs compute', '#pyramid-canvas', { patch: ['3x3'], streamed_input: true, in_place_depthwise: true },
+    'Step with ▶ (or →) and watch the halos: each patch reads more than its tile, and neighbouring halos overlap, so some MACs are computed twice (the "recomputed" percentage).'],
+  ['Where the peak went', '#patched-live', { patch: ['6x6'], streamed_input: true, in_place_depthwise: true },
+    'Finer patches shrink the stage, but the peak now sits after the split, where ops run layer by layer again: the list shows which buffers are live at the new peak.'],
+  ['Let the planner choose', '.numbers', { patch: ['auto'], streamed_input: true, in_place_depthwise: true },
+    '"auto" plans every split and grid for real and keeps the cheapest that fits the SRAM. Try other MCUs, switches and grids; the address bar keeps your settings to share.'],
+];
+
+function showTour(index) {
+  state.tour = index;
+  const tour = $('tour');
+  tour.hidden = index < 0;
+  document.querySelector('.tour-focus')?.classList.remove('tour-focus');
+  if (index < 0) return writeHash(settingsFromControls());
+  const [title, target, settings, words] = TOUR[index];
+  text('tour-title', title);
+  text('tour-count', `${index + 1} / ${TOUR.length}`);
+  text('tour-text', words);
+  $('tour-back').disabled = index === 0;
+  $('tour-next').disabled = index === TOUR.length - 1;
+  if ($('model-select').value !== 'vww') return;
+  $('mcu-select').value = 'custom';
+  $('sram-custom').value = CUSTOM_SRAM;
+  applySettings({ mcu: null, sram: CUSTOM_SRAM, ...settings });
+  replan();
+  const focus = document.querySelector(target);
+  focus?.classList.add('tour-focus');
+  focus?.scrollIntoView({ block: 'nearest', behavior: 'smooth' });
 }
 
 // ---- hooks for the tests and the benchmark -------------------------------------------
@@ -1038,6 +1083,7 @@ async function main() {
   } catch (e) {
     showError(`Cannot use this model: ${e.message ?? e}`);
   }
+  if (shared?.tour >= 0 && shared.tour < TOUR.length) showTour(shared.tour);
   requestAnimationFrame(loop);
   await startCamera();
 }

@@ -442,6 +442,27 @@ const tests = {
     }
   },
 
+  async 'the guided tour plans each step and its link reopens the same step'(server) {
+    const { browser, page, problems } = await open(server, []);
+    await page.click('#tour-button');
+    assert.equal(await page.textContent('#tour-title'), 'What the network sees');
+    await page.click('#tour-next');
+    await page.click('#tour-next');
+    await idle(page);
+    assert.equal(await page.textContent('#tour-count'), '3 / 6');
+    const report = await page.evaluate(() => window.mcupatchPlan());
+    assert.deepEqual(report.settings.patch, ['3x3']);
+    assert.equal(report.board.fits_sram, true);
+    assert.match(page.url(), /tour=3/);
+    const second = await browser.newPage();
+    await second.goto(page.url());
+    await idle(second);
+    assert.equal(await second.textContent('#tour-title'), 'Patches');
+    assert.equal(difference(await second.evaluate(() => window.mcupatchPlan()), report), null);
+    assert.deepEqual(problems, []);
+    await browser.close();
+  },
+
   async 'a broken .tflite shows the error banner and the page keeps working'(server) {
     const { browser, page, problems } = await open(server, []);
     await page.waitForSelector('#camera-message:not([hidden])');
