@@ -189,9 +189,9 @@ impl Engine {
                 match kernel {
                     Kernel::Add(k) => {
                         let other = step.inputs[1 - kept];
-                        let (read, write) = self.arena.pair_mut(io.inputs[1 - kept].clone(), buf_range);
+                        let (reads, write) = self.arena.io(&io.inputs[1 - kept..2 - kept], buf_range);
                         let other_view =
-                            Fmap { data: as_i8(read), region: other.held.expect("map"), channels: k.map.c };
+                            Fmap { data: as_i8(reads[0]), region: other.held.expect("map"), channels: k.map.c };
                         let mut view = FmapMut { data: as_i8_mut(write), region: held, channels: k.map.c };
                         k.eval_in_place(&other_view, &mut view, kept, region);
                     }
@@ -211,20 +211,24 @@ impl Engine {
             (Some(region), None) => {
                 let out_held = step.output.held.expect("map");
                 let out_channels = kernel.output_map().expect("local op").c;
-                if let [only] = &io.inputs[..] {
-                    let (read, write) = self.arena.pair_mut(only.clone(), io.output.clone());
-                    let mut out = FmapMut { data: as_i8_mut(write), region: out_held, channels: out_channels };
-                    kernel.eval_region(&[input_view(read, &step.inputs[0], io.channels[0])], &mut out, region);
-                } else {
-                    let (reads, write) = self.arena.io(&io.inputs, io.output.clone());
-                    let views: Vec<Fmap<i8>> = reads
-                        .iter()
-                        .zip(&step.inputs)
-                        .zip(&io.channels)
-                        .map(|((data, a), &channels)| input_view(data, a, channels))
-                        .collect();
-                    let mut out = FmapMut { data: as_i8_mut(write), region: out_held, channels: out_channels };
-                    kernel.eval_region(&views, &mut out, region);
+                // `pair_mut` refuses an empty input range that starts where the output does.
+                match &io.inputs[..] {
+                    [only] if !only.is_empty() => {
+                        let (read, write) = self.arena.pair_mut(only.clone(), io.output.clone());
+                        let mut out = FmapMut { data: as_i8_mut(write), region: out_held, channels: out_channels };
+                        kernel.eval_region(&[input_view(read, &step.inputs[0], io.channels[0])], &mut out, region);
+                    }
+                    _ => {
+                        let (reads, write) = self.arena.io(&io.inputs, io.output.clone());
+                        let views: Vec<Fmap<i8>> = reads
+                            .iter()
+                            .zip(&step.inputs)
+                            .zip(&io.channels)
+                            .map(|((data, a), &channels)| input_view(data, a, channels))
+                            .collect();
+                        let mut out = FmapMut { data: as_i8_mut(write), region: out_held, channels: out_channels };
+                        kernel.eval_region(&views, &mut out, region);
+                    }
                 }
             }
             (None, _) if op.kind == OpKind::Reshape && step.inputs[0].buffer == step.output.buffer => {
