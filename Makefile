@@ -15,11 +15,13 @@ CHROMEDRIVER ?= /usr/bin/chromedriver
 FUZZ_SECONDS ?= 60
 # TFLite Micro's Python interpreter: the bit-exact oracle in the tests and the peer in the benchmark.
 TFLM_VERSION := 0.dev20261023182759
+# TFLite (ai-edge-litert): the optimized-kernel and XNNPACK peers in the benchmark.
+LITERT_VERSION := 2.3.0
 # npm's binaryen provides wasm-opt (wasm-pack would otherwise download one); cargo installs
 # wasm-bindgen and wasm-pack.
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: demo test bench bench-page oracle fetch build web web-tools test-rust test-wasm test-page test-serve fuzz soak
+.PHONY: demo test bench bench-page oracle litert fetch build web web-tools test-rust test-wasm test-page test-serve fuzz soak
 
 # Serves the page on http://127.0.0.1:$(PORT) until interrupted.
 demo: web
@@ -44,7 +46,8 @@ test-wasm: web-tools fetch
 test-page: web build
 	node tests/web/e2e.mjs
 
-bench: oracle fetch
+# mcupatch native next to TFLite and TFLite Micro, same inputs, one table (benches/inference.rs).
+bench: oracle litert fetch
 	MCUPATCH_PYTHON=$(VENV_PYTHON) cargo bench --bench inference
 
 # Frames per second of the page in headless Chromium, layer by layer next to patches.
@@ -71,6 +74,10 @@ $(VENV_PYTHON):
 oracle: $(VENV_PYTHON)
 	@$(VENV_PYTHON) -c "import sys, importlib.metadata as m; sys.exit(m.version('tflite-micro') != '$(TFLM_VERSION)')" 2>/dev/null \
 	  || $(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check "tflite-micro==$(TFLM_VERSION)"
+
+litert: $(VENV_PYTHON)
+	@$(VENV_PYTHON) -c "import sys, importlib.metadata as m; sys.exit(m.version('ai-edge-litert') != '$(LITERT_VERSION)')" 2>/dev/null \
+	  || $(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check "ai-edge-litert==$(LITERT_VERSION)"
 
 # Coverage-guided fuzzing (cargo-fuzz, nightly): every target for FUZZ_SECONDS from the
 # committed corpus and seeds made from the real and generated models (fuzz/run).

@@ -1,101 +1,382 @@
-//! Native VWW inference, layer by layer, with TFLite Micro's Python interpreter timed in the
-//! same run as the peer (`cargo bench`, or `make bench`). Prints the ratio; asserts nothing.
+//! `make bench`: mcupatch native inference timed next to its peers in the same run, on the
+//! same input — TFLite (PyPI `ai-edge-litert`: its optimized built-in kernels without a
+//! delegate, and its default with XNNPACK) and TFLite Micro — for the VWW person detector,
+//! MobileNetV2-0.35 @96 (the zoo's, written to a .tflite) and MLPerf Tiny's ResNet-8. One
+//! table of medians and ratios, whether each output is byte-identical to TFLite Micro's, then
+//! where mcupatch's layer-by-layer time goes per op kind. Prints; asserts nothing (speed
+//! targets are ratios read off this table, never timed assertions).
 
-use criterion::{criterion_group, Criterion};
+#[path = "../tests/common/writer.rs"]
+#[allow(dead_code)]
+mod writer;
+
 use mcupatch::exec::{Config, Engine};
-use mcupatch::schedule::{InPlace, InputMode, Schedule, Stage};
-use mcupatch::{model, preprocess};
+use mcupatch::kernels::Kernel;
+use mcupatch::model::{self, Activation, DType, Graph, OpKind, Padding};
+use mcupatch::schedule::search::{self, Candidate};
+use mcupatch::schedule::{InPlace, InputMode, Schedule};
+use mcupatch::{preprocess, zoo};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
+use writer::{Field, ModelSpec, TensorSpec};
+
+/// Timed inferences per mcupatch row and per TFLite resolver; TFLite Micro is slower.
+const RUNS: usize = 300;
+const TFLM_RUNS: usize = 40;
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The VWW model in an engine, and the astronaut photo as its input bytes.
-fn vww(float_input: bool) -> (Engine, Vec<u8>) {
-    vww_with(InputMode { float_input, ..Default::default() }, Schedule::default())
-}
-
-/// The VWW model with a schedule, and the astronaut photo as its input bytes.
-fn vww_with(input: InputMode, schedule: Schedule) -> (Engine, Vec<u8>) {
-    let bytes = std::fs::read(root().join("models/visual_wake_words.tflite")).expect("run models/fetch first");
-    let graph = model::load(&bytes).expect("VWW loads");
-    let engine = Engine::new(graph, Config { capacity: 256 * 1024, input, schedule }).expect("fits");
-    let photo = std::fs::read(root().join("data/images/astronaut.png")).expect("run models/fetch first");
-    let decoded = preprocess::decode(&photo).unwrap();
-    let input = preprocess::image_input(&decoded, engine.input_tensor(), Default::default()).unwrap();
-    (engine, input)
-}
-
-fn inference(c: &mut Criterion) {
-    let mut group = c.benchmark_group("vww");
-    for (name, float_input) in [("layer_by_layer_int8_input", false), ("layer_by_layer_float_input", true)] {
-        let (mut engine, input) = vww(float_input);
-        group.bench_function(name, |b| b.iter(|| engine.run(&input).unwrap()));
-    }
-    // The planner's smallest-peak plan with the frame streamed and in-place depthwise (3×3
-    // patches to the 12×12×32 map, 14.6 % more MACs): what the page animates.
-    let (probe, _) = vww(false);
-    let split = probe.graph.ops[8].outputs[0];
-    let in_place = InPlace { depthwise: true, ..InPlace::default() };
-    let schedule = Schedule { stages: vec![Stage { split, rows: 3, cols: 3 }], in_place };
-    let (mut engine, input) = vww_with(InputMode { streamed: true, ..Default::default() }, schedule);
-    group.bench_function("patch_3x3_streamed", |b| b.iter(|| engine.run(&input).unwrap()));
-    group.finish();
-}
-
-fn median_ms(mut samples: Vec<f64>) -> f64 {
+fn median(mut samples: Vec<f64>) -> f64 {
     samples.sort_by(f64::total_cmp);
     samples[samples.len() / 2]
 }
 
-/// Both engines timed the same way (median of invoke-only wall times) on the same input.
-fn against_tflite_micro() {
-    const RUNS: usize = 200;
-    let (mut engine, input) = vww(true);
-    let ours = median_ms(
-        (0..RUNS)
-            .map(|_| {
-                let start = Instant::now();
-                engine.run(&input).unwrap();
-                start.elapsed().as_secs_f64() * 1e3
-            })
-            .collect(),
-    );
+/// A model to benchmark: its .tflite (for the peers), its graph and one input.
+struct Bench {
+    name: String,
+    tflite: PathBuf,
+    graph: Graph,
+    /// The bytes of the .tflite's input 0 (float for VWW, as TFLite is fed).
+    input: Vec<u8>,
+    float_input: bool,
+}
+
+/// A peer's median and output 0, as numbers.
+struct Peer {
+    median_ms: f64,
+    output: Vec<f64>,
+}
+
+/// Runs a peer script; `None` (with the reason printed) if it cannot run.
+fn peer(script: &str, bench: &Bench, runs: usize) -> Option<serde_json::Value> {
     let input_path = std::env::temp_dir().join(format!("mcupatch-bench-{}.bin", std::process::id()));
-    std::fs::write(&input_path, &input).unwrap();
+    std::fs::write(&input_path, &bench.input).ok()?;
     let python = std::env::var("MCUPATCH_PYTHON").unwrap_or_else(|_| "python3".into());
-    let peer = std::process::Command::new(python)
-        .arg(root().join("tools/tflm_bench.py"))
-        .arg(root().join("models/visual_wake_words.tflite"))
+    let out = std::process::Command::new(python)
+        .arg(root().join("tools").join(script))
+        .arg(&bench.tflite)
         .arg(&input_path)
-        .arg(RUNS.to_string())
+        .arg(runs.to_string())
         .output();
     let _ = std::fs::remove_file(&input_path);
-    let peer_ms = peer.ok().filter(|o| o.status.success()).and_then(|o| {
-        let report: serde_json::Value = serde_json::from_slice(&o.stdout).ok()?;
-        report["median_ms"].as_f64()
-    });
-    println!("\nVWW, float input, {RUNS} runs each, median per inference:");
-    println!("  mcupatch (native)              {ours:8.3} ms");
-    match peer_ms {
-        Some(theirs) => {
-            println!("  TFLite Micro (Python interp.)  {theirs:8.3} ms");
-            println!("  ratio: mcupatch is {:.2}x the speed of TFLite Micro's reference kernels", theirs / ours);
+    match out {
+        Ok(o) if o.status.success() => serde_json::from_slice(&o.stdout).ok(),
+        Ok(o) => {
+            eprintln!("{script}: {}", String::from_utf8_lossy(&o.stderr).lines().last().unwrap_or(""));
+            None
         }
-        None => println!("  TFLite Micro: not measured (pip install tflite-micro, or make test, installs it)"),
+        Err(e) => {
+            eprintln!("{script}: {e}");
+            None
+        }
     }
 }
 
-criterion_group!(benches, inference);
+fn parse_peer(v: &serde_json::Value) -> Option<Peer> {
+    Some(Peer {
+        median_ms: v["median_ms"].as_f64()?,
+        output: v["output"].as_array()?.iter().filter_map(|x| x.as_f64()).collect(),
+    })
+}
+
+/// Output 0 of an mcupatch run as the numbers the peers print (float or int8).
+fn output_numbers(engine: &mut Engine, input: &[u8]) -> Vec<f64> {
+    let outputs = engine.run(input).expect("runs");
+    let first = &outputs[0];
+    let t = &engine.graph.tensors[first.tensor];
+    match t.dtype {
+        DType::I8 => first.int8.iter().map(|&v| f64::from(v)).collect(),
+        _ => first.dequantized.iter().map(|&v| f64::from(v)).collect(),
+    }
+}
+
+/// Output comparison as the peers print them: float32 values exactly, int8 exactly.
+fn same(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (*x as f32) == (*y as f32))
+}
+
+fn time(engine: &mut Engine, input: &[u8]) -> f64 {
+    engine.run(input).expect("runs");
+    median(
+        (0..RUNS)
+            .map(|_| {
+                let start = Instant::now();
+                engine.run(input).expect("runs");
+                start.elapsed().as_secs_f64() * 1e3
+            })
+            .collect(),
+    )
+}
+
+/// The op kinds the per-kind split reports.
+fn op_kind(kernel: &Kernel) -> &'static str {
+    match kernel {
+        Kernel::Conv2d(k) if k.input.c == 3 => "first conv (3 channels)",
+        Kernel::Conv2d(k) if k.window.kernel == (1, 1) => "conv 1x1",
+        Kernel::Conv2d(_) => "conv kxk",
+        Kernel::DepthwiseConv2d(k) if k.window.kernel == (3, 3) => "depthwise 3x3",
+        Kernel::DepthwiseConv2d(_) => "depthwise kxk",
+        _ => "other",
+    }
+}
+
+/// Layer-by-layer time per op kind: each step completes its tensor, so the time between two
+/// `run_with` callbacks is one step's (the sum of per-op medians).
+fn profile(engine: &mut Engine, input: &[u8]) -> BTreeMap<&'static str, f64> {
+    let kinds: Vec<&'static str> = engine.kernels.iter().map(op_kind).collect();
+    let producer: BTreeMap<usize, usize> =
+        engine.graph.ops.iter().enumerate().flat_map(|(i, op)| op.outputs.iter().map(move |&t| (t, i))).collect();
+    let mut per_op: Vec<Vec<f64>> = vec![Vec::new(); kinds.len()];
+    for _ in 0..RUNS {
+        let mut last = Instant::now();
+        engine
+            .run_with(input, |t, _| {
+                if let Some(&op) = producer.get(&t) {
+                    per_op[op].push(last.elapsed().as_secs_f64() * 1e3);
+                }
+                last = Instant::now();
+            })
+            .expect("runs");
+    }
+    let mut split = BTreeMap::new();
+    for (op, times) in per_op.into_iter().enumerate() {
+        if !times.is_empty() {
+            *split.entry(kinds[op]).or_insert(0.0) += median(times);
+        }
+    }
+    split
+}
+
+fn engine(graph: &Graph, input: InputMode, schedule: Schedule) -> Engine {
+    Engine::new(graph.clone(), Config { capacity: 16 << 20, input, schedule }).expect("plans")
+}
+
+fn vww() -> Bench {
+    let tflite = root().join("models/visual_wake_words.tflite");
+    let graph = model::load(&std::fs::read(&tflite).expect("run models/fetch first")).expect("VWW loads");
+    let photo = std::fs::read(root().join("data/images/astronaut.png")).expect("run models/fetch first");
+    let decoded = preprocess::decode(&photo).expect("decodes");
+    let float = InputMode { float_input: true, ..Default::default() };
+    let probe = engine(&graph, float, Schedule::default());
+    let input = preprocess::image_input(&decoded, probe.input_tensor(), Default::default()).expect("input");
+    Bench { name: "VWW (MobileNetV1-0.25 @96)".into(), tflite, graph, input, float_input: true }
+}
+
+fn resnet8() -> Bench {
+    let tflite = root().join("models/mltk/image_classification.tflite");
+    let graph = model::load(&std::fs::read(&tflite).expect("run models/fetch first")).expect("ResNet-8 loads");
+    let n = graph.tensors[graph.inputs[0]].bytes();
+    let input = (0..n).map(|i| (i * 37 % 251) as u8).collect();
+    Bench { name: "ResNet-8 (MLPerf Tiny, CIFAR-10 @32)".into(), tflite, graph, input, float_input: false }
+}
+
+fn mobilenet_v2() -> Bench {
+    let graph = zoo::Arch::MobileNetV2 { width: 0.35, resolution: 96 }.build();
+    let tflite = std::env::temp_dir().join(format!("mcupatch-bench-mbv2-{}.tflite", std::process::id()));
+    std::fs::write(&tflite, to_tflite(&graph)).expect("writes the model");
+    let n = graph.tensors[graph.inputs[0]].bytes();
+    let input = (0..n).map(|i| (i * 37 % 251) as u8).collect();
+    Bench { name: "MobileNetV2-0.35 @96 (zoo, synthetic weights)".into(), tflite, graph, input, float_input: false }
+}
+
+/// The graph as a .tflite, so the peers run the very same weights.
+fn to_tflite(graph: &Graph) -> Vec<u8> {
+    let mut spec = ModelSpec::default();
+    for t in &graph.tensors {
+        let (scales, zero_points, axis) =
+            t.quant.as_ref().map_or((vec![], vec![], 0), |q| (q.scales.clone(), q.zero_points.clone(), q.axis as i32));
+        spec.tensor(TensorSpec {
+            name: t.name.clone(),
+            shape: t.shape.iter().map(|&d| d as i32).collect(),
+            dtype: match t.dtype {
+                DType::F32 => writer::F32,
+                DType::I8 => writer::I8,
+                DType::I32 => writer::I32,
+                DType::I64 => 4,
+            },
+            data: t.data.clone(),
+            scales,
+            zero_points,
+            axis,
+        });
+    }
+    let act = |a: Activation| {
+        Field::I8(match a {
+            Activation::None => 0,
+            Activation::Relu => 1,
+            Activation::ReluN1To1 => 2,
+            Activation::Relu6 => 3,
+        })
+    };
+    let padding = |p: Padding| Field::I8(if p == Padding::Same { 0 } else { 1 });
+    for op in &graph.ops {
+        let inputs = op.inputs.iter().map(|t| t.map_or(-1, |t| t as i32)).collect();
+        let outputs = op.outputs.iter().map(|&t| t as i32).collect();
+        let (code, options) = match &op.kind {
+            OpKind::Conv2d(o) => (
+                3,
+                Some((
+                    1,
+                    vec![
+                        (0, padding(o.padding)),
+                        (1, Field::I32(o.stride.1 as i32)),
+                        (2, Field::I32(o.stride.0 as i32)),
+                        (3, act(o.activation)),
+                        (4, Field::I32(o.dilation.1 as i32)),
+                        (5, Field::I32(o.dilation.0 as i32)),
+                    ],
+                )),
+            ),
+            OpKind::DepthwiseConv2d { conv: o, depth_multiplier } => (
+                4,
+                Some((
+                    2,
+                    vec![
+                        (0, padding(o.padding)),
+                        (1, Field::I32(o.stride.1 as i32)),
+                        (2, Field::I32(o.stride.0 as i32)),
+                        (3, Field::I32(*depth_multiplier as i32)),
+                        (4, act(o.activation)),
+                        (5, Field::I32(o.dilation.1 as i32)),
+                        (6, Field::I32(o.dilation.0 as i32)),
+                    ],
+                )),
+            ),
+            OpKind::Add { activation } => (0, Some((11, vec![(0, act(*activation))]))),
+            OpKind::Mean { keep_dims } => (40, Some((27, vec![(0, Field::Bool(*keep_dims))]))),
+            OpKind::FullyConnected { activation, keep_num_dims } => {
+                (9, Some((8, vec![(0, act(*activation)), (2, Field::Bool(*keep_num_dims))])))
+            }
+            OpKind::Softmax { beta } => (25, Some((9, vec![(0, Field::F32(*beta))]))),
+            other => panic!("the zoo does not build {}", other.name()),
+        };
+        spec.op(code, inputs, outputs, options);
+    }
+    spec.inputs = graph.inputs.iter().map(|&t| t as i32).collect();
+    spec.outputs = graph.outputs.iter().map(|&t| t as i32).collect();
+    spec.to_bytes()
+}
+
+/// The planner's smallest-peak plan and its cheapest plan under 32 KiB, the frame streamed
+/// and depthwise convs in place (what the page shows).
+fn plans(graph: &Graph) -> Vec<(String, Candidate)> {
+    let kernels = Kernel::prepare_all(graph).expect("prepares");
+    let input = InputMode { streamed: true, ..Default::default() };
+    let in_place = InPlace { depthwise: true, ..InPlace::default() };
+    let Ok(all) = search::explore(graph, &kernels, input, in_place) else { return Vec::new() };
+    let mut chosen = Vec::new();
+    if let Some(c) = all.iter().min_by_key(|c| (c.peak.bytes, c.macs)) {
+        chosen.push(("smallest peak".to_string(), c.clone()));
+    }
+    if let Some((c, true)) = search::choose(&all, 32 * 1024) {
+        chosen.push(("cheapest under 32 KiB".to_string(), c));
+    }
+    chosen
+}
+
+fn describe(c: &Candidate) -> String {
+    let grid: Vec<String> = c.schedule.stages.iter().map(|s| format!("{}x{}", s.rows, s.cols)).collect();
+    format!("{} patches, peak {} B, MACs {:+.1} %", grid.join("+"), c.peak.bytes, c.overhead * 100.0)
+}
+
+fn row(what: &str, ms: f64, builtin: Option<f64>, exact: Option<bool>) {
+    let ratio = builtin.map_or("-".to_string(), |b| format!("{:.2}x", ms / b));
+    let exact = exact.map_or("-", |e| if e { "yes" } else { "NO" });
+    println!("  {what:58} {ms:9.3} {ratio:>9} {exact:>10}");
+}
+
+fn run(bench: &Bench) {
+    let lbl_mode = InputMode { float_input: bench.float_input, ..Default::default() };
+    let mut lbl = engine(&bench.graph, lbl_mode, Schedule::default());
+    let macs = lbl.macs();
+    let litert = peer("litert_bench.py", bench, RUNS);
+    let tflm = peer("tflm_bench.py", bench, TFLM_RUNS).as_ref().and_then(parse_peer);
+    let builtin = litert.as_ref().and_then(|v| parse_peer(&v["builtin"]));
+    let xnnpack = litert.as_ref().and_then(|v| parse_peer(&v["xnnpack"]));
+    let reference = tflm.as_ref().map(|p| p.output.clone());
+    let exact = |out: &[f64]| reference.as_ref().map(|r| same(out, r));
+    let base = builtin.as_ref().map(|p| p.median_ms);
+
+    println!("\n{} — {:.2} M MACs", bench.name, macs as f64 / 1e6);
+    println!("  {:58} {:>9} {:>9} {:>10}", "", "median ms", "/ TFLite", "= TFLM");
+    let out = output_numbers(&mut lbl, &bench.input);
+    let lbl_ms = time(&mut lbl, &bench.input);
+    let input_note = if bench.float_input { " (float input, as TFLite)" } else { "" };
+    row(&format!("mcupatch native, layer by layer{input_note}"), lbl_ms, base, exact(&out));
+
+    // Patch plans take int8 pixels streamed per patch: compared with layer by layer on int8.
+    let int8 = bench.float_input.then(|| {
+        let mut e = engine(&bench.graph, InputMode::default(), Schedule::default());
+        let int8_input = int8_pixels(&bench.graph, &bench.input);
+        let ms = time(&mut e, &int8_input);
+        row("mcupatch native, layer by layer (int8 input)", ms, base, None);
+        (ms, int8_input)
+    });
+    let (int8_ms, int8_input) = int8.unwrap_or((lbl_ms, bench.input.clone()));
+    for (what, c) in plans(&bench.graph) {
+        let mut e = engine(&bench.graph, InputMode { streamed: true, ..Default::default() }, c.schedule.clone());
+        let patched = output_numbers(&mut e, &int8_input);
+        let same_as_lbl = {
+            let mut l = engine(&bench.graph, InputMode::default(), Schedule::default());
+            same(&patched, &output_numbers(&mut l, &int8_input))
+        };
+        let ms = time(&mut e, &int8_input);
+        row(
+            &format!("mcupatch {what}: {} (time {:+.1} %)", describe(&c), (ms / int8_ms - 1.0) * 100.0),
+            ms,
+            base,
+            Some(same_as_lbl && exact(&out).unwrap_or(true)),
+        );
+    }
+    if let Some(p) = &builtin {
+        row("TFLite, optimized built-in kernels, no delegate", p.median_ms, base, exact(&p.output));
+    }
+    if let Some(p) = &xnnpack {
+        row("TFLite, default (XNNPACK)", p.median_ms, base, exact(&p.output));
+    }
+    match &tflm {
+        Some(p) => row("TFLite Micro (Python interpreter)", p.median_ms, base, Some(true)),
+        None => println!("  TFLite Micro: not measured (make bench installs tflite-micro)"),
+    }
+    if builtin.is_none() {
+        println!("  TFLite: not measured (make bench installs ai-edge-litert)");
+    }
+    let split = profile(&mut lbl, &bench.input);
+    let total: f64 = split.values().sum();
+    let parts: Vec<String> =
+        split.iter().map(|(k, ms)| format!("{k} {ms:.3} ms ({:.0} %)", ms / total * 100.0)).collect();
+    println!("  layer-by-layer time per op kind: {}", parts.join(", "));
+}
+
+/// The int8 pixels the float input quantizes to (the model's QUANTIZE, run by mcupatch).
+fn int8_pixels(graph: &Graph, float_input: &[u8]) -> Vec<u8> {
+    let mut e = engine(graph, InputMode { float_input: true, ..Default::default() }, Schedule::default());
+    let quantize = graph.ops.iter().position(|op| op.kind == OpKind::Quantize).expect("a float model quantizes");
+    let pixels = graph.ops[quantize].outputs[0];
+    let mut bytes = Vec::new();
+    e.run_with(float_input, |t, b| {
+        if t == pixels {
+            bytes = b.to_vec();
+        }
+    })
+    .expect("runs");
+    bytes
+}
 
 fn main() {
-    benches();
-    Criterion::default().configure_from_args().final_summary();
-    // `cargo test --all-targets` runs benches once as a smoke test, without `--bench`:
-    // the timed comparison belongs to `cargo bench` only.
-    if std::env::args().any(|a| a == "--bench") {
-        against_tflite_micro();
+    // `cargo test --all-targets` builds and runs benches once without `--bench`: the
+    // timings belong to `cargo bench` (`make bench`) only.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    println!("One thread each; median of {RUNS} runs ({TFLM_RUNS} for TFLite Micro); ratio = time / TFLite's built-in kernels.");
+    for bench in [vww(), mobilenet_v2(), resnet8()] {
+        run(&bench);
+        if bench.tflite.starts_with(std::env::temp_dir()) {
+            let _ = std::fs::remove_file(&bench.tflite);
+        }
     }
 }

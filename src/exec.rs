@@ -30,6 +30,18 @@ pub struct Engine {
     arena: Arena,
     /// For each step, the input tiles the camera delivers right before it (streamed input).
     loads: Vec<Vec<usize>>,
+    /// For each step, its arena ranges and views, worked out once: running a step
+    /// allocates nothing but the rare multi-input op's list of reads.
+    io: Vec<StepIo>,
+}
+
+/// Where a step reads and writes.
+struct StepIo {
+    /// The arena bytes of each activation input.
+    inputs: Vec<Range<usize>>,
+    output: Range<usize>,
+    /// The channels of each input map (local ops).
+    channels: Vec<usize>,
 }
 
 /// One model output, as int8 and as real values.
@@ -68,6 +80,18 @@ impl Engine {
                 loads[b.first].push(i);
             }
         }
+        let io = plan
+            .steps
+            .iter()
+            .map(|step| {
+                let xs = schedule::activation_inputs(&graph, step.op);
+                StepIo {
+                    inputs: step.inputs.iter().zip(&xs).map(|(&a, &t)| range(&graph, &plan, a, t)).collect(),
+                    output: range(&graph, &plan, step.output, graph.ops[step.op].outputs[0]),
+                    channels: kernels[step.op].input_maps().iter().map(|m| m.c).collect(),
+                }
+            })
+            .collect();
         Ok(Engine {
             graph,
             kernels,
@@ -76,6 +100,7 @@ impl Engine {
             input: config.input,
             arena: Arena::new(config.capacity),
             loads,
+            io,
         })
     }
 
@@ -88,15 +113,9 @@ impl Engine {
         &self.graph.tensors[self.plan.input]
     }
 
-    /// The arena bytes of `access` to tensor `t`: the held region of a map, or the tensor.
+    /// The arena bytes of `access` to tensor `t`.
     fn range(&self, access: Access, t: usize) -> Range<usize> {
-        let tensor = &self.graph.tensors[t];
-        let bytes = match access.held {
-            Some(r) => r.area() * tensor.shape[3],
-            None => tensor.bytes(),
-        };
-        let start = self.plan.buffers[access.buffer].offset;
-        start..start + bytes
+        range(&self.graph, &self.plan, access, t)
     }
 
     /// Runs once on `input` (the raw bytes of [`Engine::input_tensor`]); calls `on_tensor`
@@ -154,10 +173,7 @@ impl Engine {
         let step = &self.plan.steps[s];
         let op = &self.graph.ops[step.op];
         let kernel = &self.kernels[step.op];
-        let xs = schedule::activation_inputs(&self.graph, step.op);
-        let out_t = op.outputs[0];
-        let out_range = self.range(step.output, out_t);
-        let in_ranges: Vec<Range<usize>> = step.inputs.iter().zip(&xs).map(|(&a, &t)| self.range(a, t)).collect();
+        let io = &self.io[s];
         let pinned = self.plan.buffers[step.output.buffer].pinned;
         if step.region.is_some_and(|r| r.area() == 0) {
             return; // a tile that lies wholly in another op's padding
@@ -173,7 +189,7 @@ impl Engine {
                 match kernel {
                     Kernel::Add(k) => {
                         let other = step.inputs[1 - kept];
-                        let (reads, write) = self.arena.io(&[in_ranges[1 - kept].clone()], buf_range);
+                        let (reads, write) = self.arena.io(&io.inputs[1 - kept..2 - kept], buf_range);
                         let other_view =
                             Fmap { data: as_i8(reads[0]), region: other.held.expect("map"), channels: k.map.c };
                         let mut view = FmapMut { data: as_i8_mut(write), region: held, channels: k.map.c };
@@ -193,23 +209,33 @@ impl Engine {
                 }
             }
             (Some(region), None) => {
-                let (reads, write) = self.arena.io(&in_ranges, out_range);
-                let views: Vec<Fmap<i8>> = reads
-                    .iter()
-                    .zip(&step.inputs)
-                    .zip(kernel.input_maps())
-                    .map(|((data, a), m)| Fmap { data: as_i8(data), region: a.held.expect("map"), channels: m.c })
-                    .collect();
-                let map = kernel.output_map().expect("local op");
-                let mut out =
-                    FmapMut { data: as_i8_mut(write), region: step.output.held.expect("map"), channels: map.c };
-                kernel.eval_region(&views, &mut out, region);
+                let out_held = step.output.held.expect("map");
+                let out_channels = kernel.output_map().expect("local op").c;
+                // `pair_mut` refuses an empty input range that starts where the output does.
+                match &io.inputs[..] {
+                    [only] if !only.is_empty() => {
+                        let (read, write) = self.arena.pair_mut(only.clone(), io.output.clone());
+                        let mut out = FmapMut { data: as_i8_mut(write), region: out_held, channels: out_channels };
+                        kernel.eval_region(&[input_view(read, &step.inputs[0], io.channels[0])], &mut out, region);
+                    }
+                    _ => {
+                        let (reads, write) = self.arena.io(&io.inputs, io.output.clone());
+                        let views: Vec<Fmap<i8>> = reads
+                            .iter()
+                            .zip(&step.inputs)
+                            .zip(&io.channels)
+                            .map(|((data, a), &channels)| input_view(data, a, channels))
+                            .collect();
+                        let mut out = FmapMut { data: as_i8_mut(write), region: out_held, channels: out_channels };
+                        kernel.eval_region(&views, &mut out, region);
+                    }
+                }
             }
             (None, _) if op.kind == OpKind::Reshape && step.inputs[0].buffer == step.output.buffer => {
                 // Aliased: the bytes are already where the output lives.
             }
             (None, _) => {
-                let (reads, write) = self.arena.io(&in_ranges, out_range);
+                let (reads, write) = self.arena.io(&io.inputs, io.output.clone());
                 kernel.eval(&reads, write);
             }
         }
@@ -278,4 +304,20 @@ impl Engine {
     pub fn macs(&self) -> u64 {
         schedule::search::macs(&self.plan, &self.kernels)
     }
+}
+
+/// The arena bytes of `access` to tensor `t`: the held region of a map, or the tensor.
+fn range(graph: &Graph, plan: &Plan, access: Access, t: usize) -> Range<usize> {
+    let tensor = &graph.tensors[t];
+    let bytes = match access.held {
+        Some(r) => r.area() * tensor.shape[3],
+        None => tensor.bytes(),
+    };
+    let start = plan.buffers[access.buffer].offset;
+    start..start + bytes
+}
+
+/// An input map's held region in the arena bytes `data`.
+fn input_view<'a>(data: &'a [u8], access: &Access, channels: usize) -> Fmap<'a, i8> {
+    Fmap { data: as_i8(data), region: access.held.expect("local ops read maps"), channels }
 }

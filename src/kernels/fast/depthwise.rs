@@ -20,6 +20,8 @@ pub struct Depthwise {
     /// Padded to a multiple of eight.
     bias: Vec<i32>,
     stage: LaneStage,
+    /// Each channel's parameters repeated in eight lanes, for eight pixels of one channel.
+    channel_stage: LaneStage,
     input_offset: i16,
     /// One pixel of zero points: what a tap in the padding reads.
     padding: Vec<i8>,
@@ -51,6 +53,10 @@ impl Depthwise {
             filter: packed,
             bias: bias.to_vec(),
             stage: LaneStage::new(stage),
+            channel_stage: LaneStage::new(&OutputStage {
+                requant: stage.requant.iter().flat_map(|&r| [r; 8]).collect(),
+                ..stage.clone()
+            }),
             input_offset: input_offset as i16,
             padding: vec![(-input_offset) as i8; channels],
         })
@@ -116,6 +122,107 @@ impl Depthwise {
                         L::requantize_store(acc, &self.stage, c, px.as_mut_ptr().add(c));
                     }
                 }
+            }
+        }
+    }
+
+    /// Channel `c` of up to `count` output pixels `(oy, ox ..)`, eight at a time, from
+    /// `plane` (that channel of input region `held`), for TinyEngine's in-place order: output
+    /// pixel `i` goes to `out[slot + i·stride]`. Needs a horizontal stride of 1 or 2, a
+    /// dilation of 1 and every pixel's taps inside the map horizontally. A last partial run
+    /// reads past its row into the plane (the extra lanes are dropped). Returns the pixels
+    /// computed: as many as the plane holds the runs of.
+    #[allow(clippy::too_many_arguments)]
+    pub fn in_place_runs(
+        &self,
+        isa: Isa,
+        w: &Window,
+        plane: &[i8],
+        held: Region,
+        c: usize,
+        (oy, ox, count): (usize, usize, usize),
+        out: &mut [i8],
+        (slot, stride): (usize, usize),
+    ) -> usize {
+        let s = w.stride.1;
+        let mut runs = count.div_ceil(8);
+        assert!((s == 1 || s == 2) && w.dilation.1 == 1 && c < self.channels);
+        // Every tap's first input pixel, and its step per run (0 for a row in the padding).
+        let mut first = [(self.padding.as_ptr(), 0); MAX_TAPS + 1];
+        for ky in 0..w.kernel.0 {
+            let iy = Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h);
+            for kx in 0..w.kernel.1 {
+                if let Some(iy) = iy {
+                    let col = (s * ox + kx).checked_sub(w.pad_left + held.x0).expect("taps inside the map");
+                    assert!(iy >= held.y0 && iy < held.y1 && col <= held.width());
+                    let at = (iy - held.y0) * held.width() + col;
+                    runs = runs.min(plane.len().saturating_sub(at) / (8 * s));
+                    first[ky * w.kernel.1 + kx] = (plane[at..].as_ptr(), 8 * s);
+                }
+            }
+        }
+        first[self.taps] = first[0];
+        let done = count.min(8 * runs);
+        assert!(done == 0 || slot + (done - 1) * stride < out.len());
+        match isa {
+            // SAFETY: every tap reads `8·s·runs` int8 inside the plane or eight zero points
+            // (checked above); `out` holds every slot (checked above).
+            Isa::Portable => unsafe { self.runs_with::<Portable>(&first, c, done, s, out, slot, stride) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above; `isa()` found AVX2.
+            Isa::Avx2 => unsafe { self.runs_avx2(&first, c, done, s, out, slot, stride) },
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            // SAFETY: as above; compiled with simd128.
+            Isa::Simd128 => unsafe { self.runs_with::<super::wasm::Simd128>(&first, c, done, s, out, slot, stride) },
+        }
+        done
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2")]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn runs_avx2(
+        &self,
+        first: &[(*const i8, usize)],
+        c: usize,
+        pixels: usize,
+        s: usize,
+        out: &mut [i8],
+        slot: usize,
+        stride: usize,
+    ) {
+        self.runs_with::<super::avx2::Avx2>(first, c, pixels, s, out, slot, stride)
+    }
+
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn runs_with<L: Lanes>(
+        &self,
+        first: &[(*const i8, usize)],
+        c: usize,
+        pixels: usize,
+        s: usize,
+        out: &mut [i8],
+        slot: usize,
+        stride: usize,
+    ) {
+        let pairs = self.taps.div_ceil(2);
+        let bias = [self.bias[c]; 8];
+        let filter = self.filter.as_ptr().add(((c / 8 * pairs) * 8 + c % 8) * 2);
+        let mut lanes = [0i8; 8];
+        for r in 0..pixels.div_ceil(8) {
+            let mut acc = L::load_acc(bias.as_ptr());
+            for k in 0..pairs {
+                let (a, step_a) = first[2 * k];
+                let (b, step_b) = first[2 * k + 1];
+                let (a, b) = (a.add(r * step_a), b.add(r * step_b));
+                let x =
+                    if s == 1 { L::zip_i8(a, b, self.input_offset) } else { L::zip_i8_even(a, b, self.input_offset) };
+                acc = L::madd(acc, x, L::splat_pair(filter.add(k * 16)));
+            }
+            L::requantize_store(acc, &self.channel_stage, 8 * c, lanes.as_mut_ptr());
+            for (i, &v) in lanes.iter().enumerate().take(pixels - 8 * r) {
+                out[slot + (8 * r + i) * stride] = v;
             }
         }
     }

@@ -49,6 +49,8 @@ pub(crate) unsafe trait Lanes {
     /// Eight int8 from `a` and eight from `b`, each plus `offset`, interleaved as pairs
     /// `(a[i] + offset, b[i] + offset)`.
     unsafe fn zip_i8(a: *const i8, b: *const i8, offset: i16) -> Self::Pairs;
+    /// As [`Lanes::zip_i8`] with the even bytes of sixteen from `a` and sixteen from `b`.
+    unsafe fn zip_i8_even(a: *const i8, b: *const i8, offset: i16) -> Self::Pairs;
     /// `acc[i] + a[2i]·b[2i] + a[2i+1]·b[2i+1]`, wrapping.
     unsafe fn madd(acc: Self::Acc, a: Self::Pairs, b: Self::Pairs) -> Self::Acc;
     unsafe fn add(a: Self::Acc, b: Self::Acc) -> Self::Acc;
@@ -169,6 +171,10 @@ unsafe impl Lanes for Portable {
     #[inline(always)]
     unsafe fn zip_i8(a: *const i8, b: *const i8, offset: i16) -> [i16; 16] {
         std::array::from_fn(|i| i16::from(*if i % 2 == 0 { a } else { b }.add(i / 2)) + offset)
+    }
+    #[inline(always)]
+    unsafe fn zip_i8_even(a: *const i8, b: *const i8, offset: i16) -> [i16; 16] {
+        std::array::from_fn(|i| i16::from(*if i % 2 == 0 { a } else { b }.add(i / 2 * 2)) + offset)
     }
     #[inline(always)]
     unsafe fn madd(acc: [i32; 8], a: [i16; 16], b: [i16; 16]) -> [i32; 8] {
