@@ -383,6 +383,7 @@ pub fn search(space: &Space, goal: &Goal, progress: impl Fn(usize, usize) + Sync
 }
 
 /// One architecture's result and the plans it took.
+#[cfg(not(target_arch = "wasm32"))]
 type Evaluated = Result<(ArchResult, usize)>;
 
 /// Evaluates every architecture, natively on every core (results in input order).
