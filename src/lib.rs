@@ -24,6 +24,8 @@
 //! (one op a file, each computing an output region), `schedule` (plans, patch stages, the
 //! planner), `arena` (the SRAM and buffer placement), `exec` (runs a plan), `zoo`.
 #![warn(missing_docs)]
+// Bad input is an error, never a panic: no unwrap or expect in library code (tests may).
+#![cfg_attr(not(test), warn(clippy::unwrap_used, clippy::expect_used))]
 
 /// The library's one error type.
 pub mod error;

@@ -206,3 +206,16 @@ fn real_models_are_far_inside_the_limits() {
         assert!(work < limits::MAX_WORK / 10, "{}: work {work}", path.display());
     }
 }
+
+/// Found by the `run` fuzz target (fuzz/artifacts/run/crash-2ac4a144…): a float input of
+/// 1e30 through QUANTIZE with a positive zero point overflowed int32 and wrapped to -128.
+#[test]
+fn float_quantize_of_huge_values_saturates() {
+    use mcupatch::kernels::quantize::AffineQuantize;
+    let q = AffineQuantize { scale: 0.5, zero_point: 5 };
+    assert_eq!(q.quantize(1e30), 127);
+    assert_eq!(q.quantize(f32::INFINITY), 127);
+    assert_eq!(AffineQuantize { scale: 0.5, zero_point: -5 }.quantize(-1e30), -128);
+    assert_eq!(q.quantize(f32::NAN), 5);
+    assert_eq!(q.quantize(3.0), 11);
+}

@@ -9,14 +9,15 @@ use rand::{Rng, SeedableRng};
 use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
-mod common {
-    #[path = "../../../tests/common/gen.rs"]
-    pub mod gen;
-    #[path = "../../../tests/common/writer.rs"]
-    pub mod writer;
-}
+// The test suite's generator and writer (the generator reaches the writer as `super::writer`).
+#[allow(dead_code)]
+#[path = "../../tests/common/gen.rs"]
+mod gen;
+#[allow(dead_code)]
+#[path = "../../tests/common/writer.rs"]
+mod writer;
 
-use common::gen::Gen;
+use gen::Gen;
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

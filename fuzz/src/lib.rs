@@ -42,13 +42,14 @@ pub fn prepare(bytes: &[u8]) -> Option<(Arc<Graph>, Arc<[Kernel]>)> {
     Some((Arc::new(graph), kernels.into()))
 }
 
-/// Plans layer by layer and every schedule the search tries (with `multi_stage`, two-stage
+/// Plans layer by layer and every schedule the planner's search keeps (with `multi_stage`, two-stage
 /// ones too), compares the chosen one with layer by layer, and returns it.
 pub fn plan(graph: &Graph, kernels: &[Kernel], sw: Switches) -> Option<Schedule> {
     let _ = search::layer_by_layer(graph, kernels, sw.input, sw.in_place);
+    // The pruned search the session uses (the exhaustive one is proven equal in the tests).
     let all = match sw.multi_stage {
-        true => search::explore_multi(graph, kernels, sw.input, sw.in_place),
-        false => search::explore(graph, kernels, sw.input, sw.in_place),
+        true => search::explore_multi_front(graph, kernels, sw.input, sw.in_place),
+        false => search::explore_front(graph, kernels, sw.input, sw.in_place),
     }
     .ok()?;
     let _ = search::pareto(&all);

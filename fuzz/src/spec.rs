@@ -152,7 +152,7 @@ pub fn build(m: &Model) -> Vec<u8> {
             DType::I64 => (4, 8),
             DType::Code(c) => (c, 1),
         };
-        let bytes = shape.iter().try_fold(size, |acc, &d| acc.checked_mul(usize::try_from(d).ok()?));
+        let bytes = shape.iter().try_fold(size, |acc: usize, &d| acc.checked_mul(usize::try_from(d).ok()?));
         let data = match (t.constant, bytes) {
             (true, Some(n)) if n <= 1 << 16 => {
                 let mut d = crate::input_bytes(n, i as u8);

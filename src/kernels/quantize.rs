@@ -30,9 +30,10 @@ pub struct AffineQuantize {
 }
 
 impl AffineQuantize {
-    /// Quantizes one value exactly as TFLM does.
+    /// Quantizes one value exactly as TFLM does; values beyond int32 saturate (found by
+    /// fuzzing: 1e30 plus a positive zero point overflowed and wrapped to -128).
     pub fn quantize(&self, v: f32) -> i8 {
-        ((v / self.scale).round() as i32 + self.zero_point).clamp(-128, 127) as i8
+        ((v / self.scale).round() as i32).saturating_add(self.zero_point).clamp(-128, 127) as i8
     }
 }
 

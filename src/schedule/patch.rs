@@ -131,7 +131,8 @@ pub fn needs(
 pub(super) fn run_stage(b: &mut Builder, index: usize, stage: &Stage, sops: &StageOps, streamed: bool) -> Result<()> {
     let graph = b.graph;
     let split = stage.split;
-    let whole_split = map_region(graph, split).expect("checked by stage_ops");
+    let whole_split =
+        map_region(graph, split).ok_or_else(|| setting(format!("the split tensor {split} is not a map")))?;
     let tiles = grid(whole_split.height(), whole_split.width(), stage.rows, stage.cols)?;
     let input_whole = match (streamed, b.whole[sops.input]) {
         (true, _) => None,

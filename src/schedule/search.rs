@@ -133,7 +133,8 @@ pub fn patch_regions(
     let mut out = Vec::new();
     for (s, stage) in schedule.stages.iter().enumerate() {
         let sops = patch::stage_ops(graph, kernels, next_op, stage.split)?;
-        let whole = super::map_region(graph, stage.split).expect("checked by stage_ops");
+        let whole = super::map_region(graph, stage.split)
+            .ok_or_else(|| Error::Setting(format!("the split tensor {} is not a map", stage.split)))?;
         for (index, tile) in patch::grid(whole.height(), whole.width(), stage.rows, stage.cols)?.into_iter().enumerate()
         {
             let need = patch::needs(graph, kernels, &sops.ops, stage.split, tile);
@@ -175,7 +176,8 @@ pub fn single_stage_schedules(
 ) -> Result<Vec<Schedule>> {
     let mut out = Vec::new();
     for split in splits(graph, kernels, input)? {
-        let r = super::map_region(graph, split).expect("splits are maps");
+        let r = super::map_region(graph, split)
+            .ok_or_else(|| Error::Setting(format!("the split tensor {split} is not a map")))?;
         for rows in 1..=MAX_GRID.min(r.height()) {
             for cols in 1..=MAX_GRID.min(r.width()) {
                 out.push(Schedule { stages: vec![Stage { split, rows, cols }], in_place });
@@ -481,7 +483,8 @@ pub fn two_stage_schedules(
             if patch::stage_ops(graph, kernels, producer(first.split).map_or(0, |p| p + 1), split).is_err() {
                 continue;
             }
-            let r = super::map_region(graph, split).expect("splits are maps");
+            let r = super::map_region(graph, split)
+                .ok_or_else(|| Error::Setting(format!("the split tensor {split} is not a map")))?;
             for n in 1..=MAX_GRID.min(r.height()).min(r.width()) {
                 let stages = vec![first, Stage { split, rows: n, cols: n }];
                 out.push(Schedule { stages, in_place: seed.in_place });
