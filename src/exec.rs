@@ -322,6 +322,7 @@ fn range(graph: &Graph, plan: &Plan, access: Access, t: usize) -> Range<usize> {
 }
 
 /// An input map's held region in the arena bytes `data`.
+#[allow(clippy::expect_used)] // a plan invariant, as in `deliver`
 fn input_view<'a>(data: &'a [u8], access: &Access, channels: usize) -> Fmap<'a, i8> {
     Fmap { data: as_i8(data), region: access.held.expect("local ops read maps"), channels }
 }

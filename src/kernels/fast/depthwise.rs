@@ -153,6 +153,7 @@ impl Depthwise {
             let iy = Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h);
             for kx in 0..w.kernel.1 {
                 if let Some(iy) = iy {
+                    #[allow(clippy::expect_used)] // the held region covers every tap's input
                     let col = (s * ox + kx).checked_sub(w.pad_left + held.x0).expect("taps inside the map");
                     assert!(iy >= held.y0 && iy < held.y1 && col <= held.width());
                     let at = (iy - held.y0) * held.width() + col;
