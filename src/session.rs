@@ -737,9 +737,14 @@ impl Session {
         }
         let flash = settings.flash.or(mcu.map(|m| m.flash));
         let request = self.request(settings, &mut notes)?;
-        let streamed = settings.streamed_input && !matches!(request, Request::LayerByLayer);
-        if settings.streamed_input && !streamed {
+        let layer_by_layer = matches!(request, Request::LayerByLayer);
+        let streamed = settings.streamed_input && !layer_by_layer && !settings.float_input;
+        if settings.streamed_input && layer_by_layer {
             notes.push("layer by layer has no patches to stream: the whole frame is in SRAM".into());
+        } else if settings.streamed_input && settings.float_input {
+            notes.push(
+                "a float input sits whole in SRAM for its QUANTIZE op: the camera cannot stream patches of it".into(),
+            );
         }
         let input = InputMode { float_input: settings.float_input, streamed };
         let in_place = settings.in_place();

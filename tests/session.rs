@@ -86,6 +86,8 @@ fn conflicting_settings_give_a_plan_and_a_note() {
         Settings { split: vec!["op8".into()], ..Settings::default() },
         Settings { streamed_input: true, ..Settings::default() },
         Settings { multi_stage: true, ..patched("3x3", "op8") },
+        Settings { float_input: true, ..patched("3x3", "op8") },
+        Settings { float_input: true, ..patched("auto", "") },
     ] {
         let plan = session.plan(&s).unwrap_or_else(|e| panic!("{s:?}: {e}"));
         assert_eq!(plan.notes.len(), 1, "{s:?}: {:?}", plan.notes);
