@@ -37,6 +37,7 @@ use crate::{labels, zoo};
 pub use crate::arena::{mcu, parse_size, Mcu};
 pub use crate::exec::Output;
 pub use crate::geometry::Region;
+pub use crate::model::limits::MAX_MODEL_BYTES;
 pub use crate::model::DType;
 pub use crate::schedule::search::{BlockMemory, PatchRegions};
 pub use crate::schedule::{BufferKind, InPlace, InputMode, PatchRef};
@@ -695,6 +696,12 @@ impl Session {
     /// Loads a .tflite model; any defect is an error naming what is wrong.
     pub fn from_tflite(bytes: &[u8]) -> Result<Session> {
         Session::new(model::load(bytes)?, Source::Tflite { bytes: bytes.len() })
+    }
+
+    /// Loads the .tflite file at `path`, its size checked before a byte is read (devices,
+    /// pipes and files over the model limit are refused).
+    pub fn from_tflite_file(path: &std::path::Path) -> Result<Session> {
+        Session::from_tflite(&preprocess::read_file(path, model::limits::MAX_MODEL_BYTES)?)
     }
 
     /// Builds a zoo architecture (see [`catalog`]) with synthetic int8 weights; `blocks` is

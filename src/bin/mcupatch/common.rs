@@ -1,7 +1,6 @@
 //! What the subcommands share: the flags that set the library's [`Settings`], opening a
 //! model, printing a report as JSON.
 
-use crate::files;
 use anyhow::{Context as _, Result};
 use clap::Args;
 use mcupatch::session::{parse_size, Session, Settings};
@@ -75,8 +74,7 @@ impl Common {
 
 /// A session for the .tflite file at `path`.
 pub fn open(path: &Path) -> Result<Session> {
-    let bytes = files::read(path, files::MAX_MODEL_BYTES)?;
-    Session::from_tflite(&bytes).with_context(|| format!("cannot load {}", path.display()))
+    Session::from_tflite_file(path).with_context(|| format!("cannot load {}", path.display()))
 }
 
 /// Prints a report as pretty JSON.

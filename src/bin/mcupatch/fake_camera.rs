@@ -1,6 +1,5 @@
 //! `mcupatch fake-camera`: a still image as a Y4M clip for Chromium's fake webcam.
 
-use crate::files::{self, MAX_IMAGE_BYTES};
 use anyhow::{bail, Context, Result};
 use mcupatch::preprocess;
 use std::io::Write as _;
@@ -31,8 +30,7 @@ pub fn main(args: &Args) -> Result<()> {
     if !(1..=MAX_FRAMES).contains(&args.frames) {
         bail!("--frames {} must be between 1 and {MAX_FRAMES}", args.frames);
     }
-    let rgb = preprocess::decode(&files::read(&args.image, MAX_IMAGE_BYTES)?)
-        .with_context(|| args.image.display().to_string())?;
+    let rgb = preprocess::read_image(&args.image).with_context(|| args.image.display().to_string())?;
     let frame = preprocess::yuv420(&rgb, w, h);
     let path = args.out.display();
     let file = std::fs::File::create(&args.out).with_context(|| format!("cannot write {path}"))?;

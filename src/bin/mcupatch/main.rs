@@ -6,7 +6,6 @@ mod bench;
 mod common;
 mod export;
 mod fake_camera;
-mod files;
 mod inspect;
 mod plan;
 mod run;

@@ -1,7 +1,6 @@
 //! `mcupatch run`: images or a raw tensor through the plan; scores, label, arena.
 
 use crate::common::{open, print_json, Common};
-use crate::files::{self, MAX_IMAGE_BYTES};
 use crate::text;
 use anyhow::{bail, Context, Result};
 use mcupatch::preprocess;
@@ -79,11 +78,10 @@ pub fn main(args: &Args, out: &mut String) -> Result<()> {
                 expected.bytes
             );
         }
-        inputs.push((raw.display().to_string(), files::read(raw, expected.bytes as u64)?));
+        inputs.push((raw.display().to_string(), preprocess::read_file(raw, expected.bytes as u64)?));
     }
     for path in &args.images {
-        let image =
-            preprocess::decode(&files::read(path, MAX_IMAGE_BYTES)?).with_context(|| path.display().to_string())?;
+        let image = preprocess::read_image(path).with_context(|| path.display().to_string())?;
         inputs.push((path.display().to_string(), session.image_input(&image)?));
     }
     if inputs.is_empty() {
