@@ -110,6 +110,17 @@ impl Settings {
         InPlace { depthwise: self.in_place_depthwise, pointwise: self.in_place_pointwise, add: self.in_place_add }
     }
 
+    /// The MCU preset named, the SRAM (the settings', the preset's or the default) and the
+    /// Flash, if known.
+    fn memories(&self) -> Result<(Option<Mcu>, usize, Option<usize>)> {
+        let mcu = self.mcu.as_deref().filter(|m| !m.is_empty()).map(arena::mcu).transpose()?;
+        let sram = self.sram.or(mcu.map(|m| m.sram)).unwrap_or(DEFAULT_SRAM);
+        if sram == 0 || sram > arena::MAX_SRAM {
+            return Err(Error::Setting(format!("SRAM {sram} B must be between 1 byte and {} B", arena::MAX_SRAM)));
+        }
+        Ok((mcu, sram, self.flash.or(mcu.map(|m| m.flash))))
+    }
+
     fn pixel_range(&self) -> Result<PixelRange> {
         let [lo, hi] = self.pixel_range;
         PixelRange::parse(&format!("{lo},{hi}"))
@@ -737,12 +748,7 @@ impl Session {
         let kernels = &*self.kernels;
         let mut notes = Vec::new();
         let pixel_range = settings.pixel_range()?;
-        let mcu = settings.mcu.as_deref().filter(|m| !m.is_empty()).map(arena::mcu).transpose()?;
-        let sram = settings.sram.or(mcu.map(|m| m.sram)).unwrap_or(DEFAULT_SRAM);
-        if sram == 0 || sram > arena::MAX_SRAM {
-            return Err(Error::Setting(format!("SRAM {sram} B must be between 1 byte and {} B", arena::MAX_SRAM)));
-        }
-        let flash = settings.flash.or(mcu.map(|m| m.flash));
+        let (mcu, sram, flash) = settings.memories()?;
         let request = self.request(settings, &mut notes)?;
         let layer_by_layer = matches!(request, Request::LayerByLayer);
         let streamed = settings.streamed_input && !layer_by_layer && !settings.float_input;
@@ -919,16 +925,8 @@ impl Session {
             return Err(Error::Setting("layer by layer has no split or grid to sweep: choose a patch plan".into()));
         };
         let graph = &*self.graph;
-        let single =
-            |split: usize, rows: usize, cols: usize| Schedule { stages: vec![Stage { split, rows, cols }], in_place };
-        let map = schedule::map_region(graph, split).ok_or_else(|| self.illegal_split(split, input))?;
-        let grids = (1..=MAX_GRID.min(map.height())).flat_map(|r| (1..=MAX_GRID.min(map.width())).map(move |c| (r, c)));
-        let at_split = self.evaluate_all(grids.map(|(r, c)| single(split, r, c)), input, in_place)?;
-        let fitting = search::splits(graph, &self.kernels, input)?
-            .into_iter()
-            .filter(|&t| schedule::map_region(graph, t).is_some_and(|m| m.height() >= rows && m.width() >= cols));
-        let schedules: Vec<Schedule> = fitting.map(|t| single(t, rows, cols)).collect();
-        let at_grid = self.evaluate_all(schedules.into_iter(), input, in_place)?;
+        let at_split = self.evaluate_all(self.every_grid_at(split, input, in_place)?, input, in_place)?;
+        let at_grid = self.evaluate_all(self.grid_at_every_split(rows, cols, input, in_place)?, input, in_place)?;
         let report = |cs: Vec<Candidate>| cs.iter().map(|c| CandidateReport::of(graph, c, input)).collect();
         Ok(SweepReport { split, rows, cols, grids: report(at_split), splits: report(at_grid) })
     }
@@ -937,9 +935,7 @@ impl Session {
     fn feasibility_cell(&self, settings: &Settings) -> Result<(usize, Option<usize>, FeasibilityCell)> {
         let (graph, kernels) = (&*self.graph, &*self.kernels);
         let mut notes = Vec::new();
-        let mcu = settings.mcu.as_deref().filter(|m| !m.is_empty()).map(arena::mcu).transpose()?;
-        let sram = settings.sram.or(mcu.map(|m| m.sram)).unwrap_or(DEFAULT_SRAM);
-        let flash = settings.flash.or(mcu.map(|m| m.flash));
+        let (_, sram, flash) = settings.memories()?;
         let input = InputMode { float_input: settings.float_input, streamed: settings.streamed_input };
         let in_place = settings.in_place();
         let request = self.request(settings, &mut notes)?;
@@ -1111,8 +1107,6 @@ impl Session {
         budget: usize,
     ) -> Result<(Schedule, Option<SearchReport>)> {
         let (graph, kernels) = (&*self.graph, &*self.kernels);
-        let single =
-            |split: usize, rows: usize, cols: usize| Schedule { stages: vec![Stage { split, rows, cols }], in_place };
         let singles = || -> Result<usize> {
             Ok(search::single_stage_schedules(graph, kernels, input, in_place)?.len() + usize::from(!input.streamed))
         };
@@ -1132,27 +1126,20 @@ impl Session {
                 (singles()? + search::two_stage_schedules(graph, kernels, input, &seeds)?.len(), found)
             }
             &Request::AutoAt { split } => {
-                let legal = search::splits(graph, kernels, input)?;
-                if !legal.contains(&split) {
+                if !search::splits(graph, kernels, input)?.contains(&split) {
                     return Err(self.illegal_split(split, input));
                 }
-                let map = schedule::map_region(graph, split).ok_or_else(|| self.illegal_split(split, input))?;
-                let grids =
-                    (1..=MAX_GRID.min(map.height())).flat_map(|r| (1..=MAX_GRID.min(map.width())).map(move |c| (r, c)));
-                let all = self.evaluate_all(grids.map(|(r, c)| single(split, r, c)), input, in_place)?;
+                let all = self.evaluate_all(self.every_grid_at(split, input, in_place)?, input, in_place)?;
                 (all.len(), all)
             }
             &Request::Grid { rows, cols } => {
-                let fitting = search::splits(graph, kernels, input)?.into_iter().filter(|&t| {
-                    schedule::map_region(graph, t).is_some_and(|m| m.height() >= rows && m.width() >= cols)
-                });
-                let schedules: Vec<Schedule> = fitting.map(|t| single(t, rows, cols)).collect();
+                let schedules = self.grid_at_every_split(rows, cols, input, in_place)?;
                 if schedules.is_empty() {
                     return Err(Error::Setting(format!(
                         "no split has a map of at least {rows}×{cols} for a {rows}x{cols} grid"
                     )));
                 }
-                let all = self.evaluate_all(schedules.into_iter(), input, in_place)?;
+                let all = self.evaluate_all(schedules, input, in_place)?;
                 (all.len(), all)
             }
         };
@@ -1162,15 +1149,31 @@ impl Session {
         Ok((choice.schedule, Some(SearchReport { candidates: covered, front })))
     }
 
-    fn evaluate_all(
-        &self,
-        schedules: impl Iterator<Item = Schedule>,
-        input: InputMode,
-        in_place: InPlace,
-    ) -> Result<Vec<Candidate>> {
+    fn evaluate_all(&self, schedules: Vec<Schedule>, input: InputMode, in_place: InPlace) -> Result<Vec<Candidate>> {
         let (graph, kernels) = (&*self.graph, &*self.kernels);
         let base = search::layer_by_layer(graph, kernels, input, in_place)?.macs;
-        schedules.map(|s| search::evaluate(graph, kernels, &s, input, base)).collect()
+        schedules.iter().map(|s| search::evaluate(graph, kernels, s, input, base)).collect()
+    }
+
+    /// One stage ending at `split` with every grid from 1×1 to the finest, row-major.
+    fn every_grid_at(&self, split: usize, input: InputMode, in_place: InPlace) -> Result<Vec<Schedule>> {
+        let map = schedule::map_region(&self.graph, split).ok_or_else(|| self.illegal_split(split, input))?;
+        let grids = (1..=MAX_GRID.min(map.height())).flat_map(|r| (1..=MAX_GRID.min(map.width())).map(move |c| (r, c)));
+        Ok(grids.map(|(rows, cols)| Schedule { stages: vec![Stage { split, rows, cols }], in_place }).collect())
+    }
+
+    /// One `rows` × `cols` stage ending at every split whose map is at least that large.
+    fn grid_at_every_split(
+        &self,
+        rows: usize,
+        cols: usize,
+        input: InputMode,
+        in_place: InPlace,
+    ) -> Result<Vec<Schedule>> {
+        let graph = &*self.graph;
+        let fits = |t: &usize| schedule::map_region(graph, *t).is_some_and(|m| m.height() >= rows && m.width() >= cols);
+        let splits = search::splits(graph, &self.kernels, input)?.into_iter().filter(fits);
+        Ok(splits.map(|split| Schedule { stages: vec![Stage { split, rows, cols }], in_place }).collect())
     }
 
     fn illegal_split(&self, split: usize, input: InputMode) -> Error {
