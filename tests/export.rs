@@ -6,7 +6,7 @@
 mod common;
 
 use common::gen::Gen;
-use common::{python, require_tflm, root, scratch_dir};
+use common::{python, require_tflm, root, scratch_dir, MLTK_MODELS};
 use mcupatch::export::{self, METADATA_NAME, PLANNED_ONLINE};
 use mcupatch::model::{self, schema, DType};
 use mcupatch::preprocess;
@@ -220,35 +220,18 @@ fn random_input(bytes: &[u8], seed: u64) -> Vec<u8> {
     }
 }
 
-/// The real models mcupatch runs (tests/real_models.rs), from models/fetch.
-const MLTK: [&str; 13] = [
-    "audio_example1",
-    "fingerprint_signature_generator",
-    "image_classification",
-    "image_example1",
-    "keyword_spotting",
-    "keyword_spotting_alexa",
-    "keyword_spotting_mobilenetv2",
-    "keyword_spotting_on_off_v3",
-    "keyword_spotting_pacman_v3",
-    "keyword_spotting_with_transfer_learning",
-    "rock_paper_scissors",
-    "tflite_micro_magic_wand",
-    "tflite_micro_speech",
-];
-
 /// The MLTK models, and those with a float input also without their QUANTIZE (int8 input).
 fn mltk_cases() -> Vec<(String, Vec<u8>, Vec<u8>)> {
-    let paths: Vec<String> = MLTK.iter().map(|name| format!("models/mltk/{name}.tflite")).collect();
+    let paths: Vec<String> = MLTK_MODELS.iter().map(|name| format!("models/mltk/{name}.tflite")).collect();
     let float_input = |bytes: &[u8]| {
         let graph = model::load(bytes).unwrap();
         graph.tensors[graph.inputs[0]].dtype == DType::F32
     };
-    let floats: Vec<usize> = (0..MLTK.len()).filter(|&i| float_input(&read(&paths[i]))).collect();
+    let floats: Vec<usize> = (0..MLTK_MODELS.len()).filter(|&i| float_input(&read(&paths[i]))).collect();
     let float_paths: Vec<String> = floats.iter().map(|&i| paths[i].clone()).collect();
     let stripped = without_input_quantize(&float_paths);
-    let models = MLTK.iter().zip(&paths).map(|(name, path)| (name.to_string(), read(path)));
-    let int8 = floats.iter().zip(stripped).map(|(&i, bytes)| (format!("{} int8 input", MLTK[i]), bytes));
+    let models = MLTK_MODELS.iter().zip(&paths).map(|(name, path)| (name.to_string(), read(path)));
+    let int8 = floats.iter().zip(stripped).map(|(&i, bytes)| (format!("{} int8 input", MLTK_MODELS[i]), bytes));
     models
         .chain(int8)
         .map(|(name, bytes)| {

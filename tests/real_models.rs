@@ -5,26 +5,10 @@
 
 mod common;
 
-use common::{check_against_tflm, root, Case};
+use common::{check_against_tflm, root, Case, MLTK_MODELS};
 use mcupatch::model::{self, DType};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
-
-const SUPPORTED: [&str; 13] = [
-    "audio_example1",
-    "fingerprint_signature_generator",
-    "image_classification",
-    "image_example1",
-    "keyword_spotting",
-    "keyword_spotting_alexa",
-    "keyword_spotting_mobilenetv2",
-    "keyword_spotting_on_off_v3",
-    "keyword_spotting_pacman_v3",
-    "keyword_spotting_with_transfer_learning",
-    "rock_paper_scissors",
-    "tflite_micro_magic_wand",
-    "tflite_micro_speech",
-];
 
 fn model_bytes(name: &str) -> Vec<u8> {
     let path = root().join("models/mltk").join(format!("{name}.tflite"));
@@ -66,7 +50,7 @@ fn cases(name: &str) -> Vec<Case> {
 
 #[test]
 fn real_models_match_tflite_micro_in_every_tensor() {
-    let cases: Vec<Case> = SUPPORTED.iter().flat_map(|name| cases(name)).collect();
+    let cases: Vec<Case> = MLTK_MODELS.iter().flat_map(|name| cases(name)).collect();
     let compared = check_against_tflm(&cases);
     // 3 inputs × 488 tensors (every input and op output of the 13 models).
     assert_eq!(compared, 3 * 488);

@@ -12,6 +12,23 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+/// The real MLTK models (from models/fetch) whose every op mcupatch runs.
+pub const MLTK_MODELS: [&str; 13] = [
+    "audio_example1",
+    "fingerprint_signature_generator",
+    "image_classification",
+    "image_example1",
+    "keyword_spotting",
+    "keyword_spotting_alexa",
+    "keyword_spotting_mobilenetv2",
+    "keyword_spotting_on_off_v3",
+    "keyword_spotting_pacman_v3",
+    "keyword_spotting_with_transfer_learning",
+    "rock_paper_scissors",
+    "tflite_micro_magic_wand",
+    "tflite_micro_speech",
+];
+
 /// One model and input to run in mcupatch and in TFLite Micro.
 pub struct Case {
     pub name: String,
