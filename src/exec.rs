@@ -2,7 +2,7 @@
 
 use crate::arena::Arena;
 use crate::error::{Error, Result};
-use crate::geometry::{Fmap, FmapMut};
+use crate::geometry::{Fmap, FmapMut, Region};
 use crate::kernels::{as_i8, as_i8_mut, Kernel};
 use crate::model::{DType, Graph, OpKind, Tensor};
 use crate::schedule::{self, Access, BufferKind, InputMode, Plan, Schedule};
@@ -30,6 +30,11 @@ pub struct Engine {
     arena: Arena,
     /// For each step, the input tiles the camera delivers right before it (streamed input).
     loads: Vec<Vec<usize>>,
+    /// Per buffer, with halos blanked ([`Engine::blank_input_halos`]): the part of an input
+    /// tile's region its patch keeps; the rest is set to the input's zero point.
+    kept: Vec<Option<Region>>,
+    /// The byte blanked halo pixels read.
+    blank: u8,
     /// For each step, its arena ranges and views, worked out once: running a step
     /// allocates nothing but the rare multi-input op's list of reads.
     io: Vec<StepIo>,
@@ -100,6 +105,8 @@ impl Engine {
             input: config.input,
             arena: Arena::new(config.capacity),
             loads,
+            kept: Vec::new(),
+            blank: 0,
             io,
         })
     }
@@ -156,6 +163,49 @@ impl Engine {
         Ok(())
     }
 
+    /// Breaks the plan on purpose: each patch keeps only its own share of the input (the
+    /// input rows and columns in proportion to its tile of the stage's split tensor, so the
+    /// shares tile the frame without overlap) and sees the rest of its delivered region, its
+    /// halo, as the input's zero point — what padding reads. Everything else runs as planned,
+    /// so the outputs show what the halo is for. Needs a streamed input.
+    pub fn blank_input_halos(&mut self) -> Result<()> {
+        let (input, plan, graph) = (&self.graph.tensors[self.plan.input], &self.plan, &self.graph);
+        let (Some(whole), true) = (schedule::map_region(graph, plan.input), self.input.streamed) else {
+            return Err(Error::Setting("blanking halos needs the camera to stream patches of a map input".into()));
+        };
+        let zero_point = input.quant.as_ref().map_or(0, |q| q.zero_point());
+        if !(-128..=127).contains(&zero_point) {
+            return Err(Error::Setting(format!("the input's zero point {zero_point} is not int8")));
+        }
+        let mut kept = vec![None; plan.buffers.len()];
+        for (i, b) in plan.buffers.iter().enumerate().filter(|(_, b)| b.kind == BufferKind::InputTile) {
+            let patch = plan.steps.get(b.first).and_then(|s| s.patch);
+            let stage = patch.and_then(|p| self.schedule.stages.get(p.stage));
+            let (Some(patch), Some(stage), Some(split)) =
+                (patch, stage, stage.and_then(|st| schedule::map_region(graph, st.split)))
+            else {
+                continue;
+            };
+            let tile = plan
+                .steps
+                .iter()
+                .find(|s| s.patch == Some(patch) && graph.ops[s.op].outputs.first() == Some(&stage.split))
+                .and_then(|s| s.region);
+            // The share of `whole` that tile edge `edge` of `of` maps to.
+            let share =
+                |edge: usize, of: usize, whole: usize| if edge >= of { whole } else { edge * whole / of.max(1) };
+            kept[i] = tile.map(|t| Region {
+                y0: share(t.y0, split.height(), whole.height()),
+                y1: share(t.y1, split.height(), whole.height()),
+                x0: share(t.x0, split.width(), whole.width()),
+                x1: share(t.x1, split.width(), whole.width()),
+            });
+        }
+        self.blank = zero_point as i8 as u8;
+        self.kept = kept;
+        Ok(())
+    }
+
     /// The camera writes input tile `buffer`'s region of the frame into it.
     // The expects below hold for every plan `schedule::plan` builds (tiles hold regions,
     // in-place outputs are pinned to an input); no input reaches them otherwise.
@@ -169,6 +219,13 @@ impl Engine {
         for (y, line) in (region.y0..region.y1).zip(dst.chunks_exact_mut(row.max(1))) {
             let from = (y * w + region.x0) * c;
             line.copy_from_slice(&frame[from..from + row]);
+            if let Some(keep) = self.kept.get(buffer).copied().flatten() {
+                for (x, pixel) in (region.x0..region.x1).zip(line.chunks_exact_mut(c.max(1))) {
+                    if !(keep.y0..keep.y1).contains(&y) || !(keep.x0..keep.x1).contains(&x) {
+                        pixel.fill(self.blank);
+                    }
+                }
+            }
         }
     }
 

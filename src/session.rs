@@ -538,6 +538,25 @@ pub struct Difference {
     pub patched: u8,
 }
 
+/// The answer to [`Session::break_halos`]: the current patch plan run with every patch seeing
+/// only its own share of the input (halos blanked), next to layer by layer on the same input.
+#[derive(Debug, Clone, Serialize)]
+pub struct BrokenReport {
+    /// The first stage's split tensor, where the patches' results meet.
+    pub split: TensorReport,
+    /// Per pixel of the split tensor (row-major), how many of its channels differ from layer
+    /// by layer.
+    pub differing_channels: Vec<u32>,
+    /// Pixels of the split tensor with any channel different.
+    pub differing_pixels: usize,
+    /// Bytes of the split tensor that differ.
+    pub differing_bytes: usize,
+    /// Layer by layer: the right answer.
+    pub layer_by_layer: RunReport,
+    /// The patch plan without halos: wrong by design.
+    pub halos_blanked: RunReport,
+}
+
 /// The answer to [`Session::sweep`]: around the current plan's first stage, every grid at its
 /// split and its grid at every split — why finer grids stop helping.
 #[derive(Debug, Clone, Serialize)]
@@ -688,6 +707,8 @@ struct Current {
     /// Layer by layer with the same settings, for [`Session::check_exact`] (none when the
     /// plan is layer by layer itself).
     reference: Option<Engine>,
+    /// The plan with halos blanked, for [`Session::break_halos`]: made on first use.
+    broken: Option<Engine>,
     settings: Settings,
     pixel_range: PixelRange,
     labels: Vec<String>,
@@ -812,6 +833,7 @@ impl Session {
         self.current = Some(Current {
             engine,
             reference,
+            broken: None,
             settings: settings.clone(),
             pixel_range,
             labels,
@@ -861,24 +883,69 @@ impl Session {
     /// that completes it (the input first).
     pub fn run_with(&mut self, input: &[u8], on_tensor: impl FnMut(usize, &[u8])) -> Result<RunReport> {
         let current = self.current()?;
-        let outputs = current.engine.run_observed(input, on_tensor)?;
-        let scores = outputs.first().map(|o| o.dequantized.clone()).unwrap_or_default();
-        let class = labels::best(&scores).unwrap_or(0);
-        let label = current.labels.get(class).cloned().unwrap_or_else(|| format!("class {class}"));
-        let report = RunReport {
-            score: scores.get(class).copied().unwrap_or(0.0),
-            scores,
-            class,
-            label,
-            outputs,
-            capacity: current.engine.capacity(),
-            peak_bytes: current.engine.plan.extent,
-            fits: current.fits,
-            macs: current.engine.macs(),
-        };
+        let report = run_report(&mut current.engine, &current.labels, current.fits, input, on_tensor)?;
         self.last_input.clear();
         self.last_input.extend_from_slice(input);
         Ok(report)
+    }
+
+    /// Runs the current patch plan as it would run without halos — each patch sees only its
+    /// own share of the input, the rest of its region blanked to the input's zero point —
+    /// next to layer by layer, and shows where the split tensor goes wrong. A real execution,
+    /// wrong by design: it is what the halo is for.
+    pub fn break_halos(&mut self, input: &[u8]) -> Result<BrokenReport> {
+        let (graph, kernels) = (self.graph.clone(), self.kernels.clone());
+        let current = self.current()?;
+        let (schedule, input_mode) = (current.engine.schedule.clone(), current.engine.input);
+        let Some(&Stage { split, .. }) = schedule.stages.first() else {
+            return Err(Error::Setting("layer by layer has no patches to break: choose a patch plan".into()));
+        };
+        if input_mode.float_input {
+            return Err(Error::Setting("breaking the halos needs int8 camera pixels: turn off the float input".into()));
+        }
+        let broken = match current.broken.take() {
+            Some(engine) => engine,
+            None => {
+                let streamed = InputMode { streamed: true, ..input_mode };
+                let plan = schedule::plan(&graph, &kernels, &schedule, streamed)?;
+                let config = Config { capacity: plan.extent, input: streamed, schedule };
+                let mut engine = Engine::with_plan(graph.clone(), kernels, plan, config)?;
+                engine.blank_input_halos()?;
+                engine
+            }
+        };
+        let broken = current.broken.insert(broken);
+        let reference = current
+            .reference
+            .as_mut()
+            .ok_or_else(|| Error::Setting("a patch plan keeps a layer-by-layer reference".into()))?;
+        let (labels, fits) = (&current.labels, current.fits);
+        let mut right = Vec::new();
+        let layer_by_layer = run_report(reference, labels, fits, input, |t, bytes| {
+            if t == split {
+                right = bytes.to_vec();
+            }
+        })?;
+        let mut wrong = Vec::new();
+        let halos_blanked = run_report(broken, labels, fits, input, |t, bytes| {
+            if t == split {
+                wrong = bytes.to_vec();
+            }
+        })?;
+        let channels = graph.tensors[split].shape.last().copied().unwrap_or(1).max(1);
+        let differing_channels: Vec<u32> = right
+            .chunks(channels)
+            .zip(wrong.chunks(channels))
+            .map(|(a, b)| a.iter().zip(b).filter(|(x, y)| x != y).count() as u32)
+            .collect();
+        Ok(BrokenReport {
+            split: TensorReport::of(&graph, split),
+            differing_pixels: differing_channels.iter().filter(|&&n| n > 0).count(),
+            differing_bytes: differing_channels.iter().map(|&n| n as usize).sum(),
+            differing_channels,
+            layer_by_layer,
+            halos_blanked,
+        })
     }
 
     /// The bytes of the last input run: what the network saw.
@@ -1348,4 +1415,29 @@ pub fn find_split(graph: &Graph, text: &str) -> Result<usize> {
     };
     found
         .ok_or_else(|| Error::Setting(format!("no op output or tensor '{t}' (give opN, tN, strideN or a tensor name)")))
+}
+
+/// Runs `engine` on `input` and names its verdict with `labels`.
+fn run_report(
+    engine: &mut Engine,
+    labels: &[String],
+    fits: bool,
+    input: &[u8],
+    on_tensor: impl FnMut(usize, &[u8]),
+) -> Result<RunReport> {
+    let outputs = engine.run_observed(input, on_tensor)?;
+    let scores = outputs.first().map(|o| o.dequantized.clone()).unwrap_or_default();
+    let class = labels::best(&scores).unwrap_or(0);
+    let label = labels.get(class).cloned().unwrap_or_else(|| format!("class {class}"));
+    Ok(RunReport {
+        score: scores.get(class).copied().unwrap_or(0.0),
+        scores,
+        class,
+        label,
+        outputs,
+        capacity: engine.capacity(),
+        peak_bytes: engine.plan.extent,
+        fits,
+        macs: engine.macs(),
+    })
 }

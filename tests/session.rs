@@ -116,6 +116,30 @@ fn runs_plan_by_default_and_the_patch_plan_is_exact() {
 }
 
 #[test]
+fn without_halos_the_patches_go_wrong_where_tiles_meet() {
+    let mut session = vww();
+    let input = photo(&mut session, "astronaut.png");
+    let right = session.run(&input).unwrap();
+    // The frame whole in SRAM: breaking still streams the patches, each keeping its share.
+    session.plan(&Settings { streamed_input: false, ..patched("3x3", "op8") }).unwrap();
+    let broken = session.break_halos(&input).unwrap();
+    assert_eq!(broken.layer_by_layer.outputs[0].int8, right.outputs[0].int8);
+    let pixels = broken.split.shape[1] * broken.split.shape[2];
+    assert_eq!(broken.differing_channels.len(), pixels);
+    assert!(broken.differing_pixels > 0 && broken.differing_pixels < pixels, "{}", broken.differing_pixels);
+    assert!(broken.differing_bytes >= broken.differing_pixels);
+    // Breaking is a separate run: the plan itself stays exact.
+    assert!(session.check_exact(&input).unwrap().equal);
+    // One patch keeps the whole frame: nothing is blanked, nothing differs.
+    session.plan(&patched("1x1", "op8")).unwrap();
+    let whole = session.break_halos(&input).unwrap();
+    assert_eq!((whole.differing_pixels, whole.differing_bytes), (0, 0));
+    assert_eq!(whole.halos_blanked.outputs[0].int8, right.outputs[0].int8);
+    session.plan(&Settings::default()).unwrap();
+    assert!(session.break_halos(&input).unwrap_err().to_string().contains("layer by layer"));
+}
+
+#[test]
 fn the_sweep_shows_every_grid_at_the_split_and_the_grid_at_every_split() {
     let mut session = vww();
     session.plan(&patched("3x3", "op8")).unwrap();
