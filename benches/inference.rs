@@ -119,35 +119,37 @@ fn op_kind(kernel: &Kernel) -> &'static str {
         Kernel::Conv2d(_) => "conv kxk",
         Kernel::DepthwiseConv2d(k) if k.window.kernel == (3, 3) => "depthwise 3x3",
         Kernel::DepthwiseConv2d(_) => "depthwise kxk",
+        Kernel::Add(_) => "add",
+        Kernel::FullyConnected(_) => "fully connected",
+        Kernel::Pool2d(_) | Kernel::Mean(_) => "pool, mean",
         _ => "other",
     }
 }
 
-/// Layer-by-layer time per op kind: each step completes its tensor, so the time between two
-/// `run_with` callbacks is one step's (the sum of per-op medians).
-fn profile(engine: &mut Engine, input: &[u8]) -> BTreeMap<&'static str, f64> {
-    let kinds: Vec<&'static str> = engine.kernels.iter().map(op_kind).collect();
-    let producer: BTreeMap<usize, usize> =
-        engine.graph.ops.iter().enumerate().flat_map(|(i, op)| op.outputs.iter().map(move |&t| (t, i))).collect();
-    let mut per_op: Vec<Vec<f64>> = vec![Vec::new(); kinds.len()];
+/// Time per op kind (the sum of each step's median; a step's input deliveries count with
+/// it) and the number of steps, from `RUNS` runs timed step by step.
+fn profile(engine: &mut Engine, input: &[u8]) -> (BTreeMap<&'static str, f64>, usize) {
+    let steps: Vec<usize> = engine.plan.steps.iter().map(|s| s.op).collect();
+    let mut per_step: Vec<Vec<f64>> = vec![Vec::with_capacity(RUNS); steps.len()];
     for _ in 0..RUNS {
         let mut last = Instant::now();
         engine
-            .run_with(input, |t, _| {
-                if let Some(&op) = producer.get(&t) {
-                    per_op[op].push(last.elapsed().as_secs_f64() * 1e3);
-                }
-                last = Instant::now();
-            })
+            .run_stepwise(
+                input,
+                |_, _| {},
+                |s| {
+                    let now = Instant::now();
+                    per_step[s].push((now - last).as_secs_f64() * 1e3);
+                    last = now;
+                },
+            )
             .expect("runs");
     }
     let mut split = BTreeMap::new();
-    for (op, times) in per_op.into_iter().enumerate() {
-        if !times.is_empty() {
-            *split.entry(kinds[op]).or_insert(0.0) += median(times);
-        }
+    for (op, times) in steps.iter().zip(per_step) {
+        *split.entry(op_kind(&engine.kernels[*op])).or_insert(0.0) += median(times);
     }
-    split
+    (split, steps.len())
 }
 
 fn engine(graph: &Graph, input: InputMode, schedule: Schedule) -> Engine {
@@ -272,20 +274,29 @@ fn plans(graph: &Graph) -> Vec<(String, Candidate)> {
         chosen.push(("smallest peak".to_string(), c.clone()));
     }
     if let Some((c, true)) = search::choose(&all, 32 * 1024) {
-        chosen.push(("cheapest under 32 KiB".to_string(), c));
+        chosen.push(("cheapest <32K".to_string(), c));
     }
     chosen
 }
 
-fn describe(c: &Candidate) -> String {
-    let grid: Vec<String> = c.schedule.stages.iter().map(|s| format!("{}x{}", s.rows, s.cols)).collect();
-    format!("{} patches, peak {} B, MACs {:+.1} %", grid.join("+"), c.peak.bytes, c.overhead * 100.0)
-}
+/// The accounting switches each plan is timed under.
+const SWITCHES: [(&str, InPlace); 3] = [
+    ("", InPlace { depthwise: false, pointwise: false, add: false }),
+    (", in-place dw", InPlace { depthwise: true, pointwise: false, add: false }),
+    (", all in place", InPlace { depthwise: true, pointwise: true, add: true }),
+];
 
 fn row(what: &str, ms: f64, builtin: Option<f64>, exact: Option<bool>) {
     let ratio = builtin.map_or("-".to_string(), |b| format!("{:.2}x", ms / b));
     let exact = exact.map_or("-", |e| if e { "yes" } else { "NO" });
-    println!("  {what:58} {ms:9.3} {ratio:>9} {exact:>10}");
+    println!("  {what:66} {ms:9.3} {ratio:>9} {exact:>10}");
+}
+
+/// One mcupatch configuration, timed and profiled.
+struct Timed {
+    label: String,
+    split: BTreeMap<&'static str, f64>,
+    steps: usize,
 }
 
 fn run(bench: &Bench) {
@@ -301,35 +312,46 @@ fn run(bench: &Bench) {
     let base = builtin.as_ref().map(|p| p.median_ms);
 
     println!("\n{} — {:.2} M MACs", bench.name, macs as f64 / 1e6);
-    println!("  {:58} {:>9} {:>9} {:>10}", "", "median ms", "/ TFLite", "= TFLM");
+    println!("  {:66} {:>9} {:>9} {:>10}", "", "median ms", "/ TFLite", "= TFLM");
     let out = output_numbers(&mut lbl, &bench.input);
     let lbl_ms = time(&mut lbl, &bench.input);
     let input_note = if bench.float_input { " (float input, as TFLite)" } else { "" };
     row(&format!("mcupatch native, layer by layer{input_note}"), lbl_ms, base, exact(&out));
 
-    // Patch plans take int8 pixels streamed per patch: compared with layer by layer on int8.
-    let int8 = bench.float_input.then(|| {
-        let mut e = engine(&bench.graph, InputMode::default(), Schedule::default());
-        let int8_input = int8_pixels(&bench.graph, &bench.input);
+    // Patch plans take int8 pixels streamed per patch: each is compared with layer by layer
+    // on int8 pixels under the same in-place switches.
+    let int8_input = if bench.float_input { int8_pixels(&bench.graph, &bench.input) } else { bench.input.clone() };
+    let lbl_out = output_numbers(&mut engine(&bench.graph, InputMode::default(), Schedule::default()), &int8_input);
+    let mut timed = Vec::new();
+    let chosen = plans(&bench.graph);
+    for (note, in_place) in SWITCHES {
+        let mut e = engine(&bench.graph, InputMode::default(), Schedule { in_place, ..Schedule::default() });
+        let same_as_lbl = same(&output_numbers(&mut e, &int8_input), &lbl_out);
         let ms = time(&mut e, &int8_input);
-        row("mcupatch native, layer by layer (int8 input)", ms, base, None);
-        (ms, int8_input)
-    });
-    let (int8_ms, int8_input) = int8.unwrap_or((lbl_ms, bench.input.clone()));
-    for (what, c) in plans(&bench.graph) {
-        let mut e = engine(&bench.graph, InputMode { streamed: true, ..Default::default() }, c.schedule.clone());
-        let patched = output_numbers(&mut e, &int8_input);
-        let same_as_lbl = {
-            let mut l = engine(&bench.graph, InputMode::default(), Schedule::default());
-            same(&patched, &output_numbers(&mut l, &int8_input))
-        };
-        let ms = time(&mut e, &int8_input);
-        row(
-            &format!("mcupatch {what}: {} (time {:+.1} %)", describe(&c), (ms / int8_ms - 1.0) * 100.0),
-            ms,
-            base,
-            Some(same_as_lbl && exact(&out).unwrap_or(true)),
-        );
+        row(&format!("mcupatch layer by layer (int8 input{note})"), ms, base, Some(same_as_lbl));
+        let (split, steps) = profile(&mut e, &int8_input);
+        timed.push(Timed { label: format!("lbl{note}"), split, steps });
+        for (what, c) in &chosen {
+            let schedule = Schedule { in_place, ..c.schedule.clone() };
+            let mut p = engine(&bench.graph, InputMode { streamed: true, ..Default::default() }, schedule);
+            let patched = output_numbers(&mut p, &int8_input);
+            let grid: Vec<String> = c.schedule.stages.iter().map(|s| format!("{}x{}", s.rows, s.cols)).collect();
+            let p_ms = time(&mut p, &int8_input);
+            let (split, steps) = profile(&mut p, &int8_input);
+            row(
+                &format!(
+                    "  {what} {}{note}: peak {} B, MACs {:+.1} %, time {:+.1} %",
+                    grid.join("+"),
+                    p.plan.extent,
+                    (p.macs() as f64 / macs as f64 - 1.0) * 100.0,
+                    (p_ms / ms - 1.0) * 100.0
+                ),
+                p_ms,
+                base,
+                Some(same(&patched, &lbl_out) && exact(&out).unwrap_or(true)),
+            );
+            timed.push(Timed { label: format!("{} {}{note}", what, grid.join("+")), split, steps });
+        }
     }
     if let Some(p) = &builtin {
         row("TFLite, optimized built-in kernels, no delegate", p.median_ms, base, exact(&p.output));
@@ -344,11 +366,25 @@ fn run(bench: &Bench) {
     if builtin.is_none() {
         println!("  TFLite: not measured (make bench installs ai-edge-litert)");
     }
-    let split = profile(&mut lbl, &bench.input);
-    let total: f64 = split.values().sum();
-    let parts: Vec<String> =
-        split.iter().map(|(k, ms)| format!("{k} {ms:.3} ms ({:.0} %)", ms / total * 100.0)).collect();
-    println!("  layer-by-layer time per op kind: {}", parts.join(", "));
+    split_table(&timed);
+}
+
+/// Where each configuration's time goes: ms per op kind (step-by-step medians).
+fn split_table(timed: &[Timed]) {
+    let kinds: std::collections::BTreeSet<&str> = timed.iter().flat_map(|t| t.split.keys().copied()).collect();
+    println!("  time per op kind, ms (sum of per-step medians):");
+    print!("    {:26}", "");
+    for k in &kinds {
+        print!(" {k:>14.14}");
+    }
+    println!(" {:>8} {:>7}", "total", "steps");
+    for t in timed {
+        print!("    {:26.26}", t.label);
+        for k in &kinds {
+            print!(" {:>14.3}", t.split.get(k).copied().unwrap_or(0.0));
+        }
+        println!(" {:>8.3} {:>7}", t.split.values().sum::<f64>(), t.steps);
+    }
 }
 
 /// The int8 pixels the float input quantizes to (the model's QUANTIZE, run by mcupatch).
@@ -366,14 +402,25 @@ fn int8_pixels(graph: &Graph, float_input: &[u8]) -> Vec<u8> {
     bytes
 }
 
+/// Builds one benchmark's model and input.
+type Maker = fn() -> Bench;
+
 fn main() {
     // `cargo test --all-targets` builds and runs benches once without `--bench`: the
     // timings belong to `cargo bench` (`make bench`) only.
     if !std::env::args().any(|a| a == "--bench") {
         return;
     }
+    // `cargo bench --bench inference -- vww`: only the models whose name contains a word.
+    let words: Vec<String> =
+        std::env::args().skip(1).filter(|a| !a.starts_with('-')).map(|a| a.to_lowercase()).collect();
     println!("One thread each; median of {RUNS} runs ({TFLM_RUNS} for TFLite Micro); ratio = time / TFLite's built-in kernels.");
-    for bench in [vww(), mobilenet_v2(), resnet8()] {
+    let benches: [(&str, Maker); 3] = [("vww", vww), ("mobilenetv2", mobilenet_v2), ("resnet8", resnet8)];
+    for (key, bench) in benches {
+        if !words.is_empty() && !words.iter().any(|w| key.contains(w.as_str())) {
+            continue;
+        }
+        let bench = bench();
         run(&bench);
         if bench.tflite.starts_with(std::env::temp_dir()) {
             let _ = std::fs::remove_file(&bench.tflite);

@@ -127,7 +127,18 @@ impl Engine {
 
     /// Runs once on `input` (the raw bytes of [`Engine::input_tensor`]); calls `on_tensor`
     /// with every whole tensor right after the step that completes it.
-    pub fn run_with(&mut self, input: &[u8], mut on_tensor: impl FnMut(usize, &[u8])) -> Result<()> {
+    pub fn run_with(&mut self, input: &[u8], on_tensor: impl FnMut(usize, &[u8])) -> Result<()> {
+        self.run_stepwise(input, on_tensor, |_| {})
+    }
+
+    /// [`Engine::run_with`], also calling `after_step` with each step's index right after it
+    /// ran (its input deliveries included): what a profiler times steps by.
+    pub fn run_stepwise(
+        &mut self,
+        input: &[u8],
+        mut on_tensor: impl FnMut(usize, &[u8]),
+        mut after_step: impl FnMut(usize),
+    ) -> Result<()> {
         let expected = self.input_tensor().bytes();
         if input.len() != expected {
             return Err(Error::Input(format!(
@@ -153,6 +164,7 @@ impl Engine {
                 self.deliver(input, self.loads[s][i]);
             }
             self.run_step(s);
+            after_step(s);
             let step = &self.plan.steps[s];
             if step.completes {
                 let out = self.graph.ops[step.op].outputs[0];

@@ -5,7 +5,7 @@
 //! eight output channels at a time, accumulated in int32 with the zero-point correction
 //! folded into the bias.
 
-use super::{isa, Isa, LaneStage, Lanes, Portable};
+use super::{covers, isa, Isa, LaneStage, Lanes, Portable};
 use crate::geometry::{Fmap, FmapMut, Region, Window};
 use crate::kernels::OutputStage;
 use std::mem::MaybeUninit;
@@ -74,8 +74,7 @@ impl Gemm {
 
     /// [`Gemm::eval`] on instruction set `isa`, which must be available.
     pub fn eval_on(&self, isa: Isa, window: &Window, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
-        let fits = |r: Region, o: Region| r.y0 >= o.y0 && r.y1 <= o.y1 && r.x0 >= o.x0 && r.x1 <= o.x1;
-        assert!(region.area() == 0 || fits(region, out.region), "region {region:?} outside the output view");
+        assert!(covers(out.region, region), "region {region:?} outside the output view");
         assert!(out.channels == self.channels && out.data.len() >= out.region.area() * self.channels);
         match isa {
             // SAFETY: the output view holds `region` (checked above); the portable backend
@@ -185,20 +184,32 @@ impl Gemm {
     fn receptive_field(&self, w: &Window, input: &Fmap<i8>, y: usize, x: usize, column: &mut [MaybeUninit<i16>]) {
         let (kh, kw) = w.kernel;
         let ic = input.channels;
+        let span = kw * ic;
         let dst: *mut i16 = column.as_mut_ptr().cast();
-        let mut at = 0;
+        // The input column of the first tap when every tap of the row lies inside the map.
+        let inside = (x * w.stride.1).checked_sub(w.pad_left).filter(|&x0| x0 + (kw - 1) * w.dilation.1 < w.in_w);
         for ky in 0..kh {
+            let at = ky * span;
             let iy = Window::tap(y, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h);
-            for kx in 0..kw {
-                let ix = Window::tap(x, kx, w.stride.1, w.dilation.1, w.pad_left, w.in_w);
-                // SAFETY: `at + ic <= depth <= MAX_DEPTH`, the column's length.
-                unsafe {
-                    match (iy, ix) {
-                        (Some(iy), Some(ix)) => self.widen(input.pixel(iy, ix), dst.add(at)),
-                        _ => std::slice::from_raw_parts_mut(dst.add(at), ic).fill(self.zero_point),
+            // SAFETY: `at + span <= depth <= MAX_DEPTH`, the column's length.
+            unsafe {
+                match (iy, inside) {
+                    (None, _) => std::slice::from_raw_parts_mut(dst.add(at), span).fill(self.zero_point),
+                    (Some(iy), Some(x0)) if w.dilation.1 == 1 => {
+                        // The row's taps are one run of pixels.
+                        let r = input.region;
+                        let start = ((iy - r.y0) * r.width() + (x0 - r.x0)) * ic;
+                        self.widen(&input.data[start..start + span], dst.add(at));
+                    }
+                    (Some(iy), _) => {
+                        for kx in 0..kw {
+                            match Window::tap(x, kx, w.stride.1, w.dilation.1, w.pad_left, w.in_w) {
+                                Some(ix) => self.widen(input.pixel(iy, ix), dst.add(at + kx * ic)),
+                                None => std::slice::from_raw_parts_mut(dst.add(at + kx * ic), ic).fill(self.zero_point),
+                            }
+                        }
                     }
                 }
-                at += ic;
             }
         }
         if self.depth % 2 == 1 {

@@ -21,6 +21,7 @@ pub mod depthwise;
 pub mod gemm;
 
 use super::OutputStage;
+use crate::geometry::Region;
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -56,6 +57,11 @@ pub(crate) unsafe trait Lanes {
     unsafe fn add(a: Self::Acc, b: Self::Acc) -> Self::Acc;
     /// Requantizes channels `c..c + 8` of `stage` and stores the eight int8 at `out`.
     unsafe fn requantize_store(acc: Self::Acc, stage: &LaneStage, c: usize, out: *mut i8);
+}
+
+/// Whether `outer` holds every pixel of `inner` (an empty `inner` holds none).
+pub(crate) fn covers(outer: Region, inner: Region) -> bool {
+    inner.area() == 0 || (inner.y0 >= outer.y0 && inner.y1 <= outer.y1 && inner.x0 >= outer.x0 && inner.x1 <= outer.x1)
 }
 
 /// The instruction sets the fast paths run on.
