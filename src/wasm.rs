@@ -93,6 +93,14 @@ impl Session {
         json(&self.inner.heat().map_err(js)?)
     }
 
+    /// Runs the last input through the current patch plan with its halos blanked (each patch
+    /// sees only its own share of the input: wrong by design) and layer by layer; returns the
+    /// split tensor's difference map and both outputs as JSON ([`session::BrokenReport`]).
+    pub fn break_halos(&mut self) -> Result<String, JsError> {
+        let input = self.inner.last_input().to_vec();
+        json(&self.inner.break_halos(&input).map_err(js)?)
+    }
+
     /// The last input run, as the network saw it (the input tensor's bytes).
     pub fn last_input(&self) -> Vec<u8> {
         self.inner.last_input().to_vec()

@@ -2,7 +2,7 @@
 //! The wasm facade in a real browser (wasm-bindgen-test, headless Chromium): models in,
 //! the session's report JSON and typed arrays out, every error a JsError.
 
-use mcupatch::wasm::{catalog, Session};
+use mcupatch::wasm::{catalog, feasibility, Session};
 use serde_json::Value;
 use wasm_bindgen_test::*;
 
@@ -108,4 +108,39 @@ fn zoo_models_plan_in_the_browser() {
     let (lbl, patched) = (&report["layer_by_layer"]["peak"]["bytes"], &report["patched"]["peak"]["bytes"]);
     assert!(patched.as_u64() < lbl.as_u64(), "{patched} vs {lbl}");
     assert!(report["blocks"].as_array().unwrap().iter().any(|b| b["block"] == "block1"));
+}
+
+#[wasm_bindgen_test]
+fn the_page_explanations_come_from_the_session() {
+    let mut session = Session::new(VWW).unwrap();
+    let report =
+        plan(&mut session, r#"{"sram": 20480, "patch": ["3x3"], "streamed_input": true, "in_place_depthwise": true}"#);
+    let frame: Vec<u8> = (0..96 * 96 * 4).map(|i| (i * 53 % 241) as u8).collect();
+    session.run_rgba(&frame, 96, 96).unwrap();
+    let exact = parse(&session.check_exact().unwrap());
+    assert_eq!(exact["equal"], true);
+    assert!(exact["bytes"].as_u64().unwrap() > 0);
+    // Without halos the split tensor goes wrong; layer by layer is the plan's own reference.
+    let broken = parse(&session.break_halos().unwrap());
+    assert!(broken["differing_bytes"].as_u64().unwrap() > 0);
+    assert_eq!(
+        broken["layer_by_layer"]["outputs"],
+        parse(&session.run_input(&session.last_input()).unwrap())["outputs"]
+    );
+    let sweep = parse(&session.sweep().unwrap());
+    assert_eq!((sweep["rows"].as_u64(), sweep["cols"].as_u64()), (Some(3), Some(3)));
+    assert!(sweep["grids"].as_array().unwrap().iter().any(|c| c["peak_bytes"] == 18_432));
+    let heat = parse(&session.heat().unwrap());
+    let extra = report["patched"]["macs"].as_u64().unwrap() - report["layer_by_layer"]["macs"].as_u64().unwrap();
+    let (stage, lbl) = (heat["stage_macs"].as_u64().unwrap(), heat["stage_macs_layer_by_layer"].as_u64().unwrap());
+    assert_eq!(stage - lbl, extra);
+    let map = parse(
+        &feasibility("mbv2", "[0.35]", "[96, 160]", r#"{"mcu": "stm32h743", "in_place_depthwise": true}"#).unwrap(),
+    );
+    assert_eq!(map["cells"].as_array().unwrap().len(), 2);
+    assert!(feasibility("mbv2", "[0.35", "[96]", "{}").is_err());
+    // Layer by layer has nothing to sweep or break.
+    plan(&mut session, r#"{"sram": 262144}"#);
+    assert!(session.sweep().is_err());
+    assert!(session.break_halos().is_err());
 }
