@@ -157,34 +157,6 @@ pub fn rgba_input(rgba: &[u8], width: u32, height: u32, input: &Tensor, range: P
     image_input(&img, input, range)
 }
 
-/// An image scaled to cover `w` × `h`, centre-cropped, as one planar YUV 4:2:0 frame
-/// (full-range BT.601, as JPEG and Y4M's `C420jpeg`).
-pub fn yuv420(img: &RgbImage, w: u32, h: u32) -> Vec<u8> {
-    let frame = image::DynamicImage::ImageRgb8(img.clone()).resize_to_fill(w, h, FilterType::Triangle).to_rgb8();
-    let px = |x: u32, y: u32| frame.get_pixel(x, y).0.map(f32::from);
-    let clamp = |v: f32| v.round().clamp(0.0, 255.0) as u8;
-    let mut out: Vec<u8> = (0..h)
-        .flat_map(|y| (0..w).map(move |x| (x, y)))
-        .map(|(x, y)| {
-            let [r, g, b] = px(x, y);
-            clamp(0.299 * r + 0.587 * g + 0.114 * b)
-        })
-        .collect();
-    let chroma = |f: &dyn Fn([f32; 3]) -> f32| -> Vec<u8> {
-        (0..h / 2)
-            .flat_map(|y| (0..w / 2).map(move |x| (x, y)))
-            .map(|(x, y)| {
-                let sum: f32 =
-                    [(0, 0), (1, 0), (0, 1), (1, 1)].iter().map(|&(dx, dy)| f(px(2 * x + dx, 2 * y + dy))).sum();
-                clamp(sum / 4.0)
-            })
-            .collect()
-    };
-    out.extend(chroma(&|[r, g, b]| 128.0 - 0.168_736 * r - 0.331_264 * g + 0.5 * b));
-    out.extend(chroma(&|[r, g, b]| 128.0 + 0.5 * r - 0.418_688 * g - 0.081_312 * b));
-    out
-}
-
 /// An image as the model's input bytes.
 pub fn image_input(img: &RgbImage, input: &Tensor, range: PixelRange) -> Result<Vec<u8>> {
     let (h, w) = image_size(input)?;
