@@ -44,6 +44,7 @@ const state = {
   playing: true, step: 0, stepClock: 0, lastTick: 0,
   camera: null, frameInFlight: false,
   tour: -1, displayed: [], framesShown: 0, verdict: '', reportSerial: 0, inputSerial: 0, drawn: '', mainMs: [],
+  explain: null, checks: { frames: 0, differing: null }, breaks: [], map: null, animationFrames: 0,
 };
 
 // ---- the engine in workers ----------------------------------------------------------
@@ -224,10 +225,16 @@ async function loadModel(source, settings) {
 }
 
 /// What a worker needs to build the model: a copy of its bytes, or the zoo architecture.
-const loadPayload = (source) => (source.bytes ? { bytes: source.bytes } : { arch: source.arch, ...ZOO });
+const loadPayload = (source) => (source.bytes ? { bytes: source.bytes } : { arch: source.arch, width: source.width, resolution: source.resolution });
 
+/// `vww`, a zoo architecture at MobileNetV2's ImageNet size, or `arch@WIDTHxRESOLUTION`.
 async function modelSource(key) {
-  if (key !== 'vww') return { key, arch: key };
+  const sized = /^([\w+-]+)@([\d.]+)x(\d+)$/.exec(key);
+  if (sized) {
+    const [, arch, width, resolution] = sized;
+    return { key, arch, width: Number(width), resolution: Number(resolution), name: `${arch} ${width} @${resolution} (synthetic weights)` };
+  }
+  if (key !== 'vww') return { key, arch: key, ...ZOO };
   const response = await fetch(BUNDLED_MODEL);
   if (!response.ok) throw new Error('the bundled model is missing: run `make demo`');
   return { key, bytes: await response.arrayBuffer() };
@@ -295,11 +302,18 @@ async function replan() {
     state.planMs = ms;
     state.step = Math.min(state.step, Math.max(0, view.patched.steps.length - 1));
     renderNumbers();
+    explainSoon(generation);
     if (state.model.classifies_images) {
       state.runnerReady = false;
       await runner.call('plan', { settings: pinned(view) });
-      if (generation === state.planGeneration) state.runnerReady = true;
+      if (generation === state.planGeneration) {
+        state.runnerReady = true;
+        state.checks = { frames: 0, differing: null };
+        state.breaks = [];
+      }
     }
+    renderBadge(null);
+    renderBreakSwitch();
   } catch (e) {
     if (e.message !== 'superseded' && generation === state.planGeneration) showError(`Cannot plan: ${e.message ?? e}`);
   } finally {
@@ -441,9 +455,13 @@ function sendFrame() {
   // A huge frame is shrunk while it is grabbed: the engine crops and resizes it anyway.
   const shrink = Math.min(1, MAX_GRAB / Math.max(width, height));
   const size = shrink < 1 ? { resizeWidth: Math.round(width * shrink), resizeHeight: Math.round(height * shrink), resizeQuality: 'medium' } : {};
+  // Every few frames the badge's check; with break-it on, every frame also runs without halos.
+  const check = state.report.schedule.stages.length > 0 && state.framesShown % CHECK_EVERY === 0;
+  const broken = $('break-it').checked && !$('break-it').disabled;
+  const serial = state.reportSerial;
   createImageBitmap(src, size)
-    .then((bitmap) => runner.call('frame', { bitmap }, [bitmap]))
-    .then(({ run, ms, input }) => {
+    .then((bitmap) => runner.call('frame', { bitmap, check, broken }, [bitmap]))
+    .then(({ run, ms, input, exact, breakage }) => {
       state.run = run;
       state.input = input;
       state.inputSerial++;
@@ -451,6 +469,9 @@ function sendFrame() {
       state.displayed.push(performance.now());
       state.framesShown++;
       showVerdict();
+      if (serial !== state.reportSerial) return;
+      if (exact) renderBadge(exact);
+      if (breakage) renderBreak(breakage);
     })
     .catch((e) => {
       if (e.message !== 'superseded') showError(`Inference failed: ${e.message ?? e}`);
@@ -481,6 +502,7 @@ function surface(canvas) {
     new ResizeObserver(([entry]) => {
       canvas.cssSize = entry.contentRect;
       state.drawn = '';
+      if (state.report) canvas.redraw?.();
     }).observe(canvas);
   }
   const { width, height } = canvas.cssSize;
@@ -551,6 +573,16 @@ function drawInput() {
     ctx.lineWidth = 2.5;
     ctx.strokeRect(...box(p.tile, tileScale));
   }
+  // Later stages' grids (two-stage plans), dashed: their tiles over their own split maps.
+  ctx.setLineDash([4, 3]);
+  ctx.lineWidth = 1.5;
+  for (const p of state.report.patches.filter((q) => q.stage > 0)) {
+    const split = state.report.schedule.stages[p.stage].split;
+    const own = current && current.stage === p.stage && current.index === p.index;
+    ctx.strokeStyle = own ? '#fff' : 'rgba(102,187,106,0.8)';
+    ctx.strokeRect(...box(p.tile, (h / split.shape[1]) * scale));
+  }
+  ctx.setLineDash([]);
   ctx.lineWidth = 1;
 }
 
@@ -700,6 +732,29 @@ function markOp() {
   strip.marked = op;
 }
 
+/// Places maps left to right, wrapping onto more rows on a narrow screen, each row as tall as
+/// its tallest map plus room for labels `above` and `below` it: where each map's top-left
+/// goes (`x0`, `top`) and the height all rows need.
+function flow(maps, width, { w, h, above, below }) {
+  const rows = [[]];
+  let x = 4;
+  for (const m of maps) {
+    if (x + w(m) > width && x > 4) {
+      rows.push([]);
+      x = 4;
+    }
+    rows[rows.length - 1].push({ m, x0: x });
+    x += w(m);
+  }
+  const placed = [];
+  let total = 0;
+  for (const row of rows) {
+    for (const at of row) placed.push({ ...at, top: total + above });
+    total += above + Math.max(...row.map((at) => h(at.m))) + below;
+  }
+  return { placed, total };
+}
+
 /// The current patch's computed region in every feature map of its stage, to scale.
 function drawPyramid() {
   const { ctx, width, height } = surface($('pyramid-canvas'));
@@ -725,23 +780,10 @@ function drawPyramid() {
   // Maps to scale, left to right, wrapping onto more rows on a narrow screen; each gets at
   // least a label's width.
   const canvas = $('pyramid-canvas');
-  const mapHeight = 96;
-  const scale = mapHeight / Math.max(...maps.map((m) => m.h));
-  const slot = (m) => Math.max(m.w * scale + 10, 66);
-  const rowHeight = mapHeight + 48;
-  let rows = 1;
-  let x = 4;
-  const placed = maps.map((m) => {
-    if (x + slot(m) > width && x > 4) {
-      rows++;
-      x = 4;
-    }
-    const at = { m, x0: x, top: 16 + (rows - 1) * rowHeight };
-    x += slot(m);
-    return at;
-  });
-  if (Math.abs(height - rows * rowHeight) > 1) {
-    canvas.style.height = `${rows * rowHeight}px`;
+  const scale = 96 / Math.max(...maps.map((m) => m.h));
+  const { placed, total } = flow(maps, width, { w: (m) => Math.max(m.w * scale + 10, 66), h: (m) => m.h * scale, above: 16, below: 32 });
+  if (Math.abs(height - total) > 1) {
+    canvas.style.height = `${total}px`;
     return; // the ResizeObserver redraws at the new height
   }
   for (const { m, x0, top } of placed) {
@@ -868,6 +910,401 @@ function renderStep() {
   markOp();
 }
 
+// ---- why: the grid sweep, the recompute heat, the feasibility map ----------------------
+
+/// Asks the planner for the sweep and the heat of the current plan once the settings have
+/// stayed put a moment (a student dragging through grids gets plans first).
+function explainSoon(generation) {
+  clearTimeout(state.explainTimer);
+  renderExplain();
+  state.explainTimer = setTimeout(async () => {
+    if (generation !== state.planGeneration || planner.busy) return;
+    const serial = state.reportSerial;
+    try {
+      const { sweep, heat } = await planner.call('explain');
+      if (serial !== state.reportSerial) return;
+      state.explain = { serial, sweep, heat };
+      renderExplain();
+    } catch (e) {
+      if (e.message !== 'superseded') showError(`Cannot explain the plan: ${e.message ?? e}`);
+    }
+  }, 250);
+}
+
+function renderExplain() {
+  const ready = state.explain?.serial === state.reportSerial;
+  drawSweeps(ready ? state.explain.sweep : null);
+  drawHeat(ready ? state.explain.heat : null);
+}
+
+/// A chart canvas showing only a sentence (nothing to draw yet, or nothing to draw at all).
+function chartMessage(canvas, words) {
+  const { ctx, width, height } = surface(canvas);
+  ctx.clearRect(0, 0, width, height);
+  ctx.fillStyle = css('--muted');
+  ctx.fillText(words, 8, 18);
+  canvas.bars = null;
+}
+
+const gridOf = (c) => c.schedule.stages[0];
+
+function drawSweeps(sweep) {
+  const stages = state.report.schedule.stages;
+  const none = !stages.length ? 'layer by layer: no split and no grid to sweep — choose a patch plan'
+    : !sweep ? 'planning every grid and every split…' : sweep.error ?? null;
+  if (none) {
+    chartMessage($('sweep-grids'), none);
+    chartMessage($('sweep-splits'), '');
+    text('sweep-explain', stages.length ? '' : 'Choose a grid (or auto) to see every grid and every split planned.');
+    return;
+  }
+  const split = state.model.splits.find((s) => s.tensor === sweep.split);
+  const mapShape = split ? split.shape.slice(1).join('×') : `t${sweep.split}`;
+  const isCurrent = (g) => g.rows === sweep.rows && g.cols === sweep.cols;
+  const grids = sweep.grids.filter((c) => gridOf(c).rows === gridOf(c).cols || isCurrent(gridOf(c)));
+  drawSweep($('sweep-grids'), `every grid, split at op ${stages[0].split_op} (${mapShape})`, grids.map((c) => ({
+    c, label: `${gridOf(c).rows}×${gridOf(c).cols}`, current: isCurrent(gridOf(c)),
+    settings: { patch: [`${gridOf(c).rows}x${gridOf(c).cols}`], split: [`t${sweep.split}`] },
+  })));
+  drawSweep($('sweep-splits'), `${sweep.rows}×${sweep.cols} patches, split after op…`, sweep.splits.map((c) => ({
+    c, label: String(gridOf(c).split_op), current: gridOf(c).split.index === sweep.split,
+    title: `after op ${gridOf(c).split_op}: ${gridOf(c).split.shape.slice(1).join('×')}`,
+    settings: { patch: [`${sweep.rows}x${sweep.cols}`], split: [`t${gridOf(c).split.index}`] },
+  })));
+  text('sweep-explain', sweepWords(grids.filter((c) => gridOf(c).rows === gridOf(c).cols)));
+}
+
+/// What the square grids say, in words: where the peak stops falling, and why.
+function sweepWords(squares) {
+  if (!squares.length) return '';
+  const pct = (c) => `${c.overhead >= 0 ? '+' : '−'}${Math.abs(c.overhead * 100).toFixed(1)} %`;
+  const [first, last] = [squares[0], squares[squares.length - 1]];
+  const best = squares.reduce((a, b) => (b.peak_bytes < a.peak_bytes ? b : a));
+  const after = squares.find((c) => !c.peak_patch);
+  const name = (c) => `${gridOf(c).rows}×${gridOf(c).cols}`;
+  const falls = `At this split the peak falls from ${bytes(first.peak_bytes)} (${name(first)}) to ${bytes(best.peak_bytes)} (${name(best)}).`;
+  const cost = `The halos' recompute grows from ${pct(first)} to ${pct(last)} (${name(last)}).`;
+  if (!after) return `${falls} Every grid keeps the peak inside the patch stage, so finer grids still lower it. ${cost}`;
+  return `${falls} From ${name(after)} on the peak sits at op ${after.peak_op} ${after.peak_op_name}, after the split, `
+    + `where the ops run layer by layer: no grid can lower it there. ${cost}`;
+}
+
+/// One sweep chart: a bar per candidate (peak SRAM, left axis, coloured by where the peak
+/// falls), its recompute as a line (right axis), the SRAM line, the current plan outlined.
+function drawSweep(canvas, title, items) {
+  const { ctx, width, height } = surface(canvas);
+  ctx.clearRect(0, 0, width, height);
+  const sram = state.report.board.sram;
+  const most = Math.max(...items.map((i) => i.c.peak_bytes));
+  const top = Math.max(most, Math.min(sram, most * 2)) * 1.1;
+  const overheads = items.map((i) => i.c.overhead * 100);
+  const [lo, hi] = [Math.min(0, ...overheads), Math.max(1, ...overheads) * 1.1];
+  const [left, right, bottom, head] = [52, 46, 30, 18];
+  const slot = (width - left - right) / items.length;
+  const x = (i) => left + (i + 0.5) * slot;
+  const y = (b) => height - bottom - (b / top) * (height - bottom - head);
+  const yPct = (p) => height - bottom - ((p - lo) / (hi - lo)) * (height - bottom - head);
+  axis(ctx, y, top, left, width - right);
+  // Percent ticks on the right.
+  const pctStep = [1, 2, 5, 10, 20, 50, 100, 200, 500].find((s) => (hi - lo) / s <= 5) ?? 1000;
+  ctx.fillStyle = css('--muted');
+  for (let p = Math.ceil(lo / pctStep) * pctStep; p <= hi; p += pctStep) ctx.fillText(`${p > 0 ? '+' : ''}${p} %`, width - right + 4, yPct(p) + 4);
+  items.forEach((item, i) => {
+    ctx.fillStyle = css(item.c.peak_patch ? '--tile' : '--activation');
+    ctx.fillRect(x(i) - slot * 0.32, y(item.c.peak_bytes), slot * 0.64, y(0) - y(item.c.peak_bytes));
+    if (item.current) {
+      ctx.strokeStyle = '#fff';
+      ctx.lineWidth = 2;
+      ctx.strokeRect(x(i) - slot * 0.32, y(item.c.peak_bytes), slot * 0.64, y(0) - y(item.c.peak_bytes));
+      ctx.lineWidth = 1;
+    }
+  });
+  if (sram < top) {
+    ctx.strokeStyle = '#ff5252';
+    ctx.beginPath(); ctx.moveTo(left, y(sram)); ctx.lineTo(width - right, y(sram)); ctx.stroke();
+    label(ctx, `SRAM ${kib(sram)}`, width - right - 92, y(sram) - 3, '#ff8a80');
+  }
+  ctx.strokeStyle = '#ffd54f';
+  ctx.fillStyle = '#ffd54f';
+  ctx.beginPath();
+  items.forEach((item, i) => (i ? ctx.lineTo(x(i), yPct(item.c.overhead * 100)) : ctx.moveTo(x(i), yPct(item.c.overhead * 100))));
+  ctx.stroke();
+  items.forEach((item, i) => { ctx.beginPath(); ctx.arc(x(i), yPct(item.c.overhead * 100), 2.5, 0, 7); ctx.fill(); });
+  // x labels: as many as fit.
+  ctx.fillStyle = css('--muted');
+  ctx.textAlign = 'center';
+  const every = Math.max(1, Math.ceil(34 / slot));
+  items.forEach((item, i) => {
+    if (i % every && !item.current) return;
+    ctx.fillStyle = item.current ? css('--text') : css('--muted');
+    ctx.fillText(item.label, x(i), height - bottom + 13);
+  });
+  ctx.textAlign = 'left';
+  ctx.fillStyle = css('--text');
+  ctx.fillText(title, left, 12);
+  ctx.fillStyle = css('--muted');
+  ctx.fillText('peak SRAM (KiB) · MACs recomputed (%, yellow)', left, height - 3);
+  // For clicks and tests: the bars' centres in CSS pixels.
+  canvas.bars = { items, pick: (px) => items[Math.floor((px - left) / slot)], x, y, yPct };
+}
+
+/// A click on a sweep bar plans that grid at that split.
+function pickSweepBar(event) {
+  const canvas = event.currentTarget;
+  const item = canvas.bars?.pick(event.clientX - canvas.getBoundingClientRect().left);
+  if (!item) return;
+  applySettings({ ...settingsFromControls(), ...item.settings });
+  replan();
+}
+
+function sweepTip(event) {
+  const canvas = event.currentTarget;
+  const item = canvas.bars?.pick(event.clientX - canvas.getBoundingClientRect().left);
+  canvas.title = item
+    ? `${item.title ?? item.label}: peak ${bytes(item.c.peak_bytes)} at op ${item.c.peak_op} ${item.c.peak_op_name}${item.c.peak_patch ? ' (inside the patch stage)' : ' (after the split)'} · ${item.c.macs.toLocaleString('en')} MACs (${(item.c.overhead * 100).toFixed(1)} % recomputed) — click to plan it`
+    : '';
+}
+
+/// Heat colours: computed once is dark blue, the most-recomputed pixel bright yellow.
+function heatRgb(count, max) {
+  if (!count) return [0, 0, 0];
+  const t = max > 1 ? (count - 1) / (max - 1) : 0;
+  const mix = (a, b) => Math.round(a + (b - a) * t);
+  return [mix(35, 255), mix(55, 214), mix(100, 79)];
+}
+const heatColour = (count, max) => `rgb(${heatRgb(count, max).join(',')})`;
+
+/// Every map of the patch stages to one scale, each pixel coloured by how many times the
+/// plan computes it (the input: how many patches read it); the sum below is the engine's.
+function drawHeat(heat) {
+  const canvas = $('heat-canvas');
+  const stages = state.report.schedule.stages;
+  if (!stages.length || !heat || heat.error) {
+    chartMessage(canvas, !stages.length ? 'layer by layer: every pixel is computed once' : heat?.error ?? 'counting…');
+    if (!stages.length) text('heat-sum', 'Choose a patch plan to see its halos\' recompute.');
+    return;
+  }
+  const maps = [...heat.inputs.map((m) => ({ ...m, label: 'input (reads)', input: true })), ...heat.layers.map((m) => ({ ...m, label: `op ${m.op}` }))];
+  const { ctx, width, height } = surface(canvas);
+  ctx.clearRect(0, 0, width, height);
+  const tallest = Math.max(...maps.map((m) => m.height));
+  // Whole CSS pixels per map pixel where there is room (the VWW input at 1:1).
+  const scale = Math.max(1, Math.floor(96 / tallest)) * (tallest > 96 ? 96 / tallest : 1);
+  const { placed, total } = flow(maps, width, { w: (m) => Math.max(m.width * scale + 8, 54), h: (m) => m.height * scale, above: 14, below: 18 });
+  const wanted = total + 20;
+  if (Math.abs(height - wanted) > 1) {
+    canvas.style.height = `${wanted}px`;
+    return; // the ResizeObserver redraws at the new height
+  }
+  const max = Math.max(...maps.map((m) => m.max));
+  canvas.layout = { scale, maps: placed.map(({ m, x0, top }) => ({ op: m.op, input: Boolean(m.input), x0, top })) };
+  for (const { m, x0, top } of placed) {
+    const image = new ImageData(m.width, m.height);
+    m.counts.forEach((c, i) => {
+      image.data.set([...heatRgb(c, max), 255], i * 4);
+    });
+    const tmp = new OffscreenCanvas(m.width, m.height);
+    tmp.getContext('2d').putImageData(image, 0, 0);
+    ctx.imageSmoothingEnabled = false;
+    ctx.drawImage(tmp, x0, top, m.width * scale, m.height * scale);
+    ctx.fillStyle = css('--muted');
+    ctx.fillText(m.label, x0, top - 3);
+    ctx.fillText(`max ${m.max}×`, x0, top + m.height * scale + 13);
+  }
+  // The colour key.
+  const keyY = height - 12;
+  for (let c = 1; c <= max; c++) {
+    ctx.fillStyle = heatColour(c, max);
+    ctx.fillRect(4 + (c - 1) * 26, keyY - 9, 24, 10);
+    ctx.fillStyle = c > max / 2 ? '#000' : '#fff';
+    ctx.fillText(`${c}×`, 7 + (c - 1) * 26, keyY);
+  }
+  const extra = heat.stage_macs - heat.stage_macs_layer_by_layer;
+  const { layer_by_layer: lbl } = state.report;
+  text('heat-sum', `Σ over the stage's maps of (times computed − 1) × MACs per pixel = ${extra.toLocaleString('en')} MACs `
+    + `= +${((extra / lbl.macs) * 100).toFixed(1)} % of layer by layer's ${lbl.macs.toLocaleString('en')}: the plan's recomputed MACs. `
+    + 'The input map counts how many patches read each pixel: the halos\' overlap.');
+  $('heat-sum').dataset.extraMacs = extra;
+}
+
+// The feasibility map's grid: MobileNetV2's widths and resolutions from the MCUNet papers.
+const MAP = { arch: 'mbv2', widths: [0.35, 0.5, 0.75, 1.0], resolutions: [96, 128, 160, 192, 224, 256] };
+// Boards with room for MobileNetV2's int8 weights and its 1000-class head.
+const MAP_DEFAULT_MCU = 'stm32h743';
+let mapper = null;
+
+function fillMapMcus() {
+  const select = $('map-mcu');
+  for (const m of state.catalog.mcus) select.append(new Option(`${m.name} (${kib(m.sram)} SRAM, ${kib(m.flash)} Flash)`, m.name));
+  select.value = hasOption('map-mcu', MAP_DEFAULT_MCU) ? MAP_DEFAULT_MCU : state.catalog.mcus[0]?.name;
+  select.addEventListener('change', planMap);
+}
+
+/// Plans every width × resolution in a worker of its own (it needs no model), then draws it.
+async function planMap() {
+  mapper ??= new EngineWorker();
+  if (mapper.busy) mapper.restart();
+  const mcu = $('map-mcu').value;
+  const settings = { mcu, in_place_depthwise: true };
+  $('feasibility').classList.add('stale');
+  text('map-explain', `Planning ${MAP.widths.length * MAP.resolutions.length} sizes of MobileNetV2 for ${mcu} in the engine…`);
+  try {
+    const { map } = await mapper.call('feasibility', { ...MAP, settings });
+    if ($('map-mcu').value !== mcu) return;
+    state.map = map;
+    drawMap(map);
+  } catch (e) {
+    if (e.message !== 'superseded') showError(`Cannot plan the feasibility map: ${e.message ?? e}`);
+  }
+}
+
+function drawMap(map) {
+  const table = document.createElement('table');
+  const head = table.createTHead().insertRow();
+  head.append(Object.assign(document.createElement('th'), { textContent: 'width \\ px' }));
+  for (const r of MAP.resolutions) head.append(Object.assign(document.createElement('th'), { textContent: r }));
+  const body = table.createTBody();
+  const tooBig = (c) => map.flash != null && c.weight_bytes > map.flash;
+  for (const w of MAP.widths) {
+    const row = body.insertRow();
+    row.append(Object.assign(document.createElement('th'), { textContent: `${w}` }));
+    for (const r of MAP.resolutions) {
+      const c = map.cells.find((k) => k.width === w && k.resolution === r);
+      const td = row.insertCell();
+      if (!c) continue;
+      const kind = c.fits_layer_by_layer ? 'lbl' : c.fits_patched ? 'patch' : 'none';
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.className = `cell ${kind}`;
+      button.dataset.fit = kind;
+      button.innerHTML = `<b></b><span></span>`;
+      button.querySelector('b').textContent = kind === 'lbl' ? 'fits' : kind === 'patch' ? 'patch' : tooBig(c) ? 'Flash' : 'no';
+      button.querySelector('span').innerHTML = `${Math.round(c.layer_by_layer_peak / 1024)}<wbr>→${Math.round(c.patched_peak / 1024)}`;
+      button.title = `MobileNetV2 ${w} @${r}: layer by layer ${bytes(c.layer_by_layer_peak)}, patches ${bytes(c.patched_peak)} `
+        + `(${map.patch.join(', ')} split ${map.split.join(', ')}) of ${bytes(map.sram)} SRAM; weights ${bytes(c.weight_bytes)}`
+        + `${map.flash != null ? ` of ${bytes(map.flash)} Flash` : ''}; ${c.macs.toLocaleString('en')} MACs — click to load it`;
+      button.onclick = () => loadZooCell(w, r);
+      td.append(button);
+    }
+  }
+  $('feasibility').replaceChildren(table);
+  $('feasibility').classList.remove('stale');
+  const count = (k) => map.cells.filter((c) => (k === 'lbl' ? c.fits_layer_by_layer : k === 'patch' ? c.fits_patched && !c.fits_layer_by_layer : !c.fits_patched)).length;
+  const smallest = Math.min(...map.cells.map((c) => c.weight_bytes));
+  const flashNote = map.flash != null && smallest > map.flash
+    ? ` None fits: even the smallest network's int8 weights (${kib(smallest)}, with ImageNet's 1000-class head) exceed this board's ${kib(map.flash)} of Flash — choose a board with more Flash.`
+    : '';
+  text('map-explain', `Green: fits layer by layer (${count('lbl')}); orange: fits only with patches (${count('patch')}); grey: does not fit (${count('none')}) — `
+    + `SRAM ${kib(map.sram)}, patches ${map.patch.join(', ')} to ${map.split.join(', ')}, camera streamed.${flashNote} Each cell: peak KiB layer by layer → with patches; click one to load it.`);
+}
+
+/// Loads a map cell's network and plans it on the map's MCU with the planner's choice.
+function loadZooCell(width, resolution) {
+  const key = `${MAP.arch}@${width}x${resolution}`;
+  const settings = { mcu: $('map-mcu').value, patch: ['auto'], split: [], streamed_input: true, in_place_depthwise: true };
+  return loadModel({ key, arch: MAP.arch, width, resolution, name: `${MAP.arch} ${width} @${resolution} (synthetic weights)` }, settings);
+}
+
+// ---- exactness badge and break-it mode -------------------------------------------------
+
+// Every CHECK_EVERY-th frame also runs layer by layer and is compared tensor by tensor.
+const CHECK_EVERY = 10;
+// Break-it mode counts verdict flips over this many frames.
+const BREAK_WINDOW = 30;
+
+/// The badge: what the last check compared, on how many frames since this plan, and the
+/// first differing byte if there ever is one.
+function renderBadge(exact) {
+  const badge = $('exact-badge');
+  const stages = state.report.schedule.stages.length;
+  if (!state.model.classifies_images) {
+    text('exact-badge', 'exactness is checked on camera frames of an image model');
+    badge.className = 'badge';
+    text('exact-detail', '');
+    return;
+  }
+  if (!exact) {
+    text('exact-badge', stages ? 'checking patches against layer by layer…' : 'layer by layer: nothing to compare — choose patches');
+    badge.className = 'badge';
+    text('exact-detail', '');
+    return;
+  }
+  state.checks.frames++;
+  if (!exact.equal) state.checks.differing = exact;
+  const wrong = state.checks.differing;
+  badge.className = `badge ${wrong ? 'bad' : 'good'}`;
+  if (wrong) {
+    const d = wrong.first_difference;
+    text('exact-badge', `✗ patches ≠ layer by layer: ${shortName(d.name)} byte ${d.byte}: ${d.layer_by_layer} vs ${d.patched}`);
+  } else {
+    text('exact-badge', '✓ patches = layer by layer, byte for byte');
+  }
+  text('exact-detail', `${exact.tensors} tensors, ${bytes(exact.bytes)} compared on each of ${state.checks.frames} frame${state.checks.frames === 1 ? '' : 's'} checked since this plan`);
+}
+
+/// Break-it mode: the split tensor's difference map, both outputs, and how often the wrong
+/// schedule's verdict differs from the right one over the last frames.
+function renderBreak(broken) {
+  const panel = $('break-panel');
+  panel.hidden = !$('break-it').checked;
+  if (panel.hidden || !broken) return;
+  if (broken.error) {
+    text('break-bytes', broken.error);
+    text('break-outputs', '');
+    text('break-flips', '');
+    chartMessage($('diff-canvas'), '');
+    return;
+  }
+  state.breaks.push(broken.halos_blanked.label !== broken.layer_by_layer.label);
+  while (state.breaks.length > BREAK_WINDOW) state.breaks.shift();
+  state.broken = broken;
+  const split = broken.split;
+  text('break-bytes', `${broken.differing_bytes.toLocaleString('en')} of ${broken.split.bytes.toLocaleString('en')} bytes of the split tensor differ `
+    + `(${broken.differing_pixels} of ${split.shape[1] * split.shape[2]} pixels)`);
+  const out = (r) => `[${r.outputs[0].int8.join(', ')}] ${r.label}`;
+  text('break-outputs', `layer by layer: ${out(broken.layer_by_layer)} · without halos: ${out(broken.halos_blanked)}`);
+  const flips = state.breaks.filter(Boolean).length;
+  text('break-flips', `verdict wrong on ${flips} of the last ${state.breaks.length} frames`);
+  drawDifference(broken);
+}
+
+/// The break-it switch works on a patch plan with int8 camera pixels; otherwise it says why.
+function renderBreakSwitch() {
+  const r = state.report;
+  const why = !state.model.classifies_images ? 'needs camera frames of an image model'
+    : !r?.schedule.stages.length ? 'needs a patch plan: choose a grid'
+      : r.settings.float_input ? 'needs int8 camera pixels: turn off the float input' : '';
+  $('break-it').disabled = Boolean(why);
+  $('break-it').parentElement.title = why;
+  const panel = $('break-panel');
+  panel.hidden = !$('break-it').checked;
+  if (!panel.hidden && (why || !state.breaks.length)) {
+    text('break-bytes', why ? `Break it ${why}.` : 'running without halos…');
+    text('break-outputs', '');
+    text('break-flips', '');
+    chartMessage($('diff-canvas'), '');
+  }
+}
+
+function drawDifference(broken) {
+  const { ctx, width } = surface($('diff-canvas'));
+  const [, h, w, c] = broken.split.shape;
+  const scale = width / Math.max(h, w);
+  const image = new ImageData(w, h);
+  broken.differing_channels.forEach((n, i) => {
+    const t = n / c;
+    image.data.set(n ? [120 + Math.round(135 * t), 40, 40, 255] : [22, 48, 34, 255], i * 4);
+  });
+  const tmp = new OffscreenCanvas(w, h);
+  tmp.getContext('2d').putImageData(image, 0, 0);
+  ctx.imageSmoothingEnabled = false;
+  ctx.drawImage(tmp, 0, 0, w * scale, h * scale);
+  ctx.strokeStyle = 'rgba(255,255,255,0.6)';
+  for (const p of state.report.patches.filter((q) => q.stage === 0)) {
+    ctx.strokeRect(p.tile.x0 * scale, p.tile.y0 * scale, (p.tile.x1 - p.tile.x0) * scale, (p.tile.y1 - p.tile.y0) * scale);
+  }
+}
+
 // ---- the loop -----------------------------------------------------------------------
 
 function loop(now) {
@@ -885,6 +1322,7 @@ function loop(now) {
     renderStep();
   }
   state.lastTick = now;
+  state.animationFrames++;
   state.mainMs.push(performance.now() - start);
   if (state.mainMs.length > 600) state.mainMs.shift();
   requestAnimationFrame(loop);
@@ -985,6 +1423,15 @@ function setupControls() {
     legend.insertAdjacentHTML('beforeend', `<span><i style="background:var(${color})"></i>${kind.replace('-', ' ')}</span>`);
   }
   $('camera-retry').onclick = () => startCamera();
+  for (const id of ['sweep-grids', 'sweep-splits', 'heat-canvas']) $(id).redraw = renderExplain;
+  for (const id of ['sweep-grids', 'sweep-splits']) {
+    $(id).addEventListener('click', pickSweepBar);
+    $(id).addEventListener('pointermove', sweepTip);
+  }
+  $('break-it').addEventListener('change', () => {
+    state.breaks = [];
+    renderBreakSwitch();
+  });
   $('tour-button').onclick = () => showTour(0);
   $('tour-next').onclick = () => showTour(Math.min(TOUR.length - 1, state.tour + 1));
   $('tour-back').onclick = () => showTour(Math.max(0, state.tour - 1));
@@ -1004,7 +1451,13 @@ function setupControls() {
       state.hiddenAt = performance.now();
     }
   });
-  window.addEventListener('resize', () => { state.drawn = ''; if (state.report) drawBlocks(); });
+  window.addEventListener('resize', () => {
+    state.drawn = '';
+    if (state.report) {
+      drawBlocks();
+      renderExplain();
+    }
+  });
 }
 
 // ---- the guided tour ------------------------------------------------------------------
@@ -1021,8 +1474,10 @@ const TOUR = [
     'Step with ▶ (or →) and watch the halos: each patch reads more than its tile, and neighbouring halos overlap, so some MACs are computed twice (the "recomputed" percentage).'],
   ['Where the peak went', '#patched-live', { patch: ['6x6'], streamed_input: true, in_place_depthwise: true },
     'Finer patches shrink the stage, but the peak now sits after the split, where ops run layer by layer again: the list shows which buffers are live at the new peak.'],
-  ['Let the planner choose', '.numbers', { patch: ['auto'], streamed_input: true, in_place_depthwise: true },
-    '"auto" plans every split and grid for real and keeps the cheapest that fits the SRAM. Try other MCUs, switches and grids; the address bar keeps your settings to share.'],
+  ['Let the planner choose', 'section.why', { patch: ['auto'], streamed_input: true, in_place_depthwise: true },
+    '"auto" plans every split and grid for real and keeps the cheapest that fits the SRAM. The charts below show every grid and split it weighed: past some grid the peak sits after the split and only the recompute grows.'],
+  ['Break it', 'section.camera', { patch: ['3x3'], streamed_input: true, in_place_depthwise: true, breakIt: true },
+    'Now the same patches run without their halos — wrong by design. The red pixels are where the split tensor differs from layer by layer: along the patch borders. With the halos, the badge shows the two schedules agree byte for byte.'],
 ];
 
 function showTour(index) {
@@ -1041,6 +1496,8 @@ function showTour(index) {
   $('mcu-select').value = 'custom';
   $('sram-custom').value = CUSTOM_SRAM;
   applySettings({ mcu: null, sram: CUSTOM_SRAM, ...settings });
+  $('break-it').checked = Boolean(settings.breakIt);
+  state.breaks = [];
   replan();
   const focus = document.querySelector(target);
   focus?.classList.add('tour-focus');
@@ -1059,6 +1516,9 @@ window.mcupatchFlags = () => cliFlags(settingsFromControls());
 window.mcupatchIdle = () => state.planning === 0 && Boolean(state.model);
 window.mcupatchPlanMs = () => state.planMs;
 window.mcupatchFramesShown = () => state.framesShown;
+// Animation frames drawn (the display's rate while the page keeps up) and exactness checks run.
+window.mcupatchAnimationFrames = () => state.animationFrames;
+window.mcupatchChecks = () => state.checks.frames;
 // Main-thread milliseconds of the last animation frames (grab, send, draw).
 window.mcupatchMainMs = () => state.mainMs.slice();
 // Sets every control at once (as a shared link does) and plans: the sweep's way in.
@@ -1066,6 +1526,11 @@ window.mcupatchSet = (settings) => {
   applySettings(settings);
   return replan();
 };
+// The sweep and heat of the current plan once the planner has answered (else null), the
+// feasibility map, and the break-it mode's last report.
+window.mcupatchExplain = () => (state.explain?.serial === state.reportSerial ? state.explain : null);
+window.mcupatchMap = () => state.map;
+window.mcupatchBroken = () => state.broken ?? null;
 window.mcupatchMemory = async () => ({
   planner: (await planner.call('memory')).wasmBytes,
   runner: (await runner.call('memory')).wasmBytes,
@@ -1076,6 +1541,7 @@ async function main() {
   setupControls();
   state.catalog = (await planner.call('catalog')).catalog;
   fillCatalog();
+  fillMapMcus();
   const shared = readHash();
   try {
     const key = shared?.model && !shared.model.startsWith('file:') ? shared.model : 'vww';
@@ -1085,6 +1551,7 @@ async function main() {
   }
   if (shared?.tour >= 0 && shared.tour < TOUR.length) showTour(shared.tour);
   requestAnimationFrame(loop);
+  planMap();
   await startCamera();
 }
 

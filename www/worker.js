@@ -1,7 +1,7 @@
 // The engine off the main thread: one wasm Session per worker. The page runs two of these,
 // one that plans (and is restarted when a newer settings change supersedes its work) and one
 // that keeps running camera frames meanwhile. Every answer is the session's own report.
-import init, { catalog, Session } from './pkg/mcupatch.js';
+import init, { catalog, feasibility, Session } from './pkg/mcupatch.js';
 
 const ready = init();
 let session = null;
@@ -37,9 +37,23 @@ const handlers = {
     return { json, view, ms };
   },
 
+  // Why the plan is what it is: every grid at its split and its grid at every split (none for
+  // layer by layer), and how often each pixel of the patch stage is computed.
+  async explain() {
+    return { sweep: tryJson(() => need().sweep()), heat: tryJson(() => need().heat()) };
+  },
+
+  // Which widths × resolutions of a zoo architecture fit the settings' MCU.
+  async feasibility({ arch, widths, resolutions, settings }) {
+    const json = feasibility(arch, JSON.stringify(widths), JSON.stringify(resolutions), JSON.stringify(settings));
+    return { map: JSON.parse(json) };
+  },
+
   // A camera frame as an ImageBitmap (transferred: the main thread only grabs it): its pixels
   // are read here; the answer is the run report and the input exactly as the network saw it.
-  async frame({ bitmap }) {
+  // `check` also runs the frame layer by layer and compares every tensor (the exactness
+  // badge); `broken` also runs it with the halos blanked (break-it mode).
+  async frame({ bitmap, check, broken }) {
     const { width, height } = bitmap;
     if (!grab || grab.width !== width || grab.height !== height) grab = new OffscreenCanvas(width, height);
     const ctx = grab.getContext('2d', { willReadFrequently: true });
@@ -50,13 +64,24 @@ const handlers = {
     const run = JSON.parse(need().run_rgba(rgba, width, height));
     const ms = performance.now() - start;
     const input = need().last_input();
-    return { run, ms, input, width, height, transfer: [input.buffer] };
+    const exact = check ? JSON.parse(need().check_exact()) : null;
+    const breakage = broken ? tryJson(() => need().break_halos()) : null;
+    return { run, ms, input, width, height, exact, breakage, transfer: [input.buffer] };
   },
 
   async memory() {
     return { wasmBytes: (await ready).memory.buffer.byteLength };
   },
 };
+
+/// A report, or the session's reason it has none ({ error }).
+function tryJson(call) {
+  try {
+    return JSON.parse(call());
+  } catch (e) {
+    return { error: String(e?.message ?? e) };
+  }
+}
 
 function need() {
   if (!session) throw new Error('no model loaded');

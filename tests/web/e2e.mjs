@@ -17,7 +17,7 @@ const CLIPS = mkdtempSync(join(tmpdir(), 'mcupatch-clips-'));
 const SHOTS = join(ROOT, 'screenshots');
 mkdirSync(SHOTS, { recursive: true });
 // Messages the page must never show again: a conflict it should resolve, not refuse.
-const REFUSED = [/--split needs --patch/, /is not auto or RxC/, /call configure first/];
+const REFUSED = [/--split needs --patch/, /is not auto or RxC/, /call configure first/, /before any op writes it/];
 
 function clip(photo) {
   const out = join(CLIPS, photo.replace(/\..*/, '.y4m'));
@@ -99,6 +99,22 @@ async function assertSamePlanAsCli(page, model = VWW) {
   return report;
 }
 
+/// Waits for the sweep and heat of the current plan.
+async function explained(page) {
+  await page.waitForFunction(() => window.mcupatchIdle() && window.mcupatchExplain(), null, { timeout: 120000, polling: 100 });
+  return page.evaluate(() => window.mcupatchExplain());
+}
+
+/// The colour drawn at CSS position (x, y) of a canvas, as RGBA.
+async function canvasPixel(page, selector, x, y) {
+  return page.$eval(selector, (c, [x, y]) => {
+    const ratio = c.width / c.getBoundingClientRect().width;
+    return Array.from(c.getContext('2d').getImageData(Math.floor(x * ratio), Math.floor(y * ratio), 1, 1).data);
+  }, [x, y]);
+}
+
+const hex = ([r, g, b]) => `#${[r, g, b].map((v) => v.toString(16).padStart(2, '0')).join('')}`;
+
 async function banner(page) {
   return (await page.isVisible('#error-banner')) ? page.textContent('#error-banner') : '';
 }
@@ -154,8 +170,7 @@ const tests = {
     await page.selectOption('#split-select', '');
     await page.selectOption('#patch-select', 'auto');
     await page.check('#multi-stage');
-    await page.uncheck('#streamed'); // float + streamed: /work/notes/page-requests.md 1
-    await page.check('#float-input');
+    await page.check('#float-input'); // with streamed input: planned whole in SRAM, with a note
     await idle(page);
     await assertSamePlanAsCli(page);
     assert.equal(await banner(page), '');
@@ -200,8 +215,6 @@ const tests = {
         if (patch === 'auto' && !searched.has(bits)) continue;
         const settings = { patch: patch ? [patch] : [], split: split ? [split] : [] };
         switches.forEach((s, i) => { settings[s] = Boolean(bits & (1 << i)); });
-        // The library does not resolve a float input streamed in patches yet (page-requests 1).
-        if (settings.float_input && settings.streamed_input && patch) continue;
         await tryOne(settings);
       }
     }
@@ -385,6 +398,32 @@ const tests = {
     await browser.close();
   },
 
+  async 'a clip of a photo keeps its levels: the same verdict and the same pixels as the photo'(server) {
+    for (const photo of ['astronaut.png', 'camera.png', 'coffee.png', 'chelsea.png', 'rocket.jpg']) {
+      const { browser, page, problems } = await open(server, camera(clip(photo)));
+      const seen = await verdict(page);
+      const [frame, plan] = await page.evaluate(() => [window.mcupatchLastFrame(), window.mcupatchPlan()]);
+      // The photo itself through the CLI: its label and the input tensor it fills.
+      const dump = mkdtempSync(join(CLIPS, 'dump-'));
+      const cli = JSON.parse(execFileSync(CLI, ['run', VWW, join(ROOT, 'data/images', photo), '--json', '--dump', dump], { maxBuffer: 1 << 28 }));
+      const want = new Int8Array(readFileSync(join(dump, `t${plan.input.index}.bin`)));
+      const got = Int8Array.from(frame.input);
+      assert.equal(got.length, want.length);
+      let [bias, error] = [0, 0];
+      for (let i = 0; i < got.length; i++) {
+        bias += got[i] - want[i];
+        error += Math.abs(got[i] - want[i]);
+      }
+      [bias, error] = [bias / got.length, error / got.length];
+      console.log(`    ${photo}: clip ${seen}, photo ${cli.runs[0].label}; clip − photo per pixel: mean ${bias.toFixed(2)}, mean |·| ${error.toFixed(2)}`);
+      assert.equal(seen, cli.runs[0].label, photo);
+      // A clip's YUV read back at other levels (crushed blacks) shifts every dark pixel.
+      assert.ok(Math.abs(bias) < 1 && error < 3, `${photo}: the clip's pixels differ from the photo's by ${bias.toFixed(2)} on average`);
+      assert.deepEqual(problems, []);
+      await browser.close();
+    }
+  },
+
   async 'tiny, huge and portrait camera frames are classified and described'(server) {
     for (const [size, expect] of [['16x12', /smaller than the network's 96×96 input/], ['2560x1440', /^frame 2560×1440$/], ['480x640', /portrait/]]) {
       const out = join(CLIPS, `astronaut-${size}.y4m`);
@@ -459,6 +498,163 @@ const tests = {
     await idle(second);
     assert.equal(await second.textContent('#tour-title'), 'Patches');
     assert.equal(difference(await second.evaluate(() => window.mcupatchPlan()), report), null);
+    assert.deepEqual(problems, []);
+    await browser.close();
+  },
+
+  async 'the grid sweep charts every grid and every split; the current one is marked, a click plans another'(server) {
+    const { browser, page, problems } = await open(server, [], { hash: '#model=vww&patch=3x3&streamed-input&in-place-depthwise' });
+    const { sweep } = await explained(page);
+    const plan = await page.evaluate(() => window.mcupatchPlan());
+    assert.equal(sweep.split, plan.schedule.stages[0].split.index);
+    // Each bar's centre, at a height clear of the recompute line and the SRAM line drawn over it.
+    const bars = await page.$eval('#sweep-grids', (c, sram) => c.bars.items.map((i, k) => {
+      const over = [c.bars.yPct(i.c.overhead * 100), c.bars.y(sram)];
+      const y = [0.5, 0.25, 0.75, 0.1].map((f) => c.bars.y(i.c.peak_bytes * f)).find((v) => over.every((o) => Math.abs(v - o) > 6));
+      return { label: i.label, current: i.current, peak: i.c.peak_bytes, inStage: Boolean(i.c.peak_patch), x: c.bars.x(k), y };
+    }), 20 * 1024);
+    // Every square grid the engine planned at this split, each bar the engine's peak.
+    const squares = sweep.grids.filter((c) => c.schedule.stages[0].rows === c.schedule.stages[0].cols);
+    assert.deepEqual(bars.map((b) => b.peak), squares.map((c) => c.peak_bytes));
+    assert.deepEqual(bars.filter((b) => b.current).map((b) => b.label), ['3×3']);
+    assert.equal(bars.find((b) => b.current).peak, plan.patched.peak.bytes);
+    // What is drawn: each bar's colour says where its peak falls (orange inside the stage,
+    // blue after the split); the words name the grid from which finer ones stop helping.
+    const colours = await page.evaluate(() => ['--tile', '--activation'].map((v) => getComputedStyle(document.documentElement).getPropertyValue(v).trim()));
+    for (const b of bars) {
+      const pixel = await canvasPixel(page, '#sweep-grids', b.x, b.y);
+      assert.equal(hex(pixel), b.inStage ? colours[0] : colours[1], `bar ${b.label}`);
+    }
+    const words = await page.textContent('#sweep-explain');
+    const after = squares.find((c) => !c.peak_patch);
+    assert.ok(after, 'at 20 KiB a fine grid puts the peak after the split');
+    assert.match(words, new RegExp(`From ${after.schedule.stages[0].rows}×${after.schedule.stages[0].rows} on the peak sits at op ${after.peak_op} `));
+    // Every split at this grid: the current split marked.
+    const splitBars = await page.$eval('#sweep-splits', (c) => c.bars.items.filter((i) => i.current).map((i) => i.c.schedule.stages[0].split.index));
+    assert.deepEqual(splitBars, [sweep.split]);
+    // A click on the 5×5 bar plans 5×5 at the same split.
+    const five = bars.find((b) => b.label === '5×5');
+    await page.click('#sweep-grids', { position: { x: five.x, y: five.y } });
+    await idle(page);
+    const replanned = await page.evaluate(() => window.mcupatchPlan());
+    assert.deepEqual([replanned.schedule.stages[0].rows, replanned.schedule.stages[0].cols], [5, 5]);
+    assert.equal(replanned.schedule.stages[0].split.index, sweep.split);
+    await page.locator('section.why').screenshot({ path: join(SHOTS, 'why.png') });
+    // Layer by layer has nothing to sweep, and says so.
+    await page.selectOption('#patch-select', '');
+    await idle(page);
+    assert.match(await page.textContent('#sweep-explain'), /Choose a grid/);
+    assert.deepEqual(problems, []);
+    await browser.close();
+  },
+
+  async 'the recompute heat sums to the plan\'s extra MACs shown on the page'(server) {
+    const { browser, page, problems } = await open(server, [], { hash: '#model=vww&patch=3x3&streamed-input&in-place-depthwise' });
+    const { heat } = await explained(page);
+    const plan = await page.evaluate(() => window.mcupatchPlan());
+    // The counts themselves, summed here: Σ count × MACs per pixel, less each map computed once.
+    const sum = heat.layers.reduce((s, l) => s + l.counts.reduce((a, c) => a + c, 0) * l.macs_per_pixel, 0);
+    const once = heat.layers.reduce((s, l) => s + l.height * l.width * l.macs_per_pixel, 0);
+    const extra = plan.patched.macs - plan.layer_by_layer.macs;
+    assert.ok(extra > 0);
+    assert.equal(sum - once, extra);
+    const words = await page.textContent('#heat-sum');
+    assert.match(words, new RegExp(`= ${extra.toLocaleString('en')} MACs `));
+    // The same percentage as the plan's "recomputed" figure.
+    const pct = /= \+([\d.]+) %/.exec(words)[1];
+    assert.equal(await page.textContent('#overhead'), `+${pct} %`);
+    // What is drawn: the input map's pixels read once are dark, the most-read bright.
+    const layout = await page.$eval('#heat-canvas', (c) => c.layout);
+    const input = heat.inputs[0];
+    const map = layout.maps.find((m) => m.input);
+    const at = (i) => [map.x0 + ((i % input.width) + 0.5) * layout.scale, map.top + (Math.floor(i / input.width) + 0.5) * layout.scale];
+    // Pixels inside a run of equal counts (their neighbours alike), clear of any edge.
+    const inside = (count) => input.counts.findIndex((c, i) => c === count && [1, -1, input.width, -input.width].every((d) => input.counts[i + d] === count));
+    const [once1, most] = [inside(1), inside(input.max)];
+    assert.ok(input.max > 1 && once1 >= 0);
+    const [dark, bright] = [await canvasPixel(page, '#heat-canvas', ...at(once1)), await canvasPixel(page, '#heat-canvas', ...at(most))];
+    assert.ok(bright[0] + bright[1] > dark[0] + dark[1] + 100, `read once ${dark}, ${input.max}× ${bright}`);
+    assert.deepEqual(problems, []);
+    await browser.close();
+  },
+
+  async 'the exactness badge: patches equal layer by layer, byte for byte, on the live camera'(server) {
+    const { browser, page, problems } = await open(server, camera(clip('astronaut.png')), { hash: '#model=vww&patch=3x3&streamed-input&in-place-depthwise' });
+    await verdict(page);
+    await page.waitForFunction(() => /on each of [2-9]\d* frames/.test(document.getElementById('exact-detail').textContent), null, { timeout: 30000 });
+    assert.equal(await page.textContent('#exact-badge'), '✓ patches = layer by layer, byte for byte');
+    assert.match(await page.getAttribute('#exact-badge', 'class'), /good/);
+    const detail = await page.textContent('#exact-detail');
+    const [, tensors, compared] = /^(\d+) tensors, ([\d,]+) B compared/.exec(detail);
+    assert.ok(Number(tensors) > 1 && Number(compared.replace(/,/g, '')) > 96 * 96 * 3, detail);
+    await page.selectOption('#patch-select', '');
+    await idle(page);
+    assert.match(await page.textContent('#exact-badge'), /layer by layer: nothing to compare/);
+    assert.deepEqual(problems, []);
+    await browser.close();
+  },
+
+  async 'break it: without halos the split tensor differs from layer by layer, with them it matches'(server) {
+    const { browser, page, problems } = await open(server, camera(clip('astronaut.png')), { hash: '#model=vww&patch=3x3&streamed-input&in-place-depthwise' });
+    assert.equal(await verdict(page), 'person');
+    await page.check('#break-it');
+    await page.waitForFunction(() => /of the last [3-9]\d* frames/.test(document.getElementById('break-flips').textContent), null, { timeout: 30000 });
+    const [broken, frame] = await page.evaluate(() => [window.mcupatchBroken(), window.mcupatchLastFrame()]);
+    const plan = await page.evaluate(() => window.mcupatchPlan());
+    assert.equal(broken.split.index, plan.schedule.stages[0].split.index);
+    assert.ok(broken.differing_bytes > 0 && broken.differing_pixels > 0);
+    // Layer by layer inside the break report is the right answer: the page's own run's.
+    assert.deepEqual(broken.layer_by_layer.outputs, frame.run.outputs);
+    assert.match(await page.textContent('#break-bytes'), new RegExp(`^${broken.differing_bytes.toLocaleString('en')} of ${broken.split.bytes.toLocaleString('en')} bytes of the split tensor differ`));
+    assert.match(await page.textContent('#break-outputs'), new RegExp(`without halos: \\[${broken.halos_blanked.outputs[0].int8.join(', ')}\\]`));
+    assert.match(await page.textContent('#break-flips'), /^verdict wrong on \d+ of the last \d+ frames$/);
+    // The difference map shows red where the split tensor differs.
+    const [, h, w] = broken.split.shape;
+    const wrong = broken.differing_channels.findIndex((n) => n > 0);
+    const right = broken.differing_channels.findIndex((n) => n === 0);
+    const cell = await page.$eval('#diff-canvas', (c) => c.getBoundingClientRect().width);
+    const at = (i) => [((i % w) + 0.5) * (cell / Math.max(h, w)) + 0.3, (Math.floor(i / w) + 0.5) * (cell / Math.max(h, w)) + 0.3];
+    const [red, green] = [await canvasPixel(page, '#diff-canvas', ...at(wrong)), await canvasPixel(page, '#diff-canvas', ...at(right))];
+    assert.ok(red[0] > 100 && red[1] < 60, `a differing pixel is drawn ${red}`);
+    assert.ok(green[0] < 60, `an equal pixel is drawn ${green}`);
+    // Meanwhile the real schedule still equals layer by layer.
+    await page.waitForFunction(() => /on each of [1-9]\d* frames/.test(document.getElementById('exact-detail').textContent), null, { timeout: 30000 });
+    assert.equal(await page.textContent('#exact-badge'), '✓ patches = layer by layer, byte for byte');
+    await page.locator('section.camera').screenshot({ path: join(SHOTS, 'break-it.png') });
+    // Layer by layer has no halos to break: the switch says so.
+    await page.selectOption('#patch-select', '');
+    await idle(page);
+    assert.equal(await page.isDisabled('#break-it'), true);
+    assert.match(await page.textContent('#break-bytes'), /needs a patch plan/);
+    assert.deepEqual(problems, []);
+    await browser.close();
+  },
+
+  async 'the feasibility map: which MobileNetV2 sizes fit the MCU, and a click loads one'(server) {
+    const { browser, page, problems } = await open(server, []);
+    await page.waitForFunction(() => window.mcupatchMap(), null, { timeout: 120000 });
+    const map = await page.evaluate(() => window.mcupatchMap());
+    assert.equal(await page.$eval('#map-mcu', (s) => s.value), 'stm32h743');
+    const cells = await page.$$eval('#feasibility .cell', (bs) => bs.map((b) => b.dataset.fit));
+    assert.equal(cells.length, map.cells.length);
+    assert.deepEqual(cells, map.cells.map((c) => (c.fits_layer_by_layer ? 'lbl' : c.fits_patched ? 'patch' : 'none')));
+    assert.ok(cells.includes('lbl') && cells.includes('patch'), `${cells}`);
+    // A size that fits only with patches, loaded: the page plans it on that MCU, and it fits.
+    const index = cells.indexOf('patch');
+    const { width, resolution } = map.cells[index];
+    await page.locator('#feasibility .cell').nth(index).click();
+    await idle(page);
+    const plan = await page.evaluate(() => window.mcupatchPlan());
+    assert.equal(await page.$eval('#model-select', (s) => s.value), `mbv2@${width}x${resolution}`);
+    assert.deepEqual([plan.board.mcu.name, plan.board.fits_sram], ['stm32h743', true]);
+    assert.ok(plan.schedule.stages.length > 0 && plan.layer_by_layer.peak.bytes > plan.board.sram);
+    assert.deepEqual(plan.input.shape, [1, resolution, resolution, 3]);
+    assert.match(page.url(), new RegExp(`model=mbv2%40${width}x${resolution}`));
+    // A 1 MB Flash board fits no size: the map says why instead of showing nothing.
+    await page.selectOption('#map-mcu', 'stm32f412');
+    await page.waitForFunction(() => window.mcupatchMap()?.flash === 1024 * 1024, null, { timeout: 120000 });
+    assert.deepEqual(new Set(await page.$$eval('#feasibility .cell', (bs) => bs.map((b) => b.textContent.slice(0, 5)))), new Set(['Flash']));
+    assert.match(await page.textContent('#map-explain'), /exceed this board's 1024 KiB of Flash/);
     assert.deepEqual(problems, []);
     await browser.close();
   },
