@@ -488,7 +488,7 @@ const tests = {
     await page.click('#tour-next');
     await page.click('#tour-next');
     await idle(page);
-    assert.equal(await page.textContent('#tour-count'), '3 / 6');
+    assert.equal(await page.textContent('#tour-count'), '3 / 7');
     const report = await page.evaluate(() => window.mcupatchPlan());
     assert.deepEqual(report.settings.patch, ['3x3']);
     assert.equal(report.board.fits_sram, true);
@@ -498,6 +498,12 @@ const tests = {
     await idle(second);
     assert.equal(await second.textContent('#tour-title'), 'Patches');
     assert.equal(difference(await second.evaluate(() => window.mcupatchPlan()), report), null);
+    // The last step breaks the halos: the switch is on and the panel shows the damage.
+    for (let i = 0; i < 4; i++) await page.click('#tour-next');
+    await idle(page);
+    assert.equal(await page.textContent('#tour-title'), 'Break it');
+    assert.equal(await page.isChecked('#break-it'), true);
+    await page.waitForFunction(() => /bytes of the split tensor differ/.test(document.getElementById('break-bytes').textContent), null, { timeout: 30000 });
     assert.deepEqual(problems, []);
     await browser.close();
   },
