@@ -119,6 +119,9 @@ pub struct Goal {
     pub streamed_input: bool,
     /// The most MAC overhead a patch plan may cost (e.g. 0.2 for +20 %).
     pub max_overhead: Option<f64>,
+    /// Also plans of several patch stages, grown from each network's front (up to
+    /// [`search::MAX_STAGES`]).
+    pub multi_stage: bool,
     /// What to maximise.
     pub objective: Objective,
     /// With [`Objective::Resolution`]: the most MACs an architecture may have (its own,
@@ -134,6 +137,7 @@ impl Default for Goal {
             in_place: InPlace { depthwise: true, pointwise: false, add: false },
             streamed_input: true,
             max_overhead: None,
+            multi_stage: false,
             objective: Objective::Macs,
             mac_budget: None,
         }
@@ -150,17 +154,24 @@ pub enum Objective {
     Resolution,
 }
 
+/// One patch stage of a measured plan.
+#[derive(Debug, Clone, Serialize)]
+pub struct StagePoint {
+    /// The split tensor's name, where the stage ends.
+    pub split: String,
+    /// Its shape.
+    pub split_shape: Vec<usize>,
+    /// Grid rows.
+    pub rows: usize,
+    /// Grid columns.
+    pub cols: usize,
+}
+
 /// One measured plan of one architecture.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanPoint {
-    /// The split tensor's name and shape, and the grid (no stage: layer by layer).
-    pub split: Option<String>,
-    /// See `split`.
-    pub split_shape: Option<Vec<usize>>,
-    /// Grid rows and columns (0 layer by layer).
-    pub rows: usize,
-    /// See `rows`.
-    pub cols: usize,
+    /// Its patch stages, in order (none: layer by layer).
+    pub stages: Vec<StagePoint>,
     /// Peak SRAM.
     pub peak_bytes: usize,
     /// MACs, recomputed halos included.
@@ -292,11 +303,28 @@ pub fn evaluate(arch: ArchPoint, goal: &Goal) -> Result<(ArchResult, usize)> {
     if !goal.streamed_input {
         candidates.push(layerwise.clone());
     }
-    for split in block_ends.into_iter().filter(|t| legal.contains(t)) {
+    for &split in block_ends.iter().filter(|t| legal.contains(t)) {
         let side = schedule::map_region(&graph, split).map_or(0, |m| m.height().min(m.width()));
         for n in 2..=MAX_GRID.min(side) {
             let s = Schedule { stages: vec![Stage { split, rows: n, cols: n }], in_place: goal.in_place };
             candidates.push(search::evaluate(&graph, &kernels, &s, input, layerwise.macs)?);
+        }
+    }
+    // Several stages: each round grows the front's longest plans by a stage ending at a
+    // block end after theirs.
+    for stages in 1..search::MAX_STAGES {
+        if !goal.multi_stage {
+            break;
+        }
+        let seeds: Vec<Schedule> =
+            search::pareto(&candidates).into_iter().map(|c| c.schedule).filter(|s| s.stages.len() == stages).collect();
+        let mut longer = search::next_stage_schedules(&graph, &kernels, &seeds)?;
+        longer.retain(|s| s.stages.last().is_some_and(|st| block_ends.contains(&st.split) && st.rows >= 2));
+        if longer.is_empty() {
+            break;
+        }
+        for s in &longer {
+            candidates.push(search::evaluate(&graph, &kernels, s, input, layerwise.macs)?);
         }
     }
     let plans = candidates.len() + 1;
@@ -305,17 +333,21 @@ pub fn evaluate(arch: ArchPoint, goal: &Goal) -> Result<(ArchResult, usize)> {
     let best = search::choose(&allowed, goal.sram).map_or_else(|| layerwise.clone(), |(c, _)| c);
     let weight_bytes: usize = graph.ops.iter().map(|op| Kernel::weight_bytes(&graph, op)).sum();
     let flash_ok = weight_bytes <= goal.flash;
-    let point = |c: &Candidate| {
-        let stage = c.schedule.stages.first();
-        PlanPoint {
-            split: stage.map(|s| graph.tensors[s.split].name.clone()),
-            split_shape: stage.map(|s| graph.tensors[s.split].shape.clone()),
-            rows: stage.map_or(0, |s| s.rows),
-            cols: stage.map_or(0, |s| s.cols),
-            peak_bytes: c.peak.bytes,
-            macs: c.macs,
-            overhead: c.overhead,
-        }
+    let point = |c: &Candidate| PlanPoint {
+        stages: c
+            .schedule
+            .stages
+            .iter()
+            .map(|s| StagePoint {
+                split: graph.tensors[s.split].name.clone(),
+                split_shape: graph.tensors[s.split].shape.clone(),
+                rows: s.rows,
+                cols: s.cols,
+            })
+            .collect(),
+        peak_bytes: c.peak.bytes,
+        macs: c.macs,
+        overhead: c.overhead,
     };
     let result = ArchResult {
         arch,

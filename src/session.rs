@@ -76,7 +76,8 @@ pub struct Settings {
     /// Where each stage ends: `opN`, `tN`, a tensor name, or `strideN` (the end of the first
     /// block at stride N); none lets the planner choose.
     pub split: Vec<String>,
-    /// With `auto`: also consider two patch stages (multi-stage fusion).
+    /// With `auto`: also consider plans of two or more patch stages (multi-stage fusion),
+    /// grown a stage at a time from the front.
     pub multi_stage: bool,
     /// The real values of pixels 0 and 255 the model was trained on.
     pub pixel_range: [f32; 2],
@@ -685,7 +686,7 @@ pub fn feasibility(
 /// What the user asked for, with the conflicts resolved.
 enum Request {
     LayerByLayer,
-    /// The planner chooses everything (also two stages with `multi_stage`).
+    /// The planner chooses everything (also several stages with `multi_stage`).
     Auto {
         multi_stage: bool,
     },
@@ -1126,7 +1127,7 @@ impl Session {
             .collect::<Result<Vec<usize>>>()?;
         let planner_chooses_stages = (patches.is_empty() || patches == ["auto"]) && splits.is_empty();
         if s.multi_stage && !planner_chooses_stages {
-            notes.push("two stages are searched by auto without a split: the plan given is used as it is".into());
+            notes.push("several stages are searched by auto without a split: the plan given is used as it is".into());
         }
         Ok(match (&patches[..], &splits[..]) {
             ([], []) if s.multi_stage => Request::Auto { multi_stage: true },
@@ -1184,13 +1185,8 @@ impl Session {
                 (singles()?, search::explore_front(graph, kernels, input, in_place)?)
             }
             Request::Auto { multi_stage: true } => {
-                let found = search::explore_multi_front(graph, kernels, input, in_place)?;
-                let seeds: Vec<Schedule> = search::pareto(&search::explore_front(graph, kernels, input, in_place)?)
-                    .into_iter()
-                    .map(|c| c.schedule)
-                    .filter(|s| !s.stages.is_empty())
-                    .collect();
-                (singles()? + search::two_stage_schedules(graph, kernels, input, &seeds)?.len(), found)
+                let found = search::multi_stage_search(graph, kernels, input, in_place, true, search::MAX_STAGES)?;
+                (found.covered, found.candidates)
             }
             &Request::AutoAt { split } => {
                 if !search::splits(graph, kernels, input)?.contains(&split) {

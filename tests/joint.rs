@@ -20,24 +20,25 @@ fn goal() -> Goal {
     Goal { sram: 128 * 1024, flash: 4 << 20, ..Goal::default() }
 }
 
-#[test]
-fn front_points_replan_to_what_the_search_says() {
-    let report = joint::search(&small_space(), &goal(), |_, _| {}).unwrap();
+/// Every front point of `goal`'s search, re-planned through the session from its spec, has
+/// the peak and MACs the search reported, and runs exactly.
+fn check_front_replans(goal: &Goal) -> joint::JointReport {
+    let report = joint::search(&small_space(), goal, |_, _| {}).unwrap();
     assert_eq!(report.architectures, 12);
     assert!(report.fitting > 0 && !report.front.is_empty());
-    assert!(report.fitting_only_with_patches > 0, "patches make larger inputs fit 128 KiB");
-    assert!(report.largest_resolution_patched > report.largest_resolution_layer_by_layer);
     // The front: peaks rise, MACs rise.
     assert!(report.front.windows(2).all(|w| w[0].best.peak_bytes <= w[1].best.peak_bytes && w[0].macs < w[1].macs));
     for point in &report.front {
         let a = point.arch;
         let mut session = Session::from_zoo("mcunet", a.width, a.resolution, Some(&point.spec)).unwrap();
-        let mut settings =
-            Settings { sram: Some(goal().sram), streamed_input: true, in_place_depthwise: true, ..Settings::default() };
-        if let Some(split) = &point.best.split {
-            settings.patch = vec![format!("{}x{}", point.best.rows, point.best.cols)];
-            settings.split = vec![split.clone()];
-        }
+        let settings = Settings {
+            sram: Some(goal.sram),
+            streamed_input: true,
+            in_place_depthwise: true,
+            patch: point.best.stages.iter().map(|s| format!("{}x{}", s.rows, s.cols)).collect(),
+            split: point.best.stages.iter().map(|s| s.split.clone()).collect(),
+            ..Settings::default()
+        };
         let plan = session.plan(&settings).unwrap();
         assert_eq!(plan.patched.peak.bytes, point.best.peak_bytes, "{}", point.spec);
         assert_eq!(plan.patched.macs, point.best.macs, "{}", point.spec);
@@ -45,6 +46,22 @@ fn front_points_replan_to_what_the_search_says() {
         assert!(plan.board.fits_sram);
         let input: Vec<u8> = (0..plan.input.bytes).map(|i| (i * 7 % 256) as u8).collect();
         assert!(session.check_exact(&input).unwrap().equal, "{}", point.spec);
+    }
+    report
+}
+
+#[test]
+fn front_points_replan_to_what_the_search_says() {
+    let report = check_front_replans(&goal());
+    assert!(report.fitting_only_with_patches > 0, "patches make larger inputs fit 128 KiB");
+    assert!(report.largest_resolution_patched > report.largest_resolution_layer_by_layer);
+    assert!(report.front.iter().all(|r| r.best.stages.len() <= 1));
+    // Several stages only add plans: every network's best is at least as cheap, and at
+    // least as many fit.
+    let multi = check_front_replans(&Goal { multi_stage: true, ..goal() });
+    assert!(multi.fitting >= report.fitting);
+    for (one, many) in report.by_width.iter().zip(&multi.by_width) {
+        assert!(many.patched >= one.patched);
     }
 }
 

@@ -118,10 +118,10 @@ fn random_graph(seed: u64) -> (Graph, Vec<u8>) {
     (model::load(&bytes).expect("generated models load"), (0..n).map(|_| rng.gen()).collect())
 }
 
-/// Random schedules: one or two stages at random legal splits, random grids, random modes.
+/// Random schedules: one to three stages at random legal splits, random grids, random modes.
 #[test]
 fn random_graphs_random_plans_equal_layer_by_layer() {
-    let mut checked = 0;
+    let (mut checked, mut three_stages) = (0, 0);
     for seed in 0..300u64 {
         let (graph, data) = random_graph(seed);
         let kernels = Kernel::prepare_all(&graph).unwrap();
@@ -133,11 +133,13 @@ fn random_graphs_random_plans_equal_layer_by_layer() {
                 break;
             }
             let mut chosen: Vec<usize> = vec![splits[rng.gen_range(0..splits.len())]];
-            if rng.gen_bool(0.4) {
-                chosen.push(splits[rng.gen_range(0..splits.len())]);
-                chosen.sort_unstable();
-                chosen.dedup();
+            for more in [0.4, 0.3] {
+                if rng.gen_bool(more) {
+                    chosen.push(splits[rng.gen_range(0..splits.len())]);
+                }
             }
+            chosen.sort_unstable();
+            chosen.dedup();
             let stages: Vec<Stage> = chosen
                 .iter()
                 .map(|&split| {
@@ -160,11 +162,13 @@ fn random_graphs_random_plans_equal_layer_by_layer() {
                 assert!(matches!(e, mcupatch::Error::Setting(_)), "seed {seed} {schedule:?}: {e}");
                 continue;
             }
+            three_stages += usize::from(schedule.stages.len() == 3);
             check_plan(&graph, schedule, input, &data, &reference, &format!("seed {seed}"));
             checked += 1;
         }
     }
     assert!(checked > 600, "only {checked} plans checked");
+    assert!(three_stages > 20, "only {three_stages} three-stage plans checked");
 }
 
 #[test]

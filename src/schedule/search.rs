@@ -8,6 +8,9 @@
 //! taking drafts by increasing MACs, a plan whose lower bound is not below the smallest peak
 //! measured so far is beaten on both counts by that plan, so it is never placed. Plans are
 //! measured in parallel natively (rayon) and one by one in wasm; results never depend on it.
+//!
+//! [`multi_stage_search`] grows plans of several stages from the front a stage at a time
+//! (up to [`MAX_STAGES`]), exhaustively or pruned in the same way.
 
 use super::costs::SplitCosts;
 use super::{draft, layerwise, patch, plan, InPlace, InputMode, Plan, Schedule, Stage, Step};
@@ -466,27 +469,26 @@ pub fn memory_by_group(plan: &Plan, group: impl Fn(usize) -> String) -> Vec<(Str
     out
 }
 
-/// Two-stage schedules (multi-stage fusion, msf-CNN): each single-stage schedule of
-/// `seeds` followed by a second stage at every later split with every square grid.
-pub fn two_stage_schedules(
-    graph: &Graph,
-    kernels: &[Kernel],
-    input: InputMode,
-    seeds: &[Schedule],
-) -> Result<Vec<Schedule>> {
-    let all_splits = splits(graph, kernels, input)?;
+/// The most patch stages the multi-stage search grows a plan to.
+pub const MAX_STAGES: usize = 4;
+
+/// Schedules one stage longer than each of `seeds` (multi-stage fusion, msf-CNN): a further
+/// stage after the seed's last, ending at every later tensor a stage can end at, with every
+/// square grid.
+pub fn next_stage_schedules(graph: &Graph, kernels: &[Kernel], seeds: &[Schedule]) -> Result<Vec<Schedule>> {
+    let producer = |t: usize| graph.ops.iter().position(|op| op.outputs.first() == Some(&t));
     let mut out = Vec::new();
     for seed in seeds {
-        let Some(first) = seed.stages.first().copied() else { continue };
-        let producer = |t: usize| graph.ops.iter().position(|op| op.outputs[0] == t);
-        for &split in all_splits.iter().filter(|&&s| producer(s) > producer(first.split)) {
-            if patch::stage_ops(graph, kernels, producer(first.split).map_or(0, |p| p + 1), split).is_err() {
+        let Some(after) = seed.stages.last().and_then(|last| producer(last.split)).map(|p| p + 1) else { continue };
+        for op in &graph.ops[after..] {
+            let Some(&split) = op.outputs.first() else { continue };
+            let Some(r) = super::map_region(graph, split) else { continue };
+            if patch::stage_ops(graph, kernels, after, split).is_err() {
                 continue;
             }
-            let r = super::map_region(graph, split)
-                .ok_or_else(|| Error::Setting(format!("the split tensor {split} is not a map")))?;
             for n in 1..=MAX_GRID.min(r.height()).min(r.width()) {
-                let stages = vec![first, Stage { split, rows: n, cols: n }];
+                let mut stages = seed.stages.clone();
+                stages.push(Stage { split, rows: n, cols: n });
                 out.push(Schedule { stages, in_place: seed.in_place });
             }
         }
@@ -494,13 +496,55 @@ pub fn two_stage_schedules(
     Ok(out)
 }
 
-/// [`explore`], then two-stage schedules grown from its Pareto front.
-pub fn explore_multi(graph: &Graph, kernels: &[Kernel], input: InputMode, in_place: InPlace) -> Result<Vec<Candidate>> {
-    let mut all = explore(graph, kernels, input, in_place)?;
+/// What a multi-stage search found, and how many schedules it covered.
+pub struct StageSearch {
+    /// Every candidate measured ([`explore`]'s and the longer ones), or, pruned, those that
+    /// can matter (see [`explore_front`]).
+    pub candidates: Vec<Candidate>,
+    /// Schedules considered: layer by layer, every single stage and every longer one grown.
+    pub covered: usize,
+}
+
+/// [`explore`] (or, `pruned`, [`explore_front`]), then plans grown a stage at a time up to
+/// `max_stages`: each round extends the Pareto front's longest schedules by one stage, and
+/// stops when none of them is on the front.
+pub fn multi_stage_search(
+    graph: &Graph,
+    kernels: &[Kernel],
+    input: InputMode,
+    in_place: InPlace,
+    pruned: bool,
+    max_stages: usize,
+) -> Result<StageSearch> {
+    let mut all = match pruned {
+        true => explore_front(graph, kernels, input, in_place)?,
+        false => explore(graph, kernels, input, in_place)?,
+    };
+    let mut covered = single_stage_schedules(graph, kernels, input, in_place)?.len() + usize::from(!input.streamed);
     let base = layer_by_layer(graph, kernels, input, in_place)?.macs;
-    let schedules = two_stage_schedules(graph, kernels, input, &seeds(&all))?;
-    all.extend(map_all(&schedules, |s| evaluate(graph, kernels, s, input, base).ok()).into_iter().flatten());
-    Ok(all)
+    for stages in 1..max_stages {
+        let seeds: Vec<Schedule> =
+            pareto(&all).into_iter().map(|c| c.schedule).filter(|s| s.stages.len() == stages).collect();
+        let schedules = next_stage_schedules(graph, kernels, &seeds)?;
+        if schedules.is_empty() {
+            break;
+        }
+        covered += schedules.len();
+        all = match pruned {
+            true => front_of(graph, kernels, input, base, all, &schedules, Failed::Skip)?,
+            false => {
+                let measured = map_all(&schedules, |s| evaluate(graph, kernels, s, input, base).ok());
+                all.into_iter().chain(measured.into_iter().flatten()).collect()
+            }
+        };
+    }
+    Ok(StageSearch { candidates: all, covered })
+}
+
+/// Every plan of [`multi_stage_search`], measured: the reference the pruned search is tested
+/// against.
+pub fn explore_multi(graph: &Graph, kernels: &[Kernel], input: InputMode, in_place: InPlace) -> Result<Vec<Candidate>> {
+    Ok(multi_stage_search(graph, kernels, input, in_place, false, MAX_STAGES)?.candidates)
 }
 
 /// [`explore_multi`] as [`explore_front`] is to [`explore`]: the same front and choice.
@@ -510,15 +554,7 @@ pub fn explore_multi_front(
     input: InputMode,
     in_place: InPlace,
 ) -> Result<Vec<Candidate>> {
-    let single = explore_front(graph, kernels, input, in_place)?;
-    let base = layer_by_layer(graph, kernels, input, in_place)?.macs;
-    let schedules = two_stage_schedules(graph, kernels, input, &seeds(&single))?;
-    front_of(graph, kernels, input, base, single, &schedules, Failed::Skip)
-}
-
-/// The patch schedules on the Pareto front of `candidates`: where second stages grow from.
-fn seeds(candidates: &[Candidate]) -> Vec<Schedule> {
-    pareto(candidates).into_iter().map(|c| c.schedule).filter(|s| !s.stages.is_empty()).collect()
+    Ok(multi_stage_search(graph, kernels, input, in_place, true, MAX_STAGES)?.candidates)
 }
 
 /// One block's SRAM under both schedules (a bar pair of MCUNetV2's Figure 1).

@@ -44,7 +44,7 @@ pub struct Common {
     /// first block at stride N) or a tensor name (default: the planner's choice).
     #[arg(long)]
     split: Vec<String>,
-    /// With auto: also consider two patch stages (multi-stage fusion).
+    /// With auto: also consider plans of two or more patch stages (multi-stage fusion).
     #[arg(long)]
     multi_stage: bool,
     /// Print the report as JSON (the session's report structs; see README).

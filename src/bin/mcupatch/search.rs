@@ -54,6 +54,9 @@ pub struct Args {
     /// The most MAC overhead a patch plan may cost, in percent.
     #[arg(long)]
     max_overhead: Option<f64>,
+    /// Also plans of two or more patch stages, each ending at a block end (slower).
+    #[arg(long)]
+    multi_stage: bool,
     #[arg(long)]
     pub json: bool,
 }
@@ -82,6 +85,7 @@ pub fn main(args: &Args, out: &mut String) -> Result<()> {
         in_place: InPlace { depthwise: true, pointwise: args.in_place_all, add: args.in_place_all },
         streamed_input: !args.whole_frame,
         max_overhead: args.max_overhead.map(|p| p / 100.0),
+        multi_stage: args.multi_stage,
         objective: match args.objective.as_str() {
             "macs" => Objective::Macs,
             "resolution" => Objective::Resolution,
@@ -141,9 +145,13 @@ pub fn main(args: &Args, out: &mut String) -> Result<()> {
         "width", "res", "k", "e", "depth", "MACs", "peak B", "flash B", "overhead"
     )?;
     for r in &report.front {
-        let plan = match &r.best.split {
-            Some(split) => format!("{}x{} to {split}", r.best.rows, r.best.cols),
-            None => "layer by layer".into(),
+        let plan = match r.best.stages.is_empty() {
+            true => "layer by layer".into(),
+            false => {
+                let stages: Vec<String> =
+                    r.best.stages.iter().map(|s| format!("{}x{} to {}", s.rows, s.cols, s.split)).collect();
+                stages.join(", then ")
+            }
         };
         writeln!(
             out,
