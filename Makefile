@@ -46,9 +46,11 @@ test-wasm: web-tools fetch
 test-page: web build
 	node tests/web/e2e.mjs
 
-# mcupatch native next to TFLite and TFLite Micro, same inputs, one table (benches/inference.rs).
+# mcupatch native next to TFLite and TFLite Micro, same inputs, one table (benches/inference.rs);
+# then the planner: VWW, MobileNetV2-1.0 @224 auto and the cost curve over chains (benches/planner.rs).
 bench: oracle litert fetch
 	MCUPATCH_PYTHON=$(VENV_PYTHON) cargo bench --bench inference
+	cargo bench --bench planner
 
 # Frames per second of the page in headless Chromium, layer by layer next to patches.
 bench-page: web build

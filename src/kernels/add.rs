@@ -1,13 +1,13 @@
 //! ADD of two int8 maps of the same shape with different scales
 //! (TFLM `reference_integer_ops::Add`: both inputs rescaled to a common 2^20 fixed point).
 
+use super::fast::elementwise::{AddLanes, LEFT_SHIFT};
+use super::fast::{isa, Isa};
 use super::{Ctx, Hwc};
 use crate::error::Result;
 use crate::geometry::{Fmap, FmapMut, Region};
 use crate::model::Activation;
 use crate::quant::{activation_range, Requant};
-
-const LEFT_SHIFT: i32 = 20;
 
 #[derive(Debug, Clone)]
 pub struct Add {
@@ -21,6 +21,8 @@ pub struct Add {
     output_offset: i32,
     min: i32,
     max: i32,
+    /// The fast path, eight elements at a time (every ADD takes it).
+    lanes: AddLanes,
 }
 
 impl Add {
@@ -39,19 +41,13 @@ impl Add {
         let twice_max = 2.0 * f64::from(aq.scale().max(bq.scale()));
         let out_scale = twice_max / (f64::from(1u32 << LEFT_SHIFT) * f64::from(yq.scale()));
         let (min, max) = activation_range(activation, yq);
-        Ok(Add {
-            map,
-            spatial,
-            input_offsets: [-aq.zero_point(), -bq.zero_point()],
-            input_requant: [
-                Requant::new(f64::from(aq.scale()) / twice_max),
-                Requant::new(f64::from(bq.scale()) / twice_max),
-            ],
-            output_requant: Requant::new(out_scale),
-            output_offset: yq.zero_point(),
-            min,
-            max,
-        })
+        let input_offsets = [-aq.zero_point(), -bq.zero_point()];
+        let input_requant =
+            [Requant::new(f64::from(aq.scale()) / twice_max), Requant::new(f64::from(bq.scale()) / twice_max)];
+        let output_requant = Requant::new(out_scale);
+        let output_offset = yq.zero_point();
+        let lanes = AddLanes::new(input_offsets, input_requant, output_requant, output_offset, min, max);
+        Ok(Add { map, spatial, input_offsets, input_requant, output_requant, output_offset, min, max, lanes })
     }
 
     #[inline(always)]
@@ -62,8 +58,44 @@ impl Add {
         (self.output_requant.apply(sum) + self.output_offset).clamp(self.min, self.max) as i8
     }
 
-    /// Computes `region` of the output from inputs that cover it.
+    /// Computes `region` of the output from inputs that cover it, row by row through the
+    /// fast path, the last few elements of a row through [`Add::add`].
     pub fn eval(&self, a: &Fmap<i8>, b: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+        self.eval_on(isa(), a, b, out, region)
+    }
+
+    /// [`Add::eval`] on instruction set `isa`, which must be available.
+    pub fn eval_on(&self, isa: Isa, a: &Fmap<i8>, b: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+        for y in region.y0..region.y1 {
+            let (ra, rb) = (row(a.data, a.region, a.channels, y, region), row(b.data, b.region, b.channels, y, region));
+            let ro = row_mut(out, y, region);
+            let done = self.lanes.eval_on(isa, ra, rb, ro);
+            for ((o, &va), &vb) in ro[done..].iter_mut().zip(&ra[done..]).zip(&rb[done..]) {
+                *o = self.add(va, vb);
+            }
+        }
+    }
+
+    /// Computes `region` in place over input `kept` (0 or 1), which `buf` holds for exactly
+    /// that region: each element is read from both inputs just before its sum replaces it.
+    pub fn eval_in_place(&self, other: &Fmap<i8>, buf: &mut FmapMut<i8>, kept: usize, region: Region) {
+        self.eval_in_place_on(isa(), other, buf, kept, region)
+    }
+
+    /// [`Add::eval_in_place`] on instruction set `isa`, which must be available.
+    pub fn eval_in_place_on(&self, isa: Isa, other: &Fmap<i8>, buf: &mut FmapMut<i8>, kept: usize, region: Region) {
+        for y in region.y0..region.y1 {
+            let ro = row(other.data, other.region, other.channels, y, region);
+            let rb = row_mut(buf, y, region);
+            let done = self.lanes.eval_in_place_on(isa, rb, ro, kept);
+            for (o, &v) in rb[done..].iter_mut().zip(&ro[done..]) {
+                *o = if kept == 0 { self.add(*o, v) } else { self.add(v, *o) };
+            }
+        }
+    }
+
+    /// The scalar reference: TFLM's loop, which the fast path must match byte for byte.
+    pub fn eval_reference(&self, a: &Fmap<i8>, b: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
         for y in region.y0..region.y1 {
             for x in region.x0..region.x1 {
                 let (pa, pb) = (a.pixel(y, x), b.pixel(y, x));
@@ -73,15 +105,86 @@ impl Add {
             }
         }
     }
+}
 
-    /// Computes `region` in place over input `kept` (0 or 1), which `buf` holds for exactly
-    /// that region: each element is read from both inputs just before its sum replaces it.
-    pub fn eval_in_place(&self, other: &Fmap<i8>, buf: &mut FmapMut<i8>, kept: usize, region: Region) {
-        for y in region.y0..region.y1 {
-            for x in region.x0..region.x1 {
-                for (o, &v) in buf.pixel_mut(y, x).iter_mut().zip(other.pixel(y, x)) {
-                    *o = if kept == 0 { self.add(*o, v) } else { self.add(v, *o) };
-                }
+/// Row `y` of `region`'s columns in a view of `held` (channels innermost): one span.
+fn row(data: &[i8], held: Region, channels: usize, y: usize, region: Region) -> &[i8] {
+    let start = ((y - held.y0) * held.width() + (region.x0 - held.x0)) * channels;
+    &data[start..start + region.width() * channels]
+}
+
+fn row_mut<'a>(view: &'a mut FmapMut<i8>, y: usize, region: Region) -> &'a mut [i8] {
+    let (held, channels) = (view.region, view.channels);
+    let start = ((y - held.y0) * held.width() + (region.x0 - held.x0)) * channels;
+    &mut view.data[start..start + region.width() * channels]
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::kernels::fast::available;
+    use proptest::prelude::*;
+
+    fn add(scales: [f64; 3], zero_points: [i32; 3], (min, max): (i32, i32), map: Hwc) -> Add {
+        let twice_max = 2.0 * scales[0].max(scales[1]);
+        let input_offsets = [-zero_points[0], -zero_points[1]];
+        let input_requant = [Requant::new(scales[0] / twice_max), Requant::new(scales[1] / twice_max)];
+        let output_requant = Requant::new(twice_max / (f64::from(1u32 << LEFT_SHIFT) * scales[2]));
+        let lanes = AddLanes::new(input_offsets, input_requant, output_requant, zero_points[2], min, max);
+        Add {
+            map,
+            spatial: true,
+            input_offsets,
+            input_requant,
+            output_requant,
+            output_offset: zero_points[2],
+            min,
+            max,
+            lanes,
+        }
+    }
+
+    proptest! {
+        #![proptest_config(crate::kernels::fast::testing::config(500))]
+
+        /// Any region of any ADD (scales a thousandfold apart, any zero points and clamp):
+        /// the fast path, in place over either input too, equals the reference byte for
+        /// byte on every instruction set.
+        #[test]
+        fn fast_path_matches_reference(
+            (h, w, c) in (1usize..=6, 1usize..=9, 1usize..=21),
+            scales in proptest::array::uniform3(-10.0f64..0.0),
+            zero_points in proptest::array::uniform3(-128i32..=127),
+            clamp in (-128i32..=127, -128i32..=127),
+            seed in any::<u64>(),
+            corners in (0usize..6, 0usize..6, 0usize..9, 0usize..9),
+        ) {
+            let map = Hwc { h, w, c };
+            let k = add(scales.map(|e| 2f64.powf(e)), zero_points, (clamp.0.min(clamp.1), clamp.0.max(clamp.1)), map);
+            let bytes = |salt: u64| -> Vec<i8> {
+                (0..map.elements() as u64).map(|i| ((i ^ salt).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 56) as i8).collect()
+            };
+            let (a, b) = (bytes(seed), bytes(!seed));
+            let (y0, y1) = (corners.0 % h, corners.1 % h);
+            let (x0, x1) = (corners.2 % w, corners.3 % w);
+            let region = Region { y0: y0.min(y1), y1: y0.max(y1) + 1, x0: x0.min(x1), x1: x0.max(x1) + 1 };
+            let mut expected = vec![0i8; map.elements()];
+            k.eval_reference(&map.view(&a), &map.view(&b), &mut map.view_mut(&mut expected), region);
+            for isa in available() {
+            let mut got = vec![0i8; map.elements()];
+            k.eval_on(isa, &map.view(&a), &map.view(&b), &mut map.view_mut(&mut got), region);
+            prop_assert_eq!(&got, &expected, "{:?}", isa);
+            for kept in 0..2 {
+                let mut buf = if kept == 0 { a.clone() } else { b.clone() };
+                let other = if kept == 0 { &b } else { &a };
+                k.eval_in_place_on(isa, &map.view(other), &mut map.view_mut(&mut buf), kept, region);
+                let inside = |i: usize| {
+                    let (y, x) = (i / c / w, i / c % w);
+                    region.y0 <= y && y < region.y1 && region.x0 <= x && x < region.x1
+                };
+                let want: Vec<i8> = (0..buf.len()).map(|i| if inside(i) { expected[i] } else { [&a, &b][kept][i] }).collect();
+                prop_assert_eq!(&buf, &want, "in place over input {}, {:?}", kept, isa);
+            }
             }
         }
     }

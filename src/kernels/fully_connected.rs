@@ -1,6 +1,7 @@
 //! FULLY_CONNECTED, int8 (TFLM `reference_integer_ops::FullyConnected`, per-tensor or
 //! per-channel weights).
 
+use super::fast::gemm::Gemm;
 use super::{as_i8, Ctx, OutputStage};
 use crate::error::Result;
 use crate::model::{Activation, DType};
@@ -16,6 +17,8 @@ pub struct FullyConnected {
     input_offset: i32,
     filter_offset: i32,
     stage: OutputStage,
+    /// The fast path: the layer as a matrix product (rows not too deep).
+    fast: Option<Gemm>,
 }
 
 impl FullyConnected {
@@ -48,15 +51,20 @@ impl FullyConnected {
             return Err(cx.err("per-channel weights must run along the units with zero points 0"));
         }
         let bias = cx.bias(units)?;
+        let filter = as_i8(filter).to_vec();
+        let filter_offset = -(fq.zero_points[0] as i32);
+        let stage = OutputStage::new(xq, fq, yq, units, activation);
+        let fast = Gemm::with_filter_offset(&filter, filter_offset, &bias, units, xq.zero_point(), &stage);
         Ok(FullyConnected {
             batches,
             depth,
             units,
-            filter: as_i8(filter).to_vec(),
+            filter,
             bias,
             input_offset: -xq.zero_point(),
-            filter_offset: -(fq.zero_points[0] as i32),
-            stage: OutputStage::new(xq, fq, yq, units, activation),
+            filter_offset,
+            stage,
+            fast,
         })
     }
 
@@ -65,6 +73,14 @@ impl FullyConnected {
     }
 
     pub fn eval(&self, input: &[i8], output: &mut [i8]) {
+        match &self.fast {
+            Some(fast) => fast.eval_rows(input, output),
+            None => self.eval_reference(input, output),
+        }
+    }
+
+    /// The scalar reference: TFLM's loops, which the fast path must match byte for byte.
+    pub fn eval_reference(&self, input: &[i8], output: &mut [i8]) {
         for (row, out) in input.chunks_exact(self.depth).zip(output.chunks_exact_mut(self.units)) {
             for (u, o) in out.iter_mut().enumerate() {
                 let weights = &self.filter[u * self.depth..][..self.depth];
@@ -74,6 +90,60 @@ impl FullyConnected {
                     .map(|(&x, &w)| (i32::from(w) + self.filter_offset) * (i32::from(x) + self.input_offset))
                     .sum();
                 *o = self.stage.apply(acc + self.bias[u], u);
+            }
+        }
+    }
+}
+
+#[cfg(all(test, not(target_arch = "wasm32")))]
+mod tests {
+    use super::*;
+    use crate::kernels::fast::{available, testing};
+    use proptest::prelude::*;
+
+    fn case() -> impl Strategy<Value = (FullyConnected, Vec<i8>)> {
+        (1usize..=5, 1usize..=300, 1usize..=40, -128i32..=127, -128i32..=127)
+            .prop_flat_map(|(batches, depth, units, zp, filter_zp)| {
+                (
+                    Just((batches, depth, units, zp, filter_zp)),
+                    testing::bytes(units * depth),
+                    proptest::collection::vec(-(1i32 << 20)..(1 << 20), units),
+                    testing::stage(units),
+                    testing::bytes(batches * depth),
+                )
+            })
+            .prop_map(|((batches, depth, units, zp, filter_zp), filter, bias, stage, input)| {
+                let filter_offset = -filter_zp;
+                let fast = Gemm::with_filter_offset(&filter, filter_offset, &bias, units, zp, &stage);
+                let fc = FullyConnected {
+                    batches,
+                    depth,
+                    units,
+                    filter,
+                    bias,
+                    input_offset: -zp,
+                    filter_offset,
+                    stage,
+                    fast,
+                };
+                (fc, input)
+            })
+    }
+
+    proptest! {
+        #![proptest_config(testing::config(400))]
+
+        /// Any fully connected layer, per-tensor weights with any zero point: the fast path
+        /// equals the reference byte for byte on every instruction set.
+        #[test]
+        fn fast_path_matches_reference((fc, input) in case()) {
+            let mut expected = vec![0i8; fc.batches * fc.units];
+            fc.eval_reference(&input, &mut expected);
+            let fast = fc.fast.as_ref().expect("rows this short take the fast path");
+            for isa in available() {
+                let mut got = vec![0i8; expected.len()];
+                fast.eval_rows_on(isa, &input, &mut got);
+                prop_assert_eq!(&got, &expected, "{:?}", isa);
             }
         }
     }

@@ -38,31 +38,37 @@ impl Pool2d {
 }
 
 impl RegionKernel for Pool2d {
+    /// Up to `LANES` channels at a time in a stack array: no allocation, and per tap a loop
+    /// over the channels the compiler vectorises.
     fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+        const LANES: usize = 64;
         let w = &self.window;
         let c = self.output.c;
-        let mut acc = vec![0i32; c];
+        let init = if self.kind == PoolKind::Max { i32::from(i8::MIN) } else { 0 };
         for oy in region.y0..region.y1 {
             for ox in region.x0..region.x1 {
-                let init = if self.kind == PoolKind::Max { i32::from(i8::MIN) } else { 0 };
-                acc.fill(init);
-                let mut count = 0i32;
-                w.for_each_tap(oy, ox, |_, _, iy, ix| {
-                    count += 1;
-                    let x = input.pixel(iy, ix);
-                    match self.kind {
-                        PoolKind::Average => acc.iter_mut().zip(x).for_each(|(a, &x)| *a += i32::from(x)),
-                        PoolKind::Max => acc.iter_mut().zip(x).for_each(|(a, &x)| *a = (*a).max(i32::from(x))),
+                for start in (0..c).step_by(LANES) {
+                    let n = LANES.min(c - start);
+                    let mut acc = [init; LANES];
+                    let acc = &mut acc[..n];
+                    let mut count = 0i32;
+                    w.for_each_tap(oy, ox, |_, _, iy, ix| {
+                        count += 1;
+                        let x = &input.pixel(iy, ix)[start..start + n];
+                        match self.kind {
+                            PoolKind::Average => acc.iter_mut().zip(x).for_each(|(a, &x)| *a += i32::from(x)),
+                            PoolKind::Max => acc.iter_mut().zip(x).for_each(|(a, &x)| *a = (*a).max(i32::from(x))),
+                        }
+                    });
+                    for (o, &a) in out.pixel_mut(oy, ox)[start..].iter_mut().zip(acc.iter()) {
+                        let v = match self.kind {
+                            // Round half away from zero; a window always covers at least one pixel.
+                            PoolKind::Average if a > 0 => (a + count / 2) / count,
+                            PoolKind::Average => (a - count / 2) / count,
+                            PoolKind::Max => a,
+                        };
+                        *o = v.clamp(self.min, self.max) as i8;
                     }
-                });
-                for (o, &a) in out.pixel_mut(oy, ox).iter_mut().zip(&acc) {
-                    let v = match self.kind {
-                        // Round half away from zero; a window always covers at least one pixel.
-                        PoolKind::Average if a > 0 => (a + count / 2) / count,
-                        PoolKind::Average => (a - count / 2) / count,
-                        PoolKind::Max => a,
-                    };
-                    *o = v.clamp(self.min, self.max) as i8;
                 }
             }
         }

@@ -65,7 +65,13 @@ unsafe impl Lanes for Avx2 {
     }
     #[inline]
     #[target_feature(enable = "avx2")]
-    unsafe fn requantize_store(acc: __m256i, stage: &LaneStage, c: usize, out: *mut i8) {
+    unsafe fn load_i8_shifted(p: *const i8, offset: i32, shift: i32) -> __m256i {
+        let x = _mm256_cvtepi8_epi32(_mm_loadl_epi64(p.cast()));
+        _mm256_sll_epi32(_mm256_add_epi32(x, _mm256_set1_epi32(offset)), _mm_cvtsi32_si128(shift))
+    }
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn rescale(acc: __m256i, stage: &LaneStage, c: usize) -> __m256i {
         let load = |v: &[i32]| _mm256_loadu_si256(v.as_ptr().add(c).cast());
         let (multiplier, right, mask) = (load(&stage.multiplier), load(&stage.right), load(&stage.mask));
         let x = _mm256_sllv_epi32(acc, load(&stage.left));
@@ -79,8 +85,12 @@ unsafe impl Lanes for Avx2 {
         let remainder = _mm256_and_si256(high, mask);
         let negative = _mm256_cmpgt_epi32(_mm256_setzero_si256(), high);
         let threshold = _mm256_sub_epi32(_mm256_srai_epi32(mask, 1), negative);
-        let rounded = _mm256_sub_epi32(_mm256_srav_epi32(high, right), _mm256_cmpgt_epi32(remainder, threshold));
-        let y = _mm256_add_epi32(rounded, _mm256_set1_epi32(stage.offset));
+        _mm256_sub_epi32(_mm256_srav_epi32(high, right), _mm256_cmpgt_epi32(remainder, threshold))
+    }
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn requantize_store(acc: __m256i, stage: &LaneStage, c: usize, out: *mut i8) {
+        let y = _mm256_add_epi32(Self::rescale(acc, stage, c), _mm256_set1_epi32(stage.offset));
         let y = _mm256_min_epi32(_mm256_max_epi32(y, _mm256_set1_epi32(stage.min)), _mm256_set1_epi32(stage.max));
         let words = _mm_packs_epi32(_mm256_castsi256_si128(y), _mm256_extracti128_si256(y, 1));
         _mm_storel_epi64(out.cast(), _mm_packs_epi16(words, words));

@@ -38,8 +38,21 @@ type Columns = [Column; PIXELS];
 impl Gemm {
     /// `filter` is `[channels][depth]`; `None` when the receptive field is too deep.
     pub fn new(filter: &[i8], bias: &[i32], channels: usize, zero_point: i32, stage: &OutputStage) -> Option<Gemm> {
+        Gemm::with_filter_offset(filter, 0, bias, channels, zero_point, stage)
+    }
+
+    /// [`Gemm::new`] for weights `filter + filter_offset` (an asymmetric fully connected
+    /// layer's): each still fits an int16.
+    pub fn with_filter_offset(
+        filter: &[i8],
+        filter_offset: i32,
+        bias: &[i32],
+        channels: usize,
+        zero_point: i32,
+        stage: &OutputStage,
+    ) -> Option<Gemm> {
         let depth = filter.len() / channels.max(1);
-        if depth == 0 || depth > MAX_DEPTH {
+        if depth == 0 || depth > MAX_DEPTH || !(-128..=128).contains(&filter_offset) {
             return None;
         }
         let pairs = depth.div_ceil(2);
@@ -48,10 +61,11 @@ impl Gemm {
         let mut folded = vec![0i32; blocks * 8];
         for c in 0..channels {
             let row = &filter[c * depth..(c + 1) * depth];
+            let weight = |f: i8| i32::from(f) + filter_offset;
             for (k, &f) in row.iter().enumerate() {
-                packed[((c / 8 * pairs + k / 2) * 8 + c % 8) * 2 + k % 2] = i16::from(f);
+                packed[((c / 8 * pairs + k / 2) * 8 + c % 8) * 2 + k % 2] = weight(f) as i16;
             }
-            let sum: i64 = row.iter().map(|&f| i64::from(f)).sum();
+            let sum: i64 = row.iter().map(|&f| i64::from(weight(f))).sum();
             // Wrapping, as the reference's int32 accumulation does.
             folded[c] = (i64::from(bias[c]) - i64::from(zero_point) * sum) as i32;
         }
@@ -134,44 +148,61 @@ impl Gemm {
     /// [`Gemm::eval_in_place`] on instruction set `isa`, which must be available.
     pub fn eval_in_place_on(&self, isa: Isa, buf: &mut [i8], pixels: usize) {
         assert!(self.channels <= self.depth && buf.len() >= pixels * self.depth);
+        let at = buf.as_mut_ptr();
+        // SAFETY: `buf` holds every input pixel and so every (narrower) output pixel.
+        unsafe { self.pixels_on(isa, at, at, pixels) }
+    }
+
+    /// A matrix product over whole rows (a fully connected layer): `input` holds rows of
+    /// `depth` int8, `output` receives rows of `channels`.
+    pub fn eval_rows(&self, input: &[i8], output: &mut [i8]) {
+        self.eval_rows_on(isa(), input, output)
+    }
+
+    /// [`Gemm::eval_rows`] on instruction set `isa`, which must be available.
+    pub fn eval_rows_on(&self, isa: Isa, input: &[i8], output: &mut [i8]) {
+        let rows = input.len() / self.depth;
+        assert!(input.len() == rows * self.depth && output.len() >= rows * self.channels);
+        // SAFETY: the slices hold every row (checked above) and do not overlap.
+        unsafe { self.pixels_on(isa, input.as_ptr(), output.as_mut_ptr(), rows) }
+    }
+
+    /// `pixels` pixels of `depth` int8 from `src`, their outputs to `dst` (which may be `src`:
+    /// see [`Gemm::eval_in_place`]).
+    unsafe fn pixels_on(&self, isa: Isa, src: *const i8, dst: *mut i8, pixels: usize) {
         match isa {
-            // SAFETY: `buf` holds every pixel (checked above).
-            Isa::Portable => unsafe { self.in_place_with::<Portable>(buf, pixels) },
+            Isa::Portable => self.pixels_with::<Portable>(src, dst, pixels),
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: as above; `isa()` found AVX2.
-            Isa::Avx2 => unsafe { self.in_place_avx2(buf, pixels) },
+            Isa::Avx2 => self.pixels_avx2(src, dst, pixels),
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-            // SAFETY: as above; compiled with simd128.
-            Isa::Simd128 => unsafe { self.in_place_with::<super::wasm::Simd128>(buf, pixels) },
+            Isa::Simd128 => self.pixels_with::<super::wasm::Simd128>(src, dst, pixels),
         }
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn in_place_avx2(&self, buf: &mut [i8], pixels: usize) {
-        self.in_place_with::<super::avx2::Avx2>(buf, pixels)
+    unsafe fn pixels_avx2(&self, src: *const i8, dst: *mut i8, pixels: usize) {
+        self.pixels_with::<super::avx2::Avx2>(src, dst, pixels)
     }
 
     #[inline(always)]
-    unsafe fn in_place_with<L: Lanes>(&self, buf: &mut [i8], pixels: usize) {
+    unsafe fn pixels_with<L: Lanes>(&self, src: *const i8, dst: *mut i8, pixels: usize) {
         let mut columns: Columns = [[MaybeUninit::uninit(); MAX_DEPTH]; PIXELS];
         let (ic, oc) = (self.depth, self.channels);
         let mut p = 0;
         while p < pixels {
             let n = PIXELS.min(pixels - p);
             for (m, column) in columns.iter_mut().enumerate().take(n) {
-                let x = &buf[(p + m) * ic..(p + m + 1) * ic];
-                self.widen(x, column.as_mut_ptr().cast());
+                self.widen(std::slice::from_raw_parts(src.add((p + m) * ic), ic), column.as_mut_ptr().cast());
                 if ic % 2 == 1 {
                     column[ic] = MaybeUninit::new(0);
                 }
             }
-            let base = buf.as_mut_ptr();
             if n == PIXELS {
-                self.multiply::<L, PIXELS>(&columns, std::array::from_fn(|m| base.add((p + m) * oc)));
+                self.multiply::<L, PIXELS>(&columns, std::array::from_fn(|m| dst.add((p + m) * oc)));
             } else {
                 for m in 0..n {
-                    self.multiply::<L, 1>(&columns[m..], [base.add((p + m) * oc)]);
+                    self.multiply::<L, 1>(&columns[m..], [dst.add((p + m) * oc)]);
                 }
             }
             p += n;

@@ -18,6 +18,7 @@
 //! 64-bit add and a logical shift compute lane by lane.
 
 pub mod depthwise;
+pub mod elementwise;
 pub mod gemm;
 
 use super::OutputStage;
@@ -55,7 +56,12 @@ pub(crate) unsafe trait Lanes {
     /// `acc[i] + a[2i]·b[2i] + a[2i+1]·b[2i+1]`, wrapping.
     unsafe fn madd(acc: Self::Acc, a: Self::Pairs, b: Self::Pairs) -> Self::Acc;
     unsafe fn add(a: Self::Acc, b: Self::Acc) -> Self::Acc;
-    /// Requantizes channels `c..c + 8` of `stage` and stores the eight int8 at `out`.
+    /// Eight int8 from `p`, each `(p[i] + offset) << shift` (no overflow: ADD's inputs).
+    unsafe fn load_i8_shifted(p: *const i8, offset: i32, shift: i32) -> Self::Acc;
+    /// `MultiplyByQuantizedMultiplier` with channels `c..c + 8`'s multipliers of `stage`.
+    unsafe fn rescale(acc: Self::Acc, stage: &LaneStage, c: usize) -> Self::Acc;
+    /// Requantizes channels `c..c + 8` of `stage` (rescale, offset, clamp) and stores the
+    /// eight int8 at `out`.
     unsafe fn requantize_store(acc: Self::Acc, stage: &LaneStage, c: usize, out: *mut i8);
 }
 
@@ -194,13 +200,23 @@ unsafe impl Lanes for Portable {
         std::array::from_fn(|i| a[i].wrapping_add(b[i]))
     }
     #[inline(always)]
-    unsafe fn requantize_store(acc: [i32; 8], stage: &LaneStage, c: usize, out: *mut i8) {
-        for (i, &a) in acc.iter().enumerate() {
+    unsafe fn load_i8_shifted(p: *const i8, offset: i32, shift: i32) -> [i32; 8] {
+        std::array::from_fn(|i| (i32::from(*p.add(i)) + offset) << shift)
+    }
+    #[inline(always)]
+    unsafe fn rescale(acc: [i32; 8], stage: &LaneStage, c: usize) -> [i32; 8] {
+        std::array::from_fn(|i| {
             let r = crate::quant::Requant {
                 multiplier: stage.multiplier[c + i],
                 shift: stage.left[c + i] - stage.right[c + i],
             };
-            *out.add(i) = (r.apply(a) + stage.offset).clamp(stage.min, stage.max) as i8;
+            r.apply(acc[i])
+        })
+    }
+    #[inline(always)]
+    unsafe fn requantize_store(acc: [i32; 8], stage: &LaneStage, c: usize, out: *mut i8) {
+        for (i, &a) in Self::rescale(acc, stage, c).iter().enumerate() {
+            *out.add(i) = (a + stage.offset).clamp(stage.min, stage.max) as i8;
         }
     }
 }

@@ -57,17 +57,32 @@ unsafe impl Lanes for Simd128 {
         (i32x4_add(a.0, b.0), i32x4_add(a.1, b.1))
     }
     #[inline(always)]
+    unsafe fn load_i8_shifted(p: *const i8, offset: i32, shift: i32) -> (v128, v128) {
+        let x = i16x8_load_extend_i8x8(p);
+        let off = i32x4_splat(offset);
+        let widened = |v: v128| i32x4_shl(i32x4_add(v, off), shift as u32);
+        (widened(i32x4_extend_low_i16x8(x)), widened(i32x4_extend_high_i16x8(x)))
+    }
+    #[inline(always)]
+    unsafe fn rescale(acc: (v128, v128), stage: &LaneStage, c: usize) -> (v128, v128) {
+        (rescale4(acc.0, stage, c), rescale4(acc.1, stage, c + 4))
+    }
+    #[inline(always)]
     unsafe fn requantize_store(acc: (v128, v128), stage: &LaneStage, c: usize, out: *mut i8) {
-        let low = requantize4(acc.0, stage, c);
-        let high = requantize4(acc.1, stage, c + 4);
+        let output = |v: v128| {
+            let y = i32x4_add(v, i32x4_splat(stage.offset));
+            i32x4_min(i32x4_max(y, i32x4_splat(stage.min)), i32x4_splat(stage.max))
+        };
+        let (low, high) = Self::rescale(acc, stage, c);
+        let (low, high) = (output(low), output(high));
         let words = i16x8_narrow_i32x4(low, high);
         v128_store64_lane::<0>(i8x16_narrow_i16x8(words, words), out.cast());
     }
 }
 
-/// Channels `c..c + 4`, as [`crate::quant::Requant::apply`] and the output stage.
+/// Channels `c..c + 4`, as [`crate::quant::Requant::apply`].
 #[inline(always)]
-unsafe fn requantize4(acc: v128, stage: &LaneStage, c: usize) -> v128 {
+unsafe fn rescale4(acc: v128, stage: &LaneStage, c: usize) -> v128 {
     let load = |v: &[i32]| v128_load(v.as_ptr().add(c).cast());
     let load64 = |v: &[i64], at: usize| v128_load(v.as_ptr().add(at).cast());
     // The wrapping left shift, as a multiply by 2^left.
@@ -85,7 +100,5 @@ unsafe fn requantize4(acc: v128, stage: &LaneStage, c: usize) -> v128 {
     let mask = load(&stage.mask);
     let remainder = v128_and(product, mask);
     let threshold = i32x4_sub(i32x4_shr(mask, 1), i32x4_lt(product, i32x4_splat(0)));
-    let rounded = i32x4_sub(floor, i32x4_gt(remainder, threshold));
-    let y = i32x4_add(rounded, i32x4_splat(stage.offset));
-    i32x4_min(i32x4_max(y, i32x4_splat(stage.min)), i32x4_splat(stage.max))
+    i32x4_sub(floor, i32x4_gt(remainder, threshold))
 }
