@@ -1,6 +1,8 @@
 // The page's speed in headless Chromium (Debian's chromium, playwright-core), the webcam
-// fed from the astronaut photo: frames shown per second, milliseconds per inference (in the
-// runner worker) and per animation frame (main thread) for layer by layer and patch plans,
+// fed from the astronaut photo: frames shown per second, animation frames per second (the
+// display's rate while the main thread keeps up), exactness checks run, milliseconds per
+// inference (in the runner worker) and per animation frame (main thread) for layer by layer,
+// patch plans and break-it mode, both arenas drawn side by side,
 // measured in the same run; then the planner's time in its worker for VWW auto, two stages
 // and MobileNetV2 auto, with the main thread's long tasks (PerformanceObserver `longtask`)
 // and the frames shown meanwhile. Reports; asserts nothing.

@@ -575,12 +575,17 @@ function drawInput() {
   }
   // Later stages' grids (two-stage plans), dashed: their tiles over their own split maps.
   ctx.setLineDash([4, 3]);
-  ctx.lineWidth = 1.5;
   for (const p of state.report.patches.filter((q) => q.stage > 0)) {
-    const split = state.report.schedule.stages[p.stage].split;
+    const stages = state.report.schedule.stages;
     const own = current && current.stage === p.stage && current.index === p.index;
+    if (own) {
+      // Its halo lies in the previous stage's split map.
+      ctx.fillStyle = 'rgba(255,255,255,0.25)';
+      ctx.fillRect(...box(p.input, (h / stages[p.stage - 1].split.shape[1]) * scale));
+    }
     ctx.strokeStyle = own ? '#fff' : 'rgba(102,187,106,0.8)';
-    ctx.strokeRect(...box(p.tile, (h / split.shape[1]) * scale));
+    ctx.lineWidth = own ? 2 : 1.5;
+    ctx.strokeRect(...box(p.tile, (h / stages[p.stage].split.shape[1]) * scale));
   }
   ctx.setLineDash([]);
   ctx.lineWidth = 1;

@@ -283,6 +283,56 @@ const tests = {
     await browser.close();
   },
 
+  async 'a two-stage plan draws both grids on the camera image, the second stage dashed'(server) {
+    // A black clip (limited-range Y = 16): every white pixel on the camera view is drawing.
+    const black = join(CLIPS, 'black.y4m');
+    const frame = Buffer.concat([Buffer.alloc(64 * 64, 16), Buffer.alloc(64 * 32, 128)]);
+    writeFileSync(black, Buffer.concat([Buffer.from('YUV4MPEG2 W64 H64 F30:1 Ip A1:1 C420jpeg\n'), ...Array(5).fill([Buffer.from('FRAME\n'), frame]).flat()]));
+    const { browser, page, problems } = await open(server, camera(black), { hash: '#model=vww&sram=13600&patch=auto&multi-stage&streamed-input&in-place-depthwise&in-place-pointwise&in-place-add' });
+    await verdict(page);
+    const plan = await page.evaluate(() => window.mcupatchPlan());
+    assert.equal(plan.schedule.stages.length, 2);
+    await page.keyboard.press(' ');
+    // Pixels of a grey level (± 12) on the camera view, in CSS pixels.
+    const greyPixels = (lo, hi = 255) => page.$eval('#input-canvas', (c, [lo, hi]) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const at = [];
+      for (let i = 0; i < d.length; i += 4) {
+        const grey = Math.abs(d[i] - d[i + 1]) < 12 && Math.abs(d[i + 1] - d[i + 2]) < 12;
+        if (grey && d[i] >= lo && d[i] <= hi) at.push([(i / 4) % c.width, Math.floor(i / 4 / c.width)].map((v) => v / (c.width / c.getBoundingClientRect().width)));
+      }
+      return at;
+    }, [lo, hi]);
+    const whitePixels = () => greyPixels(240);
+    // Steps forward until the current step is in `stage` (0 or 1).
+    const stepInto = async (stage) => {
+      for (let i = 0; i <= plan.patched.steps.length; i++) {
+        const n = Number(/^step (\d+)/.exec(await page.textContent('#step-counter'))[1]) - 1;
+        if (plan.patched.steps[n].patch?.stage === stage) return plan.patched.steps[n];
+        await page.keyboard.press('ArrowRight');
+      }
+      throw new Error(`no step in stage ${stage}`);
+    };
+    await stepInto(0);
+    await page.waitForTimeout(200);
+    // A first-stage step: its faint grid (white at 35 %, grey where it crosses pixels) and no
+    // white (the first stage's current patch is green and orange, the second stage green).
+    assert.ok((await greyPixels(20, 200)).length > 300, 'the first stage\'s grid');
+    assert.deepEqual(await whitePixels(), []);
+    // Step into the second stage: its current tile is outlined in white, on its own edges.
+    const step = await stepInto(1);
+    await page.waitForTimeout(200);
+    const tile = plan.patches.find((p) => p.stage === 1 && p.index === step.patch.index).tile;
+    const k = 320 / plan.schedule.stages[1].split.shape[1];
+    const white = await whitePixels();
+    assert.ok(white.length > 20, `${white.length} white pixels`);
+    const onEdge = ([x, y]) => [tile.x0, tile.x1].some((e) => Math.abs(x - e * k) <= 2) || [tile.y0, tile.y1].some((e) => Math.abs(y - e * k) <= 2);
+    assert.deepEqual(white.filter((p) => !onEdge(p)), [], 'white only on the current second-stage tile');
+    await page.locator('section.camera .view').screenshot({ path: join(SHOTS, 'two-stages.png') });
+    assert.deepEqual(problems, []);
+    await browser.close();
+  },
+
   async 'a newer settings change supersedes a search in flight'(server) {
     const { browser, page, problems } = await open(server, []);
     await page.selectOption('#patch-select', 'auto');
