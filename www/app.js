@@ -553,6 +553,8 @@ function drawInput() {
       : state.model.source.kind === 'zoo' ? 'synthetic weights: no camera inference' : 'not an image model: use the CLI';
     ctx.fillText(why, 12, 20);
   }
+  const heat = $('heat-overlay').checked && state.explain?.serial === state.reportSerial ? state.explain.heat.inputs?.[0] : null;
+  if (heat && heat.height === h && heat.width === w) ctx.drawImage(heatLayer(heat), 0, 0, w * scale, h * scale);
   // Every first-stage patch's tile as a faint grid (its split-map tile drawn at input scale);
   // the current patch's halo (the input region it reads) shaded, its tile outlined.
   const current = state.report.patched.steps[state.step]?.patch;
@@ -892,7 +894,7 @@ function drawBlocks() {
 }
 
 function renderStep() {
-  const drawn = `${state.reportSerial}|${state.step}|${state.inputSerial}|${state.input ? 1 : 0}`;
+  const drawn = `${state.reportSerial}|${state.step}|${state.inputSerial}|${state.input ? 1 : 0}|${$('heat-overlay').checked}|${state.explain?.serial}`;
   if (drawn === state.drawn) return;
   state.drawn = drawn;
   const steps = state.report.patched.steps;
@@ -1076,6 +1078,18 @@ function heatRgb(count, max) {
   const t = max > 1 ? (count - 1) / (max - 1) : 0;
   const mix = (a, b) => Math.round(a + (b - a) * t);
   return [mix(35, 255), mix(55, 214), mix(100, 79)];
+}
+/// The first stage's input heat as a translucent layer over the picture: pixels read once
+/// are left clear, the rest tinted by how many patches read them. Made once per report.
+function heatLayer(heat) {
+  if (heat.layer?.serial !== state.reportSerial) {
+    const image = new ImageData(heat.width, heat.height);
+    heat.counts.forEach((c, i) => image.data.set(c > 1 ? [...heatRgb(c, heat.max), 150] : [0, 0, 0, 0], i * 4));
+    const canvas = new OffscreenCanvas(heat.width, heat.height);
+    canvas.getContext('2d').putImageData(image, 0, 0);
+    heat.layer = { serial: state.reportSerial, canvas };
+  }
+  return heat.layer.canvas;
 }
 const heatColour = (count, max) => `rgb(${heatRgb(count, max).join(',')})`;
 
@@ -1433,6 +1447,7 @@ function setupControls() {
     $(id).addEventListener('click', pickSweepBar);
     $(id).addEventListener('pointermove', sweepTip);
   }
+  $('heat-overlay').addEventListener('change', () => { state.drawn = ''; });
   $('break-it').addEventListener('change', () => {
     state.breaks = [];
     renderBreakSwitch();

@@ -283,7 +283,7 @@ const tests = {
     await browser.close();
   },
 
-  async 'a two-stage plan draws both grids on the camera image, the second stage dashed'(server) {
+  async 'a two-stage plan draws both grids on the camera image, the second stage dashed; the heat tints it'(server) {
     // A black clip (limited-range Y = 16): every white pixel on the camera view is drawing.
     const black = join(CLIPS, 'black.y4m');
     const frame = Buffer.concat([Buffer.alloc(64 * 64, 16), Buffer.alloc(64 * 32, 128)]);
@@ -329,6 +329,21 @@ const tests = {
     const onEdge = ([x, y]) => [tile.x0, tile.x1].some((e) => Math.abs(x - e * k) <= 2) || [tile.y0, tile.y1].some((e) => Math.abs(y - e * k) <= 2);
     assert.deepEqual(white.filter((p) => !onEdge(p)), [], 'white only on the current second-stage tile');
     await page.locator('section.camera .view').screenshot({ path: join(SHOTS, 'two-stages.png') });
+    // The heat tint over the (black) picture: a pixel read by the most patches is tinted,
+    // one read once is not.
+    const { heat } = await explained(page);
+    const input = heat.inputs[0];
+    await page.check('#heat-overlay');
+    await page.waitForTimeout(300);
+    const inside = (count) => input.counts.findIndex((c, i) => c === count && [1, -1, input.width, -input.width].every((d) => input.counts[i + d] === count));
+    const centre = (i) => [((i % input.width) + 0.5) * (320 / input.width), (Math.floor(i / input.width) + 0.5) * (320 / input.height)];
+    const [most, once] = [inside(input.max), inside(1)];
+    assert.ok(input.max > 1 && most >= 0 && once >= 0);
+    const [tinted, clear] = [await canvasPixel(page, '#input-canvas', ...centre(most)), await canvasPixel(page, '#input-canvas', ...centre(once))];
+    // Tinted yellow (red well above blue); read once stays grey (black, or under the second
+    // stage's white halo).
+    assert.ok(tinted[0] - tinted[2] > 60, `read ${input.max}×: ${tinted}`);
+    assert.ok(Math.abs(clear[0] - clear[2]) < 12, `read once: ${clear}`);
     assert.deepEqual(problems, []);
     await browser.close();
   },
