@@ -283,7 +283,7 @@ const tests = {
     await browser.close();
   },
 
-  async 'a two-stage plan draws both grids on the camera image, the second stage dashed; the heat tints it'(server) {
+  async 'a multi-stage plan draws every stage\'s grid on the camera image, later ones dashed; the heat tints it'(server) {
     // A black clip (limited-range Y = 16): every white pixel on the camera view is drawing.
     const black = join(CLIPS, 'black.y4m');
     const frame = Buffer.concat([Buffer.alloc(64 * 64, 16), Buffer.alloc(64 * 32, 128)]);
@@ -291,7 +291,7 @@ const tests = {
     const { browser, page, problems } = await open(server, camera(black), { hash: '#model=vww&sram=13600&patch=auto&multi-stage&streamed-input&in-place-depthwise&in-place-pointwise&in-place-add' });
     await verdict(page);
     const plan = await page.evaluate(() => window.mcupatchPlan());
-    assert.equal(plan.schedule.stages.length, 2);
+    assert.ok(plan.schedule.stages.length >= 2, 'several stages');
     await page.keyboard.press(' ');
     // Pixels of a grey level (± 12) on the camera view, in CSS pixels.
     const greyPixels = (lo, hi = 255) => page.$eval('#input-canvas', (c, [lo, hi]) => {
