@@ -292,7 +292,7 @@ fn broken_models_are_refused_not_exported() {
     for cut in [0, 7, 8, 1000, bytes.len() / 2, bytes.len() - 1] {
         assert!(export::offline_plan(&bytes[..cut]).is_err(), "cut at {cut}");
     }
-    let err = export::offline_plan(&read("models/mltk/anomaly_detection.tflite")).unwrap_err().to_string();
+    let err = export::offline_plan(&common::unsupported_model()).unwrap_err().to_string();
     assert!(err.contains("unsupported"), "{err}");
 }
 

@@ -5,10 +5,15 @@
 
 mod common;
 
-use common::gen::{Gen, Map};
-use common::{check_against_tflm, Case};
+use common::gen::*;
+use common::{check_against_tflm, run_tensors, Case};
+use mcupatch::exec::Config;
+use mcupatch::kernels::Kernel;
+use mcupatch::model;
+use mcupatch::schedule::{patch, search, InPlace, InputMode, Schedule};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
+use std::collections::BTreeSet;
 
 fn int8_input(rng: &mut StdRng, n: usize) -> Vec<u8> {
     (0..n).map(|_| rng.gen::<u8>()).collect()
@@ -94,12 +99,52 @@ fn single_op_cases() -> Vec<Case> {
             (g.flatten(p.t, p.h * p.w * p.c, p.scale, p.zp), false)
         }));
     }
+    cases.extend(new_op_cases());
     // MEAN's fixed-point division rounds differently from exact arithmetic near .5:
     // enough cases to land on those boundaries.
     for seed in 0..32u64 {
         cases.push(case(700 + seed, "mean", |g| {
             let x = g.input(9, 8);
             (g.mean(x).0, false)
+        }));
+    }
+    cases
+}
+
+/// The ops added for converter output: activations, binary element-wise ops (same shape,
+/// broadcast constants, squeeze-and-excitation gates), folded shape arithmetic and dilated
+/// convolutions as converters wrap them.
+fn new_op_cases() -> Vec<Case> {
+    let mut cases = Vec::new();
+    for seed in 0..6u64 {
+        for (i, code) in [LOGISTIC, TANH, HARD_SWISH, RELU, RELU6, LEAKY_RELU].into_iter().enumerate() {
+            cases.push(case(2000 + 100 * i as u64 + seed, "activation", |g| {
+                let x = g.input(7, 5);
+                (g.activation(x, code).t, false)
+            }));
+        }
+        for (i, code) in [MUL, SUB, MAXIMUM, MINIMUM].into_iter().enumerate() {
+            cases.push(case(3000 + 100 * i as u64 + seed, "binary", |g| {
+                let x = g.input(7, 5);
+                (g.binary(x, code).t, false)
+            }));
+        }
+        cases.push(case(4000 + seed, "squeeze-excite", |g| {
+            let x = g.input(8, 6);
+            (g.squeeze_excite(x).t, false)
+        }));
+        cases.push(case(4100 + seed, "dynamic flatten", |g| {
+            let x = g.input(6, 4);
+            let p = g.pool(x, true);
+            (g.dynamic_flatten(p), false)
+        }));
+        cases.push(case(4200 + seed, "dilated conv", |g| {
+            let x = g.input(12, 5);
+            (g.wrapped_dilated_conv(x, false).t, false)
+        }));
+        cases.push(case(4300 + seed, "dilated depthwise", |g| {
+            let x = g.input(12, 5);
+            (g.wrapped_dilated_conv(x, true).t, false)
         }));
     }
     cases
@@ -153,4 +198,70 @@ fn every_op_matches_tflite_micro() {
 fn small_graphs_match_tflite_micro() {
     let cases = graph_cases();
     check_against_tflm(&cases);
+}
+
+/// Every single-stage patch plan of the new ops' models, with and without in-place ops,
+/// gives every tensor byte-identical to layer by layer (which the test above holds to TFLite
+/// Micro); every spatially local new op runs inside a patch stage in some plan.
+#[test]
+fn new_ops_run_patch_by_patch() {
+    let mut staged = BTreeSet::new();
+    let mut plans = 0;
+    for case in new_op_cases() {
+        let graph = model::load(&case.model).unwrap();
+        let kernels = Kernel::prepare_all(&graph).unwrap();
+        let config = |schedule| Config { capacity: 16 << 20, input: InputMode::default(), schedule };
+        let (_, reference) = run_tensors(&graph, config(Schedule::default()), &case.input);
+        for on in [false, true] {
+            let in_place = InPlace { depthwise: on, pointwise: on, add: on };
+            for schedule in search::single_stage_schedules(&graph, &kernels, InputMode::default(), in_place).unwrap() {
+                let what = format!("{}: {schedule:?}", case.name);
+                let (engine, tensors) = run_tensors(&graph, config(schedule), &case.input);
+                for (t, bytes) in &tensors {
+                    assert!(bytes == &reference[t], "{what}: tensor {t} differs from layer by layer");
+                }
+                for step in engine.plan.steps.iter().filter(|s| s.patch.is_some()) {
+                    staged.insert(graph.ops[step.op].kind.name());
+                }
+                plans += 1;
+            }
+        }
+    }
+    let local = ["LOGISTIC", "TANH", "HARD_SWISH", "RELU", "RELU6", "LEAKY_RELU", "MUL", "SUB", "MAXIMUM", "MINIMUM"];
+    for op in local.into_iter().chain(["CONV_2D", "DEPTHWISE_CONV_2D", "PAD"]) {
+        assert!(staged.contains(op), "{op} never ran in a patch stage ({plans} plans)");
+    }
+}
+
+/// A squeeze-and-excitation gate is computed from the whole map, so a stage cannot reach
+/// past it: the planner's reason names the MEAN and the broadcast MUL.
+#[test]
+fn squeeze_excite_ends_a_patch_stage_and_says_why() {
+    let mut rng = StdRng::seed_from_u64(7);
+    let mut g = Gen::new(&mut rng);
+    let x = g.input(8, 4);
+    let c = g.conv(x, false);
+    let y = g.squeeze_excite(c);
+    let (bytes, _) = g.finish(y.t);
+    let graph = model::load(&bytes).unwrap();
+    let kernels = Kernel::prepare_all(&graph).unwrap();
+    let err = patch::stage_ops(&graph, &kernels, 0, y.t as usize).unwrap_err().to_string();
+    assert!(err.contains("(MEAN) mixes the whole map") && err.contains("(MUL) broadcasts"), "{err}");
+    let splits = search::splits(&graph, &kernels, InputMode::default()).unwrap();
+    assert_eq!(splits, vec![c.t as usize], "only the map before the gate can end a stage");
+}
+
+/// The README's list of supported ops is the loader's, so it cannot drift.
+#[test]
+fn readme_lists_the_supported_ops() {
+    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+    let (begin, end) = ("<!-- supported-ops:begin -->\n", "<!-- supported-ops:end -->");
+    let start = readme.find(begin).expect("README has the supported-ops markers") + begin.len();
+    let listed = &readme[start..start + readme[start..].find(end).expect("end marker")];
+    let expected: String =
+        model::supported_ops().iter().map(|(name, how)| format!("- `{name}`: {}\n", how.describe())).collect();
+    assert_eq!(
+        listed, expected,
+        "README.md's supported-ops list differs from the code's; replace it with the right side"
+    );
 }

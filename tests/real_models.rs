@@ -52,15 +52,6 @@ fn cases(name: &str) -> Vec<Case> {
 fn real_models_match_tflite_micro_in_every_tensor() {
     let cases: Vec<Case> = MLTK_MODELS.iter().flat_map(|name| cases(name)).collect();
     let compared = check_against_tflm(&cases);
-    // 3 inputs × 488 tensors (every input and op output of the 13 models).
-    assert_eq!(compared, 3 * 488);
-}
-
-#[test]
-fn models_with_ops_outside_the_set_are_refused_by_name() {
-    for (name, op) in [("anomaly_detection", "SHAPE"), ("autoencoder_example", "LOGISTIC")] {
-        let err = model::load(&model_bytes(name)).err().unwrap_or_else(|| panic!("{name} loads"));
-        let text = err.to_string();
-        assert!(text.contains(op) && text.contains("unsupported"), "{name}: {text}");
-    }
+    // 3 inputs × 513 tensors (every input and op output of the 15 models).
+    assert_eq!(compared, 3 * 513);
 }

@@ -113,17 +113,11 @@ fn truncated_vww_is_refused_with_a_clear_error() {
 
 #[test]
 fn unsupported_op_is_named() {
-    // A model with one RELU (builtin 19), which mcupatch does not support.
-    let mut rng = StdRng::seed_from_u64(1);
-    let mut g = Gen::new(&mut rng);
-    let x = g.input(4, 2);
-    let y = g.map("relu", x.h, x.w, x.c, x.scale, x.zp);
-    g.spec.op(19, vec![x.t], vec![y.t], None);
-    let (bytes, _) = g.finish(y.t);
-    let err = model::load(&bytes)
+    // A model with one EXP (builtin 47), which mcupatch does not support.
+    let err = model::load(&common::unsupported_model())
         .and_then(|g| Engine::new(g, Config { capacity: 1 << 20, input: InputMode::default(), ..Default::default() }));
-    let text = err.err().expect("RELU is refused").to_string();
-    assert!(text.contains("op 0") && text.contains("RELU"), "{text}");
+    let text = err.err().expect("EXP is refused").to_string();
+    assert!(text.contains("op 0") && text.contains("EXP") && text.contains("unsupported"), "{text}");
 }
 
 #[test]

@@ -11,14 +11,25 @@ pub mod concatenation;
 pub mod conv2d;
 pub mod depthwise_conv2d;
 pub mod dequantize;
+pub mod elementwise;
 pub mod fast;
+mod fixed_point;
 pub mod fully_connected;
+pub mod hard_swish;
+pub mod leaky_relu;
+pub mod logistic;
+pub mod lut;
+pub mod maximum_minimum;
 pub mod mean;
+pub mod mul;
 pub mod pad;
 pub mod pool2d;
 pub mod quantize;
+pub mod relu;
 pub mod reshape;
 pub mod softmax;
+pub mod sub;
+pub mod tanh;
 
 use crate::error::{Error, Result};
 use crate::geometry::{Fmap, FmapMut, Region};
@@ -40,6 +51,10 @@ pub enum Kernel {
     Concatenation(concatenation::Concatenation),
     Quantize(quantize::Quantize),
     Dequantize(dequantize::Dequantize),
+    /// A one-input element-wise activation, tabulated.
+    Lut(lut::Lut),
+    /// A two-input element-wise op with broadcasting.
+    Binary(elementwise::Binary),
 }
 
 impl Kernel {
@@ -76,6 +91,24 @@ impl Kernel {
             }
             OpKind::Quantize => Kernel::Quantize(quantize::Quantize::prepare(&cx)?),
             OpKind::Dequantize => Kernel::Dequantize(dequantize::Dequantize::prepare(&cx)?),
+            OpKind::Logistic => Kernel::Lut(logistic::prepare(&cx)?),
+            OpKind::Tanh => Kernel::Lut(tanh::prepare(&cx)?),
+            OpKind::HardSwish => Kernel::Lut(hard_swish::prepare(&cx)?),
+            OpKind::Relu => Kernel::Lut(relu::prepare_relu(&cx)?),
+            OpKind::Relu6 => Kernel::Lut(relu::prepare_relu6(&cx)?),
+            OpKind::LeakyRelu { alpha } => Kernel::Lut(leaky_relu::prepare(&cx, *alpha)?),
+            OpKind::Mul { activation } => Kernel::Binary(elementwise::Binary::prepare(&cx, |xs, y| {
+                elementwise::BinaryOp::Mul(mul::Mul::new(xs, y, *activation))
+            })?),
+            OpKind::Sub { activation } => Kernel::Binary(elementwise::Binary::prepare(&cx, |xs, y| {
+                elementwise::BinaryOp::Sub(sub::Sub::new(xs, y, *activation))
+            })?),
+            OpKind::Maximum => {
+                Kernel::Binary(elementwise::Binary::prepare(&cx, |_, _| elementwise::BinaryOp::Maximum)?)
+            }
+            OpKind::Minimum => {
+                Kernel::Binary(elementwise::Binary::prepare(&cx, |_, _| elementwise::BinaryOp::Minimum)?)
+            }
         })
     }
 
@@ -110,6 +143,11 @@ impl Kernel {
             Kernel::Reshape => reshape::eval(inputs[0], output),
             Kernel::Quantize(k) => k.eval(inputs[0], as_i8_mut(output)),
             Kernel::Dequantize(k) => k.eval(as_i8(inputs[0]), output),
+            Kernel::Lut(k) => k.eval(as_i8(inputs[0]), as_i8_mut(output)),
+            Kernel::Binary(k) => {
+                let xs: Vec<&[i8]> = inputs.iter().map(|x| as_i8(x)).collect();
+                k.eval(&xs, as_i8_mut(output))
+            }
             Kernel::Add(k) => {
                 let m = k.map;
                 k.eval(
@@ -142,7 +180,22 @@ impl Kernel {
             Kernel::Add(k) => k.spatial.then_some(k.map),
             Kernel::Concatenation(k) => k.map,
             Kernel::Quantize(quantize::Quantize::Requantize { map, spatial, .. }) => spatial.then_some(*map),
+            Kernel::Lut(k) => k.spatial.then_some(k.map),
+            Kernel::Binary(k) => k.spatial.then_some(k.map),
             _ => None,
+        }
+    }
+
+    /// Why a kernel without an output map cannot run patch by patch, for the planner's
+    /// messages.
+    pub fn not_local_reason(&self) -> &'static str {
+        match self {
+            Kernel::Binary(k) if k.broadcasts_activation => {
+                "broadcasts a tensor computed from the whole map over it (a squeeze-and-excitation gate)"
+            }
+            Kernel::Quantize(quantize::Quantize::FromFloat(_)) | Kernel::Dequantize(_) => "crosses the float boundary",
+            _ if self.output_map().is_some() => "is spatially local",
+            _ => "mixes the whole map",
         }
     }
 
@@ -159,6 +212,8 @@ impl Kernel {
                 _ => Vec::new(),
             },
             Kernel::Quantize(quantize::Quantize::Requantize { map, spatial: true, .. }) => vec![*map],
+            Kernel::Lut(k) if k.spatial => vec![k.map],
+            Kernel::Binary(k) if k.spatial => vec![k.map; k.activations()],
             _ => Vec::new(),
         }
     }
@@ -193,6 +248,8 @@ impl Kernel {
             Kernel::Add(k) => k.eval(&inputs[0], &inputs[1], out, region),
             Kernel::Concatenation(k) => k.eval_region(inputs, out, region),
             Kernel::Quantize(k) => k.eval_region(&inputs[0], out, region),
+            Kernel::Lut(k) => k.eval_region(&inputs[0], out, region),
+            Kernel::Binary(k) => k.eval_region(inputs, out, region),
             _ => unreachable!("eval_region is only called for local ops"),
         }
     }

@@ -1,9 +1,10 @@
 //! TFLite flatbuffer → [`Graph`]. The format is parsed here and then forgotten.
 #![warn(clippy::indexing_slicing)]
 
+use super::fold::{self, Action, FileOp, Fold, SliceMasks};
 use super::limits::{self, limit};
 use super::schema::{self, builtin, options_type, tensor_type};
-use super::{Activation, ConvOptions, DType, Graph, Op, OpKind, Padding, PoolOptions, Quant, Tensor};
+use super::{Activation, ConvOptions, DType, Graph, OpKind, Padding, PoolOptions, Quant, Tensor};
 use crate::error::{Error, Result};
 
 /// Largest constant accepted (its bytes are in the file, which is at most
@@ -120,7 +121,7 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
             schema::builtin_name(builtin)
         };
         let oerr = |msg: String| Error::Op { index, op: op_name.clone(), msg };
-        let kind = read_kind(builtin, &fb_op).map_err(&oerr)?;
+        let action = read_kind(builtin, &fb_op).map_err(&oerr)?;
         let op_inputs = fb_op
             .inputs()
             .map(|v| {
@@ -151,8 +152,9 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
                 return Err(oerr(format!("tensor {t} ({}) has unsupported dtype {name}", tensor.name)));
             }
         }
-        ops.push(Op { kind, inputs: op_inputs, outputs: op_outputs });
+        ops.push(FileOp { index, name: op_name, action, inputs: op_inputs, outputs: op_outputs });
     }
+    let ops = fold::resolve(&mut tensors, ops, &outputs)?;
     let graph = Graph { tensors, ops, inputs, outputs };
     limits::check_graph(&graph)?;
     Ok(graph)
@@ -262,9 +264,82 @@ fn conv_options(
     })
 }
 
-fn read_kind(code: i32, op: &schema::Operator) -> std::result::Result<OpKind, String> {
+/// How mcupatch supports a builtin operator.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+pub enum Support {
+    /// A kernel runs it.
+    Kernel,
+    /// It runs as a RESHAPE (the bytes do not change).
+    Reshape,
+    /// Computed at load on constant shapes; it costs no arena bytes and no step.
+    Folded,
+    /// Around a convolution, the pair is recognised at load as the dilated convolution it is.
+    DilatedConv,
+}
+
+impl Support {
+    pub fn describe(self) -> &'static str {
+        match self {
+            Support::Kernel => "runs (int8)",
+            Support::Reshape => "runs as RESHAPE",
+            Support::Folded => "folded at load on constant shapes",
+            Support::DilatedConv => "with the convolution it wraps, runs as a dilated convolution",
+        }
+    }
+}
+
+/// Every builtin operator mcupatch accepts, and how; any other is refused at load, by name.
+const SUPPORTED: [(i32, Support); 31] = [
+    (builtin::ADD, Support::Kernel),
+    (builtin::AVERAGE_POOL_2D, Support::Kernel),
+    (builtin::CONCATENATION, Support::Kernel),
+    (builtin::CONV_2D, Support::Kernel),
+    (builtin::DEPTHWISE_CONV_2D, Support::Kernel),
+    (builtin::DEQUANTIZE, Support::Kernel),
+    (builtin::FULLY_CONNECTED, Support::Kernel),
+    (builtin::LOGISTIC, Support::Kernel),
+    (builtin::MAX_POOL_2D, Support::Kernel),
+    (builtin::MUL, Support::Kernel),
+    (builtin::RELU, Support::Kernel),
+    (builtin::RELU6, Support::Kernel),
+    (builtin::RESHAPE, Support::Kernel),
+    (builtin::SOFTMAX, Support::Kernel),
+    (builtin::TANH, Support::Kernel),
+    (builtin::PAD, Support::Kernel),
+    (builtin::BATCH_TO_SPACE_ND, Support::DilatedConv),
+    (builtin::SPACE_TO_BATCH_ND, Support::DilatedConv),
+    (builtin::MEAN, Support::Kernel),
+    (builtin::SUB, Support::Kernel),
+    (builtin::SQUEEZE, Support::Reshape),
+    (builtin::STRIDED_SLICE, Support::Folded),
+    (builtin::MAXIMUM, Support::Kernel),
+    (builtin::MINIMUM, Support::Kernel),
+    (builtin::PADV2, Support::Kernel),
+    (builtin::EXPAND_DIMS, Support::Reshape),
+    (builtin::SHAPE, Support::Folded),
+    (builtin::PACK, Support::Folded),
+    (builtin::LEAKY_RELU, Support::Kernel),
+    (builtin::QUANTIZE, Support::Kernel),
+    (builtin::HARD_SWISH, Support::Kernel),
+];
+
+/// The builtin operators mcupatch accepts, by name, and how, sorted by name.
+pub fn supported_ops() -> Vec<(String, Support)> {
+    let mut ops: Vec<(String, Support)> = SUPPORTED.iter().map(|&(c, s)| (schema::builtin_name(c), s)).collect();
+    ops.sort_by(|a, b| a.0.cmp(&b.0));
+    ops
+}
+
+fn read_kind(code: i32, op: &schema::Operator) -> std::result::Result<Action, String> {
     let required = || "builtin options are missing".to_string();
-    Ok(match code {
+    if code == 32 {
+        return Err("custom operators are not supported".into());
+    }
+    if !SUPPORTED.iter().any(|&(c, _)| c == code) {
+        return Err("unsupported builtin operator".into());
+    }
+    let fused = |code: Option<i8>| activation(code.unwrap_or(0));
+    Ok(Action::Run(match code {
         builtin::CONV_2D => {
             let o = options::<schema::Conv2DOptions>(op, options_type::CONV_2D)?.ok_or_else(required)?;
             OpKind::Conv2d(conv_options(
@@ -330,10 +405,47 @@ fn read_kind(code: i32, op: &schema::Operator) -> std::result::Result<OpKind, St
             OpKind::Mean { keep_dims: o.is_some_and(|o| o.keep_dims()) }
         }
         builtin::PAD | builtin::PADV2 => OpKind::Pad,
-        builtin::RESHAPE => OpKind::Reshape,
+        builtin::RESHAPE | builtin::SQUEEZE | builtin::EXPAND_DIMS => OpKind::Reshape,
         builtin::QUANTIZE => OpKind::Quantize,
         builtin::DEQUANTIZE => OpKind::Dequantize,
-        32 => return Err("custom operators are not supported".into()),
+        builtin::LOGISTIC => OpKind::Logistic,
+        builtin::TANH => OpKind::Tanh,
+        builtin::HARD_SWISH => OpKind::HardSwish,
+        builtin::RELU => OpKind::Relu,
+        builtin::RELU6 => OpKind::Relu6,
+        builtin::LEAKY_RELU => {
+            let o = options::<schema::LeakyReluOptions>(op, options_type::LEAKY_RELU)?.ok_or_else(required)?;
+            OpKind::LeakyRelu { alpha: o.alpha() }
+        }
+        builtin::MUL => {
+            let o = options::<schema::MulOptions>(op, options_type::MUL)?;
+            OpKind::Mul { activation: fused(o.map(|o| o.fused_activation_function()))? }
+        }
+        builtin::SUB => {
+            let o = options::<schema::SubOptions>(op, options_type::SUB)?;
+            OpKind::Sub { activation: fused(o.map(|o| o.fused_activation_function()))? }
+        }
+        builtin::MAXIMUM => OpKind::Maximum,
+        builtin::MINIMUM => OpKind::Minimum,
+        builtin::SHAPE => return Ok(Action::Fold(Fold::Shape)),
+        builtin::STRIDED_SLICE => {
+            let o = options::<schema::StridedSliceOptions>(op, options_type::STRIDED_SLICE)?;
+            let masks = o.map_or(SliceMasks::default(), |o| SliceMasks {
+                begin: o.begin_mask(),
+                end: o.end_mask(),
+                ellipsis: o.ellipsis_mask(),
+                new_axis: o.new_axis_mask(),
+                shrink_axis: o.shrink_axis_mask(),
+                offset: o.offset(),
+            });
+            return Ok(Action::Fold(Fold::StridedSlice(masks)));
+        }
+        builtin::PACK => {
+            let o = options::<schema::PackOptions>(op, options_type::PACK)?;
+            return Ok(Action::Fold(Fold::Pack { axis: o.map_or(0, |o| o.axis()) }));
+        }
+        builtin::SPACE_TO_BATCH_ND => return Ok(Action::Fold(Fold::SpaceToBatch)),
+        builtin::BATCH_TO_SPACE_ND => return Ok(Action::Fold(Fold::BatchToSpace)),
         _ => return Err("unsupported builtin operator".into()),
-    })
+    }))
 }

@@ -1,10 +1,11 @@
 //! The Graph IR: what the engine needs of a TFLite model, parsed once and validated.
 
+mod fold;
 pub mod limits;
 mod loader;
 pub mod schema;
 
-pub use loader::load;
+pub use loader::{load, supported_ops, Support};
 
 /// Reads a `.tflite` file (a regular file of at most [`limits::MAX_MODEL_BYTES`]) and loads it.
 pub fn load_file(path: &std::path::Path) -> crate::Result<Graph> {
@@ -130,6 +131,16 @@ pub enum OpKind {
     Concatenation { axis: i32, activation: Activation },
     Quantize,
     Dequantize,
+    Logistic,
+    Tanh,
+    HardSwish,
+    Relu,
+    Relu6,
+    LeakyRelu { alpha: f32 },
+    Mul { activation: Activation },
+    Sub { activation: Activation },
+    Maximum,
+    Minimum,
 }
 
 impl OpKind {
@@ -149,6 +160,16 @@ impl OpKind {
             OpKind::Concatenation { .. } => "CONCATENATION",
             OpKind::Quantize => "QUANTIZE",
             OpKind::Dequantize => "DEQUANTIZE",
+            OpKind::Logistic => "LOGISTIC",
+            OpKind::Tanh => "TANH",
+            OpKind::HardSwish => "HARD_SWISH",
+            OpKind::Relu => "RELU",
+            OpKind::Relu6 => "RELU6",
+            OpKind::LeakyRelu { .. } => "LEAKY_RELU",
+            OpKind::Mul { .. } => "MUL",
+            OpKind::Sub { .. } => "SUB",
+            OpKind::Maximum => "MAXIMUM",
+            OpKind::Minimum => "MINIMUM",
         }
     }
 }

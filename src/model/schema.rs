@@ -243,6 +243,23 @@ table!(AddOptions { fused_activation_function: scalar(i8, 0) = 0 });
 
 table!(ReducerOptions { keep_dims: scalar(bool, false) = 0 });
 
+table!(MulOptions { fused_activation_function: scalar(i8, 0) = 0 });
+
+table!(SubOptions { fused_activation_function: scalar(i8, 0) = 0 });
+
+table!(LeakyReluOptions { alpha: scalar(f32, 0.0) = 0 });
+
+table!(StridedSliceOptions {
+    begin_mask: scalar(i32, 0) = 0,
+    end_mask: scalar(i32, 0) = 1,
+    ellipsis_mask: scalar(i32, 0) = 2,
+    new_axis_mask: scalar(i32, 0) = 3,
+    shrink_axis_mask: scalar(i32, 0) = 4,
+    offset: scalar(bool, false) = 5,
+});
+
+table!(PackOptions { values_count: scalar(i32, 0) = 0, axis: scalar(i32, 0) = 1 });
+
 /// Union tags of `BuiltinOptions` we read.
 pub mod options_type {
     pub const CONV_2D: u8 = 1;
@@ -253,9 +270,14 @@ pub mod options_type {
     pub const CONCATENATION: u8 = 10;
     pub const ADD: u8 = 11;
     pub const REDUCER: u8 = 27;
+    pub const MUL: u8 = 21;
+    pub const SUB: u8 = 28;
+    pub const STRIDED_SLICE: u8 = 32;
+    pub const PACK: u8 = 59;
+    pub const LEAKY_RELU: u8 = 75;
 }
 
-/// `BuiltinOperator` codes of the ops mcupatch executes.
+/// `BuiltinOperator` codes of the ops mcupatch executes or folds at load.
 pub mod builtin {
     pub const ADD: i32 = 0;
     pub const AVERAGE_POOL_2D: i32 = 1;
@@ -264,13 +286,30 @@ pub mod builtin {
     pub const DEPTHWISE_CONV_2D: i32 = 4;
     pub const DEQUANTIZE: i32 = 6;
     pub const FULLY_CONNECTED: i32 = 9;
+    pub const LOGISTIC: i32 = 14;
     pub const MAX_POOL_2D: i32 = 17;
+    pub const MUL: i32 = 18;
+    pub const RELU: i32 = 19;
+    pub const RELU6: i32 = 21;
     pub const RESHAPE: i32 = 22;
     pub const SOFTMAX: i32 = 25;
+    pub const TANH: i32 = 28;
     pub const PAD: i32 = 34;
+    pub const BATCH_TO_SPACE_ND: i32 = 37;
+    pub const SPACE_TO_BATCH_ND: i32 = 38;
     pub const MEAN: i32 = 40;
+    pub const SUB: i32 = 41;
+    pub const SQUEEZE: i32 = 43;
+    pub const STRIDED_SLICE: i32 = 45;
+    pub const MAXIMUM: i32 = 55;
+    pub const MINIMUM: i32 = 57;
     pub const PADV2: i32 = 60;
+    pub const EXPAND_DIMS: i32 = 70;
+    pub const SHAPE: i32 = 77;
+    pub const PACK: i32 = 83;
+    pub const LEAKY_RELU: i32 = 98;
     pub const QUANTIZE: i32 = 114;
+    pub const HARD_SWISH: i32 = 117;
 }
 
 /// `TensorType` codes.

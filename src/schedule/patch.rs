@@ -50,13 +50,19 @@ pub fn stage_ops(graph: &Graph, kernels: &[Kernel], from_op: usize, split: usize
         produced[graph.ops[op].outputs[0]] = true;
     }
     let mut inputs = Vec::new();
+    // Name every op that cannot run patch by patch, with its reason.
+    let whole: Vec<String> = ops
+        .clone()
+        .filter(|&op| kernels[op].output_map().is_none())
+        .map(|op| format!("op {op} ({}) {}", graph.ops[op].kind.name(), kernels[op].not_local_reason()))
+        .collect();
+    if !whole.is_empty() {
+        return Err(setting(format!(
+            "{}, so the stage cannot run patch by patch: split at or before the input of the first",
+            whole.join("; ")
+        )));
+    }
     for op in ops.clone() {
-        if kernels[op].output_map().is_none() {
-            return Err(setting(format!(
-                "op {op} ({}) mixes the whole map, so it cannot run patch by patch: split at or before its input",
-                graph.ops[op].kind.name()
-            )));
-        }
         for &t in graph.ops[op].inputs.iter().flatten() {
             if !graph.tensors[t].is_constant() && !produced[t] && !inputs.contains(&t) {
                 inputs.push(t);

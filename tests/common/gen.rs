@@ -365,6 +365,230 @@ impl<'r> Gen<'r> {
         y
     }
 
+    /// An int8 constant of `shape` with random values and the given quantization.
+    pub fn int8_const(&mut self, name: &str, shape: Vec<usize>, scale: f32, zp: i64) -> i32 {
+        let n: usize = shape.iter().product();
+        let data: Vec<u8> = (0..n).map(|_| self.rng.gen::<u8>()).collect();
+        self.spec.tensor(TensorSpec {
+            name: name.into(),
+            shape: shape.iter().map(|&d| d as i32).collect(),
+            dtype: I8,
+            data: Some(data),
+            scales: vec![scale],
+            zero_points: vec![zp],
+            axis: 0,
+        })
+    }
+
+    /// A one-input activation (LOGISTIC, TANH, HARD_SWISH, RELU, RELU6, LEAKY_RELU) with the
+    /// output quantization TFLite requires or converters emit.
+    pub fn activation(&mut self, x: Map, code: i32) -> Map {
+        let (scale, zp) = match code {
+            LOGISTIC => (1.0 / 256.0, -128),
+            TANH => (1.0 / 128.0, 0),
+            RELU6 => (x.scale, x.zp),
+            // TFLM refuses an output scale below input scale / 128.
+            _ => (x.scale * self.rng.gen_range(0.3..3.0), self.zp()),
+        };
+        let y = self.map("activation", x.h, x.w, x.c, scale, zp);
+        let options = (code == LEAKY_RELU).then(|| {
+            let alpha = self.rng.gen_range(0.01..0.5f32);
+            self.notes.push(format!("alpha {alpha:.3}"));
+            (75, vec![(0, Field::F32(alpha))])
+        });
+        self.spec.op(code, vec![x.t], vec![y.t], options);
+        self.notes.push(mcupatch::model::schema::builtin_name(code));
+        y
+    }
+
+    /// MUL, SUB, MAXIMUM or MINIMUM of `x` with a second operand: a 1×1 conv branch of `x`,
+    /// or a constant of `x`'s shape or broadcast along some dimensions.
+    pub fn binary(&mut self, x: Map, code: i32) -> Map {
+        let same_quant = code == MAXIMUM || code == MINIMUM;
+        let (other_scale, other_zp) = if same_quant { (x.scale, x.zp) } else { (self.scale() * 10.0, self.zp()) };
+        let other = if self.rng.gen_bool(0.5) {
+            let shape = vec![
+                1,
+                if self.rng.gen_bool(0.5) { x.h } else { 1 },
+                if self.rng.gen_bool(0.5) { x.w } else { 1 },
+                if self.rng.gen_bool(0.7) { x.c } else { 1 },
+            ];
+            self.notes.push(format!("constant {shape:?}"));
+            self.int8_const("operand", shape, other_scale, other_zp)
+        } else {
+            let w_scale = self.scale() * 0.1;
+            let filter = self.int8_weights("operand_filter", vec![x.c, 1, 1, x.c], vec![w_scale], 0);
+            let branch = self.map("operand", x.h, x.w, x.c, other_scale, other_zp);
+            self.spec.op(
+                CONV_2D,
+                vec![x.t, filter, -1],
+                vec![branch.t],
+                Some((1, vec![(0, Field::I8(0)), (1, Field::I32(1)), (2, Field::I32(1)), (3, Field::I8(0))])),
+            );
+            branch.t
+        };
+        let (scale, zp) = match code {
+            MUL => (x.scale * other_scale * self.rng.gen_range(20.0..200.0), self.zp()),
+            SUB => (x.scale.max(other_scale) * self.rng.gen_range(0.8..2.5), self.zp()),
+            _ => (x.scale, x.zp),
+        };
+        let y = self.map("binary", x.h, x.w, x.c, scale, zp);
+        let act = self.activation_code();
+        let options = match code {
+            MUL => Some((21, vec![(0, Field::I8(act))])),
+            SUB => Some((28, vec![(0, Field::I8(act))])),
+            _ => None,
+        };
+        let swap = self.rng.gen_bool(0.3);
+        let inputs = if swap { vec![other, x.t] } else { vec![x.t, other] };
+        self.spec.op(code, inputs, vec![y.t], options);
+        self.notes.push(format!(
+            "{} act{act}{}",
+            mcupatch::model::schema::builtin_name(code),
+            if swap { " swapped" } else { "" }
+        ));
+        y
+    }
+
+    /// A squeeze-and-excitation block: MEAN (keep dims) → 1×1 conv + RELU → 1×1 conv →
+    /// LOGISTIC or HARD_SWISH → MUL broadcasting the [1, 1, 1, C] gate over `x`.
+    pub fn squeeze_excite(&mut self, x: Map) -> Map {
+        let axis = self.int32_const("axes", vec![2], &[1, 2]);
+        let (scale, zp) = (x.scale * self.rng.gen_range(0.5..2.0), self.zp());
+        let pooled = self.map("se_pool", 1, 1, x.c, scale, zp);
+        self.spec.op(MEAN, vec![x.t, axis], vec![pooled.t], Some((27, vec![(0, Field::Bool(true))])));
+        let reduced = self.rng.gen_range(1..=4);
+        let squeezed = self.pointwise(pooled, reduced, 1);
+        let expanded = self.pointwise(squeezed, x.c, 0);
+        let hard = self.rng.gen_bool(0.5);
+        let gate = self.activation(expanded, if hard { HARD_SWISH } else { LOGISTIC });
+        let (scale, zp) = (x.scale * self.rng.gen_range(0.5..1.5), self.zp());
+        let y = self.map("se_out", x.h, x.w, x.c, scale, zp);
+        self.spec.op(MUL, vec![x.t, gate.t], vec![y.t], Some((21, vec![(0, Field::I8(0))])));
+        self.notes.push("se mul".into());
+        y
+    }
+
+    /// A 1×1 conv to `oc` channels with fused activation `act`.
+    fn pointwise(&mut self, x: Map, oc: usize, act: i8) -> Map {
+        let w_scale = self.scale() * 0.1;
+        let filter = self.int8_weights("pw_filter", vec![oc, 1, 1, x.c], vec![w_scale], 0);
+        let bias = self.bias("pw_bias", oc, 500, x.scale, &[w_scale]);
+        let out_scale = self.accumulator_scale(x.scale, w_scale, x.c);
+        let y = self.out_map("pw_out", x.h, x.w, oc, out_scale);
+        self.spec.op(
+            CONV_2D,
+            vec![x.t, filter, bias],
+            vec![y.t],
+            Some((1, vec![(0, Field::I8(0)), (1, Field::I32(1)), (2, Field::I32(1)), (3, Field::I8(act))])),
+        );
+        y
+    }
+
+    /// Keras' flatten with a free batch dimension: SHAPE → STRIDED_SLICE (the batch) → PACK
+    /// with -1 → RESHAPE to [1, n].
+    pub fn dynamic_flatten(&mut self, x: Map) -> i32 {
+        let shape =
+            self.spec.tensor(TensorSpec { name: "shape".into(), shape: vec![4], dtype: I32, ..Default::default() });
+        self.spec.op(SHAPE, vec![x.t], vec![shape], Some((55, vec![(0, Field::I8(I32))])));
+        let (begin, end, strides) = (
+            self.int32_const("begin", vec![1], &[0]),
+            self.int32_const("end", vec![1], &[1]),
+            self.int32_const("strides", vec![1], &[1]),
+        );
+        let batch =
+            self.spec.tensor(TensorSpec { name: "batch".into(), shape: vec![], dtype: I32, ..Default::default() });
+        self.spec.op(
+            STRIDED_SLICE,
+            vec![shape, begin, end, strides],
+            vec![batch],
+            Some((32, vec![(4, Field::I32(1))])),
+        );
+        let minus_one = self.int32_const("minus_one", vec![], &[-1]);
+        let packed =
+            self.spec.tensor(TensorSpec { name: "packed".into(), shape: vec![2], dtype: I32, ..Default::default() });
+        self.spec.op(
+            PACK,
+            vec![batch, minus_one],
+            vec![packed],
+            Some((59, vec![(0, Field::I32(2)), (1, Field::I32(0))])),
+        );
+        let n = x.h * x.w * x.c;
+        let y = self.activation_tensor("flatten", vec![1, n], x.scale, x.zp);
+        self.spec.op(RESHAPE, vec![x.t, packed], vec![y], None);
+        self.notes.push("shape→strided_slice→pack→reshape".into());
+        y
+    }
+
+    /// A dilated conv as converters write it: SPACE_TO_BATCH_ND → CONV_2D or
+    /// DEPTHWISE_CONV_2D (VALID, stride 1) → BATCH_TO_SPACE_ND.
+    pub fn wrapped_dilated_conv(&mut self, x: Map, depthwise: bool) -> Map {
+        let d = (self.rng.gen_range(2..=3), self.rng.gen_range(2..=3));
+        let k = (self.rng.gen_range(1..=3), self.rng.gen_range(1..=3));
+        let effective = ((k.0 - 1) * d.0 + 1, (k.1 - 1) * d.1 + 1);
+        let same = !(self.rng.gen_bool(0.4) && x.h >= effective.0 && x.w >= effective.1);
+        // TensorFlow's required_space_to_batch_paddings: the base padding, then enough at
+        // the end to make the padded size a multiple of the block, cropped off after.
+        let axis = |size: usize, eff: usize, block: usize| {
+            let (top, bottom) = if same { ((eff - 1) / 2, eff - 1 - (eff - 1) / 2) } else { (0, 0) };
+            let padded = size + top + bottom;
+            let extra = (block - padded % block) % block;
+            (top, bottom + extra, extra, (padded + extra) / block)
+        };
+        let (top, bottom, crop_h, sh) = axis(x.h, effective.0, d.0);
+        let (left, right, crop_w, sw) = axis(x.w, effective.1, d.1);
+        let block = self.int32_const("block", vec![2], &[d.0 as i32, d.1 as i32]);
+        let paddings =
+            self.int32_const("paddings", vec![2, 2], &[top as i32, bottom as i32, left as i32, right as i32]);
+        let crops = self.int32_const("crops", vec![2, 2], &[0, crop_h as i32, 0, crop_w as i32]);
+        let batches = d.0 * d.1;
+        let s2b = self.activation_tensor("space_to_batch", vec![batches, sh, sw, x.c], x.scale, x.zp);
+        self.spec.op(SPACE_TO_BATCH_ND, vec![x.t, block, paddings], vec![s2b], None);
+        let (ch, cw) = (sh - k.0 + 1, sw - k.1 + 1);
+        let oc = if depthwise { x.c } else { self.rng.gen_range(1..=8) };
+        let base = self.scale() * 0.1;
+        let scales: Vec<f32> = (0..oc).map(|_| base * self.rng.gen_range(0.2..2.0)).collect();
+        let filter = if depthwise {
+            self.int8_weights("dw_filter", vec![1, k.0, k.1, oc], scales.clone(), 3)
+        } else {
+            self.int8_weights("filter", vec![oc, k.0, k.1, x.c], scales.clone(), 0)
+        };
+        let bias = self.bias("bias", oc, 2000, x.scale, &scales);
+        let terms = k.0 * k.1 * if depthwise { 1 } else { x.c };
+        let out_scale = self.accumulator_scale(x.scale, base, terms);
+        let out_zp = self.zp();
+        let conv_out = self.activation_tensor("batched_conv", vec![batches, ch, cw, oc], out_scale, out_zp);
+        let act = self.activation_code();
+        let (code, tag, fields) = if depthwise {
+            (
+                DEPTHWISE_CONV_2D,
+                2,
+                vec![
+                    (0, Field::I8(1)),
+                    (1, Field::I32(1)),
+                    (2, Field::I32(1)),
+                    (3, Field::I32(1)),
+                    (4, Field::I8(act)),
+                ],
+            )
+        } else {
+            (CONV_2D, 1, vec![(0, Field::I8(1)), (1, Field::I32(1)), (2, Field::I32(1)), (3, Field::I8(act))])
+        };
+        self.spec.op(code, vec![s2b, filter, bias], vec![conv_out], Some((tag, fields)));
+        let (oh, ow) = (ch * d.0 - crop_h, cw * d.1 - crop_w);
+        let y = self.map("dilated", oh, ow, oc, out_scale, out_zp);
+        self.spec.op(BATCH_TO_SPACE_ND, vec![conv_out, block, crops], vec![y.t], None);
+        self.notes.push(format!(
+            "space_to_batch {} k{k:?} d{d:?} {} act{act} {}x{}x{}→{oh}x{ow}x{oc}",
+            if depthwise { "dw" } else { "conv" },
+            if same { "SAME" } else { "VALID" },
+            x.h,
+            x.w,
+            x.c
+        ));
+        y
+    }
+
     pub fn finish(&mut self, output: i32) -> (Vec<u8>, String) {
         self.spec.outputs = vec![output];
         (self.spec.to_bytes(), self.notes.join(" → "))

@@ -1,0 +1,140 @@
+//! gemmlowp's fixed-point transcendental functions on raw int32 values, as TFLite Micro's
+//! int8 LOGISTIC and TANH evaluate them (`gemmlowp::logistic`, `gemmlowp::tanh` over
+//! `FixedPoint<int32_t, 4>`). A raw value with `n` integer bits means `raw / 2^(31 − n)`.
+//! Additions wrap, as the C++ does on every platform TFLM runs on.
+
+use crate::quant::{rounding_divide_by_pot, saturating_rounding_doubling_high_mul as mul};
+
+/// gemmlowp's `SaturatingRoundingMultiplyByPOT`: a saturating left shift or a rounding
+/// right shift.
+fn multiply_by_pot(x: i32, exponent: i32) -> i32 {
+    match exponent {
+        0 => x,
+        e if e > 0 => {
+            let threshold = (1i32 << (31 - e)) - 1;
+            if x > threshold {
+                i32::MAX
+            } else if x < -threshold {
+                i32::MIN
+            } else {
+                x << e
+            }
+        }
+        e => rounding_divide_by_pot(x, -e),
+    }
+}
+
+/// (a + b) / 2, rounded half away from zero.
+fn rounding_half_sum(a: i32, b: i32) -> i32 {
+    let sum = i64::from(a) + i64::from(b);
+    ((sum + if sum >= 0 { 1 } else { -1 }) / 2) as i32
+}
+
+/// exp(a) for a in [-1/4, 0), both with 0 integer bits.
+fn exp_on_interval_between_negative_one_quarter_and_0_excl(a: i32) -> i32 {
+    const EXP_MINUS_ONE_EIGHTH: i32 = 1_895_147_668;
+    const ONE_THIRD: i32 = 715_827_883;
+    let x = a.wrapping_add(1 << 28);
+    let x2 = mul(x, x);
+    let x3 = mul(x2, x);
+    let x4 = mul(x2, x2);
+    let x4_over_4 = multiply_by_pot(x4, -2);
+    let tail = multiply_by_pot(mul(x4_over_4.wrapping_add(x3), ONE_THIRD).wrapping_add(x2), -1);
+    EXP_MINUS_ONE_EIGHTH.wrapping_add(mul(EXP_MINUS_ONE_EIGHTH, x.wrapping_add(tail)))
+}
+
+/// exp(a) for a ≤ 0 with `integer_bits`; the result has 0 integer bits.
+fn exp_on_negative_values(a: i32, integer_bits: i32) -> i32 {
+    let fractional = 31 - integer_bits;
+    let one_quarter = 1i32 << (fractional - 2);
+    let a_mod_quarter_minus_one_quarter = (a & (one_quarter - 1)).wrapping_sub(one_quarter);
+    let mut result = exp_on_interval_between_negative_one_quarter_and_0_excl(multiply_by_pot(
+        a_mod_quarter_minus_one_quarter,
+        integer_bits,
+    ));
+    let remainder = a_mod_quarter_minus_one_quarter.wrapping_sub(a);
+    // exp(-2^e) for e = -2 ..= 4, with 0 integer bits.
+    const BARREL: [(i32, i32); 7] = [
+        (-2, 1_672_461_947),
+        (-1, 1_302_514_674),
+        (0, 790_015_084),
+        (1, 290_630_308),
+        (2, 39_332_535),
+        (3, 720_401),
+        (4, 242),
+    ];
+    for (exponent, multiplier) in BARREL {
+        if integer_bits > exponent && remainder & (1 << (fractional + exponent)) != 0 {
+            result = mul(result, multiplier);
+        }
+    }
+    if integer_bits > 5 && a < -(1 << (36 - integer_bits)) {
+        result = 0;
+    }
+    if a == 0 {
+        i32::MAX
+    } else {
+        result
+    }
+}
+
+/// The Newton–Raphson reciprocal of gemmlowp: 1 / (1 + a) for a in (0, 1), as a value with
+/// 2 integer bits.
+fn reciprocal_of_one_plus(a: i32) -> i32 {
+    const FORTY_EIGHT_OVER_17: i32 = 1_515_870_810;
+    const MINUS_32_OVER_17: i32 = -1_010_580_540;
+    const ONE_F2: i32 = 1 << 29;
+    let half_denominator = rounding_half_sum(a, i32::MAX);
+    let mut x = FORTY_EIGHT_OVER_17.wrapping_add(mul(half_denominator, MINUS_32_OVER_17));
+    for _ in 0..3 {
+        let one_minus_half_denominator_times_x = ONE_F2.wrapping_sub(mul(half_denominator, x));
+        x = x.wrapping_add(multiply_by_pot(mul(x, one_minus_half_denominator_times_x), 2));
+    }
+    x
+}
+
+/// 1 / (1 + exp(-a)) for a with 4 integer bits; the result has 0 integer bits.
+pub fn logistic_q4(a: i32) -> i32 {
+    let magnitude = if a > 0 { a } else { a.wrapping_neg() };
+    // 1 / (1 + x) with x = exp(-|a|): the reciprocal halved back to 0 integer bits.
+    let positive = multiply_by_pot(reciprocal_of_one_plus(exp_on_negative_values(magnitude.wrapping_neg(), 4)), 1);
+    match a {
+        0 => 1 << 30,
+        a if a > 0 => positive,
+        _ => i32::MAX.wrapping_sub(positive),
+    }
+}
+
+/// tanh(a) for a with 4 integer bits; the result has 0 integer bits.
+pub fn tanh_q4(a: i32) -> i32 {
+    let negative = if a < 0 { a } else { a.wrapping_neg() };
+    // (1 − x) / (1 + x) with x = exp(2·negative): exp over 5 integer bits doubles the value.
+    let x = exp_on_negative_values(negative, 5);
+    let t = multiply_by_pot(reciprocal_of_one_plus(x).wrapping_sub(1 << 29), 2);
+    match a {
+        0 => 0,
+        a if a < 0 => t.wrapping_neg(),
+        _ => t,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn real(raw: i32) -> f64 {
+        f64::from(raw) / 2f64.powi(31)
+    }
+
+    #[test]
+    fn logistic_and_tanh_approximate_the_real_functions() {
+        for i in -100..=100 {
+            let x = f64::from(i) * 0.15;
+            let raw = (x * 2f64.powi(27)).round() as i32;
+            assert!((real(logistic_q4(raw)) - 1.0 / (1.0 + (-x).exp())).abs() < 1e-6, "logistic({x})");
+            assert!((real(tanh_q4(raw)) - x.tanh()).abs() < 1e-6, "tanh({x})");
+        }
+        assert_eq!(logistic_q4(0), 1 << 30);
+        assert_eq!(tanh_q4(0), 0);
+    }
+}

@@ -1,0 +1,414 @@
+//! Load-time rewrites that leave only ops a kernel runs.
+//!
+//! - Shape arithmetic (SHAPE → STRIDED_SLICE → PACK, which converters emit for a Keras
+//!   `Flatten`/`Reshape` with a free batch dimension) works on shapes, and every shape here is
+//!   static: each such op is computed once and its output becomes a constant, so it costs no
+//!   arena bytes, no step, and never reads an activation (which would keep a map alive or end
+//!   a patch stage).
+//! - SPACE_TO_BATCH_ND → CONV_2D / DEPTHWISE_CONV_2D (VALID, stride 1) → BATCH_TO_SPACE_ND is
+//!   how converters write a dilated convolution. Batch `a` of the space-to-batch tensor holds
+//!   the padded input's pixels `j·d + a`, so the convolution's output at `m = j·d + a`, cropped
+//!   by `c`, is `Σ_k w[k] · x[i + c − p + k·d]` for final output `i` (with `p` the top padding,
+//!   filled with the zero point, which adds nothing): a dilated convolution with top padding
+//!   `p − c`. TFLite Micro fills SPACE_TO_BATCH_ND's padding with the raw value 0, not the
+//!   zero point (its prepare never sets the pad value), so a padded tap adds `−zp · w`: the
+//!   three ops become a PADV2 with raw 0 and a VALID dilated convolution — the same products,
+//!   sums and requantization, so bit-exact. Without padding, or with zero point 0 and the
+//!   padding SAME gives, no PADV2 is needed.
+#![warn(clippy::indexing_slicing)]
+
+use super::{ConvOptions, DType, Op, OpKind, Padding, Quant, Tensor};
+use crate::error::{Error, Result};
+use crate::geometry::Window;
+
+/// STRIDED_SLICE's bit masks (one bit per dimension) and `offset` flag.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct SliceMasks {
+    pub begin: i32,
+    pub end: i32,
+    pub ellipsis: i32,
+    pub new_axis: i32,
+    pub shrink_axis: i32,
+    pub offset: bool,
+}
+
+/// An op the loader rewrites away.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Fold {
+    Shape,
+    StridedSlice(SliceMasks),
+    Pack { axis: i32 },
+    SpaceToBatch,
+    BatchToSpace,
+}
+
+#[derive(Debug, Clone)]
+pub(super) enum Action {
+    Run(OpKind),
+    Fold(Fold),
+}
+
+/// An operator as the file has it.
+#[derive(Debug, Clone)]
+pub(super) struct FileOp {
+    /// Its index in the file.
+    pub index: usize,
+    pub name: String,
+    pub action: Action,
+    pub inputs: Vec<Option<usize>>,
+    pub outputs: Vec<usize>,
+}
+
+impl FileOp {
+    fn err(&self, msg: impl Into<String>) -> Error {
+        Error::Op { index: self.index, op: self.name.clone(), msg: msg.into() }
+    }
+
+    fn input(&self, i: usize) -> Result<usize> {
+        self.inputs.get(i).copied().flatten().ok_or_else(|| self.err(format!("input {i} is missing")))
+    }
+
+    fn output(&self) -> Result<usize> {
+        match self.outputs[..] {
+            [t] => Ok(t),
+            _ => Err(self.err(format!("expects one output, has {}", self.outputs.len()))),
+        }
+    }
+}
+
+/// Folds the shape arithmetic into constants and the wrapped dilated convolutions into
+/// convolutions; returns the ops left to run, in order. An op that cannot be rewritten is
+/// an error naming it.
+pub(super) fn resolve(tensors: &mut Vec<Tensor>, ops: Vec<FileOp>, graph_outputs: &[usize]) -> Result<Vec<Op>> {
+    let mut kept = Vec::with_capacity(ops.len());
+    for op in ops {
+        match op.action {
+            Action::Fold(f @ (Fold::Shape | Fold::StridedSlice(_) | Fold::Pack { .. })) => {
+                fold_constant(tensors, &op, f)?;
+            }
+            _ => kept.push(op),
+        }
+    }
+    let kept = merge_dilated_convs(tensors, kept, graph_outputs)?;
+    kept.into_iter()
+        .map(|op| match op.action {
+            Action::Run(kind) => Ok(Op { kind, inputs: op.inputs, outputs: op.outputs }),
+            Action::Fold(_) => Err(op.err(
+                "supported only as SPACE_TO_BATCH_ND → CONV_2D or DEPTHWISE_CONV_2D (VALID, stride 1) → \
+                 BATCH_TO_SPACE_ND, the form of a dilated convolution",
+            )),
+        })
+        .collect()
+}
+
+/// An int32 or int64 constant's values.
+fn integers(t: &Tensor) -> Option<Vec<i64>> {
+    let data = t.data.as_deref()?;
+    match t.dtype {
+        DType::I32 => Some(
+            data.chunks_exact(4).filter_map(|b| b.try_into().ok()).map(i32::from_le_bytes).map(i64::from).collect(),
+        ),
+        DType::I64 => Some(data.chunks_exact(8).filter_map(|b| b.try_into().ok()).map(i64::from_le_bytes).collect()),
+        _ => None,
+    }
+}
+
+fn tensor<'t>(tensors: &'t [Tensor], op: &FileOp, t: usize) -> Result<&'t Tensor> {
+    tensors.get(t).ok_or_else(|| op.err(format!("tensor {t} is out of range")))
+}
+
+/// The values of input `i`, which must be an integer constant.
+fn constant_input(tensors: &[Tensor], op: &FileOp, i: usize) -> Result<Vec<i64>> {
+    let t = tensor(tensors, op, op.input(i)?)?;
+    integers(t).ok_or_else(|| {
+        op.err(format!(
+            "input {i} ('{}') must be an int32 or int64 constant (shape arithmetic is folded at load)",
+            t.name
+        ))
+    })
+}
+
+/// Computes a shape op and stores its result as its output's constant data.
+fn fold_constant(tensors: &mut [Tensor], op: &FileOp, fold: Fold) -> Result<()> {
+    let out = op.output()?;
+    let values = match fold {
+        Fold::Shape => tensor(tensors, op, op.input(0)?)?.shape.iter().map(|&d| d as i64).collect(),
+        Fold::StridedSlice(masks) => strided_slice(tensors, op, masks)?,
+        Fold::Pack { axis } => pack(tensors, op, axis)?,
+        Fold::SpaceToBatch | Fold::BatchToSpace => return Err(op.err("not a shape op")),
+    };
+    let y = tensors.get_mut(out).ok_or_else(|| op.err(format!("output tensor {out} is out of range")))?;
+    if y.elements() != values.len() {
+        return Err(op.err(format!(
+            "computes {} values, its output {:?} holds {}",
+            values.len(),
+            y.shape,
+            y.elements()
+        )));
+    }
+    y.data = Some(match y.dtype {
+        DType::I32 => values
+            .iter()
+            .map(|&v| i32::try_from(v).map(i32::to_le_bytes))
+            .collect::<std::result::Result<Vec<_>, _>>()
+            .map_err(|_| op.err("a value does not fit int32"))?
+            .concat(),
+        DType::I64 => values.iter().flat_map(|v| v.to_le_bytes()).collect(),
+        other => return Err(op.err(format!("output is {}, shape arithmetic is int32 or int64", other.name()))),
+    });
+    Ok(())
+}
+
+/// STRIDED_SLICE of a constant vector (what shape arithmetic slices).
+fn strided_slice(tensors: &[Tensor], op: &FileOp, masks: SliceMasks) -> Result<Vec<i64>> {
+    let x = tensor(tensors, op, op.input(0)?)?;
+    let values = integers(x).filter(|_| x.shape.len() == 1).ok_or_else(|| {
+        op.err(format!("only a constant int vector can be sliced (shape arithmetic); input is {:?}", x.shape))
+    })?;
+    if masks.ellipsis != 0 || masks.new_axis != 0 {
+        return Err(op.err("ellipsis and new-axis masks are not supported"));
+    }
+    let (begin, end, strides) =
+        (constant_input(tensors, op, 1)?, constant_input(tensors, op, 2)?, constant_input(tensors, op, 3)?);
+    let (Some(&b), Some(&e), Some(&s)) = (begin.first(), end.first(), strides.first()) else {
+        return Err(op.err("begin, end and strides need one value each"));
+    };
+    if s == 0 {
+        return Err(op.err("stride is 0"));
+    }
+    let n = values.len() as i64;
+    let wrap = |v: i64| if v < 0 { v + n } else { v };
+    let (first, last) = if s > 0 { (0, n) } else { (-1, n - 1) };
+    let b = if masks.begin & 1 != 0 {
+        if s > 0 {
+            first
+        } else {
+            last
+        }
+    } else {
+        wrap(b).clamp(first, last)
+    };
+    if masks.shrink_axis & 1 != 0 {
+        return values
+            .get(usize::try_from(b).unwrap_or(usize::MAX))
+            .map(|&v| vec![v])
+            .ok_or_else(|| op.err(format!("index {b} is outside {n} values")));
+    }
+    let e = if masks.end & 1 != 0 {
+        if s > 0 {
+            last
+        } else {
+            first
+        }
+    } else if masks.offset {
+        b + e
+    } else {
+        wrap(e).clamp(first, last)
+    };
+    let mut out = Vec::new();
+    let mut i = b;
+    while (s > 0 && i < e) || (s < 0 && i > e) {
+        out.extend(usize::try_from(i).ok().and_then(|i| values.get(i)));
+        i += s;
+    }
+    Ok(out)
+}
+
+/// PACK of constants of one shape along `axis`.
+fn pack(tensors: &[Tensor], op: &FileOp, axis: i32) -> Result<Vec<i64>> {
+    let parts = (0..op.inputs.len()).map(|i| constant_input(tensors, op, i)).collect::<Result<Vec<_>>>()?;
+    let shape = &tensor(tensors, op, op.input(0)?)?.shape;
+    let rank = shape.len() as i32 + 1;
+    let axis = if axis < 0 { axis + rank } else { axis };
+    let axis = usize::try_from(axis)
+        .ok()
+        .filter(|&a| a < rank as usize)
+        .ok_or_else(|| op.err(format!("axis {axis} is outside rank {rank}")))?;
+    let inner: usize = shape.iter().skip(axis).product();
+    let outer: usize = shape.iter().take(axis).product();
+    if parts.iter().any(|p| p.len() != inner * outer) {
+        return Err(op.err("inputs differ in size"));
+    }
+    let mut out = Vec::with_capacity(parts.len() * inner * outer);
+    for o in 0..outer {
+        for p in &parts {
+            out.extend(p.iter().skip(o * inner).take(inner));
+        }
+    }
+    Ok(out)
+}
+
+/// The ops that read tensor `t`.
+fn readers(ops: &[FileOp], t: usize) -> Vec<usize> {
+    (0..ops.len()).filter(|&i| ops.get(i).is_some_and(|op| op.inputs.contains(&Some(t)))).collect()
+}
+
+/// A convolution's new kind, input and output, and the PADV2 to run before it.
+type Rewrite = (OpKind, usize, usize, Option<FileOp>);
+
+/// Rewrites every SPACE_TO_BATCH_ND → convolution → BATCH_TO_SPACE_ND into a dilated
+/// convolution (after a PADV2 when needed); leaves any other use of the two ops for
+/// [`resolve`] to refuse.
+fn merge_dilated_convs(tensors: &mut Vec<Tensor>, ops: Vec<FileOp>, graph_outputs: &[usize]) -> Result<Vec<FileOp>> {
+    let mut removed = vec![false; ops.len()];
+    let mut rewrites: Vec<Option<Rewrite>> = vec![None; ops.len()];
+    for s in 0..ops.len() {
+        let Some(stb) = ops.get(s).filter(|op| matches!(op.action, Action::Fold(Fold::SpaceToBatch))) else { continue };
+        let (x, t1) = (stb.input(0)?, stb.output()?);
+        let [c] = readers(&ops, t1)[..] else { continue };
+        let Some(conv) = ops.get(c) else { continue };
+        let t2 = conv.output()?;
+        let [b] = readers(&ops, t2)[..] else { continue };
+        let Some(bts) = ops.get(b).filter(|op| matches!(op.action, Action::Fold(Fold::BatchToSpace))) else { continue };
+        if graph_outputs.contains(&t1) || graph_outputs.contains(&t2) || conv.input(0)? != t1 {
+            continue;
+        }
+        let plain = |o: &ConvOptions| o.stride == (1, 1) && o.dilation == (1, 1) && o.padding == Padding::Valid;
+        let wrapped = match &conv.action {
+            Action::Run(OpKind::Conv2d(o)) if plain(o) => *o,
+            Action::Run(OpKind::DepthwiseConv2d { conv: o, .. }) if plain(o) => *o,
+            _ => continue,
+        };
+        let y = bts.output()?;
+        let (options, pads) = dilated_options(tensors, stb, conv, bts, (x, t1, t2, y), wrapped)?;
+        let kind = match &conv.action {
+            Action::Run(OpKind::DepthwiseConv2d { depth_multiplier, .. }) => {
+                OpKind::DepthwiseConv2d { conv: options, depth_multiplier: *depth_multiplier }
+            }
+            _ => OpKind::Conv2d(options),
+        };
+        let (input, pad) = match pads {
+            Some(pads) => {
+                let (padded, pad) = raw_zero_pad(tensors, stb, x, pads)?;
+                (padded, Some(pad))
+            }
+            None => (x, None),
+        };
+        if let Some(r) = rewrites.get_mut(c) {
+            *r = Some((kind, input, y, pad));
+        }
+        for i in [s, b] {
+            if let Some(r) = removed.get_mut(i) {
+                *r = true;
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(ops.len());
+    for ((mut op, removed), rewrite) in ops.into_iter().zip(removed).zip(rewrites) {
+        if removed {
+            continue;
+        }
+        if let Some((kind, input, y, pad)) = rewrite {
+            out.extend(pad);
+            op.action = Action::Run(kind);
+            op.name = format!("{} (dilated)", op.name);
+            if let Some(first) = op.inputs.first_mut() {
+                *first = Some(input);
+            }
+            op.outputs = vec![y];
+        }
+        out.push(op);
+    }
+    Ok(out)
+}
+
+/// Adds the tensors of a PADV2 of `x` by `[top, bottom, left, right]` with the raw value 0
+/// (what TFLM's SPACE_TO_BATCH_ND pads with); returns the padded tensor and the op.
+fn raw_zero_pad(tensors: &mut Vec<Tensor>, stb: &FileOp, x: usize, pads: [usize; 4]) -> Result<(usize, FileOp)> {
+    let xt = tensor(tensors, stb, x)?.clone();
+    let [_, h, w, c] = xt.shape[..] else { return Err(stb.err("input is not NHWC")) };
+    let [top, bottom, left, right] = pads;
+    let paddings: Vec<u8> =
+        [0, 0, top, bottom, left, right, 0, 0].iter().flat_map(|&v| (v as i32).to_le_bytes()).collect();
+    let mut add = |name: String, shape: Vec<usize>, dtype: DType, quant: Option<Quant>, data: Option<Vec<u8>>| {
+        tensors.push(Tensor { name, shape, dtype, quant, data });
+        tensors.len() - 1
+    };
+    let p = add(format!("{}/paddings", xt.name), vec![4, 2], DType::I32, None, Some(paddings));
+    let v = add(format!("{}/raw_zero", xt.name), vec![], DType::I8, xt.quant.clone(), Some(vec![0]));
+    let shape = vec![1, h + top + bottom, w + left + right, c];
+    super::limits::check_tensor(stb.index, "padded dilated-conv input", &shape, DType::I8, false)?;
+    let padded = add(format!("{}/space_to_batch_padded", xt.name), shape, DType::I8, xt.quant.clone(), None);
+    let op = FileOp {
+        index: stb.index,
+        name: format!("{} as PADV2", stb.name),
+        action: Action::Run(OpKind::Pad),
+        inputs: vec![Some(x), Some(p), Some(v)],
+        outputs: vec![padded],
+    };
+    Ok((padded, op))
+}
+
+/// The options of the dilated convolution that SPACE_TO_BATCH_ND `stb`, convolution `conv`
+/// and BATCH_TO_SPACE_ND `bts` compute over tensors (x, space-to-batch, conv out, y), and
+/// the raw-zero padding `[top, bottom, left, right]` it needs first, if any.
+fn dilated_options(
+    tensors: &[Tensor],
+    stb: &FileOp,
+    conv: &FileOp,
+    bts: &FileOp,
+    (x, t1, t2, y): (usize, usize, usize, usize),
+    wrapped: ConvOptions,
+) -> Result<(ConvOptions, Option<[usize; 4]>)> {
+    let block = constant_input(tensors, stb, 1)?;
+    let pads = constant_input(tensors, stb, 2)?;
+    let crops = constant_input(tensors, bts, 2)?;
+    if constant_input(tensors, bts, 1)? != block {
+        return Err(bts.err("block shape differs from its SPACE_TO_BATCH_ND's"));
+    }
+    let count = |v: &[i64], n: usize, what: &str| -> Result<Vec<usize>> {
+        v.iter()
+            .map(|&d| usize::try_from(d).ok())
+            .collect::<Option<Vec<_>>>()
+            .filter(|v| v.len() == n)
+            .ok_or_else(|| stb.err(format!("{what} {v:?}: expected {n} non-negative values")))
+    };
+    let (block, pads, crops) =
+        (count(&block, 2, "block shape")?, count(&pads, 4, "paddings")?, count(&crops, 4, "crops")?);
+    let (xt, t1t, t2t, yt) =
+        (tensor(tensors, stb, x)?, tensor(tensors, stb, t1)?, tensor(tensors, conv, t2)?, tensor(tensors, bts, y)?);
+    let quant = |t: &Tensor| t.quant.as_ref().map(|q| (q.scale(), q.zero_point()));
+    if quant(xt) != quant(t1t) || quant(t2t) != quant(yt) {
+        return Err(stb.err("the data moves around the convolution change quantization"));
+    }
+    let filter = tensor(tensors, conv, conv.input(1)?)?;
+    let ([1, h, w, _], [1, oh, ow, _], [_, kh, kw, _]) = (&xt.shape[..], &yt.shape[..], &filter.shape[..]) else {
+        return Err(
+            conv.err(format!("input {:?}, output {:?} and filter {:?} are not NHWC", xt.shape, yt.shape, filter.shape))
+        );
+    };
+    let ([block_h, block_w], [top_pad, _, left_pad, _], [top_crop, _, left_crop, _]) =
+        (&block[..], &pads[..], &crops[..])
+    else {
+        return Err(stb.err("block shape, paddings and crops need 2, 4 and 4 values"));
+    };
+    let (block_h, block_w, top_pad, left_pad, top_crop, left_crop) =
+        (*block_h, *block_w, *top_pad, *left_pad, *top_crop, *left_crop);
+    let unfit = || {
+        conv.err(format!(
+            "between SPACE_TO_BATCH_ND (block {block:?}, paddings {pads:?}) and BATCH_TO_SPACE_ND (crops {crops:?}), \
+             it is not a dilated convolution of {:?} to {:?}",
+            xt.shape, yt.shape
+        ))
+    };
+    if block_h == 0 || block_w == 0 {
+        return Err(unfit());
+    }
+    let dilation = (block_h, block_w);
+    let (top, left) =
+        (top_pad.checked_sub(top_crop).ok_or_else(unfit)?, left_pad.checked_sub(left_crop).ok_or_else(unfit)?);
+    // The padded input a VALID dilated convolution to (oh, ow) reads.
+    let reach = |k: usize, d: usize, out: usize| k.checked_sub(1)?.checked_mul(d)?.checked_add(out);
+    let bottom = reach(*kh, block_h, *oh).and_then(|r| r.checked_sub(h.checked_add(top)?)).ok_or_else(unfit)?;
+    let right = reach(*kw, block_w, *ow).and_then(|r| r.checked_sub(w.checked_add(left)?)).ok_or_else(unfit)?;
+    let options = |padding| ConvOptions { padding, stride: (1, 1), dilation, activation: wrapped.activation };
+    if top + bottom + left + right == 0 {
+        return Ok((options(Padding::Valid), None));
+    }
+    let same = Window::new((*h, *w), (*kh, *kw), (1, 1), dilation, Padding::Same)
+        .is_some_and(|win| (win.out_h, win.out_w, win.pad_top, win.pad_left) == (*oh, *ow, top, left));
+    if same && xt.quant.as_ref().is_some_and(|q| q.zero_point() == 0) {
+        return Ok((options(Padding::Same), None));
+    }
+    Ok((options(Padding::Valid), Some([top, bottom, left, right])))
+}
