@@ -15,13 +15,16 @@ CHROMEDRIVER ?= /usr/bin/chromedriver
 FUZZ_SECONDS ?= 60
 # TFLite Micro's Python interpreter: the bit-exact oracle in the tests and the peer in the benchmark.
 TFLM_VERSION := 0.dev20261023182759
+# TensorFlow's converter, for `make keras` only (a 1.6 GB venv of its own, .venv-keras/).
+TENSORFLOW_VERSION := 2.21.0
+KERAS_VENV := $(CURDIR)/.venv-keras
 # TFLite (ai-edge-litert): the optimized-kernel and XNNPACK peers in the benchmark.
 LITERT_VERSION := 2.3.0
 # npm's binaryen provides wasm-opt (wasm-pack would otherwise download one); cargo installs
 # wasm-bindgen and wasm-pack.
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: demo test bench bench-page oracle litert fetch build web web-tools test-rust test-wasm test-page test-serve fuzz soak
+.PHONY: demo test bench bench-page oracle litert fetch build web web-tools test-rust test-wasm test-page test-serve fuzz soak keras
 
 # Serves the page on http://127.0.0.1:$(PORT) until interrupted.
 demo: web
@@ -76,6 +79,17 @@ $(VENV_PYTHON):
 oracle: $(VENV_PYTHON)
 	@$(VENV_PYTHON) -c "import sys, importlib.metadata as m; sys.exit(m.version('tflite-micro') != '$(TFLM_VERSION)')" 2>/dev/null \
 	  || $(VENV_PYTHON) -m pip install --quiet --disable-pip-version-check "tflite-micro==$(TFLM_VERSION)"
+
+# Real converter output: small Keras models converted by TensorFlow (tools/keras_models.py,
+# into models/keras/, never committed), every tensor against TFLite Micro and every seventh
+# patch plan against layer by layer (tests/keras.rs). Not in `make test`: installing
+# TensorFlow takes ~1.5 min with a warm pip cache (a 1.6 GB download without), converting ~1 min.
+keras: oracle
+	test -x $(KERAS_VENV)/bin/python || $(PYTHON) -m venv $(KERAS_VENV)
+	@$(KERAS_VENV)/bin/python -c "import sys, importlib.metadata as m; sys.exit(m.version('tensorflow-cpu') != '$(TENSORFLOW_VERSION)')" 2>/dev/null \
+	  || $(KERAS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "tensorflow-cpu==$(TENSORFLOW_VERSION)"
+	$(KERAS_VENV)/bin/python tools/keras_models.py models/keras
+	MCUPATCH_PYTHON=$(VENV_PYTHON) MCUPATCH_KERAS_DIR=models/keras cargo test --release --test keras -- --ignored --nocapture
 
 litert: $(VENV_PYTHON)
 	@$(VENV_PYTHON) -c "import sys, importlib.metadata as m; sys.exit(m.version('ai-edge-litert') != '$(LITERT_VERSION)')" 2>/dev/null \

@@ -147,6 +147,19 @@ fn new_op_cases() -> Vec<Case> {
             (g.wrapped_dilated_conv(x, true).t, false)
         }));
     }
+    // Scales far from the generator's range, as random-weight converter output has: a
+    // HARD_SWISH with input scale 1e-7 shifts int16 values by 16 or more (found on a
+    // converted MobileNetV3, pinned).
+    for (i, scale) in [1.2e-7f32, 4e-6, 3e-3, 0.9, 20.0].into_iter().enumerate() {
+        for (j, code) in [HARD_SWISH, LOGISTIC, TANH, LEAKY_RELU, RELU].into_iter().enumerate() {
+            cases.push(case(6000 + 10 * i as u64 + j as u64, "activation at an extreme scale", |g| {
+                let zp = g.rng.gen_range(-128..=127);
+                let x = g.map("input", 5, 4, 3, scale, zp);
+                g.spec.inputs = vec![x.t];
+                (g.activation(x, code).t, false)
+            }));
+        }
+    }
     cases
 }
 

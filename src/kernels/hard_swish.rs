@@ -27,11 +27,13 @@ fn truncating_high_mul(a: i16, b: i16) -> i16 {
 }
 
 /// gemmlowp's `RoundingDivideByPOT` on int16.
+/// The mask is truncated to int16 and the shift done in int, as in C++: exponents of 16 and
+/// more (tiny scales) shift everything out.
 fn rounding_divide_by_pot(x: i16, exponent: i32) -> i16 {
     let mask = ((1i64 << exponent) - 1) as i16;
     let remainder = x & mask;
-    let threshold = (mask >> 1) + i16::from(x < 0);
-    (x >> exponent).wrapping_add(i16::from(remainder > threshold))
+    let threshold = (mask >> 1).wrapping_add(i16::from(x < 0));
+    ((i32::from(x) >> exponent) as i16).wrapping_add(i16::from(remainder > threshold))
 }
 
 fn saturating_left_shift(x: i16, amount: i32) -> i16 {

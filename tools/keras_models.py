@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Builds small Keras image models and converts them with TensorFlow's own TFLite converter,
+full-integer quantization, for the conformance test tests/keras.rs (real converter output,
+not our writer's). Models are written to OUT (default models/keras/, git-ignored), never
+committed; weights are random (seeded), the representative data random too: the point is
+the ops and quantization parameters the converter emits, not accuracy.
+
+Usage: tools/keras_models.py [OUT]   (needs tensorflow-cpu; `make keras` makes a venv)
+Prints one line per model: name, ops, bytes.
+"""
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+import numpy as np
+import tensorflow as tf
+
+keras = tf.keras
+layers = keras.layers
+
+
+def conv_bn(x, filters, kernel=3, stride=1, act="relu6", dilation=1):
+    x = layers.Conv2D(filters, kernel, stride, padding="same", dilation_rate=dilation, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.Activation(act)(x) if act != "relu6" else layers.ReLU(6.0)(x)
+
+
+def dw_bn(x, stride=1, act="relu6", dilation=1):
+    x = layers.DepthwiseConv2D(3, stride, padding="same", dilation_rate=dilation, use_bias=False)(x)
+    x = layers.BatchNormalization()(x)
+    return layers.Activation(act)(x) if act != "relu6" else layers.ReLU(6.0)(x)
+
+
+def squeeze_excite(x, gate="sigmoid"):
+    c = x.shape[-1]
+    s = layers.GlobalAveragePooling2D(keepdims=True)(x)
+    s = layers.Conv2D(max(1, c // 4), 1, activation="relu")(s)
+    s = layers.Conv2D(c, 1)(s)
+    s = layers.Activation(gate)(s)
+    return layers.Multiply()([x, s])
+
+
+def head(x, classes=5, flatten=False):
+    x = layers.Flatten()(x) if flatten else layers.GlobalAveragePooling2D()(x)
+    return layers.Dense(classes, activation="softmax")(x)
+
+
+def mobilenet_v1(inp):
+    x = conv_bn(inp, 8, stride=2)
+    for filters, stride in [(16, 1), (32, 2), (32, 1), (64, 2)]:
+        x = dw_bn(x, stride)
+        x = conv_bn(x, filters, kernel=1)
+    # Keras' MobileNet ends in a Reshape and a Conv2D classifier.
+    x = layers.GlobalAveragePooling2D(keepdims=True)(x)
+    x = layers.Conv2D(5, 1)(x)
+    x = layers.Reshape((5,))(x)
+    return layers.Activation("softmax")(x)
+
+
+def mobilenet_v2(inp):
+    x = conv_bn(inp, 8, stride=2)
+    for expand, filters, stride in [(1, 8, 1), (4, 12, 2), (4, 12, 1), (4, 16, 2)]:
+        y = conv_bn(x, x.shape[-1] * expand, kernel=1)
+        y = dw_bn(y, stride)
+        y = layers.BatchNormalization()(layers.Conv2D(filters, 1, use_bias=False)(y))
+        x = layers.Add()([x, y]) if stride == 1 and x.shape[-1] == filters else y
+    return head(x)
+
+
+def mobilenet_v3_small(inp):
+    x = conv_bn(inp, 8, stride=2, act="hard_swish")
+    for expand, filters, stride, act, se in [
+        (1, 8, 2, "relu", True),
+        (4, 12, 2, "relu", False),
+        (3, 12, 1, "relu", False),
+        (4, 16, 2, "hard_swish", True),
+        (3, 16, 1, "hard_swish", True),
+    ]:
+        y = conv_bn(x, x.shape[-1] * expand, kernel=1, act=act)
+        y = dw_bn(y, stride, act=act)
+        if se:
+            y = squeeze_excite(y, gate="hard_sigmoid")
+        y = layers.BatchNormalization()(layers.Conv2D(filters, 1, use_bias=False)(y))
+        x = layers.Add()([x, y]) if stride == 1 and x.shape[-1] == filters else y
+    x = conv_bn(x, 32, kernel=1, act="hard_swish")
+    return head(x)
+
+
+def dilated_separable(inp):
+    x = conv_bn(inp, 8, stride=1)
+    x = conv_bn(x, 8, dilation=2)
+    x = layers.SeparableConv2D(16, 3, padding="same", activation="relu")(x)
+    x = dw_bn(x, dilation=2)
+    x = layers.SeparableConv2D(16, 3, padding="same", dilation_rate=2)(x)
+    x = layers.Conv2D(8, 3, padding="valid", dilation_rate=3, activation="relu")(x)
+    return head(x)
+
+
+def se_blocks(inp):
+    x = conv_bn(inp, 16, stride=2)
+    x = squeeze_excite(x, "sigmoid")
+    x = dw_bn(x)
+    x = squeeze_excite(x, "hard_sigmoid")
+    x = conv_bn(x, 16, kernel=1, act="swish")
+    return head(x)
+
+
+def activations(inp):
+    x = layers.Conv2D(8, 3, padding="same")(inp)
+    x = layers.LeakyReLU(0.2)(x)
+    x = layers.Conv2D(8, 3, padding="same", activation="tanh")(x)
+    a = layers.Conv2D(8, 1, activation="sigmoid")(x)
+    b = layers.Conv2D(8, 1, activation="relu")(x)
+    x = layers.Subtract()([a, b])
+    x = layers.Maximum()([x, layers.Conv2D(8, 1)(x)])
+    x = layers.Minimum()([x, layers.Conv2D(8, 1)(x)])
+    x = layers.MaxPooling2D()(x)
+    return head(x, flatten=True)
+
+
+def flatten_cnn(inp):
+    x = conv_bn(inp, 8, stride=2)
+    x = layers.MaxPooling2D()(x)
+    x = conv_bn(x, 16)
+    x = layers.Reshape((-1, 16))(x)
+    x = layers.Flatten()(x)
+    x = layers.Dense(16, activation="relu")(x)
+    return layers.Dense(5)(x)
+
+
+def upsampling_head(inp):
+    x = conv_bn(inp, 8, stride=2)
+    x = conv_bn(x, 16, stride=2)
+    x = layers.UpSampling2D(2)(x)
+    x = layers.Concatenate()([x, conv_bn(inp, 16, stride=2)])
+    x = layers.UpSampling2D(2, interpolation="bilinear")(x)
+    return layers.Conv2D(3, 1, activation="sigmoid")(x)
+
+
+# name: (builder, input size, batch). A free batch (None) is what Keras models usually
+# have; the converter then writes SPACE_TO_BATCH_ND's output with batch 1 instead of
+# block² , and TFLite Micro computes only one of the block² phases of a dilated conv (the rest
+# of its output is whatever the arena held), so the dilated model is built with batch 1.
+# (keras.applications' MobileNet and MobileNetV3Small, converted the same way, make TFLite
+# Micro's Python interpreter abort while loading, so they are left out.)
+MODELS = {
+    "mobilenet_v1": (mobilenet_v1, 48, None),
+    "mobilenet_v2": (mobilenet_v2, 48, None),
+    "mobilenet_v3_small": (mobilenet_v3_small, 48, None),
+    "dilated_separable": (dilated_separable, 32, 1),
+    "se_blocks": (se_blocks, 32, None),
+    "activations": (activations, 24, None),
+    "flatten_cnn": (flatten_cnn, 32, None),
+    "upsampling_head": (upsampling_head, 32, None),
+}
+
+
+def convert(build, size, batch, int8_ends, seed):
+    keras.utils.set_random_seed(seed)
+    inp = keras.Input((size, size, 3), batch_size=batch)
+    model = keras.Model(inp, build(inp))
+    rng = np.random.default_rng(seed)
+
+    def representative():
+        for _ in range(16):
+            yield [rng.uniform(-1, 1, (1, size, size, 3)).astype(np.float32)]
+
+    converter = tf.lite.TFLiteConverter.from_keras_model(model)
+    converter.optimizations = [tf.lite.Optimize.DEFAULT]
+    converter.representative_dataset = representative
+    converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
+    if int8_ends:
+        converter.inference_input_type = tf.int8
+        converter.inference_output_type = tf.int8
+    return converter.convert()
+
+
+def main():
+    out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "models", "keras")
+    os.makedirs(out, exist_ok=True)
+    start = time.time()
+    for seed, (name, (build, size, batch)) in enumerate(sorted(MODELS.items())):
+        # Alternate the ends: int8 in and out, or float in and out (QUANTIZE/DEQUANTIZE).
+        int8_ends = seed % 2 == 0
+        path = os.path.join(out, f"{name}.tflite")
+        data = convert(build, size, batch, int8_ends, seed)
+        with open(path, "wb") as f:
+            f.write(data)
+        interp = tf.lite.Interpreter(model_content=data)
+        ops = sorted({d["op_name"] for d in interp._get_ops_details()})
+        print(f"{name}: {'int8' if int8_ends else 'float'} ends, {len(data)} B, ops {' '.join(ops)}", flush=True)
+    print(f"converted {len(MODELS)} models with TensorFlow {tf.__version__} in {time.time() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()
