@@ -24,7 +24,7 @@ LITERT_VERSION := 2.3.0
 # wasm-bindgen and wasm-pack.
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: demo test bench bench-page oracle litert fetch build web web-tools test-rust test-wasm test-page test-serve fuzz soak keras
+.PHONY: demo test bench bench-page bench-wasm oracle litert fetch build web web-tools test-rust test-wasm test-page test-serve fuzz soak keras
 
 # Serves the page on http://127.0.0.1:$(PORT) until interrupted.
 demo: web
@@ -41,9 +41,9 @@ test-rust: oracle fetch
 test-serve:
 	node --test tools/serve.test.mjs
 
-# The wasm facade in headless Chromium.
+# The wasm facade, and the simd128 fast paths against the scalar kernels, in headless Chromium.
 test-wasm: web-tools fetch
-	wasm-pack test --headless --chrome --chromedriver $(CHROMEDRIVER) --release -- --no-default-features --test wasm
+	wasm-pack test --headless --chrome --chromedriver $(CHROMEDRIVER) --release -- --no-default-features --test wasm --test wasm_kernels
 
 # The page end to end: a fake webcam fed from real photos, in Debian's chromium.
 test-page: web build
@@ -58,6 +58,10 @@ bench: oracle litert fetch
 # Frames per second of the page in headless Chromium, layer by layer next to patches.
 bench-page: web build
 	node benches/page.mjs
+
+# Raw VWW inference in wasm (headless Chromium) next to native, in the same run.
+bench-wasm: web build
+	node benches/wasm.mjs
 
 build:
 	cargo build --release
