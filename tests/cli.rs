@@ -112,6 +112,16 @@ fn raw_input_gives_the_same_result_as_the_image() {
     let from_raw = json_of(&["run", MODEL, "--input-raw", raw.to_str().unwrap(), "--json"]);
     assert_eq!(from_raw["runs"][0]["outputs"], from_image["runs"][0]["outputs"]);
     assert_eq!(from_raw["runs"][0]["label"], "person");
+    // The model's own input is float32 (its QUANTIZE has scale 1, zero point -128): the same
+    // pixels as float32 bytes give the same outputs, with or without --float-input.
+    let floats: Vec<u8> =
+        std::fs::read(&raw).unwrap().iter().flat_map(|&q| (f32::from(q as i8) + 128.0).to_le_bytes()).collect();
+    let float_raw = dir.join("float.bin");
+    std::fs::write(&float_raw, floats).unwrap();
+    for extra in [&[][..], &["--float-input"][..]] {
+        let args = [&["run", MODEL, "--input-raw", float_raw.to_str().unwrap(), "--json"][..], extra].concat();
+        assert_eq!(json_of(&args)["runs"][0]["outputs"], from_image["runs"][0]["outputs"], "{extra:?}");
+    }
     let _ = std::fs::remove_dir_all(&dir);
 }
 

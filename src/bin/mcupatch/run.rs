@@ -16,7 +16,9 @@ pub struct Args {
     /// PNG or JPEG files: centre-cropped, resized to the model input, pixel values (see
     /// --pixel-range) quantized with the input's parameters.
     images: Vec<PathBuf>,
-    /// Feed a raw tensor (the input's bytes, int8 HWC or float32) instead of an image.
+    /// Feed a raw tensor instead of an image: the model's input as it declares it (float32
+    /// for a float-input model, with or without --float-input), or the int8 tensor the run
+    /// starts from.
     #[arg(long, conflicts_with = "images")]
     input_raw: Option<PathBuf>,
     /// Write every tensor the run produced (t<index>.bin) and a manifest.json to this folder.
@@ -67,18 +69,7 @@ pub fn main(args: &Args, out: &mut String) -> Result<()> {
     }
     let mut inputs: Vec<(String, Vec<u8>)> = Vec::new();
     if let Some(raw) = &args.input_raw {
-        let expected = session.input_tensor()?;
-        let len = std::fs::metadata(raw).with_context(|| format!("cannot read {}", raw.display()))?.len();
-        if len != expected.bytes as u64 {
-            bail!(
-                "{} has {len} bytes, the model's input {:?} of {} needs {}",
-                raw.display(),
-                expected.shape,
-                expected.dtype.name(),
-                expected.bytes
-            );
-        }
-        inputs.push((raw.display().to_string(), preprocess::read_file(raw, expected.bytes as u64)?));
+        inputs.push((raw.display().to_string(), raw_input(&mut session, raw)?));
     }
     for path in &args.images {
         let image = preprocess::read_image(path).with_context(|| path.display().to_string())?;
@@ -194,4 +185,38 @@ fn print_trace(plan: &PlanReport, out: &mut String) -> Result<()> {
         )?;
     }
     Ok(())
+}
+
+/// The bytes of `raw` as the run's input: the tensor the run starts from as they are, or the
+/// model's declared float32 input quantized by its QUANTIZE's parameters (as that op does
+/// in TFLite Micro) when the run starts after it.
+fn raw_input(session: &mut Session, raw: &Path) -> Result<Vec<u8>> {
+    let run_input = session.input_tensor()?;
+    let declared = session.model().input.clone();
+    let len = std::fs::metadata(raw).with_context(|| format!("cannot read {}", raw.display()))?.len();
+    let accepted =
+        |t: &mcupatch::session::TensorReport| format!("{:?} of {} ({} bytes)", t.shape, t.dtype.name(), t.bytes);
+    if len == run_input.bytes as u64 {
+        return Ok(preprocess::read_file(raw, len)?);
+    }
+    match (&run_input.quant, declared.dtype) {
+        (Some(q), mcupatch::model::DType::F32) if len == declared.bytes as u64 => {
+            let quantize = mcupatch::kernels::quantize::AffineQuantize { scale: q.scale, zero_point: q.zero_point };
+            let floats = preprocess::read_file(raw, len)?;
+            Ok(floats
+                .chunks_exact(4)
+                .map(|b| quantize.quantize(f32::from_le_bytes([b[0], b[1], b[2], b[3]])) as u8)
+                .collect())
+        }
+        _ => bail!(
+            "{} has {len} bytes, the model's input is {}{}",
+            raw.display(),
+            accepted(&declared),
+            if declared.index == run_input.index {
+                String::new()
+            } else {
+                format!(" or, quantized, {}", accepted(&run_input))
+            }
+        ),
+    }
 }
