@@ -35,6 +35,14 @@ const SWITCHES = [
   ['float-input', 'float_input', 'float-input'],
 ];
 const CUSTOM_SRAM = 20 * 1024;
+// The on-MCU latency estimate's one measured source: MLPerf Tiny v0.5's closed-division
+// reference submission (github.com/mlcommons/tiny_results_v0.5, closed/reference), VWW on a
+// Nucleo-L4R5ZI (Cortex-M4 at 120 MHz, TFLite Micro 2.3.1): median 1.665 inferences/s for
+// this same MobileNetV1-0.25 model, whose 7 489 664 MACs the engine counts.
+const MCU_REFERENCE = (() => {
+  const [throughput, mhz, macs] = [1.665, 120, 7_489_664];
+  return { mhz, cyclesPerMac: (mhz * 1e6) / throughput / macs };
+})();
 // The longest side of a frame sent to the engine.
 const MAX_GRAB = 1280;
 
@@ -343,6 +351,8 @@ function renderNumbers() {
   const b = r.board;
   const flash = b.flash == null ? 'Flash size unknown' : `Flash ${bytes(b.flash_needed)} of ${bytes(b.flash)}${b.fits_flash ? '' : ' — does not fit'}`;
   $('board').textContent = `${b.mcu ? b.mcu.name : 'custom'}: SRAM ${bytes(b.sram_needed)} of ${bytes(b.sram)} · ${flash}`;
+  const ms = (p.macs * MCU_REFERENCE.cyclesPerMac) / (MCU_REFERENCE.mhz * 1000);
+  text('mcu-estimate', `≈ ${ms.toFixed(1)} ms per inference on a ${MCU_REFERENCE.mhz} MHz Cortex-M4 (estimate: ${p.macs.toLocaleString('en')} MACs × ${MCU_REFERENCE.cyclesPerMac.toFixed(2)} cycles per MAC, any op)`);
   const notes = $('notes');
   notes.innerHTML = '';
   for (const n of r.notes) notes.append(Object.assign(document.createElement('li'), { textContent: n }));

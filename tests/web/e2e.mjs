@@ -136,6 +136,9 @@ const tests = {
     assert.equal(report.board.sram, 20 * 1024);
     assert.equal(report.board.fits_sram, false);
     assert.match(await page.textContent('#fits'), /does not fit/);
+    // The on-MCU estimate: layer by layer, VWW's MACs at the sourced rate are the source's
+    // own 1 / 1.665 s; it is labelled an estimate.
+    assert.match(await page.textContent('#mcu-estimate'), /^≈ 600\.6 ms per inference on a 120 MHz Cortex-M4 \(estimate: 7,489,664 MACs × 9\.62 cycles per MAC/);
     const mcus = await page.$$eval('#mcu-select option', (os) => os.map((o) => o.value));
     // The engine's presets, read from its source: the page lists them all and no other.
     const presets = [...readFileSync(join(ROOT, 'src/arena/mod.rs'), 'utf8').matchAll(/Mcu \{ name: "([^"]+)"/g)].map((m) => m[1]);
@@ -153,6 +156,9 @@ const tests = {
     await idle(page);
     const threeByThree = await assertSamePlanAsCli(page);
     assert.equal(threeByThree.patched.peak.bytes, 18_432);
+    // The recomputed MACs cost MCU time too: the estimate scales with the plan's MACs.
+    const ms = Number(/^≈ ([\d.]+) ms/.exec(await page.textContent('#mcu-estimate'))[1]);
+    assert.ok(Math.abs(ms - (600.6 * threeByThree.patched.macs) / threeByThree.layer_by_layer.macs) < 0.1, `${ms} ms`);
     assert.equal(Number(await page.textContent('#peak-bytes')), 18_432);
     await page.selectOption('#patch-select', 'auto');
     await idle(page);
