@@ -36,21 +36,17 @@ unsafe impl Lanes for Avx2 {
     }
     #[inline]
     #[target_feature(enable = "avx2")]
-    unsafe fn zip_i8(a: *const i8, b: *const i8, offset: i16) -> __m256i {
-        let off = _mm_set1_epi16(offset);
-        let a = _mm_add_epi16(_mm_cvtepi8_epi16(_mm_loadl_epi64(a.cast())), off);
-        let b = _mm_add_epi16(_mm_cvtepi8_epi16(_mm_loadl_epi64(b.cast())), off);
+    unsafe fn zip_i8(a: *const i8, b: *const i8) -> __m256i {
+        let a = _mm_cvtepi8_epi16(_mm_loadl_epi64(a.cast()));
+        let b = _mm_cvtepi8_epi16(_mm_loadl_epi64(b.cast()));
         _mm256_set_m128i(_mm_unpackhi_epi16(a, b), _mm_unpacklo_epi16(a, b))
     }
     #[inline]
     #[target_feature(enable = "avx2")]
-    unsafe fn zip_i8_even(a: *const i8, b: *const i8, offset: i16) -> __m256i {
+    unsafe fn zip_i8_even(a: *const i8, b: *const i8) -> __m256i {
         let even = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1);
-        let a = _mm_shuffle_epi8(_mm_loadu_si128(a.cast()), even);
-        let b = _mm_shuffle_epi8(_mm_loadu_si128(b.cast()), even);
-        let off = _mm_set1_epi16(offset);
-        let a = _mm_add_epi16(_mm_cvtepi8_epi16(a), off);
-        let b = _mm_add_epi16(_mm_cvtepi8_epi16(b), off);
+        let a = _mm_cvtepi8_epi16(_mm_shuffle_epi8(_mm_loadu_si128(a.cast()), even));
+        let b = _mm_cvtepi8_epi16(_mm_shuffle_epi8(_mm_loadu_si128(b.cast()), even));
         _mm256_set_m128i(_mm_unpackhi_epi16(a, b), _mm_unpacklo_epi16(a, b))
     }
     #[inline]

@@ -1,8 +1,8 @@
 //! DEPTHWISE_CONV_2D with a depth multiplier of 1 and a multiple of eight channels, eight
 //! channels at a time: the kernel taps are taken in pairs, each pair's two input pixels
-//! (plus the input offset) interleaved against the pair's two filter taps. A tap in the
-//! padding reads a pixel of zero points, which contributes nothing, as the reference's
-//! skipped tap does.
+//! interleaved against the pair's two filter taps, the input offset folded into the bias (as
+//! in the matrix product). A tap in the padding reads a pixel of zero points, which
+//! contributes nothing, as the reference's skipped tap does.
 
 use super::{covers, isa, Isa, LaneStage, Lanes, Portable};
 use crate::geometry::{Fmap, FmapMut, Region, Window};
@@ -77,12 +77,12 @@ pub struct Depthwise {
     taps: usize,
     /// `[channels / 8][taps / 2][8 channels][2]`, zero-padded to an even tap count.
     filter: Vec<i16>,
-    /// Padded to a multiple of eight.
+    /// `bias + input_offset·Σf` per channel: the taps then multiply the raw int8 inputs.
     bias: Vec<i32>,
     stage: LaneStage,
     /// Each channel's parameters repeated in eight lanes, for eight pixels of one channel.
     channel_stage: LaneStage,
-    input_offset: i16,
+    zero_point: i8,
     /// Zero points, one pixel's and one chunk row's worth: what a tap in the padding reads.
     padding: Vec<i8>,
 }
@@ -107,17 +107,24 @@ impl Depthwise {
                 packed[((c / 8 * pairs + t / 2) * 8 + c % 8) * 2 + t % 2] = i16::from(filter[t * channels + c]);
             }
         }
+        // Wrapping, as the reference's int32 accumulation does.
+        let folded = (0..channels)
+            .map(|c| {
+                let sum: i64 = (0..taps).map(|t| i64::from(filter[t * channels + c])).sum();
+                (i64::from(bias[c]) + i64::from(input_offset) * sum) as i32
+            })
+            .collect();
         Some(Depthwise {
             channels,
             taps,
             filter: packed,
-            bias: bias.to_vec(),
+            bias: folded,
             stage: LaneStage::new(stage),
             channel_stage: LaneStage::new(&OutputStage {
                 requant: stage.requant.iter().flat_map(|&r| [r; 8]).collect(),
                 ..stage.clone()
             }),
-            input_offset: input_offset as i16,
+            zero_point: (-input_offset) as i8,
             padding: vec![(-input_offset) as i8; channels.max(ROW)],
         })
     }
@@ -204,7 +211,7 @@ impl Depthwise {
                         let filter = self.filter.as_ptr().add(c * pairs * 2);
                         let mut acc = L::load_acc(self.bias.as_ptr().add(c));
                         for k in 0..pairs {
-                            let x = L::zip_i8(pixels[2 * k].add(c), pixels[2 * k + 1].add(c), self.input_offset);
+                            let x = L::zip_i8(pixels[2 * k].add(c), pixels[2 * k + 1].add(c));
                             acc = L::madd(acc, x, L::load_pairs(filter.add(k * 16)));
                         }
                         L::requantize_store(acc, &self.stage, c, px.as_mut_ptr().add(c));
@@ -295,7 +302,7 @@ impl Depthwise {
             }
             match &padded {
                 Some(p) => {
-                    p.fill(plane, held, -self.input_offset as i8, &mut stack);
+                    p.fill(plane, held, self.zero_point, &mut stack);
                     self.channel_padded::<L>(w, p, &stack, c, buf);
                 }
                 None => self.channel::<L>(w, plane, held, c, region, buf, &mut stack),
@@ -338,11 +345,7 @@ impl Depthwise {
                 let mut acc = L::load_acc(bias.as_ptr());
                 for k in 0..pairs {
                     let (a, b) = (taps[2 * k].add(at), taps[2 * k + 1].add(at));
-                    let v = if sx == 1 {
-                        L::zip_i8(a, b, self.input_offset)
-                    } else {
-                        L::zip_i8_even(a, b, self.input_offset)
-                    };
+                    let v = if sx == 1 { L::zip_i8(a, b) } else { L::zip_i8_even(a, b) };
                     acc = L::madd(acc, v, L::splat_pair(filter.add(k * 16)));
                 }
                 L::requantize_store(acc, &self.channel_stage, 8 * c, lanes.as_mut_ptr());
@@ -378,7 +381,7 @@ impl Depthwise {
         let pairs = self.taps.div_ceil(2);
         let bias = [self.bias[c]; 8];
         let filter = self.filter.as_ptr().add(((c / 8 * pairs) * 8 + c % 8) * 2);
-        let zero_point = -self.input_offset as i8;
+        let zero_point = self.zero_point;
         let hw = held.width() as isize;
         let mut taps = [self.padding.as_ptr(); MAX_TAPS + 1];
         let mut lanes = [0i8; 8];
@@ -423,11 +426,7 @@ impl Depthwise {
                     let mut acc = L::load_acc(bias.as_ptr());
                     for k in 0..pairs {
                         let (a, b) = (taps[2 * k].add(8 * s * r), taps[2 * k + 1].add(8 * s * r));
-                        let x = if s == 1 {
-                            L::zip_i8(a, b, self.input_offset)
-                        } else {
-                            L::zip_i8_even(a, b, self.input_offset)
-                        };
+                        let x = if s == 1 { L::zip_i8(a, b) } else { L::zip_i8_even(a, b) };
                         acc = L::madd(acc, x, L::splat_pair(filter.add(k * 16)));
                     }
                     L::requantize_store(acc, &self.channel_stage, 8 * c, lanes.as_mut_ptr());

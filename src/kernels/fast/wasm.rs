@@ -32,20 +32,17 @@ unsafe impl Lanes for Simd128 {
         (v, v)
     }
     #[inline(always)]
-    unsafe fn zip_i8(a: *const i8, b: *const i8, offset: i16) -> (v128, v128) {
-        let off = i16x8_splat(offset);
-        let a = i16x8_add(i16x8_load_extend_i8x8(a), off);
-        let b = i16x8_add(i16x8_load_extend_i8x8(b), off);
+    unsafe fn zip_i8(a: *const i8, b: *const i8) -> (v128, v128) {
+        let (a, b) = (i16x8_load_extend_i8x8(a), i16x8_load_extend_i8x8(b));
         (i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(a, b), i16x8_shuffle::<4, 12, 5, 13, 6, 14, 7, 15>(a, b))
     }
     #[inline(always)]
-    unsafe fn zip_i8_even(a: *const i8, b: *const i8, offset: i16) -> (v128, v128) {
+    unsafe fn zip_i8_even(a: *const i8, b: *const i8) -> (v128, v128) {
         let even = |p: *const i8| {
             let v = v128_load(p.cast());
             i16x8_extend_low_i8x16(i8x16_shuffle::<0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0>(v, v))
         };
-        let off = i16x8_splat(offset);
-        let (a, b) = (i16x8_add(even(a), off), i16x8_add(even(b), off));
+        let (a, b) = (even(a), even(b));
         (i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(a, b), i16x8_shuffle::<4, 12, 5, 13, 6, 14, 7, 15>(a, b))
     }
     #[inline(always)]
