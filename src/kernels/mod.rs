@@ -27,6 +27,7 @@ pub mod pool2d;
 pub mod quantize;
 pub mod relu;
 pub mod reshape;
+pub mod resize_nearest_neighbor;
 pub mod softmax;
 pub mod sub;
 pub mod tanh;
@@ -55,6 +56,7 @@ pub enum Kernel {
     Lut(lut::Lut),
     /// A two-input element-wise op with broadcasting.
     Binary(elementwise::Binary),
+    ResizeNearestNeighbor(resize_nearest_neighbor::ResizeNearestNeighbor),
 }
 
 impl Kernel {
@@ -109,6 +111,9 @@ impl Kernel {
             OpKind::Minimum => {
                 Kernel::Binary(elementwise::Binary::prepare(&cx, |_, _| elementwise::BinaryOp::Minimum)?)
             }
+            OpKind::ResizeNearestNeighbor { align_corners, half_pixel_centers } => Kernel::ResizeNearestNeighbor(
+                resize_nearest_neighbor::ResizeNearestNeighbor::prepare(&cx, *align_corners, *half_pixel_centers)?,
+            ),
         })
     }
 
@@ -157,7 +162,11 @@ impl Kernel {
                     m.whole(),
                 )
             }
-            Kernel::Conv2d(_) | Kernel::DepthwiseConv2d(_) | Kernel::Pool2d(_) | Kernel::Pad(_) => {
+            Kernel::Conv2d(_)
+            | Kernel::DepthwiseConv2d(_)
+            | Kernel::Pool2d(_)
+            | Kernel::Pad(_)
+            | Kernel::ResizeNearestNeighbor(_) => {
                 let Some(shape) = self.output_map() else { return }; // local ops always have one
                 let views: Vec<Fmap<i8>> =
                     inputs.iter().zip(self.input_maps()).map(|(data, m)| m.view(as_i8(data))).collect();
@@ -182,6 +191,7 @@ impl Kernel {
             Kernel::Quantize(quantize::Quantize::Requantize { map, spatial, .. }) => spatial.then_some(*map),
             Kernel::Lut(k) => k.spatial.then_some(k.map),
             Kernel::Binary(k) => k.spatial.then_some(k.map),
+            Kernel::ResizeNearestNeighbor(k) => Some(k.output),
             _ => None,
         }
     }
@@ -214,6 +224,7 @@ impl Kernel {
             Kernel::Quantize(quantize::Quantize::Requantize { map, spatial: true, .. }) => vec![*map],
             Kernel::Lut(k) if k.spatial => vec![k.map],
             Kernel::Binary(k) if k.spatial => vec![k.map; k.activations()],
+            Kernel::ResizeNearestNeighbor(k) => vec![k.input],
             _ => Vec::new(),
         }
     }
@@ -226,6 +237,7 @@ impl Kernel {
             Kernel::DepthwiseConv2d(k) => k.window.input_region(region),
             Kernel::Pool2d(k) => k.window.input_region(region),
             Kernel::Pad(k) => k.input_region(region),
+            Kernel::ResizeNearestNeighbor(k) => k.input_region(region),
             _ => region,
         }
     }
@@ -250,6 +262,7 @@ impl Kernel {
             Kernel::Quantize(k) => k.eval_region(&inputs[0], out, region),
             Kernel::Lut(k) => k.eval_region(&inputs[0], out, region),
             Kernel::Binary(k) => k.eval_region(inputs, out, region),
+            Kernel::ResizeNearestNeighbor(k) => k.eval(&inputs[0], out, region),
             _ => unreachable!("eval_region is only called for local ops"),
         }
     }

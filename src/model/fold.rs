@@ -10,11 +10,11 @@
 //!   the padded input's pixels `j·d + a`, so the convolution's output at `m = j·d + a`, cropped
 //!   by `c`, is `Σ_k w[k] · x[i + c − p + k·d]` for final output `i` (with `p` the top padding,
 //!   filled with the zero point, which adds nothing): a dilated convolution with top padding
-//!   `p − c`. TFLite Micro fills SPACE_TO_BATCH_ND's padding with the raw value 0, not the
-//!   zero point (its prepare never sets the pad value), so a padded tap adds `−zp · w`: the
-//!   three ops become a PADV2 with raw 0 and a VALID dilated convolution — the same products,
-//!   sums and requantization, so bit-exact. Without padding, or with zero point 0 and the
-//!   padding SAME gives, no PADV2 is needed.
+//!   `p − c`: the three ops become one dilated convolution, SAME when that is the padding
+//!   (VALID after a PAD otherwise) — the same products, sums and requantization. The padding
+//!   is the zero point, as TensorFlow Lite's SPACE_TO_BATCH_ND pads; TFLite Micro's never
+//!   sets its pad value and pads with whatever its arena held, so with padding its output is
+//!   undefined (tests/ops.rs holds the rewrite to the same weights as a native dilated conv).
 #![warn(clippy::indexing_slicing)]
 
 use super::{ConvOptions, DType, Op, OpKind, Padding, Quant, Tensor};
@@ -243,11 +243,11 @@ fn readers(ops: &[FileOp], t: usize) -> Vec<usize> {
     (0..ops.len()).filter(|&i| ops.get(i).is_some_and(|op| op.inputs.contains(&Some(t)))).collect()
 }
 
-/// A convolution's new kind, input and output, and the PADV2 to run before it.
+/// A convolution's new kind, input and output, and the PAD to run before it.
 type Rewrite = (OpKind, usize, usize, Option<FileOp>);
 
 /// Rewrites every SPACE_TO_BATCH_ND → convolution → BATCH_TO_SPACE_ND into a dilated
-/// convolution (after a PADV2 when needed); leaves any other use of the two ops for
+/// convolution (after a PAD when needed); leaves any other use of the two ops for
 /// [`resolve`] to refuse.
 fn merge_dilated_convs(tensors: &mut Vec<Tensor>, ops: Vec<FileOp>, graph_outputs: &[usize]) -> Result<Vec<FileOp>> {
     let mut removed = vec![false; ops.len()];
@@ -279,7 +279,7 @@ fn merge_dilated_convs(tensors: &mut Vec<Tensor>, ops: Vec<FileOp>, graph_output
         };
         let (input, pad) = match pads {
             Some(pads) => {
-                let (padded, pad) = raw_zero_pad(tensors, stb, x, pads)?;
+                let (padded, pad) = zero_point_pad(tensors, stb, x, pads)?;
                 (padded, Some(pad))
             }
             None => (x, None),
@@ -312,9 +312,9 @@ fn merge_dilated_convs(tensors: &mut Vec<Tensor>, ops: Vec<FileOp>, graph_output
     Ok(out)
 }
 
-/// Adds the tensors of a PADV2 of `x` by `[top, bottom, left, right]` with the raw value 0
-/// (what TFLM's SPACE_TO_BATCH_ND pads with); returns the padded tensor and the op.
-fn raw_zero_pad(tensors: &mut Vec<Tensor>, stb: &FileOp, x: usize, pads: [usize; 4]) -> Result<(usize, FileOp)> {
+/// Adds the tensors of a PAD of `x` by `[top, bottom, left, right]` (with the zero point);
+/// returns the padded tensor and the op.
+fn zero_point_pad(tensors: &mut Vec<Tensor>, stb: &FileOp, x: usize, pads: [usize; 4]) -> Result<(usize, FileOp)> {
     let xt = tensor(tensors, stb, x)?.clone();
     let [_, h, w, c] = xt.shape[..] else { return Err(stb.err("input is not NHWC")) };
     let [top, bottom, left, right] = pads;
@@ -325,15 +325,14 @@ fn raw_zero_pad(tensors: &mut Vec<Tensor>, stb: &FileOp, x: usize, pads: [usize;
         tensors.len() - 1
     };
     let p = add(format!("{}/paddings", xt.name), vec![4, 2], DType::I32, None, Some(paddings));
-    let v = add(format!("{}/raw_zero", xt.name), vec![], DType::I8, xt.quant.clone(), Some(vec![0]));
     let shape = vec![1, h + top + bottom, w + left + right, c];
     super::limits::check_tensor(stb.index, "padded dilated-conv input", &shape, DType::I8, false)?;
     let padded = add(format!("{}/space_to_batch_padded", xt.name), shape, DType::I8, xt.quant.clone(), None);
     let op = FileOp {
         index: stb.index,
-        name: format!("{} as PADV2", stb.name),
+        name: format!("{} as PAD", stb.name),
         action: Action::Run(OpKind::Pad),
-        inputs: vec![Some(x), Some(p), Some(v)],
+        inputs: vec![Some(x), Some(p)],
         outputs: vec![padded],
     };
     Ok((padded, op))
@@ -341,7 +340,7 @@ fn raw_zero_pad(tensors: &mut Vec<Tensor>, stb: &FileOp, x: usize, pads: [usize;
 
 /// The options of the dilated convolution that SPACE_TO_BATCH_ND `stb`, convolution `conv`
 /// and BATCH_TO_SPACE_ND `bts` compute over tensors (x, space-to-batch, conv out, y), and
-/// the raw-zero padding `[top, bottom, left, right]` it needs first, if any.
+/// the padding `[top, bottom, left, right]` it needs first when it is neither SAME nor VALID.
 fn dilated_options(
     tensors: &[Tensor],
     stb: &FileOp,
@@ -407,7 +406,7 @@ fn dilated_options(
     }
     let same = Window::new((*h, *w), (*kh, *kw), (1, 1), dilation, Padding::Same)
         .is_some_and(|win| (win.out_h, win.out_w, win.pad_top, win.pad_left) == (*oh, *ow, top, left));
-    if same && xt.quant.as_ref().is_some_and(|q| q.zero_point() == 0) {
+    if same {
         return Ok((options(Padding::Same), None));
     }
     Ok((options(Padding::Valid), Some([top, bottom, left, right])))

@@ -289,7 +289,7 @@ impl Support {
 }
 
 /// Every builtin operator mcupatch accepts, and how; any other is refused at load, by name.
-const SUPPORTED: [(i32, Support); 31] = [
+const SUPPORTED: [(i32, Support); 32] = [
     (builtin::ADD, Support::Kernel),
     (builtin::AVERAGE_POOL_2D, Support::Kernel),
     (builtin::CONCATENATION, Support::Kernel),
@@ -319,6 +319,7 @@ const SUPPORTED: [(i32, Support); 31] = [
     (builtin::SHAPE, Support::Folded),
     (builtin::PACK, Support::Folded),
     (builtin::LEAKY_RELU, Support::Kernel),
+    (builtin::RESIZE_NEAREST_NEIGHBOR, Support::Kernel),
     (builtin::QUANTIZE, Support::Kernel),
     (builtin::HARD_SWISH, Support::Kernel),
 ];
@@ -424,6 +425,13 @@ fn read_kind(code: i32, op: &schema::Operator) -> std::result::Result<Action, St
         builtin::SUB => {
             let o = options::<schema::SubOptions>(op, options_type::SUB)?;
             OpKind::Sub { activation: fused(o.map(|o| o.fused_activation_function()))? }
+        }
+        builtin::RESIZE_NEAREST_NEIGHBOR => {
+            let o = options::<schema::ResizeNearestNeighborOptions>(op, options_type::RESIZE_NEAREST_NEIGHBOR)?;
+            OpKind::ResizeNearestNeighbor {
+                align_corners: o.is_some_and(|o| o.align_corners()),
+                half_pixel_centers: o.is_some_and(|o| o.half_pixel_centers()),
+            }
         }
         builtin::MAXIMUM => OpKind::Maximum,
         builtin::MINIMUM => OpKind::Minimum,

@@ -141,6 +141,7 @@ pub enum OpKind {
     Sub { activation: Activation },
     Maximum,
     Minimum,
+    ResizeNearestNeighbor { align_corners: bool, half_pixel_centers: bool },
 }
 
 impl OpKind {
@@ -170,6 +171,7 @@ impl OpKind {
             OpKind::Sub { .. } => "SUB",
             OpKind::Maximum => "MAXIMUM",
             OpKind::Minimum => "MINIMUM",
+            OpKind::ResizeNearestNeighbor { .. } => "RESIZE_NEAREST_NEIGHBOR",
         }
     }
 }

@@ -258,6 +258,11 @@ table!(StridedSliceOptions {
     offset: scalar(bool, false) = 5,
 });
 
+table!(ResizeNearestNeighborOptions {
+    align_corners: scalar(bool, false) = 0,
+    half_pixel_centers: scalar(bool, false) = 1
+});
+
 table!(PackOptions { values_count: scalar(i32, 0) = 0, axis: scalar(i32, 0) = 1 });
 
 /// Union tags of `BuiltinOptions` we read.
@@ -275,6 +280,7 @@ pub mod options_type {
     pub const STRIDED_SLICE: u8 = 32;
     pub const PACK: u8 = 59;
     pub const LEAKY_RELU: u8 = 75;
+    pub const RESIZE_NEAREST_NEIGHBOR: u8 = 74;
 }
 
 /// `BuiltinOperator` codes of the ops mcupatch executes or folds at load.
@@ -307,6 +313,7 @@ pub mod builtin {
     pub const EXPAND_DIMS: i32 = 70;
     pub const SHAPE: i32 = 77;
     pub const PACK: i32 = 83;
+    pub const RESIZE_NEAREST_NEIGHBOR: i32 = 97;
     pub const LEAKY_RELU: i32 = 98;
     pub const QUANTIZE: i32 = 114;
     pub const HARD_SWISH: i32 = 117;

@@ -485,6 +485,31 @@ impl<'r> Gen<'r> {
         y
     }
 
+    /// RESIZE_NEAREST_NEIGHBOR to a random size (an upsampling ×2 half the time), with
+    /// random align_corners / half_pixel_centers (not both, as TensorFlow requires).
+    pub fn resize_nearest(&mut self, x: Map) -> Map {
+        let (h, w) = if self.rng.gen_bool(0.5) {
+            (2 * x.h, 2 * x.w)
+        } else {
+            (self.rng.gen_range(1..=2 * x.h + 1), self.rng.gen_range(1..=2 * x.w + 1))
+        };
+        let (align, half) = match self.rng.gen_range(0..3) {
+            0 => (false, false),
+            1 => (true, false),
+            _ => (false, true),
+        };
+        let size = self.int32_const("size", vec![2], &[h as i32, w as i32]);
+        let y = self.map("resized", h, w, x.c, x.scale, x.zp);
+        self.spec.op(
+            RESIZE_NEAREST_NEIGHBOR,
+            vec![x.t, size],
+            vec![y.t],
+            Some((74, vec![(0, Field::Bool(align)), (1, Field::Bool(half))])),
+        );
+        self.notes.push(format!("resize_nearest {}x{}→{h}x{w} align {align} half {half}", x.h, x.w));
+        y
+    }
+
     /// Keras' flatten with a free batch dimension: SHAPE → STRIDED_SLICE (the batch) → PACK
     /// with -1 → RESHAPE to [1, n].
     pub fn dynamic_flatten(&mut self, x: Map) -> i32 {
@@ -521,12 +546,16 @@ impl<'r> Gen<'r> {
     }
 
     /// A dilated conv as converters write it: SPACE_TO_BATCH_ND → CONV_2D or
-    /// DEPTHWISE_CONV_2D (VALID, stride 1) → BATCH_TO_SPACE_ND.
-    pub fn wrapped_dilated_conv(&mut self, x: Map, depthwise: bool) -> Map {
+    /// DEPTHWISE_CONV_2D (VALID, stride 1) → BATCH_TO_SPACE_ND; with `wrapped` false, the
+    /// same conv (same random draws) as one dilated CONV_2D / DEPTHWISE_CONV_2D. `valid`
+    /// forces VALID (when it fits): TFLite Micro pads SPACE_TO_BATCH_ND with uninitialised
+    /// memory, so only unpadded forms have a defined TFLM output.
+    pub fn wrapped_dilated_conv(&mut self, x: Map, depthwise: bool, wrapped: bool, valid: bool) -> Map {
         let d = (self.rng.gen_range(2..=3), self.rng.gen_range(2..=3));
         let k = (self.rng.gen_range(1..=3), self.rng.gen_range(1..=3));
         let effective = ((k.0 - 1) * d.0 + 1, (k.1 - 1) * d.1 + 1);
-        let same = !(self.rng.gen_bool(0.4) && x.h >= effective.0 && x.w >= effective.1);
+        let fits = x.h >= effective.0 && x.w >= effective.1;
+        let same = !((self.rng.gen_bool(0.4) || valid) && fits);
         // TensorFlow's required_space_to_batch_paddings: the base padding, then enough at
         // the end to make the padded size a multiple of the block, cropped off after.
         let axis = |size: usize, eff: usize, block: usize| {
@@ -543,7 +572,9 @@ impl<'r> Gen<'r> {
         let crops = self.int32_const("crops", vec![2, 2], &[0, crop_h as i32, 0, crop_w as i32]);
         let batches = d.0 * d.1;
         let s2b = self.activation_tensor("space_to_batch", vec![batches, sh, sw, x.c], x.scale, x.zp);
-        self.spec.op(SPACE_TO_BATCH_ND, vec![x.t, block, paddings], vec![s2b], None);
+        if wrapped {
+            self.spec.op(SPACE_TO_BATCH_ND, vec![x.t, block, paddings], vec![s2b], None);
+        }
         let (ch, cw) = (sh - k.0 + 1, sw - k.1 + 1);
         let oc = if depthwise { x.c } else { self.rng.gen_range(1..=8) };
         let base = self.scale() * 0.1;
@@ -574,12 +605,21 @@ impl<'r> Gen<'r> {
         } else {
             (CONV_2D, 1, vec![(0, Field::I8(1)), (1, Field::I32(1)), (2, Field::I32(1)), (3, Field::I8(act))])
         };
-        self.spec.op(code, vec![s2b, filter, bias], vec![conv_out], Some((tag, fields)));
         let (oh, ow) = (ch * d.0 - crop_h, cw * d.1 - crop_w);
         let y = self.map("dilated", oh, ow, oc, out_scale, out_zp);
-        self.spec.op(BATCH_TO_SPACE_ND, vec![conv_out, block, crops], vec![y.t], None);
+        if wrapped {
+            self.spec.op(code, vec![s2b, filter, bias], vec![conv_out], Some((tag, fields)));
+            self.spec.op(BATCH_TO_SPACE_ND, vec![conv_out, block, crops], vec![y.t], None);
+        } else {
+            let mut fields = fields;
+            fields[0] = (0, Field::I8(if same { 0 } else { 1 }));
+            let last = fields.len();
+            fields.extend([(last as u16, Field::I32(d.1 as i32)), (last as u16 + 1, Field::I32(d.0 as i32))]);
+            self.spec.op(code, vec![x.t, filter, bias], vec![y.t], Some((tag, fields)));
+        }
         self.notes.push(format!(
-            "space_to_batch {} k{k:?} d{d:?} {} act{act} {}x{}x{}→{oh}x{ow}x{oc}",
+            "{}{} k{k:?} d{d:?} {} act{act} {}x{}x{}→{oh}x{ow}x{oc}",
+            if wrapped { "space_to_batch " } else { "dilated " },
             if depthwise { "dw" } else { "conv" },
             if same { "SAME" } else { "VALID" },
             x.h,
