@@ -338,8 +338,11 @@ function renderNumbers() {
   const p = r.patched;
   const l = r.layer_by_layer;
   $('peak-bytes').textContent = p.peak.bytes;
-  $('fits').textContent = r.board.fits_sram ? `fits ${bytes(r.board.sram)}` : `does not fit ${bytes(r.board.sram)}`;
-  $('fits').className = r.board.fits_sram ? 'ok' : 'no';
+  // The SRAM may fit while the weights do not fit the Flash: then the board does not run it.
+  const flashShort = r.board.fits_flash === false;
+  $('fits').textContent = !r.board.fits_sram ? `does not fit ${bytes(r.board.sram)}`
+    : flashShort ? `does not fit: the weights need ${kib(r.board.flash_needed)} of Flash, the board has ${kib(r.board.flash)} (the SRAM fits)` : `fits ${bytes(r.board.sram)}`;
+  $('fits').className = r.board.fits_sram && !flashShort ? 'ok' : 'no';
   $('lbl-bytes').textContent = l.peak.bytes;
   $('saving').textContent = r.schedule.stages.length ? `${(l.peak.bytes / p.peak.bytes).toFixed(2)}× less` : 'the same plan';
   $('macs').textContent = p.macs.toLocaleString('en');
@@ -358,6 +361,7 @@ function renderNumbers() {
   for (const n of r.notes) notes.append(Object.assign(document.createElement('li'), { textContent: n }));
   if (!state.model.classifies_images) {
     text('verdict', '—');
+    text('verdict-live', '');
     $('verdict').className = '';
     text('probability', state.model.source.kind === 'zoo'
       ? 'synthetic weights: memory and MACs only' : 'this page runs image models; use the CLI');
@@ -779,6 +783,8 @@ function drawPyramid() {
   const { patched, ops, patches } = state.report;
   const current = patched.steps[state.step];
   ctx.fillStyle = css('--muted');
+  const canvas = $('pyramid-canvas');
+  canvas.layout = null;
   if (!current?.patch) {
     ctx.fillText(state.report.schedule.stages.length ? 'this step runs after the patch stage: the whole map at once' : 'layer by layer: no patches, no halos', 8, 16);
     return;
@@ -796,7 +802,6 @@ function drawPyramid() {
   }
   // Maps to scale, left to right, wrapping onto more rows on a narrow screen; each gets at
   // least a label's width.
-  const canvas = $('pyramid-canvas');
   const scale = 96 / Math.max(...maps.map((m) => m.h));
   const { placed, total } = flow(maps, width, { w: (m) => Math.max(m.w * scale + 10, 66), h: (m) => m.h * scale, above: 16, below: 32 });
   if (Math.abs(height - total) > 1) {
@@ -822,6 +827,8 @@ function drawPyramid() {
     ctx.fillText(`${r.y1 - r.y0}×${r.x1 - r.x0}`, x0, top + m.h * scale + 13);
     ctx.fillText(`of ${m.h}×${m.w}`, x0, top + m.h * scale + 26);
   }
+  // Where each map went, for tests that read the drawn regions back from the pixels.
+  canvas.layout = { scale, maps: placed.map(({ m, x0, top }) => ({ label: m.label, h: m.h, w: m.w, tile: m.tile ?? null, x0, top })) };
 }
 
 /// Byte ticks on the left of a chart.

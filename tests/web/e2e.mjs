@@ -736,6 +736,143 @@ const tests = {
     await browser.close();
   },
 
+  async 'both arenas share one address scale: the same bytes at the same height, the peaks in the plan\'s ratio'(server) {
+    const { browser, page, problems } = await open(server, [], { hash: '#model=vww&patch=3x3&streamed-input&in-place-depthwise' });
+    const plan = await page.evaluate(() => window.mcupatchPlan());
+    await page.waitForTimeout(300);
+    // Per canvas, read from its pixels: the row of the red SRAM line and of the yellow dashed
+    // peak line (each the mean of the rows holding most of its colour), and the zero of its
+    // address axis (where its hover scale reads 0 B).
+    const lines = (selector) => page.$eval(selector, (c) => {
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const row = (is) => {
+        const counts = [];
+        for (let y = 0; y < c.height; y++) {
+          let n = 0;
+          for (let x = 0; x < c.width; x++) if (is(d[(y * c.width + x) * 4], d[(y * c.width + x) * 4 + 1], d[(y * c.width + x) * 4 + 2])) n++;
+          counts.push(n);
+        }
+        const most = Math.max(...counts);
+        const rows = counts.map((n, y) => [n, y]).filter(([n]) => n >= most / 2);
+        return rows.reduce((s, [n, y]) => s + n * (y + 0.5), 0) / rows.reduce((s, [n]) => s + n, 0);
+      };
+      const red = row((r, g, b) => r > 90 && r > 2.1 * g && r > 2.1 * b);
+      const yellow = row((r, g, b) => r > 120 && g > 0.75 * r && b < 0.6 * r);
+      const zero = c.hit.byte(0) / (c.hit.byte(0) - c.hit.byte(1));
+      return { red, yellow, zero, height: c.height, bytesPerPixel: c.hit.byte(0) - c.hit.byte(1) };
+    });
+    const [lbl, patched] = [await lines('#lbl-canvas'), await lines('#arena-canvas')];
+    const [lblPeak, patchedPeak] = [plan.layer_by_layer.peak.bytes, plan.patched.peak.bytes];
+    console.log(`    peaks ${lblPeak} B and ${patchedPeak} B, SRAM ${plan.board.sram} B; layer by layer ${JSON.stringify(lbl)}; patches ${JSON.stringify(patched)}`);
+    assert.ok(lblPeak > 2 * patchedPeak);
+    // One scale: the same bytes per pixel, the same zero, the SRAM's red line on the same row.
+    assert.equal(lbl.height, patched.height);
+    assert.ok(Math.abs(lbl.bytesPerPixel - patched.bytesPerPixel) < 1e-6, 'bytes per pixel');
+    assert.ok(Math.abs(lbl.zero - patched.zero) < 0.01, 'the zero of the axis');
+    assert.ok(Math.abs(lbl.red - patched.red) <= 1, `SRAM line at ${lbl.red} and ${patched.red}`);
+    // The drawn peaks stand in the ratio of the plan's peaks, each at its bytes on that scale.
+    const [lblHeight, patchedHeight] = [lbl.zero - lbl.yellow, patched.zero - patched.yellow];
+    const ratio = lblHeight / patchedHeight;
+    console.log(`    drawn peak heights ${lblHeight.toFixed(1)} px and ${patchedHeight.toFixed(1)} px: ratio ${ratio.toFixed(3)}, the plan's ${(lblPeak / patchedPeak).toFixed(3)}`);
+    assert.ok(Math.abs(ratio - lblPeak / patchedPeak) < 0.05 * (lblPeak / patchedPeak), `ratio ${ratio}`);
+    for (const [height, bytes] of [[lblHeight, lblPeak], [patchedHeight, patchedPeak], [lbl.zero - lbl.red, plan.board.sram]]) {
+      assert.ok(Math.abs(height - bytes / lbl.bytesPerPixel) <= 1.5, `${bytes} B drawn ${height.toFixed(1)} px high`);
+    }
+    assert.deepEqual(problems, []);
+    await browser.close();
+  },
+
+  async 'the halo pyramid draws the current patch\'s regions of the plan, read back from its pixels'(server) {
+    const { browser, page, problems } = await open(server, [], { hash: '#model=vww&patch=3x3&streamed-input&in-place-depthwise' });
+    const plan = await page.evaluate(() => window.mcupatchPlan());
+    await page.keyboard.press(' ');
+    // The middle patch (index 4 of 3×3): its halo stops short of every edge.
+    let step;
+    for (let i = 0; i <= plan.patched.steps.length; i++) {
+      const n = Number(/^step (\d+)/.exec(await page.textContent('#step-counter'))[1]) - 1;
+      step = plan.patched.steps[n];
+      if (step.patch?.stage === 0 && step.patch.index === 4) break;
+      await page.keyboard.press('ArrowRight');
+    }
+    assert.equal(step.patch.index, 4);
+    await page.waitForTimeout(300);
+    const want = [
+      { label: 'input', region: plan.patches.find((p) => p.stage === 0 && p.index === 4).input },
+      ...plan.patched.steps.filter((s) => s.patch?.stage === 0 && s.patch.index === 4 && s.region).map((s) => ({ label: `op ${s.op_index}`, region: s.region })),
+    ];
+    // Each feature-map pixel of each map, read from the canvas: orange inside the plan's
+    // region, background outside (the map's outline ring and the tile's green outline left out).
+    const drawn = await page.$eval('#pyramid-canvas', (c, want) => {
+      const ratio = c.width / c.getBoundingClientRect().width;
+      const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+      const { scale, maps } = c.layout;
+      return maps.map((m, k) => {
+        const r = want[k].region;
+        const wrong = [];
+        let [inside, outside] = [0, 0];
+        for (let j = 1; j < m.h - 1; j++) {
+          for (let i = 1; i < m.w - 1; i++) {
+            if (m.tile && ([m.tile.x0, m.tile.x1].some((e) => Math.abs(i + 0.5 - e) < 1) || [m.tile.y0, m.tile.y1].some((e) => Math.abs(j + 0.5 - e) < 1))) continue;
+            const at = (Math.floor((m.top + (j + 0.5) * scale) * ratio) * c.width + Math.floor((m.x0 + (i + 0.5) * scale) * ratio)) * 4;
+            const [red, , blue] = [d[at], d[at + 1], d[at + 2]];
+            const inRegion = r.x0 <= i && i < r.x1 && r.y0 <= j && j < r.y1;
+            if (inRegion ? red - blue > 50 : red < 40) inRegion ? inside++ : outside++;
+            else wrong.push([i, j, red, blue]);
+          }
+        }
+        return { label: m.label, inside, outside, wrong: wrong.slice(0, 4) };
+      });
+    }, want);
+    assert.deepEqual(drawn.map((m) => m.label), want.map((m) => m.label));
+    for (const m of drawn) {
+      assert.deepEqual(m.wrong, [], `${m.label}: pixels drawn against the plan's region (x, y, red, blue)`);
+      assert.ok(m.inside > 0 && m.outside > 0, `${m.label}: ${m.inside} pixels inside, ${m.outside} outside`);
+    }
+    console.log(`    patch 5 of 3×3, ${drawn.length} maps drawn as the plan's regions (${drawn.reduce((s, m) => s + m.inside + m.outside, 0)} pixels checked): ${want.map((m) => `${m.label} ${m.region.y1 - m.region.y0}×${m.region.x1 - m.region.x0}`).join(', ')}`);
+    assert.deepEqual(problems, []);
+    await browser.close();
+  },
+
+  async 'the board card refuses a model larger than the MCU\'s Flash, even when its SRAM fits'(server) {
+    const { browser, page, problems } = await open(server, [], { hash: '#model=mbv2&mcu=stm32f412&patch=auto&streamed-input&in-place-depthwise&in-place-pointwise&in-place-add' });
+    const plan = await page.evaluate(() => window.mcupatchPlan());
+    const { board } = plan;
+    console.log(`    ${board.mcu.name}: SRAM ${board.sram_needed} of ${board.sram} B, Flash ${board.flash_needed} of ${board.flash} B`);
+    assert.deepEqual([board.mcu.name, board.fits_sram, board.fits_flash], ['stm32f412', true, false]);
+    const card = await page.textContent('#board');
+    console.log(`    board: ${card} · ${await page.textContent('#fits')}`);
+    assert.match(card, /does not fit/);
+    assert.match(card, new RegExp(`Flash ${board.flash_needed.toLocaleString('en')} B of ${board.flash.toLocaleString('en')} B`));
+    // The headline next to the peak says the board does not fit it, and why.
+    assert.match(await page.textContent('#fits'), /^does not fit: the weights need [\d.]+ KiB of Flash, the board has 1024 KiB \(the SRAM fits\)$/);
+    assert.deepEqual(problems, []);
+    await browser.close();
+  },
+
+  async 'a dropped keyword-spotting model: "use the CLI", its name in the selector, no verdict'(server) {
+    const { browser, page, problems } = await open(server, camera(clip('astronaut.png')));
+    assert.equal(await verdict(page), 'person');
+    const bytes = [...readFileSync(join(ROOT, 'models/mltk/keyword_spotting.tflite'))];
+    await page.evaluate((bytes) => {
+      const file = new File([new Uint8Array(bytes)], 'keyword_spotting.tflite');
+      const drop = new DragEvent('drop', { dataTransfer: new DataTransfer(), bubbles: true, cancelable: true });
+      drop.dataTransfer.items.add(file);
+      document.body.dispatchEvent(drop);
+    }, bytes);
+    await page.waitForFunction(() => document.getElementById('model-select').value.startsWith('file:'), null, { timeout: 30000 });
+    await idle(page);
+    await page.waitForTimeout(1500); // frames from the camera go on: none may bring a verdict back
+    const selected = await page.$eval('#model-select', (s) => s.selectedOptions[0].textContent);
+    const [shown, spoken, probability] = await Promise.all(['#verdict', '#verdict-live', '#probability'].map((s) => page.textContent(s)));
+    console.log(`    selector "${selected}", verdict "${shown}", announced "${spoken}", "${probability}"`);
+    assert.match(selected, /keyword_spotting\.tflite/);
+    assert.match(probability, /this page runs image models; use the CLI/);
+    assert.ok(!/person/.test(shown) && !/person/.test(spoken), `verdict "${shown}", announced "${spoken}"`);
+    assert.equal(await banner(page), '');
+    assert.deepEqual(problems, []);
+    await browser.close();
+  },
+
   async 'a broken .tflite shows the error banner and the page keeps working'(server) {
     const { browser, page, problems } = await open(server, []);
     await page.waitForSelector('#camera-message:not([hidden])');
