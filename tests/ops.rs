@@ -138,6 +138,18 @@ fn new_op_cases() -> Vec<Case> {
             let p = g.pool(x, true);
             (g.dynamic_flatten(p), false)
         }));
+        cases.push(case(4500 + seed, "depth to space", |g| {
+            let x = g.input(5, 3);
+            let y = g.depth_space(x, true);
+            (g.conv(y, false).t, false)
+        }));
+        cases.push(case(4600 + seed, "space to depth", |g| {
+            let (h, w) = (g.rng.gen_range(1..=4) * 6, g.rng.gen_range(1..=4) * 6);
+            let x = g.map("input", h, w, 2, 0.05, 3);
+            g.spec.inputs = vec![x.t];
+            let y = g.depth_space(x, false);
+            (g.conv(y, false).t, false)
+        }));
         cases.push(case(4400 + seed, "resize nearest", |g| {
             let x = g.input(6, 3);
             let y = g.resize_nearest(x);
@@ -258,6 +270,8 @@ fn new_ops_run_patch_by_patch() {
         "MAXIMUM",
         "MINIMUM",
         "RESIZE_NEAREST_NEIGHBOR",
+        "DEPTH_TO_SPACE",
+        "SPACE_TO_DEPTH",
     ];
     for op in local.into_iter().chain(["CONV_2D", "DEPTHWISE_CONV_2D"]) {
         assert!(staged.contains(op), "{op} never ran in a patch stage ({plans} plans)");

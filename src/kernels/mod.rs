@@ -9,6 +9,7 @@
 pub mod add;
 pub mod concatenation;
 pub mod conv2d;
+pub mod depth_to_space;
 pub mod depthwise_conv2d;
 pub mod dequantize;
 pub mod elementwise;
@@ -57,6 +58,8 @@ pub enum Kernel {
     /// A two-input element-wise op with broadcasting.
     Binary(elementwise::Binary),
     ResizeNearestNeighbor(resize_nearest_neighbor::ResizeNearestNeighbor),
+    /// DEPTH_TO_SPACE and SPACE_TO_DEPTH.
+    DepthToSpace(depth_to_space::DepthToSpace),
 }
 
 impl Kernel {
@@ -114,6 +117,12 @@ impl Kernel {
             OpKind::ResizeNearestNeighbor { align_corners, half_pixel_centers } => Kernel::ResizeNearestNeighbor(
                 resize_nearest_neighbor::ResizeNearestNeighbor::prepare(&cx, *align_corners, *half_pixel_centers)?,
             ),
+            OpKind::DepthToSpace { block } => {
+                Kernel::DepthToSpace(depth_to_space::DepthToSpace::prepare(&cx, *block, true)?)
+            }
+            OpKind::SpaceToDepth { block } => {
+                Kernel::DepthToSpace(depth_to_space::DepthToSpace::prepare(&cx, *block, false)?)
+            }
         })
     }
 
@@ -166,7 +175,8 @@ impl Kernel {
             | Kernel::DepthwiseConv2d(_)
             | Kernel::Pool2d(_)
             | Kernel::Pad(_)
-            | Kernel::ResizeNearestNeighbor(_) => {
+            | Kernel::ResizeNearestNeighbor(_)
+            | Kernel::DepthToSpace(_) => {
                 let Some(shape) = self.output_map() else { return }; // local ops always have one
                 let views: Vec<Fmap<i8>> =
                     inputs.iter().zip(self.input_maps()).map(|(data, m)| m.view(as_i8(data))).collect();
@@ -192,6 +202,7 @@ impl Kernel {
             Kernel::Lut(k) => k.spatial.then_some(k.map),
             Kernel::Binary(k) => k.spatial.then_some(k.map),
             Kernel::ResizeNearestNeighbor(k) => Some(k.output),
+            Kernel::DepthToSpace(k) => Some(k.output),
             _ => None,
         }
     }
@@ -225,6 +236,7 @@ impl Kernel {
             Kernel::Lut(k) if k.spatial => vec![k.map],
             Kernel::Binary(k) if k.spatial => vec![k.map; k.activations()],
             Kernel::ResizeNearestNeighbor(k) => vec![k.input],
+            Kernel::DepthToSpace(k) => vec![k.input],
             _ => Vec::new(),
         }
     }
@@ -238,6 +250,7 @@ impl Kernel {
             Kernel::Pool2d(k) => k.window.input_region(region),
             Kernel::Pad(k) => k.input_region(region),
             Kernel::ResizeNearestNeighbor(k) => k.input_region(region),
+            Kernel::DepthToSpace(k) => k.input_region(region),
             _ => region,
         }
     }
@@ -263,6 +276,7 @@ impl Kernel {
             Kernel::Lut(k) => k.eval_region(&inputs[0], out, region),
             Kernel::Binary(k) => k.eval_region(inputs, out, region),
             Kernel::ResizeNearestNeighbor(k) => k.eval(&inputs[0], out, region),
+            Kernel::DepthToSpace(k) => k.eval(&inputs[0], out, region),
             _ => unreachable!("eval_region is only called for local ops"),
         }
     }

@@ -289,7 +289,7 @@ impl Support {
 }
 
 /// Every builtin operator mcupatch accepts, and how; any other is refused at load, by name.
-const SUPPORTED: [(i32, Support); 32] = [
+const SUPPORTED: [(i32, Support); 34] = [
     (builtin::ADD, Support::Kernel),
     (builtin::AVERAGE_POOL_2D, Support::Kernel),
     (builtin::CONCATENATION, Support::Kernel),
@@ -320,6 +320,8 @@ const SUPPORTED: [(i32, Support); 32] = [
     (builtin::PACK, Support::Folded),
     (builtin::LEAKY_RELU, Support::Kernel),
     (builtin::RESIZE_NEAREST_NEIGHBOR, Support::Kernel),
+    (builtin::DEPTH_TO_SPACE, Support::Kernel),
+    (builtin::SPACE_TO_DEPTH, Support::Kernel),
     (builtin::QUANTIZE, Support::Kernel),
     (builtin::HARD_SWISH, Support::Kernel),
 ];
@@ -432,6 +434,15 @@ fn read_kind(code: i32, op: &schema::Operator) -> std::result::Result<Action, St
                 align_corners: o.is_some_and(|o| o.align_corners()),
                 half_pixel_centers: o.is_some_and(|o| o.half_pixel_centers()),
             }
+        }
+        builtin::DEPTH_TO_SPACE => {
+            let o = options::<schema::DepthToSpaceOptions>(op, options_type::DEPTH_TO_SPACE)?.ok_or_else(required)?;
+            OpKind::DepthToSpace { block: o.block_size() }
+        }
+        builtin::SPACE_TO_DEPTH => {
+            // SpaceToDepthOptions has the same single field.
+            let o = options::<schema::DepthToSpaceOptions>(op, options_type::SPACE_TO_DEPTH)?.ok_or_else(required)?;
+            OpKind::SpaceToDepth { block: o.block_size() }
         }
         builtin::MAXIMUM => OpKind::Maximum,
         builtin::MINIMUM => OpKind::Minimum,

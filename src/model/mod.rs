@@ -142,6 +142,8 @@ pub enum OpKind {
     Maximum,
     Minimum,
     ResizeNearestNeighbor { align_corners: bool, half_pixel_centers: bool },
+    DepthToSpace { block: i32 },
+    SpaceToDepth { block: i32 },
 }
 
 impl OpKind {
@@ -172,6 +174,8 @@ impl OpKind {
             OpKind::Maximum => "MAXIMUM",
             OpKind::Minimum => "MINIMUM",
             OpKind::ResizeNearestNeighbor { .. } => "RESIZE_NEAREST_NEIGHBOR",
+            OpKind::DepthToSpace { .. } => "DEPTH_TO_SPACE",
+            OpKind::SpaceToDepth { .. } => "SPACE_TO_DEPTH",
         }
     }
 }

@@ -263,6 +263,8 @@ table!(ResizeNearestNeighborOptions {
     half_pixel_centers: scalar(bool, false) = 1
 });
 
+table!(DepthToSpaceOptions { block_size: scalar(i32, 0) = 0 });
+
 table!(PackOptions { values_count: scalar(i32, 0) = 0, axis: scalar(i32, 0) = 1 });
 
 /// Union tags of `BuiltinOptions` we read.
@@ -280,6 +282,8 @@ pub mod options_type {
     pub const STRIDED_SLICE: u8 = 32;
     pub const PACK: u8 = 59;
     pub const LEAKY_RELU: u8 = 75;
+    pub const SPACE_TO_DEPTH: u8 = 19;
+    pub const DEPTH_TO_SPACE: u8 = 94;
     pub const RESIZE_NEAREST_NEIGHBOR: u8 = 74;
 }
 
@@ -292,6 +296,7 @@ pub mod builtin {
     pub const DEPTHWISE_CONV_2D: i32 = 4;
     pub const DEQUANTIZE: i32 = 6;
     pub const FULLY_CONNECTED: i32 = 9;
+    pub const DEPTH_TO_SPACE: i32 = 5;
     pub const LOGISTIC: i32 = 14;
     pub const MAX_POOL_2D: i32 = 17;
     pub const MUL: i32 = 18;
@@ -299,6 +304,7 @@ pub mod builtin {
     pub const RELU6: i32 = 21;
     pub const RESHAPE: i32 = 22;
     pub const SOFTMAX: i32 = 25;
+    pub const SPACE_TO_DEPTH: i32 = 26;
     pub const TANH: i32 = 28;
     pub const PAD: i32 = 34;
     pub const BATCH_TO_SPACE_ND: i32 = 37;

@@ -510,6 +510,34 @@ impl<'r> Gen<'r> {
         y
     }
 
+    /// DEPTH_TO_SPACE (a conv to b²·c channels first) or SPACE_TO_DEPTH (the map cropped by
+    /// a VALID pool to a multiple of the block) with block 2 or 3.
+    pub fn depth_space(&mut self, x: Map, to_space: bool) -> Map {
+        let b = self.rng.gen_range(2..=3);
+        let (code, y) = if to_space {
+            let c = self.rng.gen_range(1..=3);
+            let w_scale = self.scale() * 0.1;
+            let filter = self.int8_weights("d2s_filter", vec![b * b * c, 1, 1, x.c], vec![w_scale], 0);
+            let scale = self.accumulator_scale(x.scale, w_scale, x.c);
+            let deep = self.out_map("deep", x.h, x.w, b * b * c, scale);
+            self.spec.op(
+                CONV_2D,
+                vec![x.t, filter, -1],
+                vec![deep.t],
+                Some((1, vec![(0, Field::I8(0)), (1, Field::I32(1)), (2, Field::I32(1)), (3, Field::I8(0))])),
+            );
+            let y = self.map("depth_to_space", x.h * b, x.w * b, c, deep.scale, deep.zp);
+            self.spec.op(DEPTH_TO_SPACE, vec![deep.t], vec![y.t], Some((94, vec![(0, Field::I32(b as i32))])));
+            (DEPTH_TO_SPACE, y)
+        } else {
+            let y = self.map("space_to_depth", x.h / b, x.w / b, x.c * b * b, x.scale, x.zp);
+            self.spec.op(SPACE_TO_DEPTH, vec![x.t], vec![y.t], Some((19, vec![(0, Field::I32(b as i32))])));
+            (SPACE_TO_DEPTH, y)
+        };
+        self.notes.push(format!("{} block {b}", mcupatch::model::schema::builtin_name(code)));
+        y
+    }
+
     /// Keras' flatten with a free batch dimension: SHAPE → STRIDED_SLICE (the batch) → PACK
     /// with -1 → RESHAPE to [1, n].
     pub fn dynamic_flatten(&mut self, x: Map) -> i32 {
