@@ -17,6 +17,7 @@
 //! vector (the old Buffers plus one holding the plan) and a new `metadata` vector (the old
 //! entries plus the plan's). The old bytes follow unchanged at a multiple of 16 bytes, so
 //! their alignment holds.
+#![warn(clippy::indexing_slicing)]
 
 use crate::error::{Error, Result};
 use crate::kernels::Kernel;
@@ -85,7 +86,7 @@ pub fn offline_plan(bytes: &[u8]) -> Result<Export> {
         data.extend_from_slice(&v.to_le_bytes());
     }
     let exported = with_metadata(bytes, METADATA_NAME, &data)?;
-    if read_metadata(&exported, METADATA_NAME)? != Some(&data[..]) || model::load(&exported).is_err() {
+    if read_metadata(&exported, METADATA_NAME)? != Some(data.as_slice()) || model::load(&exported).is_err() {
         return Err(Error::Malformed("the exported model does not read back (a bug in the export)".into()));
     }
     let tflm_head_bytes =
@@ -95,7 +96,7 @@ pub fn offline_plan(bytes: &[u8]) -> Result<Export> {
         planned: offsets.iter().filter(|&&o| o != PLANNED_ONLINE).count(),
         peak_bytes: plan.extent,
         tflm_head_bytes: tflm_head_bytes.unwrap_or(0),
-        float_input: graph.inputs.iter().any(|&t| graph.tensors[t].dtype == model::DType::F32),
+        float_input: graph.inputs.iter().any(|&t| graph.tensors.get(t).is_some_and(|t| t.dtype == model::DType::F32)),
         offsets,
         model_bytes: bytes.len(),
         exported_bytes: exported.len(),
@@ -131,7 +132,8 @@ fn tensor_offsets(graph: &Graph, plan: &Plan) -> Result<Vec<i32>> {
             return Err(Error::Setting(format!("a {:?} buffer has no place in TFLite Micro's plan", buffer.kind)));
         }
         for &t in &buffer.tensors {
-            offsets[t] = len_i32(buffer.offset)?;
+            let offset = offsets.get_mut(t).ok_or_else(|| Error::Setting(format!("the plan names no tensor {t}")))?;
+            *offset = len_i32(buffer.offset)?;
         }
     }
     Ok(offsets)
@@ -211,6 +213,14 @@ impl Prefix {
         (at, elements)
     }
 
+    /// Overwrites the u32 written at `at`.
+    fn put_u32(&mut self, at: usize, v: u32) -> Result<()> {
+        let word = at.checked_add(4).and_then(|end| self.bytes.get_mut(at..end));
+        let word = word.ok_or_else(|| Error::Malformed(format!("no word at byte {at} of the export (a bug)")))?;
+        word.copy_from_slice(&v.to_le_bytes());
+        Ok(())
+    }
+
     /// Pads to 16 bytes, resolves every uoffset and appends the old model.
     fn finish(mut self, old: &[u8]) -> Result<Vec<u8>> {
         self.align(16);
@@ -226,7 +236,7 @@ impl Prefix {
             };
             // Every target lies after the offset pointing at it, by construction.
             let delta = target.checked_sub(at).and_then(|d| u32::try_from(d).ok()).ok_or_else(too_large)?;
-            self.bytes[at..at + 4].copy_from_slice(&delta.to_le_bytes());
+            self.put_u32(at, delta)?;
         }
         self.bytes.extend_from_slice(old);
         Ok(self.bytes)
@@ -285,8 +295,10 @@ fn with_metadata(bytes: &[u8], name: &str, data: &[u8]) -> Result<Vec<u8>> {
         }
     }
     let (model_table, positions) = p.table(&fields);
-    p.bytes[root..root + 4].copy_from_slice(&(model_table as u32).to_le_bytes());
-    let field_at = |slot: usize| positions[slot].ok_or_else(|| Error::Malformed("missing Model field".into()));
+    p.put_u32(root, model_table as u32)?;
+    let field_at = |slot: usize| {
+        positions.get(slot).copied().flatten().ok_or_else(|| Error::Malformed("missing Model field".into()))
+    };
     for (slot, target) in old_targets {
         p.fixups.push((field_at(slot)?, Target::Old(target)));
     }
@@ -315,8 +327,10 @@ fn with_metadata(bytes: &[u8], name: &str, data: &[u8]) -> Result<Vec<u8>> {
     p.bytes.extend_from_slice(data);
 
     let last = |elems: &[usize]| elems.last().copied().ok_or_else(|| Error::Malformed("empty vector".into()));
-    let data_field = buffer_fields[0].ok_or_else(|| Error::Malformed("missing Buffer field".into()))?;
-    let name_field = entry_fields[0].ok_or_else(|| Error::Malformed("missing Metadata field".into()))?;
+    let data_field =
+        buffer_fields.first().copied().flatten().ok_or_else(|| Error::Malformed("missing Buffer field".into()))?;
+    let name_field =
+        entry_fields.first().copied().flatten().ok_or_else(|| Error::Malformed("missing Metadata field".into()))?;
     p.fixups.extend([
         (last(&buffer_elems)?, Target::New(buffer_table)),
         (last(&metadata_elems)?, Target::New(entry_table)),

@@ -1,6 +1,7 @@
 //! Regions of feature maps and the geometry of sliding windows, decided once in global
 //! coordinates so that a region computed for a patch is byte-identical to the same region
 //! of the whole computation.
+#![warn(clippy::indexing_slicing)]
 
 use crate::model::Padding;
 
@@ -133,6 +134,8 @@ pub struct Fmap<'a, T> {
 impl<'a, T> Fmap<'a, T> {
     /// The channels of pixel `(y, x)` in global coordinates.
     #[inline(always)]
+    // A plan invariant: kernels ask only for pixels of their region (a check would cost every tap).
+    #[allow(clippy::indexing_slicing)]
     pub fn pixel(&self, y: usize, x: usize) -> &'a [T] {
         let i = ((y - self.region.y0) * self.region.width() + (x - self.region.x0)) * self.channels;
         &self.data[i..i + self.channels]
@@ -148,6 +151,7 @@ pub struct FmapMut<'a, T> {
 
 impl<T> FmapMut<'_, T> {
     #[inline(always)]
+    #[allow(clippy::indexing_slicing)] // as `Fmap::pixel`
     pub fn pixel_mut(&mut self, y: usize, x: usize) -> &mut [T] {
         let i = ((y - self.region.y0) * self.region.width() + (x - self.region.x0)) * self.channels;
         &mut self.data[i..i + self.channels]

@@ -1,5 +1,6 @@
 //! Camera or file image → the model's input tensor: centre-crop to a square, resize to the
 //! model's H×W, RGB, then quantize with the input tensor's own parameters.
+#![warn(clippy::indexing_slicing)]
 
 use crate::error::{Error, Result};
 use crate::model::{DType, Tensor};
@@ -84,7 +85,7 @@ pub fn decode(bytes: &[u8]) -> Result<RgbImage> {
 
 /// The [1, H, W, 3] input shape of a model, or an error saying why an image cannot feed it.
 pub fn image_size(input: &Tensor) -> Result<(usize, usize)> {
-    match input.shape[..] {
+    match *input.shape.as_slice() {
         [1, h, w, 3] => {
             check_frame_size(h as u64, w as u64)?;
             Ok((h, w))
@@ -151,7 +152,7 @@ pub fn rgba_input(rgba: &[u8], width: u32, height: u32, input: &Tensor, range: P
     if rgba.len() as u64 != needed {
         return Err(Error::Input(format!("a {width}×{height} RGBA frame needs {needed} bytes, got {}", rgba.len())));
     }
-    let rgb: Vec<u8> = rgba.chunks_exact(4).flat_map(|p| [p[0], p[1], p[2]]).collect();
+    let rgb: Vec<u8> = rgba.chunks_exact(4).flat_map(|p| p.iter().take(3).copied()).collect();
     let img = RgbImage::from_raw(width, height, rgb)
         .ok_or_else(|| Error::Input(format!("a {width}×{height} frame does not hold its pixels")))?;
     image_input(&img, input, range)

@@ -1,5 +1,6 @@
 //! Fixed-point requantization exactly as TFLite Micro's int8 reference kernels do it
 //! (gemmlowp's double rounding: a rounding doubling high multiply, then a rounding shift).
+#![warn(clippy::indexing_slicing)]
 
 use crate::model::{Activation, Quant};
 

@@ -1,16 +1,14 @@
 #![cfg(not(target_arch = "wasm32"))]
-//! The library in a long loop — load, plan (settings changing every few rounds), run — must
-//! hold its memory flat. Minutes long, so not part of `make test`: `make soak`
+//! The library in a long loop, as the CLI and the page drive it through the session: load a
+//! model, then rounds of camera frames run under the current plan, with the settings (MCU,
+//! patch plan, split, accounting switches, pixel range) changing every few rounds, an
+//! exactness check and a heat map now and then, and the model reloaded every so often. Its
+//! resident memory must stay flat. Minutes long, so not part of `make test`: `make soak`
 //! (SOAK_ROUNDS sets the length).
 
 mod common;
 
-use mcupatch::exec::{Config, Engine};
-use mcupatch::kernels::Kernel;
-use mcupatch::model;
-use mcupatch::schedule::search::{self, PatchRequest};
-use mcupatch::schedule::{InPlace, InputMode};
-use std::sync::Arc;
+use mcupatch::session::{Session, Settings};
 
 /// Resident set size in KiB (Linux).
 fn rss_kib() -> u64 {
@@ -19,43 +17,80 @@ fn rss_kib() -> u64 {
     pages * 4
 }
 
+/// The settings of the `n`th change: every switch, MCU, patch plan and split takes its turn.
+fn settings(n: usize) -> Settings {
+    const MCUS: [&str; 4] = ["stm32f411", "stm32f746", "nrf52840", "esp32-s3"];
+    const PATCHES: [&[&str]; 5] = [&[], &["auto"], &["2x2"], &["3x3"], &["4x4"]];
+    const SPLITS: [&[&str]; 3] = [&[], &["stride8"], &["op4"]];
+    let bit = |i: usize| n >> i & 1 == 1;
+    let patch: Vec<String> = PATCHES[n % PATCHES.len()].iter().map(|p| p.to_string()).collect();
+    // A patch plan at the planner's split, at the end of the stride-8 block, or after op 4.
+    let split = match patch.is_empty() {
+        true => Vec::new(),
+        false => SPLITS[n / PATCHES.len() % SPLITS.len()].iter().map(|s| s.to_string()).collect(),
+    };
+    Settings {
+        mcu: Some(MCUS[n % MCUS.len()].into()),
+        float_input: bit(1),
+        streamed_input: bit(2),
+        in_place_depthwise: bit(0),
+        in_place_pointwise: bit(3),
+        in_place_add: bit(1),
+        multi_stage: bit(4),
+        patch,
+        split,
+        pixel_range: if bit(2) { [-1.0, 1.0] } else { [0.0, 255.0] },
+        ..Settings::default()
+    }
+}
+
+/// A camera frame (RGBA) whose pixels move with `frame`.
+fn frame(width: usize, height: usize, frame: usize) -> Vec<u8> {
+    (0..width * height * 4).map(|i| (i / 4 * 7 + i % 4 * 50 + frame * 3) as u8).collect()
+}
+
 #[test]
 #[ignore = "minutes long: make soak"]
 fn library_memory_stays_flat_over_a_long_loop() {
     let rounds: usize = std::env::var("SOAK_ROUNDS").ok().and_then(|v| v.parse().ok()).unwrap_or(2000);
     let bytes = std::fs::read(common::root().join("models/visual_wake_words.tflite")).expect("run models/fetch");
-    let settings = |round: usize| {
-        let bit = |i: usize| (round / 50) >> i & 1 == 1;
-        let in_place = InPlace { depthwise: bit(0), pointwise: bit(1), add: bit(2) };
-        let input = InputMode { float_input: false, streamed: bit(3) };
-        let request = if bit(4) || input.streamed {
-            PatchRequest::Auto { multi_stage: false }
-        } else {
-            PatchRequest::LayerByLayer
-        };
-        (in_place, input, request)
-    };
-    let mut samples = Vec::new();
+    const FRAMES_PER_ROUND: usize = 5;
+    const ROUNDS_PER_SETTING: usize = 10;
+    const ROUNDS_PER_LOAD: usize = 100;
+    let (width, height) = (160, 120);
+    let mut session = Session::from_tflite(&bytes).unwrap();
+    let (mut samples, mut plans, mut frames) = (Vec::new(), 0, 0);
     let start = std::time::Instant::now();
     for round in 0..rounds {
-        let graph = Arc::new(model::load(&bytes).unwrap());
-        let kernels: Arc<[Kernel]> = Kernel::prepare_all(&graph).unwrap().into();
-        let (in_place, input, request) = settings(round);
-        let schedule = search::resolve(&graph, &kernels, &request, input, in_place, 256 * 1024).unwrap();
-        let plan = mcupatch::schedule::plan(&graph, &kernels, &schedule, input).unwrap();
-        let config = Config { capacity: 512 * 1024, input, schedule };
-        let mut engine = Engine::with_plan(graph, kernels, plan, config).unwrap();
-        let frame: Vec<u8> = (0..engine.input_tensor().bytes()).map(|i| (i * 7 + round) as u8).collect();
-        for _ in 0..5 {
-            engine.run(&frame).unwrap();
+        if round > 0 && round % ROUNDS_PER_LOAD == 0 {
+            session = Session::from_tflite(&bytes).unwrap();
         }
-        let _ = engine.trace();
-        if round % (rounds / 20).max(1) == 0 {
+        if round % ROUNDS_PER_SETTING == 0 {
+            let s = settings(round / ROUNDS_PER_SETTING);
+            session.plan(&s).unwrap_or_else(|e| panic!("{s:?}: {e}"));
+            plans += 1;
+        }
+        for f in 0..FRAMES_PER_ROUND {
+            let input = session.rgba_input(&frame(width, height, round * FRAMES_PER_ROUND + f), 160, 120).unwrap();
+            session.run(&input).unwrap();
+            frames += 1;
+        }
+        if round % ROUNDS_PER_SETTING == 5 {
+            let input = session.rgba_input(&frame(width, height, round), 160, 120).unwrap();
+            assert!(session.check_exact(&input).unwrap().equal);
+            let _ = session.heat().unwrap();
+        }
+        if round % (rounds / 20).max(1) == 0 || round + 1 == rounds {
             samples.push((round, rss_kib()));
         }
     }
     let secs = start.elapsed().as_secs_f64();
-    println!("soak: {rounds} rounds (load, plan, 5 runs each) in {secs:.0} s; RSS KiB by round: {samples:?}");
+    let kib = |i: usize| samples[i].1;
+    let (first, middle, last) = (kib(0), kib(samples.len() / 2), kib(samples.len() - 1));
+    println!(
+        "soak: {rounds} rounds, {plans} plans, {frames} frames in {secs:.0} s; \
+         RSS start {first} KiB, middle {middle} KiB, end {last} KiB; by round: {samples:?}"
+    );
     // After the first rounds warm the allocator, RSS may wander by allocator noise only.
     let settled: Vec<u64> = samples.iter().skip(samples.len() / 4).map(|&(_, r)| r).collect();
     let (lo, hi) = (settled.iter().min().unwrap(), settled.iter().max().unwrap());
