@@ -219,3 +219,26 @@ fn float_quantize_of_huge_values_saturates() {
     assert_eq!(q.quantize(f32::NAN), 5);
     assert_eq!(q.quantize(3.0), 11);
 }
+
+/// Found by the soak (tests/soak.rs): `--split stride8` on the Visual Wake Words model chose
+/// its last op (the dense layer), because a converted model's tensor names share one prefix
+/// (`model/…`), which was taken for one block. The split now ends where the 12×12 maps end.
+#[test]
+fn stride_splits_of_a_converted_model_end_at_the_maps_of_that_stride() {
+    use mcupatch::session::{find_split, Session, Settings};
+    let path = common::root().join("models/visual_wake_words.tflite");
+    let graph = model::load_file(&path).expect("run models/fetch");
+    for (stride, side) in [(2, 48), (4, 24), (8, 12), (16, 6)] {
+        let split = find_split(&graph, &format!("stride{stride}")).unwrap();
+        assert_eq!(graph.tensors[split].shape, [1, side, side, graph.tensors[split].shape[3]], "stride {stride}");
+        let after = graph.ops.iter().find(|op| op.inputs.contains(&Some(split))).expect("an op reads the split");
+        assert_ne!(
+            graph.tensors[after.outputs[0]].shape.get(1),
+            Some(&side),
+            "stride {stride}: not the last {side}×{side} map"
+        );
+    }
+    let mut session = Session::from_tflite_file(&path).unwrap();
+    let settings = Settings { patch: vec!["auto".into()], split: vec!["stride8".into()], ..Settings::default() };
+    assert!(!session.plan(&settings).unwrap().schedule.stages.is_empty());
+}

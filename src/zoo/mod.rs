@@ -301,10 +301,11 @@ pub fn block_of(graph: &Graph, op: usize) -> &str {
 /// the input): where MCUNetV2 ends the patch stage, e.g. MobileNetV2's 4th block at 8.
 pub fn stride_split(graph: &Graph, stride: usize) -> Option<usize> {
     let input_h = graph.tensors[*graph.inputs.first()?].shape.get(1).copied()?;
-    let first =
-        graph.ops.iter().position(|op| graph.tensors[op.outputs[0]].shape.get(1) == Some(&input_h.div_ceil(stride)))?;
+    let at_stride = |op: usize| graph.tensors[graph.ops[op].outputs[0]].shape.get(1) == Some(&input_h.div_ceil(stride));
+    let first = (0..graph.ops.len()).find(|&op| at_stride(op))?;
     let block = block_of(graph, first);
-    let last = (first..graph.ops.len()).take_while(|&op| block_of(graph, op) == block).last()?;
+    // A converted model's names share one prefix (`model/…`): the map's size ends the block.
+    let last = (first..graph.ops.len()).take_while(|&op| block_of(graph, op) == block && at_stride(op)).last()?;
     Some(graph.ops[last].outputs[0])
 }
 
