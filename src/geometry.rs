@@ -83,9 +83,13 @@ impl Window {
         Some(Window { in_h: input.0, in_w: input.1, out_h, out_w, kernel, stride, dilation, pad_top, pad_left })
     }
 
-    /// The input rows (or columns) an output span `[o0, o1)` reads, clipped to the map.
+    /// The input rows (or columns) an output span `[o0, o1)` reads, clipped to the map. An
+    /// empty span (a tile that lies wholly in a PAD's border) reads nothing.
     fn input_span(o0: usize, o1: usize, k: usize, s: usize, d: usize, pad: usize, size: usize) -> (usize, usize) {
         let first = (o0 * s).saturating_sub(pad);
+        if o1 <= o0 {
+            return (first.min(size), first.min(size));
+        }
         let last = ((o1 - 1) * s + (k - 1) * d + 1).saturating_sub(pad).min(size);
         (first.min(last), last)
     }

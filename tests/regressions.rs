@@ -242,3 +242,19 @@ fn stride_splits_of_a_converted_model_end_at_the_maps_of_that_stride() {
     let settings = Settings { patch: vec!["auto".into()], split: vec!["stride8".into()], ..Settings::default() };
     assert!(!session.plan(&settings).unwrap().schedule.stages.is_empty());
 }
+
+/// Found by the `plan` fuzz target (seed `gen0`, a convolution before a PAD): a patch tile
+/// lying wholly in the PAD's border needs an empty region of the PAD's input, and the
+/// convolution's input region for an empty output span underflowed (a panic with overflow
+/// checks; without them the whole map's rows, inflating the patch's buffers).
+#[test]
+fn an_empty_output_region_reads_no_input() {
+    use mcupatch::geometry::{Region, Window};
+    use mcupatch::model::Padding;
+    let window = Window::new((12, 12), (3, 3), (1, 1), (1, 1), Padding::Same).unwrap();
+    for (y0, x0) in [(0, 0), (12, 12), (5, 0)] {
+        let empty = Region { y0, y1: y0, x0, x1: x0 };
+        assert_eq!(window.input_region(empty).area(), 0, "{empty:?}");
+    }
+    assert_eq!(window.input_region(Region { y0: 0, y1: 1, x0: 0, x1: 12 }), Region { y0: 0, y1: 2, x0: 0, x1: 12 });
+}
