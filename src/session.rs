@@ -25,6 +25,7 @@
 use crate::arena;
 use crate::error::{Error, Result};
 use crate::exec::{Config, Engine};
+use crate::kernels::quantize::AffineQuantize;
 use crate::kernels::Kernel;
 use crate::model::{self, Graph, Tensor};
 use crate::preprocess::{self, PixelRange};
@@ -859,6 +860,46 @@ impl Session {
     pub fn input_tensor(&mut self) -> Result<TensorReport> {
         let t = self.current()?.engine.plan.input;
         Ok(TensorReport::of(&self.graph, t))
+    }
+
+    /// Raw input bytes as the model declares its input, as the bytes [`Session::run`] takes:
+    /// the run's input tensor as they are, or the model's float32 input quantized with the
+    /// run's int8 input parameters (what its QUANTIZE op does in TFLite Micro) when the run
+    /// starts after that op.
+    pub fn raw_input(&mut self, bytes: &[u8]) -> Result<Vec<u8>> {
+        let run_input = self.input_tensor()?;
+        let declared = &self.model.input;
+        if bytes.len() == run_input.bytes {
+            return Ok(bytes.to_vec());
+        }
+        match (&run_input.quant, declared.dtype) {
+            (Some(q), DType::F32) if bytes.len() == declared.bytes => {
+                let quantize = AffineQuantize { scale: q.scale, zero_point: q.zero_point };
+                let float = |b: &[u8]| {
+                    let mut le = [0u8; 4];
+                    le.copy_from_slice(b);
+                    f32::from_le_bytes(le)
+                };
+                Ok(bytes.chunks_exact(4).map(|b| quantize.quantize(float(b)) as u8).collect())
+            }
+            _ => {
+                let accepted = |t: &TensorReport| format!("{:?} of {} ({} bytes)", t.shape, t.dtype.name(), t.bytes);
+                let quantized = match declared.index == run_input.index {
+                    true => String::new(),
+                    false => format!(" or, quantized, {}", accepted(&run_input)),
+                };
+                Err(Error::Input(format!(
+                    "the input has {} bytes; the model's input is {}{quantized}",
+                    bytes.len(),
+                    accepted(declared)
+                )))
+            }
+        }
+    }
+
+    /// The most bytes [`Session::raw_input`] takes: a reader's bound.
+    pub fn raw_input_limit(&mut self) -> Result<usize> {
+        Ok(self.input_tensor()?.bytes.max(self.model.input.bytes))
     }
 
     /// An image, centre-cropped and resized to the model's input and quantized with the

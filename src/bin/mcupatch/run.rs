@@ -187,36 +187,9 @@ fn print_trace(plan: &PlanReport, out: &mut String) -> Result<()> {
     Ok(())
 }
 
-/// The bytes of `raw` as the run's input: the tensor the run starts from as they are, or the
-/// model's declared float32 input quantized by its QUANTIZE's parameters (as that op does
-/// in TFLite Micro) when the run starts after it.
+/// The bytes of `raw` as the run's input (see [`Session::raw_input`]).
 fn raw_input(session: &mut Session, raw: &Path) -> Result<Vec<u8>> {
-    let run_input = session.input_tensor()?;
-    let declared = session.model().input.clone();
-    let len = std::fs::metadata(raw).with_context(|| format!("cannot read {}", raw.display()))?.len();
-    let accepted =
-        |t: &mcupatch::session::TensorReport| format!("{:?} of {} ({} bytes)", t.shape, t.dtype.name(), t.bytes);
-    if len == run_input.bytes as u64 {
-        return Ok(preprocess::read_file(raw, len)?);
-    }
-    match (&run_input.quant, declared.dtype) {
-        (Some(q), mcupatch::model::DType::F32) if len == declared.bytes as u64 => {
-            let quantize = mcupatch::kernels::quantize::AffineQuantize { scale: q.scale, zero_point: q.zero_point };
-            let floats = preprocess::read_file(raw, len)?;
-            Ok(floats
-                .chunks_exact(4)
-                .map(|b| quantize.quantize(f32::from_le_bytes([b[0], b[1], b[2], b[3]])) as u8)
-                .collect())
-        }
-        _ => bail!(
-            "{} has {len} bytes, the model's input is {}{}",
-            raw.display(),
-            accepted(&declared),
-            if declared.index == run_input.index {
-                String::new()
-            } else {
-                format!(" or, quantized, {}", accepted(&run_input))
-            }
-        ),
-    }
+    let limit = session.raw_input_limit()?;
+    let bytes = preprocess::read_file(raw, limit as u64)?;
+    session.raw_input(&bytes).with_context(|| format!("{}", raw.display()))
 }
