@@ -6,17 +6,28 @@ use super::fixed_point::logistic_q4;
 use super::lut::Lut;
 use super::Ctx;
 use crate::error::Result;
+use crate::model::Quant;
 use crate::quant::{rounding_divide_by_pot, Requant};
 
-/// The input stage TFLM's LOGISTIC and TANH share: `(multiplier, left shift)` taking
-/// `input − zero point` to 4 integer bits, and the radius beyond which the result saturates.
-pub fn input_stage(scale: f32) -> (Requant, i32) {
+/// The input stage TFLM's LOGISTIC and TANH share: `input − zero point` taken to 4 integer
+/// bits and passed to `inner`, saturating beyond the range that rescaling can hold.
+pub fn saturating(xq: &Quant, inner: impl Fn(i32) -> i8 + 'static) -> Box<dyn Fn(i8) -> i8> {
     const INPUT_INTEGER_BITS: i32 = 4;
-    let real = f64::from(scale) * f64::from(1u32 << (31 - INPUT_INTEGER_BITS));
+    let real = f64::from(xq.scale()) * f64::from(1u32 << (31 - INPUT_INTEGER_BITS));
     let (fraction, shift) = frexp(real);
     let multiplier = (fraction * 2f64.powi(31)).round() as i32;
     let radius = (15.0 * 2f64.powi(31 - INPUT_INTEGER_BITS) / 2f64.powi(shift)).floor() as i32;
-    (Requant { multiplier, shift }, radius)
+    let (rescale, zero_point) = (Requant { multiplier, shift }, xq.zero_point());
+    Box::new(move |v: i8| {
+        let input = i32::from(v) - zero_point;
+        if input <= -radius {
+            i8::MIN
+        } else if input >= radius {
+            i8::MAX
+        } else {
+            inner(rescale.apply(input))
+        }
+    })
 }
 
 /// C's `frexp` for positive finite values: `x = fraction · 2^exponent`, fraction in [0.5, 1).
@@ -39,18 +50,6 @@ pub fn prepare(cx: &Ctx) -> Result<Lut> {
         if yq.zero_point() != -128 {
             return Err(cx.err(format!("output zero point is {}, TFLite requires -128", yq.zero_point())));
         }
-        let (rescale, radius) = input_stage(xq.scale());
-        let zero_point = xq.zero_point();
-        Ok(Box::new(move |v: i8| {
-            let input = i32::from(v) - zero_point;
-            if input <= -radius {
-                i8::MIN
-            } else if input >= radius {
-                i8::MAX
-            } else {
-                let q0 = logistic_q4(rescale.apply(input));
-                (rounding_divide_by_pot(q0, 23) - 128).clamp(-128, 127) as i8
-            }
-        }))
+        Ok(saturating(xq, |q4| (rounding_divide_by_pot(logistic_q4(q4), 23) - 128).clamp(-128, 127) as i8))
     })
 }
