@@ -87,7 +87,8 @@ pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
 pub fn activation_range(activation: Activation, out: &Quant) -> (i32, i32) {
     let (scale, zp) = (out.scale(), out.zero_point());
     // TfLiteRound on float, as TFLite computes it.
-    let quantize = |f: f32| zp + (f / scale).round() as i32;
+    // Saturating: with a tiny scale the bound lies beyond int32 and clamps nothing.
+    let quantize = |f: f32| zp.saturating_add((f / scale).round() as i32);
     let (qmin, qmax) = (i32::from(i8::MIN), i32::from(i8::MAX));
     match activation {
         Activation::None => (qmin, qmax),

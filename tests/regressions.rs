@@ -258,3 +258,17 @@ fn an_empty_output_region_reads_no_input() {
     }
     assert_eq!(window.input_region(Region { y0: 0, y1: 1, x0: 0, x1: 12 }), Region { y0: 0, y1: 2, x0: 0, x1: 12 });
 }
+
+/// Found by the `run` fuzz target (fuzz/artifacts/run/crash-ef47cd27…): a ReLU6 output with
+/// a scale of about 1e-9 put 6.0 beyond int32, and adding the zero point overflowed (wrapped
+/// without overflow checks: a clamp range whose top lay below its bottom).
+#[test]
+fn activation_bounds_beyond_int32_clamp_nothing() {
+    use mcupatch::model::{Activation, Quant};
+    use mcupatch::quant::activation_range;
+    let tiny = Quant { scales: vec![1e-9], zero_points: vec![5], axis: 0 };
+    assert_eq!(activation_range(Activation::Relu6, &tiny), (5, 127));
+    assert_eq!(activation_range(Activation::ReluN1To1, &tiny), (-128, 127));
+    let usual = Quant { scales: vec![6.0 / 255.0], zero_points: vec![-128], axis: 0 };
+    assert_eq!(activation_range(Activation::Relu6, &usual), (-128, 127));
+}
