@@ -272,3 +272,44 @@ fn activation_bounds_beyond_int32_clamp_nothing() {
     let usual = Quant { scales: vec![6.0 / 255.0], zero_points: vec![-128], axis: 0 };
     assert_eq!(activation_range(Activation::Relu6, &usual), (-128, 127));
 }
+
+/// Found by the `run` fuzz target (fuzz/artifacts/run/crash-7a3f28a5…): a FULLY_CONNECTED
+/// whose int32 sum ran past int32 (a mutated bias or weight zero point) overflowed in the
+/// scalar reference (a panic with overflow checks). Accumulators wrap, as TFLM's int32 ones
+/// and the fast paths' lanes do; a weight zero point outside int8 is refused.
+#[test]
+fn fully_connected_sums_past_int32_wrap_and_wild_weight_zero_points_are_refused() {
+    use common::gen::FULLY_CONNECTED;
+    use common::writer::I32;
+    let model = |bias: i32, weight_zero_point: i64| {
+        let mut spec = ModelSpec::default();
+        let x = spec.tensor(int8("x", vec![1, 4], 0.5, 0));
+        let w = spec.tensor(TensorSpec { data: Some(vec![127; 8]), ..int8("w", vec![2, 4], 0.5, weight_zero_point) });
+        let b = spec.tensor(TensorSpec {
+            name: "b".into(),
+            shape: vec![2],
+            dtype: I32,
+            data: Some([bias, 0].iter().flat_map(|v| v.to_le_bytes()).collect()),
+            scales: vec![0.25],
+            zero_points: vec![0],
+            ..Default::default()
+        });
+        let y = spec.tensor(int8("y", vec![1, 2], 1.0, 0));
+        spec.op(FULLY_CONNECTED, vec![x, w, b], vec![y], Some((8, vec![(0, Field::I8(0))])));
+        spec.inputs = vec![x];
+        spec.outputs = vec![y];
+        spec.to_bytes()
+    };
+    let wrapping = model(i32::MAX - 10, 0);
+    everything(&wrapping).expect("a sum past int32 runs");
+    let graph = model::load(&wrapping).unwrap();
+    let kernels = Kernel::prepare_all(&graph).unwrap();
+    let Kernel::FullyConnected(fc) = &kernels[0] else { panic!("one FULLY_CONNECTED") };
+    let (mut fast, mut reference) = ([0i8; 2], [0i8; 2]);
+    fc.eval(&[127; 4], &mut fast);
+    fc.eval_reference(&[127; 4], &mut reference);
+    // 4 · 127 · 127 on top of a bias 10 below int32's top wraps negative: -128, not 127.
+    assert_eq!((fast, reference), ([-128, 127], [-128, 127]));
+    let err = everything(&model(0, 1000)).unwrap_err().to_string();
+    assert!(err.contains("zero point 1000, outside int8"), "{err}");
+}

@@ -89,7 +89,11 @@ impl Conv2d {
         for p in 0..region.area() {
             let x = &buf[p * ic..(p + 1) * ic];
             for (c, t) in temp.iter_mut().enumerate() {
-                let acc = self.bias[c] + dot_with_offset(x, &self.filter[c * ic..(c + 1) * ic], self.input_offset);
+                let acc = self.bias[c].wrapping_add(dot_with_offset(
+                    x,
+                    &self.filter[c * ic..(c + 1) * ic],
+                    self.input_offset,
+                ));
                 *t = self.stage.apply(acc, c);
             }
             buf[p * oc..(p + 1) * oc].copy_from_slice(temp);
@@ -121,7 +125,7 @@ impl Conv2d {
                     w.for_each_tap(oy, ox, |ky, kx, iy, ix| {
                         let x = &input.pixel(iy, ix)[group_base..group_base + ic];
                         let f = &self.filter[((c * kh + ky) * kw + kx) * ic..][..ic];
-                        acc += dot_with_offset(x, f, self.input_offset);
+                        acc = acc.wrapping_add(dot_with_offset(x, f, self.input_offset));
                     });
                     *o = self.stage.apply(acc, c);
                 }
@@ -132,8 +136,10 @@ impl Conv2d {
 
 /// Σ f·(x + offset), the inner product TFLM's reference kernels accumulate.
 #[inline(always)]
+/// TFLM's int32 accumulation, which wraps (as the fast paths' lanes do) where a model's
+/// bias or depth takes it past int32.
 pub fn dot_with_offset(x: &[i8], f: &[i8], offset: i32) -> i32 {
-    x.iter().zip(f).map(|(&x, &f)| i32::from(f) * (i32::from(x) + offset)).sum()
+    x.iter().zip(f).fold(0i32, |acc, (&x, &f)| acc.wrapping_add(i32::from(f) * (i32::from(x) + offset)))
 }
 
 #[cfg(all(test, not(target_arch = "wasm32")))]

@@ -104,8 +104,9 @@ impl DepthwiseConv2d {
                     let mut acc = self.bias[c];
                     w.for_each_tap(oy, ox, |ky, kx, iy, ix| {
                         let x = temp[(iy - in_region.y0) * in_region.width() + (ix - in_region.x0)];
-                        acc +=
+                        let tap =
                             i32::from(self.filter[(ky * kw + kx) * c_count + c]) * (i32::from(x) + self.input_offset);
+                        acc = acc.wrapping_add(tap);
                     });
                     buf[slot] = self.stage.apply(acc, c);
                     slot += c_count;

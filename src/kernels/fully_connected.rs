@@ -52,7 +52,11 @@ impl FullyConnected {
         }
         let bias = cx.bias(units)?;
         let filter = as_i8(filter).to_vec();
-        let filter_offset = -(fq.zero_points[0] as i32);
+        let filter_zero_point = fq.zero_points.first().copied().unwrap_or(0);
+        if !(-128..=127).contains(&filter_zero_point) {
+            return Err(cx.err(format!("weights have zero point {filter_zero_point}, outside int8")));
+        }
+        let filter_offset = -(filter_zero_point as i32);
         let stage = OutputStage::new(xq, fq, yq, units, activation);
         let fast = Gemm::with_filter_offset(&filter, filter_offset, &bias, units, xq.zero_point(), &stage);
         Ok(FullyConnected {
@@ -84,12 +88,11 @@ impl FullyConnected {
         for (row, out) in input.chunks_exact(self.depth).zip(output.chunks_exact_mut(self.units)) {
             for (u, o) in out.iter_mut().enumerate() {
                 let weights = &self.filter[u * self.depth..][..self.depth];
-                let acc: i32 = row
-                    .iter()
-                    .zip(weights)
-                    .map(|(&x, &w)| (i32::from(w) + self.filter_offset) * (i32::from(x) + self.input_offset))
-                    .sum();
-                *o = self.stage.apply(acc + self.bias[u], u);
+                // int32 accumulation wraps, as TFLM's and the fast path's do.
+                let acc = row.iter().zip(weights).fold(self.bias[u], |acc, (&x, &w)| {
+                    acc.wrapping_add((i32::from(w) + self.filter_offset) * (i32::from(x) + self.input_offset))
+                });
+                *o = self.stage.apply(acc, u);
             }
         }
     }
