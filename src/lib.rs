@@ -30,6 +30,7 @@
 /// The library's one error type.
 pub mod error;
 pub mod export;
+pub mod files;
 pub mod joint;
 pub mod labels;
 pub mod preprocess;

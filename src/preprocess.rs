@@ -3,9 +3,10 @@
 #![warn(clippy::indexing_slicing)]
 
 use crate::error::{Error, Result};
+use crate::files::read_file;
 use crate::model::{DType, Tensor};
 use image::{imageops::FilterType, ImageReader, RgbImage};
-use std::io::{Cursor, Read};
+use std::io::Cursor;
 use std::path::Path;
 
 /// Most pixels of an image or camera frame (an 8K frame has 33.2 M): checked from the
@@ -15,29 +16,6 @@ pub const MAX_IMAGE_PIXELS: u64 = 1 << 25;
 pub const MAX_DECODE_BYTES: u64 = 8 * MAX_IMAGE_PIXELS;
 /// Largest image file read.
 pub const MAX_IMAGE_FILE_BYTES: u64 = 64 << 20;
-
-/// Reads a whole regular file of at most `max` bytes. The size is checked before reading,
-/// and reading stops past `max` should the file grow; devices, pipes and directories are
-/// refused before they are opened (reading `/dev/zero` or a FIFO would never end).
-pub fn read_file(path: &Path, max: u64) -> Result<Vec<u8>> {
-    let fail = |msg: String| Error::File { path: path.display().to_string(), msg };
-    let too_big =
-        |value: u64| Error::Limit { what: format!("the size of {} (bytes)", path.display()), value, limit: max };
-    let meta = std::fs::metadata(path).map_err(|e| fail(e.to_string()))?;
-    if !meta.is_file() {
-        return Err(fail("not a regular file (a directory, device or pipe)".into()));
-    }
-    if meta.len() > max {
-        return Err(too_big(meta.len()));
-    }
-    let file = std::fs::File::open(path).map_err(|e| fail(e.to_string()))?;
-    let mut bytes = Vec::with_capacity(meta.len() as usize);
-    file.take(max.saturating_add(1)).read_to_end(&mut bytes).map_err(|e| fail(e.to_string()))?;
-    if bytes.len() as u64 > max {
-        return Err(too_big(bytes.len() as u64));
-    }
-    Ok(bytes)
-}
 
 /// Reads and decodes an image file within [`MAX_IMAGE_FILE_BYTES`] and [`MAX_IMAGE_PIXELS`].
 pub fn read_image(path: &Path) -> Result<RgbImage> {

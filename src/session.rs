@@ -25,6 +25,7 @@
 use crate::arena;
 use crate::error::{Error, Result};
 use crate::exec::{Config, Engine};
+use crate::files;
 use crate::kernels::quantize::AffineQuantize;
 use crate::kernels::Kernel;
 use crate::model::{self, Graph, Tensor};
@@ -735,7 +736,7 @@ impl Session {
     /// Loads the .tflite file at `path`, its size checked before a byte is read (devices,
     /// pipes and files over the model limit are refused).
     pub fn from_tflite_file(path: &std::path::Path) -> Result<Session> {
-        Session::from_tflite(&preprocess::read_file(path, model::limits::MAX_MODEL_BYTES)?)
+        Session::from_tflite(&files::read_file(path, model::limits::MAX_MODEL_BYTES)?)
     }
 
     /// Builds a zoo architecture (see [`catalog`]) with synthetic int8 weights; `blocks` is

@@ -9,6 +9,7 @@ use common::writer::{Field, ModelSpec, TensorSpec, I8};
 use common::{check_against_tflm, Case};
 use image::{ExtendedColorType, ImageEncoder};
 use mcupatch::exec::{Config, Engine};
+use mcupatch::files;
 use mcupatch::kernels::Kernel;
 use mcupatch::model::{self, limits};
 use mcupatch::preprocess::{self, PixelRange};
@@ -121,24 +122,24 @@ fn crc32(bytes: &[u8]) -> u32 {
 #[test]
 fn devices_pipes_and_huge_files_are_refused_before_reading() {
     let start = Instant::now();
-    let err = preprocess::read_file("/dev/zero".as_ref(), 1 << 20).expect_err("a device is refused");
+    let err = files::read_file("/dev/zero".as_ref(), 1 << 20).expect_err("a device is refused");
     assert!(err.to_string().contains("not a regular file"), "{err}");
     let dir = common::scratch_dir("regressions");
     let fifo = dir.join("fifo");
     let made = std::process::Command::new("mkfifo").arg(&fifo).status().expect("mkfifo").success();
     assert!(made);
-    let err = preprocess::read_file(&fifo, 1 << 20).expect_err("a FIFO is refused");
+    let err = files::read_file(&fifo, 1 << 20).expect_err("a FIFO is refused");
     assert!(err.to_string().contains("not a regular file"), "{err}");
     let big = dir.join("big.raw");
     std::fs::File::create(&big).unwrap().set_len(3 << 30).unwrap(); // sparse: no disk used
-    let err = preprocess::read_file(&big, 27648).expect_err("3 GB is refused");
+    let err = files::read_file(&big, 27648).expect_err("3 GB is refused");
     assert_eq!(limit_error(err, "big.raw"), (3 << 30, 27648));
     let err = model::load_file(&big).expect_err("a 3 GB model is refused");
     assert_eq!(limit_error(err, "big.raw"), (3 << 30, limits::MAX_MODEL_BYTES));
     assert!(start.elapsed() < Duration::from_secs(2));
     std::fs::write(dir.join("small"), b"abc").unwrap();
-    assert_eq!(preprocess::read_file(&dir.join("small"), 3).unwrap(), b"abc");
-    assert!(matches!(preprocess::read_file(&dir.join("missing"), 3), Err(Error::File { .. })));
+    assert_eq!(files::read_file(&dir.join("small"), 3).unwrap(), b"abc");
+    assert!(matches!(files::read_file(&dir.join("missing"), 3), Err(Error::File { .. })));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

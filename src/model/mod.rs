@@ -9,7 +9,7 @@ pub use loader::{load, supported_ops, Support};
 
 /// Reads a `.tflite` file (a regular file of at most [`limits::MAX_MODEL_BYTES`]) and loads it.
 pub fn load_file(path: &std::path::Path) -> crate::Result<Graph> {
-    load(&crate::preprocess::read_file(path, limits::MAX_MODEL_BYTES)?)
+    load(&crate::files::read_file(path, limits::MAX_MODEL_BYTES)?)
 }
 
 /// Element types the engine distinguishes; anything else is refused at load time

@@ -8,7 +8,6 @@
 //! estimate and only a draft tells. The steps outside the stage are the same for every
 //! grid, so one draft (of the 1×1 grid) bounds them once.
 
-use super::search::steps_macs;
 use super::{draft, map_region, patch, InPlace, InputMode, Plan, Schedule, Stage};
 use crate::arena::planner;
 use crate::error::Result;
@@ -78,7 +77,7 @@ impl SplitCosts {
         let held = planner::held_bytes(&Plan::requests(&d.buffers));
         let outside: Vec<usize> = (0..d.steps.len()).filter(|&s| d.steps[s].patch.is_none()).collect();
         let outside_bound = outside.iter().filter_map(|&s| held.get(s)).copied().max().unwrap_or(0);
-        let outside_macs = outside.iter().map(|&s| steps_macs(&d.steps[s..=s], kernels)).sum();
+        let outside_macs = outside.iter().map(|&s| d.steps[s].macs(kernels)).sum();
         let (first_op, _) = super::layerwise::entry(graph, input)?;
         let sops = patch::stage_ops(graph, kernels, first_op, split)?;
         let mut slots: HashMap<usize, usize> = HashMap::new();

@@ -89,6 +89,14 @@ pub struct Step {
     pub completes: bool,
 }
 
+impl Step {
+    /// Its multiply-accumulates: its region's share of its op's.
+    pub fn macs(&self, kernels: &[Kernel]) -> u64 {
+        let kernel = &kernels[self.op];
+        self.region.map_or(kernel.macs(), |r| kernel.macs_per_pixel() * r.area() as u64)
+    }
+}
+
 /// How the model input reaches SRAM.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct InputMode {

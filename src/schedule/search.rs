@@ -26,21 +26,15 @@ pub const MAX_GRID: usize = 8;
 
 /// Multiply-accumulates of every step of `plan`: each region's share of its op's.
 pub fn step_macs(plan: &Plan, kernels: &[Kernel], step: usize) -> u64 {
-    steps_macs(&plan.steps[step..=step], kernels)
+    plan.steps[step].macs(kernels)
 }
 
 pub fn macs(plan: &Plan, kernels: &[Kernel]) -> u64 {
     steps_macs(&plan.steps, kernels)
 }
 
-pub(super) fn steps_macs(steps: &[Step], kernels: &[Kernel]) -> u64 {
-    steps
-        .iter()
-        .map(|s| {
-            let kernel = &kernels[s.op];
-            s.region.map_or(kernel.macs(), |r| kernel.macs_per_pixel() * r.area() as u64)
-        })
-        .sum()
+fn steps_macs(steps: &[Step], kernels: &[Kernel]) -> u64 {
+    steps.iter().map(|s| s.macs(kernels)).sum()
 }
 
 /// Where a plan's peak falls.

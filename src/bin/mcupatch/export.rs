@@ -19,7 +19,7 @@ pub struct Args {
 }
 
 pub fn main(args: &Args, out: &mut String) -> Result<()> {
-    let bytes = mcupatch::preprocess::read_file(&args.model, mcupatch::session::MAX_MODEL_BYTES)?;
+    let bytes = mcupatch::files::read_file(&args.model, mcupatch::session::MAX_MODEL_BYTES)?;
     let exported = export::offline_plan(&bytes).with_context(|| format!("cannot export {}", args.model.display()))?;
     std::fs::write(&args.out, &exported.model).with_context(|| format!("cannot write {}", args.out.display()))?;
     let r = &exported.report;

@@ -190,6 +190,6 @@ fn print_trace(plan: &PlanReport, out: &mut String) -> Result<()> {
 /// The bytes of `raw` as the run's input (see [`Session::raw_input`]).
 fn raw_input(session: &mut Session, raw: &Path) -> Result<Vec<u8>> {
     let limit = session.raw_input_limit()?;
-    let bytes = preprocess::read_file(raw, limit as u64)?;
+    let bytes = mcupatch::files::read_file(raw, limit as u64)?;
     session.raw_input(&bytes).with_context(|| format!("{}", raw.display()))
 }
