@@ -7,7 +7,7 @@ use crate::quant::{rounding_divide_by_pot, saturating_rounding_doubling_high_mul
 
 /// gemmlowp's `SaturatingRoundingMultiplyByPOT`: a saturating left shift or a rounding
 /// right shift.
-fn multiply_by_pot(x: i32, exponent: i32) -> i32 {
+pub(super) fn multiply_by_pot(x: i32, exponent: i32) -> i32 {
     match exponent {
         0 => x,
         e if e > 0 => {
@@ -44,7 +44,7 @@ fn exp_on_interval_between_negative_one_quarter_and_0_excl(a: i32) -> i32 {
 }
 
 /// exp(a) for a ≤ 0 with `integer_bits`; the result has 0 integer bits.
-fn exp_on_negative_values(a: i32, integer_bits: i32) -> i32 {
+pub(super) fn exp_on_negative_values(a: i32, integer_bits: i32) -> i32 {
     let fractional = 31 - integer_bits;
     let one_quarter = 1i32 << (fractional - 2);
     let a_mod_quarter_minus_one_quarter = (a & (one_quarter - 1)).wrapping_sub(one_quarter);

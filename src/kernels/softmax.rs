@@ -1,6 +1,7 @@
 //! SOFTMAX, int8 in and out, along the last axis (TFLM `reference_ops::Softmax` on int8,
 //! which computes exp and the reciprocal in gemmlowp fixed point).
 
+use super::fixed_point::{exp_on_negative_values, multiply_by_pot};
 use super::Ctx;
 use crate::error::Result;
 use crate::quant::{rounding_divide_by_pot, saturating_rounding_doubling_high_mul as mul, Requant};
@@ -56,71 +57,22 @@ impl Softmax {
             let sum_of_exps = row
                 .iter()
                 .filter_map(|&v| scaled(v))
-                .map(|d| rounding_divide_by_pot(exp_on_negative_values(d), ACCUM_INTEGER_BITS))
+                .map(|d| rounding_divide_by_pot(exp_on_negative_values(d, DIFF_INTEGER_BITS), ACCUM_INTEGER_BITS))
                 .fold(0i32, i32::wrapping_add);
             let (reciprocal, bits_over_unit) = reciprocal(sum_of_exps, ACCUM_INTEGER_BITS);
             for (o, &v) in out.iter_mut().zip(row) {
                 *o = match scaled(v) {
                     Some(d) => {
-                        let unsat =
-                            rounding_divide_by_pot(mul(reciprocal, exp_on_negative_values(d)), bits_over_unit + 31 - 8);
+                        let unsat = rounding_divide_by_pot(
+                            mul(reciprocal, exp_on_negative_values(d, DIFF_INTEGER_BITS)),
+                            bits_over_unit + 31 - 8,
+                        );
                         (unsat - 128).clamp(-128, 127) as i8
                     }
                     None => -128,
                 };
             }
         }
-    }
-}
-
-/// gemmlowp's saturating `x · 2^exponent` for a positive exponent.
-fn saturating_shl(x: i32, exponent: i32) -> i32 {
-    let threshold = (1i32 << (31 - exponent)) - 1;
-    if x > threshold {
-        i32::MAX
-    } else if x < -threshold {
-        i32::MIN
-    } else {
-        x << exponent
-    }
-}
-
-/// exp(x) on [-1/4, 0) in Q0.31, a Taylor expansion around -1/8.
-fn exp_on_interval_between_negative_one_quarter_and_0_excl(a: i32) -> i32 {
-    const EXP_MINUS_ONE_EIGHTH: i32 = 1895147668;
-    const ONE_THIRD: i32 = 715827883;
-    let x = a.wrapping_add(1 << 28);
-    let x2 = mul(x, x);
-    let x3 = mul(x2, x);
-    let x4 = mul(x2, x2);
-    let x4_over_4 = rounding_divide_by_pot(x4, 2);
-    let poly = rounding_divide_by_pot(mul(x4_over_4.wrapping_add(x3), ONE_THIRD).wrapping_add(x2), 1);
-    EXP_MINUS_ONE_EIGHTH.wrapping_add(mul(EXP_MINUS_ONE_EIGHTH, x.wrapping_add(poly)))
-}
-
-/// exp(a) for a ≤ 0 given in Q5.26, result in Q0.31 (gemmlowp's `exp_on_negative_values`).
-fn exp_on_negative_values(a: i32) -> i32 {
-    const FRACTIONAL_BITS: i32 = 31 - DIFF_INTEGER_BITS;
-    let one_quarter = 1i32 << (FRACTIONAL_BITS - 2);
-    let mask = one_quarter - 1;
-    let a_mod_quarter_minus_one_quarter = (a & mask) - one_quarter;
-    let mut result = exp_on_interval_between_negative_one_quarter_and_0_excl(saturating_shl(
-        a_mod_quarter_minus_one_quarter,
-        DIFF_INTEGER_BITS,
-    ));
-    let remainder = a_mod_quarter_minus_one_quarter.wrapping_sub(a);
-    // exp(-2^k) in Q0.31 for k = -2..=4, applied for each set bit of the remainder.
-    const BARREL: [(i32, i32); 7] =
-        [(-2, 1672461947), (-1, 1302514674), (0, 790015084), (1, 290630308), (2, 39332535), (3, 720401), (4, 242)];
-    for (exponent, multiplier) in BARREL {
-        if DIFF_INTEGER_BITS > exponent && remainder & (1 << (FRACTIONAL_BITS + exponent)) != 0 {
-            result = mul(result, multiplier);
-        }
-    }
-    if a == 0 {
-        i32::MAX
-    } else {
-        result
     }
 }
 
@@ -136,10 +88,10 @@ fn one_over_one_plus_x_for_x_in_0_1(a: i32) -> i32 {
     for _ in 0..3 {
         let half_denominator_times_x = mul(half_denominator, x);
         let one_minus = ONE_Q2.wrapping_sub(half_denominator_times_x);
-        x = x.wrapping_add(saturating_shl(mul(x, one_minus), 2));
+        x = x.wrapping_add(multiply_by_pot(mul(x, one_minus), 2));
     }
     // ExactMulByPot<-1> reinterprets Q2 as Q1; Rescale<0> then shifts left by one.
-    saturating_shl(x, 1)
+    multiply_by_pot(x, 1)
 }
 
 /// TFLite's `GetReciprocal`: 1/x for x in Q(integer_bits), as a Q0.31 value and a shift.
@@ -156,8 +108,8 @@ mod tests {
 
     #[test]
     fn exp_of_zero_and_minus_one() {
-        assert_eq!(exp_on_negative_values(0), i32::MAX);
-        let e = exp_on_negative_values(-(1 << 26)) as f64 / 2f64.powi(31);
+        assert_eq!(exp_on_negative_values(0, DIFF_INTEGER_BITS), i32::MAX);
+        let e = exp_on_negative_values(-(1 << 26), DIFF_INTEGER_BITS) as f64 / 2f64.powi(31);
         assert!((e - (-1f64).exp()).abs() < 1e-6, "{e}");
     }
 
