@@ -6,7 +6,7 @@
 mod common;
 
 use common::gen::*;
-use common::{check_against_tflm, run_tensors, Case};
+use common::{check_against_litert, check_against_tflm, run_tensors, Case};
 use mcupatch::exec::Config;
 use mcupatch::kernels::Kernel;
 use mcupatch::model;
@@ -165,6 +165,7 @@ fn new_op_cases() -> Vec<Case> {
             }));
         }
     }
+    cases.extend(data_movement_cases());
     // Scales far from the generator's range, as random-weight converter output has: a
     // HARD_SWISH with input scale 1e-7 shifts int16 values by 16 or more (found on a
     // converted MobileNetV3, pinned).
@@ -179,6 +180,94 @@ fn new_op_cases() -> Vec<Case> {
         }
     }
     cases
+}
+
+/// SLICE, SPLIT, SPLIT_V, UNPACK, TRANSPOSE, GATHER and the reductions (SUM, REDUCE_MAX,
+/// REDUCE_MIN), each followed by a conv where the result is a map, so a patch stage can
+/// reach through it.
+fn data_movement_cases() -> Vec<Case> {
+    let mut cases = Vec::new();
+    let then_conv = |g: &mut Gen, (t, shape): (i32, Vec<usize>), scale: f32, zp: i64| match shape[..] {
+        [1, h, w, c] => g.conv(Map { t, h, w, c, scale, zp }, false).t,
+        _ => t,
+    };
+    for seed in 0..8u64 {
+        cases.push(case(7100 + seed, "slice", |g| {
+            let x = g.input(8, 6);
+            let y = g.slice(x);
+            (g.conv(y, false).t, false)
+        }));
+        for (i, sizes) in [false, true].into_iter().enumerate() {
+            cases.push(case(7200 + 100 * i as u64 + seed, "split", |g| {
+                let x = g.input(7, 6);
+                let y = g.split(x, sizes);
+                (g.conv(y, false).t, false)
+            }));
+        }
+        cases.push(case(7400 + seed, "unpack", |g| {
+            let x = g.input(5, 4);
+            let y = g.unpack(x);
+            (g.conv(y, false).t, false)
+        }));
+        cases.push(case(7500 + seed, "transpose", |g| {
+            let x = g.input(6, 5);
+            let y = g.transpose(x);
+            (then_conv(g, y, x.scale, x.zp), false)
+        }));
+        cases.push(case(7600 + seed, "gather", |g| {
+            let x = g.input(6, 5);
+            let y = g.gather(x);
+            (then_conv(g, y, x.scale, x.zp), false)
+        }));
+        for (i, code) in [SUM, REDUCE_MAX, REDUCE_MIN].into_iter().enumerate() {
+            cases.push(case(7700 + 100 * i as u64 + seed, "reduce", |g| {
+                let x = g.input(6, 6);
+                (g.reduce(x, code, false).0, false)
+            }));
+        }
+        // A SUM whose output scale is far too narrow for it: most results clamp.
+        cases.push(case(8000 + seed, "sum past int8", |g| {
+            let x = g.input(6, 6);
+            (g.reduce(x, SUM, true).0, false)
+        }));
+    }
+    // Zero points at the ends of int8 and scales far apart.
+    for (i, (scale, zp)) in [(1.2e-7f32, -128i64), (4e-6, 127), (0.9, -128), (20.0, 127)].into_iter().enumerate() {
+        cases.push(case(8100 + i as u64, "sum at an extreme quantization", |g| {
+            let x = g.map("input", 4, 5, 3, scale, zp);
+            g.spec.inputs = vec![x.t];
+            (g.reduce(x, SUM, i % 2 == 0).0, false)
+        }));
+    }
+    cases
+}
+
+/// The ops TFLite Micro does not have, held to TensorFlow Lite's reference kernels: TILE,
+/// and GATHER of shape values (folded at load).
+fn litert_cases() -> Vec<Case> {
+    let mut cases = Vec::new();
+    for seed in 0..8u64 {
+        cases.push(case(8200 + seed, "tile", |g| {
+            let x = g.input(5, 4);
+            (g.tile(x).0, false)
+        }));
+    }
+    for seed in 0..3u64 {
+        cases.push(case(8300 + seed, "dynamic flatten by GATHER", |g| {
+            let x = g.input(6, 4);
+            let p = g.pool(x, true);
+            (g.dynamic_flatten_with(p, GATHER), false)
+        }));
+    }
+    cases
+}
+
+#[test]
+fn ops_outside_tflite_micro_match_tensorflow_lite() {
+    let cases = litert_cases();
+    let compared = check_against_litert(&cases);
+    println!("{} cases, {compared} tensors equal to TensorFlow Lite's", cases.len());
+    assert!(compared >= cases.len() * 2, "compared only {compared} tensors");
 }
 
 fn graph_cases() -> Vec<Case> {
@@ -222,6 +311,7 @@ fn graph_cases() -> Vec<Case> {
 fn every_op_matches_tflite_micro() {
     let cases = single_op_cases();
     let compared = check_against_tflm(&cases);
+    println!("{} cases, {compared} tensors equal to TFLite Micro's", cases.len());
     assert!(compared >= cases.len() * 2, "compared only {compared} tensors");
 }
 
@@ -238,7 +328,7 @@ fn small_graphs_match_tflite_micro() {
 fn new_ops_run_patch_by_patch() {
     let mut staged = BTreeSet::new();
     let mut plans = 0;
-    for case in new_op_cases() {
+    for case in new_op_cases().into_iter().chain(litert_cases()) {
         let graph = model::load(&case.model).unwrap();
         let kernels = Kernel::prepare_all(&graph).unwrap();
         let config = |schedule| Config { capacity: 16 << 20, input: InputMode::default(), schedule };
@@ -272,6 +362,13 @@ fn new_ops_run_patch_by_patch() {
         "RESIZE_NEAREST_NEIGHBOR",
         "DEPTH_TO_SPACE",
         "SPACE_TO_DEPTH",
+        "SLICE",
+        "TRANSPOSE",
+        "GATHER",
+        "TILE",
+        "SUM",
+        "REDUCE_MAX",
+        "REDUCE_MIN",
     ];
     for op in local.into_iter().chain(["CONV_2D", "DEPTHWISE_CONV_2D"]) {
         assert!(staged.contains(op), "{op} never ran in a patch stage ({plans} plans)");

@@ -5,7 +5,8 @@ Usage: tflm_dump.py JOBS.json
 JOBS.json is a list of {"model": path, "input": raw input file, "out": folder,
 "tensors": [indices]}. For each job the raw bytes are fed to input 0, the model is invoked
 once with every tensor preserved, and tensor i is written to OUT/t<i>.bin.
-A job with "arena": true instead writes OUT/arena.json with TFLM's recorded arena use;
+A job with "litert": true runs TensorFlow Lite's reference kernels (ai-edge-litert) instead,
+for ops TFLite Micro does not have (TILE). A job with "arena": true instead writes OUT/arena.json with TFLM's recorded arena use;
 with "int8_input": true too, a leading QUANTIZE is removed first so the model takes the
 int8 tensor directly (what mcupatch plans by default).
 """
@@ -29,6 +30,8 @@ def run(job):
     os.makedirs(job["out"], exist_ok=True)
     if job.get("arena"):
         return record_arena(job)
+    if job.get("litert"):
+        return run_litert(job)
     interp = runtime.Interpreter.from_file(
         job["model"],
         arena_size=ARENA_BYTES,
@@ -43,6 +46,25 @@ def run(job):
         tensor = interp.GetTensor(t, 0)
         with open(os.path.join(job["out"], f"t{t}.bin"), "wb") as f:
             f.write(np.ascontiguousarray(tensor["tensor_data"]).tobytes())
+
+
+def run_litert(job):
+    """The same dump from TensorFlow Lite's reference kernels, every tensor preserved."""
+    from ai_edge_litert.interpreter import Interpreter, OpResolverType
+
+    interp = Interpreter(
+        model_path=job["model"],
+        experimental_op_resolver_type=OpResolverType.BUILTIN_REF,
+        experimental_preserve_all_tensors=True,
+    )
+    interp.allocate_tensors()
+    details = interp.get_input_details()[0]
+    raw = open(job["input"], "rb").read()
+    interp.set_tensor(details["index"], np.frombuffer(raw, dtype=details["dtype"]).reshape(details["shape"]))
+    interp.invoke()
+    for t in job["tensors"]:
+        with open(os.path.join(job["out"], f"t{t}.bin"), "wb") as f:
+            f.write(np.ascontiguousarray(interp.get_tensor(t)).tobytes())
 
 
 def without_input_quantize(model_bytes):

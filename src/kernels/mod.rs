@@ -16,6 +16,7 @@ pub mod elementwise;
 pub mod fast;
 mod fixed_point;
 pub mod fully_connected;
+pub mod gather;
 pub mod hard_swish;
 pub mod leaky_relu;
 pub mod logistic;
@@ -26,12 +27,17 @@ pub mod mul;
 pub mod pad;
 pub mod pool2d;
 pub mod quantize;
+pub mod reduce;
 pub mod relu;
+pub mod remap;
 pub mod reshape;
 pub mod resize_nearest_neighbor;
+pub mod slice;
 pub mod softmax;
 pub mod sub;
 pub mod tanh;
+pub mod tile;
+pub mod transpose;
 
 use crate::error::{Error, Result};
 use crate::geometry::{Fmap, FmapMut, Region};
@@ -60,6 +66,11 @@ pub enum Kernel {
     ResizeNearestNeighbor(resize_nearest_neighbor::ResizeNearestNeighbor),
     /// DEPTH_TO_SPACE and SPACE_TO_DEPTH.
     DepthToSpace(depth_to_space::DepthToSpace),
+    /// Data movement by index maps: SLICE (and the parts of SPLIT, SPLIT_V and UNPACK),
+    /// TILE, TRANSPOSE and GATHER.
+    Remap(remap::Remap),
+    /// SUM, REDUCE_MAX and REDUCE_MIN.
+    Reduce(reduce::Reduce),
 }
 
 impl Kernel {
@@ -123,6 +134,19 @@ impl Kernel {
             OpKind::SpaceToDepth { block } => {
                 Kernel::DepthToSpace(depth_to_space::DepthToSpace::prepare(&cx, *block, false)?)
             }
+            OpKind::Slice => Kernel::Remap(slice::prepare(&cx)?),
+            OpKind::Tile => Kernel::Remap(tile::prepare(&cx)?),
+            OpKind::Transpose => Kernel::Remap(transpose::prepare(&cx)?),
+            OpKind::Gather { axis, batch_dims } => Kernel::Remap(gather::prepare(&cx, *axis, *batch_dims)?),
+            OpKind::Sum { keep_dims } => {
+                Kernel::Reduce(reduce::Reduce::prepare(&cx, reduce::Reduction::Sum, *keep_dims)?)
+            }
+            OpKind::ReduceMax { keep_dims } => {
+                Kernel::Reduce(reduce::Reduce::prepare(&cx, reduce::Reduction::Max, *keep_dims)?)
+            }
+            OpKind::ReduceMin { keep_dims } => {
+                Kernel::Reduce(reduce::Reduce::prepare(&cx, reduce::Reduction::Min, *keep_dims)?)
+            }
         })
     }
 
@@ -158,6 +182,8 @@ impl Kernel {
             Kernel::Quantize(k) => k.eval(inputs[0], as_i8_mut(output)),
             Kernel::Dequantize(k) => k.eval(as_i8(inputs[0]), output),
             Kernel::Lut(k) => k.eval(as_i8(inputs[0]), as_i8_mut(output)),
+            Kernel::Remap(k) => k.eval(as_i8(inputs[0]), as_i8_mut(output)),
+            Kernel::Reduce(k) => k.eval(as_i8(inputs[0]), as_i8_mut(output)),
             Kernel::Binary(k) => {
                 let xs: Vec<&[i8]> = inputs.iter().map(|x| as_i8(x)).collect();
                 k.eval(&xs, as_i8_mut(output))
@@ -203,6 +229,8 @@ impl Kernel {
             Kernel::Binary(k) => k.spatial.then_some(k.map),
             Kernel::ResizeNearestNeighbor(k) => Some(k.output),
             Kernel::DepthToSpace(k) => Some(k.output),
+            Kernel::Remap(k) => k.spatial.as_ref().map(|s| s.output),
+            Kernel::Reduce(k) => k.map.map(|(_, output)| output),
             _ => None,
         }
     }
@@ -215,6 +243,9 @@ impl Kernel {
                 "broadcasts a tensor computed from the whole map over it (a squeeze-and-excitation gate)"
             }
             Kernel::Quantize(quantize::Quantize::FromFloat(_)) | Kernel::Dequantize(_) => "crosses the float boundary",
+            Kernel::Remap(k) if k.spatial.is_none() => {
+                "moves values between a map's channels and its rows or columns (or works on a tensor that is not a [1, H, W, C] map)"
+            }
             _ if self.output_map().is_some() => "is spatially local",
             _ => "mixes the whole map",
         }
@@ -237,6 +268,8 @@ impl Kernel {
             Kernel::Binary(k) if k.spatial => vec![k.map; k.activations()],
             Kernel::ResizeNearestNeighbor(k) => vec![k.input],
             Kernel::DepthToSpace(k) => vec![k.input],
+            Kernel::Remap(k) => k.spatial.iter().map(|s| s.input).collect(),
+            Kernel::Reduce(k) => k.map.iter().map(|&(input, _)| input).collect(),
             _ => Vec::new(),
         }
     }
@@ -251,6 +284,7 @@ impl Kernel {
             Kernel::Pad(k) => k.input_region(region),
             Kernel::ResizeNearestNeighbor(k) => k.input_region(region),
             Kernel::DepthToSpace(k) => k.input_region(region),
+            Kernel::Remap(remap::Remap { spatial: Some(s), .. }) => s.input_region(region),
             _ => region,
         }
     }
@@ -277,6 +311,8 @@ impl Kernel {
             Kernel::Binary(k) => k.eval_region(inputs, out, region),
             Kernel::ResizeNearestNeighbor(k) => k.eval(&inputs[0], out, region),
             Kernel::DepthToSpace(k) => k.eval(&inputs[0], out, region),
+            Kernel::Remap(remap::Remap { spatial: Some(s), .. }) => s.eval(&inputs[0], out, region),
+            Kernel::Reduce(k) => k.eval_region(&inputs[0], out, region),
             _ => unreachable!("eval_region is only called for local ops"),
         }
     }

@@ -15,6 +15,9 @@
 //!   is the zero point, as TensorFlow Lite's SPACE_TO_BATCH_ND pads; TFLite Micro's never
 //!   sets its pad value and pads with whatever its arena held, so with padding its output is
 //!   undefined (tests/ops.rs holds the rewrite to the same weights as a native dilated conv).
+//! - SPLIT, SPLIT_V and UNPACK have one output per part: each part becomes a SLICE of its
+//!   own (an output nothing reads is not computed), so every op left has one output, and a
+//!   channel split is as local as any slice.
 #![warn(clippy::indexing_slicing)]
 
 use super::{ConvOptions, DType, Op, OpKind, Padding, Quant, Tensor};
@@ -32,14 +35,30 @@ pub(super) struct SliceMasks {
     pub offset: bool,
 }
 
+/// How a multi-output op cuts its input: SPLIT into equal parts, SPLIT_V into given sizes,
+/// UNPACK into unit slices whose axis is dropped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Split {
+    Even { parts: i32 },
+    Sizes,
+    Unpack { axis: i32 },
+}
+
 /// An op the loader rewrites away.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Fold {
     Shape,
     StridedSlice(SliceMasks),
-    Pack { axis: i32 },
+    Pack {
+        axis: i32,
+    },
     SpaceToBatch,
     BatchToSpace,
+    Split(Split),
+    /// GATHER of constant shape values (a GATHER of an activation runs).
+    Gather {
+        axis: i32,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -80,12 +99,26 @@ impl FileOp {
 /// convolutions; returns the ops left to run, in order. An op that cannot be rewritten is
 /// an error naming it.
 pub(super) fn resolve(tensors: &mut Vec<Tensor>, ops: Vec<FileOp>, graph_outputs: &[usize]) -> Result<Vec<Op>> {
+    let read: Vec<bool> = {
+        let mut read = vec![false; tensors.len()];
+        for &t in ops.iter().flat_map(|op| op.inputs.iter().flatten()).chain(graph_outputs) {
+            if let Some(r) = read.get_mut(t) {
+                *r = true;
+            }
+        }
+        read
+    };
     let mut kept = Vec::with_capacity(ops.len());
     for op in ops {
+        let constant = |i: usize| op.input(i).ok().and_then(|t| tensors.get(t)).is_some_and(Tensor::is_constant);
         match op.action {
             Action::Fold(f @ (Fold::Shape | Fold::StridedSlice(_) | Fold::Pack { .. })) => {
                 fold_constant(tensors, &op, f)?;
             }
+            Action::Run(OpKind::Gather { axis, .. }) if constant(0) => {
+                fold_constant(tensors, &op, Fold::Gather { axis })?
+            }
+            Action::Fold(Fold::Split(split)) => kept.extend(split_into_slices(tensors, &op, split, &read)?),
             _ => kept.push(op),
         }
     }
@@ -135,7 +168,8 @@ fn fold_constant(tensors: &mut [Tensor], op: &FileOp, fold: Fold) -> Result<()> 
         Fold::Shape => tensor(tensors, op, op.input(0)?)?.shape.iter().map(|&d| d as i64).collect(),
         Fold::StridedSlice(masks) => strided_slice(tensors, op, masks)?,
         Fold::Pack { axis } => pack(tensors, op, axis)?,
-        Fold::SpaceToBatch | Fold::BatchToSpace => return Err(op.err("not a shape op")),
+        Fold::Gather { axis } => gather(tensors, op, axis)?,
+        Fold::SpaceToBatch | Fold::BatchToSpace | Fold::Split(_) => return Err(op.err("not a shape op")),
     };
     let y = tensors.get_mut(out).ok_or_else(|| op.err(format!("output tensor {out} is out of range")))?;
     if y.elements() != values.len() {
@@ -212,6 +246,105 @@ fn strided_slice(tensors: &[Tensor], op: &FileOp, masks: SliceMasks) -> Result<V
         i += s;
     }
     Ok(out)
+}
+
+/// The values of a constant int vector input `i` (what shape arithmetic indexes).
+fn constant_vector(tensors: &[Tensor], op: &FileOp, i: usize) -> Result<Vec<i64>> {
+    let x = tensor(tensors, op, op.input(i)?)?;
+    integers(x).filter(|_| x.shape.len() == 1).ok_or_else(|| {
+        op.err(format!("only a constant int vector is computed at load (shape arithmetic); input is {:?}", x.shape))
+    })
+}
+
+/// GATHER from a constant vector (a shape) at constant positions.
+fn gather(tensors: &[Tensor], op: &FileOp, axis: i32) -> Result<Vec<i64>> {
+    let values = constant_vector(tensors, op, 0)?;
+    if axis != 0 && axis != -1 {
+        return Err(op.err(format!("axis {axis} of a vector")));
+    }
+    constant_input(tensors, op, 1)?
+        .into_iter()
+        .map(|p| {
+            usize::try_from(p)
+                .ok()
+                .and_then(|p| values.get(p).copied())
+                .ok_or_else(|| op.err(format!("position {p} is outside {} values", values.len())))
+        })
+        .collect()
+}
+
+/// One SLICE op per output of a SPLIT, SPLIT_V or UNPACK, each with constant begin and size
+/// tensors of its own; an output no op reads (and the graph does not return) is left out.
+fn split_into_slices(tensors: &mut Vec<Tensor>, op: &FileOp, split: Split, read: &[bool]) -> Result<Vec<FileOp>> {
+    let (x, axis) = match split {
+        Split::Even { .. } => (op.input(1)?, constant_input(tensors, op, 0)?),
+        Split::Sizes => (op.input(0)?, constant_input(tensors, op, 2)?),
+        Split::Unpack { axis } => (op.input(0)?, vec![i64::from(axis)]),
+    };
+    let shape = tensor(tensors, op, x)?.shape.clone();
+    let rank = shape.len() as i64;
+    let axis = match axis[..] {
+        [a] => usize::try_from(if a < 0 { a + rank } else { a }).ok().filter(|&a| a < shape.len()),
+        _ => None,
+    }
+    .ok_or_else(|| op.err(format!("axis {axis:?} is not one axis of {shape:?}")))?;
+    let dim = shape.get(axis).copied().unwrap_or(0);
+    let parts = op.outputs.len();
+    let sizes: Vec<usize> = match split {
+        Split::Even { parts: n } if usize::try_from(n).ok() == Some(parts) && parts > 0 && dim % parts == 0 => {
+            vec![dim / parts; parts]
+        }
+        Split::Even { parts: n } => {
+            return Err(op.err(format!("{n} splits ({parts} outputs) do not divide axis {axis} of {shape:?}")));
+        }
+        Split::Unpack { .. } if parts == dim => vec![1; parts],
+        Split::Unpack { .. } => return Err(op.err(format!("{parts} outputs unpack axis {axis} of {shape:?}"))),
+        Split::Sizes => {
+            let given = constant_input(tensors, op, 1)?;
+            let known: i64 = given.iter().filter(|&&s| s != -1).sum();
+            let inferred = i64::try_from(dim).unwrap_or(i64::MAX) - known;
+            let sizes: Option<Vec<usize>> =
+                given.iter().map(|&s| usize::try_from(if s == -1 { inferred } else { s }).ok()).collect();
+            match sizes {
+                Some(s)
+                    if s.len() == parts
+                        && s.iter().sum::<usize>() == dim
+                        && given.iter().filter(|&&v| v == -1).count() <= 1 =>
+                {
+                    s
+                }
+                _ => return Err(op.err(format!("sizes {given:?} do not split axis {axis} of {shape:?} into {parts}"))),
+            }
+        }
+    };
+    let mut slices = Vec::new();
+    let mut start = 0;
+    for (&y, &size) in op.outputs.iter().zip(&sizes) {
+        let begin = start;
+        start += size;
+        if !read.get(y).copied().unwrap_or(false) {
+            continue;
+        }
+        let mut constant = |what: &str, values: Vec<usize>| {
+            let name = format!("{}/{what}", tensor(tensors, op, y).map_or("", |t| t.name.as_str()));
+            let data = values.iter().flat_map(|&v| (v as i32).to_le_bytes()).collect();
+            tensors.push(Tensor { name, shape: vec![values.len()], dtype: DType::I32, quant: None, data: Some(data) });
+            tensors.len() - 1
+        };
+        let at = |v: usize, other: &dyn Fn(usize) -> usize| {
+            (0..shape.len()).map(|a| if a == axis { v } else { other(a) }).collect()
+        };
+        let b = constant("begin", at(begin, &|_| 0));
+        let s = constant("size", at(size, &|a| shape.get(a).copied().unwrap_or(0)));
+        slices.push(FileOp {
+            index: op.index,
+            name: format!("{} as SLICE", op.name),
+            action: Action::Run(OpKind::Slice),
+            inputs: vec![Some(x), Some(b), Some(s)],
+            outputs: vec![y],
+        });
+    }
+    Ok(slices)
 }
 
 /// PACK of constants of one shape along `axis`.

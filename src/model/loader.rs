@@ -1,7 +1,7 @@
 //! TFLite flatbuffer → [`Graph`]. The format is parsed here and then forgotten.
 #![warn(clippy::indexing_slicing)]
 
-use super::fold::{self, Action, FileOp, Fold, SliceMasks};
+use super::fold::{self, Action, FileOp, Fold, SliceMasks, Split};
 use super::limits::{self, limit};
 use super::schema::{self, builtin, options_type, tensor_type};
 use super::{Activation, ConvOptions, DType, Graph, OpKind, Padding, PoolOptions, Quant, Tensor};
@@ -275,6 +275,10 @@ pub enum Support {
     Folded,
     /// Around a convolution, the pair is recognised at load as the dilated convolution it is.
     DilatedConv,
+    /// Each output is computed by a SLICE of its own.
+    Slices,
+    /// A kernel runs it; on constant shapes it is computed at load.
+    KernelOrFolded,
 }
 
 impl Support {
@@ -284,12 +288,14 @@ impl Support {
             Support::Reshape => "runs as RESHAPE",
             Support::Folded => "folded at load on constant shapes",
             Support::DilatedConv => "with the convolution it wraps, runs as a dilated convolution",
+            Support::Slices => "runs as one SLICE per output",
+            Support::KernelOrFolded => "runs (int8); folded at load on constant shapes",
         }
     }
 }
 
 /// Every builtin operator mcupatch accepts, and how; any other is refused at load, by name.
-const SUPPORTED: [(i32, Support); 34] = [
+const SUPPORTED: [(i32, Support); 44] = [
     (builtin::ADD, Support::Kernel),
     (builtin::AVERAGE_POOL_2D, Support::Kernel),
     (builtin::CONCATENATION, Support::Kernel),
@@ -324,6 +330,16 @@ const SUPPORTED: [(i32, Support); 34] = [
     (builtin::SPACE_TO_DEPTH, Support::Kernel),
     (builtin::QUANTIZE, Support::Kernel),
     (builtin::HARD_SWISH, Support::Kernel),
+    (builtin::GATHER, Support::KernelOrFolded),
+    (builtin::TRANSPOSE, Support::Kernel),
+    (builtin::SPLIT, Support::Slices),
+    (builtin::SLICE, Support::Kernel),
+    (builtin::TILE, Support::Kernel),
+    (builtin::SUM, Support::Kernel),
+    (builtin::REDUCE_MAX, Support::Kernel),
+    (builtin::UNPACK, Support::Slices),
+    (builtin::REDUCE_MIN, Support::Kernel),
+    (builtin::SPLIT_V, Support::Slices),
 ];
 
 /// The builtin operators mcupatch accepts, by name, and how, sorted by name.
@@ -403,9 +419,31 @@ fn read_kind(code: i32, op: &schema::Operator) -> std::result::Result<Action, St
             let o = options::<schema::ConcatenationOptions>(op, options_type::CONCATENATION)?.ok_or_else(required)?;
             OpKind::Concatenation { axis: o.axis(), activation: activation(o.fused_activation_function())? }
         }
-        builtin::MEAN => {
+        builtin::MEAN | builtin::SUM | builtin::REDUCE_MAX | builtin::REDUCE_MIN => {
             let o = options::<schema::ReducerOptions>(op, options_type::REDUCER)?;
-            OpKind::Mean { keep_dims: o.is_some_and(|o| o.keep_dims()) }
+            let keep_dims = o.is_some_and(|o| o.keep_dims());
+            match code {
+                builtin::SUM => OpKind::Sum { keep_dims },
+                builtin::REDUCE_MAX => OpKind::ReduceMax { keep_dims },
+                builtin::REDUCE_MIN => OpKind::ReduceMin { keep_dims },
+                _ => OpKind::Mean { keep_dims },
+            }
+        }
+        builtin::SLICE => OpKind::Slice,
+        builtin::TILE => OpKind::Tile,
+        builtin::TRANSPOSE => OpKind::Transpose,
+        builtin::GATHER => {
+            let o = options::<schema::GatherOptions>(op, options_type::GATHER)?;
+            OpKind::Gather { axis: o.map_or(0, |o| o.axis()), batch_dims: o.map_or(0, |o| o.batch_dims()) }
+        }
+        builtin::SPLIT => {
+            let o = options::<schema::SplitOptions>(op, options_type::SPLIT)?.ok_or_else(required)?;
+            return Ok(Action::Fold(Fold::Split(Split::Even { parts: o.num_splits() })));
+        }
+        builtin::SPLIT_V => return Ok(Action::Fold(Fold::Split(Split::Sizes))),
+        builtin::UNPACK => {
+            let o = options::<schema::UnpackOptions>(op, options_type::UNPACK)?;
+            return Ok(Action::Fold(Fold::Split(Split::Unpack { axis: o.map_or(0, |o| o.axis()) })));
         }
         builtin::PAD | builtin::PADV2 => OpKind::Pad,
         builtin::RESHAPE | builtin::SQUEEZE | builtin::EXPAND_DIMS => OpKind::Reshape,

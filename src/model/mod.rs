@@ -144,6 +144,13 @@ pub enum OpKind {
     ResizeNearestNeighbor { align_corners: bool, half_pixel_centers: bool },
     DepthToSpace { block: i32 },
     SpaceToDepth { block: i32 },
+    Slice,
+    Tile,
+    Transpose,
+    Gather { axis: i32, batch_dims: i32 },
+    Sum { keep_dims: bool },
+    ReduceMax { keep_dims: bool },
+    ReduceMin { keep_dims: bool },
 }
 
 impl OpKind {
@@ -176,6 +183,13 @@ impl OpKind {
             OpKind::ResizeNearestNeighbor { .. } => "RESIZE_NEAREST_NEIGHBOR",
             OpKind::DepthToSpace { .. } => "DEPTH_TO_SPACE",
             OpKind::SpaceToDepth { .. } => "SPACE_TO_DEPTH",
+            OpKind::Slice => "SLICE",
+            OpKind::Tile => "TILE",
+            OpKind::Transpose => "TRANSPOSE",
+            OpKind::Gather { .. } => "GATHER",
+            OpKind::Sum { .. } => "SUM",
+            OpKind::ReduceMax { .. } => "REDUCE_MAX",
+            OpKind::ReduceMin { .. } => "REDUCE_MIN",
         }
     }
 }

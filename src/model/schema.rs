@@ -265,6 +265,12 @@ table!(ResizeNearestNeighborOptions {
 
 table!(DepthToSpaceOptions { block_size: scalar(i32, 0) = 0 });
 
+table!(GatherOptions { axis: scalar(i32, 0) = 0, batch_dims: scalar(i32, 0) = 1 });
+
+table!(SplitOptions { num_splits: scalar(i32, 0) = 0 });
+
+table!(UnpackOptions { num: scalar(i32, 0) = 0, axis: scalar(i32, 0) = 1 });
+
 table!(PackOptions { values_count: scalar(i32, 0) = 0, axis: scalar(i32, 0) = 1 });
 
 /// Union tags of `BuiltinOptions` we read.
@@ -285,6 +291,10 @@ pub mod options_type {
     pub const SPACE_TO_DEPTH: u8 = 19;
     pub const DEPTH_TO_SPACE: u8 = 94;
     pub const RESIZE_NEAREST_NEIGHBOR: u8 = 74;
+    pub const GATHER: u8 = 23;
+    pub const SPLIT: u8 = 35;
+    pub const UNPACK: u8 = 64;
+    pub const SPLIT_V: u8 = 79;
 }
 
 /// `BuiltinOperator` codes of the ops mcupatch executes or folds at load.
@@ -323,6 +333,16 @@ pub mod builtin {
     pub const LEAKY_RELU: i32 = 98;
     pub const QUANTIZE: i32 = 114;
     pub const HARD_SWISH: i32 = 117;
+    pub const GATHER: i32 = 36;
+    pub const TRANSPOSE: i32 = 39;
+    pub const SPLIT: i32 = 49;
+    pub const SLICE: i32 = 65;
+    pub const TILE: i32 = 69;
+    pub const SUM: i32 = 74;
+    pub const REDUCE_MAX: i32 = 82;
+    pub const UNPACK: i32 = 88;
+    pub const REDUCE_MIN: i32 = 89;
+    pub const SPLIT_V: i32 = 102;
 }
 
 /// `TensorType` codes.

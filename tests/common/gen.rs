@@ -541,22 +541,36 @@ impl<'r> Gen<'r> {
     /// Keras' flatten with a free batch dimension: SHAPE → STRIDED_SLICE (the batch) → PACK
     /// with -1 → RESHAPE to [1, n].
     pub fn dynamic_flatten(&mut self, x: Map) -> i32 {
+        self.dynamic_flatten_with(x, STRIDED_SLICE)
+    }
+
+    /// [`Gen::dynamic_flatten`] taking the batch out of the shape with `code`: STRIDED_SLICE
+    /// or GATHER (at position 0).
+    pub fn dynamic_flatten_with(&mut self, x: Map, code: i32) -> i32 {
         let shape =
             self.spec.tensor(TensorSpec { name: "shape".into(), shape: vec![4], dtype: I32, ..Default::default() });
         self.spec.op(SHAPE, vec![x.t], vec![shape], Some((55, vec![(0, Field::I8(I32))])));
-        let (begin, end, strides) = (
-            self.int32_const("begin", vec![1], &[0]),
-            self.int32_const("end", vec![1], &[1]),
-            self.int32_const("strides", vec![1], &[1]),
-        );
         let batch =
             self.spec.tensor(TensorSpec { name: "batch".into(), shape: vec![], dtype: I32, ..Default::default() });
-        self.spec.op(
-            STRIDED_SLICE,
-            vec![shape, begin, end, strides],
-            vec![batch],
-            Some((32, vec![(4, Field::I32(1))])),
-        );
+        match code {
+            GATHER => {
+                let position = self.int32_const("position", vec![], &[0]);
+                self.spec.op(GATHER, vec![shape, position], vec![batch], Some((23, vec![(0, Field::I32(0))])));
+            }
+            _ => {
+                let (begin, end, strides) = (
+                    self.int32_const("begin", vec![1], &[0]),
+                    self.int32_const("end", vec![1], &[1]),
+                    self.int32_const("strides", vec![1], &[1]),
+                );
+                self.spec.op(
+                    STRIDED_SLICE,
+                    vec![shape, begin, end, strides],
+                    vec![batch],
+                    Some((32, vec![(4, Field::I32(1))])),
+                );
+            }
+        }
         let minus_one = self.int32_const("minus_one", vec![], &[-1]);
         let packed =
             self.spec.tensor(TensorSpec { name: "packed".into(), shape: vec![2], dtype: I32, ..Default::default() });
@@ -569,7 +583,7 @@ impl<'r> Gen<'r> {
         let n = x.h * x.w * x.c;
         let y = self.activation_tensor("flatten", vec![1, n], x.scale, x.zp);
         self.spec.op(RESHAPE, vec![x.t, packed], vec![y], None);
-        self.notes.push("shape→strided_slice→pack→reshape".into());
+        self.notes.push(format!("shape→{}→pack→reshape", mcupatch::model::schema::builtin_name(code)));
         y
     }
 
@@ -655,6 +669,227 @@ impl<'r> Gen<'r> {
             x.c
         ));
         y
+    }
+
+    /// An axis of a rank-`rank` tensor, written negative now and then.
+    fn written_axis(&mut self, a: usize, rank: usize) -> i32 {
+        if self.rng.gen_bool(0.3) {
+            a as i32 - rank as i32
+        } else {
+            a as i32
+        }
+    }
+
+    /// RESHAPE of `t` to `shape` (same quantization).
+    fn reshape(&mut self, t: i32, shape: Vec<usize>, scale: f32, zp: i64) -> i32 {
+        let dims: Vec<i32> = shape.iter().map(|&d| d as i32).collect();
+        let s = self.int32_const("shape", vec![dims.len() as i32], &dims);
+        let y = self.activation_tensor("reshaped", shape, scale, zp);
+        self.spec.op(RESHAPE, vec![t, s], vec![y], None);
+        y
+    }
+
+    /// SLICE of a random box of `x` (sizes of -1 now and then), or of its channels only.
+    pub fn slice(&mut self, x: Map) -> Map {
+        let dims = [1, x.h, x.w, x.c];
+        let channels_only = self.rng.gen_bool(0.3);
+        let (mut begin, mut size, mut out) = (vec![0i32; 4], vec![0i32; 4], [1usize; 4]);
+        for a in 0..4 {
+            let d = dims[a];
+            let (b, s) = if a == 0 || (channels_only && a < 3) {
+                (0, d)
+            } else {
+                let b = self.rng.gen_range(0..d);
+                (b, self.rng.gen_range(1..=d - b))
+            };
+            begin[a] = b as i32;
+            size[a] = if b + s == d && self.rng.gen_bool(0.3) { -1 } else { s as i32 };
+            out[a] = s;
+        }
+        let (bt, st) = (self.int32_const("begin", vec![4], &begin), self.int32_const("size", vec![4], &size));
+        let y = self.map("slice", out[1], out[2], out[3], x.scale, x.zp);
+        self.spec.op(SLICE, vec![x.t, bt, st], vec![y.t], None);
+        self.notes.push(format!("slice {:?} begin {begin:?} size {size:?}", dims));
+        y
+    }
+
+    /// SPLIT (equal parts) or SPLIT_V (given sizes, one of -1 now and then) of `x` along a
+    /// random axis, its parts concatenated back in reverse order (one left unread now and
+    /// then): every part is compared.
+    pub fn split(&mut self, x: Map, sizes: bool) -> Map {
+        let dims = [1, x.h, x.w, x.c];
+        let a = self.rng.gen_range(1..=3);
+        let d = dims[a];
+        let parts: Vec<usize> = if sizes {
+            let n = self.rng.gen_range(1..=d.min(4));
+            let mut cuts: Vec<usize> = (1..d).collect();
+            while cuts.len() > n - 1 {
+                let i = self.rng.gen_range(0..cuts.len());
+                cuts.remove(i);
+            }
+            let bounds: Vec<usize> = std::iter::once(0).chain(cuts).chain(std::iter::once(d)).collect();
+            bounds.windows(2).map(|w| w[1] - w[0]).collect()
+        } else {
+            let divisors: Vec<usize> = (1..=d.min(5)).filter(|&n| d.is_multiple_of(n)).collect();
+            let n = divisors[self.rng.gen_range(0..divisors.len())];
+            vec![d / n; n]
+        };
+        let outputs: Vec<Map> = parts
+            .iter()
+            .map(|&p| {
+                let mut shape = dims;
+                shape[a] = p;
+                self.map("part", shape[1], shape[2], shape[3], x.scale, x.zp)
+            })
+            .collect();
+        let axis_value = self.written_axis(a, 4);
+        let axis = self.int32_const("split_axis", vec![], &[axis_value]);
+        let ts: Vec<i32> = outputs.iter().map(|m| m.t).collect();
+        if sizes {
+            let mut given: Vec<i32> = parts.iter().map(|&p| p as i32).collect();
+            if self.rng.gen_bool(0.3) {
+                let i = self.rng.gen_range(0..given.len());
+                given[i] = -1;
+            }
+            let st = self.int32_const("size_splits", vec![given.len() as i32], &given);
+            self.spec.op(SPLIT_V, vec![x.t, st, axis], ts, Some((79, vec![(0, Field::I32(parts.len() as i32))])));
+            self.notes.push(format!("split_v {dims:?} axis {axis_value} sizes {given:?}"));
+        } else {
+            self.spec.op(SPLIT, vec![axis, x.t], ts, Some((35, vec![(0, Field::I32(parts.len() as i32))])));
+            self.notes.push(format!("split {dims:?} axis {axis_value} into {}", parts.len()));
+        }
+        let mut kept: Vec<Map> = outputs.into_iter().rev().collect();
+        if kept.len() > 1 && self.rng.gen_bool(0.3) {
+            let i = self.rng.gen_range(0..kept.len());
+            kept.remove(i);
+            self.notes.push(format!("part {i} unread"));
+        }
+        let total: usize = kept.iter().map(|m| [1, m.h, m.w, m.c][a]).sum();
+        let mut shape = dims;
+        shape[a] = total;
+        let y = self.map("rejoined", shape[1], shape[2], shape[3], x.scale, x.zp);
+        let ins = kept.iter().map(|m| m.t).collect();
+        self.spec.op(CONCATENATION, ins, vec![y.t], Some((10, vec![(0, Field::I32(a as i32)), (1, Field::I8(0))])));
+        y
+    }
+
+    /// UNPACK of `x` along a random axis, each part reshaped back and the parts concatenated
+    /// in reverse order: a flip of that axis.
+    pub fn unpack(&mut self, x: Map) -> Map {
+        let dims = [1, x.h, x.w, x.c];
+        let a = self.rng.gen_range(1..=3);
+        let part_shape: Vec<usize> = (0..4).filter(|&i| i != a).map(|i| dims[i]).collect();
+        let parts: Vec<i32> =
+            (0..dims[a]).map(|_| self.activation_tensor("unpacked", part_shape.clone(), x.scale, x.zp)).collect();
+        let axis = self.written_axis(a, 4);
+        self.spec.op(
+            UNPACK,
+            vec![x.t],
+            parts.clone(),
+            Some((64, vec![(0, Field::I32(dims[a] as i32)), (1, Field::I32(axis))])),
+        );
+        let mut unit = dims;
+        unit[a] = 1;
+        let back: Vec<i32> = parts.iter().rev().map(|&p| self.reshape(p, unit.to_vec(), x.scale, x.zp)).collect();
+        let y = self.map("flipped", x.h, x.w, x.c, x.scale, x.zp);
+        self.spec.op(CONCATENATION, back, vec![y.t], Some((10, vec![(0, Field::I32(a as i32)), (1, Field::I8(0))])));
+        self.notes.push(format!("unpack {dims:?} axis {axis}"));
+        y
+    }
+
+    /// TILE of `x` by random multiples (batch too, now and then); returns the tensor and its
+    /// shape.
+    pub fn tile(&mut self, x: Map) -> (i32, Vec<usize>) {
+        let dims = [1, x.h, x.w, x.c];
+        let multiples: Vec<usize> =
+            (0..4).map(|a| if a == 0 && self.rng.gen_bool(0.8) { 1 } else { self.rng.gen_range(1..=3) }).collect();
+        let shape: Vec<usize> = dims.iter().zip(&multiples).map(|(d, m)| d * m).collect();
+        let values: Vec<i32> = multiples.iter().map(|&m| m as i32).collect();
+        let mt = self.int32_const("multiples", vec![4], &values);
+        let y = self.activation_tensor("tiled", shape.clone(), x.scale, x.zp);
+        self.spec.op(TILE, vec![x.t, mt], vec![y], None);
+        self.notes.push(format!("tile {dims:?} by {multiples:?}"));
+        (y, shape)
+    }
+
+    /// TRANSPOSE of `x`: height and width swapped half the time, else any permutation.
+    pub fn transpose(&mut self, x: Map) -> (i32, Vec<usize>) {
+        let dims = [1, x.h, x.w, x.c];
+        let perm: Vec<usize> = if self.rng.gen_bool(0.5) {
+            vec![0, 2, 1, 3]
+        } else {
+            let mut p = vec![0, 1, 2, 3];
+            for i in (1..4).rev() {
+                let j = self.rng.gen_range(0..=i);
+                p.swap(i, j);
+            }
+            p
+        };
+        let shape: Vec<usize> = perm.iter().map(|&a| dims[a]).collect();
+        // Negative axes are refused here (by TFLM too).
+        let values: Vec<i32> = perm.iter().map(|&a| a as i32).collect();
+        let pt = self.int32_const("perm", vec![4], &values);
+        let y = self.activation_tensor("transposed", shape.clone(), x.scale, x.zp);
+        self.spec.op(TRANSPOSE, vec![x.t, pt], vec![y], None);
+        self.notes.push(format!("transpose {dims:?} perm {values:?}"));
+        (y, shape)
+    }
+
+    /// GATHER along a random axis at random positions (repeats allowed): a vector of them
+    /// mostly, a scalar or a matrix now and then.
+    pub fn gather(&mut self, x: Map) -> (i32, Vec<usize>) {
+        let dims = [1, x.h, x.w, x.c];
+        let a = self.rng.gen_range(1..=3);
+        let positions_shape: Vec<usize> = match self.rng.gen_range(0..6) {
+            0 => vec![],
+            1 => vec![2, self.rng.gen_range(1..=3)],
+            _ => vec![self.rng.gen_range(1..=dims[a] + 2)],
+        };
+        let n: usize = positions_shape.iter().product();
+        let positions: Vec<i32> = (0..n).map(|_| self.rng.gen_range(0..dims[a]) as i32).collect();
+        let shape_i32: Vec<i32> = positions_shape.iter().map(|&d| d as i32).collect();
+        let pt = self.int32_const("positions", shape_i32, &positions);
+        let shape: Vec<usize> = dims[..a].iter().chain(&positions_shape).chain(&dims[a + 1..]).copied().collect();
+        let y = self.activation_tensor("gathered", shape.clone(), x.scale, x.zp);
+        let axis = self.written_axis(a, 4);
+        self.spec.op(GATHER, vec![x.t, pt], vec![y], Some((23, vec![(0, Field::I32(axis)), (1, Field::I32(0))])));
+        self.notes.push(format!("gather {dims:?} axis {axis} at {positions:?}"));
+        (y, shape)
+    }
+
+    /// SUM, REDUCE_MAX or REDUCE_MIN over one or two random axes (negative and repeated now
+    /// and then; TFLM's SUM resolves at most two), keep_dims random. A SUM's output scale is
+    /// random around the sum's range, `wide` makes it far narrower so that most results
+    /// clamp; returns the tensor and its shape.
+    pub fn reduce(&mut self, x: Map, code: i32, wide: bool) -> (i32, Vec<usize>) {
+        let dims = [1, x.h, x.w, x.c];
+        let mut axes: Vec<usize> = vec![self.rng.gen_range(0..4)];
+        if self.rng.gen_bool(0.5) {
+            axes.push(self.rng.gen_range(0..4));
+        }
+        let mut written: Vec<i32> = axes.iter().map(|&a| self.written_axis(a, 4)).collect();
+        if self.rng.gen_bool(0.15) {
+            written.push(written[0]);
+        }
+        let mut keep = self.rng.gen_bool(0.5);
+        if self.rng.gen_bool(0.25) {
+            // Over the channels alone, keeping dims: the spatially local form.
+            (axes, written, keep) = (vec![3], vec![self.written_axis(3, 4)], true);
+        }
+        let shape: Vec<usize> =
+            (0..4).filter(|a| keep || !axes.contains(a)).map(|a| if axes.contains(&a) { 1 } else { dims[a] }).collect();
+        let count: usize = (0..4).filter(|a| axes.contains(a)).map(|a| dims[a]).product();
+        let (scale, zp) = match code {
+            SUM if wide => (x.scale * self.rng.gen_range(0.01..0.5), self.zp()),
+            SUM => (x.scale * (count as f32).sqrt() * self.rng.gen_range(0.5..3.0), self.zp()),
+            _ => (x.scale, x.zp),
+        };
+        let at = self.int32_const("axes", vec![written.len() as i32], &written);
+        let y = self.activation_tensor("reduced", shape.clone(), scale, zp);
+        self.spec.op(code, vec![x.t, at], vec![y], Some((27, vec![(0, Field::Bool(keep))])));
+        self.notes
+            .push(format!("{} {dims:?} axes {written:?} keep {keep}", mcupatch::model::schema::builtin_name(code)));
+        (y, shape)
     }
 
     pub fn finish(&mut self, output: i32) -> (Vec<u8>, String) {

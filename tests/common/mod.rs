@@ -157,7 +157,18 @@ fn run_tflm_isolating_crashes(dir: &Path, jobs: &[serde_json::Value]) -> Vec<usi
 /// Compares every intermediate tensor of every case with TFLite Micro's, naming the first
 /// op that diverges in each failing case. Returns the number of tensors compared.
 pub fn check_against_tflm(cases: &[Case]) -> usize {
+    check_against_oracle(cases, false)
+}
+
+/// [`check_against_tflm`] against TensorFlow Lite's reference kernels, for ops TFLite Micro
+/// does not have (TILE).
+pub fn check_against_litert(cases: &[Case]) -> usize {
+    check_against_oracle(cases, true)
+}
+
+fn check_against_oracle(cases: &[Case], litert: bool) -> usize {
     require_tflm();
+    let oracle = if litert { "TensorFlow Lite" } else { "TFLite Micro" };
     let dir = scratch_dir("oracle");
     let mut ours = Vec::new();
     let mut jobs = Vec::new();
@@ -180,6 +191,7 @@ pub fn check_against_tflm(cases: &[Case]) -> usize {
             "input": case_dir.join("input.bin"),
             "out": case_dir.join("tflm"),
             "tensors": tensors.keys().collect::<Vec<_>>(),
+            "litert": litert,
         }));
         ours.push((case_dir, engine, tensors));
     }
@@ -189,11 +201,11 @@ pub fn check_against_tflm(cases: &[Case]) -> usize {
     let mut compared = 0;
     for (i, (case, (case_dir, engine, tensors))) in cases.iter().zip(&ours).enumerate() {
         if crashed.contains(&i) {
-            failures.push(format!("{}: TFLM's interpreter crashed on this model", case.name));
+            failures.push(format!("{}: {oracle}'s interpreter crashed on this model", case.name));
             continue;
         }
         if let Ok(err) = std::fs::read_to_string(case_dir.join("tflm/error.txt")) {
-            failures.push(format!("{}: TFLM could not run the model: {}", case.name, err.trim()));
+            failures.push(format!("{}: {oracle} could not run the model: {}", case.name, err.trim()));
             continue;
         }
         // Walk the ops in execution order so the first divergence is reported.
@@ -211,7 +223,7 @@ pub fn check_against_tflm(cases: &[Case]) -> usize {
                     None => "the input".into(),
                 };
                 failures.push(format!(
-                    "{}: first divergence at {at}, tensor {t} ('{}'): {differing} of {} bytes differ (TFLM has {} bytes), first at byte {first:?}",
+                    "{}: first divergence at {at}, tensor {t} ('{}'): {differing} of {} bytes differ ({oracle} has {} bytes), first at byte {first:?}",
                     case.name,
                     engine.graph.tensors[t].name,
                     mine.len(),
@@ -226,7 +238,7 @@ pub fn check_against_tflm(cases: &[Case]) -> usize {
     }
     assert!(
         failures.is_empty(),
-        "{} of {} cases differ from TFLite Micro (files kept in {}):\n{}",
+        "{} of {} cases differ from {oracle} (files kept in {}):\n{}",
         failures.len(),
         cases.len(),
         dir.display(),
