@@ -59,9 +59,11 @@ bench: oracle litert fetch
 bench-page: web build
 	node benches/page.mjs
 
-# Raw VWW inference in wasm (headless Chromium) next to native, in the same run.
+# Raw VWW inference in wasm (headless Chromium) next to native, in the same run; then where
+# the wasm time goes per op kind (benches/wasm_split.rs, as `make bench` prints natively).
 bench-wasm: web build
 	node benches/wasm.mjs
+	wasm-pack test --headless --chrome --chromedriver $(CHROMEDRIVER) --release -- --no-default-features --bench wasm_split -- --nocapture
 
 build:
 	cargo build --release

@@ -6,14 +6,14 @@
 //! where mcupatch's layer-by-layer time goes per op kind. Prints; asserts nothing (speed
 //! targets are ratios read off this table, never timed assertions).
 
+#[path = "common/split.rs"]
+mod split;
 #[path = "../tests/common/writer.rs"]
 #[allow(dead_code)]
 mod writer;
 
 use mcupatch::exec::{Config, Engine};
-use mcupatch::kernels::Kernel;
 use mcupatch::model::{self, Activation, DType, Graph, OpKind, Padding};
-use mcupatch::schedule::search::{self, Candidate};
 use mcupatch::schedule::{InPlace, InputMode, Schedule};
 use mcupatch::{preprocess, zoo};
 use std::collections::BTreeMap;
@@ -111,45 +111,12 @@ fn time(engine: &mut Engine, input: &[u8]) -> f64 {
     )
 }
 
-/// The op kinds the per-kind split reports.
-fn op_kind(kernel: &Kernel) -> &'static str {
-    match kernel {
-        Kernel::Conv2d(k) if k.input.c == 3 => "first conv (3 channels)",
-        Kernel::Conv2d(k) if k.window.kernel == (1, 1) => "conv 1x1",
-        Kernel::Conv2d(_) => "conv kxk",
-        Kernel::DepthwiseConv2d(k) if k.window.kernel == (3, 3) => "depthwise 3x3",
-        Kernel::DepthwiseConv2d(_) => "depthwise kxk",
-        Kernel::Add(_) => "add",
-        Kernel::FullyConnected(_) => "fully connected",
-        Kernel::Pool2d(_) | Kernel::Mean(_) => "pool, mean",
-        _ => "other",
-    }
-}
-
-/// Time per op kind (the sum of each step's median; a step's input deliveries count with
-/// it) and the number of steps, from `RUNS` runs timed step by step.
+/// Time per op kind (the sum of each step's median) and the number of steps, from `RUNS`
+/// runs timed step by step.
 fn profile(engine: &mut Engine, input: &[u8]) -> (BTreeMap<&'static str, f64>, usize) {
-    let steps: Vec<usize> = engine.plan.steps.iter().map(|s| s.op).collect();
-    let mut per_step: Vec<Vec<f64>> = vec![Vec::with_capacity(RUNS); steps.len()];
-    for _ in 0..RUNS {
-        let mut last = Instant::now();
-        engine
-            .run_stepwise(
-                input,
-                |_, _| {},
-                |s| {
-                    let now = Instant::now();
-                    per_step[s].push((now - last).as_secs_f64() * 1e3);
-                    last = now;
-                },
-            )
-            .expect("runs");
-    }
-    let mut split = BTreeMap::new();
-    for (op, times) in steps.iter().zip(per_step) {
-        *split.entry(op_kind(&engine.kernels[*op])).or_insert(0.0) += median(times);
-    }
-    (split, steps.len())
+    let epoch = Instant::now();
+    let split = split::per_op_kind(engine, input, RUNS, || epoch.elapsed().as_secs_f64() * 1e3, median);
+    (split, engine.plan.steps.len())
 }
 
 fn engine(graph: &Graph, input: InputMode, schedule: Schedule) -> Engine {
@@ -262,23 +229,6 @@ fn to_tflite(graph: &Graph) -> Vec<u8> {
     spec.to_bytes()
 }
 
-/// The planner's smallest-peak plan and its cheapest plan under 32 KiB, the frame streamed
-/// and depthwise convs in place (what the page shows).
-fn plans(graph: &Graph) -> Vec<(String, Candidate)> {
-    let kernels = Kernel::prepare_all(graph).expect("prepares");
-    let input = InputMode { streamed: true, ..Default::default() };
-    let in_place = InPlace { depthwise: true, ..InPlace::default() };
-    let Ok(all) = search::explore(graph, &kernels, input, in_place) else { return Vec::new() };
-    let mut chosen = Vec::new();
-    if let Some(c) = all.iter().min_by_key(|c| (c.peak.bytes, c.macs)) {
-        chosen.push(("smallest peak".to_string(), c.clone()));
-    }
-    if let Some((c, true)) = search::choose(&all, 32 * 1024) {
-        chosen.push(("cheapest <32K".to_string(), c));
-    }
-    chosen
-}
-
 /// The accounting switches each plan is timed under.
 const SWITCHES: [(&str, InPlace); 3] = [
     ("", InPlace { depthwise: false, pointwise: false, add: false }),
@@ -323,7 +273,7 @@ fn run(bench: &Bench) {
     let int8_input = if bench.float_input { int8_pixels(&bench.graph, &bench.input) } else { bench.input.clone() };
     let lbl_out = output_numbers(&mut engine(&bench.graph, InputMode::default(), Schedule::default()), &int8_input);
     let mut timed = Vec::new();
-    let chosen = plans(&bench.graph);
+    let chosen = split::plans(&bench.graph);
     for (note, in_place) in SWITCHES {
         let mut e = engine(&bench.graph, InputMode::default(), Schedule { in_place, ..Schedule::default() });
         let same_as_lbl = same(&output_numbers(&mut e, &int8_input), &lbl_out);

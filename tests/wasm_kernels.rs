@@ -7,7 +7,9 @@
 //! lanes; this is where simd128 runs.)
 
 use mcupatch::geometry::{Fmap, FmapMut, Region};
-use mcupatch::kernels::{Hwc, Kernel, RegionKernel};
+use mcupatch::kernels::fast::gemm::Gemm;
+use mcupatch::kernels::{Hwc, Kernel, OutputStage, RegionKernel};
+use mcupatch::quant::Requant;
 use mcupatch::{model, zoo};
 use wasm_bindgen_test::*;
 
@@ -136,4 +138,29 @@ fn vww_fast_paths_match_the_reference_in_simd128() {
 fn mobilenet_v2_fast_paths_match_the_reference_in_simd128() {
     let graph = zoo::Arch::MobileNetV2 { width: 0.35, resolution: 96 }.build();
     assert!(check(&graph) > 50, "convs, depthwise convs, adds, the mean and the classifier");
+}
+
+/// simd128's requantization (the one every fast path drains through) equals
+/// `OutputStage::apply` for multipliers from zero through every right shift (0 to 31) to a
+/// left shift, on extreme and pseudo-random accumulators: a matrix product of zeros leaves
+/// the bias as the accumulator.
+#[wasm_bindgen_test]
+fn requantization_matches_the_output_stage_in_simd128() {
+    let requant: Vec<Requant> = (0..144).map(|i| Requant::new(2f64.powf(-34.5 + f64::from(i) * 0.25))).collect();
+    let shifts: std::collections::BTreeSet<i32> = requant.iter().map(|r| r.shift).collect();
+    assert!(shifts.contains(&-31) && shifts.contains(&0) && shifts.contains(&2), "{shifts:?}");
+    let channels = requant.len();
+    let stage = OutputStage { requant, offset: -7, min: -128, max: 127 };
+    let extremes = [i32::MIN, i32::MIN + 1, -(1 << 30) - 1, -(1 << 30), -3, -1, 0, 1, 3, 1 << 30, i32::MAX];
+    let noise: Vec<i32> = bytes(400, 17)
+        .chunks_exact(4)
+        .map(|b| i32::from_le_bytes([b[0] as u8, b[1] as u8, b[2] as u8, b[3] as u8]))
+        .collect();
+    for acc in extremes.into_iter().chain(noise) {
+        let gemm = Gemm::new(&vec![0; channels * 2], &vec![acc; channels], channels, 0, &stage).unwrap();
+        let mut got = vec![0i8; channels];
+        gemm.eval_rows(&[0, 0], &mut got);
+        let expected: Vec<i8> = (0..channels).map(|c| stage.apply(acc, c)).collect();
+        assert_eq!(got, expected, "accumulator {acc}");
+    }
 }

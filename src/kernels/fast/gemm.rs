@@ -260,12 +260,15 @@ impl Gemm {
     unsafe fn multiply<L: Lanes, const M: usize>(&self, columns: &[Column], outs: [*mut i8; M]) {
         let blocks = self.channels.div_ceil(8);
         let mut b = 0;
-        while b + 2 <= blocks {
-            self.multiply_blocks::<L, M, 2>(columns, &outs, b);
-            b += 2;
+        if L::WIDE {
+            while b + 2 <= blocks {
+                self.multiply_blocks::<L, M, 2>(columns, &outs, b);
+                b += 2;
+            }
         }
-        if b < blocks {
+        while b < blocks {
             self.multiply_blocks::<L, M, 1>(columns, &outs, b);
+            b += 1;
         }
     }
 

@@ -39,6 +39,10 @@ pub(crate) unsafe trait Lanes {
     type Acc: Copy;
     /// Eight pairs of int16: the operands of `madd`.
     type Pairs: Copy;
+    /// Whether the registers hold the matrix product's 2 × 4 tile of accumulators (two
+    /// blocks of eight channels for four pixels) with its operands; otherwise it computes
+    /// one block at a time.
+    const WIDE: bool = true;
 
     unsafe fn zero() -> Self::Acc;
     unsafe fn zero_pairs() -> Self::Pairs;
@@ -115,9 +119,16 @@ pub struct LaneStage {
     /// `2^left`: simd128 shifts all lanes alike, so the left shift is a multiply.
     #[cfg(target_arch = "wasm32")]
     pub left_power: Vec<i32>,
-    /// `2^(32 − right)`: the right shift as a 64-bit multiply and a shift by 32.
+    /// `2^(30 − right)`, or 0 for a right shift of 31: the right shift as a 32 × 32 → 64-bit
+    /// multiply and a shift of every lane by 30.
     #[cfg(target_arch = "wasm32")]
-    pub right_power: Vec<i64>,
+    pub right_power: Vec<i32>,
+    /// −1 (all ones) where the right shift is 31, which `right_power` cannot express.
+    #[cfg(target_arch = "wasm32")]
+    pub right_31: Vec<i32>,
+    /// `mask >> 1`, the rounding threshold of a non-negative value.
+    #[cfg(target_arch = "wasm32")]
+    pub half: Vec<i32>,
     pub offset: i32,
     pub min: i32,
     pub max: i32,
@@ -139,11 +150,11 @@ impl LaneStage {
             #[cfg(target_arch = "wasm32")]
             left_power: field(&|r| 1 << r.shift.max(0)),
             #[cfg(target_arch = "wasm32")]
-            right_power: {
-                let mut v: Vec<i64> = stage.requant.iter().map(|r| 1i64 << (32 - (-r.shift).max(0))).collect();
-                v.resize(padded, 1 << 32);
-                v
-            },
+            right_power: field(&|r| 30u32.checked_sub((-r.shift).max(0) as u32).map_or(0, |e| 1 << e)),
+            #[cfg(target_arch = "wasm32")]
+            right_31: field(&|r| -i32::from(r.shift == -31)),
+            #[cfg(target_arch = "wasm32")]
+            half: field(&|r| (((1i64 << (-r.shift).max(0)) - 1) >> 1) as i32),
             offset: stage.offset,
             min: stage.min,
             max: stage.max,

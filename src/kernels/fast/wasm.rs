@@ -9,6 +9,9 @@ pub(crate) struct Simd128;
 unsafe impl Lanes for Simd128 {
     type Acc = (v128, v128);
     type Pairs = (v128, v128);
+    /// Two registers per accumulator: 16 for the wide tile, more than x86's 16 vector
+    /// registers with the operands, which V8 then spills.
+    const WIDE: bool = false;
 
     #[inline(always)]
     unsafe fn zero() -> (v128, v128) {
@@ -77,25 +80,30 @@ unsafe impl Lanes for Simd128 {
     }
 }
 
-/// Channels `c..c + 4`, as [`crate::quant::Requant::apply`].
+/// Channels `c..c + 4`, as [`crate::quant::Requant::apply`]. Every step is a lane-wise
+/// operation x86 has (V8 emulates 64-bit multiplies and arithmetic shifts): the 64-bit
+/// products come from 32 × 32-bit widening multiplies and are shifted logically, their low
+/// halves kept.
 #[inline(always)]
 unsafe fn rescale4(acc: v128, stage: &LaneStage, c: usize) -> v128 {
     let load = |v: &[i32]| v128_load(v.as_ptr().add(c).cast());
-    let load64 = |v: &[i64], at: usize| v128_load(v.as_ptr().add(at).cast());
+    let low_halves = |low: v128, high: v128| i32x4_shuffle::<0, 2, 4, 6>(low, high);
     // The wrapping left shift, as a multiply by 2^left.
     let x = i32x4_mul(acc, load(&stage.left_power));
     let multiplier = load(&stage.multiplier);
     let nudge = i64x2_splat(1 << 30);
     let low = u64x2_shr(i64x2_add(i64x2_extmul_low_i32x4(x, multiplier), nudge), 31);
     let high = u64x2_shr(i64x2_add(i64x2_extmul_high_i32x4(x, multiplier), nudge), 31);
-    let product = i32x4_shuffle::<0, 2, 4, 6>(low, high);
-    // ⌊product / 2^right⌋ = product · 2^(32 − right) >> 32, exact in 64 bits.
-    let low = i64x2_shr(i64x2_mul(i64x2_extend_low_i32x4(product), load64(&stage.right_power, c)), 32);
-    let high = i64x2_shr(i64x2_mul(i64x2_extend_high_i32x4(product), load64(&stage.right_power, c + 2)), 32);
-    let floor = i32x4_shuffle::<0, 2, 4, 6>(low, high);
+    let product = low_halves(low, high);
+    // ⌊product / 2^right⌋: bits 30 and up of product · 2^(30 − right), exact in 62 bits; for a
+    // right shift of 31 (power 0) the sign.
+    let power = load(&stage.right_power);
+    let low = u64x2_shr(i64x2_extmul_low_i32x4(product, power), 30);
+    let high = u64x2_shr(i64x2_extmul_high_i32x4(product, power), 30);
+    let negative = i32x4_shr(product, 31);
+    let floor = v128_or(low_halves(low, high), v128_and(negative, load(&stage.right_31)));
     // Rounding half away from zero.
-    let mask = load(&stage.mask);
-    let remainder = v128_and(product, mask);
-    let threshold = i32x4_sub(i32x4_shr(mask, 1), i32x4_lt(product, i32x4_splat(0)));
+    let remainder = v128_and(product, load(&stage.mask));
+    let threshold = i32x4_sub(load(&stage.half), negative);
     i32x4_sub(floor, i32x4_gt(remainder, threshold))
 }
