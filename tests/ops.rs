@@ -209,6 +209,13 @@ fn data_movement_cases() -> Vec<Case> {
             let y = g.unpack(x);
             (g.conv(y, false).t, false)
         }));
+        for variant in 0..2u64 {
+            cases.push(case(8400 + 10 * seed + variant, "strided slice", |g| {
+                let x = g.input(7, 5);
+                let y = g.strided_slice(x);
+                (then_conv(g, y, x.scale, x.zp), false)
+            }));
+        }
         cases.push(case(7500 + seed, "transpose", |g| {
             let x = g.input(6, 5);
             let y = g.transpose(x);
@@ -363,6 +370,7 @@ fn new_ops_run_patch_by_patch() {
         "DEPTH_TO_SPACE",
         "SPACE_TO_DEPTH",
         "SLICE",
+        "STRIDED_SLICE",
         "TRANSPOSE",
         "GATHER",
         "TILE",
@@ -391,6 +399,35 @@ fn squeeze_excite_ends_a_patch_stage_and_says_why() {
     assert!(err.contains("(MEAN) mixes the whole map") && err.contains("(MUL) broadcasts"), "{err}");
     let splits = search::splits(&graph, &kernels, InputMode::default()).unwrap();
     assert_eq!(splits, vec![c.t as usize], "only the map before the gate can end a stage");
+}
+
+/// A TRANSPOSE that moves channels into space is not local: a stage cannot reach past it,
+/// and the planner's reason names it; a TRANSPOSE of height and width and a channel SLICE
+/// can sit inside the stage.
+#[test]
+fn data_movement_that_mixes_the_map_ends_a_patch_stage_and_says_why() {
+    let mut rng = StdRng::seed_from_u64(11);
+    let mut g = Gen::new(&mut rng);
+    let x = g.map("input", 6, 6, 4, 0.05, 3);
+    g.spec.inputs = vec![x.t];
+    let c = g.conv(x, false);
+    let perm = g.int32_const("perm", vec![4], &[0, 2, 1, 3]);
+    let swapped = g.map("swapped", c.w, c.h, c.c, c.scale, c.zp);
+    g.spec.op(TRANSPOSE, vec![c.t, perm], vec![swapped.t], None);
+    let (begin, size) =
+        (g.int32_const("begin", vec![4], &[0, 0, 0, 1]), g.int32_const("size", vec![4], &[-1, -1, -1, 1]));
+    let sliced = g.map("sliced", c.w, c.h, 1, c.scale, c.zp);
+    g.spec.op(SLICE, vec![swapped.t, begin, size], vec![sliced.t], None);
+    let perm = g.int32_const("perm", vec![4], &[0, 3, 1, 2]);
+    let moved = g.activation_tensor("channels_first", vec![1, 1, c.w, c.h], c.scale, c.zp);
+    g.spec.op(TRANSPOSE, vec![sliced.t, perm], vec![moved], None);
+    let (bytes, _) = g.finish(moved);
+    let graph = model::load(&bytes).unwrap();
+    let kernels = Kernel::prepare_all(&graph).unwrap();
+    let splits = search::splits(&graph, &kernels, InputMode::default()).unwrap();
+    assert!(splits.contains(&(sliced.t as usize)), "the H/W transpose and the channel slice are local: {splits:?}");
+    let err = patch::stage_ops(&graph, &kernels, 0, moved as usize).unwrap_err().to_string();
+    assert!(err.contains("(TRANSPOSE) moves values between a map's channels and its rows or columns"), "{err}");
 }
 
 /// The README's list of supported ops is the loader's, so it cannot drift.

@@ -34,6 +34,7 @@ pub mod reshape;
 pub mod resize_nearest_neighbor;
 pub mod slice;
 pub mod softmax;
+pub mod strided_slice;
 pub mod sub;
 pub mod tanh;
 pub mod tile;
@@ -67,7 +68,7 @@ pub enum Kernel {
     /// DEPTH_TO_SPACE and SPACE_TO_DEPTH.
     DepthToSpace(depth_to_space::DepthToSpace),
     /// Data movement by index maps: SLICE (and the parts of SPLIT, SPLIT_V and UNPACK),
-    /// TILE, TRANSPOSE and GATHER.
+    /// STRIDED_SLICE, TILE, TRANSPOSE and GATHER.
     Remap(remap::Remap),
     /// SUM, REDUCE_MAX and REDUCE_MIN.
     Reduce(reduce::Reduce),
@@ -135,6 +136,7 @@ impl Kernel {
                 Kernel::DepthToSpace(depth_to_space::DepthToSpace::prepare(&cx, *block, false)?)
             }
             OpKind::Slice => Kernel::Remap(slice::prepare(&cx)?),
+            OpKind::StridedSlice(masks) => Kernel::Remap(strided_slice::prepare(&cx, *masks)?),
             OpKind::Tile => Kernel::Remap(tile::prepare(&cx)?),
             OpKind::Transpose => Kernel::Remap(transpose::prepare(&cx)?),
             OpKind::Gather { axis, batch_dims } => Kernel::Remap(gather::prepare(&cx, *axis, *batch_dims)?),

@@ -20,20 +20,9 @@
 //!   channel split is as local as any slice.
 #![warn(clippy::indexing_slicing)]
 
-use super::{ConvOptions, DType, Op, OpKind, Padding, Quant, Tensor};
+use super::{ConvOptions, DType, Op, OpKind, Padding, Quant, SliceMasks, Tensor};
 use crate::error::{Error, Result};
 use crate::geometry::Window;
-
-/// STRIDED_SLICE's bit masks (one bit per dimension) and `offset` flag.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(super) struct SliceMasks {
-    pub begin: i32,
-    pub end: i32,
-    pub ellipsis: i32,
-    pub new_axis: i32,
-    pub shrink_axis: i32,
-    pub offset: bool,
-}
 
 /// How a multi-output op cuts its input: SPLIT into equal parts, SPLIT_V into given sizes,
 /// UNPACK into unit slices whose axis is dropped.
@@ -112,8 +101,9 @@ pub(super) fn resolve(tensors: &mut Vec<Tensor>, ops: Vec<FileOp>, graph_outputs
     for op in ops {
         let constant = |i: usize| op.input(i).ok().and_then(|t| tensors.get(t)).is_some_and(Tensor::is_constant);
         match op.action {
-            Action::Fold(f @ (Fold::Shape | Fold::StridedSlice(_) | Fold::Pack { .. })) => {
-                fold_constant(tensors, &op, f)?;
+            Action::Fold(f @ (Fold::Shape | Fold::Pack { .. })) => fold_constant(tensors, &op, f)?,
+            Action::Run(OpKind::StridedSlice(masks)) if constant(0) => {
+                fold_constant(tensors, &op, Fold::StridedSlice(masks))?
             }
             Action::Run(OpKind::Gather { axis, .. }) if constant(0) => {
                 fold_constant(tensors, &op, Fold::Gather { axis })?
@@ -195,10 +185,7 @@ fn fold_constant(tensors: &mut [Tensor], op: &FileOp, fold: Fold) -> Result<()> 
 
 /// STRIDED_SLICE of a constant vector (what shape arithmetic slices).
 fn strided_slice(tensors: &[Tensor], op: &FileOp, masks: SliceMasks) -> Result<Vec<i64>> {
-    let x = tensor(tensors, op, op.input(0)?)?;
-    let values = integers(x).filter(|_| x.shape.len() == 1).ok_or_else(|| {
-        op.err(format!("only a constant int vector can be sliced (shape arithmetic); input is {:?}", x.shape))
-    })?;
+    let values = constant_vector(tensors, op, 0)?;
     if masks.ellipsis != 0 || masks.new_axis != 0 {
         return Err(op.err("ellipsis and new-axis masks are not supported"));
     }
@@ -210,42 +197,11 @@ fn strided_slice(tensors: &[Tensor], op: &FileOp, masks: SliceMasks) -> Result<V
     if s == 0 {
         return Err(op.err("stride is 0"));
     }
-    let n = values.len() as i64;
-    let wrap = |v: i64| if v < 0 { v + n } else { v };
-    let (first, last) = if s > 0 { (0, n) } else { (-1, n - 1) };
-    let b = if masks.begin & 1 != 0 {
-        if s > 0 {
-            first
-        } else {
-            last
-        }
-    } else {
-        wrap(b).clamp(first, last)
-    };
-    if masks.shrink_axis & 1 != 0 {
-        return values
-            .get(usize::try_from(b).unwrap_or(usize::MAX))
-            .map(|&v| vec![v])
-            .ok_or_else(|| op.err(format!("index {b} is outside {n} values")));
+    let kept = masks.indices(0, values.len(), b, e, s);
+    if masks.shrinks(0) && kept.is_empty() {
+        return Err(op.err(format!("index {b} is outside {} values", values.len())));
     }
-    let e = if masks.end & 1 != 0 {
-        if s > 0 {
-            last
-        } else {
-            first
-        }
-    } else if masks.offset {
-        b + e
-    } else {
-        wrap(e).clamp(first, last)
-    };
-    let mut out = Vec::new();
-    let mut i = b;
-    while (s > 0 && i < e) || (s < 0 && i > e) {
-        out.extend(usize::try_from(i).ok().and_then(|i| values.get(i)));
-        i += s;
-    }
-    Ok(out)
+    Ok(kept.iter().filter_map(|&i| values.get(i).copied()).collect())
 }
 
 /// The values of a constant int vector input `i` (what shape arithmetic indexes).

@@ -1,10 +1,10 @@
 //! TFLite flatbuffer → [`Graph`]. The format is parsed here and then forgotten.
 #![warn(clippy::indexing_slicing)]
 
-use super::fold::{self, Action, FileOp, Fold, SliceMasks, Split};
+use super::fold::{self, Action, FileOp, Fold, Split};
 use super::limits::{self, limit};
 use super::schema::{self, builtin, options_type, tensor_type};
-use super::{Activation, ConvOptions, DType, Graph, OpKind, Padding, PoolOptions, Quant, Tensor};
+use super::{Activation, ConvOptions, DType, Graph, OpKind, Padding, PoolOptions, Quant, SliceMasks, Tensor};
 use crate::error::{Error, Result};
 
 /// Largest constant accepted (its bytes are in the file, which is at most
@@ -317,7 +317,7 @@ const SUPPORTED: [(i32, Support); 44] = [
     (builtin::MEAN, Support::Kernel),
     (builtin::SUB, Support::Kernel),
     (builtin::SQUEEZE, Support::Reshape),
-    (builtin::STRIDED_SLICE, Support::Folded),
+    (builtin::STRIDED_SLICE, Support::KernelOrFolded),
     (builtin::MAXIMUM, Support::Kernel),
     (builtin::MINIMUM, Support::Kernel),
     (builtin::PADV2, Support::Kernel),
@@ -495,7 +495,7 @@ fn read_kind(code: i32, op: &schema::Operator) -> std::result::Result<Action, St
                 shrink_axis: o.shrink_axis_mask(),
                 offset: o.offset(),
             });
-            return Ok(Action::Fold(Fold::StridedSlice(masks)));
+            OpKind::StridedSlice(masks)
         }
         builtin::PACK => {
             let o = options::<schema::PackOptions>(op, options_type::PACK)?;

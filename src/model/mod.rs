@@ -114,6 +114,65 @@ pub struct PoolOptions {
     pub activation: Activation,
 }
 
+/// STRIDED_SLICE's bit masks (one bit per axis) and `offset` flag.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SliceMasks {
+    pub begin: i32,
+    pub end: i32,
+    pub ellipsis: i32,
+    pub new_axis: i32,
+    pub shrink_axis: i32,
+    pub offset: bool,
+}
+
+impl SliceMasks {
+    fn bit(mask: i32, axis: usize) -> bool {
+        axis < 32 && mask & (1 << axis) != 0
+    }
+
+    /// Whether axis `axis` is sliced to one index and dropped from the output.
+    pub fn shrinks(&self, axis: usize) -> bool {
+        SliceMasks::bit(self.shrink_axis, axis)
+    }
+
+    /// The input indices STRIDED_SLICE keeps along axis `axis` of length `size`, from `begin`
+    /// to `end` by `stride` (not 0), as TFLite's `StridedSliceStartForAxis` /
+    /// `StridedSliceEndForAxis` resolve them: negative values count from the end, then clamp
+    /// to the axis; a masked begin or end is the axis' first or last (in the stride's
+    /// direction); a shrunk axis keeps the one index at `begin`; with `offset`, `end` is
+    /// relative to `begin`.
+    pub fn indices(&self, axis: usize, size: usize, begin: i64, end: i64, stride: i64) -> Vec<usize> {
+        let n = size as i64;
+        let (low, high) = if stride > 0 { (0, n) } else { (-1, n - 1) };
+        let resolve = |v: i64| (if v < 0 { v + n } else { v }).clamp(low, high);
+        let start = match SliceMasks::bit(self.begin, axis) {
+            true if stride > 0 => 0,
+            true => n - 1,
+            false => resolve(begin),
+        };
+        let stop = if self.shrinks(axis) {
+            if start >= n {
+                start
+            } else {
+                start + 1
+            }
+        } else {
+            match SliceMasks::bit(self.end, axis) {
+                true if stride > 0 => n,
+                true => -1,
+                false => resolve(if self.offset { end + start } else { end }),
+            }
+        };
+        let mut out = Vec::new();
+        let mut i = start;
+        while (stride > 0 && i < stop) || (stride < 0 && i > stop) {
+            out.extend(usize::try_from(i).ok().filter(|&i| i < size));
+            i += stride;
+        }
+        out
+    }
+}
+
 /// The ops mcupatch executes, with their typed options. (Stride, dilation and filter
 /// sizes are (height, width).)
 #[derive(Debug, Clone, PartialEq)]
@@ -145,6 +204,7 @@ pub enum OpKind {
     DepthToSpace { block: i32 },
     SpaceToDepth { block: i32 },
     Slice,
+    StridedSlice(SliceMasks),
     Tile,
     Transpose,
     Gather { axis: i32, batch_dims: i32 },
@@ -184,6 +244,7 @@ impl OpKind {
             OpKind::DepthToSpace { .. } => "DEPTH_TO_SPACE",
             OpKind::SpaceToDepth { .. } => "SPACE_TO_DEPTH",
             OpKind::Slice => "SLICE",
+            OpKind::StridedSlice(_) => "STRIDED_SLICE",
             OpKind::Tile => "TILE",
             OpKind::Transpose => "TRANSPOSE",
             OpKind::Gather { .. } => "GATHER",

@@ -892,6 +892,60 @@ impl<'r> Gen<'r> {
         (y, shape)
     }
 
+    /// STRIDED_SLICE of `x`: per axis a random begin, end (negative now and then) and stride
+    /// (negative now and then), random begin/end masks, now and then a shrunk axis or
+    /// `offset`; drawn again until no axis is empty. The output shape comes from the library's resolution of the indices, which
+    /// TFLM then checks byte by byte.
+    pub fn strided_slice(&mut self, x: Map) -> (i32, Vec<usize>) {
+        let dims = [1, x.h, x.w, x.c];
+        loop {
+            let masks = mcupatch::model::SliceMasks {
+                begin: self.rng.gen_range(0..16),
+                end: self.rng.gen_range(0..16),
+                shrink_axis: if self.rng.gen_bool(0.2) { 1 << self.rng.gen_range(0..4) } else { 0 },
+                offset: self.rng.gen_bool(0.1),
+                ..Default::default()
+            };
+            let mut values = Vec::new();
+            for &d in &dims {
+                let d = d as i32;
+                let stride = [1, 1, 1, 2, -1, -2][self.rng.gen_range(0..6)];
+                let end = if masks.offset { self.rng.gen_range(0..=d) } else { self.rng.gen_range(-d..=d) };
+                values.push((self.rng.gen_range(-d..d), end, stride));
+            }
+            let lengths: Vec<usize> = (0..4)
+                .map(|a| {
+                    let (b, e, st) = values[a];
+                    masks.indices(a, dims[a], b.into(), e.into(), st.into()).len()
+                })
+                .collect();
+            if lengths.contains(&0) || (0..4).any(|a| masks.shrinks(a) && lengths[a] != 1) {
+                continue;
+            }
+            let shape: Vec<usize> = (0..4).filter(|&a| !masks.shrinks(a)).map(|a| lengths[a]).collect();
+            let column = |k: usize| values.iter().map(|v| [v.0, v.1, v.2][k]).collect::<Vec<i32>>();
+            let (begin, end, strides) = (column(0), column(1), column(2));
+            let (b, e, st) = (
+                self.int32_const("begin", vec![4], &begin),
+                self.int32_const("end", vec![4], &end),
+                self.int32_const("strides", vec![4], &strides),
+            );
+            let y = self.activation_tensor("strided_slice", shape.clone(), x.scale, x.zp);
+            let fields = vec![
+                (0, Field::I32(masks.begin)),
+                (1, Field::I32(masks.end)),
+                (4, Field::I32(masks.shrink_axis)),
+                (5, Field::Bool(masks.offset)),
+            ];
+            self.spec.op(STRIDED_SLICE, vec![x.t, b, e, st], vec![y], Some((32, fields)));
+            self.notes.push(format!(
+                "strided_slice {dims:?} begin {begin:?} end {end:?} strides {strides:?} masks b{} e{} s{} offset {} → {shape:?}",
+                masks.begin, masks.end, masks.shrink_axis, masks.offset
+            ));
+            return (y, shape);
+        }
+    }
+
     pub fn finish(&mut self, output: i32) -> (Vec<u8>, String) {
         self.spec.outputs = vec![output];
         (self.spec.to_bytes(), self.notes.join(" → "))
