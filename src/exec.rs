@@ -185,6 +185,11 @@ impl Engine {
         let (Some(whole), true) = (schedule::map_region(graph, plan.input), self.input.streamed) else {
             return Err(Error::Setting("blanking halos needs the camera to stream patches of a map input".into()));
         };
+        if input.dtype != DType::I8 {
+            return Err(Error::Setting(
+                "blanking halos needs int8 camera pixels (the zero point is an int8 code)".into(),
+            ));
+        }
         let zero_point = input.quant.as_ref().map_or(0, |q| q.zero_point());
         if !(-128..=127).contains(&zero_point) {
             return Err(Error::Setting(format!("the input's zero point {zero_point} is not int8")));
@@ -225,7 +230,7 @@ impl Engine {
     fn deliver(&mut self, frame: &[u8], buffer: usize) {
         let b = &self.plan.buffers[buffer];
         let region = b.region.expect("input tiles hold a region");
-        let (w, c) = (self.input_tensor().shape[2], self.input_tensor().shape[3]);
+        let (w, c) = (self.input_tensor().shape[2], schedule::pixel_bytes(&self.graph, self.plan.input));
         let row = region.width() * c;
         let dst = self.arena.slice_mut(b.offset..b.offset + region.height() * row);
         for (y, line) in (region.y0..region.y1).zip(dst.chunks_exact_mut(row.max(1))) {
@@ -383,7 +388,7 @@ impl Engine {
 fn range(graph: &Graph, plan: &Plan, access: Access, t: usize) -> Range<usize> {
     let tensor = &graph.tensors[t];
     let bytes = match access.held {
-        Some(r) => r.area() * tensor.shape[3],
+        Some(r) => r.area() * schedule::pixel_bytes(graph, t),
         None => tensor.bytes(),
     };
     let start = plan.buffers[access.buffer].offset;

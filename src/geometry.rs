@@ -127,6 +127,38 @@ impl Window {
     }
 }
 
+/// The input rows (or columns) each output row of a resampling op reads: an inclusive span
+/// per output coordinate, both ends non-decreasing (nearest-neighbour and bilinear resizes
+/// map coordinates monotonically), so an output span reads one input span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AxisMap {
+    spans: Vec<(usize, usize)>,
+}
+
+impl AxisMap {
+    /// `None` unless every span is ordered and both ends never decrease.
+    pub fn new(spans: Vec<(usize, usize)>) -> Option<AxisMap> {
+        let ordered = spans.iter().all(|&(a, b)| a <= b);
+        let monotonic = spans.windows(2).all(|w| matches!(w, [p, n] if p.0 <= n.0 && p.1 <= n.1));
+        (ordered && monotonic).then_some(AxisMap { spans })
+    }
+
+    /// The input span `[a, b)` output span `[o0, o1)` reads; empty for an empty one.
+    pub fn input_span(&self, o0: usize, o1: usize) -> (usize, usize) {
+        match (self.spans.get(o0), o1.checked_sub(1).and_then(|l| self.spans.get(l))) {
+            (Some(first), Some(last)) if o0 < o1 => (first.0, last.1 + 1),
+            _ => (0, 0),
+        }
+    }
+
+    /// The input region an output region of a resampling by `rows` and `cols` reads.
+    pub fn input_region(rows: &AxisMap, cols: &AxisMap, out: Region) -> Region {
+        let (y0, y1) = rows.input_span(out.y0, out.y1);
+        let (x0, x1) = cols.input_span(out.x0, out.x1);
+        Region { y0, y1, x0, x1 }
+    }
+}
+
 /// A read-only view of a region of an HWC feature map, stored row-major.
 #[derive(Clone, Copy)]
 pub struct Fmap<'a, T> {
@@ -182,6 +214,31 @@ mod tests {
         let w = Window::new((7, 7), (3, 3), (2, 2), (1, 1), Padding::Valid).unwrap();
         assert_eq!((w.out_h, w.pad_top), (3, 0));
         assert!(Window::new((2, 2), (3, 3), (1, 1), (1, 1), Padding::Valid).is_none());
+    }
+
+    #[test]
+    fn resampling_spans_back_project_to_one_input_span() {
+        // 2× bilinear-like upsampling of 3 pixels: output o reads (o / 2, ⌈o / 2⌉).
+        let spans: Vec<(usize, usize)> = (0..6usize).map(|o| (o / 2, o.div_ceil(2).min(2))).collect();
+        let map = AxisMap::new(spans.clone()).unwrap();
+        for a in 0..6 {
+            for b in a + 1..=6 {
+                let (i0, i1) = map.input_span(a, b);
+                let read = spans.get(a..b).unwrap();
+                assert!(read.iter().all(|&(lo, hi)| i0 <= lo && hi < i1), "{a}..{b}: {i0}..{i1}");
+                assert_eq!((i0, i1), (read.first().unwrap().0, read.last().unwrap().1 + 1));
+            }
+        }
+        assert_eq!(map.input_span(3, 3), (0, 0));
+        assert_eq!(map.input_span(5, 9), (0, 0), "past the map");
+        let r = AxisMap::input_region(
+            &map,
+            &AxisMap::new(vec![(0, 0), (0, 1), (1, 1)]).unwrap(),
+            Region { y0: 2, y1: 4, x0: 1, x1: 3 },
+        );
+        assert_eq!(r, Region { y0: 1, y1: 3, x0: 0, x1: 2 });
+        assert!(AxisMap::new(vec![(1, 1), (0, 1)]).is_none(), "decreasing");
+        assert!(AxisMap::new(vec![(2, 1)]).is_none(), "unordered");
     }
 
     #[test]

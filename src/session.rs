@@ -775,13 +775,9 @@ impl Session {
         let (mcu, sram, flash) = settings.memories()?;
         let request = self.request(settings, &mut notes)?;
         let layer_by_layer = matches!(request, Request::LayerByLayer);
-        let streamed = settings.streamed_input && !layer_by_layer && !settings.float_input;
+        let streamed = settings.streamed_input && !layer_by_layer;
         if settings.streamed_input && layer_by_layer {
             notes.push("layer by layer has no patches to stream: the whole frame is in SRAM".into());
-        } else if settings.streamed_input && settings.float_input {
-            notes.push(
-                "a float input sits whole in SRAM for its QUANTIZE op: the camera cannot stream patches of it".into(),
-            );
         }
         let input = InputMode { float_input: settings.float_input, streamed };
         let in_place = settings.in_place();

@@ -129,6 +129,10 @@ fn new_op_cases() -> Vec<Case> {
                 (g.binary(x, code).t, false)
             }));
         }
+        cases.push(case(4900 + seed, "prelu", |g| {
+            let x = g.input(7, 5);
+            (g.prelu(x).t, false)
+        }));
         cases.push(case(4000 + seed, "squeeze-excite", |g| {
             let x = g.input(8, 6);
             (g.squeeze_excite(x).t, false)
@@ -150,10 +154,17 @@ fn new_op_cases() -> Vec<Case> {
             let y = g.depth_space(x, false);
             (g.conv(y, false).t, false)
         }));
-        cases.push(case(4400 + seed, "resize nearest", |g| {
-            let x = g.input(6, 3);
-            let y = g.resize_nearest(x);
-            (g.conv(y, false).t, false)
+        for (i, bilinear) in [false, true].into_iter().enumerate() {
+            cases.push(case(4400 + 300 * i as u64 + seed, "resize", |g| {
+                let x = g.input(6, 3);
+                let y = g.resize(x, bilinear);
+                (g.conv(y, false).t, false)
+            }));
+        }
+        // Bilinear weights round half away from zero in 1/2²⁰ths: more maps, other sizes.
+        cases.push(case(4800 + seed, "resize bilinear alone", |g| {
+            let x = g.input(9, 6);
+            (g.resize(x, true).t, false)
         }));
         for (i, depthwise) in [false, true].into_iter().enumerate() {
             cases.push(case(4200 + 100 * i as u64 + seed, "wrapped dilated conv, VALID", |g| {
@@ -366,7 +377,9 @@ fn new_ops_run_patch_by_patch() {
         "SUB",
         "MAXIMUM",
         "MINIMUM",
+        "PRELU",
         "RESIZE_NEAREST_NEIGHBOR",
+        "RESIZE_BILINEAR",
         "DEPTH_TO_SPACE",
         "SPACE_TO_DEPTH",
         "SLICE",

@@ -27,6 +27,7 @@ fn run(graph: &Graph, schedule: Schedule, input: InputMode, data: &[u8]) -> (Eng
 }
 
 /// Every tensor a patch plan produces equals layer by layer's, and its placement is real.
+/// Returns the engine that ran it.
 fn check_plan(
     graph: &Graph,
     schedule: Schedule,
@@ -34,7 +35,7 @@ fn check_plan(
     data: &[u8],
     reference: &BTreeMap<usize, Vec<u8>>,
     case: &str,
-) {
+) -> Engine {
     let what = format!("{case} {schedule:?} {input:?}");
     let (engine, tensors) = run(graph, schedule.clone(), input, data);
     for st in &schedule.stages {
@@ -47,14 +48,21 @@ fn check_plan(
         assert!(bytes == &reference[t], "{what}: tensor {t} ({}) differs from layer by layer", graph.tensors[*t].name);
     }
     assert_no_overlap(&engine.plan, &what);
+    engine
 }
 
-fn vww_exhaustive(in_place: bool, streamed: bool) {
+/// With `float_input`, the model's own float32 input (pixel values 0..255) feeds its QUANTIZE,
+/// which runs in the patch stage: streamed, the camera delivers float regions.
+fn vww_exhaustive(in_place: bool, streamed: bool, float_input: bool) {
     let g = vww();
     let kernels = Kernel::prepare_all(&g).unwrap();
-    let input = InputMode { streamed, ..Default::default() };
-    let data: Vec<u8> = (0..96 * 96 * 3).map(|i| ((i * 7919) % 251) as u8).collect();
-    let (_, reference) = run(&g, Schedule::default(), InputMode::default(), &data);
+    let input = InputMode { streamed, float_input };
+    let pixels: Vec<u8> = (0..96 * 96 * 3).map(|i| ((i * 7919) % 251) as u8).collect();
+    let data: Vec<u8> = match float_input {
+        true => pixels.iter().flat_map(|&p| f32::from(p).to_le_bytes()).collect(),
+        false => pixels,
+    };
+    let (_, reference) = run(&g, Schedule::default(), InputMode { float_input, streamed: false }, &data);
     let schedules = search::single_stage_schedules(
         &g,
         &kernels,
@@ -64,36 +72,52 @@ fn vww_exhaustive(in_place: bool, streamed: bool) {
     .unwrap();
     assert!(schedules.len() > 1000, "only {} plans", schedules.len());
     for schedule in schedules {
-        check_plan(&g, schedule, input, &data, &reference, "vww");
+        let engine = check_plan(&g, schedule, input, &data, &reference, "vww");
+        // The float input's QUANTIZE (op 0) runs in the patch stage, tile by tile.
+        let quantizes = engine.plan.steps.iter().filter(|s| s.op == 0);
+        assert!(!float_input || quantizes.clone().all(|s| s.patch.is_some()), "{:?}", engine.schedule);
+        assert_eq!(quantizes.count() > 0, float_input);
     }
 }
 
 #[test]
 fn every_vww_plan_equals_layer_by_layer() {
-    vww_exhaustive(false, false);
+    vww_exhaustive(false, false, false);
 }
 
 #[test]
 fn every_vww_plan_equals_layer_by_layer_in_place_streamed() {
-    vww_exhaustive(true, true);
+    vww_exhaustive(true, true, false);
 }
 
 #[test]
 fn every_vww_plan_equals_layer_by_layer_in_place() {
-    vww_exhaustive(true, false);
+    vww_exhaustive(true, false, false);
 }
 
 #[test]
 fn every_vww_plan_equals_layer_by_layer_streamed() {
-    vww_exhaustive(false, true);
+    vww_exhaustive(false, true, false);
+}
+
+#[test]
+fn every_vww_plan_equals_layer_by_layer_float_input() {
+    vww_exhaustive(false, false, true);
+}
+
+#[test]
+fn every_vww_plan_equals_layer_by_layer_float_input_streamed_in_place() {
+    vww_exhaustive(true, true, true);
 }
 
 /// A random small CNN: convolutions, depthwise (some in place), pools, pads, residual adds,
-/// concatenations and requantizes, then a head that is not spatially local.
-fn random_graph(seed: u64) -> (Graph, Vec<u8>) {
+/// concatenations and requantizes, then a head that is not spatially local. One in four
+/// takes a float input through a QUANTIZE; it is fed values in [-3, 3).
+fn random_graph(seed: u64) -> (Graph, Vec<u8>, bool) {
+    let float_input = seed % 4 == 3;
     let mut rng = StdRng::seed_from_u64(seed);
     let mut g = Gen::new(&mut rng);
-    let mut x = g.input(24, 4);
+    let mut x = if float_input { g.float_input(24, 4) } else { g.input(24, 4) };
     for _ in 0..g.rng.gen_range(2..=7) {
         x = match g.rng.gen_range(0..9) {
             0 | 1 => g.conv(x, false),
@@ -115,7 +139,11 @@ fn random_graph(seed: u64) -> (Graph, Vec<u8>) {
     let bytes = g.finish(probs).0;
     let n: usize = input_shape.iter().map(|&d| d as usize).product();
     let mut rng = StdRng::seed_from_u64(seed ^ 0xda7a);
-    (model::load(&bytes).expect("generated models load"), (0..n).map(|_| rng.gen()).collect())
+    let data = match float_input {
+        true => (0..n).flat_map(|_| rng.gen_range(-3.0f32..3.0).to_le_bytes()).collect(),
+        false => (0..n).map(|_| rng.gen()).collect(),
+    };
+    (model::load(&bytes).expect("generated models load"), data, float_input)
 }
 
 /// Random schedules: one to three stages at random legal splits, random grids, random modes.
@@ -123,10 +151,11 @@ fn random_graph(seed: u64) -> (Graph, Vec<u8>) {
 fn random_graphs_random_plans_equal_layer_by_layer() {
     let (mut checked, mut three_stages) = (0, 0);
     for seed in 0..300u64 {
-        let (graph, data) = random_graph(seed);
+        let (graph, data, float_input) = random_graph(seed);
         let kernels = Kernel::prepare_all(&graph).unwrap();
-        let (_, reference) = run(&graph, Schedule::default(), InputMode::default(), &data);
-        let splits = search::splits(&graph, &kernels, InputMode::default()).unwrap();
+        let whole = InputMode { float_input, streamed: false };
+        let (_, reference) = run(&graph, Schedule::default(), whole, &data);
+        let splits = search::splits(&graph, &kernels, whole).unwrap();
         let mut rng = StdRng::seed_from_u64(seed);
         for _ in 0..4 {
             if splits.is_empty() {
@@ -154,7 +183,7 @@ fn random_graphs_random_plans_equal_layer_by_layer() {
             let in_place =
                 InPlace { depthwise: rng.gen_bool(0.5), pointwise: rng.gen_bool(0.5), add: rng.gen_bool(0.5) };
             let schedule = Schedule { stages, in_place };
-            let input = InputMode { streamed: rng.gen_bool(0.5), ..Default::default() };
+            let input = InputMode { streamed: rng.gen_bool(0.5), float_input };
             let config = Config { capacity: 16 << 20, input, schedule: schedule.clone() };
             // A second stage may start where the first cannot hand over (e.g. a skip
             // connection crosses it): such plans are refused with a reason, not run.

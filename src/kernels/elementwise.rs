@@ -1,4 +1,4 @@
-//! The two-input element-wise ops (MUL, SUB, MAXIMUM, MINIMUM) with TFLite's broadcasting:
+//! The two-input element-wise ops (MUL, SUB, MAXIMUM, MINIMUM, PRELU) with TFLite's broadcasting:
 //! shapes aligned at the right, padded to 4-D with 1s, and a dimension of 1 repeated along
 //! the output's (TFLM `BroadcastMul4DSlow` and kin). Each operand is an activation or an int8
 //! constant. The op is spatially local when its output is a [1, H, W, C] map and every
@@ -6,7 +6,7 @@
 //! region. An activation broadcast over the map — a squeeze-and-excitation gate, computed
 //! from the whole map — makes the op whole-map.
 
-use super::{maximum_minimum, mul, sub, Ctx, Hwc};
+use super::{maximum_minimum, mul, prelu, sub, Ctx, Hwc};
 use crate::error::Result;
 use crate::geometry::{Fmap, FmapMut, Region};
 use crate::model::{DType, Quant};
@@ -18,6 +18,8 @@ pub enum BinaryOp {
     Sub(sub::Sub),
     Maximum,
     Minimum,
+    /// Input 1 is the alpha.
+    Prelu(prelu::Prelu),
 }
 
 impl BinaryOp {
@@ -28,6 +30,7 @@ impl BinaryOp {
             BinaryOp::Sub(s) => s.apply(a, b),
             BinaryOp::Maximum => maximum_minimum::maximum(a, b),
             BinaryOp::Minimum => maximum_minimum::minimum(a, b),
+            BinaryOp::Prelu(p) => p.apply(a, b),
         }
     }
 }

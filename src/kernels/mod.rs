@@ -26,11 +26,13 @@ pub mod mean;
 pub mod mul;
 pub mod pad;
 pub mod pool2d;
+pub mod prelu;
 pub mod quantize;
 pub mod reduce;
 pub mod relu;
 pub mod remap;
 pub mod reshape;
+pub mod resize_bilinear;
 pub mod resize_nearest_neighbor;
 pub mod slice;
 pub mod softmax;
@@ -65,6 +67,7 @@ pub enum Kernel {
     /// A two-input element-wise op with broadcasting.
     Binary(elementwise::Binary),
     ResizeNearestNeighbor(resize_nearest_neighbor::ResizeNearestNeighbor),
+    ResizeBilinear(resize_bilinear::ResizeBilinear),
     /// DEPTH_TO_SPACE and SPACE_TO_DEPTH.
     DepthToSpace(depth_to_space::DepthToSpace),
     /// Data movement by index maps: SLICE (and the parts of SPLIT, SPLIT_V and UNPACK),
@@ -126,8 +129,14 @@ impl Kernel {
             OpKind::Minimum => {
                 Kernel::Binary(elementwise::Binary::prepare(&cx, |_, _| elementwise::BinaryOp::Minimum)?)
             }
+            OpKind::Prelu => Kernel::Binary(elementwise::Binary::prepare(&cx, |xs, y| {
+                elementwise::BinaryOp::Prelu(prelu::Prelu::new(xs, y))
+            })?),
             OpKind::ResizeNearestNeighbor { align_corners, half_pixel_centers } => Kernel::ResizeNearestNeighbor(
                 resize_nearest_neighbor::ResizeNearestNeighbor::prepare(&cx, *align_corners, *half_pixel_centers)?,
+            ),
+            OpKind::ResizeBilinear { align_corners, half_pixel_centers } => Kernel::ResizeBilinear(
+                resize_bilinear::ResizeBilinear::prepare(&cx, *align_corners, *half_pixel_centers)?,
             ),
             OpKind::DepthToSpace { block } => {
                 Kernel::DepthToSpace(depth_to_space::DepthToSpace::prepare(&cx, *block, true)?)
@@ -204,6 +213,7 @@ impl Kernel {
             | Kernel::Pool2d(_)
             | Kernel::Pad(_)
             | Kernel::ResizeNearestNeighbor(_)
+            | Kernel::ResizeBilinear(_)
             | Kernel::DepthToSpace(_) => {
                 let Some(shape) = self.output_map() else { return }; // local ops always have one
                 let views: Vec<Fmap<i8>> =
@@ -217,7 +227,7 @@ impl Kernel {
     /// The output feature map of a spatially local op: one whose output region `[y0,y1)×[x0,x1)`
     /// depends only on a bounded region of each input (convolutions, pools, pad, element-wise
     /// ops, channel concatenation). `None` for ops that mix the whole map (fully connected,
-    /// mean, softmax, reshape) or that cross the float boundary.
+    /// mean, softmax, reshape) or that write floats (DEQUANTIZE).
     pub fn output_map(&self) -> Option<Hwc> {
         match self {
             Kernel::Conv2d(k) => Some(k.output),
@@ -226,10 +236,11 @@ impl Kernel {
             Kernel::Pad(k) => Some(k.output),
             Kernel::Add(k) => k.spatial.then_some(k.map),
             Kernel::Concatenation(k) => k.map,
-            Kernel::Quantize(quantize::Quantize::Requantize { map, spatial, .. }) => spatial.then_some(*map),
+            Kernel::Quantize(k) => k.spatial.then_some(k.map),
             Kernel::Lut(k) => k.spatial.then_some(k.map),
             Kernel::Binary(k) => k.spatial.then_some(k.map),
             Kernel::ResizeNearestNeighbor(k) => Some(k.output),
+            Kernel::ResizeBilinear(k) => Some(k.output),
             Kernel::DepthToSpace(k) => Some(k.output),
             Kernel::Remap(k) => k.spatial.as_ref().map(|s| s.output),
             Kernel::Reduce(k) => k.map.map(|(_, output)| output),
@@ -244,7 +255,7 @@ impl Kernel {
             Kernel::Binary(k) if k.broadcasts_activation => {
                 "broadcasts a tensor computed from the whole map over it (a squeeze-and-excitation gate)"
             }
-            Kernel::Quantize(quantize::Quantize::FromFloat(_)) | Kernel::Dequantize(_) => "crosses the float boundary",
+            Kernel::Dequantize(_) => "crosses the float boundary",
             Kernel::Remap(k) if k.spatial.is_none() => {
                 "moves values between a map's channels and its rows or columns (or works on a tensor that is not a [1, H, W, C] map)"
             }
@@ -253,7 +264,8 @@ impl Kernel {
         }
     }
 
-    /// The feature maps of the activation inputs of a local op, in order.
+    /// The feature maps of the activation inputs of a local op, in order, in int8 lanes: a
+    /// float32 map (a float QUANTIZE's input) has 4 lanes a channel.
     pub fn input_maps(&self) -> Vec<Hwc> {
         match self {
             Kernel::Conv2d(k) => vec![k.input],
@@ -265,10 +277,11 @@ impl Kernel {
                 (Some(m), Some(cs)) => cs.iter().map(|&c| Hwc { c, ..m }).collect(),
                 _ => Vec::new(),
             },
-            Kernel::Quantize(quantize::Quantize::Requantize { map, spatial: true, .. }) => vec![*map],
+            Kernel::Quantize(k) if k.spatial => vec![k.input_map()],
             Kernel::Lut(k) if k.spatial => vec![k.map],
             Kernel::Binary(k) if k.spatial => vec![k.map; k.activations()],
             Kernel::ResizeNearestNeighbor(k) => vec![k.input],
+            Kernel::ResizeBilinear(k) => vec![k.input],
             Kernel::DepthToSpace(k) => vec![k.input],
             Kernel::Remap(k) => k.spatial.iter().map(|s| s.input).collect(),
             Kernel::Reduce(k) => k.map.iter().map(|&(input, _)| input).collect(),
@@ -285,6 +298,7 @@ impl Kernel {
             Kernel::Pool2d(k) => k.window.input_region(region),
             Kernel::Pad(k) => k.input_region(region),
             Kernel::ResizeNearestNeighbor(k) => k.input_region(region),
+            Kernel::ResizeBilinear(k) => k.input_region(region),
             Kernel::DepthToSpace(k) => k.input_region(region),
             Kernel::Remap(remap::Remap { spatial: Some(s), .. }) => s.input_region(region),
             _ => region,
@@ -312,6 +326,7 @@ impl Kernel {
             Kernel::Lut(k) => k.eval_region(&inputs[0], out, region),
             Kernel::Binary(k) => k.eval_region(inputs, out, region),
             Kernel::ResizeNearestNeighbor(k) => k.eval(&inputs[0], out, region),
+            Kernel::ResizeBilinear(k) => k.eval(&inputs[0], out, region),
             Kernel::DepthToSpace(k) => k.eval(&inputs[0], out, region),
             Kernel::Remap(remap::Remap { spatial: Some(s), .. }) => s.eval(&inputs[0], out, region),
             Kernel::Reduce(k) => k.eval_region(&inputs[0], out, region),

@@ -1,6 +1,7 @@
 //! QUANTIZE: float32 → int8 at the model's input (TFLM `reference_ops::AffineQuantize`), or
 //! int8 → int8 with new parameters, which converters insert between ops whose scales differ
-//! (TFLM `reference_ops::Requantize`).
+//! (TFLM `reference_ops::Requantize`). Both are element-wise: over a [1, H, W, C] map they
+//! run region by region, so a float input can be streamed patch by patch like an int8 one.
 
 use super::{Ctx, Hwc};
 use crate::error::Result;
@@ -9,17 +10,19 @@ use crate::model::DType;
 use crate::quant::Requant;
 
 #[derive(Debug, Clone)]
-pub enum Quantize {
-    FromFloat(AffineQuantize),
-    /// Over `map` (a 1×1×N map for tensors of other ranks), element by element; region by
-    /// region when `spatial` (the tensors are [1, H, W, C] maps).
-    Requantize {
-        map: Hwc,
-        spatial: bool,
-        input_offset: i32,
-        rescale: Requant,
-        output_zero_point: i32,
-    },
+pub struct Quantize {
+    /// The map it runs over (a 1×1×N map for tensors of other ranks), element by element;
+    /// region by region when `spatial` (the tensors are [1, H, W, C] maps).
+    pub map: Hwc,
+    pub spatial: bool,
+    pub source: Source,
+}
+
+/// What the input is.
+#[derive(Debug, Clone)]
+pub enum Source {
+    Float(AffineQuantize),
+    Int8 { input_offset: i32, rescale: Requant, output_zero_point: i32 },
 }
 
 /// Real value → int8: `round(v / scale) + zero_point`, clamped.
@@ -35,6 +38,13 @@ impl AffineQuantize {
     pub fn quantize(&self, v: f32) -> i8 {
         ((v / self.scale).round() as i32).saturating_add(self.zero_point).clamp(-128, 127) as i8
     }
+
+    /// Quantizes little-endian float32 bytes into `out`, one value per 4 bytes.
+    fn quantize_bytes(&self, bytes: &[u8], out: &mut [i8]) {
+        for (o, b) in out.iter_mut().zip(bytes.chunks_exact(4)) {
+            *o = self.quantize(f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
+        }
+    }
 }
 
 impl Quantize {
@@ -45,46 +55,50 @@ impl Quantize {
         if x.shape != y.shape {
             return Err(cx.err(format!("input {:?} and output {:?} differ in shape", x.shape, y.shape)));
         }
-        match x.dtype {
-            DType::F32 => Ok(Quantize::FromFloat(AffineQuantize { scale: yq.scale(), zero_point: yq.zero_point() })),
+        let source = match x.dtype {
+            DType::F32 => Source::Float(AffineQuantize { scale: yq.scale(), zero_point: yq.zero_point() }),
             DType::I8 => {
                 let xq = cx.int8_activation(x, "input")?;
-                let (map, spatial) = super::elementwise_map(&y.shape);
-                Ok(Quantize::Requantize {
-                    map,
-                    spatial,
+                Source::Int8 {
                     input_offset: -xq.zero_point(),
                     rescale: Requant::new(f64::from(xq.scale()) / f64::from(yq.scale())),
                     output_zero_point: yq.zero_point(),
-                })
-            }
-            other => Err(cx.err(format!("only float32 or int8 → int8 is supported, input is {}", other.name()))),
-        }
-    }
-
-    pub fn eval(&self, input: &[u8], output: &mut [i8]) {
-        match self {
-            Quantize::FromFloat(q) => {
-                for (o, b) in output.iter_mut().zip(input.chunks_exact(4)) {
-                    *o = q.quantize(f32::from_le_bytes([b[0], b[1], b[2], b[3]]));
                 }
             }
-            Quantize::Requantize { map, .. } => {
-                let mut out = map.view_mut(output);
-                self.eval_region(&map.view(super::as_i8(input)), &mut out, map.whole());
-            }
+            other => return Err(cx.err(format!("only float32 or int8 → int8 is supported, input is {}", other.name()))),
+        };
+        let (map, spatial) = super::elementwise_map(&y.shape);
+        Ok(Quantize { map, spatial, source })
+    }
+
+    /// The input map as the executor views it: a float32 map's pixels are seen as bytes,
+    /// 4 a channel.
+    pub fn input_map(&self) -> Hwc {
+        match self.source {
+            Source::Float(_) => Hwc { c: 4 * self.map.c, ..self.map },
+            Source::Int8 { .. } => self.map,
         }
     }
 
-    /// Requantizes `region` (int8 → int8 only: the float form is not spatially local).
+    /// The whole output from the whole input (its raw bytes).
+    pub fn eval(&self, input: &[u8], output: &mut [i8]) {
+        let mut out = self.map.view_mut(output);
+        self.eval_region(&self.input_map().view(super::as_i8(input)), &mut out, self.map.whole());
+    }
+
+    /// Quantizes `region`; `input` views the input as [`Quantize::input_map`] does.
     pub fn eval_region(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
-        let Quantize::Requantize { input_offset, rescale, output_zero_point, .. } = self else {
-            unreachable!("float QUANTIZE has no output map");
-        };
         for y in region.y0..region.y1 {
             for x in region.x0..region.x1 {
-                for (o, &v) in out.pixel_mut(y, x).iter_mut().zip(input.pixel(y, x)) {
-                    *o = (rescale.apply(i32::from(v) + input_offset) + output_zero_point).clamp(-128, 127) as i8;
+                let (o, v) = (out.pixel_mut(y, x), input.pixel(y, x));
+                match &self.source {
+                    Source::Float(q) => q.quantize_bytes(bytemuck::cast_slice(v), o),
+                    Source::Int8 { input_offset, rescale, output_zero_point } => {
+                        for (o, &v) in o.iter_mut().zip(v) {
+                            *o =
+                                (rescale.apply(i32::from(v) + input_offset) + output_zero_point).clamp(-128, 127) as i8;
+                        }
+                    }
                 }
             }
         }

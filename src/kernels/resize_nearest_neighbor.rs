@@ -5,7 +5,7 @@
 
 use super::{Ctx, Hwc, RegionKernel};
 use crate::error::Result;
-use crate::geometry::{Fmap, FmapMut, Region};
+use crate::geometry::{AxisMap, Fmap, FmapMut, Region};
 
 #[derive(Debug, Clone)]
 pub struct ResizeNearestNeighbor {
@@ -14,6 +14,9 @@ pub struct ResizeNearestNeighbor {
     /// For each output row (column), the input row (column) it copies.
     rows: Vec<usize>,
     cols: Vec<usize>,
+    /// The same, as spans for the back-projection.
+    row_map: AxisMap,
+    col_map: AxisMap,
 }
 
 /// TFLite's `GetNearestNeighbor` for every output coordinate along one axis.
@@ -44,23 +47,18 @@ impl ResizeNearestNeighbor {
         if size != [output.h as i64, output.w as i64] || input.c != output.c {
             return Err(cx.err(format!("size {size:?} does not give output {:?} from {:?}", y.shape, x.shape)));
         }
-        Ok(ResizeNearestNeighbor {
-            input,
-            output,
-            rows: nearest(input.h, output.h, align_corners, half_pixel_centers),
-            cols: nearest(input.w, output.w, align_corners, half_pixel_centers),
-        })
+        let rows = nearest(input.h, output.h, align_corners, half_pixel_centers);
+        let cols = nearest(input.w, output.w, align_corners, half_pixel_centers);
+        let map = |axis: &[usize]| {
+            AxisMap::new(axis.iter().map(|&i| (i, i)).collect())
+                .ok_or_else(|| cx.err("the nearest-neighbour map is not monotonic"))
+        };
+        Ok(ResizeNearestNeighbor { input, output, row_map: map(&rows)?, col_map: map(&cols)?, rows, cols })
     }
 
     /// The input rectangle an output region copies from.
     pub fn input_region(&self, out: Region) -> Region {
-        let span = |map: &[usize], a: usize, b: usize| match (map.get(a), b.checked_sub(1).and_then(|l| map.get(l))) {
-            (Some(&first), Some(&last)) if a < b => (first, last + 1),
-            _ => (0, 0),
-        };
-        let (y0, y1) = span(&self.rows, out.y0, out.y1);
-        let (x0, x1) = span(&self.cols, out.x0, out.x1);
-        Region { y0, y1, x0, x1 }
+        AxisMap::input_region(&self.row_map, &self.col_map, out)
     }
 }
 

@@ -295,7 +295,7 @@ impl Support {
 }
 
 /// Every builtin operator mcupatch accepts, and how; any other is refused at load, by name.
-const SUPPORTED: [(i32, Support); 44] = [
+const SUPPORTED: [(i32, Support); 46] = [
     (builtin::ADD, Support::Kernel),
     (builtin::AVERAGE_POOL_2D, Support::Kernel),
     (builtin::CONCATENATION, Support::Kernel),
@@ -318,6 +318,7 @@ const SUPPORTED: [(i32, Support); 44] = [
     (builtin::SUB, Support::Kernel),
     (builtin::SQUEEZE, Support::Reshape),
     (builtin::STRIDED_SLICE, Support::KernelOrFolded),
+    (builtin::PRELU, Support::Kernel),
     (builtin::MAXIMUM, Support::Kernel),
     (builtin::MINIMUM, Support::Kernel),
     (builtin::PADV2, Support::Kernel),
@@ -326,6 +327,7 @@ const SUPPORTED: [(i32, Support); 44] = [
     (builtin::PACK, Support::Folded),
     (builtin::LEAKY_RELU, Support::Kernel),
     (builtin::RESIZE_NEAREST_NEIGHBOR, Support::Kernel),
+    (builtin::RESIZE_BILINEAR, Support::Kernel),
     (builtin::DEPTH_TO_SPACE, Support::Kernel),
     (builtin::SPACE_TO_DEPTH, Support::Kernel),
     (builtin::QUANTIZE, Support::Kernel),
@@ -473,6 +475,13 @@ fn read_kind(code: i32, op: &schema::Operator) -> std::result::Result<Action, St
                 half_pixel_centers: o.is_some_and(|o| o.half_pixel_centers()),
             }
         }
+        builtin::RESIZE_BILINEAR => {
+            let o = options::<schema::ResizeBilinearOptions>(op, options_type::RESIZE_BILINEAR)?;
+            OpKind::ResizeBilinear {
+                align_corners: o.is_some_and(|o| o.align_corners()),
+                half_pixel_centers: o.is_some_and(|o| o.half_pixel_centers()),
+            }
+        }
         builtin::DEPTH_TO_SPACE => {
             let o = options::<schema::DepthToSpaceOptions>(op, options_type::DEPTH_TO_SPACE)?.ok_or_else(required)?;
             OpKind::DepthToSpace { block: o.block_size() }
@@ -484,6 +493,7 @@ fn read_kind(code: i32, op: &schema::Operator) -> std::result::Result<Action, St
         }
         builtin::MAXIMUM => OpKind::Maximum,
         builtin::MINIMUM => OpKind::Minimum,
+        builtin::PRELU => OpKind::Prelu,
         builtin::SHAPE => return Ok(Action::Fold(Fold::Shape)),
         builtin::STRIDED_SLICE => {
             let o = options::<schema::StridedSliceOptions>(op, options_type::STRIDED_SLICE)?;

@@ -263,6 +263,8 @@ table!(ResizeNearestNeighborOptions {
     half_pixel_centers: scalar(bool, false) = 1
 });
 
+table!(ResizeBilinearOptions { align_corners: scalar(bool, false) = 2, half_pixel_centers: scalar(bool, false) = 3 });
+
 table!(DepthToSpaceOptions { block_size: scalar(i32, 0) = 0 });
 
 table!(GatherOptions { axis: scalar(i32, 0) = 0, batch_dims: scalar(i32, 0) = 1 });
@@ -295,6 +297,7 @@ pub mod options_type {
     pub const SPLIT: u8 = 35;
     pub const UNPACK: u8 = 64;
     pub const SPLIT_V: u8 = 79;
+    pub const RESIZE_BILINEAR: u8 = 15;
 }
 
 /// `BuiltinOperator` codes of the ops mcupatch executes or folds at load.
@@ -313,6 +316,7 @@ pub mod builtin {
     pub const RELU: i32 = 19;
     pub const RELU6: i32 = 21;
     pub const RESHAPE: i32 = 22;
+    pub const RESIZE_BILINEAR: i32 = 23;
     pub const SOFTMAX: i32 = 25;
     pub const SPACE_TO_DEPTH: i32 = 26;
     pub const TANH: i32 = 28;
@@ -323,6 +327,7 @@ pub mod builtin {
     pub const SUB: i32 = 41;
     pub const SQUEEZE: i32 = 43;
     pub const STRIDED_SLICE: i32 = 45;
+    pub const PRELU: i32 = 54;
     pub const MAXIMUM: i32 = 55;
     pub const MINIMUM: i32 = 57;
     pub const PADV2: i32 = 60;

@@ -8,7 +8,7 @@
 //! estimate and only a draft tells. The steps outside the stage are the same for every
 //! grid, so one draft (of the 1×1 grid) bounds them once.
 
-use super::{draft, map_region, patch, InPlace, InputMode, Plan, Schedule, Stage};
+use super::{draft, map_region, patch, pixel_bytes, InPlace, InputMode, Plan, Schedule, Stage};
 use crate::arena::planner;
 use crate::error::Result;
 use crate::geometry::Region;
@@ -57,7 +57,7 @@ fn length((a, b): Span) -> usize {
 pub struct SplitCosts {
     ops: Vec<StageOp>,
     /// Bytes per pixel of each slot's tensor.
-    channels: Vec<usize>,
+    bytes_per_pixel: Vec<usize>,
     split_slot: usize,
     input_slot: usize,
     split: Region,
@@ -81,11 +81,11 @@ impl SplitCosts {
         let (first_op, _) = super::layerwise::entry(graph, input)?;
         let sops = patch::stage_ops(graph, kernels, first_op, split)?;
         let mut slots: HashMap<usize, usize> = HashMap::new();
-        let mut channels = Vec::new();
+        let mut bytes_per_pixel = Vec::new();
         let mut slot = |t: usize| {
             *slots.entry(t).or_insert_with(|| {
-                channels.push(graph.tensors[t].shape[3]);
-                channels.len() - 1
+                bytes_per_pixel.push(pixel_bytes(graph, t));
+                bytes_per_pixel.len() - 1
             })
         };
         let input_slot = slot(sops.input);
@@ -105,10 +105,10 @@ impl SplitCosts {
             })
             .collect();
         let split_slot = slot(split);
-        let whole = |t: usize| map_region(graph, t).map(|r| r.area() * graph.tensors[t].shape[3]);
+        let whole = |t: usize| map_region(graph, t).map(|r| r.area() * pixel_bytes(graph, t));
         Ok(SplitCosts {
             ops,
-            channels,
+            bytes_per_pixel,
             split_slot,
             input_slot,
             split: map_region(graph, split).unwrap_or_default(),
@@ -122,7 +122,7 @@ impl SplitCosts {
     /// The span of every slot that one tile row (or column) `tile` needs, or `None` if a
     /// region comes out empty.
     fn spans(&self, kernels: &[Kernel], tile: Span, axis: Axis) -> Option<Vec<Option<Span>>> {
-        let mut span: Vec<Option<Span>> = vec![None; self.channels.len()];
+        let mut span: Vec<Option<Span>> = vec![None; self.bytes_per_pixel.len()];
         span[self.split_slot] = Some(tile);
         for k in self.ops.iter().rev() {
             let Some(out) = span[k.output] else { continue };
@@ -162,7 +162,7 @@ impl SplitCosts {
                 let bytes = |s: usize| match (s == self.split_slot, s == self.input_slot, self.input_whole) {
                     (true, _, _) => self.split_bytes,
                     (_, true, Some(whole)) => whole,
-                    _ => y[s].map_or(0, length) * x[s].map_or(0, length) * self.channels[s],
+                    _ => y[s].map_or(0, length) * x[s].map_or(0, length) * self.bytes_per_pixel[s],
                 };
                 for k in &needed {
                     let inputs: usize = k.inputs.iter().map(|&s| bytes(s)).sum();

@@ -421,18 +421,26 @@ pub fn activation_inputs(graph: &Graph, op: usize) -> Vec<usize> {
     graph.ops[op].inputs.iter().flatten().copied().filter(|&t| !graph.tensors[t].is_constant()).collect()
 }
 
-/// The whole-map region of a tensor, if it is a batch-1 NHWC int8 map.
+/// The whole-map region of a tensor, if it is a batch-1 NHWC map: int8, or the float32
+/// input a QUANTIZE reads (which a patch stage can stream too).
 pub fn map_region(graph: &Graph, t: usize) -> Option<Region> {
     let tensor = &graph.tensors[t];
     match tensor.shape[..] {
-        [1, h, w, _] if tensor.dtype == DType::I8 => Some(Region::whole(h, w)),
+        [1, h, w, _] if matches!(tensor.dtype, DType::I8 | DType::F32) => Some(Region::whole(h, w)),
         _ => None,
     }
 }
 
+/// Bytes of one pixel of map tensor `t`: its channels times its element size (4 for a
+/// float32 map).
+pub fn pixel_bytes(graph: &Graph, t: usize) -> usize {
+    let tensor = &graph.tensors[t];
+    tensor.shape[3] * tensor.dtype.size()
+}
+
 /// Bytes of `region` of map tensor `t`.
 fn region_bytes(graph: &Graph, t: usize, region: Region) -> usize {
-    region.area() * graph.tensors[t].shape[3]
+    region.area() * pixel_bytes(graph, t)
 }
 
 /// Whether `op` is a RESHAPE (its output shares its input's buffer).

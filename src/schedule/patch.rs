@@ -12,7 +12,7 @@ use super::{activation_inputs, map_region, region_bytes, Access, BufferKind, Bui
 use crate::error::{Error, Result};
 use crate::geometry::Region;
 use crate::kernels::Kernel;
-use crate::model::Graph;
+use crate::model::{DType, Graph};
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -28,7 +28,7 @@ fn setting(msg: String) -> Error {
 }
 
 /// The ops from `from_op` up to the one writing `split`, checked: leading ops that are not
-/// spatially local (a float QUANTIZE) run layer by layer before the stage; every other op
+/// spatially local run layer by layer before the stage; every other op
 /// must be local, the stage must read exactly one tensor from before it, and nothing it
 /// computes but the split may be read after it.
 pub fn stage_ops(graph: &Graph, kernels: &[Kernel], from_op: usize, split: usize) -> Result<StageOps> {
@@ -36,7 +36,7 @@ pub fn stage_ops(graph: &Graph, kernels: &[Kernel], from_op: usize, split: usize
     let producer = (from_op..graph.ops.len())
         .find(|&op| graph.ops[op].outputs[0] == split)
         .ok_or_else(|| setting(format!("tensor {split} ({}) is not computed by an op of this stage", name(split))))?;
-    if map_region(graph, split).is_none() {
+    if map_region(graph, split).is_none() || graph.tensors[split].dtype != DType::I8 {
         return Err(setting(format!("the split tensor {split} ({}) is not an int8 [1, H, W, C] map", name(split))));
     }
     let mut start = from_op;
@@ -76,7 +76,10 @@ pub fn stage_ops(graph: &Graph, kernels: &[Kernel], from_op: usize, split: usize
         )));
     };
     if map_region(graph, input).is_none() {
-        return Err(setting(format!("the stage input {input} ({}) is not an int8 [1, H, W, C] map", name(input))));
+        return Err(setting(format!(
+            "the stage input {input} ({}) is not an int8 or float32 [1, H, W, C] map",
+            name(input)
+        )));
     }
     let mut read_later = vec![false; graph.tensors.len()];
     for &t in graph.ops[ops.end..].iter().flat_map(|o| o.inputs.iter().flatten()).chain(&graph.outputs) {

@@ -450,6 +450,24 @@ impl<'r> Gen<'r> {
         y
     }
 
+    /// PRELU with a constant alpha as Keras' PReLU converts: one per element ([H, W, C], no
+    /// shared axes), per channel ([1, 1, C] or [C]) or one for all.
+    pub fn prelu(&mut self, x: Map) -> Map {
+        let shape = match self.rng.gen_range(0..4) {
+            0 => vec![x.h, x.w, x.c],
+            1 => vec![1, 1, x.c],
+            2 => vec![x.c],
+            _ => vec![1],
+        };
+        let (alpha_scale, alpha_zp) = (self.rng.gen_range(0.0005..0.01f32), self.zp());
+        let alpha = self.int8_const("alpha", shape.clone(), alpha_scale, alpha_zp);
+        let (scale, zp) = (x.scale * self.rng.gen_range(0.3..3.0), self.zp());
+        let y = self.map("prelu", x.h, x.w, x.c, scale, zp);
+        self.spec.op(PRELU, vec![x.t, alpha], vec![y.t], None);
+        self.notes.push(format!("PRELU alpha {shape:?}"));
+        y
+    }
+
     /// A squeeze-and-excitation block: MEAN (keep dims) → 1×1 conv + RELU → 1×1 conv →
     /// LOGISTIC or HARD_SWISH → MUL broadcasting the [1, 1, 1, C] gate over `x`.
     pub fn squeeze_excite(&mut self, x: Map) -> Map {
@@ -485,9 +503,9 @@ impl<'r> Gen<'r> {
         y
     }
 
-    /// RESIZE_NEAREST_NEIGHBOR to a random size (an upsampling ×2 half the time), with
+    /// RESIZE_NEAREST_NEIGHBOR or RESIZE_BILINEAR to a random size (an upsampling ×2 half the time), with
     /// random align_corners / half_pixel_centers (not both, as TensorFlow requires).
-    pub fn resize_nearest(&mut self, x: Map) -> Map {
+    pub fn resize(&mut self, x: Map, bilinear: bool) -> Map {
         let (h, w) = if self.rng.gen_bool(0.5) {
             (2 * x.h, 2 * x.w)
         } else {
@@ -500,13 +518,16 @@ impl<'r> Gen<'r> {
         };
         let size = self.int32_const("size", vec![2], &[h as i32, w as i32]);
         let y = self.map("resized", h, w, x.c, x.scale, x.zp);
+        // ResizeBilinearOptions keeps two deprecated size fields before the flags.
+        let (code, tag, first) = if bilinear { (RESIZE_BILINEAR, 15, 2) } else { (RESIZE_NEAREST_NEIGHBOR, 74, 0) };
         self.spec.op(
-            RESIZE_NEAREST_NEIGHBOR,
+            code,
             vec![x.t, size],
             vec![y.t],
-            Some((74, vec![(0, Field::Bool(align)), (1, Field::Bool(half))])),
+            Some((tag, vec![(first, Field::Bool(align)), (first + 1, Field::Bool(half))])),
         );
-        self.notes.push(format!("resize_nearest {}x{}→{h}x{w} align {align} half {half}", x.h, x.w));
+        let name = if bilinear { "bilinear" } else { "nearest" };
+        self.notes.push(format!("resize {name} {}x{}→{h}x{w} align {align} half {half}", x.h, x.w));
         y
     }
 

@@ -176,10 +176,30 @@ const tests = {
     await page.selectOption('#split-select', '');
     await page.selectOption('#patch-select', 'auto');
     await page.check('#multi-stage');
-    await page.check('#float-input'); // with streamed input: planned whole in SRAM, with a note
+    await page.check('#float-input'); // with streamed input: float regions streamed through its QUANTIZE
     await idle(page);
     await assertSamePlanAsCli(page);
     assert.equal(await banner(page), '');
+    assert.deepEqual(problems, []);
+    await browser.close();
+  },
+
+  async 'a float input streams through its QUANTIZE: a third of the frame-whole peak, the CLI\'s verdict'(server) {
+    const { browser, page, problems } = await open(server, camera(clip('astronaut.png')));
+    await page.check('#streamed');
+    await page.check('#inplace-dw');
+    await page.check('#float-input');
+    await page.selectOption('#patch-select', '3x3');
+    await idle(page);
+    const report = await assertSamePlanAsCli(page);
+    assert.deepEqual(report.notes, []);
+    assert.equal(report.input.dtype, 'float32');
+    // 51×51×3 float32 values a patch (4 bytes each), not the 96×96×3 float frame.
+    assert.equal(Number(await page.textContent('#peak-bytes')), 43_628);
+    assert.ok(report.patched.buffers.every((b) => b.kind !== 'input'));
+    assert.ok(report.patched.buffers.some((b) => b.kind === 'input-tile' && b.bytes === 51 * 51 * 3 * 4));
+    assert.equal(await verdict(page), 'person');
+    await assertSameRunAsCli(page);
     assert.deepEqual(problems, []);
     await browser.close();
   },
