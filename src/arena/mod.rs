@@ -1,4 +1,5 @@
 //! The simulated SRAM: one byte buffer of the MCU's size, and where each buffer lives in it.
+#![warn(clippy::indexing_slicing)]
 
 pub mod planner;
 
@@ -56,6 +57,9 @@ pub fn parse_size(text: &str) -> Result<usize> {
 }
 
 /// The arena: every activation is read and written at its offset in these bytes.
+///
+/// Its accessors index without a check, a plan invariant: every range asked for is a buffer
+/// of the plan, inside the plan's extent, which `Engine::with_plan` checks fits the capacity.
 pub struct Arena {
     bytes: Vec<u8>,
 }
@@ -69,16 +73,19 @@ impl Arena {
         self.bytes.len()
     }
 
+    #[allow(clippy::indexing_slicing)] // a plan invariant (see `Arena`)
     pub fn slice(&self, r: Range<usize>) -> &[u8] {
         &self.bytes[r]
     }
 
+    #[allow(clippy::indexing_slicing)] // a plan invariant (see `Arena`)
     pub fn slice_mut(&mut self, r: Range<usize>) -> &mut [u8] {
         &mut self.bytes[r]
     }
 
     /// Borrows `inputs` to read and `output` to write at once; the planner guarantees the
     /// output overlaps no input (inputs may overlap each other).
+    #[allow(clippy::indexing_slicing)] // a plan invariant (see `Arena`)
     pub fn io(&mut self, inputs: &[Range<usize>], output: Range<usize>) -> (Vec<&[u8]>, &mut [u8]) {
         let (low, rest) = self.bytes.split_at_mut(output.start);
         let (out, high) = rest.split_at_mut(output.len());
@@ -100,6 +107,7 @@ impl Arena {
 
 impl Arena {
     /// Borrows two disjoint ranges to write at once (a buffer and its kernel's scratch).
+    #[allow(clippy::indexing_slicing)] // a plan invariant (see `Arena`)
     pub fn pair_mut(&mut self, a: Range<usize>, b: Range<usize>) -> (&mut [u8], &mut [u8]) {
         assert!(a.end <= b.start || b.end <= a.start, "{a:?} overlaps {b:?}");
         if a.start < b.start {

@@ -13,6 +13,11 @@
 //!
 //! No placement needs fewer bytes than the most any step holds ([`lower_bound`]); an order
 //! that reaches it cannot be beaten by a later one, so the later ones are not tried.
+//!
+//! Indices here are positions in the request list: made from `0..requests.len()` within
+//! this module (orders, conflict lists, groups), never read from a model, so indexing the
+//! per-request vectors by them is in bounds. What does come from the plan (`pinned`, the
+//! steps) is checked where it is used.
 
 /// Offsets are multiples of this, as in TFLite Micro.
 pub const ALIGNMENT: usize = 16;
@@ -55,20 +60,22 @@ fn align(v: usize) -> usize {
 }
 
 /// The first request of the group of requests pinned to one offset that `i` belongs to.
+/// Only a pin to an earlier request is followed, so the walk ends even on a malformed plan.
 fn group_root(requests: &[Request], mut i: usize) -> usize {
-    while let Some(j) = requests[i].pinned {
+    while let Some(j) = requests.get(i).and_then(|r| r.pinned).filter(|&j| j < i) {
         i = j;
     }
     i
 }
 
 /// For each request, the others whose lifetimes overlap it (found once, by start step).
+#[allow(clippy::indexing_slicing)] // request positions (see the module's note)
 fn conflict_lists(requests: &[Request]) -> Vec<Vec<usize>> {
     let mut by_first: Vec<usize> = (0..requests.len()).collect();
     by_first.sort_by_key(|&i| requests[i].first);
     let mut lists = vec![Vec::new(); requests.len()];
     for (n, &i) in by_first.iter().enumerate() {
-        for &j in &by_first[n + 1..] {
+        for &j in by_first.iter().skip(n + 1) {
             if requests[j].first > requests[i].last {
                 break;
             }
@@ -81,6 +88,7 @@ fn conflict_lists(requests: &[Request]) -> Vec<Vec<usize>> {
 
 /// The lowest aligned offset where every one of `members` fits beside the `placed` requests
 /// it conflicts with. `busy` is scratch space.
+#[allow(clippy::indexing_slicing)] // request positions (see the module's note)
 fn lowest_fit(
     requests: &[Request],
     conflicts: &[Vec<usize>],
@@ -91,10 +99,11 @@ fn lowest_fit(
 ) -> usize {
     // Each member in turn moves the candidate up to where it fits; done when every member
     // fits at the same candidate.
-    let (mut candidate, mut settled, mut next) = (0, 0, 0);
-    while settled < members.len() {
-        let m = members[next % members.len()];
-        next += 1;
+    let (mut candidate, mut settled) = (0, 0);
+    for &m in members.iter().cycle() {
+        if settled == members.len() {
+            break;
+        }
         busy.clear();
         busy.extend(conflicts[m].iter().filter(|&&j| placed[j]).map(|&j| (offsets[j], offsets[j] + requests[j].size)));
         busy.sort_unstable();
@@ -127,6 +136,7 @@ pub fn lower_bound(requests: &[Request]) -> usize {
 
 /// The bytes each step holds: requests alive at one step cannot share bytes unless they are
 /// pinned to one offset, and a pinned group takes at least its largest live member.
+#[allow(clippy::indexing_slicing)] // request positions (see the module's note); steps are checked
 pub fn held_bytes(requests: &[Request]) -> Vec<usize> {
     let steps = requests.iter().map(|r| r.last + 1).max().unwrap_or(0);
     // Lone requests add their size over their lifetime (a difference array); pinned groups
@@ -135,10 +145,15 @@ pub fn held_bytes(requests: &[Request]) -> Vec<usize> {
     let mut held = vec![0usize; steps];
     let (roots, groups) = pinned_groups(requests);
     for (r, members) in groups.iter().enumerate().filter(|(r, _)| roots[*r] == *r) {
-        if let [only] = members[..] {
-            let q = &requests[only];
-            change[q.first] += q.size as isize;
-            change[q.last + 1] -= q.size as isize;
+        if let [only] = members.as_slice() {
+            let q = &requests[*only];
+            // `steps` covers every request's last step, so these exist.
+            if let Some(c) = change.get_mut(q.first) {
+                *c += q.size as isize;
+            }
+            if let Some(c) = change.get_mut(q.last + 1) {
+                *c -= q.size as isize;
+            }
             continue;
         }
         let first = members.iter().map(|&m| requests[m].first).min().unwrap_or(requests[r].first);
@@ -157,6 +172,7 @@ pub fn held_bytes(requests: &[Request]) -> Vec<usize> {
 }
 
 /// For each request its group's first request, and for each first request its group.
+#[allow(clippy::indexing_slicing)] // request positions (see the module's note)
 fn pinned_groups(requests: &[Request]) -> (Vec<usize>, Vec<Vec<usize>>) {
     let roots: Vec<usize> = (0..requests.len()).map(|i| group_root(requests, i)).collect();
     let mut groups: Vec<Vec<usize>> = vec![Vec::new(); requests.len()];
@@ -177,6 +193,7 @@ pub fn place_in_order(requests: &[Request], order: &[usize]) -> (Vec<usize>, usi
     place_with(requests, &conflict_lists(requests), order)
 }
 
+#[allow(clippy::indexing_slicing)] // request positions (see the module's note)
 fn place_with(requests: &[Request], conflicts: &[Vec<usize>], order: &[usize]) -> (Vec<usize>, usize) {
     let (roots, groups) = pinned_groups(requests);
     let mut offsets = vec![0; requests.len()];
@@ -218,6 +235,7 @@ fn place_with(requests: &[Request], conflicts: &[Vec<usize>], order: &[usize]) -
 }
 
 /// The order in which `strategy` takes the requests.
+#[allow(clippy::indexing_slicing)] // request positions (see the module's note)
 pub fn order(requests: &[Request], strategy: Strategy) -> Vec<usize> {
     let mut order: Vec<usize> = (0..requests.len()).collect();
     match strategy {
@@ -253,6 +271,7 @@ pub fn place(requests: &[Request]) -> Placement {
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // tests index the requests they wrote
 mod tests {
     use super::*;
 
