@@ -105,18 +105,29 @@ impl Window {
 
     /// Calls `f(ky, kx, iy, ix)` for every kernel tap of output pixel `(oy, ox)` that lands
     /// inside the input: taps in the padding are skipped, which is padding with the zero
-    /// point, as TFLite's reference kernels do.
+    /// point, as TFLite's reference kernels do. Only the taps inside are visited, so a pooling
+    /// window far larger than its input (a number in the file, with no weights behind it)
+    /// costs what the input holds, not what the window declares.
     #[inline(always)]
     pub fn for_each_tap(&self, oy: usize, ox: usize, mut f: impl FnMut(usize, usize, usize, usize)) {
-        for ky in 0..self.kernel.0 {
-            let Some(iy) = Self::tap(oy, ky, self.stride.0, self.dilation.0, self.pad_top, self.in_h) else { continue };
-            for kx in 0..self.kernel.1 {
-                let Some(ix) = Self::tap(ox, kx, self.stride.1, self.dilation.1, self.pad_left, self.in_w) else {
-                    continue;
-                };
-                f(ky, kx, iy, ix);
+        let (sy, sx, dy, dx) = (self.stride.0, self.stride.1, self.dilation.0, self.dilation.1);
+        let cols = Self::taps_inside(ox, self.kernel.1, sx, dx, self.pad_left, self.in_w);
+        for ky in Self::taps_inside(oy, self.kernel.0, sy, dy, self.pad_top, self.in_h) {
+            let iy = oy * sy + ky * dy - self.pad_top;
+            for kx in cols.clone() {
+                f(ky, kx, iy, ox * sx + kx * dx - self.pad_left);
             }
         }
+    }
+
+    /// The kernel taps `k < kernel` of output coordinate `o` whose input coordinate
+    /// `o·s + k·d − pad` lies in `[0, size)` (the taps [`Window::tap`] maps to `Some`).
+    #[inline(always)]
+    fn taps_inside(o: usize, kernel: usize, s: usize, d: usize, pad: usize, size: usize) -> std::ops::Range<usize> {
+        let start = o * s;
+        let first = pad.saturating_sub(start).div_ceil(d);
+        let end = (size + pad).saturating_sub(start).div_ceil(d);
+        first.min(kernel)..end.min(kernel)
     }
 
     /// Input coordinate of kernel tap `k` for output coordinate `o` along one axis, if inside.
@@ -197,6 +208,26 @@ impl<T> FmapMut<'_, T> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn taps_inside_are_exactly_the_taps_that_land_in_the_input() {
+        for (o, kernel, s, d, pad, size) in small_axes() {
+            let walked: Vec<usize> = (0..kernel).filter(|&k| Window::tap(o, k, s, d, pad, size).is_some()).collect();
+            let clipped: Vec<usize> = Window::taps_inside(o, kernel, s, d, pad, size).collect();
+            assert_eq!(walked, clipped, "o {o} kernel {kernel} s {s} d {d} pad {pad} size {size}");
+        }
+    }
+
+    /// Every small (output, kernel, stride, dilation, pad, size) combination.
+    fn small_axes() -> impl Iterator<Item = (usize, usize, usize, usize, usize, usize)> {
+        (0..6).flat_map(|o| {
+            (1..8).flat_map(move |k| {
+                (1..4).flat_map(move |s| {
+                    (1..4).flat_map(move |d| (0..7).flat_map(move |p| (1..6).map(move |n| (o, k, s, d, p, n))))
+                })
+            })
+        })
+    }
 
     #[test]
     fn same_padding_matches_tflite() {

@@ -63,8 +63,8 @@ fn add_and_requantize_of_rank_2_tensors_run_like_tflm() {
 }
 
 /// Issue 12: AVERAGE_POOL_2D with a 2^31−1 filter and SAME padding was accepted and `run`
-/// walked every filter tap (24 s for one such dimension, hours for two). The work of an
-/// inference is bounded at load time now.
+/// walked every filter tap (24 s for one such dimension, hours for two). Windows and the work
+/// of an inference are bounded at load time now.
 #[test]
 fn pooling_filter_of_2_pow_31_is_refused_at_load() {
     let mut spec = ModelSpec::default();
@@ -84,8 +84,59 @@ fn pooling_filter_of_2_pow_31_is_refused_at_load() {
     let err = model::load(&spec.to_bytes()).expect_err("a 2^31-1 window is refused");
     assert!(start.elapsed() < Duration::from_secs(1));
     assert!(err.to_string().contains("op 0 (AVERAGE_POOL_2D)"), "{err}");
-    let (value, limit) = limit_error(err, "work");
-    assert!(value > limit && limit == limits::MAX_WORK);
+    // Its window is past what TFLM can pad (its work, too, is past the work limit).
+    assert_eq!(limit_error(err, "window"), (i32::MAX as u64, limits::MAX_WINDOW as u64));
+}
+
+/// Found by the `run` fuzz target (fuzz/artifacts/run/timeout-b29df92a…, a MAX_POOL_2D over
+/// a 5×5 map with a window far wider than the map): every declared tap was walked and those
+/// outside skipped, up to the work limit (5·10⁸ taps, about a second; over 5 s instrumented).
+/// Only the taps inside the input are visited now, as TFLM's pooling does. And TFLM keeps a
+/// window's padding in int16: past 65 535 rows or columns its padding wraps and it reads
+/// outside the input (its outputs changed run to run), so such windows are refused at load.
+#[test]
+fn pooling_windows_far_larger_than_their_input_cost_only_the_input() {
+    use common::gen::MAX_POOL_2D;
+    let pool = |code: i32, name: &str, shape: Vec<i32>, filter: (i32, i32)| {
+        let mut spec = ModelSpec::default();
+        let x = spec.tensor(int8("x", shape.clone(), 0.1, 2));
+        let y = spec.tensor(int8(name, shape, 0.1, 2));
+        // SAME padding, stride 1: every output's window covers the whole map.
+        let options = vec![
+            (0, Field::I8(0)),
+            (1, Field::I32(1)),
+            (2, Field::I32(1)),
+            (3, Field::I32(filter.1)),
+            (4, Field::I32(filter.0)),
+        ];
+        spec.op(code, vec![x], vec![y], Some((5, options)));
+        spec.inputs = vec![x];
+        spec.outputs = vec![y];
+        spec.to_bytes()
+    };
+    let mut cases = Vec::new();
+    for (code, name) in [(AVERAGE_POOL_2D, "avg"), (MAX_POOL_2D, "max")] {
+        // A row and a column of 5 pixels under a window of 9·10⁷ (under the work limit):
+        // refused, quickly, naming the window.
+        for (shape, filter) in [(vec![1, 1, 5, 1], (1, 90_000_000)), (vec![1, 5, 1, 1], (90_000_000, 1))] {
+            let start = Instant::now();
+            let err = everything(&pool(code, name, shape, filter)).expect_err("a window TFLM cannot pad is refused");
+            assert!(start.elapsed() < Duration::from_millis(100), "{name} {filter:?}: {:?}", start.elapsed());
+            assert!(err.to_string().contains("window"), "{err}");
+            assert_eq!(limit_error(err, "window"), (90_000_000, limits::MAX_WINDOW as u64));
+        }
+        // The widest window allowed runs as fast and as TFLM does.
+        for (shape, filter) in [(vec![1, 3, 5, 2], (1, 65_535)), (vec![1, 5, 3, 2], (65_535, 3))] {
+            let model = pool(code, name, shape, filter);
+            let start = Instant::now();
+            everything(&model).expect("the widest window runs");
+            assert!(start.elapsed() < Duration::from_millis(100), "{name} {filter:?}: {:?}", start.elapsed());
+            let input: Vec<u8> = (0..30u8).map(|i| i.wrapping_mul(73)).collect();
+            let name = format!("{name} pool {filter:?}");
+            cases.push(Case { name, model, input: input.clone(), tflm_input: input, float_input: false });
+        }
+    }
+    assert!(check_against_tflm(&cases) >= 4);
 }
 
 /// A PNG whose header declares 23 170² pixels decoded to 3.1 GB in 17 s; it is refused from

@@ -22,10 +22,13 @@ pub const MAX_ACTIVATION_BYTES: usize = MAX_ARENA_BYTES;
 pub const MAX_ARENA_BYTES: usize = 64 << 20;
 /// Most inner-loop iterations of one layer-by-layer inference (multiply-accumulates, pooling
 /// taps, elements moved): about a second of the reference kernels (the Visual Wake Words
-/// model needs 8 M, 20 ms; a MobileNetV2 at 224×224 0.3 G). A pooling window or filter
-/// larger than its input still walks every tap, so this also bounds the window sizes a
-/// model may declare.
+/// model needs 8 M, 20 ms; a MobileNetV2 at 224×224 0.3 G). Counted over every tap a window
+/// declares (the kernels visit only those inside the input), so it is an upper bound.
 pub const MAX_WORK: u64 = 500_000_000;
+/// Most rows or columns a sliding window (conv, depthwise, pooling; dilation included) may
+/// span. TFLite Micro keeps a window's padding in int16 (`PaddingValues`): past this its
+/// padding wraps and it reads outside the input, so no result could match it.
+pub const MAX_WINDOW: usize = 65_535;
 
 pub(super) fn limit(what: impl Into<String>, value: u64, limit: u64) -> Result<()> {
     if value > limit {
@@ -78,13 +81,30 @@ pub fn op_work(graph: &Graph, index: usize) -> u64 {
     taps.saturating_add(moved)
 }
 
-/// The ops' counts and total work against [`MAX_OPS`] and [`MAX_WORK`].
+/// The rows or columns op `index`'s sliding window spans, the larger of the two (dilation
+/// included), if it has one.
+fn window_span(graph: &Graph, index: usize) -> Option<usize> {
+    let op = graph.ops.get(index)?;
+    let filter = |axis: usize| op.input(1).and_then(|f| graph.tensors.get(f)?.shape.get(axis).copied());
+    let ((kh, kw), (dh, dw)) = match &op.kind {
+        OpKind::Conv2d(c) | OpKind::DepthwiseConv2d { conv: c, .. } => ((filter(1)?, filter(2)?), c.dilation),
+        OpKind::AveragePool2d(o) | OpKind::MaxPool2d(o) => (o.filter, (1, 1)),
+        _ => return None,
+    };
+    let span = |k: usize, d: usize| k.saturating_sub(1).saturating_mul(d).saturating_add(1);
+    Some(span(kh, dh).max(span(kw, dw)))
+}
+
+/// The ops' counts, windows and total work against [`MAX_OPS`], [`MAX_WINDOW`] and [`MAX_WORK`].
 pub(super) fn check_graph(graph: &Graph) -> Result<()> {
     limit("the number of ops", graph.ops.len() as u64, MAX_OPS as u64)?;
     let mut total = 0u64;
     for (index, op) in graph.ops.iter().enumerate() {
         let work = op_work(graph, index);
         let op = op.kind.name();
+        if let Some(span) = window_span(graph, index) {
+            limit(format!("op {index} ({op}): the rows or columns of its window"), span as u64, MAX_WINDOW as u64)?;
+        }
         limit(format!("op {index} ({op}): the work of one inference (loop iterations)"), work, MAX_WORK)?;
         total = total.saturating_add(work);
     }
