@@ -43,14 +43,6 @@ unsafe impl Lanes for Avx2 {
     }
     #[inline]
     #[target_feature(enable = "avx2")]
-    unsafe fn zip_i8_even(a: *const i8, b: *const i8) -> __m256i {
-        let even = _mm_setr_epi8(0, 2, 4, 6, 8, 10, 12, 14, -1, -1, -1, -1, -1, -1, -1, -1);
-        let a = _mm_cvtepi8_epi16(_mm_shuffle_epi8(_mm_loadu_si128(a.cast()), even));
-        let b = _mm_cvtepi8_epi16(_mm_shuffle_epi8(_mm_loadu_si128(b.cast()), even));
-        _mm256_set_m128i(_mm_unpackhi_epi16(a, b), _mm_unpacklo_epi16(a, b))
-    }
-    #[inline]
-    #[target_feature(enable = "avx2")]
     unsafe fn madd(acc: __m256i, a: __m256i, b: __m256i) -> __m256i {
         _mm256_add_epi32(acc, _mm256_madd_epi16(a, b))
     }

@@ -3,72 +3,30 @@
 //! interleaved against the pair's two filter taps, the input offset folded into the bias (as
 //! in the matrix product). A tap in the padding reads a pixel of zero points, which
 //! contributes nothing, as the reference's skipped tap does.
+//!
+//! In place (TinyEngine's order, where the output lands over its own input), the same row
+//! kernel runs block by block of eight channels: each input row's eight channels are
+//! gathered into a ring of rows before any output overwrites them, and the outputs read the
+//! ring.
 
 use super::{covers, isa, Isa, LaneStage, Lanes, Portable};
 use crate::geometry::{Fmap, FmapMut, Region, Window};
 use crate::kernels::OutputStage;
+use std::ops::Range;
 
 /// Most kernel taps (`kh·kw`) the fast path takes.
 pub const MAX_TAPS: usize = 64;
-/// Output pixels of a row the in-place path computes per chunk.
-const CHUNK: usize = 64;
-/// Most kernel rows the in-place path takes (their chunk copies live on the stack).
-const MAX_ROWS: usize = 16;
-/// Bytes of a chunk's input row: two columns a pixel at stride 2, plus the kernel's reach.
-const ROW: usize = 2 * CHUNK + 64;
-/// Bytes of the stack the in-place path uses: a padded plane, or `MAX_ROWS` chunk rows.
-const PLANE: usize = 8192;
-const _: () = assert!(ROW * MAX_ROWS <= PLANE);
-/// Zero points past a padded plane's last row, where the last lanes of a line read.
-const SLACK: usize = 32;
+/// Bytes of the stack the in-place path's ring of rows may use when `temp` is too small.
+const STACK_RING: usize = 8192;
 
-/// The input plane an in-place output region reads, padded with zero points: rows and
-/// columns from the first tap of the region's first pixel to the last tap of its last.
-struct Padded {
+/// The in-place path's passes over input region `held`, output `region`: `group` channels
+/// each (a multiple of eight; the last pass takes the rest), through a ring of `rows` rows of
+/// `group`-channel pixels.
+struct Passes {
+    held: Region,
     region: Region,
-    /// Global row and column of the plane's first byte (negative in the padding).
-    y0: isize,
-    x0: isize,
     rows: usize,
-    width: usize,
-}
-
-impl Padded {
-    fn new(w: &Window, region: Region) -> Option<Padded> {
-        if region.area() == 0 {
-            return None;
-        }
-        let span = |o0: usize, o1: usize, s: usize, k: usize, d: usize, pad: usize| {
-            let first = (s * o0) as isize - pad as isize;
-            (first, s * (o1 - 1 - o0) + (k - 1) * d + 1)
-        };
-        let (y0, rows) = span(region.y0, region.y1, w.stride.0, w.kernel.0, w.dilation.0, w.pad_top);
-        let (x0, width) = span(region.x0, region.x1, w.stride.1, w.kernel.1, w.dilation.1, w.pad_left);
-        Some(Padded { region, y0, x0, rows, width })
-    }
-
-    fn bytes(&self) -> usize {
-        self.rows * self.width + SLACK
-    }
-
-    /// Writes the plane from `plane` (one channel of input region `held`), zero points
-    /// wherever `held` does not reach (the padding, and bytes only dropped lanes read).
-    fn fill(&self, plane: &[i8], held: Region, zero_point: i8, stack: &mut [i8; PLANE]) {
-        let (hx0, hx1) = (held.x0 as isize - self.x0, held.x1 as isize - self.x0);
-        let (lo, hi) = (hx0.clamp(0, self.width as isize) as usize, hx1.clamp(0, self.width as isize) as usize);
-        for (r, row) in stack.chunks_exact_mut(self.width).take(self.rows).enumerate() {
-            let y = self.y0 + r as isize;
-            if y >= held.y0 as isize && y < held.y1 as isize && lo < hi {
-                let from = (y as usize - held.y0) * held.width() + (self.x0 + lo as isize) as usize - held.x0;
-                row[..lo].fill(zero_point);
-                row[lo..hi].copy_from_slice(&plane[from..from + hi - lo]);
-                row[hi..].fill(zero_point);
-            } else {
-                row.fill(zero_point);
-            }
-        }
-        stack[self.rows * self.width..self.bytes()].fill(zero_point);
-    }
+    group: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -80,10 +38,7 @@ pub struct Depthwise {
     /// `bias + input_offset·Σf` per channel: the taps then multiply the raw int8 inputs.
     bias: Vec<i32>,
     stage: LaneStage,
-    /// Each channel's parameters repeated in eight lanes, for eight pixels of one channel.
-    channel_stage: LaneStage,
-    zero_point: i8,
-    /// Zero points, one pixel's and one chunk row's worth: what a tap in the padding reads.
+    /// Zero points, one pixel's worth: what a tap in the padding reads.
     padding: Vec<i8>,
 }
 
@@ -120,12 +75,7 @@ impl Depthwise {
             filter: packed,
             bias: folded,
             stage: LaneStage::new(stage),
-            channel_stage: LaneStage::new(&OutputStage {
-                requant: stage.requant.iter().flat_map(|&r| [r; 8]).collect(),
-                ..stage.clone()
-            }),
-            zero_point: (-input_offset) as i8,
-            padding: vec![(-input_offset) as i8; channels.max(ROW)],
+            padding: vec![(-input_offset) as i8; channels],
         })
     }
 
@@ -159,89 +109,125 @@ impl Depthwise {
         if region.area() == 0 {
             return;
         }
-        let (kh, kw) = w.kernel;
-        let (s, dx) = (w.stride.1, w.dilation.1);
         let ch = self.channels;
         let held = input.region;
         assert!(covers(held, w.input_region(region)) && input.data.len() >= held.area() * ch);
+        assert!(covers(out.region, region) && out.channels == ch && out.data.len() >= out.region.area() * ch);
+        let mut rows = [None; MAX_TAPS];
+        for oy in region.y0..region.y1 {
+            for (ky, row) in rows.iter_mut().enumerate().take(w.kernel.0) {
+                // SAFETY: the held region covers every tap (asserted above).
+                *row = Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h)
+                    .map(|iy| unsafe { input.data.as_ptr().add((iy - held.y0) * held.width() * ch) });
+            }
+            let at = ((oy - out.region.y0) * out.region.width() + (region.x0 - out.region.x0)) * ch;
+            // SAFETY: the output view holds `region` (asserted above).
+            let out_row = unsafe { out.data.as_mut_ptr().add(at) };
+            // SAFETY: every row holds the held columns' pixels of `ch` int8; the output view
+            // holds the row's `region.width()` pixels after `out_row`; the backend was chosen
+            // by `isa()`.
+            unsafe { self.row::<L>(w, &rows, held.x0, ch, 0..ch, region.x0..region.x1, out_row, ch) };
+        }
+    }
+
+    /// Output pixels `xs` of one output row, channels `blocks` (a range of eight-channel
+    /// blocks' channels): kernel row `ky` reads input row `rows[ky]` (a pointer to its pixel
+    /// at column `x0`, channel `blocks.start`, pixels `stride` bytes apart), or the padding if
+    /// `None`; output pixel `ox` goes to `out + (ox − xs.start)·out_stride`.
+    ///
+    /// # Safety
+    /// Every row must hold every column a tap of `xs` reads inside the map, with the
+    /// channels of `blocks`; `out` the pixels of `xs`; the backend must be available.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn row<L: Lanes>(
+        &self,
+        w: &Window,
+        rows: &[Option<*const i8>; MAX_TAPS],
+        x0: usize,
+        stride: usize,
+        blocks: Range<usize>,
+        xs: Range<usize>,
+        out: *mut i8,
+        out_stride: usize,
+    ) {
+        let (kh, kw) = w.kernel;
+        let (s, dx) = (w.stride.1, w.dilation.1);
         // Output columns whose taps all lie inside the map horizontally.
         let interior =
             w.pad_left.div_ceil(s)..(w.in_w + w.pad_left).checked_sub((kw - 1) * dx + 1).map_or(0, |last| last / s + 1);
         let pairs = self.taps.div_ceil(2);
-        let mut pixels = [self.padding.as_ptr(); MAX_TAPS + 1];
-        // Each kernel row's input row (its pixel at column `held.x0`), or none in the padding.
-        let mut rows = [None; MAX_TAPS];
-        for oy in region.y0..region.y1 {
-            for (ky, row) in rows.iter_mut().enumerate().take(kh) {
-                *row = Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h)
-                    .map(|iy| (iy - held.y0) * held.width() * ch);
+        let padding = self.padding.as_ptr().add(blocks.start);
+        let mut pixels = [padding; MAX_TAPS + 1];
+        for ox in xs.clone() {
+            if interior.contains(&ox) {
+                let first = s * ox - w.pad_left - x0;
+                for (ky, row) in rows.iter().enumerate().take(kh) {
+                    for kx in 0..kw {
+                        pixels[ky * kw + kx] = match row {
+                            Some(at) => at.add((first + kx * dx) * stride),
+                            None => padding,
+                        };
+                    }
+                }
+            } else {
+                for (ky, row) in rows.iter().enumerate().take(kh) {
+                    for kx in 0..kw {
+                        let ix = Window::tap(ox, kx, s, dx, w.pad_left, w.in_w);
+                        pixels[ky * kw + kx] = match (row, ix) {
+                            (Some(at), Some(ix)) => at.add((ix - x0) * stride),
+                            _ => padding,
+                        };
+                    }
+                }
             }
-            for ox in region.x0..region.x1 {
-                if interior.contains(&ox) {
-                    let x0 = s * ox - w.pad_left - held.x0;
-                    for (ky, row) in rows.iter().enumerate().take(kh) {
-                        for kx in 0..kw {
-                            // SAFETY: the held region covers every tap (asserted above).
-                            pixels[ky * kw + kx] = match row {
-                                Some(at) => unsafe { input.data.as_ptr().add(at + (x0 + kx * dx) * ch) },
-                                None => self.padding.as_ptr(),
-                            };
-                        }
-                    }
-                } else {
-                    for (ky, row) in rows.iter().enumerate().take(kh) {
-                        for kx in 0..kw {
-                            let ix = Window::tap(ox, kx, s, dx, w.pad_left, w.in_w);
-                            pixels[ky * kw + kx] = match (row, ix) {
-                                // SAFETY: as above.
-                                (Some(at), Some(ix)) => unsafe { input.data.as_ptr().add(at + (ix - held.x0) * ch) },
-                                _ => self.padding.as_ptr(),
-                            };
-                        }
-                    }
+            // An odd last tap pairs with any pixel: its filter half is zero.
+            pixels[self.taps] = pixels[0];
+            let px = out.add((ox - xs.start) * out_stride);
+            for c in blocks.clone().step_by(8) {
+                let at = c - blocks.start;
+                let filter = self.filter.as_ptr().add(c * pairs * 2);
+                let mut acc = L::load_acc(self.bias.as_ptr().add(c));
+                for k in 0..pairs {
+                    let x = L::zip_i8(pixels[2 * k].add(at), pixels[2 * k + 1].add(at));
+                    acc = L::madd(acc, x, L::load_pairs(filter.add(k * 16)));
                 }
-                // An odd last tap pairs with any pixel: its filter half is zero.
-                pixels[self.taps] = pixels[0];
-                let px = out.pixel_mut(oy, ox);
-                for c in (0..ch).step_by(8) {
-                    // SAFETY: every pointer is a whole pixel of `channels` int8 and
-                    // `c + 8 <= channels`; the filter holds `pairs` pairs per block; `px`
-                    // has `channels` int8; the backend was chosen by `isa()`.
-                    unsafe {
-                        let filter = self.filter.as_ptr().add(c * pairs * 2);
-                        let mut acc = L::load_acc(self.bias.as_ptr().add(c));
-                        for k in 0..pairs {
-                            let x = L::zip_i8(pixels[2 * k].add(c), pixels[2 * k + 1].add(c));
-                            acc = L::madd(acc, x, L::load_pairs(filter.add(k * 16)));
-                        }
-                        L::requantize_store(acc, &self.stage, c, px.as_mut_ptr().add(c));
-                    }
-                }
+                L::requantize_store(acc, &self.stage, c, px.add(at));
             }
         }
     }
 
-    /// Whether [`Depthwise::in_place`] takes this window.
-    pub fn takes_in_place(&self, w: &Window) -> bool {
-        w.stride.1 <= 2 && w.kernel.0 <= MAX_ROWS && (w.kernel.1 - 1) * w.dilation.1 <= ROW - 2 * CHUNK
+    /// The rows of eight-channel pixels the in-place path's ring must hold for `region` of
+    /// input region `held`: from the first row any later output reads to the last row
+    /// gathered so far (what the row reads, and what its output overwrites); `None` if the
+    /// output rows outrun the input (more output than input pixels per row).
+    fn ring_rows(w: &Window, held: Region, region: Region) -> Option<usize> {
+        let (ow, hw) = (region.width(), held.width());
+        let tap = |oy, ky| Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h);
+        let mut gathered = held.y0;
+        let mut most = 0;
+        for oy in region.y0..region.y1 {
+            let first = (0..w.kernel.0).find_map(|ky| tap(oy, ky));
+            let last = (0..w.kernel.0).rev().find_map(|ky| tap(oy, ky)).map_or(held.y0, |iy| iy + 1);
+            let overwritten = held.y0 + ((oy - region.y0 + 1) * ow).div_ceil(hw);
+            gathered = gathered.max(last).max(overwritten);
+            if gathered > held.y1 {
+                return None;
+            }
+            if let Some(first) = first {
+                most = most.max(gathered - first);
+            }
+        }
+        Some(most.max(1))
     }
 
     /// TinyEngine's in-place depthwise convolution: `buf` holds input region `held` and
-    /// receives output `region` over it, channel by channel. Each channel goes to `temp` (one
-    /// plane of `held`), then its output pixels, eight at a time, land in slots whose channel
-    /// was already copied. Each output row is done in chunks of up to `CHUNK` pixels; a
-    /// chunk's input row is read in place, or, where the chunk hangs over the padding or the
-    /// plane's end, from a copy on the stack padded with zero points. Needs
-    /// [`Depthwise::takes_in_place`], no more output than input pixels and a `temp` of
-    /// `held.area()` bytes.
-    pub fn in_place(&self, isa: Isa, w: &Window, buf: &mut [i8], held: Region, region: Region, temp: &mut [i8]) {
-        self.in_place_within(isa, w, buf, held, region, temp, PLANE)
-    }
-
-    /// [`Depthwise::in_place`], padding whole planes only up to `plane` bytes (the tests
-    /// take both paths with 0).
-    #[allow(clippy::too_many_arguments)]
-    pub(crate) fn in_place_within(
+    /// receives output `region` over it (output pixel `i`, row-major, in input pixel `i`'s
+    /// slot). Block by block of eight channels, each input row's block is gathered into a
+    /// ring of rows (in `temp` if it is large enough, else on the stack) before an output
+    /// overwrites it or a tap reads it, and the row kernel reads the ring. Needs no more
+    /// output than input pixels; `false` (nothing done) where the ring fits neither.
+    pub fn in_place(
         &self,
         isa: Isa,
         w: &Window,
@@ -249,193 +235,70 @@ impl Depthwise {
         held: Region,
         region: Region,
         temp: &mut [i8],
-        plane: usize,
-    ) {
-        let c = self.channels;
-        assert!(self.takes_in_place(w) && w.kernel.0 * w.kernel.1 == self.taps);
-        assert!(region.area() <= held.area() && buf.len() >= held.area() * c && temp.len() >= held.area());
-        let padded = Padded::new(w, region).filter(|p| p.bytes() <= plane.min(PLANE));
+    ) -> bool {
+        assert!(w.kernel.0 * w.kernel.1 == self.taps && region.area() <= held.area());
+        assert!(buf.len() >= held.area() * self.channels && covers(held, w.input_region(region)));
+        let Some(rows) = Self::ring_rows(w, held, region) else { return false };
+        // As many channels per pass as the larger of `temp` and the stack holds rows of.
+        let mut stack = [0i8; STACK_RING];
+        let ring = if temp.len() > STACK_RING { temp } else { &mut stack[..] };
+        let group = (ring.len() / (rows * held.width() * 8) * 8).min(self.channels);
+        if group == 0 {
+            return false;
+        }
+        let ring = &mut ring[..rows * held.width() * group];
+        let passes = Passes { held, region, rows, group };
         match isa {
-            // SAFETY: checked above; every read the chunks make is bounded in `channel`
-            // and `channel_padded`.
-            Isa::Portable => unsafe { self.in_place_with::<Portable>(w, buf, held, region, temp, padded) },
+            // SAFETY: checked above; the ring holds every row a tap reads (`ring_rows`).
+            Isa::Portable => unsafe { self.in_place_with::<Portable>(w, buf, ring, &passes) },
             #[cfg(target_arch = "x86_64")]
             // SAFETY: as above; `isa()` found AVX2.
-            Isa::Avx2 => unsafe { self.in_place_avx2(w, buf, held, region, temp, padded) },
+            Isa::Avx2 => unsafe { self.in_place_avx2(w, buf, ring, &passes) },
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
             // SAFETY: as above; compiled with simd128.
-            Isa::Simd128 => unsafe { self.in_place_with::<super::wasm::Simd128>(w, buf, held, region, temp, padded) },
+            Isa::Simd128 => unsafe { self.in_place_with::<super::wasm::Simd128>(w, buf, ring, &passes) },
         }
+        true
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn in_place_avx2(
-        &self,
-        w: &Window,
-        buf: &mut [i8],
-        held: Region,
-        region: Region,
-        temp: &mut [i8],
-        padded: Option<Padded>,
-    ) {
-        self.in_place_with::<super::avx2::Avx2>(w, buf, held, region, temp, padded)
+    unsafe fn in_place_avx2(&self, w: &Window, buf: &mut [i8], ring: &mut [i8], passes: &Passes) {
+        self.in_place_with::<super::avx2::Avx2>(w, buf, ring, passes)
     }
 
+    /// The in-place passes through `ring`.
     #[inline(always)]
-    unsafe fn in_place_with<L: Lanes>(
-        &self,
-        w: &Window,
-        buf: &mut [i8],
-        held: Region,
-        region: Region,
-        temp: &mut [i8],
-        padded: Option<Padded>,
-    ) {
-        let channels = self.channels;
-        let plane = &mut temp[..held.area()];
-        let mut stack = [0i8; PLANE];
-        for c in 0..channels {
-            let src = buf.as_ptr().add(c);
-            for (i, t) in plane.iter_mut().enumerate() {
-                *t = *src.add(i * channels);
-            }
-            match &padded {
-                Some(p) => {
-                    p.fill(plane, held, self.zero_point, &mut stack);
-                    self.channel_padded::<L>(w, p, &stack, c, buf);
-                }
-                None => self.channel::<L>(w, plane, held, c, region, buf, &mut stack),
-            }
-        }
-    }
-
-    /// Channel `c` of `p`'s output region from `p`'s padded plane in `stack`: output pixel
-    /// `i` (row-major) goes to `out[c + i·channels]`. At stride 1 the rows run as one line
-    /// (the pixels between two rows are computed and dropped), so short rows fill the lanes.
-    #[inline(always)]
-    unsafe fn channel_padded<L: Lanes>(&self, w: &Window, p: &Padded, stack: &[i8; PLANE], c: usize, out: &mut [i8]) {
-        let (kh, kw) = w.kernel;
-        let (sy, sx) = w.stride;
-        let pairs = self.taps.div_ceil(2);
-        let bias = [self.bias[c]; 8];
-        let filter = self.filter.as_ptr().add(((c / 8 * pairs) * 8 + c % 8) * 2);
-        let (oh, ow, width) = (p.region.height(), p.region.width(), p.width);
-        let mut taps = [stack.as_ptr(); MAX_TAPS + 1];
-        for ky in 0..kh {
-            for kx in 0..kw {
-                taps[ky * kw + kx] = stack.as_ptr().add(ky * w.dilation.0 * width + kx * w.dilation.1);
-            }
-        }
-        taps[self.taps] = taps[0];
-        // Lines: one of `(oh − 1)·width + ow` pixels at stride 1, else one per output row.
-        let (lines, line_len, line_step) =
-            if sy == 1 && sx == 1 { (1, (oh - 1) * width + ow, 0) } else { (oh, ow, sy * width) };
-        let mut lanes = [0i8; 8];
-        let (mut y, mut x) = (0, 0);
-        assert!(c + (oh * ow).saturating_sub(1) * self.channels < out.len());
-        for line in 0..lines {
-            let runs = line_len.div_ceil(8);
-            // The furthest byte this line reads stays inside the stack plane.
-            assert!(
-                line * line_step + (taps[self.taps - 1].offset_from(stack.as_ptr()) as usize) + 8 * sx * runs <= PLANE
-            );
-            for r in 0..runs {
-                let at = line * line_step + 8 * sx * r;
-                let mut acc = L::load_acc(bias.as_ptr());
-                for k in 0..pairs {
-                    let (a, b) = (taps[2 * k].add(at), taps[2 * k + 1].add(at));
-                    let v = if sx == 1 { L::zip_i8(a, b) } else { L::zip_i8_even(a, b) };
-                    acc = L::madd(acc, v, L::splat_pair(filter.add(k * 16)));
-                }
-                L::requantize_store(acc, &self.channel_stage, 8 * c, lanes.as_mut_ptr());
-                for &v in lanes.iter().take(line_len - 8 * r) {
-                    if x < ow {
-                        *out.get_unchecked_mut(c + (y * ow + x) * self.channels) = v;
-                    }
-                    x += 1;
-                    if x == if lines == 1 { width } else { ow } {
-                        (y, x) = (y + 1, 0);
-                    }
-                }
-            }
-        }
-    }
-
-    /// Channel `c` of output `region` from `plane` (that channel of input region `held`):
-    /// output pixel `i` (row-major) goes to `out[c + i·channels]`.
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn channel<L: Lanes>(
-        &self,
-        w: &Window,
-        plane: &[i8],
-        held: Region,
-        c: usize,
-        region: Region,
-        out: &mut [i8],
-        rows: &mut [i8; PLANE],
-    ) {
-        let (kh, kw) = w.kernel;
-        let (s, dx) = (w.stride.1, w.dilation.1);
-        let pairs = self.taps.div_ceil(2);
-        let bias = [self.bias[c]; 8];
-        let filter = self.filter.as_ptr().add(((c / 8 * pairs) * 8 + c % 8) * 2);
-        let zero_point = self.zero_point;
-        let hw = held.width() as isize;
-        let mut taps = [self.padding.as_ptr(); MAX_TAPS + 1];
-        let mut lanes = [0i8; 8];
-        let mut slot = c;
-        for oy in region.y0..region.y1 {
-            let mut ox = region.x0;
-            while ox < region.x1 {
-                let n = CHUNK.min(region.x1 - ox);
-                let runs = n.div_ceil(8);
-                // The chunk reads input columns `first ..` of each row: `real` of them for its
-                // pixels, `reach` with the lanes of a last partial run.
-                let first = (s * ox) as isize - w.pad_left as isize;
-                let real = (s * (n - 1) + (kw - 1) * dx + 1) as isize;
-                let reach = (kw - 1) * dx + 8 * s * runs;
-                for ky in 0..kh {
-                    let row = match Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h) {
-                        None => self.padding.as_ptr(),
-                        Some(iy) => {
-                            assert!(iy >= held.y0 && iy < held.y1, "the held region covers every tap");
-                            let start = (iy - held.y0) as isize * hw;
-                            let (lo, hi) = (first - held.x0 as isize, first + real - held.x0 as isize);
-                            if lo >= 0 && hi <= hw && start + lo + reach as isize <= plane.len() as isize {
-                                plane.as_ptr().offset(start + lo)
-                            } else {
-                                let copy = &mut rows[ky * ROW..][..reach];
-                                for (j, v) in copy.iter_mut().enumerate() {
-                                    let x = lo + j as isize;
-                                    *v = if (0..hw).contains(&x) { plane[(start + x) as usize] } else { zero_point };
-                                }
-                                copy.as_ptr()
-                            }
+    unsafe fn in_place_with<L: Lanes>(&self, w: &Window, buf: &mut [i8], ring: &mut [i8], passes: &Passes) {
+        let &Passes { held, region, rows, group } = passes;
+        let (ch, hw, ow) = (self.channels, held.width(), region.width());
+        let base = buf.as_mut_ptr();
+        let ring = ring.as_mut_ptr();
+        let tap = |oy, ky| Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h);
+        let mut taps = [None; MAX_TAPS];
+        for c in (0..ch).step_by(group) {
+            let n = group.min(ch - c);
+            let slot = |iy: usize| ring.add((iy - held.y0) % rows * hw * n);
+            let mut gathered = held.y0;
+            for oy in region.y0..region.y1 {
+                let last = (0..w.kernel.0).rev().find_map(|ky| tap(oy, ky)).map_or(held.y0, |iy| iy + 1);
+                let overwritten = held.y0 + ((oy - region.y0 + 1) * ow).div_ceil(hw);
+                while gathered < last.max(overwritten) {
+                    let from = base.add((gathered - held.y0) * hw * ch + c);
+                    if n == ch {
+                        std::ptr::copy_nonoverlapping(from, slot(gathered), hw * ch);
+                    } else {
+                        for x in 0..hw {
+                            std::ptr::copy_nonoverlapping(from.add(x * ch), slot(gathered).add(x * n), n);
                         }
-                    };
-                    for kx in 0..kw {
-                        taps[ky * kw + kx] = row.add(kx * dx);
                     }
+                    gathered += 1;
                 }
-                // An odd last tap pairs with any pixel: its filter half is zero.
-                taps[self.taps] = taps[0];
-                assert!(slot + (n - 1) * self.channels < out.len());
-                for r in 0..runs {
-                    let mut acc = L::load_acc(bias.as_ptr());
-                    for k in 0..pairs {
-                        let (a, b) = (taps[2 * k].add(8 * s * r), taps[2 * k + 1].add(8 * s * r));
-                        let x = if s == 1 { L::zip_i8(a, b) } else { L::zip_i8_even(a, b) };
-                        acc = L::madd(acc, x, L::splat_pair(filter.add(k * 16)));
-                    }
-                    L::requantize_store(acc, &self.channel_stage, 8 * c, lanes.as_mut_ptr());
-                    for (i, &v) in lanes.iter().enumerate().take(n - 8 * r) {
-                        *out.get_unchecked_mut(slot + (8 * r + i) * self.channels) = v;
-                    }
+                for (ky, t) in taps.iter_mut().enumerate().take(w.kernel.0) {
+                    *t = tap(oy, ky).map(|iy| slot(iy).cast_const());
                 }
-                slot += n * self.channels;
-                ox += n;
+                let out = base.add((oy - region.y0) * ow * ch + c);
+                self.row::<L>(w, &taps, held.x0, n, c..c + n, region.x0..region.x1, out, ch);
             }
         }
     }

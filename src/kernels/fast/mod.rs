@@ -54,8 +54,6 @@ pub(crate) unsafe trait Lanes {
     unsafe fn splat_pair(p: *const i16) -> Self::Pairs;
     /// Eight int8 from `a` and eight from `b`, widened and interleaved as pairs `(a[i], b[i])`.
     unsafe fn zip_i8(a: *const i8, b: *const i8) -> Self::Pairs;
-    /// As [`Lanes::zip_i8`] with the even bytes of sixteen from `a` and sixteen from `b`.
-    unsafe fn zip_i8_even(a: *const i8, b: *const i8) -> Self::Pairs;
     /// `acc[i] + a[2i]·b[2i] + a[2i+1]·b[2i+1]`, wrapping.
     unsafe fn madd(acc: Self::Acc, a: Self::Pairs, b: Self::Pairs) -> Self::Acc;
     unsafe fn add(a: Self::Acc, b: Self::Acc) -> Self::Acc;
@@ -193,10 +191,6 @@ unsafe impl Lanes for Portable {
     #[inline(always)]
     unsafe fn zip_i8(a: *const i8, b: *const i8) -> [i16; 16] {
         std::array::from_fn(|i| i16::from(*if i % 2 == 0 { a } else { b }.add(i / 2)))
-    }
-    #[inline(always)]
-    unsafe fn zip_i8_even(a: *const i8, b: *const i8) -> [i16; 16] {
-        std::array::from_fn(|i| i16::from(*if i % 2 == 0 { a } else { b }.add(i / 2 * 2)))
     }
     #[inline(always)]
     unsafe fn madd(acc: [i32; 8], a: [i16; 16], b: [i16; 16]) -> [i32; 8] {

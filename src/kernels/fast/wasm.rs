@@ -40,15 +40,6 @@ unsafe impl Lanes for Simd128 {
         (i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(a, b), i16x8_shuffle::<4, 12, 5, 13, 6, 14, 7, 15>(a, b))
     }
     #[inline(always)]
-    unsafe fn zip_i8_even(a: *const i8, b: *const i8) -> (v128, v128) {
-        let even = |p: *const i8| {
-            let v = v128_load(p.cast());
-            i16x8_extend_low_i8x16(i8x16_shuffle::<0, 2, 4, 6, 8, 10, 12, 14, 0, 0, 0, 0, 0, 0, 0, 0>(v, v))
-        };
-        let (a, b) = (even(a), even(b));
-        (i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(a, b), i16x8_shuffle::<4, 12, 5, 13, 6, 14, 7, 15>(a, b))
-    }
-    #[inline(always)]
     unsafe fn madd(acc: (v128, v128), a: (v128, v128), b: (v128, v128)) -> (v128, v128) {
         (i32x4_add(acc.0, i32x4_dot_i16x8(a.0, b.0)), i32x4_add(acc.1, i32x4_dot_i16x8(a.1, b.1)))
     }
