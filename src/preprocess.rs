@@ -94,9 +94,14 @@ impl PixelRange {
         let bad = || Error::Setting(format!("pixel range '{text}' is not LO,HI with LO < HI (e.g. 0,1)"));
         let (lo, hi) = text.split_once(',').ok_or_else(bad)?;
         let (lo, hi): (f32, f32) = (lo.trim().parse().map_err(|_| bad())?, hi.trim().parse().map_err(|_| bad())?);
-        // The span must be finite too: -3e38,3e38 would make every pixel infinite.
-        if !(lo.is_finite() && hi.is_finite() && lo < hi && (hi - lo).is_finite()) {
+        if !(lo.is_finite() && hi.is_finite() && lo < hi) {
             return Err(bad());
+        }
+        // The span must be finite too: -3e38,3e38 would make every pixel infinite.
+        if !(hi - lo).is_finite() {
+            return Err(Error::Setting(format!(
+                "pixel range '{text}' spans more than a float holds (HI − LO is infinite)"
+            )));
         }
         Ok(PixelRange { lo, hi })
     }

@@ -103,7 +103,7 @@ pub(super) fn check_graph(graph: &Graph) -> Result<()> {
         let work = op_work(graph, index);
         let op = op.kind.name();
         if let Some(span) = window_span(graph, index) {
-            limit(format!("op {index} ({op}): the rows or columns of its window"), span as u64, MAX_WINDOW as u64)?;
+            limit(format!("op {index} ({op}): its window's span (rows or columns)"), span as u64, MAX_WINDOW as u64)?;
         }
         limit(format!("op {index} ({op}): the work of one inference (loop iterations)"), work, MAX_WORK)?;
         total = total.saturating_add(work);
