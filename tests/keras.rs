@@ -5,12 +5,13 @@
 //! activations, flatten/reshape, an upsampling head; int8 and float ends). Every model whose
 //! ops are in the set must match TFLite Micro in every tensor, layer by layer, and its patch
 //! plans must equal layer by layer; a model with an op outside the set must be refused with
-//! the op's name. TensorFlow is a 1.6 GB install, so this runs under `make keras` (which
+//! the op's name. A model with TILE (which TFLite Micro lacks) is held to TensorFlow Lite's
+//! reference kernels instead. TensorFlow is a 1.6 GB install, so this runs under `make keras` (which
 //! converts the models first), not `make test`; run without models, it fails.
 
 mod common;
 
-use common::{check_against_tflm, root, run_tensors, Case};
+use common::{check_against_litert, check_against_tflm, root, run_tensors, Case};
 use mcupatch::exec::Config;
 use mcupatch::kernels::Kernel;
 use mcupatch::model::{self, DType};
@@ -45,7 +46,7 @@ fn input(graph: &model::Graph, seed: u64) -> (Vec<u8>, bool) {
 #[test]
 #[ignore = "needs the converted models: make keras"]
 fn converted_keras_models_match_tflite_micro() {
-    let mut cases = Vec::new();
+    let (mut cases, mut tiled) = (Vec::new(), Vec::new());
     let mut refused = Vec::new();
     for (name, bytes) in models() {
         let graph = match model::load(&bytes) {
@@ -57,8 +58,10 @@ fn converted_keras_models_match_tflite_micro() {
                 continue;
             }
         };
+        let has_tile = graph.ops.iter().any(|op| op.kind.name() == "TILE");
         for seed in 0..2 {
             let (data, float_input) = input(&graph, seed);
+            let cases = if has_tile { &mut tiled } else { &mut cases };
             cases.push(Case {
                 name: format!("{name} seed {seed}"),
                 model: bytes.clone(),
@@ -70,8 +73,16 @@ fn converted_keras_models_match_tflite_micro() {
     }
     let compared = check_against_tflm(&cases);
     println!("{} runs of {} models, {compared} tensors equal to TFLite Micro's", cases.len(), cases.len() / 2);
+    if !tiled.is_empty() {
+        let compared = check_against_litert(&tiled);
+        println!(
+            "{} runs of {} models with TILE, {compared} tensors equal to TensorFlow Lite's",
+            tiled.len(),
+            tiled.len() / 2
+        );
+    }
     println!("refused: {refused:#?}");
-    assert!(cases.len() >= 2 * 7, "only {} runs", cases.len());
+    assert!(cases.len() + tiled.len() >= 2 * 7, "only {} runs", cases.len() + tiled.len());
 }
 
 /// Every seventh single-stage plan (int8 input), with in-place ops off and all on, gives

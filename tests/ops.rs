@@ -9,7 +9,7 @@ use common::gen::*;
 use common::{check_against_litert, check_against_tflm, run_tensors, Case};
 use mcupatch::exec::Config;
 use mcupatch::kernels::Kernel;
-use mcupatch::model;
+use mcupatch::model::{self, OpKind};
 use mcupatch::schedule::{patch, search, InPlace, InputMode, Schedule};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -260,14 +260,26 @@ fn data_movement_cases() -> Vec<Case> {
     cases
 }
 
-/// The ops TFLite Micro does not have, held to TensorFlow Lite's reference kernels: TILE,
-/// and GATHER of shape values (folded at load).
+/// The ops TFLite Micro does not have, held to TensorFlow Lite's reference kernels: TILE
+/// (alone, and in tf.repeat's EXPAND_DIMS → TILE → RESHAPE, which the loader fuses into a
+/// local repeat), and GATHER of shape values (folded at load).
 fn litert_cases() -> Vec<Case> {
     let mut cases = Vec::new();
     for seed in 0..8u64 {
         cases.push(case(8200 + seed, "tile", |g| {
             let x = g.input(5, 4);
             (g.tile(x).0, false)
+        }));
+    }
+    // Keras' UpSampling2D: a repeat of the rows, then of the columns, then a conv.
+    for seed in 0..6u64 {
+        cases.push(case(8500 + seed, "upsampling by tf.repeat", |g| {
+            let x = g.input(5, 4);
+            let (k, free_batch) = (g.rng.gen_range(1..=3), g.rng.gen_bool(0.5));
+            let rows = g.repeat(x, 1, k, free_batch);
+            let y = g.repeat(rows, 2, k, free_batch);
+            let y = if g.rng.gen_bool(0.5) { g.repeat(y, 3, 2, free_batch) } else { y };
+            (g.conv(y, true).t, false)
         }));
     }
     for seed in 0..3u64 {
@@ -441,6 +453,38 @@ fn data_movement_that_mixes_the_map_ends_a_patch_stage_and_says_why() {
     assert!(splits.contains(&(sliced.t as usize)), "the H/W transpose and the channel slice are local: {splits:?}");
     let err = patch::stage_ops(&graph, &kernels, 0, moved as usize).unwrap_err().to_string();
     assert!(err.contains("(TRANSPOSE) moves values between a map's channels and its rows or columns"), "{err}");
+}
+
+/// tf.repeat's EXPAND_DIMS → TILE → RESHAPE (a constant shape or one built from SHAPE) loads
+/// as one local repeat per axis: no rank-5 tensor is left, and a patch stage ends at the conv
+/// after the upsampling.
+#[test]
+fn upsampling_by_repeat_loads_as_local_repeats() {
+    for (seed, free_batch) in [(1u64, false), (2, true)] {
+        let mut rng = StdRng::seed_from_u64(seed);
+        let mut g = Gen::new(&mut rng);
+        let x = g.map("input", 4, 5, 3, 0.05, 3);
+        g.spec.inputs = vec![x.t];
+        let rows = g.repeat(x, 1, 2, free_batch);
+        let up = g.repeat(rows, 2, 2, free_batch);
+        let y = g.conv(up, true);
+        let (bytes, _) = g.finish(y.t);
+        let graph = model::load(&bytes).unwrap();
+        let kinds: Vec<&OpKind> = graph.ops.iter().map(|op| &op.kind).collect();
+        assert!(
+            matches!(
+                kinds[..],
+                [
+                    OpKind::Repeat { axis: 1, times: 2 },
+                    OpKind::Repeat { axis: 2, times: 2 },
+                    OpKind::DepthwiseConv2d { .. }
+                ]
+            ),
+            "{kinds:?}"
+        );
+        let kernels = Kernel::prepare_all(&graph).unwrap();
+        patch::stage_ops(&graph, &kernels, 0, y.t as usize).unwrap();
+    }
 }
 
 /// The README's list of supported ops is the loader's, so it cannot drift.

@@ -147,6 +147,7 @@ impl Kernel {
             OpKind::Slice => Kernel::Remap(slice::prepare(&cx)?),
             OpKind::StridedSlice(masks) => Kernel::Remap(strided_slice::prepare(&cx, *masks)?),
             OpKind::Tile => Kernel::Remap(tile::prepare(&cx)?),
+            OpKind::Repeat { axis, times } => Kernel::Remap(tile::prepare_repeat(&cx, *axis, *times)?),
             OpKind::Transpose => Kernel::Remap(transpose::prepare(&cx)?),
             OpKind::Gather { axis, batch_dims } => Kernel::Remap(gather::prepare(&cx, *axis, *batch_dims)?),
             OpKind::Sum { keep_dims } => {

@@ -15,6 +15,11 @@
 //!   is the zero point, as TensorFlow Lite's SPACE_TO_BATCH_ND pads; TFLite Micro's never
 //!   sets its pad value and pads with whatever its arena held, so with padding its output is
 //!   undefined (tests/ops.rs holds the rewrite to the same weights as a native dilated conv).
+//! - tf.repeat (Keras' `UpSampling2D`) writes a repeat of axis `a` as EXPAND_DIMS (a unit
+//!   axis after `a`) → TILE (that axis `k` times) → RESHAPE (back to rank 4, axis `a` now
+//!   `k` times longer). The TILE runs on a rank-5 tensor, which no patch stage can hold;
+//!   the three become one repeat of the map (index `i` of axis `a` reads `i / k`), the same
+//!   bytes, and spatially local.
 //! - SPLIT, SPLIT_V and UNPACK have one output per part: each part becomes a SLICE of its
 //!   own (an output nothing reads is not computed), so every op left has one output, and a
 //!   channel split is as local as any slice.
@@ -33,21 +38,19 @@ pub(super) enum Split {
     Unpack { axis: i32 },
 }
 
-/// An op the loader rewrites away.
+/// An op the loader rewrites away: shape arithmetic on constants (SHAPE, STRIDED_SLICE,
+/// PACK, and GATHER and CONCATENATION of shape vectors — tf.repeat builds its reshape's shape
+/// so), the two halves of a wrapped dilated conv, and the multi-output splits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Fold {
     Shape,
     StridedSlice(SliceMasks),
-    Pack {
-        axis: i32,
-    },
+    Pack { axis: i32 },
     SpaceToBatch,
     BatchToSpace,
     Split(Split),
-    /// GATHER of constant shape values (a GATHER of an activation runs).
-    Gather {
-        axis: i32,
-    },
+    Gather { axis: i32 },
+    Concatenation,
 }
 
 #[derive(Debug, Clone)]
@@ -108,11 +111,15 @@ pub(super) fn resolve(tensors: &mut Vec<Tensor>, ops: Vec<FileOp>, graph_outputs
             Action::Run(OpKind::Gather { axis, .. }) if constant(0) => {
                 fold_constant(tensors, &op, Fold::Gather { axis })?
             }
+            Action::Run(OpKind::Concatenation { .. }) if (0..op.inputs.len()).all(constant) => {
+                fold_constant(tensors, &op, Fold::Concatenation)?
+            }
             Action::Fold(Fold::Split(split)) => kept.extend(split_into_slices(tensors, &op, split, &read)?),
             _ => kept.push(op),
         }
     }
     let kept = merge_dilated_convs(tensors, kept, graph_outputs)?;
+    let kept = merge_repeats(tensors, kept, graph_outputs);
     kept.into_iter()
         .map(|op| match op.action {
             Action::Run(kind) => Ok(Op { kind, inputs: op.inputs, outputs: op.outputs }),
@@ -159,6 +166,9 @@ fn fold_constant(tensors: &mut [Tensor], op: &FileOp, fold: Fold) -> Result<()> 
         Fold::StridedSlice(masks) => strided_slice(tensors, op, masks)?,
         Fold::Pack { axis } => pack(tensors, op, axis)?,
         Fold::Gather { axis } => gather(tensors, op, axis)?,
+        Fold::Concatenation => {
+            (0..op.inputs.len()).map(|i| constant_vector(tensors, op, i)).collect::<Result<Vec<_>>>()?.concat()
+        }
         Fold::SpaceToBatch | Fold::BatchToSpace | Fold::Split(_) => return Err(op.err("not a shape op")),
     };
     let y = tensors.get_mut(out).ok_or_else(|| op.err(format!("output tensor {out} is out of range")))?;
@@ -325,6 +335,73 @@ fn pack(tensors: &[Tensor], op: &FileOp, axis: i32) -> Result<Vec<i64>> {
         }
     }
     Ok(out)
+}
+
+/// Rewrites every RESHAPE (a unit axis inserted) → TILE (of that axis alone) → RESHAPE (the
+/// axis merged into the one before it) of a [1, H, W, C] map into one repeat of that axis.
+fn merge_repeats(tensors: &[Tensor], ops: Vec<FileOp>, graph_outputs: &[usize]) -> Vec<FileOp> {
+    let mut removed = vec![false; ops.len()];
+    let mut rewrites: Vec<Option<(OpKind, usize, usize)>> = vec![None; ops.len()];
+    let is_reshape = |op: &FileOp| matches!(op.action, Action::Run(OpKind::Reshape));
+    for e in 0..ops.len() {
+        let Some(expand) = ops.get(e).filter(|op| is_reshape(op)) else { continue };
+        let (Ok(x), Ok(t1)) = (expand.input(0), expand.output()) else { continue };
+        let [t] = readers(&ops, t1)[..] else { continue };
+        let Some(tile) = ops.get(t).filter(|op| matches!(op.action, Action::Run(OpKind::Tile))) else { continue };
+        let Ok(t2) = tile.output() else { continue };
+        let [r] = readers(&ops, t2)[..] else { continue };
+        let Some(merge) = ops.get(r).filter(|op| is_reshape(op)) else { continue };
+        let (Ok(y), Some(multiples)) =
+            (merge.output(), tile.input(1).ok().and_then(|m| tensors.get(m)).and_then(integers))
+        else {
+            continue;
+        };
+        let shape = |t: usize| tensors.get(t).map(|t| t.shape.as_slice()).unwrap_or_default();
+        if graph_outputs.contains(&t1) || graph_outputs.contains(&t2) || tile.input(0).ok() != Some(t1) {
+            continue;
+        }
+        let ([1, h, w, c], expanded) = (shape(x), shape(t1)) else { continue };
+        // The unit axis sits right after the repeated one: find it, and the count.
+        let Some(unit) = (2..=4).find(|&u| {
+            let mut with_unit = vec![1, *h, *w, *c];
+            with_unit.insert(u, 1);
+            expanded == with_unit.as_slice()
+        }) else {
+            continue;
+        };
+        let times = multiples.get(unit).copied().and_then(|k| usize::try_from(k).ok()).filter(|&k| k > 0);
+        let others_one = multiples.iter().enumerate().all(|(i, &m)| i == unit || m == 1);
+        let (Some(times), true) = (times, others_one) else { continue };
+        let mut repeated = vec![1, *h, *w, *c];
+        if let Some(d) = repeated.get_mut(unit - 1) {
+            *d *= times;
+        }
+        if shape(y) != repeated.as_slice() {
+            continue;
+        }
+        if let Some(slot) = rewrites.get_mut(t) {
+            *slot = Some((OpKind::Repeat { axis: unit - 1, times }, x, y));
+        }
+        for i in [e, r] {
+            if let Some(slot) = removed.get_mut(i) {
+                *slot = true;
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(ops.len());
+    for ((mut op, removed), rewrite) in ops.into_iter().zip(removed).zip(rewrites) {
+        if removed {
+            continue;
+        }
+        if let Some((kind, x, y)) = rewrite {
+            op.action = Action::Run(kind);
+            op.name = format!("{} (a repeat)", op.name);
+            op.inputs = vec![Some(x)];
+            op.outputs = vec![y];
+        }
+        out.push(op);
+    }
+    out
 }
 
 /// The ops that read tensor `t`.

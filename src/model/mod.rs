@@ -174,7 +174,8 @@ impl SliceMasks {
 }
 
 /// The ops mcupatch executes, with their typed options. (Stride, dilation and filter
-/// sizes are (height, width).)
+/// sizes are (height, width).) `Repeat` is tf.repeat's EXPAND_DIMS → TILE → RESHAPE of a
+/// map, fused at load: each index of `axis` `times` times.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OpKind {
     Conv2d(ConvOptions),
@@ -208,6 +209,7 @@ pub enum OpKind {
     Slice,
     StridedSlice(SliceMasks),
     Tile,
+    Repeat { axis: usize, times: usize },
     Transpose,
     Gather { axis: i32, batch_dims: i32 },
     Sum { keep_dims: bool },
@@ -249,7 +251,7 @@ impl OpKind {
             OpKind::SpaceToDepth { .. } => "SPACE_TO_DEPTH",
             OpKind::Slice => "SLICE",
             OpKind::StridedSlice(_) => "STRIDED_SLICE",
-            OpKind::Tile => "TILE",
+            OpKind::Tile | OpKind::Repeat { .. } => "TILE",
             OpKind::Transpose => "TRANSPOSE",
             OpKind::Gather { .. } => "GATHER",
             OpKind::Sum { .. } => "SUM",

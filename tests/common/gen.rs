@@ -967,6 +967,66 @@ impl<'r> Gen<'r> {
         }
     }
 
+    /// tf.repeat of axis `a` (1..=3) `k` times, as the converter writes it for Keras'
+    /// `UpSampling2D`: EXPAND_DIMS (a unit axis after `a`) → TILE → RESHAPE, the reshape's
+    /// shape constant or, with `free_batch`, built at run time from SHAPE → STRIDED_SLICE
+    /// (the axes before `a`) → CONCATENATION with the constant rest.
+    pub fn repeat(&mut self, x: Map, a: usize, k: usize, free_batch: bool) -> Map {
+        let dims = [1, x.h, x.w, x.c];
+        let mut expanded: Vec<usize> = dims.to_vec();
+        expanded.insert(a + 1, 1);
+        let axis = self.int32_const("expand_axis", vec![], &[a as i32 + 1]);
+        let t1 = self.activation_tensor("expanded", expanded.clone(), x.scale, x.zp);
+        self.spec.op(EXPAND_DIMS, vec![x.t, axis], vec![t1], None);
+        let mut multiples = vec![1i32; 5];
+        multiples[a + 1] = k as i32;
+        let mt = self.int32_const("multiples", vec![5], &multiples);
+        let mut tiled = expanded;
+        tiled[a + 1] = k;
+        let t2 = self.activation_tensor("tiled", tiled, x.scale, x.zp);
+        self.spec.op(TILE, vec![t1, mt], vec![t2], None);
+        let mut out = dims;
+        out[a] *= k;
+        let shape_values: Vec<i32> = out.iter().map(|&d| d as i32).collect();
+        let shape = if free_batch {
+            let shape =
+                self.spec.tensor(TensorSpec { name: "shape".into(), shape: vec![4], dtype: I32, ..Default::default() });
+            self.spec.op(SHAPE, vec![x.t], vec![shape], Some((55, vec![(0, Field::I8(I32))])));
+            let (b, e, st) = (
+                self.int32_const("begin", vec![1], &[0]),
+                self.int32_const("end", vec![1], &[a as i32]),
+                self.int32_const("strides", vec![1], &[1]),
+            );
+            let head = self.spec.tensor(TensorSpec {
+                name: "leading".into(),
+                shape: vec![a as i32],
+                dtype: I32,
+                ..Default::default()
+            });
+            self.spec.op(STRIDED_SLICE, vec![shape, b, e, st], vec![head], Some((32, vec![])));
+            let rest = self.int32_const("rest", vec![4 - a as i32], &shape_values[a..]);
+            let joined = self.spec.tensor(TensorSpec {
+                name: "new_shape".into(),
+                shape: vec![4],
+                dtype: I32,
+                ..Default::default()
+            });
+            self.spec.op(
+                CONCATENATION,
+                vec![head, rest],
+                vec![joined],
+                Some((10, vec![(0, Field::I32(0)), (1, Field::I8(0))])),
+            );
+            joined
+        } else {
+            self.int32_const("new_shape", vec![4], &shape_values)
+        };
+        let y = self.map("repeated", out[1], out[2], out[3], x.scale, x.zp);
+        self.spec.op(RESHAPE, vec![t2, shape], vec![y.t], None);
+        self.notes.push(format!("repeat {dims:?} axis {a} ×{k} free batch {free_batch}"));
+        y
+    }
+
     pub fn finish(&mut self, output: i32) -> (Vec<u8>, String) {
         self.spec.outputs = vec![output];
         (self.spec.to_bytes(), self.notes.join(" → "))
