@@ -25,10 +25,13 @@ extern "C" {
     fn now() -> f64;
 }
 
-/// The mean: a browser's clock is coarse (100 µs unless cross-origin isolated), and a
-/// mean of coarse readings still converges where a median of them does not.
-fn mean(samples: Vec<f64>) -> f64 {
-    samples.iter().sum::<f64>() / samples.len() as f64
+/// The mean of the middle half: a browser's clock is coarse (5 µs even when cross-origin
+/// isolated), which biases a median of short steps, and a plain mean takes in every time the
+/// shared machine preempted the page.
+fn interquartile_mean(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    let middle = &samples[samples.len() / 4..samples.len() * 3 / 4];
+    middle.iter().sum::<f64>() / middle.len() as f64
 }
 
 #[wasm_bindgen_test]
@@ -54,11 +57,13 @@ fn vww_time_per_op_kind() {
         // The int8 pixels the planned input takes (the model's own input is float).
         let input: Vec<u8> = (0..e.input_tensor().bytes()).map(|i| (i * 37 % 251) as u8).collect();
         e.run(&input).expect("runs");
-        rows.push((label, split::per_op_kind(&mut e, &input, RUNS, now, mean)));
+        rows.push((label, split::per_op_kind(&mut e, &input, RUNS, now, interquartile_mean)));
     }
     let kinds: std::collections::BTreeSet<&str> = rows.iter().flat_map(|(_, s)| s.keys().copied()).collect();
     let isolated = js_sys_isolated();
-    console_log!("VWW in wasm, time per op kind, ms (mean of {RUNS} step-by-step runs; clock {isolated}):");
+    console_log!(
+        "VWW in wasm, time per op kind, ms (sum of per-step interquartile means of {RUNS} runs; clock {isolated}):"
+    );
     let mut header = format!("    {:32}", "");
     for k in &kinds {
         header += &format!(" {k:>14.14}");

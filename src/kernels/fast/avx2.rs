@@ -43,6 +43,16 @@ unsafe impl Lanes for Avx2 {
     }
     #[inline]
     #[target_feature(enable = "avx2")]
+    unsafe fn widen16(src: *const i8, dst: *mut i16) {
+        _mm256_storeu_si256(dst.cast(), _mm256_cvtepi8_epi16(_mm_loadu_si128(src.cast())))
+    }
+    #[inline]
+    #[target_feature(enable = "avx2")]
+    unsafe fn widen8(src: *const i8, dst: *mut i16) {
+        _mm_storeu_si128(dst.cast(), _mm_cvtepi8_epi16(_mm_loadl_epi64(src.cast())))
+    }
+    #[inline]
+    #[target_feature(enable = "avx2")]
     unsafe fn madd(acc: __m256i, a: __m256i, b: __m256i) -> __m256i {
         _mm256_add_epi32(acc, _mm256_madd_epi16(a, b))
     }

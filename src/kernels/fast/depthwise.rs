@@ -12,6 +12,7 @@
 use super::{covers, isa, Isa, LaneStage, Lanes, Portable};
 use crate::geometry::{Fmap, FmapMut, Region, Window};
 use crate::kernels::OutputStage;
+use std::mem::MaybeUninit;
 use std::ops::Range;
 
 /// Most kernel taps (`kh·kw`) the fast path takes.
@@ -239,14 +240,18 @@ impl Depthwise {
         assert!(w.kernel.0 * w.kernel.1 == self.taps && region.area() <= held.area());
         assert!(buf.len() >= held.area() * self.channels && covers(held, w.input_region(region)));
         let Some(rows) = Self::ring_rows(w, held, region) else { return false };
-        // As many channels per pass as the larger of `temp` and the stack holds rows of.
-        let mut stack = [0i8; STACK_RING];
-        let ring = if temp.len() > STACK_RING { temp } else { &mut stack[..] };
-        let group = (ring.len() / (rows * held.width() * 8) * 8).min(self.channels);
+        // As many channels per pass as the larger of `temp` and the stack holds rows of (the
+        // stack's left uninitialised: every ring row is written before it is read).
+        let mut stack = [MaybeUninit::<i8>::uninit(); STACK_RING];
+        let (ring, capacity) = if temp.len() > STACK_RING {
+            (temp.as_mut_ptr(), temp.len())
+        } else {
+            (stack.as_mut_ptr().cast(), STACK_RING)
+        };
+        let group = (capacity / (rows * held.width() * 8) * 8).min(self.channels);
         if group == 0 {
             return false;
         }
-        let ring = &mut ring[..rows * held.width() * group];
         let passes = Passes { held, region, rows, group };
         match isa {
             // SAFETY: checked above; the ring holds every row a tap reads (`ring_rows`).
@@ -263,17 +268,17 @@ impl Depthwise {
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn in_place_avx2(&self, w: &Window, buf: &mut [i8], ring: &mut [i8], passes: &Passes) {
+    unsafe fn in_place_avx2(&self, w: &Window, buf: &mut [i8], ring: *mut i8, passes: &Passes) {
         self.in_place_with::<super::avx2::Avx2>(w, buf, ring, passes)
     }
 
-    /// The in-place passes through `ring`.
+    /// The in-place passes through `ring`, which holds `passes.rows` rows of
+    /// `passes.group`-channel pixels.
     #[inline(always)]
-    unsafe fn in_place_with<L: Lanes>(&self, w: &Window, buf: &mut [i8], ring: &mut [i8], passes: &Passes) {
+    unsafe fn in_place_with<L: Lanes>(&self, w: &Window, buf: &mut [i8], ring: *mut i8, passes: &Passes) {
         let &Passes { held, region, rows, group } = passes;
         let (ch, hw, ow) = (self.channels, held.width(), region.width());
         let base = buf.as_mut_ptr();
-        let ring = ring.as_mut_ptr();
         let tap = |oy, ky| Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h);
         let mut taps = [None; MAX_TAPS];
         for c in (0..ch).step_by(group) {

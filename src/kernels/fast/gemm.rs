@@ -30,8 +30,10 @@ pub struct Gemm {
     zero_point: i16,
 }
 
+/// Int16 a column holds past the deepest receptive field: [`widen`] writes sixteen at a time.
+const SLACK: usize = 16;
 /// One receptive field, `pairs·2` int16 of it written.
-type Column = [MaybeUninit<i16>; MAX_DEPTH];
+type Column = [MaybeUninit<i16>; MAX_DEPTH + SLACK];
 /// The columns of the pixels computed together.
 type Columns = [Column; PIXELS];
 
@@ -111,7 +113,7 @@ impl Gemm {
 
     #[inline(always)]
     unsafe fn eval_with<L: Lanes>(&self, window: &Window, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
-        let mut columns: Columns = [[MaybeUninit::uninit(); MAX_DEPTH]; PIXELS];
+        let mut columns: Columns = [[MaybeUninit::uninit(); MAX_DEPTH + SLACK]; PIXELS];
         let width = region.width();
         let base = out.data.as_mut_ptr();
         let pixel_out = |p: usize| {
@@ -124,14 +126,14 @@ impl Gemm {
             let mut outs = [std::ptr::null_mut(); PIXELS];
             for (m, o) in outs.iter_mut().enumerate() {
                 let q = p + m;
-                self.receptive_field(window, input, region.y0 + q / width, region.x0 + q % width, &mut columns[m]);
+                self.receptive_field::<L>(window, input, region.y0 + q / width, region.x0 + q % width, &mut columns[m]);
                 *o = pixel_out(q);
             }
             self.multiply::<L, PIXELS>(&columns, outs);
             p += PIXELS;
         }
         while p < area {
-            self.receptive_field(window, input, region.y0 + p / width, region.x0 + p % width, &mut columns[0]);
+            self.receptive_field::<L>(window, input, region.y0 + p / width, region.x0 + p % width, &mut columns[0]);
             self.multiply::<L, 1>(&columns[..], [pixel_out(p)]);
             p += 1;
         }
@@ -187,13 +189,15 @@ impl Gemm {
 
     #[inline(always)]
     unsafe fn pixels_with<L: Lanes>(&self, src: *const i8, dst: *mut i8, pixels: usize) {
-        let mut columns: Columns = [[MaybeUninit::uninit(); MAX_DEPTH]; PIXELS];
+        let mut columns: Columns = [[MaybeUninit::uninit(); MAX_DEPTH + SLACK]; PIXELS];
         let (ic, oc) = (self.depth, self.channels);
         let mut p = 0;
         while p < pixels {
             let n = PIXELS.min(pixels - p);
             for (m, column) in columns.iter_mut().enumerate().take(n) {
-                self.widen(std::slice::from_raw_parts(src.add((p + m) * ic), ic), column.as_mut_ptr().cast());
+                // The pixels from this one on are readable.
+                let rest = std::slice::from_raw_parts(src.add((p + m) * ic), (pixels - p - m) * ic);
+                widen::<L>(rest, ic, column.as_mut_ptr().cast());
                 if ic % 2 == 1 {
                     column[ic] = MaybeUninit::new(0);
                 }
@@ -212,17 +216,34 @@ impl Gemm {
     /// Writes the receptive field of output pixel `(y, x)` to `column`, widened, padded
     /// with the zero point, then one zero if the depth is odd.
     #[inline(always)]
-    fn receptive_field(&self, w: &Window, input: &Fmap<i8>, y: usize, x: usize, column: &mut [MaybeUninit<i16>]) {
+    fn receptive_field<L: Lanes>(
+        &self,
+        w: &Window,
+        input: &Fmap<i8>,
+        y: usize,
+        x: usize,
+        column: &mut [MaybeUninit<i16>],
+    ) {
         let (kh, kw) = w.kernel;
         let ic = input.channels;
         let span = kw * ic;
         let dst: *mut i16 = column.as_mut_ptr().cast();
+        if w.kernel == (1, 1) && w.stride == (1, 1) && (w.pad_top, w.pad_left) == (0, 0) {
+            // A pointwise convolution's field is its own pixel.
+            let r = input.region;
+            // SAFETY: `ic = depth <= MAX_DEPTH`, and the column has `SLACK` more.
+            unsafe { widen::<L>(&input.data[((y - r.y0) * r.width() + (x - r.x0)) * ic..], ic, dst) };
+            if ic % 2 == 1 {
+                column[ic] = MaybeUninit::new(0);
+            }
+            return;
+        }
         // The input column of the first tap when every tap of the row lies inside the map.
         let inside = (x * w.stride.1).checked_sub(w.pad_left).filter(|&x0| x0 + (kw - 1) * w.dilation.1 < w.in_w);
         for ky in 0..kh {
             let at = ky * span;
             let iy = Window::tap(y, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h);
-            // SAFETY: `at + span <= depth <= MAX_DEPTH`, the column's length.
+            // SAFETY: `at + span <= depth <= MAX_DEPTH`, and the column has `SLACK` more.
             unsafe {
                 match (iy, inside) {
                     (None, _) => std::slice::from_raw_parts_mut(dst.add(at), span).fill(self.zero_point),
@@ -230,12 +251,16 @@ impl Gemm {
                         // The row's taps are one run of pixels.
                         let r = input.region;
                         let start = ((iy - r.y0) * r.width() + (x0 - r.x0)) * ic;
-                        self.widen(&input.data[start..start + span], dst.add(at));
+                        widen::<L>(&input.data[start..], span, dst.add(at));
                     }
                     (Some(iy), _) => {
                         for kx in 0..kw {
                             match Window::tap(x, kx, w.stride.1, w.dilation.1, w.pad_left, w.in_w) {
-                                Some(ix) => self.widen(input.pixel(iy, ix), dst.add(at + kx * ic)),
+                                Some(ix) => {
+                                    let r = input.region;
+                                    let start = ((iy - r.y0) * r.width() + (ix - r.x0)) * ic;
+                                    widen::<L>(&input.data[start..], ic, dst.add(at + kx * ic))
+                                }
                                 None => std::slice::from_raw_parts_mut(dst.add(at + kx * ic), ic).fill(self.zero_point),
                             }
                         }
@@ -245,13 +270,6 @@ impl Gemm {
         }
         if self.depth % 2 == 1 {
             column[self.depth] = MaybeUninit::new(0);
-        }
-    }
-
-    #[inline(always)]
-    unsafe fn widen(&self, x: &[i8], dst: *mut i16) {
-        for (i, &v) in x.iter().enumerate() {
-            *dst.add(i) = i16::from(v);
         }
     }
 
@@ -308,5 +326,29 @@ impl Gemm {
                 }
             }
         }
+    }
+}
+
+/// Widens the first `n` int8 of `src` to int16 at `dst`, sixteen or eight at a time where
+/// `src` has that many, so up to `SLACK − 1` int16 past `n` are written too.
+///
+/// # Safety
+/// `dst` must hold `n + SLACK` int16; the backend must be available.
+#[inline(always)]
+unsafe fn widen<L: Lanes>(src: &[i8], n: usize, dst: *mut i16) {
+    let (at, readable) = (src.as_ptr(), src.len());
+    assert!(n <= readable);
+    let mut i = 0;
+    while i < n && i + 16 <= readable {
+        L::widen16(at.add(i), dst.add(i));
+        i += 16;
+    }
+    while i < n && i + 8 <= readable {
+        L::widen8(at.add(i), dst.add(i));
+        i += 8;
+    }
+    while i < n {
+        *dst.add(i) = i16::from(*at.add(i));
+        i += 1;
     }
 }

@@ -54,6 +54,10 @@ pub(crate) unsafe trait Lanes {
     unsafe fn splat_pair(p: *const i16) -> Self::Pairs;
     /// Eight int8 from `a` and eight from `b`, widened and interleaved as pairs `(a[i], b[i])`.
     unsafe fn zip_i8(a: *const i8, b: *const i8) -> Self::Pairs;
+    /// Sixteen int8 from `src`, widened to int16 at `dst`.
+    unsafe fn widen16(src: *const i8, dst: *mut i16);
+    /// Eight int8 from `src`, widened to int16 at `dst`.
+    unsafe fn widen8(src: *const i8, dst: *mut i16);
     /// `acc[i] + a[2i]·b[2i] + a[2i+1]·b[2i+1]`, wrapping.
     unsafe fn madd(acc: Self::Acc, a: Self::Pairs, b: Self::Pairs) -> Self::Acc;
     unsafe fn add(a: Self::Acc, b: Self::Acc) -> Self::Acc;
@@ -191,6 +195,18 @@ unsafe impl Lanes for Portable {
     #[inline(always)]
     unsafe fn zip_i8(a: *const i8, b: *const i8) -> [i16; 16] {
         std::array::from_fn(|i| i16::from(*if i % 2 == 0 { a } else { b }.add(i / 2)))
+    }
+    #[inline(always)]
+    unsafe fn widen16(src: *const i8, dst: *mut i16) {
+        for i in 0..16 {
+            *dst.add(i) = i16::from(*src.add(i));
+        }
+    }
+    #[inline(always)]
+    unsafe fn widen8(src: *const i8, dst: *mut i16) {
+        for i in 0..8 {
+            *dst.add(i) = i16::from(*src.add(i));
+        }
     }
     #[inline(always)]
     unsafe fn madd(acc: [i32; 8], a: [i16; 16], b: [i16; 16]) -> [i32; 8] {

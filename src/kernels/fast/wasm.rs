@@ -40,6 +40,15 @@ unsafe impl Lanes for Simd128 {
         (i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(a, b), i16x8_shuffle::<4, 12, 5, 13, 6, 14, 7, 15>(a, b))
     }
     #[inline(always)]
+    unsafe fn widen16(src: *const i8, dst: *mut i16) {
+        Self::widen8(src, dst);
+        Self::widen8(src.add(8), dst.add(8));
+    }
+    #[inline(always)]
+    unsafe fn widen8(src: *const i8, dst: *mut i16) {
+        v128_store(dst.cast(), i16x8_load_extend_i8x8(src));
+    }
+    #[inline(always)]
     unsafe fn madd(acc: (v128, v128), a: (v128, v128), b: (v128, v128)) -> (v128, v128) {
         (i32x4_add(acc.0, i32x4_dot_i16x8(a.0, b.0)), i32x4_add(acc.1, i32x4_dot_i16x8(a.1, b.1)))
     }
