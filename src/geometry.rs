@@ -138,6 +138,94 @@ impl Window {
     }
 }
 
+/// The geometry of a transposed convolution (TRANSPOSE_CONV): input pixel `i` spreads its
+/// kernel over outputs `i·stride − pad + k`. The padding is TFLite's for a convolution over
+/// the output's size (what TFLM's prepare computes). Gathered per output pixel, kernel tap
+/// `k` of output `o` reads input `(o + pad − k) / stride` where that divides exactly and
+/// lands inside the input; an output row may read no input at all (kernel < stride).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransposedWindow {
+    pub in_h: usize,
+    pub in_w: usize,
+    pub out_h: usize,
+    pub out_w: usize,
+    pub kernel: (usize, usize),
+    pub stride: (usize, usize),
+    pub pad_top: usize,
+    pub pad_left: usize,
+}
+
+impl TransposedWindow {
+    /// `None` if the kernel does not fit the output as a VALID convolution would need.
+    pub fn new(
+        input: (usize, usize),
+        output: (usize, usize),
+        kernel: (usize, usize),
+        stride: (usize, usize),
+        padding: Padding,
+    ) -> Option<TransposedWindow> {
+        let conv = Window::new(output, kernel, stride, (1, 1), padding)?;
+        Some(TransposedWindow {
+            in_h: input.0,
+            in_w: input.1,
+            out_h: output.0,
+            out_w: output.1,
+            kernel,
+            stride,
+            pad_top: conv.pad_top,
+            pad_left: conv.pad_left,
+        })
+    }
+
+    /// Input coordinate that kernel tap `k` of output coordinate `o` reads, if any.
+    #[inline(always)]
+    pub fn tap(o: usize, k: usize, s: usize, pad: usize, size: usize) -> Option<usize> {
+        let v = (o + pad).checked_sub(k)?;
+        (v % s == 0).then_some(v / s).filter(|&i| i < size)
+    }
+
+    /// The inputs `[a, b)` output span `[o0, o1)` reads (empty when it reads none).
+    fn input_span(o0: usize, o1: usize, k: usize, s: usize, pad: usize, size: usize) -> (usize, usize) {
+        if o1 <= o0 {
+            return (0, 0);
+        }
+        // The first input whose last tap reaches o0, the last whose first tap is before o1.
+        let first = (o0 + pad).saturating_sub(k - 1).div_ceil(s);
+        let end = ((o1 - 1 + pad) / s + 1).min(size);
+        (first.min(end), end)
+    }
+
+    /// The input region an output region reads.
+    pub fn input_region(&self, out: Region) -> Region {
+        let (y0, y1) = Self::input_span(out.y0, out.y1, self.kernel.0, self.stride.0, self.pad_top, self.in_h);
+        let (x0, x1) = Self::input_span(out.x0, out.x1, self.kernel.1, self.stride.1, self.pad_left, self.in_w);
+        Region { y0, y1, x0, x1 }
+    }
+
+    /// Calls `f(ky, kx, iy, ix)` for every kernel tap of output pixel `(oy, ox)` that reads
+    /// an input pixel.
+    #[inline(always)]
+    pub fn for_each_tap(&self, oy: usize, ox: usize, mut f: impl FnMut(usize, usize, usize, usize)) {
+        for ky in 0..self.kernel.0 {
+            let Some(iy) = Self::tap(oy, ky, self.stride.0, self.pad_top, self.in_h) else { continue };
+            for kx in 0..self.kernel.1 {
+                if let Some(ix) = Self::tap(ox, kx, self.stride.1, self.pad_left, self.in_w) {
+                    f(ky, kx, iy, ix);
+                }
+            }
+        }
+    }
+
+    /// The taps that read an input pixel, over the whole output (rows × columns).
+    pub fn taps(&self) -> u64 {
+        let axis = |out: usize, k: usize, s: usize, pad: usize, size: usize| {
+            (0..out).map(|o| (0..k).filter(|&k| Self::tap(o, k, s, pad, size).is_some()).count() as u64).sum::<u64>()
+        };
+        axis(self.out_h, self.kernel.0, self.stride.0, self.pad_top, self.in_h)
+            * axis(self.out_w, self.kernel.1, self.stride.1, self.pad_left, self.in_w)
+    }
+}
+
 /// The input rows (or columns) each output row of a resampling op reads: an inclusive span
 /// per output coordinate, both ends non-decreasing (nearest-neighbour and bilinear resizes
 /// map coordinates monotonically), so an output span reads one input span.
@@ -245,6 +333,45 @@ mod tests {
         let w = Window::new((7, 7), (3, 3), (2, 2), (1, 1), Padding::Valid).unwrap();
         assert_eq!((w.out_h, w.pad_top), (3, 0));
         assert!(Window::new((2, 2), (3, 3), (1, 1), (1, 1), Padding::Valid).is_none());
+    }
+
+    #[test]
+    fn transposed_windows_read_what_their_taps_read() {
+        // Every stride, kernel and padding on small maps: the back-projected region of every
+        // output span holds exactly the inputs its taps read.
+        for (s, k, input, padding) in (1..=3).flat_map(|s| {
+            (1..=4).flat_map(move |k| (1..=5).flat_map(move |i| [(s, k, i, Padding::Same), (s, k, i, Padding::Valid)]))
+        }) {
+            let output = match padding {
+                Padding::Same => input * s,
+                Padding::Valid => (input - 1) * s + k,
+            };
+            let w = TransposedWindow::new((input, 1), (output, 1), (k, 1), (s, 1), padding).unwrap();
+            for o0 in 0..output {
+                for o1 in o0 + 1..=output {
+                    let mut read: Vec<usize> = Vec::new();
+                    for o in o0..o1 {
+                        w.for_each_tap(o, 0, |_, _, iy, _| read.push(iy));
+                    }
+                    let r = w.input_region(Region { y0: o0, y1: o1, x0: 0, x1: 1 });
+                    let (lo, hi) = (read.iter().min().copied(), read.iter().max().map(|m| m + 1));
+                    let what = format!("s{s} k{k} in {input} out {output} {padding:?}, outputs {o0}..{o1}");
+                    match (lo, hi) {
+                        (Some(lo), Some(hi)) => assert_eq!((r.y0, r.y1), (lo, hi), "{what}"),
+                        _ => assert_eq!(r.height(), 0, "{what}"),
+                    }
+                }
+            }
+        }
+        // SAME 2× upsampling with a 3×3 kernel: TFLite pads the 8-pixel output's conv by 0
+        // on top; output 0 reads input 0 (tap 0), output 1 reads input 0 (tap 1).
+        let w = TransposedWindow::new((4, 4), (8, 8), (3, 3), (2, 2), Padding::Same).unwrap();
+        assert_eq!(w.pad_top, 0);
+        assert_eq!(w.input_region(Region { y0: 0, y1: 2, x0: 6, x1: 8 }), Region { y0: 0, y1: 1, x0: 2, x1: 4 });
+        // A 1×1 kernel at stride 2 leaves odd outputs without input.
+        let w = TransposedWindow::new((4, 4), (8, 8), (1, 1), (2, 2), Padding::Same).unwrap();
+        assert_eq!(w.input_region(Region { y0: 3, y1: 4, x0: 0, x1: 8 }).height(), 0);
+        assert_eq!(w.taps(), 16);
     }
 
     #[test]

@@ -129,6 +129,24 @@ fn new_op_cases() -> Vec<Case> {
                 (g.binary(x, code).t, false)
             }));
         }
+        for (i, then_conv) in [false, true].into_iter().enumerate() {
+            cases.push(case(9000 + 100 * i as u64 + seed, "transpose conv", |g| {
+                let x = g.input(6, 4);
+                let y = g.transpose_conv(x);
+                (if then_conv { g.conv(y, false).t } else { y.t }, false)
+            }));
+        }
+        cases.push(case(9200 + seed, "l2 normalization", |g| {
+            let x = g.input(6, 12);
+            (g.l2_normalization(x.t, vec![1, x.h, x.w, x.c]), false)
+        }));
+        cases.push(case(9300 + seed, "l2 normalization of embeddings", |g| {
+            let (rows, depth) = (g.rng.gen_range(1..=3), g.rng.gen_range(1..=64));
+            let x: Map = g.input(1, 1);
+            let t = g.activation_tensor("embedding", vec![rows, depth], x.scale, x.zp);
+            g.spec.inputs = vec![t];
+            (g.l2_normalization(t, vec![rows, depth]), false)
+        }));
         cases.push(case(4900 + seed, "prelu", |g| {
             let x = g.input(7, 5);
             (g.prelu(x).t, false)
@@ -390,6 +408,8 @@ fn new_ops_run_patch_by_patch() {
         "MAXIMUM",
         "MINIMUM",
         "PRELU",
+        "TRANSPOSE_CONV",
+        "L2_NORMALIZATION",
         "RESIZE_NEAREST_NEIGHBOR",
         "RESIZE_BILINEAR",
         "DEPTH_TO_SPACE",

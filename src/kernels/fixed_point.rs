@@ -118,6 +118,39 @@ pub fn tanh_q4(a: i32) -> i32 {
     }
 }
 
+/// TFLite's `GetInvSqrtQuantizedMultiplierExp` with its reverse shift (-1): 1/√`input` as a
+/// multiplier and a left shift for [`crate::quant::Requant`]. Five Newton–Raphson steps in
+/// 3 integer bits from x = 1 on the input scaled into [2^27, 2^29); inputs of 0 and 1 give
+/// the largest multiplier, as TFLite does to avoid its overflow.
+pub(super) fn inv_sqrt_multiplier(input: i32) -> (i32, i32) {
+    if input <= 1 {
+        return (i32::MAX, 0);
+    }
+    let (mut input, mut shift) = (input, 11);
+    while input >= 1 << 29 {
+        input /= 4;
+        shift += 1;
+    }
+    let pairs = ((input as u32).leading_zeros() - 1) / 2 - 1;
+    shift -= pairs as i32;
+    input <<= 2 * pairs;
+    const ONE: i32 = 1 << 28; // 1.0 with 3 integer bits
+    const THREE_HALVES: i32 = (1 << 28) + (1 << 27);
+    const HALF_SQRT_2: i32 = 1_518_500_250; // √2 / 2 with 0 integer bits
+    let half_input = multiply_by_pot(input >> 1, -1);
+    let mut x = ONE;
+    for _ in 0..5 {
+        let x3 = multiply_by_pot(mul(mul(x, x), x), 6);
+        x = multiply_by_pot(mul(THREE_HALVES, x).wrapping_sub(mul(half_input, x3)), 3);
+    }
+    let mut multiplier = mul(x, HALF_SQRT_2);
+    if shift < 0 {
+        multiplier = multiplier.wrapping_shl((-shift) as u32);
+        shift = 0;
+    }
+    (multiplier, -shift)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -136,5 +169,17 @@ mod tests {
         }
         assert_eq!(logistic_q4(0), 1 << 30);
         assert_eq!(tanh_q4(0), 0);
+    }
+
+    #[test]
+    fn inv_sqrt_multiplier_approximates_one_over_the_root() {
+        for n in (2..5000).chain((1..200).map(|i| i * 1_000_003)).chain([i32::MAX]) {
+            let (multiplier, shift) = inv_sqrt_multiplier(n);
+            let got = real(multiplier) * 2f64.powi(shift);
+            let want = 1.0 / f64::from(n).sqrt();
+            assert!((got / want - 1.0).abs() < 1e-5, "1/√{n}: {got} vs {want}");
+        }
+        assert_eq!(inv_sqrt_multiplier(0), (i32::MAX, 0));
+        assert_eq!(inv_sqrt_multiplier(1), (i32::MAX, 0));
     }
 }

@@ -18,6 +18,7 @@ mod fixed_point;
 pub mod fully_connected;
 pub mod gather;
 pub mod hard_swish;
+pub mod l2_normalization;
 pub mod leaky_relu;
 pub mod logistic;
 pub mod lut;
@@ -41,6 +42,7 @@ pub mod sub;
 pub mod tanh;
 pub mod tile;
 pub mod transpose;
+pub mod transpose_conv;
 
 use crate::error::{Error, Result};
 use crate::geometry::{Fmap, FmapMut, Region};
@@ -51,6 +53,7 @@ use crate::quant::{activation_range, Requant};
 #[derive(Debug, Clone)]
 pub enum Kernel {
     Conv2d(conv2d::Conv2d),
+    TransposeConv(transpose_conv::TransposeConv),
     DepthwiseConv2d(depthwise_conv2d::DepthwiseConv2d),
     FullyConnected(fully_connected::FullyConnected),
     Add(add::Add),
@@ -68,6 +71,7 @@ pub enum Kernel {
     Binary(elementwise::Binary),
     ResizeNearestNeighbor(resize_nearest_neighbor::ResizeNearestNeighbor),
     ResizeBilinear(resize_bilinear::ResizeBilinear),
+    L2Normalization(l2_normalization::L2Normalization),
     /// DEPTH_TO_SPACE and SPACE_TO_DEPTH.
     DepthToSpace(depth_to_space::DepthToSpace),
     /// Data movement by index maps: SLICE (and the parts of SPLIT, SPLIT_V and UNPACK),
@@ -90,6 +94,7 @@ impl Kernel {
         }
         Ok(match &cx.op.kind {
             OpKind::Conv2d(o) => Kernel::Conv2d(conv2d::Conv2d::prepare(&cx, o)?),
+            OpKind::TransposeConv(o) => Kernel::TransposeConv(transpose_conv::TransposeConv::prepare(&cx, o)?),
             OpKind::DepthwiseConv2d { conv, depth_multiplier } => {
                 Kernel::DepthwiseConv2d(depthwise_conv2d::DepthwiseConv2d::prepare(&cx, conv, *depth_multiplier)?)
             }
@@ -128,6 +133,9 @@ impl Kernel {
             }
             OpKind::Minimum => {
                 Kernel::Binary(elementwise::Binary::prepare(&cx, |_, _| elementwise::BinaryOp::Minimum)?)
+            }
+            OpKind::L2Normalization { activation } => {
+                Kernel::L2Normalization(l2_normalization::L2Normalization::prepare(&cx, *activation)?)
             }
             OpKind::Prelu => Kernel::Binary(elementwise::Binary::prepare(&cx, |xs, y| {
                 elementwise::BinaryOp::Prelu(prelu::Prelu::new(xs, y))
@@ -171,6 +179,7 @@ impl Kernel {
     pub fn macs(&self) -> u64 {
         match self {
             Kernel::Conv2d(k) => k.macs(),
+            Kernel::TransposeConv(k) => k.macs(),
             Kernel::DepthwiseConv2d(k) => k.macs(),
             Kernel::FullyConnected(k) => k.macs(),
             _ => 0,
@@ -194,6 +203,7 @@ impl Kernel {
             Kernel::Quantize(k) => k.eval(inputs[0], as_i8_mut(output)),
             Kernel::Dequantize(k) => k.eval(as_i8(inputs[0]), output),
             Kernel::Lut(k) => k.eval(as_i8(inputs[0]), as_i8_mut(output)),
+            Kernel::L2Normalization(k) => k.eval(as_i8(inputs[0]), as_i8_mut(output)),
             Kernel::Remap(k) => k.eval(as_i8(inputs[0]), as_i8_mut(output)),
             Kernel::Reduce(k) => k.eval(as_i8(inputs[0]), as_i8_mut(output)),
             Kernel::Binary(k) => {
@@ -210,6 +220,7 @@ impl Kernel {
                 )
             }
             Kernel::Conv2d(_)
+            | Kernel::TransposeConv(_)
             | Kernel::DepthwiseConv2d(_)
             | Kernel::Pool2d(_)
             | Kernel::Pad(_)
@@ -232,6 +243,7 @@ impl Kernel {
     pub fn output_map(&self) -> Option<Hwc> {
         match self {
             Kernel::Conv2d(k) => Some(k.output),
+            Kernel::TransposeConv(k) => Some(k.output),
             Kernel::DepthwiseConv2d(k) => Some(k.output),
             Kernel::Pool2d(k) => Some(k.output),
             Kernel::Pad(k) => Some(k.output),
@@ -239,6 +251,7 @@ impl Kernel {
             Kernel::Concatenation(k) => k.map,
             Kernel::Quantize(k) => k.spatial.then_some(k.map),
             Kernel::Lut(k) => k.spatial.then_some(k.map),
+            Kernel::L2Normalization(k) => k.spatial.then_some(k.map),
             Kernel::Binary(k) => k.spatial.then_some(k.map),
             Kernel::ResizeNearestNeighbor(k) => Some(k.output),
             Kernel::ResizeBilinear(k) => Some(k.output),
@@ -270,6 +283,7 @@ impl Kernel {
     pub fn input_maps(&self) -> Vec<Hwc> {
         match self {
             Kernel::Conv2d(k) => vec![k.input],
+            Kernel::TransposeConv(k) => vec![k.input],
             Kernel::DepthwiseConv2d(k) => vec![k.input],
             Kernel::Pool2d(k) => vec![k.input],
             Kernel::Pad(k) => vec![k.input],
@@ -280,6 +294,7 @@ impl Kernel {
             },
             Kernel::Quantize(k) if k.spatial => vec![k.input_map()],
             Kernel::Lut(k) if k.spatial => vec![k.map],
+            Kernel::L2Normalization(k) if k.spatial => vec![k.map],
             Kernel::Binary(k) if k.spatial => vec![k.map; k.activations()],
             Kernel::ResizeNearestNeighbor(k) => vec![k.input],
             Kernel::ResizeBilinear(k) => vec![k.input],
@@ -295,6 +310,7 @@ impl Kernel {
     pub fn input_region(&self, region: Region) -> Region {
         match self {
             Kernel::Conv2d(k) => k.window.input_region(region),
+            Kernel::TransposeConv(k) => k.window.input_region(region),
             Kernel::DepthwiseConv2d(k) => k.window.input_region(region),
             Kernel::Pool2d(k) => k.window.input_region(region),
             Kernel::Pad(k) => k.input_region(region),
@@ -318,6 +334,7 @@ impl Kernel {
     pub fn eval_region(&self, inputs: &[Fmap<i8>], out: &mut FmapMut<i8>, region: Region) {
         match self {
             Kernel::Conv2d(k) => k.eval(&inputs[0], out, region),
+            Kernel::TransposeConv(k) => k.eval(&inputs[0], out, region),
             Kernel::DepthwiseConv2d(k) => k.eval(&inputs[0], out, region),
             Kernel::Pool2d(k) => k.eval(&inputs[0], out, region),
             Kernel::Pad(k) => k.eval(&inputs[0], out, region),
@@ -325,6 +342,7 @@ impl Kernel {
             Kernel::Concatenation(k) => k.eval_region(inputs, out, region),
             Kernel::Quantize(k) => k.eval_region(&inputs[0], out, region),
             Kernel::Lut(k) => k.eval_region(&inputs[0], out, region),
+            Kernel::L2Normalization(k) => k.eval_region(&inputs[0], out, region),
             Kernel::Binary(k) => k.eval_region(inputs, out, region),
             Kernel::ResizeNearestNeighbor(k) => k.eval(&inputs[0], out, region),
             Kernel::ResizeBilinear(k) => k.eval(&inputs[0], out, region),
@@ -508,7 +526,12 @@ impl<'g> Ctx<'g> {
 
     /// The optional int32 bias (input 2), one value per output channel; zeros without one.
     pub fn bias(&self, channels: usize) -> Result<Vec<i32>> {
-        match self.optional_input(2) {
+        self.bias_at(2, channels)
+    }
+
+    /// [`Ctx::bias`] at input `index`.
+    pub fn bias_at(&self, index: usize, channels: usize) -> Result<Vec<i32>> {
+        match self.optional_input(index) {
             Some(b) => {
                 let data = self.constant(b, DType::I32, "bias")?;
                 self.expect_shape(b, &[channels], "bias")?;

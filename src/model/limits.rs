@@ -67,7 +67,7 @@ pub fn op_work(graph: &Graph, index: usize) -> u64 {
     };
     let moved: u64 = op.inputs.iter().flatten().map(|&t| elements(Some(t))).fold(out, u64::saturating_add);
     let taps = match &op.kind {
-        OpKind::Conv2d(_) => out.saturating_mul(per_output_channel(op.input(1), 0)),
+        OpKind::Conv2d(_) | OpKind::TransposeConv(_) => out.saturating_mul(per_output_channel(op.input(1), 0)),
         OpKind::DepthwiseConv2d { .. } => out.saturating_mul(per_output_channel(op.input(1), 3)),
         OpKind::AveragePool2d(o) | OpKind::MaxPool2d(o) => {
             out.saturating_mul(o.filter.0 as u64).saturating_mul(o.filter.1 as u64)

@@ -295,7 +295,7 @@ impl Support {
 }
 
 /// Every builtin operator mcupatch accepts, and how; any other is refused at load, by name.
-const SUPPORTED: [(i32, Support); 46] = [
+const SUPPORTED: [(i32, Support); 48] = [
     (builtin::ADD, Support::Kernel),
     (builtin::AVERAGE_POOL_2D, Support::Kernel),
     (builtin::CONCATENATION, Support::Kernel),
@@ -303,6 +303,7 @@ const SUPPORTED: [(i32, Support); 46] = [
     (builtin::DEPTHWISE_CONV_2D, Support::Kernel),
     (builtin::DEQUANTIZE, Support::Kernel),
     (builtin::FULLY_CONNECTED, Support::Kernel),
+    (builtin::L2_NORMALIZATION, Support::Kernel),
     (builtin::LOGISTIC, Support::Kernel),
     (builtin::MAX_POOL_2D, Support::Kernel),
     (builtin::MUL, Support::Kernel),
@@ -319,6 +320,7 @@ const SUPPORTED: [(i32, Support); 46] = [
     (builtin::SQUEEZE, Support::Reshape),
     (builtin::STRIDED_SLICE, Support::KernelOrFolded),
     (builtin::PRELU, Support::Kernel),
+    (builtin::TRANSPOSE_CONV, Support::Kernel),
     (builtin::MAXIMUM, Support::Kernel),
     (builtin::MINIMUM, Support::Kernel),
     (builtin::PADV2, Support::Kernel),
@@ -367,6 +369,15 @@ fn read_kind(code: i32, op: &schema::Operator) -> std::result::Result<Action, St
                 o.padding(),
                 (o.stride_h(), o.stride_w()),
                 (o.dilation_h_factor(), o.dilation_w_factor()),
+                o.fused_activation_function(),
+            )?)
+        }
+        builtin::TRANSPOSE_CONV => {
+            let o = options::<schema::TransposeConvOptions>(op, options_type::TRANSPOSE_CONV)?.ok_or_else(required)?;
+            OpKind::TransposeConv(conv_options(
+                o.padding(),
+                (o.stride_h(), o.stride_w()),
+                (1, 1),
                 o.fused_activation_function(),
             )?)
         }
@@ -494,6 +505,10 @@ fn read_kind(code: i32, op: &schema::Operator) -> std::result::Result<Action, St
         builtin::MAXIMUM => OpKind::Maximum,
         builtin::MINIMUM => OpKind::Minimum,
         builtin::PRELU => OpKind::Prelu,
+        builtin::L2_NORMALIZATION => {
+            let o = options::<schema::L2NormOptions>(op, options_type::L2_NORMALIZATION)?;
+            OpKind::L2Normalization { activation: fused(o.map(|o| o.fused_activation_function()))? }
+        }
         builtin::SHAPE => return Ok(Action::Fold(Fold::Shape)),
         builtin::STRIDED_SLICE => {
             let o = options::<schema::StridedSliceOptions>(op, options_type::STRIDED_SLICE)?;

@@ -175,10 +175,11 @@ impl SliceMasks {
 
 /// The ops mcupatch executes, with their typed options. (Stride, dilation and filter
 /// sizes are (height, width).) `Repeat` is tf.repeat's EXPAND_DIMS → TILE → RESHAPE of a
-/// map, fused at load: each index of `axis` `times` times.
+/// map, fused at load: each index of `axis` `times` times. `TransposeConv` has dilation 1.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OpKind {
     Conv2d(ConvOptions),
+    TransposeConv(ConvOptions),
     DepthwiseConv2d { conv: ConvOptions, depth_multiplier: usize },
     FullyConnected { activation: Activation, keep_num_dims: bool },
     Add { activation: Activation },
@@ -202,6 +203,7 @@ pub enum OpKind {
     Maximum,
     Minimum,
     Prelu,
+    L2Normalization { activation: Activation },
     ResizeNearestNeighbor { align_corners: bool, half_pixel_centers: bool },
     ResizeBilinear { align_corners: bool, half_pixel_centers: bool },
     DepthToSpace { block: i32 },
@@ -222,6 +224,7 @@ impl OpKind {
     pub fn name(&self) -> &'static str {
         match self {
             OpKind::Conv2d(_) => "CONV_2D",
+            OpKind::TransposeConv(_) => "TRANSPOSE_CONV",
             OpKind::DepthwiseConv2d { .. } => "DEPTHWISE_CONV_2D",
             OpKind::FullyConnected { .. } => "FULLY_CONNECTED",
             OpKind::Add { .. } => "ADD",
@@ -245,6 +248,7 @@ impl OpKind {
             OpKind::Maximum => "MAXIMUM",
             OpKind::Minimum => "MINIMUM",
             OpKind::Prelu => "PRELU",
+            OpKind::L2Normalization { .. } => "L2_NORMALIZATION",
             OpKind::ResizeNearestNeighbor { .. } => "RESIZE_NEAREST_NEIGHBOR",
             OpKind::ResizeBilinear { .. } => "RESIZE_BILINEAR",
             OpKind::DepthToSpace { .. } => "DEPTH_TO_SPACE",

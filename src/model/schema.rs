@@ -267,6 +267,15 @@ table!(ResizeBilinearOptions { align_corners: scalar(bool, false) = 2, half_pixe
 
 table!(DepthToSpaceOptions { block_size: scalar(i32, 0) = 0 });
 
+table!(L2NormOptions { fused_activation_function: scalar(i8, 0) = 0 });
+
+table!(TransposeConvOptions {
+    padding: scalar(i8, 0) = 0,
+    stride_w: scalar(i32, 0) = 1,
+    stride_h: scalar(i32, 0) = 2,
+    fused_activation_function: scalar(i8, 0) = 3
+});
+
 table!(GatherOptions { axis: scalar(i32, 0) = 0, batch_dims: scalar(i32, 0) = 1 });
 
 table!(SplitOptions { num_splits: scalar(i32, 0) = 0 });
@@ -298,6 +307,8 @@ pub mod options_type {
     pub const UNPACK: u8 = 64;
     pub const SPLIT_V: u8 = 79;
     pub const RESIZE_BILINEAR: u8 = 15;
+    pub const TRANSPOSE_CONV: u8 = 49;
+    pub const L2_NORMALIZATION: u8 = 12;
 }
 
 /// `BuiltinOperator` codes of the ops mcupatch executes or folds at load.
@@ -309,6 +320,7 @@ pub mod builtin {
     pub const DEPTHWISE_CONV_2D: i32 = 4;
     pub const DEQUANTIZE: i32 = 6;
     pub const FULLY_CONNECTED: i32 = 9;
+    pub const L2_NORMALIZATION: i32 = 11;
     pub const DEPTH_TO_SPACE: i32 = 5;
     pub const LOGISTIC: i32 = 14;
     pub const MAX_POOL_2D: i32 = 17;
@@ -331,6 +343,7 @@ pub mod builtin {
     pub const MAXIMUM: i32 = 55;
     pub const MINIMUM: i32 = 57;
     pub const PADV2: i32 = 60;
+    pub const TRANSPOSE_CONV: i32 = 67;
     pub const EXPAND_DIMS: i32 = 70;
     pub const SHAPE: i32 = 77;
     pub const PACK: i32 = 83;

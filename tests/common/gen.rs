@@ -194,6 +194,54 @@ impl<'r> Gen<'r> {
         y
     }
 
+    /// TRANSPOSE_CONV as Keras' Conv2DTranspose converts: stride 1–3, SAME (output = input ·
+    /// stride) or VALID (output = (input − 1) · stride + kernel), kernels smaller or larger
+    /// than the stride, per-channel or per-tensor weights, with or without a bias.
+    pub fn transpose_conv(&mut self, x: Map) -> Map {
+        let k = (self.rng.gen_range(1..=4), self.rng.gen_range(1..=4));
+        let stride = (self.rng.gen_range(1..=3), self.rng.gen_range(1..=3));
+        let same = self.rng.gen_bool(0.5);
+        let (oh, ow) = if same {
+            (x.h * stride.0, x.w * stride.1)
+        } else {
+            ((x.h - 1) * stride.0 + k.0, (x.w - 1) * stride.1 + k.1)
+        };
+        let oc = self.rng.gen_range(1..=8);
+        let per_channel = self.rng.gen_bool(0.8);
+        let base = self.scale() * 0.1;
+        let scales: Vec<f32> =
+            if per_channel { (0..oc).map(|_| base * self.rng.gen_range(0.2..2.0)).collect() } else { vec![base] };
+        let terms = (k.0 * k.1 * x.c).div_ceil(stride.0 * stride.1);
+        let out_scale = self.accumulator_scale(x.scale, base, terms);
+        let filter = self.int8_weights("tconv_filter", vec![oc, k.0, k.1, x.c], scales.clone(), 0);
+        let with_bias = self.rng.gen_bool(0.7);
+        let shape = self.int32_const("output_shape", vec![4], &[1, oh as i32, ow as i32, oc as i32]);
+        let act = self.activation_code();
+        let mut inputs = vec![shape, filter, x.t];
+        if with_bias {
+            inputs.push(self.bias("bias", oc, 2000, x.scale, &scales));
+        }
+        let y = self.out_map("tconv_out", oh, ow, oc, out_scale);
+        let padding = if same { 0 } else { 1 };
+        let fields = vec![
+            (0, Field::I8(padding)),
+            (1, Field::I32(stride.1 as i32)),
+            (2, Field::I32(stride.0 as i32)),
+            (3, Field::I8(act)),
+        ];
+        self.spec.op(TRANSPOSE_CONV, inputs, vec![y.t], Some((49, fields)));
+        self.notes.push(format!(
+            "tconv k{k:?} s{stride:?} {} act{act} {}x{}x{}→{oh}x{ow}x{oc}{}{}",
+            if same { "SAME" } else { "VALID" },
+            x.h,
+            x.w,
+            x.c,
+            if per_channel { " per-channel" } else { "" },
+            if with_bias { "" } else { " no bias" }
+        ));
+        y
+    }
+
     pub fn pool(&mut self, x: Map, max: bool) -> Map {
         let k = (self.rng.gen_range(1..=3), self.rng.gen_range(1..=3));
         let stride = (self.rng.gen_range(1..=3), self.rng.gen_range(1..=3));
@@ -465,6 +513,15 @@ impl<'r> Gen<'r> {
         let y = self.map("prelu", x.h, x.w, x.c, scale, zp);
         self.spec.op(PRELU, vec![x.t, alpha], vec![y.t], None);
         self.notes.push(format!("PRELU alpha {shape:?}"));
+        y
+    }
+
+    /// L2_NORMALIZATION over the last axis of `x` (of `shape`), with the output parameters
+    /// TFLite requires (scale 1/128, zero point 0).
+    pub fn l2_normalization(&mut self, x: i32, shape: Vec<usize>) -> i32 {
+        let y = self.activation_tensor("l2_normalized", shape, 1.0 / 128.0, 0);
+        self.spec.op(L2_NORMALIZATION, vec![x], vec![y], Some((12, vec![(0, Field::I8(0))])));
+        self.notes.push("L2_NORMALIZATION".into());
         y
     }
 

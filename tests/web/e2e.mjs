@@ -189,15 +189,23 @@ const tests = {
     await page.check('#streamed');
     await page.check('#inplace-dw');
     await page.check('#float-input');
+    const afterOp8 = await page.$$eval('#split-select option', (os) => os.find((o) => o.text.startsWith('after op 8:')).value);
+    await page.selectOption('#split-select', afterOp8);
     await page.selectOption('#patch-select', '3x3');
     await idle(page);
     const report = await assertSamePlanAsCli(page);
     assert.deepEqual(report.notes, []);
     assert.equal(report.input.dtype, 'float32');
-    // 51×51×3 float32 values a patch (4 bytes each), not the 96×96×3 float frame.
-    assert.equal(Number(await page.textContent('#peak-bytes')), 43_628);
+    // Each patch's float32 region (4 bytes a value), never the 96×96×3 float frame: the
+    // peak is under a third of the 138 240 B that holding the frame whole for its QUANTIZE took.
+    const peak = Number(await page.textContent('#peak-bytes'));
+    assert.equal(peak, report.patched.peak.bytes);
+    assert.ok(peak < 138_240 / 3, `${peak} B`);
+    assert.equal(peak, 43_628, 'as tests/session.rs and the CLI say');
     assert.ok(report.patched.buffers.every((b) => b.kind !== 'input'));
-    assert.ok(report.patched.buffers.some((b) => b.kind === 'input-tile' && b.bytes === 51 * 51 * 3 * 4));
+    const tiles = report.patched.buffers.filter((b) => b.kind === 'input-tile');
+    assert.equal(tiles.length, 9);
+    for (const t of tiles) assert.equal(t.bytes, t.shape.reduce((a, b) => a * b) * 4, JSON.stringify(t));
     assert.equal(await verdict(page), 'person');
     await assertSameRunAsCli(page);
     assert.deepEqual(problems, []);
