@@ -250,6 +250,16 @@ fn data_movement_cases() -> Vec<Case> {
             let y = g.transpose(x);
             (then_conv(g, y, x.scale, x.zp), false)
         }));
+        cases.push(case(8600 + seed, "reverse", |g| {
+            let x = g.input(6, 5);
+            let y = g.reverse(x);
+            (g.conv(y, false).t, false)
+        }));
+        cases.push(case(8700 + seed, "broadcast to", |g| {
+            let y = g.broadcast_to();
+            let (scale, zp) = (g.spec.tensors[y.0 as usize].scales[0], g.spec.tensors[y.0 as usize].zero_points[0]);
+            (then_conv(g, y, scale, zp), false)
+        }));
         cases.push(case(7600 + seed, "gather", |g| {
             let x = g.input(6, 5);
             let y = g.gather(x);
@@ -417,6 +427,8 @@ fn new_ops_run_patch_by_patch() {
         "SLICE",
         "STRIDED_SLICE",
         "TRANSPOSE",
+        "REVERSE_V2",
+        "BROADCAST_TO",
         "GATHER",
         "TILE",
         "SUM",

@@ -7,6 +7,7 @@
 //! output) and patch-based execution (the region is a tile) share them unchanged.
 
 pub mod add;
+pub mod broadcast_to;
 pub mod concatenation;
 pub mod conv2d;
 pub mod depth_to_space;
@@ -35,6 +36,7 @@ pub mod remap;
 pub mod reshape;
 pub mod resize_bilinear;
 pub mod resize_nearest_neighbor;
+pub mod reverse;
 pub mod slice;
 pub mod softmax;
 pub mod strided_slice;
@@ -75,7 +77,7 @@ pub enum Kernel {
     /// DEPTH_TO_SPACE and SPACE_TO_DEPTH.
     DepthToSpace(depth_to_space::DepthToSpace),
     /// Data movement by index maps: SLICE (and the parts of SPLIT, SPLIT_V and UNPACK),
-    /// STRIDED_SLICE, TILE, TRANSPOSE and GATHER.
+    /// STRIDED_SLICE, TILE, TRANSPOSE, GATHER, REVERSE_V2 and BROADCAST_TO.
     Remap(remap::Remap),
     /// SUM, REDUCE_MAX and REDUCE_MIN.
     Reduce(reduce::Reduce),
@@ -157,6 +159,8 @@ impl Kernel {
             OpKind::Tile => Kernel::Remap(tile::prepare(&cx)?),
             OpKind::Repeat { axis, times } => Kernel::Remap(tile::prepare_repeat(&cx, *axis, *times)?),
             OpKind::Transpose => Kernel::Remap(transpose::prepare(&cx)?),
+            OpKind::ReverseV2 => Kernel::Remap(reverse::prepare(&cx)?),
+            OpKind::BroadcastTo => Kernel::Remap(broadcast_to::prepare(&cx)?),
             OpKind::Gather { axis, batch_dims } => Kernel::Remap(gather::prepare(&cx, *axis, *batch_dims)?),
             OpKind::Sum { keep_dims } => {
                 Kernel::Reduce(reduce::Reduce::prepare(&cx, reduce::Reduction::Sum, *keep_dims)?)

@@ -295,7 +295,7 @@ impl Support {
 }
 
 /// Every builtin operator mcupatch accepts, and how; any other is refused at load, by name.
-const SUPPORTED: [(i32, Support); 48] = [
+const SUPPORTED: &[(i32, Support)] = &[
     (builtin::ADD, Support::Kernel),
     (builtin::AVERAGE_POOL_2D, Support::Kernel),
     (builtin::CONCATENATION, Support::Kernel),
@@ -344,6 +344,8 @@ const SUPPORTED: [(i32, Support); 48] = [
     (builtin::UNPACK, Support::Slices),
     (builtin::REDUCE_MIN, Support::Kernel),
     (builtin::SPLIT_V, Support::Slices),
+    (builtin::REVERSE_V2, Support::Kernel),
+    (builtin::BROADCAST_TO, Support::Kernel),
 ];
 
 /// The builtin operators mcupatch accepts, by name, and how, sorted by name.
@@ -445,6 +447,8 @@ fn read_kind(code: i32, op: &schema::Operator) -> std::result::Result<Action, St
         builtin::SLICE => OpKind::Slice,
         builtin::TILE => OpKind::Tile,
         builtin::TRANSPOSE => OpKind::Transpose,
+        builtin::REVERSE_V2 => OpKind::ReverseV2,
+        builtin::BROADCAST_TO => OpKind::BroadcastTo,
         builtin::GATHER => {
             let o = options::<schema::GatherOptions>(op, options_type::GATHER)?;
             OpKind::Gather { axis: o.map_or(0, |o| o.axis()), batch_dims: o.map_or(0, |o| o.batch_dims()) }

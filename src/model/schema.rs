@@ -361,6 +361,8 @@ pub mod builtin {
     pub const UNPACK: i32 = 88;
     pub const REDUCE_MIN: i32 = 89;
     pub const SPLIT_V: i32 = 102;
+    pub const REVERSE_V2: i32 = 105;
+    pub const BROADCAST_TO: i32 = 130;
 }
 
 /// `TensorType` codes.

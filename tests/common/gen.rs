@@ -1084,6 +1084,44 @@ impl<'r> Gen<'r> {
         y
     }
 
+    /// REVERSE_V2 of `x` along a random run of neighbouring axes (TFLM reverses no other),
+    /// in random order and negative now and then.
+    pub fn reverse(&mut self, x: Map) -> Map {
+        let first = self.rng.gen_range(1..4);
+        let last = self.rng.gen_range(first..4);
+        let mut axes: Vec<i32> = (first..=last).map(|a| self.written_axis(a, 4)).collect();
+        if self.rng.gen_bool(0.5) {
+            axes.reverse();
+        }
+        let at = self.int32_const("axes", vec![axes.len() as i32], &axes);
+        let y = self.map("reversed", x.h, x.w, x.c, x.scale, x.zp);
+        self.spec.op(REVERSE_V2, vec![x.t, at], vec![y.t], None);
+        self.notes.push(format!("reverse_v2 {:?} axes {axes:?}", [1, x.h, x.w, x.c]));
+        y
+    }
+
+    /// BROADCAST_TO of a model input with random unit axes to random lengths along them (and
+    /// a leading axis now and then); returns the tensor and its shape.
+    pub fn broadcast_to(&mut self) -> (i32, Vec<usize>) {
+        let dims: Vec<usize> =
+            (0..3).map(|_| if self.rng.gen_bool(0.5) { 1 } else { self.rng.gen_range(2..=5) }).collect();
+        let (scale, zp) = (self.scale(), self.zp());
+        let x = self.map("input", dims[0], dims[1], dims[2], scale, zp);
+        self.spec.inputs = vec![x.t];
+        let mut shape: Vec<usize> = std::iter::once(1)
+            .chain(dims.iter().map(|&d| if d == 1 { self.rng.gen_range(1..=4) } else { d }))
+            .collect();
+        if self.rng.gen_bool(0.2) {
+            shape.insert(0, 2);
+        }
+        let values: Vec<i32> = shape.iter().map(|&d| d as i32).collect();
+        let st = self.int32_const("shape", vec![values.len() as i32], &values);
+        let y = self.activation_tensor("broadcast", shape.clone(), scale, zp);
+        self.spec.op(BROADCAST_TO, vec![x.t, st], vec![y], None);
+        self.notes.push(format!("broadcast_to {:?} → {shape:?}", [1, x.h, x.w, x.c]));
+        (y, shape)
+    }
+
     pub fn finish(&mut self, output: i32) -> (Vec<u8>, String) {
         self.spec.outputs = vec![output];
         (self.spec.to_bytes(), self.notes.join(" → "))
