@@ -519,6 +519,23 @@ fn upsampling_by_repeat_loads_as_local_repeats() {
     }
 }
 
+/// A TILE whose multiples disagree with its output is refused by name before anything the
+/// size of the multiples is built (2³¹ − 1 rows would be 8 GiB of indices).
+#[test]
+fn a_tile_by_a_huge_multiple_is_refused_before_it_allocates() {
+    let mut rng = StdRng::seed_from_u64(5);
+    let mut g = Gen::new(&mut rng);
+    let x = g.map("input", 4, 4, 2, 0.05, 3);
+    g.spec.inputs = vec![x.t];
+    let multiples = g.int32_const("multiples", vec![4], &[1, i32::MAX, 1, 1]);
+    let y = g.activation_tensor("tiled", vec![1, 8, 4, 2], 0.05, 3);
+    g.spec.op(TILE, vec![x.t, multiples], vec![y], None);
+    let (bytes, _) = g.finish(y);
+    let graph = model::load(&bytes).unwrap();
+    let err = Kernel::prepare_all(&graph).unwrap_err().to_string();
+    assert!(err.contains("TILE") && err.contains("expected"), "{err}");
+}
+
 /// The README's list of supported ops is the loader's, so it cannot drift.
 #[test]
 fn readme_lists_the_supported_ops() {

@@ -25,7 +25,7 @@ pub fn prepare(cx: &Ctx) -> Result<Remap> {
             let start = usize::try_from(b).ok().filter(|&b| b <= dim);
             let end = match s {
                 -1 => start.map(|_| dim),
-                s => usize::try_from(s).ok().and_then(|s| Some(start? + s)).filter(|&e| e <= dim),
+                s => usize::try_from(s).ok().and_then(|s| start?.checked_add(s)).filter(|&e| e <= dim),
             };
             match (start, end) {
                 (Some(start), Some(end)) => Ok(AxisMap { input_axis, indices: (start..end).collect() }),

@@ -14,18 +14,22 @@ pub fn prepare(cx: &Ctx) -> Result<Remap> {
     if multiples.len() != x.shape.len() {
         return Err(cx.err(format!("multiples {multiples:?} do not match the input's rank {}", x.shape.len())));
     }
-    let axes = x
+    // The output's shape first: a huge multiple is an error, not an allocation.
+    let lengths = x
         .shape
         .iter()
         .zip(&multiples)
-        .enumerate()
-        .map(|(input_axis, (&dim, &m))| {
-            let m = usize::try_from(m).map_err(|_| cx.err(format!("multiple {m} is negative")))?;
-            Ok(AxisMap { input_axis, indices: (0..dim * m).map(|i| i % dim).collect() })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    let lengths: Vec<usize> = axes.iter().map(|a| a.indices.len()).collect();
+        .map(|(&dim, &m)| usize::try_from(m).ok().and_then(|m| dim.checked_mul(m)))
+        .collect::<Option<Vec<usize>>>()
+        .ok_or_else(|| cx.err(format!("multiples {multiples:?} do not tile {:?}", x.shape)))?;
     cx.expect_shape(y, &lengths, "output")?;
+    let axes: Vec<AxisMap> = x
+        .shape
+        .iter()
+        .zip(&lengths)
+        .enumerate()
+        .map(|(input_axis, (&dim, &len))| AxisMap { input_axis, indices: (0..len).map(|i| i % dim).collect() })
+        .collect();
     Ok(Remap::new(&x.shape, &axes, &y.shape))
 }
 

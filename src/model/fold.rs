@@ -373,10 +373,11 @@ fn merge_repeats(tensors: &[Tensor], ops: Vec<FileOp>, graph_outputs: &[usize]) 
         let others_one = multiples.iter().enumerate().all(|(i, &m)| i == unit || m == 1);
         let (Some(times), true) = (times, others_one) else { continue };
         let mut repeated = vec![1, *h, *w, *c];
-        if let Some(d) = repeated.get_mut(unit - 1) {
-            *d *= times;
+        let longer = repeated.get(unit - 1).and_then(|d| d.checked_mul(times));
+        if let (Some(d), Some(longer)) = (repeated.get_mut(unit - 1), longer) {
+            *d = longer;
         }
-        if shape(y) != repeated.as_slice() {
+        if longer.is_none() || shape(y) != repeated.as_slice() {
             continue;
         }
         if let Some(slot) = rewrites.get_mut(t) {
