@@ -366,3 +366,57 @@ fn fully_connected_sums_past_int32_wrap_and_wild_weight_zero_points_are_refused(
     let err = everything(&model(0, 1000)).unwrap_err().to_string();
     assert!(err.contains("zero point 1000, outside int8"), "{err}");
 }
+
+/// Found by the `run` fuzz target (fuzz/artifacts/run/crash-cbf57184…, a depthwise conv with
+/// a mutated bias): a requantized sum near int32's top plus the output zero point overflowed
+/// (a panic with overflow checks). TFLM adds them in int32, which wraps, as the fast paths'
+/// lanes do; so do the output stages of conv, depthwise, fully connected, ADD, SUB, MEAN and
+/// QUANTIZE now. (Release builds wrap silently, so this fails only with overflow checks: a
+/// debug `cargo test`, or the fuzz build.)
+#[test]
+fn output_zero_points_added_past_int32_wrap_as_in_tflm() {
+    // The fuzzer's input as found: a switch byte, then the model.
+    let found = std::fs::read(common::root().join("tests/data/run-crash-cbf57184.bin")).unwrap();
+    everything(&found[1..]).expect("the model runs");
+}
+
+/// Found by the `run` fuzz target (fuzz/artifacts/run/crash-db5d3ef5…, a one-conv model whose
+/// graph lists no outputs): a patch stage's output buffer lived only through the first tile's
+/// step when no later op read it, so the next tile's streamed input was placed over it and
+/// the executor's overlap check panicked (`mcupatch run --patch 2x1 --streamed-input` too).
+/// The stage output is kept alive through every tile that writes it.
+#[test]
+fn a_stage_output_lives_through_every_tile_that_writes_it() {
+    use mcupatch::session::{Session, Settings};
+    let mut rng = StdRng::seed_from_u64(12);
+    let (bytes, h) = loop {
+        let mut g = Gen::new(&mut rng);
+        let x = g.input(8, 3);
+        let y = g.conv(x, false);
+        if y.h >= 2 {
+            g.spec.outputs = vec![];
+            break (g.spec.to_bytes(), y.h);
+        }
+    };
+    let mut session = Session::from_tflite(&bytes).expect("a conv with no listed outputs loads");
+    let input_bytes = session.model().input.bytes;
+    for streamed_input in [false, true] {
+        let settings = Settings {
+            patch: vec![format!("{h}x1")],
+            split: vec!["op0".into()],
+            streamed_input,
+            ..Settings::default()
+        };
+        let report = serde_json::to_value(session.plan(&settings).expect("a one-op stage plans")).unwrap();
+        let steps = report["patched"]["steps"].as_array().unwrap().len();
+        assert_eq!(steps, h, "one step a tile");
+        let stage_output = report["patched"]["buffers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|b| b["kind"] == "stage-output")
+            .expect("the conv's output is the stage output");
+        assert_eq!(stage_output["last"], steps - 1, "alive through the last tile: {stage_output}");
+        let _ = session.run(&vec![9; input_bytes]);
+    }
+}

@@ -55,7 +55,7 @@ impl Add {
         let scaled =
             |v: i8, i: usize| self.input_requant[i].apply((i32::from(v) + self.input_offsets[i]) << LEFT_SHIFT);
         let sum = scaled(a, 0) + scaled(b, 1);
-        (self.output_requant.apply(sum) + self.output_offset).clamp(self.min, self.max) as i8
+        self.output_requant.apply(sum).wrapping_add(self.output_offset).clamp(self.min, self.max) as i8
     }
 
     /// Computes `region` of the output from inputs that cover it, row by row through the

@@ -67,7 +67,7 @@ impl Mean {
     }
 
     fn output(&self, sum: i32) -> i8 {
-        let q = self.rescale.apply(sum) + self.output_zero_point;
+        let q = self.rescale.apply(sum).wrapping_add(self.output_zero_point);
         q.clamp(i32::from(i8::MIN), i32::from(i8::MAX)) as i8
     }
 }

@@ -430,7 +430,7 @@ impl OutputStage {
     #[inline(always)]
     pub fn apply(&self, acc: i32, channel: usize) -> i8 {
         let r = self.requant[channel];
-        (r.apply(acc) + self.offset).clamp(self.min, self.max) as i8
+        r.apply(acc).wrapping_add(self.offset).clamp(self.min, self.max) as i8
     }
 }
 

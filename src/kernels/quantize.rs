@@ -95,8 +95,10 @@ impl Quantize {
                     Source::Float(q) => q.quantize_bytes(bytemuck::cast_slice(v), o),
                     Source::Int8 { input_offset, rescale, output_zero_point } => {
                         for (o, &v) in o.iter_mut().zip(v) {
-                            *o =
-                                (rescale.apply(i32::from(v) + input_offset) + output_zero_point).clamp(-128, 127) as i8;
+                            *o = rescale
+                                .apply(i32::from(v) + input_offset)
+                                .wrapping_add(*output_zero_point)
+                                .clamp(-128, 127) as i8;
                         }
                     }
                 }

@@ -38,6 +38,6 @@ impl Sub {
         let scaled =
             |v: i8, i: usize| self.input_requant[i].apply((i32::from(v) + self.input_offsets[i]) << LEFT_SHIFT);
         let difference = scaled(a, 0) - scaled(b, 1);
-        (self.output_requant.apply(difference) + self.output_offset).clamp(self.min, self.max) as i8
+        self.output_requant.apply(difference).wrapping_add(self.output_offset).clamp(self.min, self.max) as i8
     }
 }

@@ -181,6 +181,8 @@ pub(super) fn run_stage(b: &mut Builder, index: usize, stage: &Stage, sops: &Sta
                     None => b.open(vec![split], graph.tensors[split].bytes(), BufferKind::StageOutput, None),
                 };
                 b.whole[split] = Some(buffer);
+                // Every tile writes it: alive through this step even when nothing reads it later.
+                b.touch(buffer);
                 Access { buffer, held: Some(whole_split) }
             } else {
                 let (buffer, s) = b.open_output(op, &inputs, out_region, BufferKind::PatchTile);
