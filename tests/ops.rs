@@ -316,6 +316,12 @@ fn litert_cases() -> Vec<Case> {
             let p = g.pool(x, true);
             (g.dynamic_flatten_with(p, GATHER), false)
         }));
+        // TFLite Micro has no REDUCE_PROD.
+        cases.push(case(8400 + seed, "dynamic flatten by REDUCE_PROD and CONCATENATION", |g| {
+            let x = g.input(6, 4);
+            let p = g.pool(x, true);
+            (g.dynamic_flatten_by_product(p), false)
+        }));
     }
     cases
 }

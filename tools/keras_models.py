@@ -138,10 +138,92 @@ def upsampling_head(inp):
     return layers.Conv2D(3, 1, activation="sigmoid")(x)
 
 
+def transpose_conv_decoder(inp):
+    x = conv_bn(inp, 8, stride=2)
+    x = conv_bn(x, 16, stride=2)
+    x = layers.Conv2DTranspose(16, 3, strides=2, padding="same", activation="relu")(x)
+    x = layers.Conv2DTranspose(8, 4, strides=2, padding="valid", use_bias=False)(x)
+    x = layers.Resizing(20, 28, interpolation="bilinear")(x)
+    return layers.Conv2D(2, 1, activation="sigmoid")(x)
+
+
+def prelu_crop_pad(inp):
+    x = layers.Conv2D(12, 3, padding="same")(inp)
+    x = layers.PReLU(shared_axes=[1, 2])(x)
+    x = layers.Cropping2D(((1, 2), (2, 1)))(x)
+    x = layers.ZeroPadding2D(((1, 0), (2, 1)))(x)
+    x = layers.Conv2D(12, 3, strides=2)(x)
+    x = layers.PReLU()(x)
+    x = layers.AveragePooling2D(3, strides=2, padding="same")(x)
+    x = layers.GlobalMaxPooling2D()(x)
+    return layers.Dense(4)(x)
+
+
+def channel_shuffle(x, groups=2):
+    _, h, w, c = x.shape
+    x = layers.Reshape((h, w, groups, c // groups))(x)
+    x = layers.Permute((1, 2, 4, 3))(x)
+    return layers.Reshape((h, w, c))(x)
+
+
+def shufflenet_blocks(inp):
+    x = conv_bn(inp, 16, stride=2)
+    for _ in range(2):
+        left, right = layers.Lambda(lambda t: tf.split(t, 2, axis=-1))(x)
+        right = conv_bn(right, 8, kernel=1)
+        right = dw_bn(right)
+        right = conv_bn(right, 8, kernel=1)
+        x = channel_shuffle(layers.Concatenate()([left, right]))
+    x = layers.Permute((2, 1, 3))(x)
+    return head(x)
+
+
+def reductions_l2(inp):
+    x = conv_bn(inp, 8, stride=2)
+    total = layers.Lambda(lambda t: tf.reduce_sum(t, axis=-1, keepdims=True))(x)
+    peak = layers.Lambda(lambda t: tf.reduce_max(t, axis=-1, keepdims=True))(x)
+    x = layers.Concatenate()([x, total, peak])
+    x = layers.Lambda(lambda t: tf.math.l2_normalize(t, axis=-1))(x)
+    x = layers.Conv2D(8, 3, padding="same", activation="relu")(x)
+    x = layers.Lambda(lambda t: tf.reduce_max(t, axis=[1, 2]))(x)
+    return layers.Dense(3, activation="softmax")(x)
+
+
+def depth_multiplier_gates(inp):
+    x = layers.DepthwiseConv2D(3, strides=2, depth_multiplier=2, padding="same")(inp)
+    # (ReLU(negative_slope=…) converts to an int8 NEG, which TFLite Micro does not run.)
+    x = layers.ReLU(6.0)(layers.LeakyReLU(0.1)(x))
+    a = layers.SeparableConv2D(12, 5, strides=2, padding="same", activation="relu")(x)
+    b = layers.Conv2D(12, 3, strides=2, padding="same", activation="sigmoid")(x)
+    x = layers.Multiply()([a, b])
+    x = layers.Average()([x, layers.Conv2D(12, 1)(x)])
+    return head(x)
+
+
+def segmentation_head(inp):
+    x = conv_bn(inp, 8, stride=2)
+    x = dw_bn(x)
+    x = layers.Dense(6)(x)
+    x = layers.Softmax(axis=-1)(x)
+    return layers.UpSampling2D(2, interpolation="bilinear")(x)
+
+
+def keras_mobilenet_v2(inp):
+    # Untrained, its logits' scale falls below 2^-26, where TFLite Micro's SOFTMAX aborts in
+    # prepare (QuantizeMultiplierGreaterThanOne): the logits are the output.
+    model = keras.applications.MobileNetV2(
+        input_tensor=inp, alpha=0.35, weights=None, classes=10, classifier_activation=None
+    )
+    return model.output
+
+
 # name: (builder, input size, batch). A free batch (None) is what Keras models usually
 # have; the converter then writes SPACE_TO_BATCH_ND's output with batch 1 instead of
 # block² , and TFLite Micro computes only one of the block² phases of a dilated conv (the rest
 # of its output is whatever the arena held), so the dilated model is built with batch 1.
+# With a free batch, an UpSampling2D or a Dense on a map also leaves shapes to run time
+# (placeholder shapes in the file, which TFLite resolves and TFLite Micro cannot): those are
+# built with batch 1, and one free-batch copy checks the refusal says so.
 # (keras.applications' MobileNet and MobileNetV3Small, converted the same way, make TFLite
 # Micro's Python interpreter abort while loading, so they are left out.)
 MODELS = {
@@ -152,7 +234,15 @@ MODELS = {
     "se_blocks": (se_blocks, 32, None),
     "activations": (activations, 24, None),
     "flatten_cnn": (flatten_cnn, 32, None),
-    "upsampling_head": (upsampling_head, 32, None),
+    "upsampling_head": (upsampling_head, 32, 1),
+    "transpose_conv_decoder": (transpose_conv_decoder, 32, None),
+    "prelu_crop_pad": (prelu_crop_pad, 28, None),
+    "shufflenet_blocks": (shufflenet_blocks, 32, None),
+    "reductions_l2": (reductions_l2, 24, None),
+    "depth_multiplier_gates": (depth_multiplier_gates, 32, None),
+    "segmentation_head": (segmentation_head, 32, 1),
+    "segmentation_head_free_batch": (segmentation_head, 32, None),
+    "keras_mobilenet_v2": (keras_mobilenet_v2, 96, None),
 }
 
 

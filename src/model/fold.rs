@@ -1,7 +1,8 @@
 //! Load-time rewrites that leave only ops a kernel runs.
 //!
-//! - Shape arithmetic (SHAPE → STRIDED_SLICE → PACK, which converters emit for a Keras
-//!   `Flatten`/`Reshape` with a free batch dimension) works on shapes, and every shape here is
+//! - Shape arithmetic (SHAPE → STRIDED_SLICE / GATHER → PACK / CONCATENATION / REDUCE_PROD,
+//!   which converters emit for a Keras `Flatten`/`Reshape` with a free batch dimension, an
+//!   `UpSampling2D` or a `Dense` on a map) works on shapes, and every shape here is
 //!   static: each such op is computed once and its output becomes a constant, so it costs no
 //!   arena bytes, no step, and never reads an activation (which would keep a map alive or end
 //!   a patch stage).
@@ -45,12 +46,20 @@ pub(super) enum Split {
 pub(super) enum Fold {
     Shape,
     StridedSlice(SliceMasks),
-    Pack { axis: i32 },
+    Pack {
+        axis: i32,
+    },
     SpaceToBatch,
     BatchToSpace,
     Split(Split),
-    Gather { axis: i32 },
+    /// GATHER of constant shape values (a GATHER of an activation runs).
+    Gather {
+        axis: i32,
+    },
+    /// CONCATENATION of constant shape vectors (one of int8 maps runs).
     Concatenation,
+    /// REDUCE_PROD of a constant shape vector: an element count (a Keras `Dense` on a map).
+    ReduceProd,
 }
 
 #[derive(Debug, Clone)]
@@ -104,14 +113,14 @@ pub(super) fn resolve(tensors: &mut Vec<Tensor>, ops: Vec<FileOp>, graph_outputs
     for op in ops {
         let constant = |i: usize| op.input(i).ok().and_then(|t| tensors.get(t)).is_some_and(Tensor::is_constant);
         match op.action {
-            Action::Fold(f @ (Fold::Shape | Fold::Pack { .. })) => fold_constant(tensors, &op, f)?,
+            Action::Fold(f @ (Fold::Shape | Fold::Pack { .. } | Fold::ReduceProd)) => fold_constant(tensors, &op, f)?,
             Action::Run(OpKind::StridedSlice(masks)) if constant(0) => {
                 fold_constant(tensors, &op, Fold::StridedSlice(masks))?
             }
             Action::Run(OpKind::Gather { axis, .. }) if constant(0) => {
                 fold_constant(tensors, &op, Fold::Gather { axis })?
             }
-            Action::Run(OpKind::Concatenation { .. }) if (0..op.inputs.len()).all(constant) => {
+            Action::Run(OpKind::Concatenation { .. }) if shape_vectors(tensors, &op) => {
                 fold_constant(tensors, &op, Fold::Concatenation)?
             }
             Action::Fold(Fold::Split(split)) => kept.extend(split_into_slices(tensors, &op, split, &read)?),
@@ -169,6 +178,7 @@ fn fold_constant(tensors: &mut [Tensor], op: &FileOp, fold: Fold) -> Result<()> 
         Fold::Concatenation => {
             (0..op.inputs.len()).map(|i| constant_vector(tensors, op, i)).collect::<Result<Vec<_>>>()?.concat()
         }
+        Fold::ReduceProd => reduce_prod(tensors, op)?,
         Fold::SpaceToBatch | Fold::BatchToSpace | Fold::Split(_) => return Err(op.err("not a shape op")),
     };
     let y = tensors.get_mut(out).ok_or_else(|| op.err(format!("output tensor {out} is out of range")))?;
@@ -212,6 +222,30 @@ fn strided_slice(tensors: &[Tensor], op: &FileOp, masks: SliceMasks) -> Result<V
         return Err(op.err(format!("index {b} is outside {} values", values.len())));
     }
     Ok(kept.iter().filter_map(|&i| values.get(i).copied()).collect())
+}
+
+/// Whether every input of `op` is a constant int32 or int64 vector: shape values, which a
+/// CONCATENATION then joins at load.
+fn shape_vectors(tensors: &[Tensor], op: &FileOp) -> bool {
+    !op.inputs.is_empty()
+        && op.inputs.iter().all(|t| {
+            t.and_then(|t| tensors.get(t))
+                .is_some_and(|t| t.shape.len() == 1 && matches!(t.dtype, DType::I32 | DType::I64) && t.is_constant())
+        })
+}
+
+/// The product of a constant shape vector's values over axis 0, the only axis it has.
+fn reduce_prod(tensors: &[Tensor], op: &FileOp) -> Result<Vec<i64>> {
+    let values = constant_vector(tensors, op, 0)?;
+    let axes = constant_input(tensors, op, 1)?;
+    if axes.iter().any(|&a| a != 0 && a != -1) {
+        return Err(op.err(format!("axes {axes:?} of a vector")));
+    }
+    if axes.is_empty() {
+        return Ok(values);
+    }
+    let product = values.iter().try_fold(1i64, |p, &v| p.checked_mul(v));
+    Ok(vec![product.ok_or_else(|| op.err(format!("the product of {values:?} overflows")))?])
 }
 
 /// The values of a constant int vector input `i` (what shape arithmetic indexes).

@@ -298,7 +298,7 @@ impl Support {
 const SUPPORTED: &[(i32, Support)] = &[
     (builtin::ADD, Support::Kernel),
     (builtin::AVERAGE_POOL_2D, Support::Kernel),
-    (builtin::CONCATENATION, Support::Kernel),
+    (builtin::CONCATENATION, Support::KernelOrFolded),
     (builtin::CONV_2D, Support::Kernel),
     (builtin::DEPTHWISE_CONV_2D, Support::Kernel),
     (builtin::DEQUANTIZE, Support::Kernel),
@@ -346,6 +346,7 @@ const SUPPORTED: &[(i32, Support)] = &[
     (builtin::SPLIT_V, Support::Slices),
     (builtin::REVERSE_V2, Support::Kernel),
     (builtin::BROADCAST_TO, Support::Kernel),
+    (builtin::REDUCE_PROD, Support::Folded),
 ];
 
 /// The builtin operators mcupatch accepts, by name, and how, sorted by name.
@@ -514,6 +515,7 @@ fn read_kind(code: i32, op: &schema::Operator) -> std::result::Result<Action, St
             OpKind::L2Normalization { activation: fused(o.map(|o| o.fused_activation_function()))? }
         }
         builtin::SHAPE => return Ok(Action::Fold(Fold::Shape)),
+        builtin::REDUCE_PROD => return Ok(Action::Fold(Fold::ReduceProd)),
         builtin::STRIDED_SLICE => {
             let o = options::<schema::StridedSliceOptions>(op, options_type::STRIDED_SLICE)?;
             let masks = o.map_or(SliceMasks::default(), |o| SliceMasks {

@@ -357,6 +357,7 @@ pub mod builtin {
     pub const SLICE: i32 = 65;
     pub const TILE: i32 = 69;
     pub const SUM: i32 = 74;
+    pub const REDUCE_PROD: i32 = 81;
     pub const REDUCE_MAX: i32 = 82;
     pub const UNPACK: i32 = 88;
     pub const REDUCE_MIN: i32 = 89;

@@ -665,6 +665,48 @@ impl<'r> Gen<'r> {
         y
     }
 
+    /// A Keras `Dense` on a map's reshape with a free batch dimension: SHAPE → STRIDED_SLICE
+    /// (the batch, and the other dimensions) → REDUCE_PROD (their count) → CONCATENATION →
+    /// RESHAPE to [1, n]: what the loader folds into one constant shape.
+    pub fn dynamic_flatten_by_product(&mut self, x: Map) -> i32 {
+        let shape =
+            self.spec.tensor(TensorSpec { name: "shape".into(), shape: vec![4], dtype: I32, ..Default::default() });
+        self.spec.op(SHAPE, vec![x.t], vec![shape], Some((55, vec![(0, Field::I8(I32))])));
+        let slice = |g: &mut Self, name: &str, from: i32, to: i32| {
+            let (begin, end, strides) = (
+                g.int32_const("begin", vec![1], &[from]),
+                g.int32_const("end", vec![1], &[to]),
+                g.int32_const("strides", vec![1], &[1]),
+            );
+            let part = g.spec.tensor(TensorSpec {
+                name: name.into(),
+                shape: vec![to - from],
+                dtype: I32,
+                ..Default::default()
+            });
+            g.spec.op(STRIDED_SLICE, vec![shape, begin, end, strides], vec![part], None);
+            part
+        };
+        let batch = slice(self, "batch", 0, 1);
+        let rest = slice(self, "rest", 1, 4);
+        let axis = self.int32_const("axis", vec![1], &[0]);
+        let count =
+            self.spec.tensor(TensorSpec { name: "count".into(), shape: vec![1], dtype: I32, ..Default::default() });
+        self.spec.op(REDUCE_PROD, vec![rest, axis], vec![count], Some((27, vec![(0, Field::Bool(true))])));
+        let joined =
+            self.spec.tensor(TensorSpec { name: "joined".into(), shape: vec![2], dtype: I32, ..Default::default() });
+        self.spec.op(
+            CONCATENATION,
+            vec![batch, count],
+            vec![joined],
+            Some((10, vec![(0, Field::I32(0)), (1, Field::I8(0))])),
+        );
+        let y = self.activation_tensor("flatten", vec![1, x.h * x.w * x.c], x.scale, x.zp);
+        self.spec.op(RESHAPE, vec![x.t, joined], vec![y], None);
+        self.notes.push("shape→strided_slice→reduce_prod→concatenation→reshape".into());
+        y
+    }
+
     /// A dilated conv as converters write it: SPACE_TO_BATCH_ND → CONV_2D or
     /// DEPTHWISE_CONV_2D (VALID, stride 1) → BATCH_TO_SPACE_ND; with `wrapped` false, the
     /// same conv (same random draws) as one dilated CONV_2D / DEPTHWISE_CONV_2D. `valid`
