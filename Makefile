@@ -18,7 +18,8 @@ TFLM_VERSION := 0.dev20261023182759
 # TensorFlow's converter, for `make keras` only (a 1.6 GB venv of its own, .venv-keras/).
 TENSORFLOW_VERSION := 2.21.0
 KERAS_VENV := $(CURDIR)/.venv-keras
-# TFLite (ai-edge-litert): the optimized-kernel and XNNPACK peers in the benchmark.
+# TFLite (ai-edge-litert): the optimized-kernel and XNNPACK peers in the benchmark, and the
+# oracle for the ops TFLite Micro lacks (TILE, REDUCE_PROD) in the tests.
 LITERT_VERSION := 2.3.0
 # npm's binaryen provides wasm-opt (wasm-pack would otherwise download one); cargo installs
 # wasm-bindgen and wasm-pack.
@@ -32,7 +33,7 @@ demo: web
 
 test: test-rust test-serve test-wasm test-page
 
-test-rust: oracle fetch
+test-rust: oracle litert fetch
 	MCUPATCH_PYTHON=$(VENV_PYTHON) cargo test --release --all-targets
 	cargo run --release --example classify -- models/visual_wake_words.tflite data/images/astronaut.png
 	cargo run --release --example plan_for_mcu -- models/visual_wake_words.tflite stm32f411
