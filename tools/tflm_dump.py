@@ -71,11 +71,16 @@ def with_tile_version_2(model_bytes):
     """The reference resolver registers TILE up to version 2, but the converter writes an int8
     TILE as version 3; the reference kernel copies int8 at either version (the version only
     gates the registration), so the oracle's copy of the model says version 2."""
-    model = schema.ModelT.InitFromObj(schema.Model.GetRootAsModel(model_bytes, 0))
+    model = schema.ModelT.InitFromObj(schema.Model.GetRootAs(model_bytes, 0))
     for code in model.operatorCodes:
         if max(code.builtinCode, code.deprecatedBuiltinCode) == schema.BuiltinOperator.TILE:
             code.version = min(code.version, 2)
-    builder = flatbuffers.Builder(len(model_bytes) + 1024)
+    return packed(model, len(model_bytes))
+
+
+def packed(model, size_hint):
+    """The bytes of an edited model."""
+    builder = flatbuffers.Builder(size_hint + 1024)
     builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
     return bytes(builder.Output())
 
@@ -97,9 +102,7 @@ def without_input_quantize(model_bytes):
     for op in graph.operators:
         op.inputs, op.outputs = renumber(op.inputs), renumber(op.outputs)
     graph.inputs, graph.outputs = renumber(graph.inputs), renumber(graph.outputs)
-    builder = flatbuffers.Builder(len(model_bytes) + 1024)
-    builder.Finish(model.Pack(builder), file_identifier=b"TFL3")
-    return bytes(builder.Output())
+    return packed(model, len(model_bytes))
 
 
 def record_arena(job):
