@@ -1374,6 +1374,8 @@ function renderFps(now) {
 function togglePlay() {
   state.playing = !state.playing;
   $('play').textContent = state.playing ? 'Pause' : 'Play';
+  // At once rather than at the next animation frame, which a busy tab may not draw for a while.
+  renderFps(performance.now());
 }
 
 function move(delta) {
@@ -1382,6 +1384,8 @@ function move(delta) {
   $('play').textContent = 'Play';
   const n = Math.max(1, state.report.patched.steps.length);
   state.step = (state.step + delta + n) % n;
+  renderFps(performance.now());
+  renderStep();
 }
 
 /// `[` and `]`: the previous or next grid of the Patches list.
