@@ -99,16 +99,25 @@ fn same(a: &[f64], b: &[f64]) -> bool {
 }
 
 fn time(engine: &mut Engine, input: &[u8]) -> f64 {
-    engine.run(input).expect("runs");
-    median(
-        (0..RUNS)
-            .map(|_| {
-                let start = Instant::now();
-                engine.run(input).expect("runs");
-                start.elapsed().as_secs_f64() * 1e3
-            })
-            .collect(),
-    )
+    time_interleaved(std::slice::from_mut(engine), input)[0]
+}
+
+/// Each engine's median over `RUNS` runs, the engines taking turns run by run: a plan and
+/// the layer by layer it is compared with see the same clock speed and cache weather, so
+/// their ratio does not depend on which was timed first.
+fn time_interleaved(engines: &mut [Engine], input: &[u8]) -> Vec<f64> {
+    let mut samples = vec![Vec::with_capacity(RUNS); engines.len()];
+    for e in engines.iter_mut() {
+        e.run(input).expect("runs");
+    }
+    for _ in 0..RUNS {
+        for (e, s) in engines.iter_mut().zip(&mut samples) {
+            let start = Instant::now();
+            e.run(input).expect("runs");
+            s.push(start.elapsed().as_secs_f64() * 1e3);
+        }
+    }
+    samples.into_iter().map(median).collect()
 }
 
 /// Time per op kind (the sum of each step's median) and the number of steps, from `RUNS`
@@ -275,19 +284,23 @@ fn run(bench: &Bench) {
     let mut timed = Vec::new();
     let chosen = split::plans(&bench.graph);
     for (note, in_place) in SWITCHES {
-        let mut e = engine(&bench.graph, InputMode::default(), Schedule { in_place, ..Schedule::default() });
-        let same_as_lbl = same(&output_numbers(&mut e, &int8_input), &lbl_out);
-        let ms = time(&mut e, &int8_input);
-        row(&format!("mcupatch layer by layer (int8 input{note})"), ms, base, Some(same_as_lbl));
-        let (split, steps) = profile(&mut e, &int8_input);
-        timed.push(Timed { label: format!("lbl{note}"), split, steps });
-        for (what, c) in &chosen {
+        let mut engines =
+            vec![engine(&bench.graph, InputMode::default(), Schedule { in_place, ..Schedule::default() })];
+        for (_, c) in &chosen {
             let schedule = Schedule { in_place, ..c.schedule.clone() };
-            let mut p = engine(&bench.graph, InputMode { streamed: true, ..Default::default() }, schedule);
-            let patched = output_numbers(&mut p, &int8_input);
+            engines.push(engine(&bench.graph, InputMode { streamed: true, ..Default::default() }, schedule));
+        }
+        let outputs: Vec<_> = engines.iter_mut().map(|e| output_numbers(e, &int8_input)).collect();
+        let times = time_interleaved(&mut engines, &int8_input);
+        let ms = times[0];
+        row(&format!("mcupatch layer by layer (int8 input{note})"), ms, base, Some(same(&outputs[0], &lbl_out)));
+        let (split, steps) = profile(&mut engines[0], &int8_input);
+        timed.push(Timed { label: format!("lbl{note}"), split, steps });
+        for (((what, c), p), (patched, p_ms)) in
+            chosen.iter().zip(&mut engines[1..]).zip(outputs[1..].iter().zip(&times[1..]))
+        {
             let grid: Vec<String> = c.schedule.stages.iter().map(|s| format!("{}x{}", s.rows, s.cols)).collect();
-            let p_ms = time(&mut p, &int8_input);
-            let (split, steps) = profile(&mut p, &int8_input);
+            let (split, steps) = profile(p, &int8_input);
             row(
                 &format!(
                     "  {what} {}{note}: peak {} B, MACs {:+.1} %, time {:+.1} %",
@@ -296,9 +309,9 @@ fn run(bench: &Bench) {
                     (p.macs() as f64 / macs as f64 - 1.0) * 100.0,
                     (p_ms / ms - 1.0) * 100.0
                 ),
-                p_ms,
+                *p_ms,
                 base,
-                Some(same(&patched, &lbl_out) && exact(&out).unwrap_or(true)),
+                Some(same(patched, &lbl_out) && exact(&out).unwrap_or(true)),
             );
             timed.push(Timed { label: format!("{} {}{note}", what, grid.join("+")), split, steps });
         }
