@@ -1367,7 +1367,7 @@ function loop(now) {
 /// Frames shown (answered by the engine) in the last second.
 function renderFps(now) {
   while (state.displayed.length && state.displayed[0] < now - 1000) state.displayed.shift();
-  if (!state.model.classifies_images) return;
+  if (!state.model?.classifies_images) return;
   text('fps', state.playing ? `${state.displayed.length} fps` : 'paused');
 }
 
