@@ -25,7 +25,8 @@ function clip(photo) {
   return out;
 }
 
-async function open(server, args, { hash = '', viewport = { width: 1280, height: 720 } } = {}) {
+/// `whileLoading(page)` runs as soon as the page's document exists, before its model loads.
+async function open(server, args, { hash = '', viewport = { width: 1280, height: 720 }, whileLoading } = {}) {
   const browser = await chromium.launch({
     executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
@@ -40,7 +41,8 @@ async function open(server, args, { hash = '', viewport = { width: 1280, height:
     new PerformanceObserver((list) => window.longTasks.push(...list.getEntries().map((e) => e.duration)))
       .observe({ type: 'longtask', buffered: true });
   });
-  await page.goto(server.url + hash);
+  await page.goto(server.url + hash, { waitUntil: whileLoading ? 'commit' : 'load' });
+  await whileLoading?.(page);
   await idle(page);
   return { browser, page, problems };
 }
@@ -400,6 +402,26 @@ const tests = {
     const { browser, page, problems } = await open(server, camera(clip('coffee.png')));
     assert.equal(await verdict(page), 'no person');
     await assertSameRunAsCli(page);
+    assert.deepEqual(problems, []);
+    await browser.close();
+  },
+
+  async 'keys pressed while the model loads do no harm, and Space then pauses'(server) {
+    // A student presses keys while the page is still loading: the handlers are bound before
+    // any model is there.
+    let pressed = 0;
+    const { browser, page, problems } = await open(server, [], {
+      whileLoading: async (page) => {
+        while (!(await page.evaluate(() => Boolean(window.mcupatchIdle?.())))) {
+          for (const key of [' ', 'ArrowRight', 'ArrowLeft']) await page.keyboard.press(key);
+          pressed++;
+        }
+      },
+    });
+    assert.ok(pressed > 0, 'keys pressed before the model loaded');
+    await page.keyboard.press(' ');
+    const playing = (await page.textContent('#play')) === 'Pause';
+    assert.equal((await page.textContent('#fps')) === 'paused', !playing, 'the fps readout follows Space at once');
     assert.deepEqual(problems, []);
     await browser.close();
   },
