@@ -1371,20 +1371,22 @@ function renderFps(now) {
   text('fps', state.playing ? `${state.displayed.length} fps` : 'paused');
 }
 
-function togglePlay() {
-  state.playing = !state.playing;
-  $('play').textContent = state.playing ? 'Pause' : 'Play';
+function setPlaying(playing) {
+  state.playing = playing;
+  $('play').textContent = playing ? 'Pause' : 'Play';
   // At once rather than at the next animation frame, which a busy tab may not draw for a while.
   renderFps(performance.now());
 }
 
+function togglePlay() {
+  setPlaying(!state.playing);
+}
+
 function move(delta) {
   if (!state.report) return;
-  state.playing = false;
-  $('play').textContent = 'Play';
+  setPlaying(false);
   const n = Math.max(1, state.report.patched.steps.length);
   state.step = (state.step + delta + n) % n;
-  renderFps(performance.now());
   renderStep();
 }
 
