@@ -275,6 +275,14 @@ impl<'a, T> Fmap<'a, T> {
         let i = ((y - self.region.y0) * self.region.width() + (x - self.region.x0)) * self.channels;
         &self.data[i..i + self.channels]
     }
+
+    /// The pixels `x0..x1` of row `y`, one run of channels (global coordinates).
+    #[inline(always)]
+    #[allow(clippy::indexing_slicing)] // as `Fmap::pixel`
+    pub fn row(&self, y: usize, x0: usize, x1: usize) -> &'a [T] {
+        let i = ((y - self.region.y0) * self.region.width() + (x0 - self.region.x0)) * self.channels;
+        &self.data[i..i + (x1 - x0) * self.channels]
+    }
 }
 
 /// A writable view of a region of an HWC feature map, stored row-major.
@@ -290,6 +298,14 @@ impl<T> FmapMut<'_, T> {
     pub fn pixel_mut(&mut self, y: usize, x: usize) -> &mut [T] {
         let i = ((y - self.region.y0) * self.region.width() + (x - self.region.x0)) * self.channels;
         &mut self.data[i..i + self.channels]
+    }
+
+    /// The pixels `x0..x1` of row `y`, as [`Fmap::row`].
+    #[inline(always)]
+    #[allow(clippy::indexing_slicing)] // as `Fmap::pixel`
+    pub fn row_mut(&mut self, y: usize, x0: usize, x1: usize) -> &mut [T] {
+        let i = ((y - self.region.y0) * self.region.width() + (x0 - self.region.x0)) * self.channels;
+        &mut self.data[i..i + (x1 - x0) * self.channels]
     }
 }
 
