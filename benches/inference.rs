@@ -3,8 +3,10 @@
 //! delegate, and its default with XNNPACK) and TFLite Micro — for the VWW person detector,
 //! MobileNetV2-0.35 @96 (the zoo's, written to a .tflite) and MLPerf Tiny's ResNet-8. One
 //! table of medians and ratios, whether each output is byte-identical to TFLite Micro's, then
-//! where mcupatch's layer-by-layer time goes per op kind. Prints; asserts nothing (speed
-//! targets are ratios read off this table, never timed assertions).
+//! where mcupatch's layer-by-layer time goes per op kind. Each patch plan's MAC overhead is
+//! also given priced per op (`split::priced_overhead`): what its time overhead would be if
+//! every recomputed MAC cost what its op's MACs cost layer by layer. Prints; asserts nothing
+//! (speed targets are ratios read off this table, never timed assertions).
 
 #[path = "common/split.rs"]
 mod split;
@@ -120,12 +122,10 @@ fn time_interleaved(engines: &mut [Engine], input: &[u8]) -> Vec<f64> {
     samples.into_iter().map(median).collect()
 }
 
-/// Time per op kind (the sum of each step's median) and the number of steps, from `RUNS`
-/// runs timed step by step.
-fn profile(engine: &mut Engine, input: &[u8]) -> (BTreeMap<&'static str, f64>, usize) {
+/// Time and MACs per op (the sum of each step's median), from `RUNS` runs timed step by step.
+fn profile(engine: &mut Engine, input: &[u8]) -> Vec<split::OpCost> {
     let epoch = Instant::now();
-    let split = split::per_op_kind(engine, input, RUNS, || epoch.elapsed().as_secs_f64() * 1e3, median);
-    (split, engine.plan.steps.len())
+    split::per_op(engine, input, RUNS, || epoch.elapsed().as_secs_f64() * 1e3, median)
 }
 
 fn engine(graph: &Graph, input: InputMode, schedule: Schedule) -> Engine {
@@ -248,7 +248,7 @@ const SWITCHES: [(&str, InPlace); 3] = [
 fn row(what: &str, ms: f64, builtin: Option<f64>, exact: Option<bool>) {
     let ratio = builtin.map_or("-".to_string(), |b| format!("{:.2}x", ms / b));
     let exact = exact.map_or("-", |e| if e { "yes" } else { "NO" });
-    println!("  {what:66} {ms:9.3} {ratio:>9} {exact:>10}");
+    println!("  {what:100} {ms:9.3} {ratio:>9} {exact:>10}");
 }
 
 /// One mcupatch configuration, timed and profiled.
@@ -271,7 +271,7 @@ fn run(bench: &Bench) {
     let base = builtin.as_ref().map(|p| p.median_ms);
 
     println!("\n{} — {:.2} M MACs", bench.name, macs as f64 / 1e6);
-    println!("  {:66} {:>9} {:>9} {:>10}", "", "median ms", "/ TFLite", "= TFLM");
+    println!("  {:100} {:>9} {:>9} {:>10}", "", "median ms", "/ TFLite", "= TFLM");
     let out = output_numbers(&mut lbl, &bench.input);
     let lbl_ms = time(&mut lbl, &bench.input);
     let input_note = if bench.float_input { " (float input, as TFLite)" } else { "" };
@@ -294,19 +294,22 @@ fn run(bench: &Bench) {
         let times = time_interleaved(&mut engines, &int8_input);
         let ms = times[0];
         row(&format!("mcupatch layer by layer (int8 input{note})"), ms, base, Some(same(&outputs[0], &lbl_out)));
-        let (split, steps) = profile(&mut engines[0], &int8_input);
-        timed.push(Timed { label: format!("lbl{note}"), split, steps });
+        let layerwise = profile(&mut engines[0], &int8_input);
+        let split = split::per_op_kind(&engines[0], &layerwise);
+        timed.push(Timed { label: format!("lbl{note}"), split, steps: engines[0].plan.steps.len() });
         for (((what, c), p), (patched, p_ms)) in
             chosen.iter().zip(&mut engines[1..]).zip(outputs[1..].iter().zip(&times[1..]))
         {
             let grid: Vec<String> = c.schedule.stages.iter().map(|s| format!("{}x{}", s.rows, s.cols)).collect();
-            let (split, steps) = profile(p, &int8_input);
+            let ops = profile(p, &int8_input);
+            let (split, steps) = (split::per_op_kind(p, &ops), p.plan.steps.len());
             row(
                 &format!(
-                    "  {what} {}{note}: peak {} B, MACs {:+.1} %, time {:+.1} %",
+                    "  {what} {}{note}: peak {} B, MACs {:+.1} % ({:+.1} % priced per op), time {:+.1} %",
                     grid.join("+"),
                     p.plan.extent,
                     (p.macs() as f64 / macs as f64 - 1.0) * 100.0,
+                    split::priced_overhead(&layerwise, &ops) * 100.0,
                     (p_ms / ms - 1.0) * 100.0
                 ),
                 *p_ms,

@@ -57,7 +57,8 @@ fn vww_time_per_op_kind() {
         // The int8 pixels the planned input takes (the model's own input is float).
         let input: Vec<u8> = (0..e.input_tensor().bytes()).map(|i| (i * 37 % 251) as u8).collect();
         e.run(&input).expect("runs");
-        rows.push((label, split::per_op_kind(&mut e, &input, RUNS, now, interquartile_mean)));
+        let ops = split::per_op(&mut e, &input, RUNS, now, interquartile_mean);
+        rows.push((label, split::per_op_kind(&e, &ops)));
     }
     let kinds: std::collections::BTreeSet<&str> = rows.iter().flat_map(|(_, s)| s.keys().copied()).collect();
     let isolated = js_sys_isolated();

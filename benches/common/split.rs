@@ -23,15 +23,22 @@ pub fn op_kind(kernel: &Kernel) -> &'static str {
     }
 }
 
-/// Time per op kind, ms: each step's `runs` durations (a step's input deliveries count with
-/// it, `now` is a clock in ms) summarised by `summary`, summed per kind of the step's op.
-pub fn per_op_kind(
+/// One op's time (ms, its steps' summaries added up) and MACs (recomputed halos included).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OpCost {
+    pub ms: f64,
+    pub macs: u64,
+}
+
+/// Time and MACs per op of the graph: each step's `runs` durations (a step's input
+/// deliveries count with it, `now` is a clock in ms) summarised by `summary`, added up per op.
+pub fn per_op(
     engine: &mut Engine,
     input: &[u8],
     runs: usize,
     now: impl Fn() -> f64,
     summary: impl Fn(Vec<f64>) -> f64,
-) -> BTreeMap<&'static str, f64> {
+) -> Vec<OpCost> {
     let steps: Vec<usize> = engine.plan.steps.iter().map(|s| s.op).collect();
     let mut per_step: Vec<Vec<f64>> = vec![Vec::with_capacity(runs); steps.len()];
     for _ in 0..runs {
@@ -48,11 +55,37 @@ pub fn per_op_kind(
             )
             .expect("runs");
     }
+    let mut ops = vec![OpCost::default(); engine.graph.ops.len()];
+    for (s, (op, times)) in steps.iter().zip(per_step).enumerate() {
+        ops[*op].ms += summary(times);
+        ops[*op].macs += engine.step_macs(s);
+    }
+    ops
+}
+
+/// Time per op kind, ms, from [`per_op`].
+pub fn per_op_kind(engine: &Engine, ops: &[OpCost]) -> BTreeMap<&'static str, f64> {
     let mut split = BTreeMap::new();
-    for (op, times) in steps.iter().zip(per_step) {
-        *split.entry(op_kind(&engine.kernels[*op])).or_insert(0.0) += summary(times);
+    for (kernel, cost) in engine.kernels.iter().zip(ops).filter(|(_, c)| c.ms > 0.0) {
+        *split.entry(op_kind(kernel)).or_insert(0.0) += cost.ms;
     }
     split
+}
+
+/// A patch plan's MAC overhead priced at each op's own layer-by-layer time per MAC: the
+/// time overhead the plan would have if every recomputed MAC cost what a MAC of its op costs
+/// layer by layer (ops without MACs at their layer-by-layer time). Layers differ several-fold
+/// in time per MAC (a 3-channel first conv or an 8-channel depthwise pays a requantization
+/// per handful of MACs), so this, not the plain MAC overhead, is what a plan that costs just
+/// its MACs comes to.
+pub fn priced_overhead(layerwise: &[OpCost], patched: &[OpCost]) -> f64 {
+    let base: f64 = layerwise.iter().map(|c| c.ms).sum();
+    let priced: f64 = layerwise
+        .iter()
+        .zip(patched)
+        .map(|(l, p)| if l.macs == 0 { l.ms } else { l.ms * p.macs as f64 / l.macs as f64 })
+        .sum();
+    priced / base - 1.0
 }
 
 /// The planner's smallest-peak plan and its cheapest plan under 32 KiB, the frame streamed
