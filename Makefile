@@ -91,7 +91,7 @@ oracle: $(VENV_PYTHON)
 # into models/keras/, never committed), every tensor against TFLite Micro and every seventh
 # patch plan against layer by layer (tests/keras.rs). Not in `make test`: installing
 # TensorFlow takes ~1.5 min with a warm pip cache (a 1.6 GB download without), converting ~1 min.
-keras: oracle
+keras: oracle litert
 	test -x $(KERAS_VENV)/bin/python || $(PYTHON) -m venv $(KERAS_VENV)
 	@$(KERAS_VENV)/bin/python -c "import sys, importlib.metadata as m; sys.exit(m.version('tensorflow-cpu') != '$(TENSORFLOW_VERSION)')" 2>/dev/null \
 	  || $(KERAS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "tensorflow-cpu==$(TENSORFLOW_VERSION)"
