@@ -129,6 +129,13 @@ fn new_op_cases() -> Vec<Case> {
                 (g.binary(x, code).t, false)
             }));
         }
+        // ADD of a broadcast constant, as Keras' Rescaling (x * scale + offset, the
+        // preprocessing of keras.applications' MobileNetV3 and EfficientNet) and a BatchNorm
+        // nothing folds into convert; half of these are a residual ADD of two maps.
+        cases.push(case(3400 + seed, "binary", |g| {
+            let x = g.input(7, 5);
+            (g.binary(x, ADD).t, false)
+        }));
         for (i, then_conv) in [false, true].into_iter().enumerate() {
             cases.push(case(9000 + 100 * i as u64 + seed, "transpose conv", |g| {
                 let x = g.input(6, 4);

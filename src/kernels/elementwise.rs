@@ -1,4 +1,5 @@
-//! The two-input element-wise ops (MUL, SUB, MAXIMUM, MINIMUM, PRELU) with TFLite's broadcasting:
+//! The two-input element-wise ops (MUL, SUB, MAXIMUM, MINIMUM, PRELU, and ADD when an operand
+//! is a constant or broadcast) with TFLite's broadcasting:
 //! shapes aligned at the right, padded to 4-D with 1s, and a dimension of 1 repeated along
 //! the output's (TFLM `BroadcastMul4DSlow` and kin). Each operand is an activation or an int8
 //! constant. The op is spatially local when its output is a [1, H, W, C] map and every
@@ -6,7 +7,7 @@
 //! region. An activation broadcast over the map — a squeeze-and-excitation gate, computed
 //! from the whole map — makes the op whole-map.
 
-use super::{maximum_minimum, mul, prelu, sub, Ctx, Hwc};
+use super::{add_broadcast, maximum_minimum, mul, prelu, sub, Ctx, Hwc};
 use crate::error::Result;
 use crate::geometry::{Fmap, FmapMut, Region};
 use crate::model::{DType, Quant};
@@ -14,6 +15,8 @@ use crate::model::{DType, Quant};
 /// The arithmetic of one op on a pair of int8 values.
 #[derive(Debug, Clone)]
 pub enum BinaryOp {
+    /// ADD with a constant or broadcast operand (two maps of one shape take [`super::add::Add`]).
+    Add(add_broadcast::BroadcastAdd),
     Mul(mul::Mul),
     Sub(sub::Sub),
     Maximum,
@@ -26,6 +29,7 @@ impl BinaryOp {
     #[inline(always)]
     fn apply(&self, a: i8, b: i8) -> i8 {
         match self {
+            BinaryOp::Add(s) => s.apply(a, b),
             BinaryOp::Mul(m) => m.apply(a, b),
             BinaryOp::Sub(s) => s.apply(a, b),
             BinaryOp::Maximum => maximum_minimum::maximum(a, b),

@@ -7,6 +7,7 @@
 //! output) and patch-based execution (the region is a tile) share them unchanged.
 
 pub mod add;
+pub mod add_broadcast;
 pub mod broadcast_to;
 pub mod concatenation;
 pub mod conv2d;
@@ -50,6 +51,13 @@ use crate::error::{Error, Result};
 use crate::geometry::{Fmap, FmapMut, Region};
 use crate::model::{Activation, DType, Graph, Op, OpKind, Quant, Tensor};
 use crate::quant::{activation_range, Requant};
+
+/// ADD with a constant or broadcast operand.
+fn broadcast_add(cx: &Ctx, activation: Activation) -> Result<elementwise::Binary> {
+    elementwise::Binary::prepare(cx, |xs, y| {
+        elementwise::BinaryOp::Add(add_broadcast::BroadcastAdd::new(xs, y, activation))
+    })
+}
 
 /// A prepared op, ready to run.
 #[derive(Debug, Clone)]
@@ -103,7 +111,17 @@ impl Kernel {
             OpKind::FullyConnected { activation, keep_num_dims } => {
                 Kernel::FullyConnected(fully_connected::FullyConnected::prepare(&cx, *activation, *keep_num_dims)?)
             }
-            OpKind::Add { activation } => Kernel::Add(add::Add::prepare(&cx, *activation)?),
+            OpKind::Add { activation } => {
+                // Two maps of one shape take the fast path; a constant or broadcast operand
+                // (Keras' Rescaling, a BatchNorm after an Add) the broadcasting element-wise op.
+                // Two constants are refused by ADD's own checks.
+                let map = |i| cx.optional_input(i).filter(|t| !t.is_constant()).map(|t| &t.shape);
+                match (map(0), map(1)) {
+                    (Some(a), Some(b)) if a != b => Kernel::Binary(broadcast_add(&cx, *activation)?),
+                    (Some(_), None) | (None, Some(_)) => Kernel::Binary(broadcast_add(&cx, *activation)?),
+                    _ => Kernel::Add(add::Add::prepare(&cx, *activation)?),
+                }
+            }
             OpKind::AveragePool2d(o) => Kernel::Pool2d(pool2d::Pool2d::prepare(&cx, o, pool2d::PoolKind::Average)?),
             OpKind::MaxPool2d(o) => Kernel::Pool2d(pool2d::Pool2d::prepare(&cx, o, pool2d::PoolKind::Max)?),
             OpKind::Mean { keep_dims } => Kernel::Mean(mean::Mean::prepare(&cx, *keep_dims)?),

@@ -477,7 +477,7 @@ impl<'r> Gen<'r> {
         };
         let (scale, zp) = match code {
             MUL => (x.scale * other_scale * self.rng.gen_range(20.0..200.0), self.zp()),
-            SUB => (x.scale.max(other_scale) * self.rng.gen_range(0.8..2.5), self.zp()),
+            SUB | ADD => (x.scale.max(other_scale) * self.rng.gen_range(0.8..2.5), self.zp()),
             _ => (x.scale, x.zp),
         };
         let y = self.map("binary", x.h, x.w, x.c, scale, zp);
@@ -485,6 +485,7 @@ impl<'r> Gen<'r> {
         let options = match code {
             MUL => Some((21, vec![(0, Field::I8(act))])),
             SUB => Some((28, vec![(0, Field::I8(act))])),
+            ADD => Some((11, vec![(0, Field::I8(act))])),
             _ => None,
         };
         let swap = self.rng.gen_bool(0.3);
