@@ -1,13 +1,16 @@
 #![cfg(not(target_arch = "wasm32"))]
 //! Real converter output: the Keras models `tools/keras_models.py` builds and converts with
 //! TensorFlow's TFLite converter (full-integer quantization; MobileNet v1/v2/v3-small style,
-//! Keras' own MobileNet and MobileNetV3Small, dilated and separable convs, SE blocks,
-//! activations, flatten/reshape, an upsampling head; int8 and float ends). Every model whose
-//! ops are in the set must match TFLite Micro in every tensor, layer by layer, and its patch
-//! plans must equal layer by layer; a model with an op outside the set must be refused with
-//! the op's name. A model with TILE (which TFLite Micro lacks) is held to TensorFlow Lite's
-//! reference kernels instead. TensorFlow is a 1.6 GB install, so this runs under `make keras` (which
-//! converts the models first), not `make test`; run without models, it fails.
+//! Keras' own MobileNetV2 and minimalistic MobileNetV3Small, dilated and separable convs, SE
+//! blocks, activations, flatten/reshape, upsampling and U-Net decoders, ResNet and
+//! EfficientNet blocks, pooling heads, Inception branches on a non-square input; int8 and float
+//! ends). Every model whose ops are in the set must match TFLite Micro in every tensor, layer
+//! by layer, and its patch plans (every seventh single-stage plan, and `--patch auto` and
+//! explicit grids as the session plans them) must equal layer by layer; a model with an op
+//! outside the set must be refused with the op's name. A model with TILE (which TFLite Micro
+//! lacks) is held to TensorFlow Lite's reference kernels instead. TensorFlow is a 1.6 GB
+//! install, so this runs under `make keras` (which converts the models first), not
+//! `make test`; run without models, it fails.
 
 mod common;
 
@@ -16,11 +19,12 @@ use mcupatch::exec::Config;
 use mcupatch::kernels::Kernel;
 use mcupatch::model::{self, DType};
 use mcupatch::schedule::{search, InPlace, InputMode, Schedule};
+use mcupatch::session::{Session, Settings};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
 /// How many of tools/keras_models.py's models must load and run.
-const MODELS_THAT_RUN: usize = 15;
+const MODELS_THAT_RUN: usize = 21;
 
 fn models() -> Vec<(String, Vec<u8>)> {
     let dir = std::env::var("MCUPATCH_KERAS_DIR").map_or_else(|_| root().join("models/keras"), Into::into);
@@ -73,27 +77,35 @@ fn runnable_models() -> Vec<(String, Vec<u8>, model::Graph)> {
 #[ignore = "needs the converted models: make keras"]
 fn converted_keras_models_match_tflite_micro() {
     let runnable = runnable_models();
-    let (mut cases, mut tile_cases) = (Vec::new(), Vec::new());
+    let (mut runs, mut tensors, mut tile_runs, mut tile_tensors) = (0, 0, 0, 0);
     for (name, bytes, graph) in &runnable {
         // TFLite Micro has no TILE (nor the repeat the loader makes of one): such a model is held
         // to TensorFlow Lite's reference kernels.
         let has_tile = graph.ops.iter().any(|op| op.kind.name() == "TILE");
-        for seed in 0..2 {
-            let (data, float_input) = input(graph, seed);
-            let case = Case {
-                name: format!("{name} seed {seed}"),
-                model: bytes.clone(),
-                input: data.clone(),
-                tflm_input: data,
-                float_input,
-            };
-            if has_tile { &mut tile_cases } else { &mut cases }.push(case);
-        }
+        let cases: Vec<Case> = (0..2)
+            .map(|seed| {
+                let (data, float_input) = input(graph, seed);
+                Case {
+                    name: format!("{name} seed {seed}"),
+                    model: bytes.clone(),
+                    input: data.clone(),
+                    tflm_input: data,
+                    float_input,
+                }
+            })
+            .collect();
+        // One oracle call per model, so each model's count is printed.
+        let (compared, oracle) = match has_tile {
+            false => (check_against_tflm(&cases), "TFLite Micro's"),
+            true => (check_against_litert(&cases), "TensorFlow Lite's reference kernels'"),
+        };
+        println!("{name}: {compared} tensors in {} runs equal to {oracle}", cases.len());
+        let (r, t) = if has_tile { (&mut tile_runs, &mut tile_tensors) } else { (&mut runs, &mut tensors) };
+        *r += cases.len();
+        *t += compared;
     }
-    let compared = check_against_tflm(&cases);
-    println!("{} runs, {compared} tensors equal to TFLite Micro's", cases.len());
-    let compared = check_against_litert(&tile_cases);
-    println!("{} runs with TILE, {compared} tensors equal to TensorFlow Lite's reference kernels", tile_cases.len());
+    println!("{runs} runs, {tensors} tensors equal to TFLite Micro's");
+    println!("{tile_runs} runs with TILE, {tile_tensors} tensors equal to TensorFlow Lite's reference kernels");
     assert!(runnable.len() >= MODELS_THAT_RUN, "only {} models run", runnable.len());
 }
 
@@ -116,6 +128,7 @@ fn converted_keras_models_run_patch_by_patch() {
             let in_place = InPlace { depthwise: on, pointwise: on, add: on };
             schedules.extend(search::single_stage_schedules(&graph, &kernels, InputMode::default(), in_place).unwrap());
         }
+        let before = plans;
         for schedule in schedules.into_iter().step_by(7) {
             let what = format!("{name}: {schedule:?}");
             let (_, tensors) = run_tensors(&graph, config(schedule), &data);
@@ -124,7 +137,79 @@ fn converted_keras_models_run_patch_by_patch() {
             }
             plans += 1;
         }
+        println!("{name}: {} patch plans equal to layer by layer", plans - before);
     }
     println!("{plans} patch plans equal to layer by layer");
     assert!(plans > 50, "only {plans} plans");
+}
+
+/// The plans a user asks for, through the session as the CLI and the page make them:
+/// `--patch auto` (one stage, several stages, streamed with in-place ops, float input) in an
+/// SRAM too small for layer by layer, and explicit grids (2×2 … 4×4, the planner choosing the
+/// split). Each must run and give every tensor it holds whole equal to layer by layer.
+#[test]
+#[ignore = "needs the converted models: make keras"]
+fn converted_keras_models_match_layer_by_layer_under_auto_and_explicit_plans() {
+    let auto =
+        |multi_stage| Settings { sram: Some(16 << 10), patch: vec!["auto".into()], multi_stage, ..Settings::default() };
+    let grid = |g: &str| Settings { patch: vec![g.into()], ..Settings::default() };
+    let requests = [
+        ("auto", auto(false)),
+        ("auto multi-stage", auto(true)),
+        (
+            "auto streamed in-place",
+            Settings {
+                streamed_input: true,
+                in_place_depthwise: true,
+                in_place_pointwise: true,
+                in_place_add: true,
+                ..auto(false)
+            },
+        ),
+        ("auto float input", Settings { float_input: true, ..auto(false) }),
+        ("2x2", grid("2x2")),
+        ("3x3", grid("3x3")),
+        ("4x4", Settings { in_place_depthwise: true, ..grid("4x4") }),
+    ];
+    let (mut plans, mut patched, mut failures, mut refused) = (0, 0, Vec::new(), Vec::new());
+    for (name, bytes, _) in runnable_models() {
+        let mut session = Session::from_tflite(&bytes).unwrap();
+        let mut tensors = 0;
+        for (what, settings) in &requests {
+            let report = match session.plan(settings) {
+                Ok(report) => report,
+                // A model whose input is read again after every legal stage cannot stream it.
+                Err(e) if e.to_string().contains("so the input cannot be streamed") => {
+                    refused.push(format!("{name} {what}: {e}"));
+                    continue;
+                }
+                Err(e) => {
+                    failures.push(format!("{name} {what}: plan: {e}"));
+                    continue;
+                }
+            };
+            let stages = report.schedule.stages.len();
+            let input_bytes = session.input_tensor().unwrap().bytes;
+            let mut rng = StdRng::seed_from_u64(5);
+            let data: Vec<u8> = (0..input_bytes).map(|_| rng.gen()).collect();
+            let data = match report.input.dtype {
+                // A float input: values near the quantization grid, as above.
+                DType::F32 => (0..input_bytes / 4).flat_map(|_| rng.gen_range(-1.2f32..1.2).to_le_bytes()).collect(),
+                _ => data,
+            };
+            match session.check_exact(&data) {
+                Ok(check) if check.equal => {
+                    plans += 1;
+                    patched += usize::from(stages > 0);
+                    tensors += check.tensors;
+                }
+                Ok(check) => failures.push(format!("{name} {what} ({stages} stages): {:?}", check.first_difference)),
+                Err(e) => failures.push(format!("{name} {what}: run: {e}")),
+            }
+        }
+        println!("{name}: {} requests, {tensors} tensors equal to layer by layer", requests.len());
+    }
+    println!("{plans} plans ({patched} with patch stages) equal to layer by layer; refused: {refused:#?}");
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(plans > 100, "only {plans} plans");
 }

@@ -5,7 +5,7 @@ not our writer's). Models are written to OUT (default models/keras/, git-ignored
 committed; weights are random (seeded), the representative data random too: the point is
 the ops and quantization parameters the converter emits, not accuracy.
 
-Usage: tools/keras_models.py [OUT]   (needs tensorflow-cpu; `make keras` makes a venv)
+Usage: tools/keras_models.py [OUT [NAME...]]   (only the NAMEd models, when given; needs tensorflow-cpu; `make keras` makes a venv)
 Prints one line per model: name, ops, bytes.
 """
 import os
@@ -217,6 +217,97 @@ def keras_mobilenet_v2(inp):
     return model.output
 
 
+# Models added to check issue 13's "models converted the same way that the suite has not
+# seen": kinds the first sixteen lack.
+
+
+def unet_small(inp):
+    # A U-Net: a MaxPool encoder, a Conv2DTranspose decoder, Concatenate skip connections.
+    e1 = conv_bn(inp, 8, act="relu")
+    e2 = conv_bn(layers.MaxPooling2D()(e1), 16, act="relu")
+    b = conv_bn(layers.MaxPooling2D()(e2), 24, act="relu")
+    d2 = layers.Conv2DTranspose(16, 2, strides=2, padding="same")(b)
+    d2 = conv_bn(layers.Concatenate()([d2, e2]), 16, act="relu")
+    d1 = layers.Conv2DTranspose(8, 3, strides=2, padding="same", activation="relu")(d2)
+    d1 = conv_bn(layers.Concatenate()([e1, d1]), 8, act="relu")
+    return layers.Conv2D(2, 1, activation="softmax")(d1)
+
+
+def resnet_bn(inp):
+    # ResNet v1 basic blocks (BatchNorm folded into the convs), projection shortcuts with
+    # stride 2, and a BatchNorm after the last block, which no conv takes in (a MUL by a constant).
+    x = conv_bn(inp, 16, stride=2, act="relu")
+    x = layers.MaxPooling2D(3, strides=2, padding="same")(x)
+    for filters, stride in [(16, 1), (32, 2), (32, 1)]:
+        y = conv_bn(x, filters, stride=stride, act="relu")
+        y = layers.BatchNormalization()(layers.Conv2D(filters, 3, padding="same", use_bias=False)(y))
+        if stride != 1 or x.shape[-1] != filters:
+            x = layers.BatchNormalization()(layers.Conv2D(filters, 1, stride, use_bias=False)(x))
+        x = layers.ReLU()(layers.Add()([x, y]))
+    x = layers.BatchNormalization()(x)
+    return head(x)
+
+
+def keras_mobilenet_v3_small_minimalistic(inp):
+    # keras.applications' own MobileNetV3Small, minimalistic (no SE, no hard-swish, 3x3 only),
+    # with its Rescaling preprocessing; the logits are the output (untrained, as above).
+    model = keras.applications.MobileNetV3Small(
+        input_tensor=inp, minimalistic=True, weights=None, classes=10, classifier_activation=None, dropout_rate=0.0
+    )
+    return model.output
+
+
+def efficientnet_blocks(inp):
+    # EfficientNet MBConv blocks: swish everywhere, SE with swish inside, 5x5 depthwise,
+    # Dropout before the residual Add (identity when converted).
+    x = conv_bn(inp, 16, stride=2, act="swish")
+    for expand, filters, kernel, stride in [(1, 8, 3, 1), (4, 12, 3, 2), (4, 12, 5, 1), (4, 16, 5, 2)]:
+        c = x.shape[-1]
+        y = conv_bn(x, c * expand, kernel=1, act="swish") if expand != 1 else x
+        y = layers.DepthwiseConv2D(kernel, stride, padding="same", use_bias=False)(y)
+        y = layers.Activation("swish")(layers.BatchNormalization()(y))
+        s = layers.GlobalAveragePooling2D(keepdims=True)(y)
+        s = layers.Conv2D(max(1, c // 4), 1, activation="swish")(s)
+        s = layers.Conv2D(y.shape[-1], 1, activation="sigmoid")(s)
+        y = layers.Multiply()([y, s])
+        y = layers.BatchNormalization()(layers.Conv2D(filters, 1, use_bias=False)(y))
+        if stride == 1 and c == filters:
+            y = layers.Add()([layers.Dropout(0.2)(y), x])
+        x = y
+    x = conv_bn(x, 32, kernel=1, act="swish")
+    return head(x)
+
+
+def pools_dropout_dense(inp):
+    # ZeroPadding2D before a VALID MaxPool, a VALID AveragePool, a depth multiplier of 3 inside
+    # the net, a GlobalMaxPool branch and a Flatten branch, Dropout, a Dense head.
+    x = layers.ZeroPadding2D(2)(inp)
+    x = layers.Conv2D(8, 5, strides=2, activation="relu")(x)
+    x = layers.ZeroPadding2D(((0, 1), (0, 1)))(x)
+    x = layers.MaxPooling2D(3, strides=2)(x)
+    x = layers.DepthwiseConv2D(3, depth_multiplier=3, padding="same", activation="relu")(x)
+    x = layers.AveragePooling2D(2, strides=1)(x)
+    x = layers.Conv2D(16, 3, strides=2, padding="same", activation="relu")(x)
+    g = layers.GlobalMaxPooling2D()(x)
+    f = layers.Dense(16, activation="relu")(layers.Dropout(0.3)(layers.Flatten()(x)))
+    x = layers.Concatenate()([g, f])
+    x = layers.Dropout(0.5)(x)
+    return layers.Dense(6, activation="softmax")(x)
+
+
+def inception_non_square(inp):
+    # Inception-style branches on a non-square map: asymmetric 1x7 / 7x1 and 1x3 / 3x1 kernels,
+    # a stride of (2, 1), a 3x3 stride-1 AveragePool branch, a four-way Concatenate.
+    x = conv_bn(inp, 12, stride=(2, 1), act="relu")
+    b1 = conv_bn(x, 8, kernel=1, act="relu")
+    b2 = conv_bn(conv_bn(x, 6, kernel=(1, 7), act="relu"), 8, kernel=(7, 1), act="relu")
+    b3 = conv_bn(conv_bn(x, 6, kernel=(3, 1), act="relu"), 8, kernel=(1, 3), act="relu")
+    b4 = conv_bn(layers.AveragePooling2D(3, strides=1, padding="same")(x), 8, kernel=1, act="relu")
+    x = layers.Concatenate()([b1, b2, b3, b4])
+    x = conv_bn(x, 16, stride=2, act="relu")
+    return head(x)
+
+
 # name: (builder, input size, batch). A free batch (None) is what Keras models usually
 # have; the converter then writes SPACE_TO_BATCH_ND's output with batch 1 instead of
 # block² , and TFLite Micro computes only one of the block² phases of a dilated conv (the rest
@@ -225,7 +316,8 @@ def keras_mobilenet_v2(inp):
 # (placeholder shapes in the file, which TFLite resolves and TFLite Micro cannot): those are
 # built with batch 1, and one free-batch copy checks the refusal says so.
 # (keras.applications' MobileNet and MobileNetV3Small, converted the same way, make TFLite
-# Micro's Python interpreter abort while loading, so they are left out.)
+# Micro's Python interpreter abort while loading, so they are left out; the minimalistic
+# MobileNetV3Small below runs in it.)
 MODELS = {
     "mobilenet_v1": (mobilenet_v1, 48, None),
     "mobilenet_v2": (mobilenet_v2, 48, None),
@@ -245,16 +337,28 @@ MODELS = {
     "keras_mobilenet_v2": (keras_mobilenet_v2, 96, None),
 }
 
+# Added later (issue 13): seeded after the first sixteen in this order, so adding them left
+# the first sixteen's seeds and ends as they were. A size may be (height, width).
+ADDED = {
+    "unet_small": (unet_small, 32, None),
+    "resnet_bn": (resnet_bn, 48, None),
+    "keras_mobilenet_v3_small_minimalistic": (keras_mobilenet_v3_small_minimalistic, 96, None),
+    "pools_dropout_dense": (pools_dropout_dense, 40, None),
+    "efficientnet_blocks": (efficientnet_blocks, 48, None),
+    "inception_non_square": (inception_non_square, (40, 24), None),
+}
+
 
 def convert(build, size, batch, int8_ends, seed):
     keras.utils.set_random_seed(seed)
-    inp = keras.Input((size, size, 3), batch_size=batch)
+    h, w = size if isinstance(size, tuple) else (size, size)
+    inp = keras.Input((h, w, 3), batch_size=batch)
     model = keras.Model(inp, build(inp))
     rng = np.random.default_rng(seed)
 
     def representative():
         for _ in range(16):
-            yield [rng.uniform(-1, 1, (1, size, size, 3)).astype(np.float32)]
+            yield [rng.uniform(-1, 1, (1, h, w, 3)).astype(np.float32)]
 
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     converter.optimizations = [tf.lite.Optimize.DEFAULT]
@@ -268,9 +372,15 @@ def convert(build, size, batch, int8_ends, seed):
 
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else os.path.join(os.path.dirname(__file__), "..", "models", "keras")
+    only = set(sys.argv[2:])
     os.makedirs(out, exist_ok=True)
     start = time.time()
-    for seed, (name, (build, size, batch)) in enumerate(sorted(MODELS.items())):
+    every = sorted(MODELS.items()) + list(ADDED.items())
+    assert not only - {name for name, _ in every}, f"unknown models: {only - {name for name, _ in every}}"
+    converted = 0
+    for seed, (name, (build, size, batch)) in enumerate(every):
+        if only and name not in only:
+            continue
         # Alternate the ends: int8 in and out, or float in and out (QUANTIZE/DEQUANTIZE).
         int8_ends = seed % 2 == 0
         path = os.path.join(out, f"{name}.tflite")
@@ -280,7 +390,8 @@ def main():
         interp = tf.lite.Interpreter(model_content=data)
         ops = sorted({d["op_name"] for d in interp._get_ops_details()})
         print(f"{name}: {'int8' if int8_ends else 'float'} ends, {len(data)} B, ops {' '.join(ops)}", flush=True)
-    print(f"converted {len(MODELS)} models with TensorFlow {tf.__version__} in {time.time() - start:.0f} s")
+        converted += 1
+    print(f"converted {converted} models with TensorFlow {tf.__version__} in {time.time() - start:.0f} s")
 
 
 if __name__ == "__main__":
