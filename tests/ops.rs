@@ -317,6 +317,24 @@ fn litert_cases() -> Vec<Case> {
             (g.conv(y, true).t, false)
         }));
     }
+    // The same with a fixed batch of 1, as TensorFlow 2.21 converts it: RESHAPE → TILE →
+    // RESHAPE → TILE → RESHAPE, no rank-4 map between the TILEs; sometimes the channels
+    // too, or one axis alone.
+    for seed in 0..6u64 {
+        cases.push(case(8600 + seed, "upsampling with a batch of 1", |g| {
+            let x = g.input(5, 4);
+            let (rows, cols) = (g.rng.gen_range(1..=3), g.rng.gen_range(1..=3));
+            let mut repeats = match g.rng.gen_range(0..4) {
+                0 => vec![(g.rng.gen_range(1..=3), rows)],
+                _ => vec![(1, rows), (2, cols)],
+            };
+            if g.rng.gen_bool(0.3) {
+                repeats.push((3, 2));
+            }
+            let y = g.repeat_chain(x, &repeats);
+            (g.conv(y, true).t, false)
+        }));
+    }
     for seed in 0..3u64 {
         cases.push(case(8300 + seed, "dynamic flatten by GATHER", |g| {
             let x = g.input(6, 4);

@@ -1165,6 +1165,43 @@ impl<'r> Gen<'r> {
         (y, shape)
     }
 
+    /// Keras' `UpSampling2D` as TensorFlow 2.21 converts it with a fixed batch of 1: a
+    /// RESHAPE inserting a unit axis after the first repeated axis, then per repeat (axis `a`,
+    /// 1..=3, `k` times) a TILE of that unit axis and a RESHAPE that merges it into `a` and,
+    /// between two TILEs, inserts the next one's unit axis; for rows then columns:
+    /// [1,H,W,C] → [1,H,1,W,C] → TILE → [1,H,k,W,C] → [1,kH,W,1,C] → TILE → [1,kH,W,k,C] →
+    /// [1,kH,kW,C]. No rank-4 map lies between the TILEs.
+    pub fn repeat_chain(&mut self, x: Map, repeats: &[(usize, usize)]) -> Map {
+        let as_i32 = |dims: &[usize]| dims.iter().map(|&d| d as i32).collect::<Vec<i32>>();
+        let with_unit = |dims: &[usize], a: usize| {
+            let mut expanded = dims.to_vec();
+            expanded.insert(a + 1, 1);
+            expanded
+        };
+        let mut dims = vec![1, x.h, x.w, x.c];
+        let mut expanded = with_unit(&dims, repeats[0].0);
+        let shape = self.int32_const("expanded_shape", vec![5], &as_i32(&expanded));
+        let mut t = self.activation_tensor("expanded", expanded.clone(), x.scale, x.zp);
+        self.spec.op(RESHAPE, vec![x.t, shape], vec![t], None);
+        for (i, &(a, k)) in repeats.iter().enumerate() {
+            let mut multiples = vec![1i32; 5];
+            multiples[a + 1] = k as i32;
+            let mt = self.int32_const("multiples", vec![5], &multiples);
+            let mut tiled = expanded.clone();
+            tiled[a + 1] = k;
+            let t2 = self.activation_tensor("tiled", tiled, x.scale, x.zp);
+            self.spec.op(TILE, vec![t, mt], vec![t2], None);
+            dims[a] *= k;
+            // Merge the tiled axis, and insert the next repeat's unit axis if there is one.
+            expanded = repeats.get(i + 1).map_or_else(|| dims.clone(), |&(next, _)| with_unit(&dims, next));
+            let shape = self.int32_const("new_shape", vec![expanded.len() as i32], &as_i32(&expanded));
+            t = self.activation_tensor("repeated", expanded.clone(), x.scale, x.zp);
+            self.spec.op(RESHAPE, vec![t2, shape], vec![t], None);
+        }
+        self.notes.push(format!("repeat chain [1, {}, {}, {}] {repeats:?}", x.h, x.w, x.c));
+        Map { t, h: dims[1], w: dims[2], c: dims[3], scale: x.scale, zp: x.zp }
+    }
+
     pub fn finish(&mut self, output: i32) -> (Vec<u8>, String) {
         self.spec.outputs = vec![output];
         (self.spec.to_bytes(), self.notes.join(" → "))
