@@ -10,7 +10,7 @@ use common::{check_against_litert, check_against_tflm, run_tensors, Case};
 use mcupatch::exec::Config;
 use mcupatch::kernels::Kernel;
 use mcupatch::model::{self, OpKind};
-use mcupatch::schedule::{patch, search, InPlace, InputMode, Schedule};
+use mcupatch::schedule::{patch, search, InPlace, InputMode, Schedule, Stage};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeSet;
@@ -548,6 +548,57 @@ fn upsampling_by_repeat_loads_as_local_repeats() {
         let kernels = Kernel::prepare_all(&graph).unwrap();
         patch::stage_ops(&graph, &kernels, 0, y.t as usize).unwrap();
     }
+}
+
+/// Keras' `UpSampling2D` with a fixed batch of 1 (TensorFlow 2.21's RESHAPE → TILE → RESHAPE
+/// → TILE → RESHAPE, whose middle RESHAPE both merges the rows just tiled and inserts the
+/// columns' unit axis) loads as one local repeat per axis, no rank-5 tensor left: equal to
+/// TensorFlow Lite's reference kernels, a patch stage reaches the conv after it, and a 2×2
+/// patch plan through it equals layer by layer.
+#[test]
+fn upsampling_with_a_batch_of_one_loads_as_local_repeats() {
+    let split = std::cell::Cell::new(0);
+    let case = case(8700, "UpSampling2D((2, 3)) with a batch of 1", |g| {
+        let x = g.map("input", 4, 5, 3, 0.05, 3);
+        g.spec.inputs = vec![x.t];
+        let up = g.repeat_chain(x, &[(1, 2), (2, 3)]);
+        let y = g.conv(up, true);
+        split.set(y.t as usize);
+        (y.t, false)
+    });
+    let split = split.get();
+    let graph = model::load(&case.model).unwrap();
+    let kinds: Vec<&OpKind> = graph.ops.iter().map(|op| &op.kind).collect();
+    assert!(
+        matches!(
+            kinds[..],
+            [
+                OpKind::Repeat { axis: 1, times: 2 },
+                OpKind::Repeat { axis: 2, times: 3 },
+                OpKind::DepthwiseConv2d { .. }
+            ]
+        ),
+        "{kinds:?}"
+    );
+    for t in graph.ops.iter().flat_map(|op| op.inputs.iter().flatten().chain(&op.outputs)) {
+        let shape = &graph.tensors[*t].shape;
+        assert!(shape.len() == 4 || graph.tensors[*t].is_constant(), "tensor {t} {shape:?} is left");
+    }
+    let compared = check_against_litert(std::slice::from_ref(&case));
+    assert_eq!(compared, 4, "the input and the three ops' outputs");
+    let kernels = Kernel::prepare_all(&graph).unwrap();
+    patch::stage_ops(&graph, &kernels, 0, split).unwrap();
+    let config = |schedule| Config { capacity: 16 << 20, input: InputMode::default(), schedule };
+    let (_, reference) = run_tensors(&graph, config(Schedule::default()), &case.input);
+    let schedule = Schedule { stages: vec![Stage { split, rows: 2, cols: 2 }], in_place: InPlace::default() };
+    let (engine, tensors) = run_tensors(&graph, config(schedule), &case.input);
+    assert!(tensors.contains_key(&split), "{:?}", tensors.keys());
+    for (t, bytes) in &tensors {
+        assert!(bytes == &reference[t], "the 2×2 plan's tensor {t} differs from layer by layer");
+    }
+    let staged: Vec<&str> =
+        engine.plan.steps.iter().filter(|s| s.patch.is_some()).map(|s| graph.ops[s.op].kind.name()).collect();
+    assert!(staged.contains(&"TILE") && staged.contains(&"DEPTHWISE_CONV_2D"), "{staged:?}");
 }
 
 /// A TILE whose multiples disagree with its output is refused by name before anything the

@@ -20,7 +20,11 @@
 //!   axis after `a`) → TILE (that axis `k` times) → RESHAPE (back to rank 4, axis `a` now
 //!   `k` times longer). The TILE runs on a rank-5 tensor, which no patch stage can hold;
 //!   the three become one repeat of the map (index `i` of axis `a` reads `i / k`), the same
-//!   bytes, and spatially local.
+//!   bytes, and spatially local. With a fixed batch of 1, TensorFlow 2.21 writes the rows'
+//!   and the columns' repeats as one chain, RESHAPE → TILE → RESHAPE → TILE → RESHAPE, whose
+//!   middle RESHAPE merges the rows just tiled and inserts the columns' unit axis at once
+//!   ([1,H,k,W,C] → [1,kH,W,1,C]): each TILE becomes a repeat the same way, and the rank-5
+//!   tensor between them the [1,kH,W,C] map it holds.
 //! - SPLIT, SPLIT_V and UNPACK have one output per part: each part becomes a SLICE of its
 //!   own (an output nothing reads is not computed), so every op left has one output, and a
 //!   channel split is as local as any slice.
@@ -371,53 +375,38 @@ fn pack(tensors: &[Tensor], op: &FileOp, axis: i32) -> Result<Vec<i64>> {
     Ok(out)
 }
 
-/// Rewrites every RESHAPE (a unit axis inserted) → TILE (of that axis alone) → RESHAPE (the
-/// axis merged into the one before it) of a [1, H, W, C] map into one repeat of that axis.
-fn merge_repeats(tensors: &[Tensor], ops: Vec<FileOp>, graph_outputs: &[usize]) -> Vec<FileOp> {
+/// One TILE of a repeat chain: it repeats `axis` of the map before it `times` times, and
+/// the RESHAPE after it (`merge`) writes `output`, which holds `map`.
+struct RepeatLink {
+    tile: usize,
+    merge: usize,
+    axis: usize,
+    times: usize,
+    output: usize,
+    map: Vec<usize>,
+}
+
+/// Rewrites every repeat chain of a [1, H, W, C] map (see [`repeat_chain`]) into one repeat
+/// per TILE, from the map before it to the map after it; the reshapes go, and a rank-5
+/// tensor between two TILEs becomes the rank-4 map it holds (the same bytes).
+fn merge_repeats(tensors: &mut [Tensor], ops: Vec<FileOp>, graph_outputs: &[usize]) -> Vec<FileOp> {
     let mut removed = vec![false; ops.len()];
     let mut rewrites: Vec<Option<(OpKind, usize, usize)>> = vec![None; ops.len()];
-    let is_reshape = |op: &FileOp| matches!(op.action, Action::Run(OpKind::Reshape));
     for e in 0..ops.len() {
-        let Some(expand) = ops.get(e).filter(|op| is_reshape(op)) else { continue };
-        let (Ok(x), Ok(t1)) = (expand.input(0), expand.output()) else { continue };
-        let [t] = readers(&ops, t1)[..] else { continue };
-        let Some(tile) = ops.get(t).filter(|op| matches!(op.action, Action::Run(OpKind::Tile))) else { continue };
-        let Ok(t2) = tile.output() else { continue };
-        let [r] = readers(&ops, t2)[..] else { continue };
-        let Some(merge) = ops.get(r).filter(|op| is_reshape(op)) else { continue };
-        let (Ok(y), Some(multiples)) =
-            (merge.output(), tile.input(1).ok().and_then(|m| tensors.get(m)).and_then(integers))
-        else {
-            continue;
-        };
-        let shape = |t: usize| tensors.get(t).map(|t| t.shape.as_slice()).unwrap_or_default();
-        if graph_outputs.contains(&t1) || graph_outputs.contains(&t2) || tile.input(0).ok() != Some(t1) {
-            continue;
+        let Some((x, links)) = repeat_chain(tensors, &ops, graph_outputs, e) else { continue };
+        let mut from = x;
+        for (i, link) in links.iter().enumerate() {
+            if let Some(slot) = rewrites.get_mut(link.tile) {
+                *slot = Some((OpKind::Repeat { axis: link.axis, times: link.times }, from, link.output));
+            }
+            if i + 1 < links.len() {
+                if let Some(between) = tensors.get_mut(link.output) {
+                    between.shape.clone_from(&link.map);
+                }
+            }
+            from = link.output;
         }
-        let ([1, h, w, c], expanded) = (shape(x), shape(t1)) else { continue };
-        // The unit axis sits right after the repeated one: find it, and the count.
-        let Some(unit) = (2..=4).find(|&u| {
-            let mut with_unit = vec![1, *h, *w, *c];
-            with_unit.insert(u, 1);
-            expanded == with_unit.as_slice()
-        }) else {
-            continue;
-        };
-        let times = multiples.get(unit).copied().and_then(|k| usize::try_from(k).ok()).filter(|&k| k > 0);
-        let others_one = multiples.iter().enumerate().all(|(i, &m)| i == unit || m == 1);
-        let (Some(times), true) = (times, others_one) else { continue };
-        let mut repeated = vec![1, *h, *w, *c];
-        let longer = repeated.get(unit - 1).and_then(|d| d.checked_mul(times));
-        if let (Some(d), Some(longer)) = (repeated.get_mut(unit - 1), longer) {
-            *d = longer;
-        }
-        if longer.is_none() || shape(y) != repeated.as_slice() {
-            continue;
-        }
-        if let Some(slot) = rewrites.get_mut(t) {
-            *slot = Some((OpKind::Repeat { axis: unit - 1, times }, x, y));
-        }
-        for i in [e, r] {
+        for i in std::iter::once(e).chain(links.iter().map(|link| link.merge)) {
             if let Some(slot) = removed.get_mut(i) {
                 *slot = true;
             }
@@ -437,6 +426,71 @@ fn merge_repeats(tensors: &[Tensor], ops: Vec<FileOp>, graph_outputs: &[usize]) 
         out.push(op);
     }
     out
+}
+
+/// The repeat chain that RESHAPE `e` starts, if it starts one: its input map and its TILEs.
+/// A chain is a RESHAPE inserting a unit axis into a [1, H, W, C] map, then per repeated axis
+/// a TILE of that unit axis alone and a RESHAPE merging it into the axis before it, each
+/// tensor read by the next op alone, with the map's type and quantization. The last RESHAPE
+/// gives a rank-4 map; one between two TILEs gives the next TILE's input, the map with the
+/// next unit axis. tf.repeat with a free batch writes one TILE a chain (EXPAND_DIMS → TILE →
+/// RESHAPE per axis); TensorFlow 2.21 with a batch of 1 writes Keras' `UpSampling2D` as one
+/// chain of two (RESHAPE → TILE → RESHAPE → TILE → RESHAPE, no rank-4 map between the
+/// TILEs). Anything else (a chain that ends off a map) is no chain, and runs as written.
+fn repeat_chain(
+    tensors: &[Tensor],
+    ops: &[FileOp],
+    graph_outputs: &[usize],
+    e: usize,
+) -> Option<(usize, Vec<RepeatLink>)> {
+    let is_reshape = |op: &&FileOp| matches!(op.action, Action::Run(OpKind::Reshape));
+    let expand = ops.get(e).filter(is_reshape)?;
+    let x = expand.input(0).ok()?;
+    let like_x = |t: usize| {
+        let (x, t) = (tensors.get(x)?, tensors.get(t)?);
+        (t.dtype == x.dtype && t.quant == x.quant && !t.is_constant()).then_some(t.shape.as_slice())
+    };
+    let mut map = match like_x(x)? {
+        &[1, h, w, c] => vec![1, h, w, c],
+        _ => return None,
+    };
+    let mut expanded = expand.output().ok()?;
+    let mut links = Vec::new();
+    // Each link reads a later op's output; a cyclic file cannot loop here.
+    for _ in 0..ops.len() {
+        let [t] = readers(ops, expanded)[..] else { return None };
+        let tile = ops.get(t).filter(|op| matches!(op.action, Action::Run(OpKind::Tile)))?;
+        if graph_outputs.contains(&expanded) || tile.input(0).ok() != Some(expanded) {
+            return None;
+        }
+        // The unit axis sits right after the repeated one: find it, and the count.
+        let shape = like_x(expanded)?;
+        let unit = (2..=4).find(|&u| {
+            let mut with_unit = map.clone();
+            with_unit.insert(u, 1);
+            shape == with_unit.as_slice()
+        })?;
+        let multiples = integers(tensors.get(tile.input(1).ok()?)?)?;
+        let times = multiples.get(unit).copied().and_then(|k| usize::try_from(k).ok()).filter(|&k| k > 0)?;
+        if multiples.len() != 5 || multiples.iter().enumerate().any(|(i, &m)| i != unit && m != 1) {
+            return None;
+        }
+        let tiled = tile.output().ok()?;
+        let [r] = readers(ops, tiled)[..] else { return None };
+        let merge = ops.get(r).filter(is_reshape)?;
+        let y = merge.output().ok()?;
+        if graph_outputs.contains(&tiled) || like_x(tiled).is_none() {
+            return None;
+        }
+        let longer = map.get(unit - 1)?.checked_mul(times)?;
+        *map.get_mut(unit - 1)? = longer;
+        links.push(RepeatLink { tile: t, merge: r, axis: unit - 1, times, output: y, map: map.clone() });
+        if like_x(y)? == map.as_slice() {
+            return Some((x, links));
+        }
+        expanded = y;
+    }
+    None
 }
 
 /// The ops that read tensor `t`.

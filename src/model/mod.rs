@@ -174,8 +174,9 @@ impl SliceMasks {
 }
 
 /// The ops mcupatch executes, with their typed options. (Stride, dilation and filter
-/// sizes are (height, width).) `Repeat` is tf.repeat's EXPAND_DIMS → TILE → RESHAPE of a
-/// map, fused at load: each index of `axis` `times` times. `TransposeConv` has dilation 1.
+/// sizes are (height, width).) `Repeat` is a TILE of tf.repeat's EXPAND_DIMS → TILE →
+/// RESHAPE of a map (or of its batch-1 chain, RESHAPE → TILE → RESHAPE → TILE → RESHAPE),
+/// fused at load: each index of `axis` `times` times. `TransposeConv` has dilation 1.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OpKind {
     Conv2d(ConvOptions),
