@@ -295,6 +295,18 @@ def pools_dropout_dense(inp):
     return layers.Dense(6, activation="softmax")(x)
 
 
+def upsampling_in_stage(inp):
+    # A nearest UpSampling2D of unequal factors between convs, inside what can be a patch
+    # stage: with a batch of 1, TensorFlow 2.21 writes it as RESHAPE → TILE → RESHAPE → TILE
+    # → RESHAPE, which the loader makes two local repeats.
+    x = conv_bn(inp, 8, stride=2)
+    x = conv_bn(x, 12, stride=2)
+    x = layers.UpSampling2D((2, 3))(x)
+    x = dw_bn(x)
+    x = conv_bn(x, 16, stride=2)
+    return head(x)
+
+
 def inception_non_square(inp):
     # Inception-style branches on a non-square map: asymmetric 1x7 / 7x1 and 1x3 / 3x1 kernels,
     # a stride of (2, 1), a 3x3 stride-1 AveragePool branch, a four-way Concatenate.
@@ -346,6 +358,7 @@ ADDED = {
     "pools_dropout_dense": (pools_dropout_dense, 40, None),
     "efficientnet_blocks": (efficientnet_blocks, 48, None),
     "inception_non_square": (inception_non_square, (40, 24), None),
+    "upsampling_in_stage": (upsampling_in_stage, (24, 16), 1),
 }
 
 
