@@ -456,8 +456,10 @@ fn repeat_chain(
     };
     let mut expanded = expand.output().ok()?;
     let mut links = Vec::new();
-    // Each link reads a later op's output; a cyclic file cannot loop here.
-    for _ in 0..ops.len() {
+    // One TILE per axis of the map at most (TensorFlow writes one per repeated axis): a
+    // crafted chain of thousands of TILEs walked from each of its RESHAPEs would cost the
+    // square of its length in reader scans.
+    for _ in 0..3 {
         let [t] = readers(ops, expanded)[..] else { return None };
         let tile = ops.get(t).filter(|op| matches!(op.action, Action::Run(OpKind::Tile)))?;
         if graph_outputs.contains(&expanded) || tile.input(0).ok() != Some(expanded) {
