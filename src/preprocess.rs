@@ -106,9 +106,17 @@ impl PixelRange {
         Ok(PixelRange { lo, hi })
     }
 
-    /// The real value of pixel `p` (exactly `p` for the default range).
+    /// The real value of pixel `p` (exactly `p` for the default range). Where the f32
+    /// product `p × (HI − LO)` overflows (wide ranges that parse, e.g. -1.7e38,1.7e38, turned
+    /// every pixel from 2 up into +inf), the value is computed in f64; every other range keeps
+    /// its f32 values bit for bit.
     pub fn real(&self, p: u8) -> f32 {
-        self.lo + f32::from(p) * (self.hi - self.lo) / 255.0
+        let value = self.lo + f32::from(p) * (self.hi - self.lo) / 255.0;
+        if value.is_finite() {
+            return value;
+        }
+        let (lo, hi) = (f64::from(self.lo), f64::from(self.hi));
+        (lo + f64::from(p) * (hi - lo) / 255.0) as f32
     }
 }
 
@@ -165,5 +173,19 @@ mod tests {
         assert!(PixelRange::parse("0").is_err());
         assert!(PixelRange::parse("a,b").is_err());
         assert!(PixelRange::parse("-3e38,3e38").is_err());
+    }
+
+    /// Every range that parses maps every pixel to a finite value between its ends, in order.
+    #[test]
+    fn wide_ranges_map_every_pixel_between_the_ends() {
+        for text in ["-1.7e38,1.7e38", "-3.4e38,0", "0,3.4e38", "-1,1", "0,1", "1e-30,2e-30"] {
+            let r = PixelRange::parse(text).unwrap();
+            let values: Vec<f32> = (0..=255u8).map(|p| r.real(p)).collect();
+            assert!(values.iter().all(|v| v.is_finite() && (r.lo..=r.hi).contains(v)), "{text}: {values:?}");
+            assert!(values.is_sorted(), "{text}: not monotone");
+            assert_eq!((values.first(), values.last()), (Some(&r.lo), Some(&r.hi)), "{text}");
+        }
+        // Pixel 22 of -1.7e38,1.7e38 is far below zero (it was +inf).
+        assert!(PixelRange::parse("-1.7e38,1.7e38").unwrap().real(22) < -1e38);
     }
 }
