@@ -24,6 +24,7 @@ fn assert_clean_error(args: &[&str], expected: &str) {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1), "{args:?}: {stderr}");
     assert!(stderr.starts_with("error:") && stderr.contains(expected), "{args:?}: {stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{args:?}: {stderr}");
     assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
 }
 
@@ -167,6 +168,27 @@ fn bad_input_is_a_clear_error() {
     assert!(error["error"].as_str().unwrap().contains("not a regular file"));
     assert_clean_error(&["analyze", "--arch", "resnet"], "unknown architecture");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Command lines clap refuses (unknown flags, missing or malformed values, no subcommand)
+/// printed clap's multi-line usage and exited with code 2; they follow the one-line rule now.
+#[test]
+fn command_line_errors_are_one_line_too() {
+    assert_clean_error(&[], "no subcommand");
+    assert_clean_error(&["frob"], "unrecognized subcommand 'frob'");
+    assert_clean_error(&["run"], "<MODEL>");
+    assert_clean_error(&["run", MODEL, "--bogus"], "unexpected argument '--bogus'");
+    assert_clean_error(&["run", MODEL, "--patch"], "a value is required for '--patch");
+    assert_clean_error(&["fake-camera", "a.png", "x.y4m", "--frames", "-1"], "unexpected argument '-1'");
+    assert_clean_error(&["bench", MODEL, "--runs", "1e20"], "invalid value '1e20'");
+    let out = mcupatch(&["inspect", MODEL, "--json", "--bogus"]);
+    assert_eq!(out.status.code(), Some(1));
+    let error: Value = serde_json::from_slice(&out.stdout).expect("a JSON error object");
+    assert!(error["error"].as_str().unwrap().contains("--bogus"), "{error}");
+    for args in [&["--help"][..], &["--version"], &["run", "--help"]] {
+        let out = mcupatch(args);
+        assert!(out.status.success() && !out.stdout.is_empty(), "{args:?}");
+    }
 }
 
 #[test]

@@ -48,8 +48,49 @@ enum Command {
     FakeCamera(fake_camera::Args),
 }
 
+/// The flags, or for a command line clap refuses, one `error:` line (a JSON object with
+/// `--json`) and exit code 1, as for every other error; `--help` and `--version` print as usual.
+fn parse() -> Cli {
+    use clap::error::ErrorKind;
+    let e = match Cli::try_parse() {
+        Ok(cli) => return cli,
+        Err(e) => e,
+    };
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        e.exit();
+    }
+    let message = match e.kind() {
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => "no subcommand given; try 'mcupatch --help'".into(),
+        _ => one_line(&e.to_string()),
+    };
+    fail(&message, std::env::args().any(|a| a == "--json"));
+}
+
+/// Clap's multi-line message (error, tip, usage, hint) as one line, without the usage.
+fn one_line(text: &str) -> String {
+    let mut line = String::new();
+    for part in text.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("Usage:")) {
+        let part = part.strip_prefix("error:").unwrap_or(part).trim();
+        if !line.is_empty() {
+            line.push_str(if line.ends_with(':') { " " } else { "; " });
+        }
+        line.push_str(part);
+    }
+    line.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// Prints `message` as the one error line (or JSON object) and exits with code 1.
+fn fail(message: &str, json: bool) -> ! {
+    if json {
+        println!("{}", serde_json::json!({ "error": message }));
+    } else {
+        eprintln!("error: {message}");
+    }
+    std::process::exit(1);
+}
+
 fn main() {
-    let cli = Cli::parse();
+    let cli = parse();
     let mut out = String::new();
     let (result, json) = match &cli.command {
         Command::Inspect(a) => (inspect::main(a, &mut out), a.common.json),
@@ -63,13 +104,7 @@ fn main() {
     };
     if let Err(e) = result {
         // One line, whatever the error's own text holds.
-        let message = format!("{e:#}").split_whitespace().collect::<Vec<_>>().join(" ");
-        if json {
-            println!("{}", serde_json::json!({ "error": message }));
-        } else {
-            eprintln!("error: {message}");
-        }
-        std::process::exit(1);
+        fail(&format!("{e:#}").split_whitespace().collect::<Vec<_>>().join(" "), json);
     }
     // A reader that stops early (`| head`) is not an error worth a message.
     if let Err(e) = std::io::stdout().write_all(out.as_bytes()) {
