@@ -191,6 +191,21 @@ fn command_line_errors_are_one_line_too() {
     }
 }
 
+/// The sides and the frame count each allowed multiplied to a 251 GB clip (4096×4096 ×
+/// 10 000 frames; 480×480 × 10 000 wrote 2.9 GB in 10 s before it was killed): the clip's
+/// bytes are bounded before anything is read or written.
+#[test]
+fn fake_camera_clips_are_bounded_in_bytes() {
+    let big =
+        ["fake-camera", "data/images/coffee.png", "never-written.y4m", "--size", "4096x4096", "--frames", "10000"];
+    assert_clean_error(&big, "at most 21 frames");
+    assert_clean_error(
+        &["fake-camera", "data/images/coffee.png", "never-written.y4m", "--frames", "10000"],
+        "at most 1553",
+    );
+    assert!(!root().join("never-written.y4m").exists());
+}
+
 #[test]
 fn patch_runs_give_the_layer_by_layer_outputs_with_less_sram() {
     let base = ["run", MODEL, "data/images/astronaut.png", "data/images/coffee.png", "--json"];

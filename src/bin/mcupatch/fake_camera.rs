@@ -20,6 +20,9 @@ pub struct Args {
 /// The largest frame side: 4K.
 const MAX_SIDE: u32 = 4096;
 const MAX_FRAMES: usize = 10_000;
+/// The largest clip written: Chromium loops a clip, so a few frames suffice, and the sides and
+/// frame count each allowed would otherwise multiply to 251 GB (4096×4096 × 10 000 frames).
+const MAX_CLIP_BYTES: u64 = 512 << 20;
 
 pub fn main(args: &Args) -> Result<()> {
     let size = &args.size;
@@ -30,6 +33,16 @@ pub fn main(args: &Args) -> Result<()> {
         .ok_or_else(|| anyhow::anyhow!("size '{size}' is not WxH with even W, H from 2 to {MAX_SIDE}"))?;
     if !(1..=MAX_FRAMES).contains(&args.frames) {
         bail!("--frames {} must be between 1 and {MAX_FRAMES}", args.frames);
+    }
+    // Each frame: its "FRAME\n" line and the Y, Cb and Cr planes (4:2:0).
+    let frame_bytes = 6 + u64::from(w) * u64::from(h) * 3 / 2;
+    let clip_bytes = frame_bytes * args.frames as u64;
+    if clip_bytes > MAX_CLIP_BYTES {
+        bail!(
+            "a {w}x{h} clip of {} frames is {clip_bytes} bytes, above the limit of {MAX_CLIP_BYTES} (at most {} frames at this size)",
+            args.frames,
+            MAX_CLIP_BYTES / frame_bytes
+        );
     }
     let rgb = preprocess::read_image(&args.image).with_context(|| args.image.display().to_string())?;
     let frame = yuv420(&rgb, w, h);
