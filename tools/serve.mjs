@@ -67,6 +67,12 @@ export function serveOn(root, port) {
       else res.destroy();
     }
   });
+  // CONNECT never reaches the request handler: without this Node drops the connection
+  // with no answer at all.
+  server.on('connect', (_req, socket) => {
+    socket.on('error', () => socket.destroy());
+    socket.end('HTTP/1.1 405 Method Not Allowed\r\nconnection: close\r\n\r\n');
+  });
   // Requests Node cannot even parse: answer 400 and drop the connection, never exit.
   server.on('clientError', (_err, socket) => {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n');

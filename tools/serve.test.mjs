@@ -83,6 +83,10 @@ test('only GET and HEAD', async () => {
   assert.equal(res.status, 405);
   const head = await fetch(server.url, { method: 'HEAD' });
   assert.equal(head.status, 200);
+  // CONNECT bypasses the request handler: it got no answer at all, the connection just closed.
+  const tunnel = await raw('CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n');
+  assert.equal(tunnel.status, 405);
+  await stillServing();
 });
 
 test('wasm and module types', async () => {
