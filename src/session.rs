@@ -779,9 +779,13 @@ impl Session {
         if settings.streamed_input && layer_by_layer {
             notes.push("layer by layer has no patches to stream: the whole frame is in SRAM".into());
         }
-        let input = InputMode { float_input: settings.float_input, streamed };
+        let mut input = InputMode { float_input: settings.float_input, streamed };
         let in_place = settings.in_place();
         let (schedule, search) = self.resolve(&request, input, in_place, sram)?;
+        if input.streamed && schedule.stages.is_empty() {
+            notes.push("no patch plan is legal for this model: layer by layer, the whole frame in SRAM".into());
+            input.streamed = false;
+        }
         let whole_input = InputMode { streamed: false, ..input };
         let layerwise = Schedule { stages: Vec::new(), in_place };
         let lbl_plan = schedule::plan(graph, kernels, &layerwise, whole_input)?;
@@ -1047,7 +1051,9 @@ impl Session {
         let request = self.request(settings, &mut notes)?;
         let (schedule, _) = self.resolve(&request, input, in_place, sram)?;
         let layerwise = search::layer_by_layer(graph, kernels, input, in_place)?;
-        let patched = search::evaluate(graph, kernels, &schedule, input, layerwise.macs)?;
+        // Nothing is streamed without a patch stage (see `resolve`): the frame is whole.
+        let patched_input = InputMode { streamed: input.streamed && !schedule.stages.is_empty(), ..input };
+        let patched = search::evaluate(graph, kernels, &schedule, patched_input, layerwise.macs)?;
         let fits_flash = flash.is_none_or(|f| self.model.flash_bytes <= f);
         let cell = FeasibilityCell {
             width: match &self.model.source {
@@ -1244,8 +1250,16 @@ impl Session {
                 (all.len(), all)
             }
         };
-        let (choice, _) = search::choose(&candidates, budget)
-            .ok_or_else(|| Error::Setting("no patch plan is legal for this model".into()))?;
+        let Some((choice, _)) = search::choose(&candidates, budget) else {
+            // With a streamed input layer by layer is no candidate (nothing is streamed without
+            // patches). A model with no legal patch plan at all (no [1, H, W, C] map to split,
+            // e.g. an audio or dense model) was then refused; the planner's choice is layer by
+            // layer with the frame whole, as with a whole input (`plan` notes it).
+            if input.streamed && candidates.is_empty() && matches!(request, Request::Auto { .. }) {
+                return Ok((Schedule { stages: Vec::new(), in_place }, None));
+            }
+            return Err(Error::Setting("no patch plan is legal for this model".into()));
+        };
         let front = search::pareto(&candidates).iter().map(|c| CandidateReport::of(graph, c, input)).collect();
         Ok((choice.schedule, Some(SearchReport { candidates: covered, front })))
     }

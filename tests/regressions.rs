@@ -420,3 +420,36 @@ fn a_stage_output_lives_through_every_tile_that_writes_it() {
         let _ = session.run(&vec![9; input_bytes]);
     }
 }
+
+/// `--patch auto --streamed-input` on a model with no [1, H, W, C] map to split (the rank-2
+/// QUANTIZE → ADD of issue 12, an audio or dense model) was refused with "no patch plan is
+/// legal", while `--patch auto` alone ran it layer by layer: with a streamed input layer by
+/// layer is no candidate, and nothing else was. It plans layer by layer now, the frame whole,
+/// and says so.
+#[test]
+fn streamed_auto_without_a_patch_plan_runs_layer_by_layer() {
+    use mcupatch::session::{Session, Settings};
+    let mut spec = ModelSpec::default();
+    let x = spec.tensor(int8("x", vec![1, 8], 0.05, 3));
+    let q = spec.tensor(int8("requantized", vec![1, 8], 0.08, -7));
+    let y = spec.tensor(int8("sum", vec![1, 8], 0.1, 1));
+    spec.op(QUANTIZE, vec![x], vec![q], None);
+    spec.op(ADD, vec![x, q], vec![y], Some((11, vec![(0, Field::I8(0))])));
+    spec.inputs = vec![x];
+    spec.outputs = vec![y];
+    let mut session = Session::from_tflite(&spec.to_bytes()).unwrap();
+    let input: Vec<u8> = (0..8u8).map(|i| i.wrapping_mul(37)).collect();
+    let whole = Settings { patch: vec!["auto".into()], ..Settings::default() };
+    session.plan(&whole).unwrap();
+    let int8 = |session: &mut Session| -> Vec<Vec<i8>> {
+        session.run(&input).unwrap().outputs.into_iter().map(|o| o.int8).collect()
+    };
+    let expected = int8(&mut session);
+    for multi_stage in [false, true] {
+        let streamed = Settings { streamed_input: true, multi_stage, ..whole.clone() };
+        let plan = session.plan(&streamed).unwrap_or_else(|e| panic!("multi-stage {multi_stage}: {e}"));
+        assert!(plan.schedule.stages.is_empty(), "layer by layer");
+        assert!(plan.notes.iter().any(|n| n.contains("no patch plan is legal")), "{:?}", plan.notes);
+        assert_eq!(int8(&mut session), expected);
+    }
+}
