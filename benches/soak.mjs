@@ -48,7 +48,7 @@ async function sample(label) {
     return window.mcupatchMemory();
   });
   const mib = (b) => (b / 2 ** 20).toFixed(1).padStart(6);
-  console.log(`${label.padEnd(14)} fps ${fps.toFixed(1).padStart(5)}  wasm runner ${mib(m.runner)} MiB  planner ${mib(m.planner)} MiB  JS heap ${mib(m.heap)} MiB`);
+  console.log(`${label.padEnd(34)} fps ${fps.toFixed(1).padStart(5)}  wasm runner ${mib(m.runner)} MiB  planner ${mib(m.planner)} MiB  JS heap ${mib(m.heap)} MiB`);
   return { fps, ...m };
 }
 
@@ -63,7 +63,7 @@ for (let shown = await frames(); shown < FRAMES; shown = await frames()) {
     next = shown + EVERY;
   }
   if (shown >= report) {
-    console.log(`  ${shown} frames, ${plan} settings changes, ${((Date.now() - began) / 60000).toFixed(1)} min`);
+    await sample(`${shown} frames, ${plan} changes, ${((Date.now() - began) / 60000).toFixed(1)} min`);
     report += 2000;
   }
   await page.waitForTimeout(500);
