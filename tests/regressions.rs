@@ -453,3 +453,47 @@ fn streamed_auto_without_a_patch_plan_runs_layer_by_layer() {
         assert_eq!(int8(&mut session), expected);
     }
 }
+
+/// Fuzzing (graph, ADD with a broadcast operand): ADD or MUL of a 1×1 map [1, 1, 1, C] and the
+/// [1, C] MEAN of it counted as spatially local — the operand, padded to 4-D, equals the map —
+/// so the executor asked for the [1, C] tensor's held region, which it has not: it panicked
+/// ("local ops read maps"). An activation operand whose shape is not the output's now makes
+/// the op whole-map; both run as in TFLite Micro.
+#[test]
+fn add_or_mul_of_a_1x1_map_and_its_rank_2_mean_runs_whole_like_tflm() {
+    use mcupatch::model::schema::builtin::{MEAN, MUL};
+    let mut cases = Vec::new();
+    for (name, builtin, tag, swap) in [("add", ADD, 11, false), ("add", ADD, 11, true), ("mul", MUL, 21, true)] {
+        let mut spec = ModelSpec::default();
+        let x = spec.tensor(int8("x", vec![1, 1, 1, 4], 0.05, 3));
+        let axes = [1i32, 2].iter().flat_map(|a| a.to_le_bytes()).collect();
+        let axes = spec.tensor(TensorSpec {
+            name: "axes".into(),
+            shape: vec![2],
+            dtype: common::writer::I32,
+            data: Some(axes),
+            ..Default::default()
+        });
+        let m = spec.tensor(int8("mean", vec![1, 4], 0.04, -2));
+        let y = spec.tensor(int8("y", vec![1, 1, 1, 4], 0.1, 1));
+        spec.op(MEAN, vec![x, axes], vec![m], Some((27, vec![(0, Field::Bool(false))])));
+        let inputs = if swap { vec![m, x] } else { vec![x, m] };
+        spec.op(builtin, inputs, vec![y], Some((tag, vec![(0, Field::I8(0))])));
+        spec.inputs = vec![x];
+        spec.outputs = vec![y];
+        let model = spec.to_bytes();
+        let graph = model::load(&model).unwrap();
+        let kernels = Kernel::prepare_all(&graph).unwrap();
+        assert!(kernels[1].output_map().is_none(), "{name}: an operand that is not the map makes the op whole-map");
+        everything(&model).unwrap_or_else(|e| panic!("{name} of a map and its mean runs: {e}"));
+        let input: Vec<u8> = (0..4u8).map(|i| i.wrapping_mul(71)).collect();
+        cases.push(Case {
+            name: format!("{name} of a map and its mean"),
+            model,
+            input: input.clone(),
+            tflm_input: input,
+            float_input: false,
+        });
+    }
+    assert!(check_against_tflm(&cases) >= 9);
+}

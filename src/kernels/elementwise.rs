@@ -105,7 +105,9 @@ impl Binary {
                 strides[d] = if shape[d] == 1 { 0 } else { step };
                 step *= shape[d];
             }
-            broadcasts_activation |= !x.is_constant() && shape != dims;
+            // An activation operand of another shape is not the output's map, even where
+            // padding to 4-D makes it equal ([1, C] beside a 1×1 map): it has no region.
+            broadcasts_activation |= !x.is_constant() && x.shape != y.shape;
             let constant = x.data.as_deref().map(|d| super::as_i8(d).to_vec());
             quants.push(q);
             operands.push(Operand { strides, constant });
