@@ -104,6 +104,89 @@ struct Op {
     tag: Option<u8>,
 }
 
+/// ADD with a constant or broadcast operand, written well-formed (int8 tensors, shapes that
+/// broadcast) with its quantization fuzzed: free descriptions almost never get this far.
+#[derive(Arbitrary, Debug)]
+struct BroadcastAdd {
+    /// The output map [1, H, W, C], each 1 + d % 8.
+    dims: [u8; 3],
+    /// Bit i set: the operand's dimension i (of the output's four) is 1.
+    ones: u8,
+    /// The operand's rank (its trailing dimensions): 4 - rank % 5.
+    rank: u8,
+    /// The operand is a constant, else the map's MEAN over height and width ([1, 1, 1, C],
+    /// or [1, C] when `rank` is odd): the model has one input.
+    constant: bool,
+    /// The operand is ADD's first input.
+    swap: bool,
+    /// The fused activation (code % 4).
+    activation: u8,
+    /// Of the map, the operand, the output: the first scale and zero point of each.
+    quants: [Option<Quant>; 3],
+}
+
+impl BroadcastAdd {
+    fn spec(&self) -> ModelSpec {
+        let mut spec = ModelSpec::default();
+        let map: Vec<i32> = [1, 1 + self.dims[0] % 8, 1 + self.dims[1] % 8, 1 + self.dims[2] % 8]
+            .iter()
+            .map(|&d| i32::from(d))
+            .collect();
+        let operand: Vec<i32> = map
+            .iter()
+            .enumerate()
+            .map(|(i, &d)| if self.ones & (1 << i) != 0 { 1 } else { d })
+            .skip(usize::from(self.rank % 5))
+            .collect();
+        let quant = |q: &Option<Quant>| match q {
+            Some(q) => {
+                let scale = match q.scales.first() {
+                    Some(Scale::Pow2(k)) => 2f32.powi(-i32::from(k % 24)),
+                    Some(Scale::Raw(f)) => *f,
+                    None => 1.0 / 16.0,
+                };
+                let zero_point = q.wide_zero_point.unwrap_or(i64::from(q.zero_points.first().copied().unwrap_or(0)));
+                (vec![scale], vec![zero_point])
+            }
+            None => (vec![1.0 / 16.0], vec![0]),
+        };
+        let tensor = |spec: &mut ModelSpec, name: &str, shape: Vec<i32>, data: Option<Vec<u8>>, q: &Option<Quant>| {
+            let (scales, zero_points) = quant(q);
+            let t = TensorSpec { name: name.into(), shape, dtype: 9, data, scales, zero_points, axis: 0 };
+            spec.tensor(t)
+        };
+        let x = tensor(&mut spec, "x", map.clone(), None, &self.quants[0]);
+        let b = match self.constant {
+            true => {
+                let bytes = crate::input_bytes(operand.iter().product::<i32>() as usize, 7);
+                tensor(&mut spec, "b", operand, Some(bytes), &self.quants[1])
+            }
+            false => {
+                let keep = self.rank % 2 == 0;
+                let shape = if keep { vec![1, 1, 1, map[3]] } else { vec![1, map[3]] };
+                let b = tensor(&mut spec, "b", shape, None, &self.quants[1]);
+                let axes = [1i32, 2].iter().flat_map(|a| a.to_le_bytes()).collect();
+                let axes = spec.tensor(TensorSpec {
+                    name: "axes".into(),
+                    shape: vec![2],
+                    dtype: 2,
+                    data: Some(axes),
+                    ..Default::default()
+                });
+                spec.op(builtin::MEAN, vec![x, axes], vec![b], Some((27, vec![(0, Field::Bool(keep))])));
+                b
+            }
+        };
+        let y = tensor(&mut spec, "y", map, None, &self.quants[2]);
+        let inputs = if self.swap { vec![b, x] } else { vec![x, b] };
+        let options = Some((11, vec![(0, Field::I8((self.activation % 4) as i8))]));
+        spec.op(builtin::ADD, inputs, vec![y], options);
+        spec.inputs = vec![x];
+        spec.outputs = vec![y];
+        spec
+    }
+}
+
 /// A model description the fuzzer mutates field by field.
 #[derive(Arbitrary, Debug)]
 pub struct Model {
@@ -112,6 +195,8 @@ pub struct Model {
     ops: Vec<Op>,
     inputs: Vec<i8>,
     outputs: Vec<i8>,
+    /// When present, the model is this one ADD instead.
+    broadcast_add: Option<BroadcastAdd>,
 }
 
 /// The union tag of a builtin's options and the width of each slot (1: i8, 4: i32, 0: f32,
@@ -141,6 +226,9 @@ fn index(v: i8, count: usize) -> i32 {
 
 /// The model as .tflite bytes (the test suite's writer).
 pub fn build(m: &Model) -> Vec<u8> {
+    if let Some(add) = &m.broadcast_add {
+        return add.spec().to_bytes();
+    }
     let mut spec = ModelSpec::default();
     let count = m.tensors.len();
     for (i, t) in m.tensors.iter().take(24).enumerate() {
@@ -220,4 +308,3 @@ pub fn build(m: &Model) -> Vec<u8> {
     spec.outputs = m.outputs.iter().take(3).map(|&v| index(v, count)).collect();
     spec.to_bytes()
 }
-
