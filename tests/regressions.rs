@@ -497,3 +497,28 @@ fn add_or_mul_of_a_1x1_map_and_its_rank_2_mean_runs_whole_like_tflm() {
     }
     assert!(check_against_tflm(&cases) >= 9);
 }
+
+/// ADD, MUL, SUB and PRELU with a constant operand took its zero point unchecked: a wide one
+/// (int64 in the file, 2^31 here) overflowed negating it (`-zero_point`, a panic with overflow
+/// checks) or adding it to an element. A constant operand's zero point must lie in int8, as
+/// an activation's must.
+#[test]
+fn constant_operands_with_zero_points_outside_int8_are_refused() {
+    use mcupatch::model::schema::builtin::{MUL, PRELU, SUB};
+    for (name, builtin, tag) in [("add", ADD, 11), ("mul", MUL, 21), ("sub", SUB, 28), ("prelu", PRELU, 0)] {
+        for zp in [1i64 << 31, i64::from(i32::MAX), -(1i64 << 31), 128] {
+            let mut spec = ModelSpec::default();
+            let x = spec.tensor(int8("x", vec![1, 2, 2, 3], 0.05, 3));
+            let mut c = int8("c", vec![3], 0.02, zp);
+            c.data = Some(vec![1, 2, 3]);
+            let c = spec.tensor(c);
+            let y = spec.tensor(int8("y", vec![1, 2, 2, 3], 0.1, 1));
+            let options = (tag != 0).then(|| (tag, vec![(0, Field::I8(0))]));
+            spec.op(builtin, vec![x, c], vec![y], options);
+            spec.inputs = vec![x];
+            spec.outputs = vec![y];
+            let err = everything(&spec.to_bytes()).expect_err(&format!("{name} with a constant of zero point {zp}"));
+            assert!(err.to_string().contains("zero point"), "{name}, {zp}: {err}");
+        }
+    }
+}

@@ -88,6 +88,12 @@ impl Binary {
                     return Err(cx.err(format!("{what} '{}' is {}, only int8 is supported", x.name, x.dtype.name())));
                 }
                 match &x.quant {
+                    // A wide zero point overflows the arithmetic (negated, added to an element).
+                    Some(q) if q.scales.len() == 1 && !(-128..=127).contains(&q.zero_points[0]) => {
+                        return Err(
+                            cx.err(format!("{what} '{}' has zero point {}, outside int8", x.name, q.zero_points[0]))
+                        );
+                    }
                     Some(q) if q.scales.len() == 1 => q,
                     _ => return Err(cx.err(format!("{what} '{}' is not quantized per tensor", x.name))),
                 }
