@@ -1,13 +1,13 @@
 //! ADD of two int8 maps of the same shape with different scales
 //! (TFLM `reference_integer_ops::Add`: both inputs rescaled to a common 2^20 fixed point).
 
-use super::fast::elementwise::{AddLanes, LEFT_SHIFT};
+use super::add_sub::AddSub;
+use super::fast::elementwise::AddLanes;
 use super::fast::{isa, Isa};
 use super::{Ctx, Hwc};
 use crate::error::Result;
 use crate::geometry::{Fmap, FmapMut, Region};
 use crate::model::Activation;
-use crate::quant::{activation_range, Requant};
 
 #[derive(Debug, Clone)]
 pub struct Add {
@@ -15,12 +15,8 @@ pub struct Add {
     pub map: Hwc,
     /// The tensors are [1, H, W, C] maps, so the sum can run region by region.
     pub spatial: bool,
-    input_offsets: [i32; 2],
-    input_requant: [Requant; 2],
-    output_requant: Requant,
-    output_offset: i32,
-    min: i32,
-    max: i32,
+    /// The arithmetic of one element (the scalar reference's).
+    arithmetic: AddSub,
     /// The fast path, eight elements at a time (every ADD takes it).
     lanes: AddLanes,
 }
@@ -38,24 +34,13 @@ impl Add {
         }
         // Element-wise ops see any shape as a 1×1×N map, so a region is a span of elements.
         let (map, spatial) = super::elementwise_map(&y.shape);
-        let twice_max = 2.0 * f64::from(aq.scale().max(bq.scale()));
-        let out_scale = twice_max / (f64::from(1u32 << LEFT_SHIFT) * f64::from(yq.scale()));
-        let (min, max) = activation_range(activation, yq);
-        let input_offsets = [-aq.zero_point(), -bq.zero_point()];
-        let input_requant =
-            [Requant::new(f64::from(aq.scale()) / twice_max), Requant::new(f64::from(bq.scale()) / twice_max)];
-        let output_requant = Requant::new(out_scale);
-        let output_offset = yq.zero_point();
-        let lanes = AddLanes::new(input_offsets, input_requant, output_requant, output_offset, min, max);
-        Ok(Add { map, spatial, input_offsets, input_requant, output_requant, output_offset, min, max, lanes })
+        let arithmetic = AddSub::add([aq, bq], yq, activation);
+        Ok(Add { map, spatial, lanes: arithmetic.lanes(), arithmetic })
     }
 
     #[inline(always)]
     fn add(&self, a: i8, b: i8) -> i8 {
-        let scaled =
-            |v: i8, i: usize| self.input_requant[i].apply((i32::from(v) + self.input_offsets[i]) << LEFT_SHIFT);
-        let sum = scaled(a, 0) + scaled(b, 1);
-        self.output_requant.apply(sum).wrapping_add(self.output_offset).clamp(self.min, self.max) as i8
+        self.arithmetic.apply(a, b)
     }
 
     /// Computes `region` of the output from inputs that cover it, row by row through the
@@ -126,22 +111,13 @@ mod tests {
     use proptest::prelude::*;
 
     fn add(scales: [f64; 3], zero_points: [i32; 3], (min, max): (i32, i32), map: Hwc) -> Add {
-        let twice_max = 2.0 * scales[0].max(scales[1]);
-        let input_offsets = [-zero_points[0], -zero_points[1]];
-        let input_requant = [Requant::new(scales[0] / twice_max), Requant::new(scales[1] / twice_max)];
-        let output_requant = Requant::new(twice_max / (f64::from(1u32 << LEFT_SHIFT) * scales[2]));
-        let lanes = AddLanes::new(input_offsets, input_requant, output_requant, zero_points[2], min, max);
-        Add {
-            map,
-            spatial: true,
-            input_offsets,
-            input_requant,
-            output_requant,
-            output_offset: zero_points[2],
-            min,
-            max,
-            lanes,
-        }
+        let q = |i: usize| crate::model::Quant {
+            scales: vec![scales[i] as f32],
+            zero_points: vec![i64::from(zero_points[i])],
+            axis: 0,
+        };
+        let arithmetic = AddSub::add([&q(0), &q(1)], &q(2), Activation::None).clamped(min, max);
+        Add { map, spatial: true, lanes: arithmetic.lanes(), arithmetic }
     }
 
     proptest! {

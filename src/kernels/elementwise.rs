@@ -7,7 +7,7 @@
 //! region. An activation broadcast over the map — a squeeze-and-excitation gate, computed
 //! from the whole map — makes the op whole-map.
 
-use super::{add_broadcast, maximum_minimum, mul, prelu, sub, Ctx, Hwc};
+use super::{add_sub, maximum_minimum, mul, prelu, Ctx, Hwc};
 use crate::error::Result;
 use crate::geometry::{Fmap, FmapMut, Region};
 use crate::model::{DType, Quant};
@@ -15,10 +15,10 @@ use crate::model::{DType, Quant};
 /// The arithmetic of one op on a pair of int8 values.
 #[derive(Debug, Clone)]
 pub enum BinaryOp {
-    /// ADD with a constant or broadcast operand (two maps of one shape take [`super::add::Add`]).
-    Add(add_broadcast::BroadcastAdd),
+    /// ADD with a constant or broadcast operand (two maps of one shape take
+    /// [`super::add::Add`]), or SUB.
+    AddSub(add_sub::AddSub),
     Mul(mul::Mul),
-    Sub(sub::Sub),
     Maximum,
     Minimum,
     /// Input 1 is the alpha.
@@ -29,9 +29,8 @@ impl BinaryOp {
     #[inline(always)]
     fn apply(&self, a: i8, b: i8) -> i8 {
         match self {
-            BinaryOp::Add(s) => s.apply(a, b),
+            BinaryOp::AddSub(s) => s.apply(a, b),
             BinaryOp::Mul(m) => m.apply(a, b),
-            BinaryOp::Sub(s) => s.apply(a, b),
             BinaryOp::Maximum => maximum_minimum::maximum(a, b),
             BinaryOp::Minimum => maximum_minimum::minimum(a, b),
             BinaryOp::Prelu(p) => p.apply(a, b),

@@ -7,7 +7,7 @@
 //! output) and patch-based execution (the region is a tile) share them unchanged.
 
 pub mod add;
-pub mod add_broadcast;
+pub mod add_sub;
 pub mod broadcast_to;
 pub mod concatenation;
 pub mod conv2d;
@@ -41,7 +41,6 @@ pub mod reverse;
 pub mod slice;
 pub mod softmax;
 pub mod strided_slice;
-pub mod sub;
 pub mod tanh;
 pub mod tile;
 pub mod transpose;
@@ -54,9 +53,7 @@ use crate::quant::{activation_range, Requant};
 
 /// ADD with a constant or broadcast operand.
 fn broadcast_add(cx: &Ctx, activation: Activation) -> Result<elementwise::Binary> {
-    elementwise::Binary::prepare(cx, |xs, y| {
-        elementwise::BinaryOp::Add(add_broadcast::BroadcastAdd::new(xs, y, activation))
-    })
+    elementwise::Binary::prepare(cx, |xs, y| elementwise::BinaryOp::AddSub(add_sub::AddSub::add(xs, y, activation)))
 }
 
 /// A prepared op, ready to run.
@@ -146,7 +143,7 @@ impl Kernel {
                 elementwise::BinaryOp::Mul(mul::Mul::new(xs, y, *activation))
             })?),
             OpKind::Sub { activation } => Kernel::Binary(elementwise::Binary::prepare(&cx, |xs, y| {
-                elementwise::BinaryOp::Sub(sub::Sub::new(xs, y, *activation))
+                elementwise::BinaryOp::AddSub(add_sub::AddSub::sub(xs, y, *activation))
             })?),
             OpKind::Maximum => {
                 Kernel::Binary(elementwise::Binary::prepare(&cx, |_, _| elementwise::BinaryOp::Maximum)?)
