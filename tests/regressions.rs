@@ -42,11 +42,8 @@ fn limit_error(err: Error, what: &str) -> (u64, u64) {
     }
 }
 
-/// Issue 12: an int8 ADD or int8→int8 QUANTIZE over tensors that are not [1, H, W, C] maps
-/// panicked in the executor (their steps had a region but their buffers no map). They run
-/// whole now, bit-exact with TFLite Micro.
-#[test]
-fn add_and_requantize_of_rank_2_tensors_run_like_tflm() {
+/// A [1, 8] int8 input requantized by QUANTIZE and added to itself: no [1, H, W, C] map.
+fn rank_2_requantize_add() -> Vec<u8> {
     let mut spec = ModelSpec::default();
     let x = spec.tensor(int8("x", vec![1, 8], 0.05, 3));
     let q = spec.tensor(int8("requantized", vec![1, 8], 0.08, -7));
@@ -55,7 +52,15 @@ fn add_and_requantize_of_rank_2_tensors_run_like_tflm() {
     spec.op(ADD, vec![x, q], vec![y], Some((11, vec![(0, Field::I8(0))])));
     spec.inputs = vec![x];
     spec.outputs = vec![y];
-    let model = spec.to_bytes();
+    spec.to_bytes()
+}
+
+/// Issue 12: an int8 ADD or int8→int8 QUANTIZE over tensors that are not [1, H, W, C] maps
+/// panicked in the executor (their steps had a region but their buffers no map). They run
+/// whole now, bit-exact with TFLite Micro.
+#[test]
+fn add_and_requantize_of_rank_2_tensors_run_like_tflm() {
+    let model = rank_2_requantize_add();
     everything(&model).expect("a rank-2 ADD runs");
     let input: Vec<u8> = (0..8u8).map(|i| i.wrapping_mul(37)).collect();
     let case = Case { name: "rank-2 add".into(), model, input: input.clone(), tflm_input: input, float_input: false };
@@ -429,15 +434,7 @@ fn a_stage_output_lives_through_every_tile_that_writes_it() {
 #[test]
 fn streamed_auto_without_a_patch_plan_runs_layer_by_layer() {
     use mcupatch::session::{Session, Settings};
-    let mut spec = ModelSpec::default();
-    let x = spec.tensor(int8("x", vec![1, 8], 0.05, 3));
-    let q = spec.tensor(int8("requantized", vec![1, 8], 0.08, -7));
-    let y = spec.tensor(int8("sum", vec![1, 8], 0.1, 1));
-    spec.op(QUANTIZE, vec![x], vec![q], None);
-    spec.op(ADD, vec![x, q], vec![y], Some((11, vec![(0, Field::I8(0))])));
-    spec.inputs = vec![x];
-    spec.outputs = vec![y];
-    let mut session = Session::from_tflite(&spec.to_bytes()).unwrap();
+    let mut session = Session::from_tflite(&rank_2_requantize_add()).unwrap();
     let input: Vec<u8> = (0..8u8).map(|i| i.wrapping_mul(37)).collect();
     let whole = Settings { patch: vec!["auto".into()], ..Settings::default() };
     session.plan(&whole).unwrap();
