@@ -51,11 +51,6 @@ use crate::geometry::{Fmap, FmapMut, Region};
 use crate::model::{Activation, DType, Graph, Op, OpKind, Quant, Tensor};
 use crate::quant::{activation_range, Requant};
 
-/// ADD with a constant or broadcast operand.
-fn broadcast_add(cx: &Ctx, activation: Activation) -> Result<elementwise::Binary> {
-    elementwise::Binary::prepare(cx, |xs, y| elementwise::BinaryOp::AddSub(add_sub::AddSub::add(xs, y, activation)))
-}
-
 /// A prepared op, ready to run.
 #[derive(Debug, Clone)]
 pub enum Kernel {
@@ -113,10 +108,15 @@ impl Kernel {
                 // (Keras' Rescaling, a BatchNorm after an Add) the broadcasting element-wise op.
                 // Two constants are refused by ADD's own checks.
                 let map = |i| cx.optional_input(i).filter(|t| !t.is_constant()).map(|t| &t.shape);
-                match (map(0), map(1)) {
-                    (Some(a), Some(b)) if a != b => Kernel::Binary(broadcast_add(&cx, *activation)?),
-                    (Some(_), None) | (None, Some(_)) => Kernel::Binary(broadcast_add(&cx, *activation)?),
-                    _ => Kernel::Add(add::Add::prepare(&cx, *activation)?),
+                let broadcast = match (map(0), map(1)) {
+                    (Some(a), Some(b)) => a != b,
+                    (a, b) => a.is_some() != b.is_some(),
+                };
+                match broadcast {
+                    true => Kernel::Binary(elementwise::Binary::prepare(&cx, |xs, y| {
+                        elementwise::BinaryOp::AddSub(add_sub::AddSub::add(xs, y, *activation))
+                    })?),
+                    false => Kernel::Add(add::Add::prepare(&cx, *activation)?),
                 }
             }
             OpKind::AveragePool2d(o) => Kernel::Pool2d(pool2d::Pool2d::prepare(&cx, o, pool2d::PoolKind::Average)?),
