@@ -85,13 +85,7 @@ fn converted_keras_models_match_tflite_micro() {
         let cases: Vec<Case> = (0..2)
             .map(|seed| {
                 let (data, float_input) = input(graph, seed);
-                Case {
-                    name: format!("{name} seed {seed}"),
-                    model: bytes.clone(),
-                    input: data.clone(),
-                    tflm_input: data,
-                    float_input,
-                }
+                Case::same_input(format!("{name} seed {seed}"), bytes.clone(), data, float_input)
             })
             .collect();
         // One oracle call per model, so each model's count is printed.

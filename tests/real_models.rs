@@ -37,13 +37,7 @@ fn cases(name: &str) -> Vec<Case> {
                 }
                 _ => ((0..n).map(|_| rng.gen::<u8>()).collect(), false),
             };
-            Case {
-                name: format!("{name} seed {seed}"),
-                model: bytes.clone(),
-                input: data.clone(),
-                tflm_input: data,
-                float_input,
-            }
+            Case::same_input(format!("{name} seed {seed}"), bytes.clone(), data, float_input)
         })
         .collect()
 }

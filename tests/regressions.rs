@@ -63,7 +63,7 @@ fn add_and_requantize_of_rank_2_tensors_run_like_tflm() {
     let model = rank_2_requantize_add();
     everything(&model).expect("a rank-2 ADD runs");
     let input: Vec<u8> = (0..8u8).map(|i| i.wrapping_mul(37)).collect();
-    let case = Case { name: "rank-2 add".into(), model, input: input.clone(), tflm_input: input, float_input: false };
+    let case = Case::same_input("rank-2 add".into(), model, input, false);
     assert!(check_against_tflm(&[case]) >= 3);
 }
 
@@ -138,7 +138,7 @@ fn pooling_windows_far_larger_than_their_input_cost_only_the_input() {
             assert!(start.elapsed() < Duration::from_millis(100), "{name} {filter:?}: {:?}", start.elapsed());
             let input: Vec<u8> = (0..30u8).map(|i| i.wrapping_mul(73)).collect();
             let name = format!("{name} pool {filter:?}");
-            cases.push(Case { name, model, input: input.clone(), tflm_input: input, float_input: false });
+            cases.push(Case::same_input(name, model, input, false));
         }
     }
     assert!(check_against_tflm(&cases) >= 4);
@@ -484,13 +484,7 @@ fn add_or_mul_of_a_1x1_map_and_its_rank_2_mean_runs_whole_like_tflm() {
         assert!(kernels[1].output_map().is_none(), "{name}: an operand that is not the map makes the op whole-map");
         everything(&model).unwrap_or_else(|e| panic!("{name} of a map and its mean runs: {e}"));
         let input: Vec<u8> = (0..4u8).map(|i| i.wrapping_mul(71)).collect();
-        cases.push(Case {
-            name: format!("{name} of a map and its mean"),
-            model,
-            input: input.clone(),
-            tflm_input: input,
-            float_input: false,
-        });
+        cases.push(Case::same_input(format!("{name} of a map and its mean"), model, input, false));
     }
     assert!(check_against_tflm(&cases) >= 9);
 }

@@ -42,6 +42,13 @@ pub struct Case {
     pub float_input: bool,
 }
 
+impl Case {
+    /// A case whose input bytes TFLite Micro is fed as they are.
+    pub fn same_input(name: String, model: Vec<u8>, input: Vec<u8>, float_input: bool) -> Case {
+        Case { name, model, tflm_input: input.clone(), input, float_input }
+    }
+}
+
 pub fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
