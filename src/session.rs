@@ -41,7 +41,8 @@ pub use crate::exec::Output;
 pub use crate::geometry::Region;
 pub use crate::model::limits::MAX_MODEL_BYTES;
 pub use crate::model::DType;
-pub use crate::schedule::search::{BlockMemory, PatchRegions};
+pub use crate::schedule::search::BlockMemory;
+pub use crate::schedule::PatchRegions;
 pub use crate::schedule::{BufferKind, InPlace, InputMode, PatchRef};
 pub use crate::trace::{BufferEvent, TraceStep};
 use image::RgbImage;
@@ -794,8 +795,8 @@ impl Session {
             false => schedule::plan(graph, kernels, &schedule, input)?,
         };
         let block = |op: usize| self.block(op);
-        let comparison = search::compare_plans(graph, kernels, &lbl_plan, &patched_plan, &schedule, input, block)?;
-        let patches = search::patch_regions(graph, kernels, &schedule, input)?;
+        let comparison = search::compare_plans(graph, kernels, &lbl_plan, &patched_plan, &schedule, block)?;
+        let patches = patched_plan.patches.clone();
         let sram_needed = patched_plan.extent;
         let fits_flash = flash.map(|f| self.model.flash_bytes <= f);
         let board = Board {
@@ -1110,7 +1111,7 @@ impl Session {
         // Each stage's input map: how many patches read each pixel (tile plus halo).
         let (engine_input, schedule) = (engine.input, &engine.schedule);
         let (mut next_op, _) = schedule::layerwise::entry(graph, engine_input)?;
-        let regions = search::patch_regions(graph, kernels, schedule, engine_input)?;
+        let regions = &engine.plan.patches;
         for (index, stage) in schedule.stages.iter().enumerate() {
             let ops = schedule::patch::stage_ops(graph, kernels, next_op, stage.split)?;
             if let Some(mut heat) = blank(ops.ops.start, ops.input, 0) {

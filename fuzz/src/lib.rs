@@ -55,7 +55,6 @@ pub fn plan(graph: &Graph, kernels: &[Kernel], sw: Switches) -> Option<Schedule>
     let _ = search::pareto(&all);
     let (chosen, _) = search::choose(&all, 64 * 1024)?;
     let _ = search::compare(graph, kernels, &chosen.schedule, sw.input, |op| op.to_string());
-    let _ = search::patch_regions(graph, kernels, &chosen.schedule, sw.input);
     Some(chosen.schedule)
 }
 

@@ -70,33 +70,60 @@ fn group_root(requests: &[Request], mut i: usize) -> usize {
 
 /// For each request, the others whose lifetimes overlap it (found once, by start step).
 #[allow(clippy::indexing_slicing)] // request positions (see the module's note)
-fn conflict_lists(requests: &[Request]) -> Vec<Vec<usize>> {
+fn conflict_lists(requests: &[Request]) -> Lists {
     let mut by_first: Vec<usize> = (0..requests.len()).collect();
     by_first.sort_by_key(|&i| requests[i].first);
-    let mut lists = vec![Vec::new(); requests.len()];
+    // Each overlapping pair once, then both ways into one flat list per request.
+    let mut pairs = Vec::new();
     for (n, &i) in by_first.iter().enumerate() {
         for &j in by_first.iter().skip(n + 1) {
             if requests[j].first > requests[i].last {
                 break;
             }
-            lists[i].push(j);
-            lists[j].push(i);
+            pairs.push((i, j));
         }
     }
-    lists
+    Lists::new(requests.len(), pairs.iter().flat_map(|&(i, j)| [(i, j), (j, i)]))
+}
+
+/// A list of request positions for each request, in one allocation: the planner builds
+/// these for every plan it places, and a `Vec` per request dominated its time.
+struct Lists {
+    /// List `i` is `items[start[i]..start[i + 1]]`.
+    start: Vec<usize>,
+    items: Vec<usize>,
+}
+
+impl Lists {
+    /// Lists of `n` requests from `(list, item)` pairs; each list keeps its items' order.
+    #[allow(clippy::indexing_slicing)] // request positions (see the module's note)
+    fn new(n: usize, pairs: impl Iterator<Item = (usize, usize)> + Clone) -> Lists {
+        let mut start = vec![0; n + 1];
+        for (list, _) in pairs.clone() {
+            start[list + 1] += 1;
+        }
+        for i in 0..n {
+            start[i + 1] += start[i];
+        }
+        let mut fill = start.clone();
+        let mut items = vec![0; start[n]];
+        for (list, item) in pairs {
+            items[fill[list]] = item;
+            fill[list] += 1;
+        }
+        Lists { start, items }
+    }
+
+    #[allow(clippy::indexing_slicing)] // request positions (see the module's note)
+    fn get(&self, i: usize) -> &[usize] {
+        &self.items[self.start[i]..self.start[i + 1]]
+    }
 }
 
 /// The lowest aligned offset where every one of `members` fits beside the `placed` requests
-/// it conflicts with. `busy` is scratch space.
+/// it conflicts with.
 #[allow(clippy::indexing_slicing)] // request positions (see the module's note)
-fn lowest_fit(
-    requests: &[Request],
-    conflicts: &[Vec<usize>],
-    offsets: &[usize],
-    placed: &[bool],
-    members: &[usize],
-    busy: &mut Vec<(usize, usize)>,
-) -> usize {
+fn lowest_fit(requests: &[Request], conflicts: &Lists, offsets: &[usize], placed: &[bool], members: &[usize]) -> usize {
     // Each member in turn moves the candidate up to where it fits; done when every member
     // fits at the same candidate.
     let (mut candidate, mut settled) = (0, 0);
@@ -104,9 +131,8 @@ fn lowest_fit(
         if settled == members.len() {
             break;
         }
-        busy.clear();
-        busy.extend(conflicts[m].iter().filter(|&&j| placed[j]).map(|&j| (offsets[j], offsets[j] + requests[j].size)));
-        busy.sort_unstable();
+        let busy =
+            conflicts.get(m).iter().filter(|&&j| placed[j]).map(|&j| (offsets[j], offsets[j] + requests[j].size));
         let at = first_gap(busy, requests[m].size, candidate);
         settled = if at == candidate { settled + 1 } else { 1 };
         candidate = at;
@@ -114,19 +140,23 @@ fn lowest_fit(
     candidate
 }
 
-/// The lowest aligned offset from `from` where `size` bytes overlap none of `busy` (sorted
-/// by start): one pass, as every busy range starting past the gap can be ignored.
-fn first_gap(busy: &[(usize, usize)], size: usize, from: usize) -> usize {
+/// The lowest aligned offset from `from` where `size` bytes overlap none of the `busy`
+/// ranges, in any order. A gap overlapping a range can only move past its end (anywhere
+/// lower overlaps it too), so jumping there skips no fit; a pass without a jump has found
+/// it. Most lists are short, and this needs no sorting (which dominated the planner).
+fn first_gap(busy: impl Iterator<Item = (usize, usize)> + Clone, size: usize, from: usize) -> usize {
     let mut at = from;
-    for &(start, end) in busy {
-        if start >= at + size {
-            break;
+    loop {
+        let before = at;
+        for (start, end) in busy.clone() {
+            if start < at + size && at < end {
+                at = align(end);
+            }
         }
-        if at < end {
-            at = align(end);
+        if at == before {
+            return at;
         }
     }
-    at
 }
 
 /// The most bytes any step holds: a lower bound on the extent of any placement.
@@ -144,8 +174,9 @@ pub fn held_bytes(requests: &[Request]) -> Vec<usize> {
     let mut change = vec![0isize; steps + 1];
     let mut held = vec![0usize; steps];
     let (roots, groups) = pinned_groups(requests);
-    for (r, members) in groups.iter().enumerate().filter(|(r, _)| roots[*r] == *r) {
-        if let [only] = members.as_slice() {
+    for r in (0..requests.len()).filter(|&r| roots[r] == r) {
+        let members = groups.get(r);
+        if let [only] = members {
             let q = &requests[*only];
             // `steps` covers every request's last step, so these exist.
             if let Some(c) = change.get_mut(q.first) {
@@ -171,14 +202,11 @@ pub fn held_bytes(requests: &[Request]) -> Vec<usize> {
     held
 }
 
-/// For each request its group's first request, and for each first request its group.
-#[allow(clippy::indexing_slicing)] // request positions (see the module's note)
-fn pinned_groups(requests: &[Request]) -> (Vec<usize>, Vec<Vec<usize>>) {
+/// For each request its group's first request, and for each first request its group (the
+/// others' lists are empty).
+fn pinned_groups(requests: &[Request]) -> (Vec<usize>, Lists) {
     let roots: Vec<usize> = (0..requests.len()).map(|i| group_root(requests, i)).collect();
-    let mut groups: Vec<Vec<usize>> = vec![Vec::new(); requests.len()];
-    for (i, &r) in roots.iter().enumerate() {
-        groups[r].push(i);
-    }
+    let groups = Lists::new(requests.len(), roots.iter().copied().zip(0..requests.len()));
     (roots, groups)
 }
 
@@ -194,17 +222,16 @@ pub fn place_in_order(requests: &[Request], order: &[usize]) -> (Vec<usize>, usi
 }
 
 #[allow(clippy::indexing_slicing)] // request positions (see the module's note)
-fn place_with(requests: &[Request], conflicts: &[Vec<usize>], order: &[usize]) -> (Vec<usize>, usize) {
+fn place_with(requests: &[Request], conflicts: &Lists, order: &[usize]) -> (Vec<usize>, usize) {
     let (roots, groups) = pinned_groups(requests);
     let mut offsets = vec![0; requests.len()];
     let mut placed = vec![false; requests.len()];
-    let mut busy = Vec::new();
     for &i in order {
         if placed[i] {
             continue;
         }
-        let members = &groups[roots[i]];
-        let at = lowest_fit(requests, conflicts, &offsets, &placed, members, &mut busy);
+        let members = groups.get(roots[i]);
+        let at = lowest_fit(requests, conflicts, &offsets, &placed, members);
         for &m in members {
             offsets[m] = at;
             placed[m] = true;
@@ -212,14 +239,20 @@ fn place_with(requests: &[Request], conflicts: &[Vec<usize>], order: &[usize]) -
     }
     let mut extent = extent_of(requests, &offsets);
     for _ in 0..4 {
-        let mut tops: Vec<usize> = (0..requests.len()).filter(|&r| roots[r] == r).collect();
-        tops.sort_by_key(|&r| std::cmp::Reverse(groups[r].iter().map(|&m| offsets[m] + requests[m].size).max()));
-        for r in tops {
-            let members = &groups[r];
+        // The groups by their top, highest first (the first group first among equals).
+        let mut tops: Vec<(std::cmp::Reverse<usize>, usize)> = (0..requests.len())
+            .filter(|&r| roots[r] == r)
+            .map(|r| {
+                (std::cmp::Reverse(groups.get(r).iter().map(|&m| offsets[m] + requests[m].size).max().unwrap_or(0)), r)
+            })
+            .collect();
+        tops.sort_unstable();
+        for (_, r) in tops {
+            let members = groups.get(r);
             for &m in members {
                 placed[m] = false;
             }
-            let at = lowest_fit(requests, conflicts, &offsets, &placed, members, &mut busy).min(offsets[r]);
+            let at = lowest_fit(requests, conflicts, &offsets, &placed, members).min(offsets[r]);
             for &m in members {
                 offsets[m] = at;
                 placed[m] = true;
@@ -238,12 +271,17 @@ fn place_with(requests: &[Request], conflicts: &[Vec<usize>], order: &[usize]) -
 #[allow(clippy::indexing_slicing)] // request positions (see the module's note)
 pub fn order(requests: &[Request], strategy: Strategy) -> Vec<usize> {
     let mut order: Vec<usize> = (0..requests.len()).collect();
+    // The position last in each key keeps equals in request order, as a stable sort would.
     match strategy {
-        Strategy::LargestFirst => order.sort_by_key(|&i| (std::cmp::Reverse(requests[i].size), requests[i].first)),
-        Strategy::FirstUse => order.sort_by_key(|&i| (requests[i].first, std::cmp::Reverse(requests[i].size))),
-        Strategy::LongestFirst => order.sort_by_key(|&i| {
+        Strategy::LargestFirst => {
+            order.sort_unstable_by_key(|&i| (std::cmp::Reverse(requests[i].size), requests[i].first, i))
+        }
+        Strategy::FirstUse => {
+            order.sort_unstable_by_key(|&i| (requests[i].first, std::cmp::Reverse(requests[i].size), i))
+        }
+        Strategy::LongestFirst => order.sort_unstable_by_key(|&i| {
             let r = &requests[i];
-            (std::cmp::Reverse(r.last - r.first), std::cmp::Reverse(r.size), r.first)
+            (std::cmp::Reverse(r.last - r.first), std::cmp::Reverse(r.size), r.first, i)
         }),
     }
     order

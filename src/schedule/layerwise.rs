@@ -30,7 +30,7 @@ impl Builder<'_> {
         let graph = self.graph;
         for op in ops {
             let mut inputs = Vec::new();
-            for t in self.activation_inputs(op) {
+            for &t in self.activation_inputs(op) {
                 let b = self.whole[t].ok_or_else(|| {
                     self.op_error(op, format!("reads tensor {t} ({}) before any op writes it", graph.tensors[t].name))
                 })?;

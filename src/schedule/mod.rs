@@ -147,6 +147,18 @@ pub struct Plan {
     pub strategy: Strategy,
     /// The buffer the caller's whole input is copied into (none with a streamed input).
     pub input_buffer: Option<usize>,
+    /// Every patch of every stage, with the region of its stage input it reads.
+    pub patches: Vec<PatchRegions>,
+}
+
+/// One patch of a stage: its tile of the split tensor and the region of the stage input it
+/// reads (the tile's receptive field: the tile plus the halo).
+#[derive(Debug, Clone, Serialize)]
+pub struct PatchRegions {
+    pub stage: usize,
+    pub index: usize,
+    pub tile: Region,
+    pub input: Region,
 }
 
 impl Plan {
@@ -224,6 +236,7 @@ pub struct Draft {
     pub buffers: Vec<Buffer>,
     input: usize,
     input_buffer: Option<usize>,
+    patches: Vec<PatchRegions>,
 }
 
 impl Draft {
@@ -245,6 +258,7 @@ impl Draft {
             extent: placement.extent,
             strategy: placement.strategy,
             input_buffer: self.input_buffer,
+            patches: self.patches,
         }
     }
 }
@@ -252,7 +266,8 @@ impl Draft {
 /// The steps and buffers of a plan, not yet placed.
 pub fn draft(graph: &Graph, kernels: &[Kernel], schedule: &Schedule, input: InputMode) -> Result<Draft> {
     let (first_op, input_tensor) = layerwise::entry(graph, input)?;
-    let mut b = Builder::new(graph, kernels, schedule);
+    let activation: Vec<Vec<usize>> = (0..graph.ops.len()).map(|op| activation_inputs(graph, op)).collect();
+    let mut b = Builder::new(graph, kernels, schedule, &activation);
     if input.streamed && schedule.stages.is_empty() {
         return Err(Error::Setting("a streamed input needs a patch stage (the camera delivers patches)".into()));
     }
@@ -295,10 +310,18 @@ pub(crate) struct Builder<'g> {
     whole: Vec<Option<usize>>,
     /// For each tensor, the last op that reads it (`usize::MAX` for model outputs).
     last_reader: Vec<usize>,
+    /// Each op's [`activation_inputs`], found once per plan rather than at every step.
+    activation: &'g [Vec<usize>],
+    patches: Vec<PatchRegions>,
 }
 
 impl<'g> Builder<'g> {
-    fn new(graph: &'g Graph, kernels: &'g [Kernel], schedule: &'g Schedule) -> Builder<'g> {
+    fn new(
+        graph: &'g Graph,
+        kernels: &'g [Kernel],
+        schedule: &'g Schedule,
+        activation: &'g [Vec<usize>],
+    ) -> Builder<'g> {
         let mut last_reader = vec![0; graph.tensors.len()];
         for (i, op) in graph.ops.iter().enumerate() {
             for &t in op.inputs.iter().flatten() {
@@ -316,6 +339,8 @@ impl<'g> Builder<'g> {
             buffers: Vec::new(),
             whole: vec![None; graph.tensors.len()],
             last_reader,
+            activation,
+            patches: Vec::new(),
         }
     }
 
@@ -342,8 +367,8 @@ impl<'g> Builder<'g> {
         Error::Op { index: op, op: self.graph.ops[op].kind.name().into(), msg }
     }
 
-    fn activation_inputs(&self, op: usize) -> Vec<usize> {
-        activation_inputs(self.graph, op)
+    fn activation_inputs(&self, op: usize) -> &'g [usize] {
+        &self.activation[op]
     }
 
     /// Which input `op` may overwrite with its output region `out`, and the scratch bytes it
@@ -412,7 +437,7 @@ impl<'g> Builder<'g> {
             self.buffers[b].kind = BufferKind::Output;
         }
         let input_buffer = self.whole[input].filter(|&b| self.buffers[b].kind == BufferKind::Input);
-        Ok(Draft { steps: self.steps, buffers: self.buffers, input, input_buffer })
+        Ok(Draft { steps: self.steps, buffers: self.buffers, input, input_buffer, patches: self.patches })
     }
 }
 

@@ -8,12 +8,13 @@
 //! lands in its whole buffer. Padding stays decided in global coordinates, so every tile
 //! is byte-identical to the same region of the whole computation.
 
-use super::{activation_inputs, map_region, region_bytes, Access, BufferKind, Builder, PatchRef, Stage, Step};
+use super::{
+    activation_inputs, map_region, region_bytes, Access, BufferKind, Builder, PatchRef, PatchRegions, Stage, Step,
+};
 use crate::error::{Error, Result};
 use crate::geometry::Region;
 use crate::kernels::Kernel;
 use crate::model::{DType, Graph};
-use std::collections::HashMap;
 use std::ops::Range;
 
 /// The ops of a patch stage and the one tensor it reads from before it.
@@ -116,23 +117,67 @@ pub fn grid(h: usize, w: usize, rows: usize, cols: usize) -> Result<Vec<Region>>
         .collect())
 }
 
-/// The region every tensor of the stage must provide for `tile` of the split tensor.
-pub fn needs(
-    graph: &Graph,
-    kernels: &[Kernel],
-    ops: &Range<usize>,
-    split: usize,
-    tile: Region,
-) -> HashMap<usize, Region> {
-    let mut need = HashMap::from([(split, tile)]);
-    for op in ops.clone().rev() {
-        let Some(&out) = need.get(&graph.ops[op].outputs[0]) else { continue };
-        let region = kernels[op].input_region(out);
-        for x in activation_inputs(graph, op) {
-            need.entry(x).and_modify(|r| *r = r.union(&region)).or_insert(region);
+/// The tensors of a stage, numbered so that per-tile maps are plain vectors: op
+/// `ops.start + i`'s output is slot `i`, the stage input the last slot.
+pub struct StageTensors {
+    /// For each tensor of the graph, its slot, or `usize::MAX` outside the stage.
+    slot: Vec<usize>,
+    ops: Range<usize>,
+}
+
+impl StageTensors {
+    pub fn new(graph: &Graph, sops: &StageOps) -> StageTensors {
+        let mut slot = vec![usize::MAX; graph.tensors.len()];
+        for (i, op) in sops.ops.clone().enumerate() {
+            slot[graph.ops[op].outputs[0]] = i;
+        }
+        slot[sops.input] = sops.ops.len();
+        StageTensors { slot, ops: sops.ops.clone() }
+    }
+
+    fn slots(&self) -> usize {
+        self.ops.len() + 1
+    }
+
+    /// The slot of tensor `t`, if the stage computes or reads it.
+    fn slot(&self, t: usize) -> Option<usize> {
+        self.slot.get(t).copied().filter(|&s| s != usize::MAX)
+    }
+
+    /// The region every tensor of the stage must provide for `tile` of the split tensor.
+    pub fn needs(&self, graph: &Graph, kernels: &[Kernel], split: usize, tile: Region) -> Needs<'_> {
+        let mut need = Needs { tensors: self, regions: vec![None; self.slots()] };
+        need.set(split, tile);
+        for op in self.ops.clone().rev() {
+            let Some(out) = need.get(graph.ops[op].outputs[0]) else { continue };
+            let region = kernels[op].input_region(out);
+            for x in activation_inputs(graph, op) {
+                let merged = need.get(x).map_or(region, |r| r.union(&region));
+                need.set(x, merged);
+            }
+        }
+        need
+    }
+}
+
+/// The regions of one tile's stage tensors ([`StageTensors::needs`]).
+pub struct Needs<'a> {
+    tensors: &'a StageTensors,
+    regions: Vec<Option<Region>>,
+}
+
+impl Needs<'_> {
+    /// The region tensor `t` must provide, if the tile needs any of it.
+    pub fn get(&self, t: usize) -> Option<Region> {
+        self.tensors.slot(t).and_then(|s| self.regions[s])
+    }
+
+    fn set(&mut self, t: usize, region: Region) {
+        // Every tensor a stage op reads or writes has a slot (`stage_ops` checked the stage).
+        if let Some(s) = self.tensors.slot(t) {
+            self.regions[s] = Some(region);
         }
     }
-    need
 }
 
 /// Adds the steps of stage `index`: every op of `sops` once per tile of `stage.split`.
@@ -148,28 +193,36 @@ pub(super) fn run_stage(b: &mut Builder, index: usize, stage: &Stage, sops: &Sta
         (false, Some(buffer)) => Some(Access { buffer, held: map_region(graph, sops.input) }),
         (false, None) => return Err(setting(format!("the stage input tensor {} is not in SRAM", sops.input))),
     };
+    let tensors = StageTensors::new(graph, sops);
     for (i, &tile) in tiles.iter().enumerate() {
         let patch = PatchRef { stage: index, index: i, row: i / stage.cols, col: i % stage.cols };
-        let need = needs(graph, b.kernels, &sops.ops, split, tile);
-        let mut held: HashMap<usize, Access> = HashMap::new();
+        let need = tensors.needs(graph, b.kernels, split, tile);
+        let input = need.get(sops.input).unwrap_or_default();
+        b.patches.push(PatchRegions { stage: index, index: i, tile, input });
+        // The tiles of this patch opened so far, by stage slot.
+        let mut held: Vec<Option<Access>> = vec![None; tensors.slots()];
         for op in sops.ops.clone() {
             let out = graph.ops[op].outputs[0];
-            let Some(&out_region) = need.get(&out) else { continue };
+            let Some(out_region) = need.get(out) else { continue };
             let mut inputs = Vec::new();
-            for x in b.activation_inputs(op) {
+            for &x in b.activation_inputs(op) {
                 let access = match (x == sops.input, input_whole) {
                     (true, Some(whole)) => whole,
-                    _ => match held.get(&x) {
-                        Some(&a) => a,
-                        None => {
-                            // Streamed: the camera delivers this patch's input region.
-                            let r = need[&x];
-                            let buffer = b.open(vec![x], region_bytes(graph, x, r), BufferKind::InputTile, Some(r));
-                            let a = Access { buffer, held: Some(r) };
-                            held.insert(x, a);
-                            a
+                    _ => {
+                        let missing = || setting(format!("tensor {x}, read by op {op}, is not in the stage"));
+                        let slot = tensors.slot(x).ok_or_else(missing)?;
+                        match held[slot] {
+                            Some(a) => a,
+                            None => {
+                                // Streamed: the camera delivers this patch's input region.
+                                let r = need.get(x).ok_or_else(missing)?;
+                                let buffer = b.open(vec![x], region_bytes(graph, x, r), BufferKind::InputTile, Some(r));
+                                let a = Access { buffer, held: Some(r) };
+                                held[slot] = Some(a);
+                                a
+                            }
                         }
-                    },
+                    }
                 };
                 b.touch(access.buffer);
                 inputs.push(access);
@@ -188,7 +241,7 @@ pub(super) fn run_stage(b: &mut Builder, index: usize, stage: &Stage, sops: &Sta
                 let (buffer, s) = b.open_output(op, &inputs, out_region, BufferKind::PatchTile);
                 scratch = s;
                 let a = Access { buffer, held: Some(out_region) };
-                held.insert(out, a);
+                held[op - sops.ops.start] = Some(a);
                 a
             };
             b.push(Step {

@@ -15,7 +15,6 @@
 use super::costs::SplitCosts;
 use super::{draft, layerwise, patch, plan, InPlace, InputMode, Plan, Schedule, Stage, Step};
 use crate::error::{Error, Result};
-use crate::geometry::Region;
 use crate::kernels::Kernel;
 use crate::model::Graph;
 use serde::Serialize;
@@ -68,7 +67,7 @@ pub fn evaluate(
     input: InputMode,
     base_macs: u64,
 ) -> Result<Candidate> {
-    measure(graph, kernels, &plan(graph, kernels, schedule, input)?, schedule, input, base_macs)
+    measure(graph, kernels, &plan(graph, kernels, schedule, input)?, schedule, base_macs)
 }
 
 /// Layer by layer (the whole input in SRAM) with the in-place settings, measured: its MACs
@@ -78,18 +77,11 @@ pub fn layer_by_layer(graph: &Graph, kernels: &[Kernel], input: InputMode, in_pl
     let whole_input = InputMode { streamed: false, ..input };
     let p = plan(graph, kernels, &schedule, whole_input)?;
     let base = macs(&p, kernels);
-    measure(graph, kernels, &p, &schedule, whole_input, base)
+    measure(graph, kernels, &p, &schedule, base)
 }
 
 /// Measures plan `p` of `schedule`.
-fn measure(
-    graph: &Graph,
-    kernels: &[Kernel],
-    p: &Plan,
-    schedule: &Schedule,
-    input: InputMode,
-    base_macs: u64,
-) -> Result<Candidate> {
+fn measure(graph: &Graph, kernels: &[Kernel], p: &Plan, schedule: &Schedule, base_macs: u64) -> Result<Candidate> {
     let step = p.peak_step();
     // A model whose only op is the skipped input QUANTIZE has no steps: op 0 stands in.
     let (op, patch) = p.steps.get(step).map_or((0, None), |s| (s.op, s.patch));
@@ -105,54 +97,14 @@ fn measure(
         },
         macs,
         overhead: macs as f64 / base_macs.max(1) as f64 - 1.0,
-        input_patch: input_patch(graph, kernels, schedule, input)?,
+        input_patch: input_patch(p),
     })
 }
 
-/// One patch of a stage: its tile of the split tensor and the region of the stage input it
-/// reads (the tile's receptive field: the tile plus the halo).
-#[derive(Debug, Clone, Serialize)]
-pub struct PatchRegions {
-    pub stage: usize,
-    pub index: usize,
-    pub tile: Region,
-    pub input: Region,
-}
-
-/// Every patch of every stage of `schedule`, with its regions.
-pub fn patch_regions(
-    graph: &Graph,
-    kernels: &[Kernel],
-    schedule: &Schedule,
-    input: InputMode,
-) -> Result<Vec<PatchRegions>> {
-    let (mut next_op, _) = layerwise::entry(graph, input)?;
-    let mut out = Vec::new();
-    for (s, stage) in schedule.stages.iter().enumerate() {
-        let sops = patch::stage_ops(graph, kernels, next_op, stage.split)?;
-        let whole = super::map_region(graph, stage.split)
-            .ok_or_else(|| Error::Setting(format!("the split tensor {} is not a map", stage.split)))?;
-        for (index, tile) in patch::grid(whole.height(), whole.width(), stage.rows, stage.cols)?.into_iter().enumerate()
-        {
-            let need = patch::needs(graph, kernels, &sops.ops, stage.split, tile);
-            out.push(PatchRegions { stage: s, index, tile, input: need[&sops.input] });
-        }
-        next_op = sops.ops.end;
-    }
-    Ok(out)
-}
-
-/// The largest region of its input one patch of the first stage needs.
-pub fn input_patch(
-    graph: &Graph,
-    kernels: &[Kernel],
-    schedule: &Schedule,
-    input: InputMode,
-) -> Result<Option<(usize, usize)>> {
-    let first_stage =
-        Schedule { stages: schedule.stages.iter().take(1).copied().collect(), in_place: schedule.in_place };
-    let regions = patch_regions(graph, kernels, &first_stage, input)?;
-    Ok(regions.iter().map(|p| (p.input.height(), p.input.width())).max_by_key(|&(h, w)| h * w))
+/// The largest region of its input one patch of the first stage of plan `p` reads.
+pub fn input_patch(p: &Plan) -> Option<(usize, usize)> {
+    let first_stage = p.patches.iter().filter(|q| q.stage == 0);
+    first_stage.map(|q| (q.input.height(), q.input.width())).max_by_key(|&(h, w)| h * w)
 }
 
 /// The tensors a single patch stage can end at, in op order.
@@ -285,7 +237,7 @@ fn front_of(
             if !drafted[j] && d.peak_lower_bound() >= lowest {
                 return Ok(None);
             }
-            measure(graph, kernels, &d.place(), schedule, input, base).map(Some)
+            measure(graph, kernels, &d.place(), schedule, base).map(Some)
         });
         for ((j, _), result) in batch.into_iter().zip(results) {
             match (result, failed) {
@@ -581,7 +533,7 @@ pub fn compare(
     let layerwise = Schedule { stages: Vec::new(), in_place: schedule.in_place };
     let lbl_plan = plan(graph, kernels, &layerwise, whole_input)?;
     let patched_plan = plan(graph, kernels, schedule, input)?;
-    compare_plans(graph, kernels, &lbl_plan, &patched_plan, schedule, input, block)
+    compare_plans(graph, kernels, &lbl_plan, &patched_plan, schedule, block)
 }
 
 /// [`compare`] for plans already made: `lbl_plan` layer by layer (whole input, the same
@@ -592,10 +544,8 @@ pub fn compare_plans(
     lbl_plan: &Plan,
     patched_plan: &Plan,
     schedule: &Schedule,
-    input: InputMode,
     block: impl Fn(usize) -> String,
 ) -> Result<Comparison> {
-    let whole_input = InputMode { streamed: false, ..input };
     let layerwise = Schedule { stages: Vec::new(), in_place: schedule.in_place };
     let base = macs(lbl_plan, kernels);
     let (mut stage_patched, mut stage_ops) = (0u64, Vec::new());
@@ -618,8 +568,8 @@ pub fn compare_plans(
         })
         .collect();
     Ok(Comparison {
-        layer_by_layer: measure(graph, kernels, lbl_plan, &layerwise, whole_input, base)?,
-        patched: measure(graph, kernels, patched_plan, schedule, input, base)?,
+        layer_by_layer: measure(graph, kernels, lbl_plan, &layerwise, base)?,
+        patched: measure(graph, kernels, patched_plan, schedule, base)?,
         stage_overhead: stage_patched as f64 / stage_base.max(1) as f64 - 1.0,
         blocks,
     })
