@@ -1374,7 +1374,7 @@ fn buffer_report(graph: &Graph, id: usize, b: &schedule::Buffer) -> BufferReport
     BufferReport {
         id,
         kind: b.kind,
-        tensors: b.tensors.clone(),
+        tensors: b.tensors.to_vec(),
         name: tensor.map_or_else(|| "scratch".to_string(), |t| t.name.clone()),
         shape,
         bytes: b.size,

@@ -44,7 +44,7 @@ pub struct TraceStep {
 pub fn steps(graph: &Graph, plan: &Plan, macs: impl Fn(usize) -> u64) -> Vec<TraceStep> {
     let event = |(i, b): (usize, &Buffer)| BufferEvent {
         buffer: i,
-        tensors: b.tensors.clone(),
+        tensors: b.tensors.to_vec(),
         name: b.tensors.first().map_or_else(|| "scratch".into(), |&t| graph.tensors[t].name.clone()),
         offset: b.offset,
         size: b.size,

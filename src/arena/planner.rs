@@ -168,12 +168,18 @@ pub fn lower_bound(requests: &[Request]) -> usize {
 /// pinned to one offset, and a pinned group takes at least its largest live member.
 #[allow(clippy::indexing_slicing)] // request positions (see the module's note); steps are checked
 pub fn held_bytes(requests: &[Request]) -> Vec<usize> {
+    let (roots, groups) = pinned_groups(requests);
+    held_bytes_grouped(requests, &roots, &groups)
+}
+
+/// [`held_bytes`] with the requests' pinned groups already found.
+#[allow(clippy::indexing_slicing)] // request positions (see the module's note); steps are checked
+fn held_bytes_grouped(requests: &[Request], roots: &[usize], groups: &Lists) -> Vec<usize> {
     let steps = requests.iter().map(|r| r.last + 1).max().unwrap_or(0);
     // Lone requests add their size over their lifetime (a difference array); pinned groups
     // add, step by step, their largest live member.
     let mut change = vec![0isize; steps + 1];
     let mut held = vec![0usize; steps];
-    let (roots, groups) = pinned_groups(requests);
     for r in (0..requests.len()).filter(|&r| roots[r] == r) {
         let members = groups.get(r);
         if let [only] = members {
@@ -218,12 +224,28 @@ fn extent_of(requests: &[Request], offsets: &[usize]) -> usize {
 /// its first member comes up, at the lowest offset where every member fits. Then the
 /// highest groups are lifted out and dropped again as low as they fit, while that helps.
 pub fn place_in_order(requests: &[Request], order: &[usize]) -> (Vec<usize>, usize) {
-    place_with(requests, &conflict_lists(requests), order)
+    place_with(&Problem::new(requests), order)
+}
+
+/// The requests with what every placement of them needs: who conflicts with whom, and the
+/// pinned groups (found once per plan, not once per strategy).
+struct Problem<'a> {
+    requests: &'a [Request],
+    conflicts: Lists,
+    roots: Vec<usize>,
+    groups: Lists,
+}
+
+impl Problem<'_> {
+    fn new(requests: &[Request]) -> Problem<'_> {
+        let (roots, groups) = pinned_groups(requests);
+        Problem { requests, conflicts: conflict_lists(requests), roots, groups }
+    }
 }
 
 #[allow(clippy::indexing_slicing)] // request positions (see the module's note)
-fn place_with(requests: &[Request], conflicts: &Lists, order: &[usize]) -> (Vec<usize>, usize) {
-    let (roots, groups) = pinned_groups(requests);
+fn place_with(problem: &Problem, order: &[usize]) -> (Vec<usize>, usize) {
+    let Problem { requests, conflicts, roots, groups } = problem;
     let mut offsets = vec![0; requests.len()];
     let mut placed = vec![false; requests.len()];
     for &i in order {
@@ -289,10 +311,10 @@ pub fn order(requests: &[Request], strategy: Strategy) -> Vec<usize> {
 
 /// Places every request, keeping the strategy with the smaller extent (the first of equals).
 pub fn place(requests: &[Request]) -> Placement {
-    let conflicts = conflict_lists(requests);
-    let bound = lower_bound(requests);
+    let problem = Problem::new(requests);
+    let bound = held_bytes_grouped(requests, &problem.roots, &problem.groups).into_iter().max().unwrap_or(0);
     let run = |strategy: Strategy| {
-        let (offsets, extent) = place_with(requests, &conflicts, &order(requests, strategy));
+        let (offsets, extent) = place_with(&problem, &order(requests, strategy));
         Placement { offsets, extent, strategy }
     };
     let mut best = run(Strategy::LargestFirst);

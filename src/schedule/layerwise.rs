@@ -4,6 +4,7 @@
 use super::{is_reshape, map_region, Access, BufferKind, Builder, InputMode, Step};
 use crate::error::{Error, Result};
 use crate::model::{DType, Graph, OpKind};
+use smallvec::{smallvec, SmallVec};
 use std::ops::Range;
 
 /// The first op to run and the tensor the caller fills, for an input mode: a leading
@@ -29,7 +30,7 @@ impl Builder<'_> {
     pub(super) fn layer_by_layer(&mut self, ops: Range<usize>) -> Result<()> {
         let graph = self.graph;
         for op in ops {
-            let mut inputs = Vec::new();
+            let mut inputs: SmallVec<[Access; 2]> = SmallVec::new();
             for &t in self.activation_inputs(op) {
                 let b = self.whole[t].ok_or_else(|| {
                     self.op_error(op, format!("reads tensor {t} ({}) before any op writes it", graph.tensors[t].name))
@@ -54,7 +55,7 @@ impl Builder<'_> {
                     scratch = s;
                     buffer
                 }
-                (_, None) => self.open(vec![out], graph.tensors[out].bytes(), BufferKind::Activation, None),
+                (_, None) => self.open(smallvec![out], graph.tensors[out].bytes(), BufferKind::Activation, None),
             };
             self.whole[out] = Some(buffer);
             let region = self.kernels[op].output_map().map(|m| m.whole());

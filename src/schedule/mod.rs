@@ -17,6 +17,7 @@ use crate::geometry::Region;
 use crate::kernels::Kernel;
 use crate::model::{DType, Graph, OpKind};
 use serde::Serialize;
+use smallvec::{smallvec, SmallVec};
 
 /// What a buffer holds, for accounting and for the page's colours.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -42,7 +43,7 @@ pub enum BufferKind {
 /// size and the steps during which it is alive, inclusive.
 #[derive(Debug, Clone, Serialize)]
 pub struct Buffer {
-    pub tensors: Vec<usize>,
+    pub tensors: SmallVec<[usize; 1]>,
     pub size: usize,
     pub first: usize,
     pub last: usize,
@@ -80,7 +81,7 @@ pub struct Step {
     pub region: Option<Region>,
     pub patch: Option<PatchRef>,
     /// One access per activation input of the op, in order.
-    pub inputs: Vec<Access>,
+    pub inputs: SmallVec<[Access; 2]>,
     pub output: Access,
     /// The temporary of an in-place op (whose output then shares its input's buffer): one
     /// channel for a depthwise conv, one pixel for a 1×1 conv.
@@ -273,7 +274,7 @@ pub fn draft(graph: &Graph, kernels: &[Kernel], schedule: &Schedule, input: Inpu
     }
     if !input.streamed {
         b.whole[input_tensor] =
-            Some(b.open(vec![input_tensor], graph.tensors[input_tensor].bytes(), BufferKind::Input, None));
+            Some(b.open(smallvec![input_tensor], graph.tensors[input_tensor].bytes(), BufferKind::Input, None));
     }
     let mut next_op = first_op;
     for (index, stage) in schedule.stages.iter().enumerate() {
@@ -350,7 +351,7 @@ impl<'g> Builder<'g> {
     }
 
     /// A new buffer whose lifetime starts at the next step.
-    fn open(&mut self, tensors: Vec<usize>, size: usize, kind: BufferKind, region: Option<Region>) -> usize {
+    fn open(&mut self, tensors: SmallVec<[usize; 1]>, size: usize, kind: BufferKind, region: Option<Region>) -> usize {
         let now = self.now();
         self.buffers.push(Buffer { tensors, size, first: now, last: now, kind, offset: 0, region, pinned: None });
         self.buffers.len() - 1
@@ -414,11 +415,11 @@ impl<'g> Builder<'g> {
         let out = self.graph.ops[op].outputs[0];
         let held = (kind == BufferKind::PatchTile).then_some(region);
         let bytes = region_bytes(self.graph, out, region);
-        let buffer = self.open(vec![out], bytes, kind, held);
+        let buffer = self.open(smallvec![out], bytes, kind, held);
         let tiles_only = kind == BufferKind::PatchTile;
         let Some((i, scratch)) = self.in_place(op, inputs, region, tiles_only) else { return (buffer, None) };
         self.buffers[buffer].pinned = Some(inputs[i].buffer);
-        let scratch = (scratch > 0).then(|| self.open(Vec::new(), scratch, BufferKind::Scratch, None));
+        let scratch = (scratch > 0).then(|| self.open(SmallVec::new(), scratch, BufferKind::Scratch, None));
         (buffer, scratch)
     }
 

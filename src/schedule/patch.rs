@@ -15,6 +15,7 @@ use crate::error::{Error, Result};
 use crate::geometry::Region;
 use crate::kernels::Kernel;
 use crate::model::{DType, Graph};
+use smallvec::{smallvec, SmallVec};
 use std::ops::Range;
 
 /// The ops of a patch stage and the one tensor it reads from before it.
@@ -204,7 +205,7 @@ pub(super) fn run_stage(b: &mut Builder, index: usize, stage: &Stage, sops: &Sta
         for op in sops.ops.clone() {
             let out = graph.ops[op].outputs[0];
             let Some(out_region) = need.get(out) else { continue };
-            let mut inputs = Vec::new();
+            let mut inputs: SmallVec<[Access; 2]> = SmallVec::new();
             for &x in b.activation_inputs(op) {
                 let access = match (x == sops.input, input_whole) {
                     (true, Some(whole)) => whole,
@@ -216,7 +217,8 @@ pub(super) fn run_stage(b: &mut Builder, index: usize, stage: &Stage, sops: &Sta
                             None => {
                                 // Streamed: the camera delivers this patch's input region.
                                 let r = need.get(x).ok_or_else(missing)?;
-                                let buffer = b.open(vec![x], region_bytes(graph, x, r), BufferKind::InputTile, Some(r));
+                                let buffer =
+                                    b.open(smallvec![x], region_bytes(graph, x, r), BufferKind::InputTile, Some(r));
                                 let a = Access { buffer, held: Some(r) };
                                 held[slot] = Some(a);
                                 a
@@ -231,7 +233,7 @@ pub(super) fn run_stage(b: &mut Builder, index: usize, stage: &Stage, sops: &Sta
             let output = if out == split {
                 let buffer = match b.whole[split] {
                     Some(buffer) => buffer,
-                    None => b.open(vec![split], graph.tensors[split].bytes(), BufferKind::StageOutput, None),
+                    None => b.open(smallvec![split], graph.tensors[split].bytes(), BufferKind::StageOutput, None),
                 };
                 b.whole[split] = Some(buffer);
                 // Every tile writes it: alive through this step even when nothing reads it later.
