@@ -30,6 +30,20 @@ struct Passes {
     group: usize,
 }
 
+/// Where each kernel tap of an output pixel reads (one more after the last, for an odd last
+/// tap to pair with) and how far each moves from one interior pixel to the next: set once
+/// per call, as filling them anew for every row cost small tiles more than their pixels.
+struct Taps {
+    at: [*const i8; MAX_TAPS + 1],
+    step: [usize; MAX_TAPS + 1],
+}
+
+impl Taps {
+    fn new() -> Taps {
+        Taps { at: [std::ptr::null(); MAX_TAPS + 1], step: [0; MAX_TAPS + 1] }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Depthwise {
     channels: usize,
@@ -115,6 +129,7 @@ impl Depthwise {
         assert!(covers(held, w.input_region(region)) && input.data.len() >= held.area() * ch);
         assert!(covers(out.region, region) && out.channels == ch && out.data.len() >= out.region.area() * ch);
         let mut rows = [None; MAX_TAPS];
+        let (interior, mut scratch) = (Self::interior(w), Taps::new());
         for oy in region.y0..region.y1 {
             for (ky, row) in rows.iter_mut().enumerate().take(w.kernel.0) {
                 // SAFETY: the held region covers every tap (asserted above).
@@ -127,8 +142,17 @@ impl Depthwise {
             // SAFETY: every row holds the held columns' pixels of `ch` int8; the output view
             // holds the row's `region.width()` pixels after `out_row`; the backend was chosen
             // by `isa()`.
-            unsafe { self.row::<L>(w, &rows, held.x0, ch, 0..ch, region.x0..region.x1, out_row, ch) };
+            unsafe {
+                self.row::<L>(w, &interior, &mut scratch, &rows, held.x0, ch, 0..ch, region.x0..region.x1, out_row, ch)
+            };
         }
+    }
+
+    /// Output columns whose taps all lie inside the map horizontally (found once per call:
+    /// the divisions cost small tiles a noticeable share).
+    fn interior(w: &Window) -> Range<usize> {
+        let (s, dx, kw) = (w.stride.1, w.dilation.1, w.kernel.1);
+        w.pad_left.div_ceil(s)..(w.in_w + w.pad_left).checked_sub((kw - 1) * dx + 1).map_or(0, |last| last / s + 1)
     }
 
     /// Output pixels `xs` of one output row, channels `blocks` (a range of eight-channel
@@ -144,6 +168,8 @@ impl Depthwise {
     unsafe fn row<L: Lanes>(
         &self,
         w: &Window,
+        interior: &Range<usize>,
+        taps: &mut Taps,
         rows: &[Option<*const i8>; MAX_TAPS],
         x0: usize,
         stride: usize,
@@ -154,47 +180,64 @@ impl Depthwise {
     ) {
         let (kh, kw) = w.kernel;
         let (s, dx) = (w.stride.1, w.dilation.1);
-        // Output columns whose taps all lie inside the map horizontally.
-        let interior =
-            w.pad_left.div_ceil(s)..(w.in_w + w.pad_left).checked_sub((kw - 1) * dx + 1).map_or(0, |last| last / s + 1);
-        let pairs = self.taps.div_ceil(2);
         let padding = self.padding.as_ptr().add(blocks.start);
-        let mut pixels = [padding; MAX_TAPS + 1];
-        for ox in xs.clone() {
-            if interior.contains(&ox) {
-                let first = s * ox - w.pad_left - x0;
-                for (ky, row) in rows.iter().enumerate().take(kh) {
-                    for kx in 0..kw {
-                        pixels[ky * kw + kx] = match row {
-                            Some(at) => at.add((first + kx * dx) * stride),
-                            None => padding,
-                        };
-                    }
-                }
-            } else {
-                for (ky, row) in rows.iter().enumerate().take(kh) {
-                    for kx in 0..kw {
-                        let ix = Window::tap(ox, kx, s, dx, w.pad_left, w.in_w);
-                        pixels[ky * kw + kx] = match (row, ix) {
-                            (Some(at), Some(ix)) => at.add((ix - x0) * stride),
-                            _ => padding,
-                        };
-                    }
+        let Taps { at: pixels, step } = taps;
+        // The interior pixels of `xs`: their taps are found once, then move `s` input pixels a
+        // step (the padding rows' stay), which spares thin layers a pointer set-up per pixel
+        // that cost as much as their arithmetic.
+        let lo = xs.start.max(interior.start);
+        let inner = lo..xs.end.min(interior.end).max(lo);
+        if !inner.is_empty() {
+            let first = s * inner.start - w.pad_left - x0;
+            for (ky, row) in rows.iter().enumerate().take(kh) {
+                for kx in 0..kw {
+                    (pixels[ky * kw + kx], step[ky * kw + kx]) = match row {
+                        Some(at) => (at.add((first + kx * dx) * stride), s * stride),
+                        None => (padding, 0),
+                    };
                 }
             }
-            // An odd last tap pairs with any pixel: its filter half is zero.
+            (pixels[self.taps], step[self.taps]) = (pixels[0], step[0]);
+            for ox in inner.clone() {
+                self.pixel::<L>(pixels, blocks.clone(), out.add((ox - xs.start) * out_stride));
+                for (p, &d) in pixels.iter_mut().zip(step.iter()).take(self.taps + 1) {
+                    *p = p.wrapping_add(d);
+                }
+            }
+        }
+        for ox in xs.clone().filter(|ox| !inner.contains(ox)) {
+            for (ky, row) in rows.iter().enumerate().take(kh) {
+                for kx in 0..kw {
+                    let ix = Window::tap(ox, kx, s, dx, w.pad_left, w.in_w);
+                    pixels[ky * kw + kx] = match (row, ix) {
+                        (Some(at), Some(ix)) => at.add((ix - x0) * stride),
+                        _ => padding,
+                    };
+                }
+            }
             pixels[self.taps] = pixels[0];
-            let px = out.add((ox - xs.start) * out_stride);
-            for c in blocks.clone().step_by(8) {
-                let at = c - blocks.start;
-                let filter = self.filter.as_ptr().add(c * pairs * 2);
-                let mut acc = L::load_acc(self.bias.as_ptr().add(c));
-                for k in 0..pairs {
-                    let x = L::zip_i8(pixels[2 * k].add(at), pixels[2 * k + 1].add(at));
-                    acc = L::madd(acc, x, L::load_pairs(filter.add(k * 16)));
-                }
-                L::requantize_store(acc, &self.stage, c, px.add(at));
+            self.pixel::<L>(pixels, blocks.clone(), out.add((ox - xs.start) * out_stride));
+        }
+    }
+
+    /// One output pixel, channels `blocks`, from the pixels its taps read (`pixels[t]` at
+    /// channel `blocks.start`; one more after the last tap, which an odd last tap pairs with:
+    /// its filter half is zero).
+    ///
+    /// # Safety
+    /// As [`Depthwise::row`]'s, for this pixel.
+    #[inline(always)]
+    unsafe fn pixel<L: Lanes>(&self, pixels: &[*const i8; MAX_TAPS + 1], blocks: Range<usize>, px: *mut i8) {
+        let pairs = self.taps.div_ceil(2);
+        for c in blocks.clone().step_by(8) {
+            let at = c - blocks.start;
+            let filter = self.filter.as_ptr().add(c * pairs * 2);
+            let mut acc = L::load_acc(self.bias.as_ptr().add(c));
+            for k in 0..pairs {
+                let x = L::zip_i8(pixels[2 * k].add(at), pixels[2 * k + 1].add(at));
+                acc = L::madd(acc, x, L::load_pairs(filter.add(k * 16)));
             }
+            L::requantize_store(acc, &self.stage, c, px.add(at));
         }
     }
 
@@ -281,6 +324,7 @@ impl Depthwise {
         let base = buf.as_mut_ptr();
         let tap = |oy, ky| Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h);
         let mut taps = [None; MAX_TAPS];
+        let (interior, mut scratch) = (Self::interior(w), Taps::new());
         for c in (0..ch).step_by(group) {
             let n = group.min(ch - c);
             let slot = |iy: usize| ring.add((iy - held.y0) % rows * hw * n);
@@ -303,7 +347,7 @@ impl Depthwise {
                     *t = tap(oy, ky).map(|iy| slot(iy).cast_const());
                 }
                 let out = base.add((oy - region.y0) * ow * ch + c);
-                self.row::<L>(w, &taps, held.x0, n, c..c + n, region.x0..region.x1, out, ch);
+                self.row::<L>(w, &interior, &mut scratch, &taps, held.x0, n, c..c + n, region.x0..region.x1, out, ch);
             }
         }
     }
