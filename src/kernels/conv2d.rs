@@ -48,7 +48,8 @@ impl Conv2d {
         let bias = cx.bias(oc)?;
         let filter = super::as_i8(filter).to_vec();
         let stage = OutputStage::new(xq, fq, yq, oc, o.activation);
-        let fast = if groups == 1 { Gemm::new(&filter, &bias, oc, xq.zero_point(), &stage) } else { None };
+        let fast =
+            if groups == 1 { Gemm::for_conv(&filter, &bias, oc, xq.zero_point(), &stage, &window) } else { None };
         Ok(Conv2d {
             input,
             output,
@@ -148,6 +149,7 @@ mod tests {
     use crate::kernels::fast::{available, testing};
     use crate::model::Padding;
     use proptest::prelude::*;
+    use std::ops::RangeInclusive;
 
     /// A convolution, an input and an output region: everything random.
     #[derive(Debug)]
@@ -158,8 +160,19 @@ mod tests {
     }
 
     fn case() -> impl Strategy<Value = Case> {
-        let shape =
-            (1usize..=11, 1usize..=11, 1usize..=19, 1usize..=19, 1usize..=3, 1usize..=3, 1usize..=2, 1usize..=2);
+        case_of((1usize..=11, 1usize..=11, 1usize..=19, 1usize..=19))
+    }
+
+    /// Rows wider than the fast path widens at once (it then takes them a chunk at a time).
+    fn wide_case() -> impl Strategy<Value = Case> {
+        case_of((1usize..=3, 400usize..=800, 8usize..=24, 1usize..=9))
+    }
+
+    /// Convolutions of `(height, width, input channels, output channels)` from `dims`.
+    fn case_of(
+        dims: (RangeInclusive<usize>, RangeInclusive<usize>, RangeInclusive<usize>, RangeInclusive<usize>),
+    ) -> impl Strategy<Value = Case> {
+        let shape = (dims.0, dims.1, dims.2, dims.3, 1usize..=3, 1usize..=3, 1usize..=2, 1usize..=2);
         (shape, any::<bool>(), 1usize..=2, -128i32..=127)
             .prop_filter_map("window fits", |((h, w, ic, oc, kh, kw, sy, sx), same, dilation, zp)| {
                 let padding = if same { Padding::Same } else { Padding::Valid };
@@ -178,7 +191,7 @@ mod tests {
                 )
             })
             .prop_map(|((window, ic, oc, zp), filter, bias, stage, input, (a, b, c, d))| {
-                let fast = Gemm::new(&filter, &bias, oc, zp, &stage);
+                let fast = Gemm::for_conv(&filter, &bias, oc, zp, &stage, &window);
                 let conv = Conv2d {
                     input: Hwc { h: window.in_h, w: window.in_w, c: ic },
                     output: Hwc { h: window.out_h, w: window.out_w, c: oc },
@@ -199,33 +212,49 @@ mod tests {
     proptest! {
         #![proptest_config(testing::config(600))]
 
-        /// Any region of any convolution, from an input view of just the region it reads:
-        /// the fast path equals the reference byte for byte on every instruction set.
+        /// Any region of any convolution, from an input view of just the region it reads.
         #[test]
         fn fast_path_matches_reference(case in case()) {
-            let Case { conv, input, region } = case;
-            let fast = conv.fast.as_ref().expect("receptive fields this small take the fast path");
-            let held = conv.window.input_region(region);
-            let view: Vec<i8> = (held.y0..held.y1)
-                .flat_map(|y| (held.x0..held.x1).flat_map(move |x| (0..conv.input.c).map(move |c| (y, x, c))))
-                .map(|(y, x, c)| input[(y * conv.input.w + x) * conv.input.c + c])
-                .collect();
-            let input = Fmap { data: &view, region: held, channels: conv.input.c };
-            let oc = conv.output.c;
-            let mut expected = vec![0i8; region.area() * oc];
-            conv.eval_reference(&input, &mut FmapMut { data: &mut expected, region, channels: oc }, region);
+            check(case)?;
+        }
+    }
+
+    proptest! {
+        #![proptest_config(testing::config(100))]
+
+        #[test]
+        fn fast_path_matches_reference_on_wide_rows(case in wide_case()) {
+            check(case)?;
+        }
+    }
+
+    /// The fast path (its field read row by row where the window allows, and gathered as
+    /// columns) equals the reference byte for byte on every instruction set.
+    fn check(case: Case) -> Result<(), TestCaseError> {
+        let Case { conv, input, region } = case;
+        let fast = conv.fast.as_ref().expect("receptive fields this small take the fast path");
+        let oc = conv.output.c;
+        let columns = Gemm::new(&conv.filter, &conv.bias, oc, -conv.input_offset, &conv.stage).expect("fits");
+        let held = conv.window.input_region(region);
+        let view: Vec<i8> = (held.y0..held.y1)
+            .flat_map(|y| (held.x0..held.x1).flat_map(move |x| (0..conv.input.c).map(move |c| (y, x, c))))
+            .map(|(y, x, c)| input[(y * conv.input.w + x) * conv.input.c + c])
+            .collect();
+        let input = Fmap { data: &view, region: held, channels: conv.input.c };
+        let mut expected = vec![0i8; region.area() * oc];
+        conv.eval_reference(&input, &mut FmapMut { data: &mut expected, region, channels: oc }, region);
+        for (isa, gemm) in available().into_iter().flat_map(|isa| [(isa, fast), (isa, &columns)]) {
+            let mut got = vec![0i8; region.area() * oc];
+            gemm.eval_on(isa, &conv.window, &input, &mut FmapMut { data: &mut got, region, channels: oc }, region);
+            prop_assert_eq!(&got, &expected, "{:?}", isa);
+        }
+        if conv.is_pointwise() && oc <= conv.input.c {
             for isa in available() {
-                let mut got = vec![0i8; region.area() * oc];
-                fast.eval_on(isa, &conv.window, &input, &mut FmapMut { data: &mut got, region, channels: oc }, region);
-                prop_assert_eq!(&got, &expected, "{:?}", isa);
-            }
-            if conv.is_pointwise() && oc <= conv.input.c {
-                for isa in available() {
-                    let mut buf = view.clone();
-                    fast.eval_in_place_on(isa, &mut buf, region.area());
-                    prop_assert_eq!(&buf[..expected.len()], &expected[..], "in place, {:?}", isa);
-                }
+                let mut buf = view.clone();
+                fast.eval_in_place_on(isa, &mut buf, region.area());
+                prop_assert_eq!(&buf[..expected.len()], &expected[..], "in place, {:?}", isa);
             }
         }
+        Ok(())
     }
 }

@@ -1,9 +1,16 @@
 //! CONV_2D (ungrouped, any kernel, stride, dilation, padding) as an int8 matrix product:
 //! each output pixel's receptive field — `kh·kw·ic` int8 values, the zero point where the
-//! window hangs over the padding — widened to int16 (one column of im2col; for a 1×1
-//! convolution simply the pixel), times the filter packed as pairs of input channels for
-//! eight output channels at a time, accumulated in int32 with the zero-point correction
-//! folded into the bias.
+//! window hangs over the padding — widened to int16, times the filter packed as pairs of
+//! input channels for eight output channels at a time, accumulated in int32 with the
+//! zero-point correction folded into the bias.
+//!
+//! The field is read in one of two layouts. A 1×1 convolution reads the pixel itself, and a
+//! dilated or very tall kernel one column of im2col, gathered per pixel. Any other kernel
+//! reads its rows straight from the input rows, widened once per output row (with the
+//! zero point in the padding) and shared by every pixel of the row: the filter is packed
+//! row by row, each kernel row's `kw·ic` values padded to an even count with a zero weight,
+//! so a pair never straddles two rows. A thin layer's field is short (27 values for a
+//! 3-channel 3×3 kernel), and gathering it per pixel cost as much as its arithmetic.
 
 use super::{covers, isa, Isa, LaneStage, Lanes, Portable};
 use crate::geometry::{Fmap, FmapMut, Region, Window};
@@ -14,13 +21,22 @@ use std::mem::MaybeUninit;
 pub const MAX_DEPTH: usize = 2048;
 /// Output pixels computed together (they share each filter load).
 const PIXELS: usize = 4;
+/// Tallest kernel read row by row; taller ones are gathered as columns.
+const MAX_ROWS: usize = 16;
+/// Int16 of widened input rows one call may hold (on the stack).
+const ROW_BUFFER: usize = 16384;
 
 /// A filter prepared for the matrix product.
 #[derive(Debug, Clone)]
 pub struct Gemm {
     /// `kh·kw·ic`
     depth: usize,
+    /// `rows·row_pairs`
     pairs: usize,
+    /// 1 (the field is one run of `depth` values) or `kh` (read row by row).
+    rows: usize,
+    /// Pairs per row of the field: its `depth / rows` values, rounded up to even.
+    row_pairs: usize,
     channels: usize,
     /// `[channels / 8][pairs][8 channels][2]`, zero-padded.
     filter: Vec<i16>,
@@ -37,10 +53,46 @@ type Column = [MaybeUninit<i16>; MAX_DEPTH + SLACK];
 /// The columns of the pixels computed together.
 type Columns = [Column; PIXELS];
 
+/// Where the fields of `M` pixels are: row `r` of pixel `m`'s starts at `rows[r] + at[m]`
+/// (int16; a one-run field has only row 0).
+struct Fields<const M: usize> {
+    rows: [*const i16; MAX_ROWS],
+    at: [usize; M],
+}
+
+impl<const M: usize> Fields<M> {
+    /// Columns `first..first + M` of `columns`.
+    fn columns(columns: &Columns, first: usize) -> Fields<M> {
+        let mut rows = [std::ptr::null(); MAX_ROWS];
+        rows[0] = columns.as_ptr().cast();
+        Fields { rows, at: std::array::from_fn(|m| (first + m) * (MAX_DEPTH + SLACK)) }
+    }
+}
+
 impl Gemm {
     /// `filter` is `[channels][depth]`; `None` when the receptive field is too deep.
     pub fn new(filter: &[i8], bias: &[i32], channels: usize, zero_point: i32, stage: &OutputStage) -> Option<Gemm> {
         Gemm::with_filter_offset(filter, 0, bias, channels, zero_point, stage)
+    }
+
+    /// [`Gemm::new`] for a convolution over `window`, whose field is then read row by row
+    /// where it can be (see the module docs). `filter` is `[channels][kh][kw][ic]`.
+    pub fn for_conv(
+        filter: &[i8],
+        bias: &[i32],
+        channels: usize,
+        zero_point: i32,
+        stage: &OutputStage,
+        window: &Window,
+    ) -> Option<Gemm> {
+        let (kh, kw) = window.kernel;
+        let depth = filter.len() / channels.max(1);
+        let by_rows = (kh, kw) != (1, 1)
+            && window.dilation.1 == 1
+            && kh <= MAX_ROWS
+            && depth.is_multiple_of(kh)
+            && kh * (depth / kh + 1 + SLACK) <= ROW_BUFFER;
+        Gemm::pack(filter, 0, bias, channels, zero_point, stage, if by_rows { kh } else { 1 })
     }
 
     /// [`Gemm::new`] for weights `filter + filter_offset` (an asymmetric fully connected
@@ -53,19 +105,36 @@ impl Gemm {
         zero_point: i32,
         stage: &OutputStage,
     ) -> Option<Gemm> {
+        Gemm::pack(filter, filter_offset, bias, channels, zero_point, stage, 1)
+    }
+
+    /// Packs the filter for a field of `rows` rows.
+    fn pack(
+        filter: &[i8],
+        filter_offset: i32,
+        bias: &[i32],
+        channels: usize,
+        zero_point: i32,
+        stage: &OutputStage,
+        rows: usize,
+    ) -> Option<Gemm> {
         let depth = filter.len() / channels.max(1);
         if depth == 0 || depth > MAX_DEPTH || !(-128..=128).contains(&filter_offset) {
             return None;
         }
-        let pairs = depth.div_ceil(2);
+        let span = depth / rows;
+        let row_pairs = span.div_ceil(2);
+        let pairs = rows * row_pairs;
         let blocks = channels.div_ceil(8);
         let mut packed = vec![0i16; blocks * pairs * 16];
         let mut folded = vec![0i32; blocks * 8];
         for c in 0..channels {
             let row = &filter[c * depth..(c + 1) * depth];
             let weight = |f: i8| i32::from(f) + filter_offset;
-            for (k, &f) in row.iter().enumerate() {
-                packed[((c / 8 * pairs + k / 2) * 8 + c % 8) * 2 + k % 2] = weight(f) as i16;
+            for (d, &f) in row.iter().enumerate() {
+                let (r, within) = (d / span, d % span);
+                let k = r * row_pairs + within / 2;
+                packed[((c / 8 * pairs + k) * 8 + c % 8) * 2 + within % 2] = weight(f) as i16;
             }
             let sum: i64 = row.iter().map(|&f| i64::from(weight(f))).sum();
             // Wrapping, as the reference's int32 accumulation does.
@@ -74,6 +143,8 @@ impl Gemm {
         Some(Gemm {
             depth,
             pairs,
+            rows,
+            row_pairs,
             channels,
             filter: packed,
             bias: folded,
@@ -113,6 +184,9 @@ impl Gemm {
 
     #[inline(always)]
     unsafe fn eval_with<L: Lanes>(&self, window: &Window, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+        if self.rows > 1 {
+            return self.eval_by_rows::<L>(window, input, out, region);
+        }
         let mut columns: Columns = [[MaybeUninit::uninit(); MAX_DEPTH + SLACK]; PIXELS];
         let width = region.width();
         let base = out.data.as_mut_ptr();
@@ -129,13 +203,76 @@ impl Gemm {
                 self.receptive_field::<L>(window, input, region.y0 + q / width, region.x0 + q % width, &mut columns[m]);
                 *o = pixel_out(q);
             }
-            self.multiply::<L, PIXELS>(&columns, outs);
+            self.multiply::<L, PIXELS>(&Fields::columns(&columns, 0), outs);
             p += PIXELS;
         }
         while p < area {
             self.receptive_field::<L>(window, input, region.y0 + p / width, region.x0 + p % width, &mut columns[0]);
-            self.multiply::<L, 1>(&columns[..], [pixel_out(p)]);
+            self.multiply::<L, 1>(&Fields::columns(&columns, 0), [pixel_out(p)]);
             p += 1;
+        }
+    }
+
+    /// [`Gemm::eval_with`] for a field read row by row: for each output row, the input rows
+    /// its kernel rows read are widened once (the zero point where the window hangs over
+    /// the padding), a chunk of output columns at a time, and every pixel reads its field
+    /// from them.
+    #[inline(always)]
+    unsafe fn eval_by_rows<L: Lanes>(&self, w: &Window, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+        let (kh, kw) = w.kernel;
+        let (ic, s, r) = (input.channels, w.stride.1, input.region);
+        assert!(kh == self.rows && kw * ic * kh == self.depth && w.dilation.1 == 1);
+        assert!(covers(r, w.input_region(region)) && input.data.len() >= r.area() * ic);
+        // Each row holds the input columns of a chunk of output columns, one value more (what
+        // an odd row's last pair reads, times a zero weight) and the widening's overrun.
+        let row_cap = ROW_BUFFER / kh;
+        let chunk = ((row_cap - SLACK - 1) / ic - kw) / s + 1;
+        let mut buffer = [MaybeUninit::<i16>::uninit(); ROW_BUFFER];
+        let mut rows = [std::ptr::null_mut::<i16>(); MAX_ROWS];
+        for (ky, row) in rows.iter_mut().enumerate().take(kh) {
+            *row = buffer.as_mut_ptr().cast::<i16>().add(ky * row_cap);
+        }
+        let fields_rows = rows.map(|r| r.cast_const());
+        let base = out.data.as_mut_ptr();
+        let pixel_out = |y: usize, x: usize| {
+            base.add(((y - out.region.y0) * out.region.width() + (x - out.region.x0)) * self.channels)
+        };
+        let fill = |dst: *mut i16, n: usize| std::slice::from_raw_parts_mut(dst, n).fill(self.zero_point);
+        for oy in region.y0..region.y1 {
+            let mut a = region.x0;
+            while a < region.x1 {
+                let b = (a + chunk).min(region.x1);
+                // Input columns `a·s − pad_left ..` of the chunk; those inside the map.
+                let cols = (b - a - 1) * s + kw;
+                let lo = w.pad_left.saturating_sub(a * s).min(cols);
+                let hi = (w.in_w + w.pad_left).saturating_sub(a * s).min(cols).max(lo);
+                for (ky, &dst) in rows.iter().enumerate().take(kh) {
+                    match Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h) {
+                        None => fill(dst, cols * ic),
+                        Some(iy) => {
+                            fill(dst, lo * ic);
+                            if hi > lo {
+                                let ix = a * s + lo - w.pad_left;
+                                let start = ((iy - r.y0) * r.width() + (ix - r.x0)) * ic;
+                                widen::<L>(&input.data[start..], (hi - lo) * ic, dst.add(lo * ic));
+                            }
+                            fill(dst.add(hi * ic), (cols - hi) * ic);
+                        }
+                    }
+                    *dst.add(cols * ic) = 0;
+                }
+                let mut x = a;
+                while x + PIXELS <= b {
+                    let fields = Fields { rows: fields_rows, at: std::array::from_fn(|m| (x + m - a) * s * ic) };
+                    self.multiply::<L, PIXELS>(&fields, std::array::from_fn(|m| pixel_out(oy, x + m)));
+                    x += PIXELS;
+                }
+                for x in x..b {
+                    let fields = Fields { rows: fields_rows, at: [(x - a) * s * ic] };
+                    self.multiply::<L, 1>(&fields, [pixel_out(oy, x)]);
+                }
+                a = b;
+            }
         }
     }
 
@@ -203,10 +340,13 @@ impl Gemm {
                 }
             }
             if n == PIXELS {
-                self.multiply::<L, PIXELS>(&columns, std::array::from_fn(|m| dst.add((p + m) * oc)));
+                self.multiply::<L, PIXELS>(
+                    &Fields::columns(&columns, 0),
+                    std::array::from_fn(|m| dst.add((p + m) * oc)),
+                );
             } else {
                 for m in 0..n {
-                    self.multiply::<L, 1>(&columns[m..], [dst.add((p + m) * oc)]);
+                    self.multiply::<L, 1>(&Fields::columns(&columns, m), [dst.add((p + m) * oc)]);
                 }
             }
             p += n;
@@ -273,19 +413,19 @@ impl Gemm {
         }
     }
 
-    /// Every output channel of `M` pixels from their columns; `outs[m]` receives pixel `m`.
+    /// Every output channel of `M` pixels from their fields; `outs[m]` receives pixel `m`.
     #[inline(always)]
-    unsafe fn multiply<L: Lanes, const M: usize>(&self, columns: &[Column], outs: [*mut i8; M]) {
+    unsafe fn multiply<L: Lanes, const M: usize>(&self, fields: &Fields<M>, outs: [*mut i8; M]) {
         let blocks = self.channels.div_ceil(8);
         let mut b = 0;
         if L::WIDE {
             while b + 2 <= blocks {
-                self.multiply_blocks::<L, M, 2>(columns, &outs, b);
+                self.multiply_blocks::<L, M, 2>(fields, &outs, b);
                 b += 2;
             }
         }
         while b < blocks {
-            self.multiply_blocks::<L, M, 1>(columns, &outs, b);
+            self.multiply_blocks::<L, M, 1>(fields, &outs, b);
             b += 1;
         }
     }
@@ -294,22 +434,25 @@ impl Gemm {
     #[inline(always)]
     unsafe fn multiply_blocks<L: Lanes, const M: usize, const B: usize>(
         &self,
-        columns: &[Column],
+        fields: &Fields<M>,
         outs: &[*mut i8; M],
         b0: usize,
     ) {
         let mut acc = [[L::zero(); B]; M];
         let stride = self.pairs * 16;
         let filter = self.filter.as_ptr().add(b0 * stride);
-        for k in 0..self.pairs {
-            let mut w = [L::zero_pairs(); B];
-            for (j, w) in w.iter_mut().enumerate() {
-                *w = L::load_pairs(filter.add(j * stride + k * 16));
-            }
-            for m in 0..M {
-                let x = L::splat_pair(columns[m].as_ptr().cast::<i16>().add(2 * k));
-                for j in 0..B {
-                    acc[m][j] = L::madd(acc[m][j], x, w[j]);
+        for (r, &row) in fields.rows.iter().enumerate().take(self.rows) {
+            let (filter, pixels) = (filter.add(r * self.row_pairs * 16), fields.at.map(|at| row.add(at)));
+            for k in 0..self.row_pairs {
+                let mut w = [L::zero_pairs(); B];
+                for (j, w) in w.iter_mut().enumerate() {
+                    *w = L::load_pairs(filter.add(j * stride + k * 16));
+                }
+                for m in 0..M {
+                    let x = L::splat_pair(pixels[m].add(2 * k));
+                    for j in 0..B {
+                        acc[m][j] = L::madd(acc[m][j], x, w[j]);
+                    }
                 }
             }
         }
