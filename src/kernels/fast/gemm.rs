@@ -187,6 +187,17 @@ impl Gemm {
         if self.rows > 1 {
             return self.eval_by_rows::<L>(window, input, out, region);
         }
+        if window.kernel == (1, 1) && window.stride == (1, 1) && (window.pad_top, window.pad_left) == (0, 0) {
+            // A pointwise convolution: each row of the region is a run of pixels in and out.
+            let (r, ic) = (input.region, input.channels);
+            assert!(covers(r, region) && ic == self.depth && input.data.len() >= r.area() * ic);
+            for y in region.y0..region.y1 {
+                let src = input.data.as_ptr().add(((y - r.y0) * r.width() + (region.x0 - r.x0)) * ic);
+                let at = ((y - out.region.y0) * out.region.width() + (region.x0 - out.region.x0)) * self.channels;
+                self.pixels_with::<L>(src, out.data.as_mut_ptr().add(at), region.width());
+            }
+            return;
+        }
         let mut columns: Columns = [[MaybeUninit::uninit(); MAX_DEPTH + SLACK]; PIXELS];
         let width = region.width();
         let base = out.data.as_mut_ptr();
@@ -368,16 +379,6 @@ impl Gemm {
         let ic = input.channels;
         let span = kw * ic;
         let dst: *mut i16 = column.as_mut_ptr().cast();
-        if w.kernel == (1, 1) && w.stride == (1, 1) && (w.pad_top, w.pad_left) == (0, 0) {
-            // A pointwise convolution's field is its own pixel.
-            let r = input.region;
-            // SAFETY: `ic = depth <= MAX_DEPTH`, and the column has `SLACK` more.
-            unsafe { widen::<L>(&input.data[((y - r.y0) * r.width() + (x - r.x0)) * ic..], ic, dst) };
-            if ic % 2 == 1 {
-                column[ic] = MaybeUninit::new(0);
-            }
-            return;
-        }
         // The input column of the first tap when every tap of the row lies inside the map.
         let inside = (x * w.stride.1).checked_sub(w.pad_left).filter(|&x0| x0 + (kw - 1) * w.dilation.1 < w.in_w);
         for ky in 0..kh {
