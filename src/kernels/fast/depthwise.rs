@@ -185,7 +185,7 @@ impl Depthwise {
         // The interior pixels of `xs`: their taps are found once, then move `s` input pixels a
         // step (the padding rows' stay), which spares thin layers a pointer set-up per pixel
         // that cost as much as their arithmetic.
-        let lo = xs.start.max(interior.start);
+        let lo = xs.start.max(interior.start).min(xs.end);
         let inner = lo..xs.end.min(interior.end).max(lo);
         if !inner.is_empty() {
             let first = s * inner.start - w.pad_left - x0;
@@ -205,7 +205,7 @@ impl Depthwise {
                 }
             }
         }
-        for ox in xs.clone().filter(|ox| !inner.contains(ox)) {
+        for ox in (xs.start..inner.start).chain(inner.end.max(xs.start)..xs.end) {
             for (ky, row) in rows.iter().enumerate().take(kh) {
                 for kx in 0..kw {
                     let ix = Window::tap(ox, kx, s, dx, w.pad_left, w.in_w);
