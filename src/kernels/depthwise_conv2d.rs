@@ -191,21 +191,39 @@ mod tests {
                 )
             })
             .prop_map(|((window, c, zp), filter, bias, stage, input, (a, b, x0, x1))| {
-                let fast = Depthwise::new(&filter, &bias, c, -zp, &stage);
-                let conv = DepthwiseConv2d {
-                    input: Hwc { h: window.in_h, w: window.in_w, c },
-                    output: Hwc { h: window.out_h, w: window.out_w, c },
-                    window,
-                    depth_multiplier: 1,
-                    filter,
-                    bias,
-                    input_offset: -zp,
-                    stage,
-                    fast,
-                };
                 let region = Region { y0: a.min(b), y1: a.max(b) + 1, x0: x0.min(x1), x1: x0.max(x1) + 1 };
-                Case { conv, input, region }
+                Case { conv: conv(window, c, zp, filter, bias, stage), input, region }
             })
+    }
+
+    fn conv(window: Window, c: usize, zp: i32, filter: Vec<i8>, bias: Vec<i32>, stage: OutputStage) -> DepthwiseConv2d {
+        let fast = Depthwise::new(&filter, &bias, c, -zp, &stage);
+        DepthwiseConv2d {
+            input: Hwc { h: window.in_h, w: window.in_w, c },
+            output: Hwc { h: window.out_h, w: window.out_w, c },
+            window,
+            depth_multiplier: 1,
+            filter,
+            bias,
+            input_offset: -zp,
+            stage,
+            fast,
+        }
+    }
+
+    /// A shrunk failure, pinned: a region whose columns all lie left of the first interior
+    /// column (5×5 kernel, dilation 2, four columns of padding). An edge loop that ran up
+    /// to the interior instead of the region's end wrote past the output.
+    #[test]
+    fn region_wholly_in_the_left_padding() {
+        let window = Window::new((9, 6), (5, 5), (2, 1), (2, 2), Padding::Same).expect("fits");
+        let c = 8;
+        let filter = (0..25 * c).map(|i| (i * 37 % 251) as i8).collect();
+        let stage = OutputStage { requant: vec![crate::quant::Requant::new(0.01); c], offset: 3, min: -128, max: 127 };
+        let input = (0..9 * 6 * c).map(|i| (i * 53 % 241) as i8).collect();
+        let region = Region { y0: 2, y1: 3, x0: 1, x1: 3 };
+        let case = Case { conv: conv(window, c, -5, filter, vec![100; c], stage), input, region };
+        check(case).expect("the fast path equals the reference");
     }
 
     proptest! {
@@ -216,39 +234,46 @@ mod tests {
         /// byte for byte on every instruction set.
         #[test]
         fn fast_path_matches_reference(case in case()) {
-            let Case { conv, input, region } = case;
-            let fast = conv.fast.as_ref().expect("eight-channel blocks take the fast path");
-            let held = conv.window.input_region(region);
-            let c = conv.input.c;
-            let view: Vec<i8> = (held.y0..held.y1)
-                .flat_map(|y| (held.x0..held.x1).flat_map(move |x| (0..c).map(move |k| (y, x, k))))
-                .map(|(y, x, k)| input[(y * conv.input.w + x) * c + k])
-                .collect();
-            let input = Fmap { data: &view, region: held, channels: c };
-            let mut expected = vec![0i8; region.area() * c];
-            conv.eval_reference(&input, &mut FmapMut { data: &mut expected, region, channels: c }, region);
+            check(case)?;
+        }
+    }
+
+    /// The fast path equals the reference byte for byte on every instruction set, out of
+    /// place and in place.
+    fn check(case: Case) -> Result<(), TestCaseError> {
+        let Case { conv, input, region } = case;
+        let fast = conv.fast.as_ref().expect("eight-channel blocks take the fast path");
+        let held = conv.window.input_region(region);
+        let c = conv.input.c;
+        let view: Vec<i8> = (held.y0..held.y1)
+            .flat_map(|y| (held.x0..held.x1).flat_map(move |x| (0..c).map(move |k| (y, x, k))))
+            .map(|(y, x, k)| input[(y * conv.input.w + x) * c + k])
+            .collect();
+        let input = Fmap { data: &view, region: held, channels: c };
+        let mut expected = vec![0i8; region.area() * c];
+        conv.eval_reference(&input, &mut FmapMut { data: &mut expected, region, channels: c }, region);
+        for isa in available() {
+            let mut got = vec![0i8; region.area() * c];
+            fast.eval_on(isa, &conv.window, &input, &mut FmapMut { data: &mut got, region, channels: c }, region);
+            prop_assert_eq!(&got, &expected, "{:?}", isa);
+        }
+        // In place (TinyEngine's order), the reference's loops against the fast runs.
+        if region.area() <= held.area() {
+            let mut temp = vec![0i8; held.area()];
+            let mut want = view.clone();
+            conv.in_place_reference(&mut want, held, region, &mut temp);
+            prop_assert_eq!(&want[..expected.len()], &expected[..], "reference in place");
             for isa in available() {
-                let mut got = vec![0i8; region.area() * c];
-                fast.eval_on(isa, &conv.window, &input, &mut FmapMut { data: &mut got, region, channels: c }, region);
-                prop_assert_eq!(&got, &expected, "{:?}", isa);
-            }
-            // In place (TinyEngine's order), the reference's loops against the fast runs.
-            if region.area() <= held.area() {
-                let mut temp = vec![0i8; held.area()];
-                let mut want = view.clone();
-                conv.in_place_reference(&mut want, held, region, &mut temp);
-                prop_assert_eq!(&want[..expected.len()], &expected[..], "reference in place");
-                for isa in available() {
-                    let mut buf = view.clone();
-                    conv.eval_in_place_on(isa, &mut buf, held, region, &mut temp);
-                    prop_assert_eq!(&buf, &want, "in place, {:?}", isa);
-                    // The ring of rows in a `temp` larger than the stack's ring.
-                    let mut buf = view.clone();
-                    let mut large = vec![0i8; 1 << 16];
-                    prop_assert!(fast.in_place(isa, &conv.window, &mut buf, held, region, &mut large));
-                    prop_assert_eq!(&buf, &want, "in place, ring in temp, {:?}", isa);
-                }
+                let mut buf = view.clone();
+                conv.eval_in_place_on(isa, &mut buf, held, region, &mut temp);
+                prop_assert_eq!(&buf, &want, "in place, {:?}", isa);
+                // The ring of rows in a `temp` larger than the stack's ring.
+                let mut buf = view.clone();
+                let mut large = vec![0i8; 1 << 16];
+                prop_assert!(fast.in_place(isa, &conv.window, &mut buf, held, region, &mut large));
+                prop_assert_eq!(&buf, &want, "in place, ring in temp, {:?}", isa);
             }
         }
+        Ok(())
     }
 }
