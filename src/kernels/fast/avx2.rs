@@ -43,6 +43,11 @@ unsafe impl Lanes for Avx2 {
     }
     #[inline]
     #[target_feature(enable = "avx2")]
+    unsafe fn store_pairs(p: *mut i16, v: __m256i) {
+        _mm256_storeu_si256(p.cast(), v)
+    }
+    #[inline]
+    #[target_feature(enable = "avx2")]
     unsafe fn widen16(src: *const i8, dst: *mut i16) {
         _mm256_storeu_si256(dst.cast(), _mm256_cvtepi8_epi16(_mm_loadu_si128(src.cast())))
     }

@@ -1,13 +1,17 @@
 //! DEPTHWISE_CONV_2D with a depth multiplier of 1 and a multiple of eight channels, eight
-//! channels at a time: the kernel taps are taken in pairs, each pair's two input pixels
-//! interleaved against the pair's two filter taps, the input offset folded into the bias (as
-//! in the matrix product). A tap in the padding reads a pixel of zero points, which
-//! contributes nothing, as the reference's skipped tap does.
+//! channels at a time, from a ring of *pair rows*: each input row a tap reads is widened
+//! once into pairs, column `j` holding every channel of pixel `j` interleaved with the same
+//! channel of the pixel one dilation to its right. Kernel taps `(ky, 2p)` and `(ky, 2p + 1)`
+//! of an output pixel are then one pair of that row — one `madd` against the two taps'
+//! filter values, with no per-tap gathering — and every output row (and, at stride 1, every
+//! output pixel) that reads the row shares the widening. An odd last tap of a kernel row
+//! pairs with a zero filter value. The input offset is folded into the bias (as in the
+//! matrix product); columns and rows in the padding hold zero points, which contribute
+//! nothing, as the reference's skipped taps do.
 //!
-//! In place (TinyEngine's order, where the output lands over its own input), the same row
-//! kernel runs block by block of eight channels: each input row's eight channels are
-//! gathered into a ring of rows before any output overwrites them, and the outputs read the
-//! ring.
+//! In place (TinyEngine's order, where the output lands over its own input), the ring is
+//! also filled with every input row an output row is about to overwrite before it is
+//! written, so the outputs read only the ring.
 
 use super::{covers, isa, Isa, LaneStage, Lanes, Portable};
 use crate::geometry::{Fmap, FmapMut, Region, Window};
@@ -17,64 +21,88 @@ use std::ops::Range;
 
 /// Most kernel taps (`kh·kw`) the fast path takes.
 pub const MAX_TAPS: usize = 64;
-/// Bytes of the stack the in-place path's ring of rows may use when `temp` is too small.
-const STACK_RING: usize = 8192;
-
-/// The in-place path's passes over input region `held`, output `region`: `group` channels
-/// each (a multiple of eight; the last pass takes the rest), through a ring of `rows` rows of
-/// `group`-channel pixels.
-struct Passes {
-    held: Region,
-    region: Region,
-    rows: usize,
-    group: usize,
-}
-
-/// Where each kernel tap of an output pixel reads (one more after the last, for an odd last
-/// tap to pair with) and how far each moves from one interior pixel to the next: set once
-/// per call, as filling them anew for every row cost small tiles more than their pixels.
-struct Taps {
-    at: [*const i8; MAX_TAPS + 1],
-    step: [usize; MAX_TAPS + 1],
-}
-
-impl Taps {
-    fn new() -> Taps {
-        Taps { at: [std::ptr::null(); MAX_TAPS + 1], step: [0; MAX_TAPS + 1] }
-    }
-}
+/// int16 the ring of pair rows may hold on the stack (32 KiB).
+const STACK_RING: usize = 16384;
 
 #[derive(Debug, Clone)]
 pub struct Depthwise {
     channels: usize,
-    taps: usize,
-    /// `[channels / 8][taps / 2][8 channels][2]`, zero-padded to an even tap count.
+    /// `(kh, kw)`
+    kernel: (usize, usize),
+    /// `[channels / 8][kh][kw / 2 rounded up][8 channels][2]`: a kernel row's taps in pairs,
+    /// an odd last tap paired with a zero.
     filter: Vec<i16>,
     /// `bias + input_offset·Σf` per channel: the taps then multiply the raw int8 inputs.
     bias: Vec<i32>,
     stage: LaneStage,
-    /// Zero points, one pixel's worth: what a tap in the padding reads.
+    /// Zero points, one pixel's worth: what the padding holds.
     padding: Vec<i8>,
 }
 
+/// Where a pass reads its input: region `held`, its first pixel's channel 0 at `at`, pixels
+/// `stride` int8 apart.
+#[derive(Clone, Copy)]
+struct Source {
+    at: *const i8,
+    held: Region,
+    stride: usize,
+}
+
+/// Where a pass writes: output pixel `(y, x)` at `at + ((y − y0)·width + x − x0)·stride`.
+#[derive(Clone, Copy)]
+struct Sink {
+    at: *mut i8,
+    y0: usize,
+    x0: usize,
+    width: usize,
+    stride: usize,
+}
+
+impl Sink {
+    #[inline(always)]
+    unsafe fn pixel(&self, y: usize, x: usize) -> *mut i8 {
+        self.at.add(((y - self.y0) * self.width + x - self.x0) * self.stride)
+    }
+}
+
+/// A ring of `rows` pair rows (and one more, all padding) of `cols` columns of `n` channels.
+#[derive(Clone, Copy)]
+struct Ring {
+    at: *mut i16,
+    rows: usize,
+    cols: usize,
+    n: usize,
+}
+
+impl Ring {
+    #[inline(always)]
+    unsafe fn slot(&self, i: usize) -> *mut i16 {
+        self.at.add(i * self.cols * self.n * 2)
+    }
+}
+
 impl Depthwise {
-    /// `filter` is `[kh·kw][channels]`; `None` unless the shape suits the fast path.
+    /// `filter` is `[kh][kw][channels]`; `None` unless the shape suits the fast path.
     pub fn new(
         filter: &[i8],
         bias: &[i32],
+        (kh, kw): (usize, usize),
         channels: usize,
         input_offset: i32,
         stage: &OutputStage,
     ) -> Option<Depthwise> {
-        let taps = filter.len() / channels.max(1);
+        let taps = kh * kw;
         if channels == 0 || !channels.is_multiple_of(8) || taps == 0 || taps > MAX_TAPS {
             return None;
         }
-        let pairs = taps.div_ceil(2);
-        let mut packed = vec![0i16; channels * pairs * 2];
-        for t in 0..taps {
-            for c in 0..channels {
-                packed[((c / 8 * pairs + t / 2) * 8 + c % 8) * 2 + t % 2] = i16::from(filter[t * channels + c]);
+        let pairs = kw.div_ceil(2);
+        let mut packed = vec![0i16; channels * kh * pairs * 2];
+        for ky in 0..kh {
+            for kx in 0..kw {
+                for c in 0..channels {
+                    let at = (((c / 8 * kh + ky) * pairs + kx / 2) * 8 + c % 8) * 2 + kx % 2;
+                    packed[at] = i16::from(filter[(ky * kw + kx) * channels + c]);
+                }
             }
         }
         // Wrapping, as the reference's int32 accumulation does.
@@ -86,7 +114,7 @@ impl Depthwise {
             .collect();
         Some(Depthwise {
             channels,
-            taps,
+            kernel: (kh, kw),
             filter: packed,
             bias: folded,
             stage: LaneStage::new(stage),
@@ -95,182 +123,98 @@ impl Depthwise {
     }
 
     /// Computes `region` of the output: `out` must hold `region` and `input` the region the
-    /// window reads.
-    pub fn eval(&self, window: &Window, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+    /// window reads. `false` (nothing done) where not even one output pixel's pair rows fit
+    /// the ring (very tall, dilated kernels).
+    pub fn eval(&self, window: &Window, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) -> bool {
         self.eval_on(isa(), window, input, out, region)
     }
 
     /// [`Depthwise::eval`] on instruction set `isa`, which must be available.
-    pub fn eval_on(&self, isa: Isa, window: &Window, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
-        assert!(window.kernel.0 * window.kernel.1 == self.taps && input.channels == self.channels);
-        match isa {
-            Isa::Portable => self.eval_with::<Portable>(window, input, out, region),
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: `isa()` found AVX2.
-            Isa::Avx2 => unsafe { self.eval_avx2(window, input, out, region) },
-            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-            Isa::Simd128 => self.eval_with::<super::wasm::Simd128>(window, input, out, region),
-        }
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[target_feature(enable = "avx2")]
-    unsafe fn eval_avx2(&self, window: &Window, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
-        self.eval_with::<super::avx2::Avx2>(window, input, out, region)
-    }
-
-    #[inline(always)]
-    fn eval_with<L: Lanes>(&self, w: &Window, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
-        if region.area() == 0 {
-            return;
-        }
+    pub fn eval_on(&self, isa: Isa, w: &Window, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) -> bool {
         let ch = self.channels;
+        assert!(w.kernel == self.kernel && input.channels == ch);
+        if region.area() == 0 {
+            return true;
+        }
         let held = input.region;
         assert!(covers(held, w.input_region(region)) && input.data.len() >= held.area() * ch);
         assert!(covers(out.region, region) && out.channels == ch && out.data.len() >= out.region.area() * ch);
-        let mut rows = [None; MAX_TAPS];
-        let (interior, mut scratch) = (Self::interior(w), Taps::new());
-        for oy in region.y0..region.y1 {
-            for (ky, row) in rows.iter_mut().enumerate().take(w.kernel.0) {
-                // SAFETY: the held region covers every tap (asserted above).
-                *row = Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h)
-                    .map(|iy| unsafe { input.data.as_ptr().add((iy - held.y0) * held.width() * ch) });
-            }
-            let at = ((oy - out.region.y0) * out.region.width() + (region.x0 - out.region.x0)) * ch;
-            // SAFETY: the output view holds `region` (asserted above).
-            let out_row = unsafe { out.data.as_mut_ptr().add(at) };
-            // SAFETY: every row holds the held columns' pixels of `ch` int8; the output view
-            // holds the row's `region.width()` pixels after `out_row`; the backend was chosen
-            // by `isa()`.
-            unsafe {
-                self.row::<L>(w, &interior, &mut scratch, &rows, held.x0, ch, 0..ch, region.x0..region.x1, out_row, ch)
-            };
+        let Some(rows) = self.ring_rows(w, held, region, false) else { return false };
+        let mut stack = [MaybeUninit::<i16>::uninit(); STACK_RING];
+        // As many channels a pass as the ring holds whole rows of; else eight, and as many
+        // output columns a pass as fit.
+        let whole = self.cols(w, region.width());
+        let (n, width) = if (rows + 1) * whole * 16 <= STACK_RING {
+            ((STACK_RING / ((rows + 1) * whole * 2) / 8 * 8).min(ch), region.width())
+        } else {
+            let cols = STACK_RING / ((rows + 1) * 16);
+            let Some(more) = cols.checked_sub(self.cols(w, 1)) else { return false };
+            (8, more / w.stride.1 + 1)
+        };
+        let source = Source { at: input.data.as_ptr(), held, stride: ch };
+        let sink = Sink {
+            at: out.data.as_mut_ptr(),
+            y0: out.region.y0,
+            x0: out.region.x0,
+            width: out.region.width(),
+            stride: ch,
+        };
+        for x0 in (region.x0..region.x1).step_by(width) {
+            let xs = x0..(x0 + width).min(region.x1);
+            let ring = Ring { at: stack.as_mut_ptr().cast(), rows, cols: self.cols(w, xs.len()), n };
+            // SAFETY: the views hold what the window reads and the region (asserted above);
+            // the ring's rows fit the stack; the backend is `isa`, available.
+            unsafe { self.passes(isa, w, source, ring, region.y0..region.y1, xs, sink, None) };
         }
+        true
     }
 
-    /// Output columns whose taps all lie inside the map horizontally (found once per call:
-    /// the divisions cost small tiles a noticeable share).
-    fn interior(w: &Window) -> Range<usize> {
-        let (s, dx, kw) = (w.stride.1, w.dilation.1, w.kernel.1);
-        w.pad_left.div_ceil(s)..(w.in_w + w.pad_left).checked_sub((kw - 1) * dx + 1).map_or(0, |last| last / s + 1)
+    /// Ring columns output pixels `width` wide read: where each pair of a kernel row starts.
+    fn cols(&self, w: &Window, width: usize) -> usize {
+        (width - 1) * w.stride.1 + 2 * (self.kernel.1.div_ceil(2) - 1) * w.dilation.1 + 1
     }
 
-    /// Output pixels `xs` of one output row, channels `blocks` (a range of eight-channel
-    /// blocks' channels): kernel row `ky` reads input row `rows[ky]` (a pointer to its pixel
-    /// at column `x0`, channel `blocks.start`, pixels `stride` bytes apart), or the padding if
-    /// `None`; output pixel `ox` goes to `out + (ox − xs.start)·out_stride`.
-    ///
-    /// # Safety
-    /// Every row must hold every column a tap of `xs` reads inside the map, with the
-    /// channels of `blocks`; `out` the pixels of `xs`; the backend must be available.
-    #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn row<L: Lanes>(
-        &self,
-        w: &Window,
-        interior: &Range<usize>,
-        taps: &mut Taps,
-        rows: &[Option<*const i8>; MAX_TAPS],
-        x0: usize,
-        stride: usize,
-        blocks: Range<usize>,
-        xs: Range<usize>,
-        out: *mut i8,
-        out_stride: usize,
-    ) {
-        let (kh, kw) = w.kernel;
-        let (s, dx) = (w.stride.1, w.dilation.1);
-        let padding = self.padding.as_ptr().add(blocks.start);
-        let Taps { at: pixels, step } = taps;
-        // The interior pixels of `xs`: their taps are found once, then move `s` input pixels a
-        // step (the padding rows' stay), which spares thin layers a pointer set-up per pixel
-        // that cost as much as their arithmetic.
-        let lo = xs.start.max(interior.start).min(xs.end);
-        let inner = lo..xs.end.min(interior.end).max(lo);
-        if !inner.is_empty() {
-            let first = s * inner.start - w.pad_left - x0;
-            for (ky, row) in rows.iter().enumerate().take(kh) {
-                for kx in 0..kw {
-                    (pixels[ky * kw + kx], step[ky * kw + kx]) = match row {
-                        Some(at) => (at.add((first + kx * dx) * stride), s * stride),
-                        None => (padding, 0),
-                    };
-                }
-            }
-            (pixels[self.taps], step[self.taps]) = (pixels[0], step[0]);
-            for ox in inner.clone() {
-                self.pixel::<L>(pixels, blocks.clone(), out.add((ox - xs.start) * out_stride));
-                for (p, &d) in pixels.iter_mut().zip(step.iter()).take(self.taps + 1) {
-                    *p = p.wrapping_add(d);
-                }
-            }
-        }
-        for ox in (xs.start..inner.start).chain(inner.end.max(xs.start)..xs.end) {
-            for (ky, row) in rows.iter().enumerate().take(kh) {
-                for kx in 0..kw {
-                    let ix = Window::tap(ox, kx, s, dx, w.pad_left, w.in_w);
-                    pixels[ky * kw + kx] = match (row, ix) {
-                        (Some(at), Some(ix)) => at.add((ix - x0) * stride),
-                        _ => padding,
-                    };
-                }
-            }
-            pixels[self.taps] = pixels[0];
-            self.pixel::<L>(pixels, blocks.clone(), out.add((ox - xs.start) * out_stride));
-        }
-    }
-
-    /// One output pixel, channels `blocks`, from the pixels its taps read (`pixels[t]` at
-    /// channel `blocks.start`; one more after the last tap, which an odd last tap pairs with:
-    /// its filter half is zero).
-    ///
-    /// # Safety
-    /// As [`Depthwise::row`]'s, for this pixel.
-    #[inline(always)]
-    unsafe fn pixel<L: Lanes>(&self, pixels: &[*const i8; MAX_TAPS + 1], blocks: Range<usize>, px: *mut i8) {
-        let pairs = self.taps.div_ceil(2);
-        for c in blocks.clone().step_by(8) {
-            let at = c - blocks.start;
-            let filter = self.filter.as_ptr().add(c * pairs * 2);
-            let mut acc = L::load_acc(self.bias.as_ptr().add(c));
-            for k in 0..pairs {
-                let x = L::zip_i8(pixels[2 * k].add(at), pixels[2 * k + 1].add(at));
-                acc = L::madd(acc, x, L::load_pairs(filter.add(k * 16)));
-            }
-            L::requantize_store(acc, &self.stage, c, px.add(at));
-        }
-    }
-
-    /// The rows of eight-channel pixels the in-place path's ring must hold for `region` of
-    /// input region `held`: from the first row any later output reads to the last row
-    /// gathered so far (what the row reads, and what its output overwrites); `None` if the
-    /// output rows outrun the input (more output than input pixels per row).
-    fn ring_rows(w: &Window, held: Region, region: Region) -> Option<usize> {
-        let (ow, hw) = (region.width(), held.width());
-        let tap = |oy, ky| Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h);
-        let mut gathered = held.y0;
+    /// The pair rows the ring must hold for `region` of input region `held`: from the
+    /// first row any later output reads to the last row built so far (what the row reads
+    /// and, `in_place`, what its output overwrites); `None` if the output rows outrun the
+    /// input (more output than input pixels per row, in place).
+    fn ring_rows(&self, w: &Window, held: Region, region: Region, in_place: bool) -> Option<usize> {
+        let mut built = held.y0;
         let mut most = 0;
         for oy in region.y0..region.y1 {
-            let first = (0..w.kernel.0).find_map(|ky| tap(oy, ky));
-            let last = (0..w.kernel.0).rev().find_map(|ky| tap(oy, ky)).map_or(held.y0, |iy| iy + 1);
-            let overwritten = held.y0 + ((oy - region.y0 + 1) * ow).div_ceil(hw);
-            gathered = gathered.max(last).max(overwritten);
-            if gathered > held.y1 {
+            let (first, last) = Self::tap_rows(w, oy, held);
+            let overwritten = if in_place { Self::overwritten(held, region, oy) } else { held.y0 };
+            built = built.max(last).max(overwritten);
+            if built > held.y1 {
                 return None;
             }
             if let Some(first) = first {
-                most = most.max(gathered - first);
+                most = most.max(built - first);
             }
         }
         Some(most.max(1))
     }
 
+    /// The first input row output row `oy`'s taps read, if any, and one past the last (or
+    /// `held.y0` if none).
+    fn tap_rows(w: &Window, oy: usize, held: Region) -> (Option<usize>, usize) {
+        let tap = |ky| Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h);
+        let first = (0..w.kernel.0).find_map(tap);
+        let last = (0..w.kernel.0).rev().find_map(tap).map_or(held.y0, |iy| iy + 1);
+        (first, last)
+    }
+
+    /// In place, the input rows of `held` that output rows up to `oy` of `region` overwrite
+    /// (output pixel `i` lands in input pixel `i`'s slot): one past the last.
+    fn overwritten(held: Region, region: Region, oy: usize) -> usize {
+        held.y0 + ((oy - region.y0 + 1) * region.width()).div_ceil(held.width())
+    }
+
     /// TinyEngine's in-place depthwise convolution: `buf` holds input region `held` and
     /// receives output `region` over it (output pixel `i`, row-major, in input pixel `i`'s
-    /// slot). Block by block of eight channels, each input row's block is gathered into a
-    /// ring of rows (in `temp` if it is large enough, else on the stack) before an output
-    /// overwrites it or a tap reads it, and the row kernel reads the ring. Needs no more
-    /// output than input pixels; `false` (nothing done) where the ring fits neither.
+    /// slot), a group of channels a pass, through a ring of pair rows (in `temp` if it is
+    /// larger than the stack's). Needs no more output than input pixels; `false` (nothing
+    /// done) where not even eight channels' rows fit the ring.
     pub fn in_place(
         &self,
         isa: Isa,
@@ -280,75 +224,213 @@ impl Depthwise {
         region: Region,
         temp: &mut [i8],
     ) -> bool {
-        assert!(w.kernel.0 * w.kernel.1 == self.taps && region.area() <= held.area());
+        assert!(w.kernel == self.kernel && region.area() <= held.area());
         assert!(buf.len() >= held.area() * self.channels && covers(held, w.input_region(region)));
-        let Some(rows) = Self::ring_rows(w, held, region) else { return false };
-        // As many channels per pass as the larger of `temp` and the stack holds rows of (the
-        // stack's left uninitialised: every ring row is written before it is read).
-        let mut stack = [MaybeUninit::<i8>::uninit(); STACK_RING];
-        let (ring, capacity) = if temp.len() > STACK_RING {
-            (temp.as_mut_ptr(), temp.len())
-        } else {
-            (stack.as_mut_ptr().cast(), STACK_RING)
+        if region.area() == 0 {
+            return true;
+        }
+        let Some(rows) = self.ring_rows(w, held, region, true) else { return false };
+        let mut stack = [MaybeUninit::<i16>::uninit(); STACK_RING];
+        // The ring in `temp` where that holds more (from its first int16-aligned byte).
+        let skip = temp.as_ptr().align_offset(2).min(temp.len());
+        let (ring, capacity) = match (temp.len() - skip) / 2 {
+            larger if larger > STACK_RING => (temp[skip..].as_mut_ptr().cast(), larger),
+            _ => (stack.as_mut_ptr().cast(), STACK_RING),
         };
-        let group = (capacity / (rows * held.width() * 8) * 8).min(self.channels);
-        if group == 0 {
+        let cols = self.cols(w, region.width());
+        let n = (capacity / ((rows + 1) * cols * 2) / 8 * 8).min(self.channels);
+        if n == 0 {
             return false;
         }
-        let passes = Passes { held, region, rows, group };
-        match isa {
-            // SAFETY: checked above; the ring holds every row a tap reads (`ring_rows`).
-            Isa::Portable => unsafe { self.in_place_with::<Portable>(w, buf, ring, &passes) },
-            #[cfg(target_arch = "x86_64")]
-            // SAFETY: as above; `isa()` found AVX2.
-            Isa::Avx2 => unsafe { self.in_place_avx2(w, buf, ring, &passes) },
-            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-            // SAFETY: as above; compiled with simd128.
-            Isa::Simd128 => unsafe { self.in_place_with::<super::wasm::Simd128>(w, buf, ring, &passes) },
-        }
+        let ch = self.channels;
+        let source = Source { at: buf.as_ptr(), held, stride: ch };
+        let sink = Sink { at: buf.as_mut_ptr(), y0: region.y0, x0: region.x0, width: region.width(), stride: ch };
+        let ring = Ring { at: ring, rows, cols, n };
+        // SAFETY: `buf` holds `held`, which covers what the window reads, and the region's
+        // pixels (no more than `held`'s); the ring's rows fit it; every input row is in the
+        // ring before its slots are overwritten (`ring_rows`); the backend is `isa`.
+        unsafe { self.passes(isa, w, source, ring, region.y0..region.y1, region.x0..region.x1, sink, Some(region)) };
         true
+    }
+
+    /// [`Depthwise::pass`] for each group of `ring.n` channels (the last takes the rest), on
+    /// instruction set `isa`.
+    ///
+    /// # Safety
+    /// As [`Depthwise::pass`]'s; `isa` must be available.
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn passes(
+        &self,
+        isa: Isa,
+        w: &Window,
+        source: Source,
+        ring: Ring,
+        ys: Range<usize>,
+        xs: Range<usize>,
+        sink: Sink,
+        in_place: Option<Region>,
+    ) {
+        for c in (0..self.channels).step_by(ring.n) {
+            let ring = Ring { n: ring.n.min(self.channels - c), ..ring };
+            match isa {
+                Isa::Portable => self.pass::<Portable>(w, source, ring, c, ys.clone(), xs.clone(), sink, in_place),
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx2 => self.pass_avx2(w, source, ring, c, ys.clone(), xs.clone(), sink, in_place),
+                #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+                Isa::Simd128 => {
+                    self.pass::<super::wasm::Simd128>(w, source, ring, c, ys.clone(), xs.clone(), sink, in_place)
+                }
+            }
+        }
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    unsafe fn in_place_avx2(&self, w: &Window, buf: &mut [i8], ring: *mut i8, passes: &Passes) {
-        self.in_place_with::<super::avx2::Avx2>(w, buf, ring, passes)
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn pass_avx2(
+        &self,
+        w: &Window,
+        source: Source,
+        ring: Ring,
+        c: usize,
+        ys: Range<usize>,
+        xs: Range<usize>,
+        sink: Sink,
+        in_place: Option<Region>,
+    ) {
+        self.pass::<super::avx2::Avx2>(w, source, ring, c, ys, xs, sink, in_place)
     }
 
-    /// The in-place passes through `ring`, which holds `passes.rows` rows of
-    /// `passes.group`-channel pixels.
+    /// Channels `c..c + ring.n` of output rows `ys`, columns `xs`: each input row is built
+    /// into the ring once, before the first output row that reads it (or, `in_place` for
+    /// that output region, overwrites it); then the row's outputs read the ring.
+    ///
+    /// # Safety
+    /// `source` must hold every input pixel the window reads for the rows and columns, with
+    /// the channels; `sink` every output pixel; the ring `ring.rows + 1` rows of
+    /// `ring.cols ≥ self.cols(xs.len())` columns, and `ring.rows` at least
+    /// [`Depthwise::ring_rows`]; the backend must be available.
     #[inline(always)]
-    unsafe fn in_place_with<L: Lanes>(&self, w: &Window, buf: &mut [i8], ring: *mut i8, passes: &Passes) {
-        let &Passes { held, region, rows, group } = passes;
-        let (ch, hw, ow) = (self.channels, held.width(), region.width());
-        let base = buf.as_mut_ptr();
-        let tap = |oy, ky| Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h);
-        let mut taps = [None; MAX_TAPS];
-        let (interior, mut scratch) = (Self::interior(w), Taps::new());
-        for c in (0..ch).step_by(group) {
-            let n = group.min(ch - c);
-            let slot = |iy: usize| ring.add((iy - held.y0) % rows * hw * n);
-            let mut gathered = held.y0;
-            for oy in region.y0..region.y1 {
-                let last = (0..w.kernel.0).rev().find_map(|ky| tap(oy, ky)).map_or(held.y0, |iy| iy + 1);
-                let overwritten = held.y0 + ((oy - region.y0 + 1) * ow).div_ceil(hw);
-                while gathered < last.max(overwritten) {
-                    let from = base.add((gathered - held.y0) * hw * ch + c);
-                    if n == ch {
-                        std::ptr::copy_nonoverlapping(from, slot(gathered), hw * ch);
-                    } else {
-                        for x in 0..hw {
-                            std::ptr::copy_nonoverlapping(from.add(x * ch), slot(gathered).add(x * n), n);
-                        }
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn pass<L: Lanes>(
+        &self,
+        w: &Window,
+        source: Source,
+        ring: Ring,
+        c: usize,
+        ys: Range<usize>,
+        xs: Range<usize>,
+        sink: Sink,
+        in_place: Option<Region>,
+    ) {
+        let (kh, n) = (self.kernel.0, ring.n);
+        let pairs = self.kernel.1.div_ceil(2);
+        let held = source.held;
+        // Ring column 0 is input column `xs.start·stride − pad_left`, possibly in the padding.
+        let first_col = (xs.start * w.stride.1) as isize - w.pad_left as isize;
+        let padding = self.padding.as_ptr().add(c);
+        // The input pixel at row `iy`, column `ix` (channel `c`), or the padding's outside
+        // `held` (only where the value is multiplied by zero, or is the padding).
+        let pixel = |iy: usize, ix: isize| match usize::try_from(ix) {
+            Ok(ix) if (held.x0..held.x1).contains(&ix) => {
+                source.at.add(((iy - held.y0) * held.width() + ix - held.x0) * source.stride + c)
+            }
+            _ => padding,
+        };
+        // Pixels read ring columns `i·stride + 2p·dilation`: multiples of their greatest
+        // common divisor, so at stride 2 only every other column is built.
+        let every = gcd(w.stride.1, 2 * w.dilation.1);
+        let build = |slot: *mut i16, row: Option<usize>| {
+            for j in (0..ring.cols).step_by(every) {
+                let ix = first_col + j as isize;
+                let (a, b) = match row {
+                    Some(iy) => (pixel(iy, ix), pixel(iy, ix + w.dilation.1 as isize)),
+                    None => (padding, padding),
+                };
+                for b8 in (0..n).step_by(8) {
+                    L::store_pairs(slot.add((j * n + b8) * 2), L::zip_i8(a.add(b8), b.add(b8)));
+                }
+            }
+        };
+        // The padding's row, built the first time a kernel row lies in the padding.
+        let (pad_row, mut pad_built) = (ring.slot(ring.rows), false);
+        let mut rows = [pad_row.cast_const(); MAX_TAPS];
+        let mut built = held.y0;
+        for oy in ys {
+            // Every row from the first, in order: with a dilation, consecutive output rows may
+            // read rows of alternate parity, so no row is skipped.
+            let (_, last) = Self::tap_rows(w, oy, held);
+            let overwritten = in_place.map_or(held.y0, |region| Self::overwritten(held, region, oy));
+            while built < last.max(overwritten) {
+                build(ring.slot((built - held.y0) % ring.rows), Some(built));
+                built += 1;
+            }
+            for (ky, row) in rows.iter_mut().enumerate().take(kh) {
+                *row = match Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h) {
+                    Some(iy) => ring.slot((iy - held.y0) % ring.rows),
+                    None if pad_built => pad_row,
+                    None => {
+                        build(pad_row, None);
+                        pad_built = true;
+                        pad_row
                     }
-                    gathered += 1;
-                }
-                for (ky, t) in taps.iter_mut().enumerate().take(w.kernel.0) {
-                    *t = tap(oy, ky).map(|iy| slot(iy).cast_const());
-                }
-                let out = base.add((oy - region.y0) * ow * ch + c);
-                self.row::<L>(w, &interior, &mut scratch, &taps, held.x0, n, c..c + n, region.x0..region.x1, out, ch);
+                };
+            }
+            // Constant kernel shapes let the taps' loops unroll, their filters stay in registers.
+            match (kh, pairs) {
+                (3, 2) => self.output_row::<L>(w, 3, 2, &rows, c, n, oy, xs.clone(), sink),
+                (5, 3) => self.output_row::<L>(w, 5, 3, &rows, c, n, oy, xs.clone(), sink),
+                _ => self.output_row::<L>(w, kh, pairs, &rows, c, n, oy, xs.clone(), sink),
             }
         }
+    }
+
+    /// Channels `c..c + n` of output row `oy`, columns `xs`, from the pair rows its kernel
+    /// rows read (`kh` rows of `pairs` pairs).
+    ///
+    /// # Safety
+    /// As [`Depthwise::pass`]'s, with `rows` the row's pair rows.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn output_row<L: Lanes>(
+        &self,
+        w: &Window,
+        kh: usize,
+        pairs: usize,
+        rows: &[*const i16; MAX_TAPS],
+        c: usize,
+        n: usize,
+        oy: usize,
+        xs: Range<usize>,
+        sink: Sink,
+    ) {
+        // Per pixel, a pair `p` of kernel row `ky` starts `2p·dilation` ring columns right of
+        // the pixel's first, `stride` columns apart from pixel to pixel.
+        let (step, pair_step) = (w.stride.1 * n * 2, 2 * w.dilation.1 * n * 2);
+        for b8 in (0..n).step_by(8) {
+            let filter = self.filter.as_ptr().add((c + b8) * kh * pairs * 2);
+            let bias = self.bias.as_ptr().add(c + b8);
+            let mut out = sink.pixel(oy, xs.start).add(c + b8);
+            for i in 0..xs.len() {
+                let mut acc = L::load_acc(bias);
+                for (ky, row) in rows.iter().enumerate().take(kh) {
+                    let at = row.add(i * step + b8 * 2);
+                    for p in 0..pairs {
+                        let f = L::load_pairs(filter.add((ky * pairs + p) * 16));
+                        acc = L::madd(acc, L::load_pairs(at.add(p * pair_step)), f);
+                    }
+                }
+                L::requantize_store(acc, &self.stage, c + b8, out);
+                out = out.add(sink.stride);
+            }
+        }
+    }
+}
+
+fn gcd(a: usize, b: usize) -> usize {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
     }
 }

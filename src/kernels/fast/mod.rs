@@ -54,6 +54,8 @@ pub(crate) unsafe trait Lanes {
     unsafe fn splat_pair(p: *const i16) -> Self::Pairs;
     /// Eight int8 from `a` and eight from `b`, widened and interleaved as pairs `(a[i], b[i])`.
     unsafe fn zip_i8(a: *const i8, b: *const i8) -> Self::Pairs;
+    /// The sixteen int16 of `v` at `p`.
+    unsafe fn store_pairs(p: *mut i16, v: Self::Pairs);
     /// Sixteen int8 from `src`, widened to int16 at `dst`.
     unsafe fn widen16(src: *const i8, dst: *mut i16);
     /// Eight int8 from `src`, widened to int16 at `dst`.
@@ -195,6 +197,10 @@ unsafe impl Lanes for Portable {
     #[inline(always)]
     unsafe fn zip_i8(a: *const i8, b: *const i8) -> [i16; 16] {
         std::array::from_fn(|i| i16::from(*if i % 2 == 0 { a } else { b }.add(i / 2)))
+    }
+    #[inline(always)]
+    unsafe fn store_pairs(p: *mut i16, v: [i16; 16]) {
+        p.cast::<[i16; 16]>().write_unaligned(v)
     }
     #[inline(always)]
     unsafe fn widen16(src: *const i8, dst: *mut i16) {

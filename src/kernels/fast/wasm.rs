@@ -40,6 +40,11 @@ unsafe impl Lanes for Simd128 {
         (i16x8_shuffle::<0, 8, 1, 9, 2, 10, 3, 11>(a, b), i16x8_shuffle::<4, 12, 5, 13, 6, 14, 7, 15>(a, b))
     }
     #[inline(always)]
+    unsafe fn store_pairs(p: *mut i16, v: (v128, v128)) {
+        v128_store(p.cast(), v.0);
+        v128_store(p.add(8).cast(), v.1);
+    }
+    #[inline(always)]
     unsafe fn widen16(src: *const i8, dst: *mut i16) {
         Self::widen8(src, dst);
         Self::widen8(src.add(8), dst.add(8));
