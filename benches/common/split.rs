@@ -5,7 +5,7 @@ use mcupatch::exec::Engine;
 use mcupatch::kernels::Kernel;
 use mcupatch::model::Graph;
 use mcupatch::schedule::search::{self, Candidate};
-use mcupatch::schedule::{InPlace, InputMode};
+use mcupatch::schedule::{self, InPlace, InputMode};
 use std::collections::BTreeMap;
 
 /// The op kinds the per-kind split reports.
@@ -23,11 +23,13 @@ pub fn op_kind(kernel: &Kernel) -> &'static str {
     }
 }
 
-/// One op's time (ms, its steps' summaries added up) and MACs (recomputed halos included).
+/// One op's time (ms, its steps' summaries added up), MACs and output pixels (recomputed
+/// halos included).
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OpCost {
     pub ms: f64,
     pub macs: u64,
+    pub pixels: u64,
 }
 
 /// Time and MACs per op of the graph: each step's `runs` durations (a step's input
@@ -57,8 +59,11 @@ pub fn per_op(
     }
     let mut ops = vec![OpCost::default(); engine.graph.ops.len()];
     for (s, (op, times)) in steps.iter().zip(per_step).enumerate() {
+        let output = engine.graph.ops[*op].outputs[0];
+        let whole = schedule::map_region(&engine.graph, output).map_or(1, |r| r.area());
         ops[*op].ms += summary(times);
         ops[*op].macs += engine.step_macs(s);
+        ops[*op].pixels += engine.plan.steps[s].region.map_or(whole, |r| r.area()) as u64;
     }
     ops
 }
@@ -74,16 +79,19 @@ pub fn per_op_kind(engine: &Engine, ops: &[OpCost]) -> BTreeMap<&'static str, f6
 
 /// A patch plan's MAC overhead priced at each op's own layer-by-layer time per MAC: the
 /// time overhead the plan would have if every recomputed MAC cost what a MAC of its op costs
-/// layer by layer (ops without MACs at their layer-by-layer time). Layers differ several-fold
-/// in time per MAC (a 3-channel first conv or an 8-channel depthwise pays a requantization
-/// per handful of MACs), so this, not the plain MAC overhead, is what a plan that costs just
-/// its MACs comes to.
+/// layer by layer (an op without MACs, such as a residual add, priced per output pixel).
+/// Layers differ several-fold in time per MAC (a 3-channel first conv or an 8-channel
+/// depthwise pays a requantization per handful of MACs), so this, not the plain MAC
+/// overhead, is what a plan that costs just its MACs comes to.
 pub fn priced_overhead(layerwise: &[OpCost], patched: &[OpCost]) -> f64 {
     let base: f64 = layerwise.iter().map(|c| c.ms).sum();
     let priced: f64 = layerwise
         .iter()
         .zip(patched)
-        .map(|(l, p)| if l.macs == 0 { l.ms } else { l.ms * p.macs as f64 / l.macs as f64 })
+        .map(|(l, p)| match l.macs {
+            0 => l.ms * p.pixels as f64 / l.pixels.max(1) as f64,
+            macs => l.ms * p.macs as f64 / macs as f64,
+        })
         .sum();
     priced / base - 1.0
 }
