@@ -355,10 +355,12 @@ impl Depthwise {
         // The padding's row, built the first time a kernel row lies in the padding.
         let (pad_row, mut pad_built) = (ring.slot(ring.rows), false);
         let mut rows = [pad_row.cast_const(); MAX_TAPS];
-        let mut built = held.y0;
+        // Every row from the first the rows read, in order (not from the first `held` holds,
+        // which in a patch may start well above): with a dilation, consecutive output rows
+        // may read rows of alternate parity, so no row after it is skipped.
+        let reads = w.input_region(Region { y0: ys.start, y1: ys.end, x0: xs.start, x1: xs.end });
+        let mut built = reads.y0.max(held.y0);
         for oy in ys {
-            // Every row from the first, in order: with a dilation, consecutive output rows may
-            // read rows of alternate parity, so no row is skipped.
             let (_, last) = Self::tap_rows(w, oy, held);
             let overwritten = in_place.map_or(held.y0, |region| Self::overwritten(held, region, oy));
             while built < last.max(overwritten) {
