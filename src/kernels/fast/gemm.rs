@@ -85,11 +85,13 @@ impl Gemm {
     ) -> Option<Gemm> {
         let (kh, kw) = window.kernel;
         let depth = filter.len() / channels.max(1);
+        // The widened rows are every input row the kernel spans, dilation gaps included.
+        let span = (kh - 1) * window.dilation.0 + 1;
         let by_rows = (kh, kw) != (1, 1)
             && window.dilation.1 == 1
             && kh <= MAX_ROWS
             && depth.is_multiple_of(kh)
-            && kh * (depth / kh + 1 + SLACK) <= ROW_BUFFER;
+            && span * (depth / kh + 1 + SLACK) <= ROW_BUFFER;
         Gemm::pack(filter, 0, bias, channels, zero_point, stage, if by_rows { kh } else { 1 })
     }
 
@@ -217,32 +219,44 @@ impl Gemm {
         }
     }
 
-    /// [`Gemm::eval_with`] for a field read row by row: for each output row, the input rows
-    /// its kernel rows read are widened once (the zero point where the window hangs over
-    /// the padding), a chunk of output columns at a time, and every pixel reads its field
-    /// from them.
+    /// [`Gemm::eval_with`] for a field read row by row, a band of output rows at a time:
+    /// the input rows the band's kernel rows read are widened once (the zero point where
+    /// the window hangs over the padding), a chunk of output columns at a time, one after
+    /// another at a fixed pitch, so each pixel's field row `ky` lies `ky·dilation` rows
+    /// below its first. The band's pixels are multiplied four at a time across its rows. A
+    /// region under eight pixels wide takes two rows a band, so a tile two pixels wide still
+    /// fills the groups of four (ResNet-8's 4×8 plan 0.596 → 0.575 ms); wider ones take one,
+    /// as two cost the first conv's whole rows 7 % through code layout.
     #[inline(always)]
     unsafe fn eval_by_rows<L: Lanes>(&self, w: &Window, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
         let (kh, kw) = w.kernel;
         let (ic, s, r) = (input.channels, w.stride.1, input.region);
+        let (sy, dy) = (w.stride.0, w.dilation.0);
         assert!(kh == self.rows && kw * ic * kh == self.depth && w.dilation.1 == 1);
         assert!(covers(r, w.input_region(region)) && input.data.len() >= r.area() * ic);
-        // Each row holds the input columns of a chunk of output columns, one value more (what
-        // an odd row's last pair reads, times a zero weight) and the widening's overrun.
-        let row_cap = ROW_BUFFER / kh;
-        let chunk = ((row_cap - SLACK - 1) / ic - kw) / s + 1;
+        // Input rows a band of `band` output rows reads; each holds the input columns of a
+        // chunk of output columns, one value more (what an odd row's last pair reads, times a
+        // zero weight) and the widening's overrun. Two output rows a band where a row of the
+        // chunk still fits, else one (`for_conv` checked that it does).
+        let span = |band: usize| (kh - 1) * dy + 1 + (band - 1) * sy;
+        let fits = |band: usize| ((ROW_BUFFER / span(band)).saturating_sub(SLACK + 1) / ic).checked_sub(kw).is_some();
+        let band = if region.height() > 1 && region.width() < 2 * PIXELS && fits(2) { 2 } else { 1 };
+        let pitch = ROW_BUFFER / span(band);
+        let chunk = ((pitch - SLACK - 1) / ic - kw) / s + 1;
         let mut buffer = [MaybeUninit::<i16>::uninit(); ROW_BUFFER];
-        let mut rows = [std::ptr::null_mut::<i16>(); MAX_ROWS];
-        for (ky, row) in rows.iter_mut().enumerate().take(kh) {
-            *row = buffer.as_mut_ptr().cast::<i16>().add(ky * row_cap);
+        let slots = buffer.as_mut_ptr().cast::<i16>();
+        let at_row = |i: usize| slots.add(i * pitch);
+        let mut fields_rows = [std::ptr::null::<i16>(); MAX_ROWS];
+        for (ky, row) in fields_rows.iter_mut().enumerate().take(kh) {
+            *row = at_row(ky * dy).cast_const();
         }
-        let fields_rows = rows.map(|r| r.cast_const());
         let base = out.data.as_mut_ptr();
         let pixel_out = |y: usize, x: usize| {
             base.add(((y - out.region.y0) * out.region.width() + (x - out.region.x0)) * self.channels)
         };
         let fill = |dst: *mut i16, n: usize| std::slice::from_raw_parts_mut(dst, n).fill(self.zero_point);
-        for oy in region.y0..region.y1 {
+        for oy in (region.y0..region.y1).step_by(band) {
+            let rows = band.min(region.y1 - oy);
             let mut a = region.x0;
             while a < region.x1 {
                 let b = (a + chunk).min(region.x1);
@@ -250,8 +264,11 @@ impl Gemm {
                 let cols = (b - a - 1) * s + kw;
                 let lo = w.pad_left.saturating_sub(a * s).min(cols);
                 let hi = (w.in_w + w.pad_left).saturating_sub(a * s).min(cols).max(lo);
-                for (ky, &dst) in rows.iter().enumerate().take(kh) {
-                    match Window::tap(oy, ky, w.stride.0, w.dilation.0, w.pad_top, w.in_h) {
+                // Input row `oy·sy − pad_top + i` into slot `i`; rows above or below the map
+                // are the padding.
+                for i in 0..span(rows) {
+                    let dst = at_row(i);
+                    match (oy * sy + i).checked_sub(w.pad_top).filter(|&iy| iy < w.in_h) {
                         None => fill(dst, cols * ic),
                         Some(iy) => {
                             fill(dst, lo * ic);
@@ -265,16 +282,33 @@ impl Gemm {
                     }
                     *dst.add(cols * ic) = 0;
                 }
+                // The band's pixels row by row: pixel `q` is row `q / width`, column
+                // `q % width` (no division in a band of one row, where a pixel of the
+                // 3-channel first conv costs about as much as one).
+                let width = b - a;
+                let place = |q: usize| match rows {
+                    1 => (q, 0),
+                    _ => (q % width, q / width),
+                };
+                let field = |q: usize| {
+                    let (x, y) = place(q);
+                    y * sy * pitch + x * s * ic
+                };
+                let px = |q: usize| {
+                    let (x, y) = place(q);
+                    pixel_out(oy + y, a + x)
+                };
                 // The groups of four outside the dispatch on the count: through it, the first
                 // conv's whole rows ran 3 % slower.
-                let mut x = a;
-                while x + PIXELS <= b {
-                    let fields = Fields { rows: fields_rows, at: std::array::from_fn(|m| (x + m - a) * s * ic) };
-                    self.multiply::<L, PIXELS>(&fields, std::array::from_fn(|m| pixel_out(oy, x + m)));
-                    x += PIXELS;
+                let pixels = rows * width;
+                let mut q = 0;
+                while q + PIXELS <= pixels {
+                    let fields = Fields { rows: fields_rows, at: std::array::from_fn(|m| field(q + m)) };
+                    self.multiply::<L, PIXELS>(&fields, std::array::from_fn(|m| px(q + m)));
+                    q += PIXELS;
                 }
-                if x < b {
-                    self.multiply_some::<L>(b - x, fields_rows, |m| (x + m - a) * s * ic, |m| pixel_out(oy, x + m));
+                if q < pixels {
+                    self.multiply_some::<L>(pixels - q, fields_rows, |m| field(q + m), |m| px(q + m));
                 }
                 a = b;
             }
