@@ -243,8 +243,10 @@ impl Depthwise {
             return false;
         }
         let ch = self.channels;
-        let source = Source { at: buf.as_ptr(), held, stride: ch };
-        let sink = Sink { at: buf.as_mut_ptr(), y0: region.y0, x0: region.x0, width: region.width(), stride: ch };
+        // One pointer for both: the writes go through the same provenance as the reads.
+        let at = buf.as_mut_ptr();
+        let source = Source { at: at.cast_const(), held, stride: ch };
+        let sink = Sink { at, y0: region.y0, x0: region.x0, width: region.width(), stride: ch };
         let ring = Ring { at: ring, rows, cols, n };
         // SAFETY: `buf` holds `held`, which covers what the window reads, and the region's
         // pixels (no more than `held`'s); the ring's rows fit it; every input row is in the
@@ -429,6 +431,7 @@ impl Depthwise {
     }
 }
 
+/// The greatest common divisor of `a` and `b`.
 fn gcd(a: usize, b: usize) -> usize {
     if b == 0 {
         a
