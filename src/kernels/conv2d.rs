@@ -192,22 +192,34 @@ mod tests {
                 )
             })
             .prop_map(|((window, ic, oc, zp), filter, bias, stage, input, (a, b, c, d))| {
-                let fast = Gemm::for_conv(&filter, &bias, oc, zp, &stage, &window);
-                let conv = Conv2d {
-                    input: Hwc { h: window.in_h, w: window.in_w, c: ic },
-                    output: Hwc { h: window.out_h, w: window.out_w, c: oc },
-                    window,
-                    filter,
-                    bias,
-                    group_in: ic,
-                    group_out: oc,
-                    input_offset: -zp,
-                    stage,
-                    fast,
-                };
                 let region = Region { y0: a.min(b), y1: a.max(b) + 1, x0: c.min(d), x1: c.max(d) + 1 };
-                Case { conv, input, region }
+                Case { conv: conv(window, ic, oc, zp, filter, bias, stage), input, region }
             })
+    }
+
+    /// An ungrouped convolution over `window`, `ic` channels in and `oc` out, with its fast path.
+    fn conv(
+        window: Window,
+        ic: usize,
+        oc: usize,
+        zp: i32,
+        filter: Vec<i8>,
+        bias: Vec<i32>,
+        stage: OutputStage,
+    ) -> Conv2d {
+        let fast = Gemm::for_conv(&filter, &bias, oc, zp, &stage, &window);
+        Conv2d {
+            input: Hwc { h: window.in_h, w: window.in_w, c: ic },
+            output: Hwc { h: window.out_h, w: window.out_w, c: oc },
+            window,
+            filter,
+            bias,
+            group_in: ic,
+            group_out: oc,
+            input_offset: -zp,
+            stage,
+            fast,
+        }
     }
 
     /// A tall kernel dilated down the rows spans more input rows than the row buffer holds
@@ -220,20 +232,7 @@ mod tests {
         let filter: Vec<i8> = (0..oc * 8 * 3 * ic).map(|i| (i * 37 % 251) as i8).collect();
         let stage =
             OutputStage { requant: vec![crate::quant::Requant::new(0.002); oc], offset: 1, min: -128, max: 127 };
-        let bias = vec![300; oc];
-        let fast = Gemm::for_conv(&filter, &bias, oc, 3, &stage, &window);
-        let conv = Conv2d {
-            input: Hwc { h, w, c: ic },
-            output: Hwc { h: window.out_h, w: window.out_w, c: oc },
-            window,
-            filter,
-            bias,
-            group_in: ic,
-            group_out: oc,
-            input_offset: -3,
-            stage,
-            fast,
-        };
+        let conv = conv(window, ic, oc, 3, filter, vec![300; oc], stage);
         let input = (0..h * w * ic).map(|i| (i * 53 % 241) as i8).collect();
         let region = Region { y0: 50, y1: 62, x0: 0, x1: 4 };
         check(Case { conv, input, region }).expect("the fast path equals the reference");
