@@ -81,6 +81,17 @@ impl Ring {
     }
 }
 
+/// One call's passes: output rows `ys`, columns `xs`, from `source` to `sink` through
+/// `ring` (whose `n` is the channels a pass), in place over `in_place`'s input if given.
+struct Job {
+    source: Source,
+    ring: Ring,
+    ys: Range<usize>,
+    xs: Range<usize>,
+    sink: Sink,
+    in_place: Option<Region>,
+}
+
 impl Depthwise {
     /// `filter` is `[kh][kw][channels]`; `None` unless the shape suits the fast path.
     pub fn new(
@@ -164,7 +175,7 @@ impl Depthwise {
             let ring = Ring { at: stack.as_mut_ptr().cast(), rows, cols: self.cols(w, xs.len()), n };
             // SAFETY: the views hold what the window reads and the region (asserted above);
             // the ring's rows fit the stack; the backend is `isa`, available.
-            unsafe { self.passes(isa, w, source, ring, region.y0..region.y1, xs, sink, None) };
+            unsafe { self.passes(isa, w, &Job { source, ring, ys: region.y0..region.y1, xs, sink, in_place: None }) };
         }
         true
     }
@@ -248,84 +259,53 @@ impl Depthwise {
         let source = Source { at: at.cast_const(), held, stride: ch };
         let sink = Sink { at, y0: region.y0, x0: region.x0, width: region.width(), stride: ch };
         let ring = Ring { at: ring, rows, cols, n };
+        let (ys, xs) = (region.y0..region.y1, region.x0..region.x1);
         // SAFETY: `buf` holds `held`, which covers what the window reads, and the region's
         // pixels (no more than `held`'s); the ring's rows fit it; every input row is in the
         // ring before its slots are overwritten (`ring_rows`); the backend is `isa`.
-        unsafe { self.passes(isa, w, source, ring, region.y0..region.y1, region.x0..region.x1, sink, Some(region)) };
+        unsafe { self.passes(isa, w, &Job { source, ring, ys, xs, sink, in_place: Some(region) }) };
         true
     }
 
-    /// [`Depthwise::pass`] for each group of `ring.n` channels (the last takes the rest), on
-    /// instruction set `isa`.
+    /// [`Depthwise::pass`] for each group of `job.ring.n` channels (the last takes the rest),
+    /// on instruction set `isa`.
     ///
     /// # Safety
     /// As [`Depthwise::pass`]'s; `isa` must be available.
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn passes(
-        &self,
-        isa: Isa,
-        w: &Window,
-        source: Source,
-        ring: Ring,
-        ys: Range<usize>,
-        xs: Range<usize>,
-        sink: Sink,
-        in_place: Option<Region>,
-    ) {
-        for c in (0..self.channels).step_by(ring.n) {
-            let ring = Ring { n: ring.n.min(self.channels - c), ..ring };
+    unsafe fn passes(&self, isa: Isa, w: &Window, job: &Job) {
+        for c in (0..self.channels).step_by(job.ring.n) {
+            let n = job.ring.n.min(self.channels - c);
             match isa {
-                Isa::Portable => self.pass::<Portable>(w, source, ring, c, ys.clone(), xs.clone(), sink, in_place),
+                Isa::Portable => self.pass::<Portable>(w, job, c, n),
                 #[cfg(target_arch = "x86_64")]
-                Isa::Avx2 => self.pass_avx2(w, source, ring, c, ys.clone(), xs.clone(), sink, in_place),
+                Isa::Avx2 => self.pass_avx2(w, job, c, n),
                 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-                Isa::Simd128 => {
-                    self.pass::<super::wasm::Simd128>(w, source, ring, c, ys.clone(), xs.clone(), sink, in_place)
-                }
+                Isa::Simd128 => self.pass::<super::wasm::Simd128>(w, job, c, n),
             }
         }
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn pass_avx2(
-        &self,
-        w: &Window,
-        source: Source,
-        ring: Ring,
-        c: usize,
-        ys: Range<usize>,
-        xs: Range<usize>,
-        sink: Sink,
-        in_place: Option<Region>,
-    ) {
-        self.pass::<super::avx2::Avx2>(w, source, ring, c, ys, xs, sink, in_place)
+    unsafe fn pass_avx2(&self, w: &Window, job: &Job, c: usize, n: usize) {
+        self.pass::<super::avx2::Avx2>(w, job, c, n)
     }
 
-    /// Channels `c..c + ring.n` of output rows `ys`, columns `xs`: each input row is built
-    /// into the ring once, before the first output row that reads it (or, `in_place` for
-    /// that output region, overwrites it); then the row's outputs read the ring.
+    /// Channels `c..c + n` of `job`'s output rows and columns: each input row is built into
+    /// the ring once, before the first output row that reads it (or, in place, overwrites
+    /// it); then the row's outputs read the ring.
     ///
     /// # Safety
-    /// `source` must hold every input pixel the window reads for the rows and columns, with
-    /// the channels; `sink` every output pixel; the ring `ring.rows + 1` rows of
-    /// `ring.cols ≥ self.cols(xs.len())` columns, and `ring.rows` at least
+    /// `job.source` must hold every input pixel the window reads for the rows and columns,
+    /// with the channels; `job.sink` every output pixel; the ring `ring.rows + 1` rows of
+    /// `ring.cols ≥ self.cols(xs.len())` columns of `n` channels, and `ring.rows` at least
     /// [`Depthwise::ring_rows`]; the backend must be available.
     #[inline(always)]
-    #[allow(clippy::too_many_arguments)]
-    unsafe fn pass<L: Lanes>(
-        &self,
-        w: &Window,
-        source: Source,
-        ring: Ring,
-        c: usize,
-        ys: Range<usize>,
-        xs: Range<usize>,
-        sink: Sink,
-        in_place: Option<Region>,
-    ) {
-        let (kh, n) = (self.kernel.0, ring.n);
+    unsafe fn pass<L: Lanes>(&self, w: &Window, job: &Job, c: usize, n: usize) {
+        let Job { source, ring, ys, xs, sink, in_place } = job;
+        let (source, sink, in_place, ys, xs) = (*source, *sink, *in_place, ys.clone(), xs.clone());
+        let ring = Ring { n, ..*ring };
+        let kh = self.kernel.0;
         let pairs = self.kernel.1.div_ceil(2);
         let held = source.held;
         // Ring column 0 is input column `xs.start·stride − pad_left`, possibly in the padding.
