@@ -6,7 +6,8 @@
 use criterion::{criterion_group, Criterion};
 use mcupatch::kernels::Kernel;
 use mcupatch::model::{self, Graph};
-use mcupatch::schedule::search::{self, PatchRequest};
+use mcupatch::schedule::request::{self, PatchRequest};
+use mcupatch::schedule::search;
 use mcupatch::schedule::{InPlace, InputMode};
 use mcupatch::zoo::Arch;
 use std::path::PathBuf;
@@ -41,7 +42,7 @@ fn chain(ops: usize) -> (Graph, Vec<Kernel>) {
 }
 
 fn auto((graph, kernels): &(Graph, Vec<Kernel>), input: InputMode, in_place: InPlace) {
-    search::resolve(graph, kernels, &AUTO, input, in_place, SRAM).expect("a plan");
+    request::resolve(graph, kernels, &AUTO, input, in_place, SRAM).expect("a plan");
 }
 
 fn planner(c: &mut Criterion) {

@@ -375,12 +375,12 @@ impl Engine {
 
     /// Multiply-accumulates of one step: its region's share of the op's.
     pub fn step_macs(&self, s: usize) -> u64 {
-        schedule::search::step_macs(&self.plan, &self.kernels, s)
+        schedule::measure::step_macs(&self.plan, &self.kernels, s)
     }
 
     /// Total multiply-accumulates of the steps (recomputed halos included).
     pub fn macs(&self) -> u64 {
-        schedule::search::macs(&self.plan, &self.kernels)
+        schedule::measure::macs(&self.plan, &self.kernels)
     }
 }
 

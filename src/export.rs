@@ -72,15 +72,14 @@ pub struct Export {
     pub report: ExportReport,
 }
 
-/// Plans `bytes` layer by layer as TFLite Micro runs it and returns the model with that plan
-/// as its `OfflineMemoryAllocation` metadata (replacing any it had). The model must be one
-/// mcupatch runs; the result loads in mcupatch and in TFLite Micro, unchanged otherwise.
-pub fn offline_plan(bytes: &[u8]) -> Result<Export> {
-    let graph = model::load(bytes)?;
-    let kernels = Kernel::prepare_all(&graph)?;
+/// Plans the model of `bytes` (loaded as `graph`, its `kernels` prepared) layer by layer as
+/// TFLite Micro runs it and returns the model with that plan as its `OfflineMemoryAllocation`
+/// metadata (replacing any it had); the result loads in mcupatch and in TFLite Micro,
+/// unchanged otherwise. The session's [`export`](crate::session::Session::export) is the door.
+pub fn offline_plan(bytes: &[u8], graph: &Graph, kernels: &[Kernel]) -> Result<Export> {
     let every_op = InputMode { float_input: true, streamed: false };
-    let plan = schedule::plan(&graph, &kernels, &Schedule::default(), every_op)?;
-    let offsets = tensor_offsets(&graph, &plan)?;
+    let plan = schedule::plan(graph, kernels, &Schedule::default(), every_op)?;
+    let offsets = tensor_offsets(graph, &plan)?;
     let mut data = Vec::with_capacity(4 * (3 + offsets.len()));
     for v in [PLAN_VERSION, 0, len_i32(offsets.len())?].into_iter().chain(offsets.iter().copied()) {
         data.extend_from_slice(&v.to_le_bytes());

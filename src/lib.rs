@@ -29,9 +29,7 @@
 
 /// The library's one error type.
 pub mod error;
-pub mod export;
 pub mod files;
-pub mod joint;
 pub mod labels;
 pub mod preprocess;
 pub mod session;
@@ -42,6 +40,8 @@ pub mod wasm;
 pub mod arena;
 #[doc(hidden)]
 pub mod exec;
+#[doc(hidden)]
+pub mod export;
 #[doc(hidden)]
 pub mod geometry;
 #[doc(hidden)]

@@ -7,14 +7,19 @@ mod common;
 
 use common::gen::Gen;
 use common::{python, require_tflm, root, scratch_dir, MLTK_MODELS};
-use mcupatch::export::{self, METADATA_NAME, PLANNED_ONLINE};
+use mcupatch::export::{self, PLANNED_ONLINE};
 use mcupatch::model::{self, schema, DType};
 use mcupatch::preprocess;
-use mcupatch::session::{Session, Settings};
+use mcupatch::session::{Export, Session, Settings, METADATA_NAME};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::path::Path;
 use std::process::Command;
+
+/// `bytes` with its layer-by-layer plan written in, through the session as every face does.
+fn with_plan(bytes: &[u8]) -> mcupatch::Result<Export> {
+    Session::from_tflite(bytes)?.export()
+}
 
 /// What TFLite Micro reported for one model and input.
 struct Measured {
@@ -83,7 +88,7 @@ struct Row {
 fn before_and_after(cases: Vec<(String, Vec<u8>, Vec<u8>)>) -> Vec<Row> {
     let exports: Vec<_> = cases
         .iter()
-        .map(|(name, bytes, _)| export::offline_plan(bytes).unwrap_or_else(|e| panic!("{name}: export: {e}")))
+        .map(|(name, bytes, _)| with_plan(bytes).unwrap_or_else(|e| panic!("{name}: export: {e}")))
         .collect();
     let mut runs = Vec::new();
     for ((name, bytes, input), exported) in cases.iter().zip(&exports) {
@@ -264,7 +269,7 @@ fn exported_model_loads_unchanged_with_one_plan() {
         ("VWW", read("models/visual_wake_words.tflite")),
         ("ResNet-8", read("models/mltk/image_classification.tflite")),
     ] {
-        let exported = export::offline_plan(&bytes).unwrap();
+        let exported = with_plan(&bytes).unwrap();
         let (before, after) = (model::load(&bytes).unwrap(), model::load(&exported.model).unwrap());
         assert_eq!(format!("{before:?}"), format!("{after:?}"), "{name}: the graph changed");
         // [version 1, subgraph 0, one offset per tensor]; weights are left to TFLM.
@@ -277,7 +282,7 @@ fn exported_model_loads_unchanged_with_one_plan() {
             assert!(offset == PLANNED_ONLINE || offset % 16 == 0, "{name}: tensor {t} at {offset}");
         }
         // Exporting again replaces the plan rather than adding a second one.
-        let again = export::offline_plan(&exported.model).unwrap();
+        let again = with_plan(&exported.model).unwrap();
         let root = schema::root(&again.model).unwrap();
         let plans = root.metadata().unwrap().iter().filter(|m| m.name() == Some(METADATA_NAME)).count();
         assert_eq!(plans, 1, "{name}");
@@ -290,9 +295,9 @@ fn exported_model_loads_unchanged_with_one_plan() {
 fn broken_models_are_refused_not_exported() {
     let bytes = read("models/visual_wake_words.tflite");
     for cut in [0, 7, 8, 1000, bytes.len() / 2, bytes.len() - 1] {
-        assert!(export::offline_plan(&bytes[..cut]).is_err(), "cut at {cut}");
+        assert!(Session::from_tflite(&bytes[..cut]).and_then(|s| s.export()).is_err(), "cut at {cut}");
     }
-    let err = export::offline_plan(&common::unsupported_model()).unwrap_err().to_string();
+    let err = Session::from_tflite(&common::unsupported_model()).and_then(|s| s.export()).unwrap_err().to_string();
     assert!(err.contains("unsupported"), "{err}");
 }
 
@@ -307,7 +312,7 @@ fn cli_writes_the_model_and_reports_the_plan() {
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!((report["peak_bytes"].as_u64(), report["float_input"].as_bool()), (Some(138_240), Some(true)));
     let written = std::fs::read(&out).unwrap();
-    assert_eq!(written, export::offline_plan(&read("models/visual_wake_words.tflite")).unwrap().model);
+    assert_eq!(written, with_plan(&read("models/visual_wake_words.tflite")).unwrap().model);
     let text = run(&["export", "models/visual_wake_words.tflite", out.to_str().unwrap()]);
     assert!(String::from_utf8_lossy(&text.stdout).contains("arena head 138240 B"));
     let missing = run(&["export", "models/none.tflite", out.to_str().unwrap()]);

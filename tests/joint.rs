@@ -2,7 +2,7 @@
 //! The joint search: every front point, rebuilt from its spec and re-planned through the
 //! session, has the peak and MACs the search reported, and runs exactly.
 
-use mcupatch::joint::{self, Goal, Objective, Space};
+use mcupatch::session::joint::{self, Goal, Objective, Space};
 use mcupatch::session::{Session, Settings};
 
 fn small_space() -> Space {

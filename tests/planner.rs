@@ -13,7 +13,9 @@ use mcupatch::arena::planner::{self, Request, Strategy, ALIGNMENT};
 use mcupatch::kernels::Kernel;
 use mcupatch::model::{self, Graph};
 use mcupatch::schedule::costs::SplitCosts;
-use mcupatch::schedule::search::{self, Candidate, PatchRequest};
+use mcupatch::schedule::measure::{self, Candidate};
+use mcupatch::schedule::request::{self, PatchRequest};
+use mcupatch::schedule::search;
 use mcupatch::schedule::{draft, plan, InPlace, InputMode, Plan};
 use mcupatch::zoo::Arch;
 use rand::rngs::StdRng;
@@ -43,14 +45,14 @@ fn exhaustive(
     input: InputMode,
     in_place: InPlace,
 ) -> mcupatch::Result<Vec<Candidate>> {
-    let layerwise = search::layer_by_layer(graph, kernels, input, in_place)?;
+    let layerwise = measure::layer_by_layer(graph, kernels, input, in_place)?;
     let base = layerwise.macs;
     let mut all = Vec::new();
     if !input.streamed {
         all.push(layerwise);
     }
     for schedule in search::single_stage_schedules(graph, kernels, input, in_place)? {
-        all.push(search::evaluate(graph, kernels, &schedule, input, base)?);
+        all.push(measure::evaluate(graph, kernels, &schedule, input, base)?);
     }
     Ok(all)
 }
@@ -78,8 +80,8 @@ fn assert_same_front(all: &[Candidate], fast: &[Candidate], what: &str) {
     }
 }
 
-/// The pruned search against the exhaustive one, and the planner's own answers (`resolve`)
-/// against the exhaustive choice.
+/// The pruned search against the exhaustive one, and the planner's answers to a user's
+/// requests (`request::resolve`, what the session plans) against the exhaustive choice.
 fn check_search(graph: &Graph, input: InputMode, in_place: InPlace, what: &str) -> usize {
     let kernels = Kernel::prepare_all(graph).unwrap();
     let all = match exhaustive(graph, &kernels, input, in_place) {
@@ -97,7 +99,7 @@ fn check_search(graph: &Graph, input: InputMode, in_place: InPlace, what: &str) 
     assert_same_front(&all, &fast, what);
     for budget in budgets(&search::pareto(&all)) {
         let auto = PatchRequest::Auto { multi_stage: false };
-        let chosen = search::resolve(graph, &kernels, &auto, input, in_place, budget).unwrap();
+        let chosen = request::resolve(graph, &kernels, &auto, input, in_place, budget).unwrap().schedule;
         assert_eq!(Some(&chosen), search::choose(&all, budget).map(|(c, _)| c.schedule).as_ref(), "{what} {budget}");
     }
     for (rows, cols) in [(2, 2), (3, 1)] {
@@ -108,7 +110,7 @@ fn check_search(graph: &Graph, input: InputMode, in_place: InPlace, what: &str) 
             .collect();
         let budget = grid.iter().map(|c| c.peak.bytes).min().unwrap_or(0) + 1;
         let request = PatchRequest::Grid { rows, cols };
-        let chosen = search::resolve(graph, &kernels, &request, input, in_place, budget).ok();
+        let chosen = request::resolve(graph, &kernels, &request, input, in_place, budget).ok().map(|r| r.schedule);
         assert_eq!(chosen, search::choose(&grid, budget).map(|(c, _)| c.schedule), "{what} grid {rows}x{cols}");
     }
     for c in search::pareto(&fast) {
@@ -134,8 +136,86 @@ fn vww_two_stage_front_equals_the_exhaustive_one() {
         let all = search::explore_multi(&g, &kernels, input, in_place).unwrap();
         let fast = search::explore_multi_front(&g, &kernels, input, in_place).unwrap();
         assert!(all.iter().any(|c| c.schedule.stages.len() == 2));
-        assert_same_front(&all, &fast, &format!("vww two stages {input:?} {in_place:?}"));
+        let what = format!("vww two stages {input:?} {in_place:?}");
+        assert_same_front(&all, &fast, &what);
+        let auto = PatchRequest::Auto { multi_stage: true };
+        for budget in budgets(&search::pareto(&all)) {
+            let chosen = request::resolve(&g, &kernels, &auto, input, in_place, budget).unwrap().schedule;
+            assert_eq!(Some(chosen), search::choose(&all, budget).map(|(c, _)| c.schedule), "{what} {budget}");
+        }
     }
+}
+
+/// `auto` at a given split: the planner's choice among every grid there, as the exhaustive
+/// search would choose among its plans at that split.
+#[test]
+fn vww_auto_at_a_split_chooses_as_the_exhaustive_search() {
+    let g = vww();
+    let kernels = Kernel::prepare_all(&g).unwrap();
+    for (input, in_place) in modes() {
+        let all = exhaustive(&g, &kernels, input, in_place).unwrap();
+        for op in [1, 5, 9] {
+            let split = g.ops[op].outputs[0];
+            let what = format!("vww auto at op{op} {input:?} {in_place:?}");
+            let at_split: Vec<Candidate> =
+                all.iter().filter(|c| c.schedule.stages.first().is_some_and(|s| s.split == split)).cloned().collect();
+            for budget in budgets(&search::pareto(&at_split)) {
+                let auto = PatchRequest::AutoAt { split };
+                let resolved = request::resolve(&g, &kernels, &auto, input, in_place, budget).unwrap();
+                let expected = search::choose(&at_split, budget).map(|(c, _)| c.schedule);
+                assert_eq!(Some(resolved.schedule), expected, "{what} {budget}");
+                let searched = resolved.search.expect("the planner chose");
+                assert_eq!(searched.covered, at_split.len(), "{what}");
+                assert_eq!(described(&searched.front), described(&search::pareto(&at_split)), "{what}");
+            }
+        }
+    }
+}
+
+/// The words a user gives (the CLI's flags, the page's controls) become the request the
+/// planner resolves: every form, the conflicts resolved with a note, the others refused.
+#[test]
+fn settings_words_become_requests() {
+    let g = vww();
+    let parse = |patch: &[&str], split: &[&str], multi_stage: bool| {
+        let words = |w: &[&str]| w.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let mut notes = Vec::new();
+        let request = PatchRequest::parse(&g, &words(patch), &words(split), multi_stage, &mut notes);
+        (request.map_err(|e| e.to_string()), notes)
+    };
+    let t = |op: usize| g.ops[op].outputs[0];
+    assert_eq!(parse(&[], &[], false), (Ok(PatchRequest::LayerByLayer), vec![]));
+    assert_eq!(parse(&[" ", ""], &[""], false), (Ok(PatchRequest::LayerByLayer), vec![]));
+    assert_eq!(parse(&[], &[], true), (Ok(PatchRequest::Auto { multi_stage: true }), vec![]));
+    assert_eq!(parse(&[" auto "], &[], false), (Ok(PatchRequest::Auto { multi_stage: false }), vec![]));
+    assert_eq!(parse(&["auto"], &["op5"], false), (Ok(PatchRequest::AutoAt { split: t(5) }), vec![]));
+    assert_eq!(parse(&["auto"], &[&format!("t{}", t(5))], false).0, Ok(PatchRequest::AutoAt { split: t(5) }));
+    assert_eq!(parse(&["auto"], &[&g.tensors[t(5)].name], false).0, Ok(PatchRequest::AutoAt { split: t(5) }));
+    for grid in ["3x2", "3X2", "3×2", " 3 x 2 "] {
+        assert_eq!(parse(&[grid], &[], false).0, Ok(PatchRequest::Grid { rows: 3, cols: 2 }), "{grid}");
+    }
+    let stages = parse(&["2x2", "4x4"], &["op3", "op9"], false).0.unwrap();
+    let expected = [(t(3), 2), (t(9), 4)].map(|(split, n)| mcupatch::schedule::Stage { split, rows: n, cols: n });
+    assert_eq!(stages, PatchRequest::Stages(expected.to_vec()));
+
+    let (split_alone, notes) = parse(&[], &["op5"], false);
+    assert_eq!(split_alone, Ok(PatchRequest::LayerByLayer));
+    assert_eq!(notes, ["layer by layer has no patch stage: the split is ignored"]);
+    let (given, notes) = parse(&["2x2"], &["op5"], true);
+    assert_eq!(given, Ok(PatchRequest::Stages(vec![mcupatch::schedule::Stage { split: t(5), rows: 2, cols: 2 }])));
+    assert_eq!(notes, ["several stages are searched by auto without a split: the plan given is used as it is"]);
+
+    let refused = |patch: &[&str], split: &[&str], words: &str| {
+        let error = parse(patch, split, false).0.unwrap_err();
+        assert!(error.contains(words), "{patch:?} {split:?}: {error}");
+    };
+    refused(&["9x9"], &[], "rows and columns go from 1 to 8");
+    refused(&["0x2"], &[], "rows and columns go from 1 to 8");
+    refused(&["big"], &[], "is not auto or RxC");
+    refused(&["2x2", "3x3"], &["op3"], "2 grids for 1 splits");
+    refused(&["auto", "2x2"], &["op3", "op9"], "give a grid RxC for each of several stages");
+    refused(&["2x2"], &["nowhere"], "no op output or tensor 'nowhere'");
+    refused(&["2x2"], &["op100000"], "no op output or tensor 'op100000'");
 }
 
 /// A random CNN, longer than the patch tests' ones: convolutions, depthwise, pools, pads
@@ -290,7 +370,7 @@ fn check_plans(graph: &Graph, input: InputMode, in_place: InPlace, what: &str) {
         }
         let costs = analysed.last().and_then(|(_, c)| c.as_ref());
         if let Some((macs, estimate)) = costs.and_then(|c| c.estimate(&kernels, stage.rows, stage.cols)) {
-            assert_eq!(macs, search::macs(&p, &kernels), "{what}: estimated MACs");
+            assert_eq!(macs, measure::macs(&p, &kernels), "{what}: estimated MACs");
             assert!(estimate <= bound, "{what}: estimate {estimate} above the draft's bound {bound}");
         }
     }

@@ -175,7 +175,10 @@ fn planner_handles_tiny_models() {
         let kernels = Kernel::prepare_all(&graph).unwrap();
         let all = search::explore(&graph, &kernels, InputMode::default(), InPlace::default()).unwrap();
         assert!(!all.is_empty());
-        let c = search::compare(&graph, &kernels, &Schedule::default(), InputMode::default(), |op| op.to_string());
+        let c =
+            mcupatch::schedule::measure::compare(&graph, &kernels, &Schedule::default(), InputMode::default(), |op| {
+                op.to_string()
+            });
         assert!(c.is_ok());
     }
 }

@@ -9,7 +9,8 @@ use common::{root, run_tensors};
 use mcupatch::exec::{Config, Engine};
 use mcupatch::kernels::Kernel;
 use mcupatch::model::{self, Graph};
-use mcupatch::schedule::search::{self, Comparison};
+use mcupatch::schedule::measure::{self, Candidate, Comparison};
+use mcupatch::schedule::search;
 use mcupatch::schedule::{InPlace, InputMode, Schedule, Stage};
 use mcupatch::zoo::{self, Arch};
 
@@ -22,7 +23,8 @@ fn figure_one(arch: &Arch, in_place: InPlace) -> (Graph, Comparison) {
     let kernels = Kernel::prepare_all(&graph).unwrap();
     let split = zoo::stride_split(&graph, 8).expect("a stride-8 block");
     let schedule = Schedule { stages: vec![Stage { split, rows: 4, cols: 4 }], in_place };
-    let c = search::compare(&graph, &kernels, &schedule, STREAMED, |op| zoo::block_of(&graph, op).to_string()).unwrap();
+    let c =
+        measure::compare(&graph, &kernels, &schedule, STREAMED, |op| zoo::block_of(&graph, op).to_string()).unwrap();
     (graph, c)
 }
 
@@ -123,7 +125,7 @@ fn multi_stage_fusion_lowers_the_vww_peak() {
     let (graph, kernels) = vww();
     let single = search::explore(&graph, &kernels, STREAMED, ALL_IN_PLACE).unwrap();
     let multi = search::explore_multi(&graph, &kernels, STREAMED, ALL_IN_PLACE).unwrap();
-    let best = |cs: &[search::Candidate]| cs.iter().min_by_key(|c| (c.peak.bytes, c.macs)).unwrap().clone();
+    let best = |cs: &[Candidate]| cs.iter().min_by_key(|c| (c.peak.bytes, c.macs)).unwrap().clone();
     let (s, m) = (best(&single), best(&multi));
     assert_eq!(m.schedule.stages.len(), 2, "{:?}", m.schedule);
     assert!(m.peak.bytes < s.peak.bytes, "two stages {} vs one {}", m.peak.bytes, s.peak.bytes);

@@ -4,7 +4,8 @@
 use mcupatch::exec::Engine;
 use mcupatch::kernels::Kernel;
 use mcupatch::model::Graph;
-use mcupatch::schedule::search::{self, Candidate};
+use mcupatch::schedule::measure::Candidate;
+use mcupatch::schedule::search;
 use mcupatch::schedule::{self, InPlace, InputMode};
 use std::collections::BTreeMap;
 

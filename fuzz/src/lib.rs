@@ -4,7 +4,7 @@
 use mcupatch::exec::{Config, Engine};
 use mcupatch::kernels::Kernel;
 use mcupatch::model::{self, Graph};
-use mcupatch::schedule::search;
+use mcupatch::schedule::{measure, search};
 use mcupatch::schedule::{self, InPlace, InputMode, Schedule};
 use std::sync::Arc;
 
@@ -45,7 +45,7 @@ pub fn prepare(bytes: &[u8]) -> Option<(Arc<Graph>, Arc<[Kernel]>)> {
 /// Plans layer by layer and every schedule the planner's search keeps (with `multi_stage`, two-stage
 /// ones too), compares the chosen one with layer by layer, and returns it.
 pub fn plan(graph: &Graph, kernels: &[Kernel], sw: Switches) -> Option<Schedule> {
-    let _ = search::layer_by_layer(graph, kernels, sw.input, sw.in_place);
+    let _ = measure::layer_by_layer(graph, kernels, sw.input, sw.in_place);
     // The pruned search the session uses (the exhaustive one is proven equal in the tests).
     let all = match sw.multi_stage {
         true => search::explore_multi_front(graph, kernels, sw.input, sw.in_place),
@@ -54,7 +54,7 @@ pub fn plan(graph: &Graph, kernels: &[Kernel], sw: Switches) -> Option<Schedule>
     .ok()?;
     let _ = search::pareto(&all);
     let (chosen, _) = search::choose(&all, 64 * 1024)?;
-    let _ = search::compare(graph, kernels, &chosen.schedule, sw.input, |op| op.to_string());
+    let _ = measure::compare(graph, kernels, &chosen.schedule, sw.input, |op| op.to_string());
     Some(chosen.schedule)
 }
 

@@ -8,7 +8,9 @@
 
 pub mod costs;
 pub mod layerwise;
+pub mod measure;
 pub mod patch;
+pub mod request;
 pub mod search;
 
 use crate::arena::planner::{self, Request, Strategy};

@@ -13,99 +13,15 @@
 //! (up to [`MAX_STAGES`]), exhaustively or pruned in the same way.
 
 use super::costs::SplitCosts;
-use super::{draft, layerwise, patch, plan, InPlace, InputMode, Plan, Schedule, Stage, Step};
+use super::measure::{evaluate, layer_by_layer, measure, steps_macs, Candidate};
+use super::{draft, layerwise, patch, InPlace, InputMode, Schedule, Stage};
 use crate::error::{Error, Result};
 use crate::kernels::Kernel;
 use crate::model::Graph;
-use serde::Serialize;
 use std::collections::HashMap;
 
 /// Grids from 1×1 up to this many rows and columns are tried.
 pub const MAX_GRID: usize = 8;
-
-/// Multiply-accumulates of every step of `plan`: each region's share of its op's.
-pub fn step_macs(plan: &Plan, kernels: &[Kernel], step: usize) -> u64 {
-    plan.steps[step].macs(kernels)
-}
-
-pub fn macs(plan: &Plan, kernels: &[Kernel]) -> u64 {
-    steps_macs(&plan.steps, kernels)
-}
-
-fn steps_macs(steps: &[Step], kernels: &[Kernel]) -> u64 {
-    steps.iter().map(|s| s.macs(kernels)).sum()
-}
-
-/// Where a plan's peak falls.
-#[derive(Debug, Clone, Serialize)]
-pub struct Peak {
-    pub bytes: usize,
-    pub step: usize,
-    pub op: usize,
-    pub op_name: &'static str,
-    /// `(stage, row, col)` when the peak falls inside a patch stage.
-    pub patch: Option<(usize, usize, usize)>,
-}
-
-/// One planned schedule and what it costs.
-#[derive(Debug, Clone, Serialize)]
-pub struct Candidate {
-    pub schedule: Schedule,
-    pub peak: Peak,
-    pub macs: u64,
-    /// MACs over layer by layer's, minus one.
-    pub overhead: f64,
-    /// The largest input region one patch of the first stage reads (height, width).
-    pub input_patch: Option<(usize, usize)>,
-}
-
-/// Plans `schedule` and measures it.
-pub fn evaluate(
-    graph: &Graph,
-    kernels: &[Kernel],
-    schedule: &Schedule,
-    input: InputMode,
-    base_macs: u64,
-) -> Result<Candidate> {
-    measure(graph, kernels, &plan(graph, kernels, schedule, input)?, schedule, base_macs)
-}
-
-/// Layer by layer (the whole input in SRAM) with the in-place settings, measured: its MACs
-/// are the base every patch plan's overhead is counted against.
-pub fn layer_by_layer(graph: &Graph, kernels: &[Kernel], input: InputMode, in_place: InPlace) -> Result<Candidate> {
-    let schedule = Schedule { stages: Vec::new(), in_place };
-    let whole_input = InputMode { streamed: false, ..input };
-    let p = plan(graph, kernels, &schedule, whole_input)?;
-    let base = macs(&p, kernels);
-    measure(graph, kernels, &p, &schedule, base)
-}
-
-/// Measures plan `p` of `schedule`.
-fn measure(graph: &Graph, kernels: &[Kernel], p: &Plan, schedule: &Schedule, base_macs: u64) -> Result<Candidate> {
-    let step = p.peak_step();
-    // A model whose only op is the skipped input QUANTIZE has no steps: op 0 stands in.
-    let (op, patch) = p.steps.get(step).map_or((0, None), |s| (s.op, s.patch));
-    let macs = macs(p, kernels);
-    Ok(Candidate {
-        schedule: schedule.clone(),
-        peak: Peak {
-            bytes: p.extent,
-            step,
-            op,
-            op_name: graph.ops[op].kind.name(),
-            patch: patch.map(|q| (q.stage, q.row, q.col)),
-        },
-        macs,
-        overhead: macs as f64 / base_macs.max(1) as f64 - 1.0,
-        input_patch: input_patch(p),
-    })
-}
-
-/// The largest region of its input one patch of the first stage of plan `p` reads.
-pub fn input_patch(p: &Plan) -> Option<(usize, usize)> {
-    let first_stage = p.patches.iter().filter(|q| q.stage == 0);
-    first_stage.map(|q| (q.input.height(), q.input.width())).max_by_key(|&(h, w)| h * w)
-}
 
 /// The tensors a single patch stage can end at, in op order.
 pub fn splits(graph: &Graph, kernels: &[Kernel], input: InputMode) -> Result<Vec<usize>> {
@@ -134,6 +50,32 @@ pub fn single_stage_schedules(
         }
     }
     Ok(out)
+}
+
+/// One `rows` × `cols` stage ending at every split whose map is at least that large.
+pub fn grid_at_every_split(
+    graph: &Graph,
+    kernels: &[Kernel],
+    rows: usize,
+    cols: usize,
+    input: InputMode,
+    in_place: InPlace,
+) -> Result<Vec<Schedule>> {
+    let fits = |t: &usize| super::map_region(graph, *t).is_some_and(|m| m.height() >= rows && m.width() >= cols);
+    let splits = splits(graph, kernels, input)?.into_iter().filter(fits);
+    Ok(splits.map(|split| Schedule { stages: vec![Stage { split, rows, cols }], in_place }).collect())
+}
+
+/// Every one of `schedules`, planned and measured against layer by layer's MACs.
+pub fn evaluate_all(
+    graph: &Graph,
+    kernels: &[Kernel],
+    schedules: &[Schedule],
+    input: InputMode,
+    in_place: InPlace,
+) -> Result<Vec<Candidate>> {
+    let base = layer_by_layer(graph, kernels, input, in_place)?.macs;
+    schedules.iter().map(|s| evaluate(graph, kernels, s, input, base)).collect()
 }
 
 /// The candidates no other candidate beats on both peak and MACs, by increasing peak.
@@ -316,105 +258,6 @@ fn parallelism() -> usize {
     }
 }
 
-/// What a user asks for: layer by layer, the planner's choice (single stage, or also two
-/// stages), given stages, or a grid with the cheapest split for it.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PatchRequest {
-    LayerByLayer,
-    Auto { multi_stage: bool },
-    Stages(Vec<Stage>),
-    Grid { rows: usize, cols: usize },
-}
-
-fn parse_grid(text: &str) -> Result<(usize, usize)> {
-    let bad = || Error::Setting(format!("grid '{text}' is not auto or RxC (e.g. 3x3)"));
-    let (r, c) = text.trim().split_once(['x', 'X', '×']).ok_or_else(bad)?;
-    Ok((r.trim().parse().map_err(|_| bad())?, c.trim().parse().map_err(|_| bad())?))
-}
-
-impl PatchRequest {
-    /// Parses `--patch auto|RxC` and `--split TENSOR_OR_OP` (see [`find_split`]); several
-    /// grid and split pairs make several stages.
-    pub fn parse(graph: &Graph, patches: &[String], splits: &[String], multi_stage: bool) -> Result<PatchRequest> {
-        let splits = splits.iter().map(|s| find_split(graph, s)).collect::<Result<Vec<_>>>()?;
-        match (patches, &splits[..]) {
-            ([], []) if multi_stage => Ok(PatchRequest::Auto { multi_stage }),
-            ([], []) => Ok(PatchRequest::LayerByLayer),
-            ([], _) => Err(Error::Setting("--split needs --patch RxC".into())),
-            ([auto], []) if auto.trim() == "auto" => Ok(PatchRequest::Auto { multi_stage }),
-            ([grid], []) => {
-                let (rows, cols) = parse_grid(grid)?;
-                Ok(PatchRequest::Grid { rows, cols })
-            }
-            (grids, splits) if grids.len() == splits.len() => grids
-                .iter()
-                .zip(splits)
-                .map(|(g, &split)| parse_grid(g).map(|(rows, cols)| Stage { split, rows, cols }))
-                .collect::<Result<Vec<_>>>()
-                .map(PatchRequest::Stages),
-            _ => Err(Error::Setting("give one --split per --patch RxC (auto chooses the split itself)".into())),
-        }
-    }
-}
-
-/// A split given as `opN` (the output of op N), `tN` or `N` (tensor N), or a tensor name.
-pub fn find_split(graph: &Graph, text: &str) -> Result<usize> {
-    let t = text.trim();
-    let index = |s: &str| s.parse::<usize>().ok();
-    let found = if let Some(op) = t.strip_prefix("op").and_then(index) {
-        graph.ops.get(op).map(|o| o.outputs[0])
-    } else if let Some(i) = t.strip_prefix('t').and_then(index).or_else(|| index(t)) {
-        (i < graph.tensors.len()).then_some(i)
-    } else {
-        graph.tensors.iter().position(|x| x.name == t)
-    };
-    found.ok_or_else(|| Error::Setting(format!("no op output or tensor '{t}' (give opN, tN or a tensor name)")))
-}
-
-/// The schedule a request stands for; `Auto` and a grid without a split pick the cheapest
-/// plan within `budget` bytes (or the smallest peak if none fits).
-pub fn resolve(
-    graph: &Graph,
-    kernels: &[Kernel],
-    request: &PatchRequest,
-    input: InputMode,
-    in_place: InPlace,
-    budget: usize,
-) -> Result<Schedule> {
-    let pick = |all: Vec<Candidate>| -> Result<Schedule> {
-        choose(&all, budget)
-            .map(|(c, _)| c.schedule)
-            .ok_or_else(|| Error::Setting("no patch plan is legal for this model and grid".into()))
-    };
-    match request {
-        PatchRequest::LayerByLayer => Ok(Schedule { stages: Vec::new(), in_place }),
-        PatchRequest::Auto { multi_stage: false } => pick(explore_front(graph, kernels, input, in_place)?),
-        PatchRequest::Auto { multi_stage: true } => pick(explore_multi_front(graph, kernels, input, in_place)?),
-        PatchRequest::Stages(stages) => Ok(Schedule { stages: stages.clone(), in_place }),
-        &PatchRequest::Grid { rows, cols } => {
-            let base = layer_by_layer(graph, kernels, input, in_place)?.macs;
-            let mut schedules = single_stage_schedules(graph, kernels, input, in_place)?;
-            schedules.retain(|s| s.stages.first().is_some_and(|st| (st.rows, st.cols) == (rows, cols)));
-            pick(front_of(graph, kernels, input, base, Vec::new(), &schedules, Failed::Stop)?)
-        }
-    }
-}
-
-/// The most bytes live at any step of each group of ops (a block), in op order: how much
-/// SRAM each block needs under a plan — the bars of MCUNetV2's Figure 1.
-pub fn memory_by_group(plan: &Plan, group: impl Fn(usize) -> String) -> Vec<(String, usize)> {
-    let mut out: Vec<(String, usize)> = Vec::new();
-    for (step, usage) in plan.steps.iter().zip(plan.usage()) {
-        let name = group(step.op);
-        let live = usage.live;
-        match out.iter_mut().find(|(n, _)| *n == name) {
-            Some((_, peak)) => *peak = (*peak).max(live),
-            None => out.push((name, live)),
-        }
-    }
-    out
-}
-
 /// The most patch stages the multi-stage search grows a plan to.
 pub const MAX_STAGES: usize = 4;
 
@@ -501,76 +344,4 @@ pub fn explore_multi_front(
     in_place: InPlace,
 ) -> Result<Vec<Candidate>> {
     Ok(multi_stage_search(graph, kernels, input, in_place, true, MAX_STAGES)?.candidates)
-}
-
-/// One block's SRAM under both schedules (a bar pair of MCUNetV2's Figure 1).
-#[derive(Debug, Clone, Serialize)]
-pub struct BlockMemory {
-    pub block: String,
-    pub layer_by_layer: usize,
-    pub patched: usize,
-}
-
-/// A patch schedule next to layer by layer on the same model and in-place settings.
-#[derive(Debug, Clone, Serialize)]
-pub struct Comparison {
-    pub layer_by_layer: Candidate,
-    pub patched: Candidate,
-    /// MACs of the patch stages' ops, patched over layer by layer, minus one.
-    pub stage_overhead: f64,
-    pub blocks: Vec<BlockMemory>,
-}
-
-/// Plans `schedule` and layer by layer, and compares them block by block (`block(op)`).
-pub fn compare(
-    graph: &Graph,
-    kernels: &[Kernel],
-    schedule: &Schedule,
-    input: InputMode,
-    block: impl Fn(usize) -> String,
-) -> Result<Comparison> {
-    let whole_input = InputMode { streamed: false, ..input };
-    let layerwise = Schedule { stages: Vec::new(), in_place: schedule.in_place };
-    let lbl_plan = plan(graph, kernels, &layerwise, whole_input)?;
-    let patched_plan = plan(graph, kernels, schedule, input)?;
-    compare_plans(graph, kernels, &lbl_plan, &patched_plan, schedule, block)
-}
-
-/// [`compare`] for plans already made: `lbl_plan` layer by layer (whole input, the same
-/// in-place settings) and `patched_plan` of `schedule`.
-pub fn compare_plans(
-    graph: &Graph,
-    kernels: &[Kernel],
-    lbl_plan: &Plan,
-    patched_plan: &Plan,
-    schedule: &Schedule,
-    block: impl Fn(usize) -> String,
-) -> Result<Comparison> {
-    let layerwise = Schedule { stages: Vec::new(), in_place: schedule.in_place };
-    let base = macs(lbl_plan, kernels);
-    let (mut stage_patched, mut stage_ops) = (0u64, Vec::new());
-    for (s, step) in patched_plan.steps.iter().enumerate() {
-        if step.patch.is_some() {
-            stage_patched += step_macs(patched_plan, kernels, s);
-            if !stage_ops.contains(&step.op) {
-                stage_ops.push(step.op);
-            }
-        }
-    }
-    let stage_base: u64 = stage_ops.iter().map(|&op| kernels[op].macs()).sum();
-    let lbl_blocks = memory_by_group(lbl_plan, &block);
-    let patched_blocks = memory_by_group(patched_plan, &block);
-    let blocks = lbl_blocks
-        .into_iter()
-        .map(|(name, lbl)| {
-            let patched = patched_blocks.iter().find(|(n, _)| *n == name).map_or(0, |&(_, b)| b);
-            BlockMemory { block: name, layer_by_layer: lbl, patched }
-        })
-        .collect();
-    Ok(Comparison {
-        layer_by_layer: measure(graph, kernels, lbl_plan, &layerwise, base)?,
-        patched: measure(graph, kernels, patched_plan, schedule, base)?,
-        stage_overhead: stage_patched as f64 / stage_base.max(1) as f64 - 1.0,
-        blocks,
-    })
 }

@@ -3,7 +3,7 @@
 
 use crate::common::print_json;
 use anyhow::{Context as _, Result};
-use mcupatch::export;
+use mcupatch::session::{Session, METADATA_NAME};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -20,7 +20,9 @@ pub struct Args {
 
 pub fn main(args: &Args, out: &mut String) -> Result<()> {
     let bytes = mcupatch::files::read_file(&args.model, mcupatch::session::MAX_MODEL_BYTES)?;
-    let exported = export::offline_plan(&bytes).with_context(|| format!("cannot export {}", args.model.display()))?;
+    let exported = Session::from_tflite(&bytes)
+        .and_then(|session| session.export())
+        .with_context(|| format!("cannot export {}", args.model.display()))?;
     std::fs::write(&args.out, &exported.model).with_context(|| format!("cannot write {}", args.out.display()))?;
     let r = &exported.report;
     if args.json {
@@ -33,7 +35,7 @@ pub fn main(args: &Args, out: &mut String) -> Result<()> {
         r.exported_bytes,
         r.planned,
         r.tensors,
-        export::METADATA_NAME
+        METADATA_NAME
     )?;
     let input = if r.float_input { "float input and its QUANTIZE kept" } else { "int8 input" };
     writeln!(

@@ -2,7 +2,7 @@
 
 use crate::common::print_json;
 use anyhow::{bail, Result};
-use mcupatch::joint::{self, Goal, Objective, Space};
+use mcupatch::session::joint::{self, Goal, Objective, Space};
 use mcupatch::session::{mcu, parse_size, InPlace};
 use std::fmt::Write as _;
 

@@ -9,7 +9,8 @@
 
 use crate::error::{Error, Result};
 use crate::kernels::Kernel;
-use crate::schedule::search::{self, Candidate, MAX_GRID};
+use crate::schedule::measure::{self, Candidate};
+use crate::schedule::search::{self, MAX_GRID};
 use crate::schedule::{self, InPlace, InputMode, Schedule, Stage};
 use crate::zoo::{self, Arch, Block};
 use serde::{Deserialize, Serialize};
@@ -287,7 +288,7 @@ pub fn evaluate(arch: ArchPoint, goal: &Goal) -> Result<(ArchResult, usize)> {
     let graph = arch.arch().build();
     let kernels = Kernel::prepare_all(&graph)?;
     let input = InputMode { float_input: false, streamed: goal.streamed_input };
-    let layerwise = search::layer_by_layer(&graph, &kernels, input, goal.in_place)?;
+    let layerwise = measure::layer_by_layer(&graph, &kernels, input, goal.in_place)?;
     // Patch stages end after a block whose map is at least 1/16 of the input's side.
     let min_side = arch.resolution.div_ceil(16);
     let block_ends: Vec<usize> = (0..graph.ops.len())
@@ -307,7 +308,7 @@ pub fn evaluate(arch: ArchPoint, goal: &Goal) -> Result<(ArchResult, usize)> {
         let side = schedule::map_region(&graph, split).map_or(0, |m| m.height().min(m.width()));
         for n in 2..=MAX_GRID.min(side) {
             let s = Schedule { stages: vec![Stage { split, rows: n, cols: n }], in_place: goal.in_place };
-            candidates.push(search::evaluate(&graph, &kernels, &s, input, layerwise.macs)?);
+            candidates.push(measure::evaluate(&graph, &kernels, &s, input, layerwise.macs)?);
         }
     }
     // Several stages: each round grows the front's longest plans by a stage ending at a
@@ -324,7 +325,7 @@ pub fn evaluate(arch: ArchPoint, goal: &Goal) -> Result<(ArchResult, usize)> {
             break;
         }
         for s in &longer {
-            candidates.push(search::evaluate(&graph, &kernels, s, input, layerwise.macs)?);
+            candidates.push(measure::evaluate(&graph, &kernels, s, input, layerwise.macs)?);
         }
     }
     let plans = candidates.len() + 1;

@@ -1,0 +1,117 @@
+//! What a user chooses ([`Settings`]: the same fields as the CLI's flags, the page's controls
+//! and its URL), and what the engine offers whatever the model ([`Catalog`]).
+
+use crate::arena::{self, Mcu};
+use crate::error::{Error, Result};
+use crate::model::Graph;
+use crate::preprocess::PixelRange;
+use crate::schedule::request::PatchRequest;
+use crate::schedule::search::MAX_GRID;
+use crate::schedule::InPlace;
+use crate::zoo;
+use serde::{Deserialize, Serialize};
+
+/// SRAM when the settings name neither an MCU nor a size.
+pub const DEFAULT_SRAM: usize = 256 * 1024;
+
+/// What a user chooses: the memory, the accounting switches and the patch plan. Every face
+/// sets these same fields (CLI flags, page controls, the URL hash); all have defaults.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// An MCU preset ([`catalog`]): its SRAM and Flash, unless `sram` / `flash` are given.
+    pub mcu: Option<String>,
+    /// SRAM bytes (the arena's size); overrides the preset's.
+    pub sram: Option<usize>,
+    /// Flash bytes for the model's weights and graph; overrides the preset's.
+    pub flash: Option<usize>,
+    /// Keep the model's float input in SRAM and run its QUANTIZE op, as TFLite Micro does.
+    pub float_input: bool,
+    /// The camera delivers each patch's input region (MCUNetV2's assumption) instead of the
+    /// whole frame sitting in SRAM; layer by layer has no patches, so it is ignored there.
+    pub streamed_input: bool,
+    /// In-place depthwise convolutions (TinyEngine): max(in, out) + one channel.
+    pub in_place_depthwise: bool,
+    /// In-place 1×1 convolutions that narrow the channels: in + one pixel.
+    pub in_place_pointwise: bool,
+    /// In-place residual adds: the sum overwrites the skip input.
+    pub in_place_add: bool,
+    /// One entry per patch stage: `auto` or a grid `RxC`; none is layer by layer.
+    pub patch: Vec<String>,
+    /// Where each stage ends: `opN`, `tN`, a tensor name, or `strideN` (the end of the first
+    /// block at stride N); none lets the planner choose.
+    pub split: Vec<String>,
+    /// With `auto`: also consider plans of two or more patch stages (multi-stage fusion),
+    /// grown a stage at a time from the front.
+    pub multi_stage: bool,
+    /// The real values of pixels 0 and 255 the model was trained on.
+    pub pixel_range: [f32; 2],
+    /// Class names of the first output (default: `person`, `no person` for two classes,
+    /// else `class i`).
+    pub labels: Option<Vec<String>>,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            mcu: None,
+            sram: None,
+            flash: None,
+            float_input: false,
+            streamed_input: false,
+            in_place_depthwise: false,
+            in_place_pointwise: false,
+            in_place_add: false,
+            patch: Vec::new(),
+            split: Vec::new(),
+            multi_stage: false,
+            pixel_range: [0.0, 255.0],
+            labels: None,
+        }
+    }
+}
+
+impl Settings {
+    pub(super) fn in_place(&self) -> InPlace {
+        InPlace { depthwise: self.in_place_depthwise, pointwise: self.in_place_pointwise, add: self.in_place_add }
+    }
+
+    /// The MCU preset named, the SRAM (the settings', the preset's or the default) and the
+    /// Flash, if known.
+    pub(super) fn memories(&self) -> Result<(Option<Mcu>, usize, Option<usize>)> {
+        let mcu = self.mcu.as_deref().filter(|m| !m.is_empty()).map(arena::mcu).transpose()?;
+        let sram = self.sram.or(mcu.map(|m| m.sram)).unwrap_or(DEFAULT_SRAM);
+        if sram == 0 || sram > arena::MAX_SRAM {
+            return Err(Error::Setting(format!("SRAM {sram} B must be between 1 byte and {} B", arena::MAX_SRAM)));
+        }
+        Ok((mcu, sram, self.flash.or(mcu.map(|m| m.flash))))
+    }
+
+    /// The patch settings read as a request, conflicts resolved as the user means them.
+    pub(super) fn request(&self, graph: &Graph, notes: &mut Vec<String>) -> Result<PatchRequest> {
+        PatchRequest::parse(graph, &self.patch, &self.split, self.multi_stage, notes)
+    }
+
+    pub(super) fn pixel_range(&self) -> Result<PixelRange> {
+        let [lo, hi] = self.pixel_range;
+        PixelRange::parse(&format!("{lo},{hi}"))
+    }
+}
+
+/// What the engine offers whatever the model: MCU presets, grid limits, zoo architectures.
+#[derive(Debug, Clone, Serialize)]
+pub struct Catalog {
+    /// MCU presets: name, SRAM and Flash bytes.
+    pub mcus: &'static [Mcu],
+    /// SRAM when the settings name neither an MCU nor a size.
+    pub default_sram: usize,
+    /// Grids from 1×1 up to `max_grid` × `max_grid` (and never finer than the split map).
+    pub max_grid: usize,
+    /// The zoo architectures [`Session::from_zoo`] builds.
+    pub architectures: &'static [&'static str],
+}
+
+/// MCU presets, grid limits and zoo architectures.
+pub fn catalog() -> Catalog {
+    Catalog { mcus: arena::MCUS, default_sram: DEFAULT_SRAM, max_grid: MAX_GRID, architectures: zoo::ARCHITECTURES }
+}
