@@ -4,7 +4,8 @@
 use super::add_sub::AddSub;
 use super::fast::elementwise::AddLanes;
 use super::fast::{isa, Isa};
-use super::{Ctx, Hwc};
+use super::prepare::Ctx;
+use super::Hwc;
 use crate::error::Result;
 use crate::geometry::{Fmap, FmapMut, Region};
 use crate::model::Activation;

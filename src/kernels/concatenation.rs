@@ -1,7 +1,8 @@
 //! CONCATENATION of int8 tensors that share the output's quantization
 //! (TFLM `reference_ops::Concatenation`: a copy of contiguous slabs).
 
-use super::{Ctx, Hwc};
+use super::prepare::Ctx;
+use super::Hwc;
 use crate::error::Result;
 use crate::geometry::{Fmap, FmapMut, Region};
 use crate::model::Activation;

@@ -1,7 +1,8 @@
 //! CONV_2D, int8 with per-channel weights (TFLM `reference_integer_ops::ConvPerChannel`).
 
 use super::fast::gemm::Gemm;
-use super::{Ctx, Hwc, OutputStage, RegionKernel};
+use super::prepare::Ctx;
+use super::{Hwc, OutputStage, RegionKernel};
 use crate::error::Result;
 use crate::geometry::{Fmap, FmapMut, Region, Window};
 use crate::model::{ConvOptions, DType};

@@ -3,7 +3,8 @@
 //! of one pixel. Output pixel (y, x) reads input pixel (y / b, x / b) (depth to space) or the
 //! input patch at (y·b, x·b) (space to depth), so both are spatially local.
 
-use super::{Ctx, Hwc, RegionKernel};
+use super::prepare::Ctx;
+use super::{Hwc, RegionKernel};
 use crate::error::Result;
 use crate::geometry::{Fmap, FmapMut, Region};
 

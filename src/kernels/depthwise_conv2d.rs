@@ -3,7 +3,8 @@
 
 use super::fast::depthwise::Depthwise;
 use super::fast::{self, Isa};
-use super::{Ctx, Hwc, OutputStage, RegionKernel};
+use super::prepare::Ctx;
+use super::{Hwc, OutputStage, RegionKernel};
 use crate::error::Result;
 use crate::geometry::{Fmap, FmapMut, Region, Window};
 use crate::model::{ConvOptions, DType};

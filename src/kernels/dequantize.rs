@@ -1,6 +1,6 @@
 //! DEQUANTIZE int8 → float32 (TFLM `reference_ops::Dequantize`).
 
-use super::Ctx;
+use super::prepare::Ctx;
 use crate::error::Result;
 use crate::model::DType;
 

@@ -7,7 +7,8 @@
 //! region. An activation broadcast over the map — a squeeze-and-excitation gate, computed
 //! from the whole map — makes the op whole-map.
 
-use super::{add_sub, maximum_minimum, mul, prelu, Ctx, Hwc};
+use super::prepare::Ctx;
+use super::{add_sub, maximum_minimum, mul, prelu, Hwc};
 use crate::error::Result;
 use crate::geometry::{Fmap, FmapMut, Region};
 use crate::model::{DType, Quant};

@@ -2,7 +2,8 @@
 //! per-channel weights).
 
 use super::fast::gemm::Gemm;
-use super::{as_i8, Ctx, OutputStage};
+use super::prepare::Ctx;
+use super::{as_i8, OutputStage};
 use crate::error::Result;
 use crate::model::{Activation, DType};
 

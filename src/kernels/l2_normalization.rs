@@ -4,7 +4,8 @@
 //! the output tensor's parameters say, as TFLM writes it. Over a [1, H, W, C] map each pixel
 //! is its own: the op runs region by region.
 
-use super::{fixed_point, Ctx, Hwc};
+use super::prepare::Ctx;
+use super::{fixed_point, Hwc};
 use crate::error::Result;
 use crate::geometry::{Fmap, FmapMut, Region};
 use crate::model::Activation;

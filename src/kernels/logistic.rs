@@ -4,7 +4,7 @@
 
 use super::fixed_point::logistic_q4;
 use super::lut::Lut;
-use super::Ctx;
+use super::prepare::Ctx;
 use crate::error::Result;
 use crate::model::Quant;
 use crate::quant::{rounding_divide_by_pot, Requant};

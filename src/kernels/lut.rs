@@ -2,7 +2,8 @@
 //! (LOGISTIC, TANH, HARD_SWISH, RELU, RELU6, LEAKY_RELU) compute their table at prepare time
 //! with TFLite Micro's own integer arithmetic, so a lookup gives TFLM's bytes exactly.
 
-use super::{Ctx, Hwc};
+use super::prepare::Ctx;
+use super::Hwc;
 use crate::error::Result;
 use crate::geometry::{Fmap, FmapMut, Region};
 use crate::model::Quant;

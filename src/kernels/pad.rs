@@ -1,6 +1,7 @@
 //! PAD / PADV2 over height and width of an int8 NHWC map (TFLM `reference_ops::Pad`).
 
-use super::{integers, Ctx, Hwc, RegionKernel};
+use super::prepare::Ctx;
+use super::{Hwc, RegionKernel};
 use crate::error::Result;
 use crate::geometry::{Fmap, FmapMut, Region};
 use crate::model::DType;
@@ -21,7 +22,7 @@ impl Pad {
         let (xq, yq) = (cx.int8_activation(x, "input")?, cx.int8_activation(y, "output")?);
         cx.same_quant(xq, yq, "PAD")?;
         let input = cx.hwc(x, "input")?;
-        let pads = integers(cx, p, "paddings")?;
+        let pads = cx.integers(p, "paddings")?;
         let largest = crate::model::limits::MAX_DIMENSION as i64;
         if p.shape != [4, 2] || pads.len() != 8 || pads.iter().any(|&v| !(0..=largest).contains(&v)) {
             return Err(cx.err(format!(

@@ -1,6 +1,7 @@
 //! AVERAGE_POOL_2D and MAX_POOL_2D, int8 (TFLM `reference_integer_ops::AveragePool/MaxPool`).
 
-use super::{Ctx, Hwc, RegionKernel};
+use super::prepare::Ctx;
+use super::{Hwc, RegionKernel};
 use crate::error::Result;
 use crate::geometry::{Fmap, FmapMut, Region, Window};
 use crate::model::PoolOptions;

@@ -3,7 +3,8 @@
 //! (TFLM `reference_ops::Requantize`). Both are element-wise: over a [1, H, W, C] map they
 //! run region by region, so a float input can be streamed patch by patch like an int8 one.
 
-use super::{Ctx, Hwc};
+use super::prepare::Ctx;
+use super::Hwc;
 use crate::error::Result;
 use crate::geometry::{Fmap, FmapMut, Region};
 use crate::model::DType;

@@ -12,7 +12,8 @@
 //! local and can sit in a patch stage. Any other (moving channels into space, rank ≠ 4)
 //! runs whole.
 
-use super::{Ctx, Hwc};
+use super::prepare::Ctx;
+use super::Hwc;
 use crate::error::Result;
 use crate::geometry::{Fmap, FmapMut, Region};
 use crate::model::Tensor;

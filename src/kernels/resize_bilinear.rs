@@ -7,7 +7,8 @@
 //! Output coordinates map to input coordinates monotonically, so an output region reads one
 //! input rectangle: the op is spatially local and runs in patch stages.
 
-use super::{Ctx, Hwc, RegionKernel};
+use super::prepare::Ctx;
+use super::{Hwc, RegionKernel};
 use crate::error::Result;
 use crate::geometry::{AxisMap, Fmap, FmapMut, Region};
 
@@ -76,7 +77,7 @@ impl ResizeBilinear {
             return Err(cx.err("align_corners and half_pixel_centers are both set (TFLM refuses it)"));
         }
         let (input, output) = (cx.hwc(x, "input")?, cx.hwc(y, "output")?);
-        let size = super::integers(cx, cx.input(1)?, "size")?;
+        let size = cx.integers(cx.input(1)?, "size")?;
         if size != [output.h as i64, output.w as i64] || input.c != output.c {
             return Err(cx.err(format!("size {size:?} does not give output {:?} from {:?}", y.shape, x.shape)));
         }

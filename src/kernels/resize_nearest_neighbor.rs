@@ -3,7 +3,8 @@
 //! TFLite computes it. The map is monotonic, so an output region reads one input rectangle:
 //! the op is spatially local (an upsampling head can sit in a patch stage).
 
-use super::{Ctx, Hwc, RegionKernel};
+use super::prepare::Ctx;
+use super::{Hwc, RegionKernel};
 use crate::error::Result;
 use crate::geometry::{AxisMap, Fmap, FmapMut, Region};
 
@@ -43,7 +44,7 @@ impl ResizeNearestNeighbor {
         let (xq, yq) = (cx.int8_activation(x, "input")?, cx.int8_activation(y, "output")?);
         cx.same_quant(xq, yq, "RESIZE_NEAREST_NEIGHBOR")?;
         let (input, output) = (cx.hwc(x, "input")?, cx.hwc(y, "output")?);
-        let size = super::integers(cx, cx.input(1)?, "size")?;
+        let size = cx.integers(cx.input(1)?, "size")?;
         if size != [output.h as i64, output.w as i64] || input.c != output.c {
             return Err(cx.err(format!("size {size:?} does not give output {:?} from {:?}", y.shape, x.shape)));
         }

@@ -2,7 +2,7 @@
 //! which computes exp and the reciprocal in gemmlowp fixed point).
 
 use super::fixed_point::{exp_on_negative_values, multiply_by_pot};
-use super::Ctx;
+use super::prepare::Ctx;
 use crate::error::Result;
 use crate::quant::{rounding_divide_by_pot, saturating_rounding_doubling_high_mul as mul, Requant};
 

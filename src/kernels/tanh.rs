@@ -4,7 +4,7 @@
 use super::fixed_point::tanh_q4;
 use super::logistic::saturating;
 use super::lut::Lut;
-use super::Ctx;
+use super::prepare::Ctx;
 use crate::error::Result;
 use crate::quant::rounding_divide_by_pot;
 

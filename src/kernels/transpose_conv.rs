@@ -6,7 +6,8 @@
 //! ([`TransposedWindow`]), so it runs in patch stages with no output-sized scratch.
 //! TFLM ignores input 0 (the output shape) and takes the shape of the output tensor.
 
-use super::{Ctx, Hwc, OutputStage, RegionKernel};
+use super::prepare::Ctx;
+use super::{Hwc, OutputStage, RegionKernel};
 use crate::error::Result;
 use crate::geometry::{Fmap, FmapMut, Region, TransposedWindow};
 use crate::model::{ConvOptions, DType};
@@ -30,7 +31,7 @@ impl TransposeConv {
         let (xq, yq) = (cx.int8_activation(x, "input")?, cx.int8_activation(y, "output")?);
         let filter = cx.constant(f, DType::I8, "filter")?;
         let (input, output) = (cx.hwc(x, "input")?, cx.hwc(y, "output")?);
-        let shape = super::integers(cx, shape, "output shape")?;
+        let shape = cx.integers(shape, "output shape")?;
         if !shape.iter().map(|&d| usize::try_from(d).ok()).eq(y.shape.iter().map(|&d| Some(d))) {
             return Err(cx.err(format!("output shape {shape:?} differs from the output's {:?}", y.shape)));
         }
