@@ -2,8 +2,8 @@
 
 use crate::arena::Arena;
 use crate::error::{Error, Result};
-use crate::geometry::{Fmap, FmapMut, Region};
-use crate::kernels::{as_i8, as_i8_mut, Kernel};
+use crate::geometry::{as_i8, as_i8_mut, Fmap, FmapMut, Region};
+use crate::kernels::Kernel;
 use crate::model::{DType, Graph, OpKind, Tensor};
 use crate::schedule::{self, Access, BufferKind, InputMode, Plan, Schedule};
 use crate::trace::{self, TraceStep};

@@ -2,9 +2,8 @@
 //! (TFLM `reference_ops::Concatenation`: a copy of contiguous slabs).
 
 use super::prepare::Ctx;
-use super::Hwc;
 use crate::error::Result;
-use crate::geometry::{Fmap, FmapMut, Region};
+use crate::geometry::{Fmap, FmapMut, Hwc, Region};
 use crate::model::Activation;
 
 #[derive(Debug, Clone)]

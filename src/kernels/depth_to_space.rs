@@ -4,9 +4,9 @@
 //! input patch at (y·b, x·b) (space to depth), so both are spatially local.
 
 use super::prepare::Ctx;
-use super::{Hwc, RegionKernel};
+use super::RegionKernel;
 use crate::error::Result;
-use crate::geometry::{Fmap, FmapMut, Region};
+use crate::geometry::{Fmap, FmapMut, Hwc, Region};
 
 #[derive(Debug, Clone)]
 pub struct DepthToSpace {

@@ -4,9 +4,9 @@
 use super::fast::depthwise::Depthwise;
 use super::fast::{self, Isa};
 use super::prepare::Ctx;
-use super::{Hwc, OutputStage, RegionKernel};
+use super::{OutputStage, RegionKernel};
 use crate::error::Result;
-use crate::geometry::{Fmap, FmapMut, Region, Window};
+use crate::geometry::{as_i8, Fmap, FmapMut, Hwc, Region, Window};
 use crate::model::{ConvOptions, DType};
 
 #[derive(Debug, Clone)]
@@ -46,7 +46,7 @@ impl DepthwiseConv2d {
             .ok_or_else(|| cx.err(format!("a {kh}×{kw} window does not fit input {:?}", x.shape)))?;
         cx.expect_shape(y, &[1, window.out_h, window.out_w, oc], "output")?;
         let bias = cx.bias(oc)?;
-        let filter = super::as_i8(filter).to_vec();
+        let filter = as_i8(filter).to_vec();
         let stage = OutputStage::new(xq, fq, yq, oc, o.activation);
         let fast = if dm == 1 { Depthwise::new(&filter, &bias, (kh, kw), oc, -xq.zero_point(), &stage) } else { None };
         Ok(DepthwiseConv2d {

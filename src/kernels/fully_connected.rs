@@ -3,8 +3,9 @@
 
 use super::fast::gemm::Gemm;
 use super::prepare::Ctx;
-use super::{as_i8, OutputStage};
+use super::OutputStage;
 use crate::error::Result;
+use crate::geometry::as_i8;
 use crate::model::{Activation, DType};
 
 #[derive(Debug, Clone)]

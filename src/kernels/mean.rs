@@ -3,8 +3,8 @@
 //! by the element count are folded into one fixed-point multiplier.
 
 use super::prepare::Ctx;
-use super::Hwc;
 use crate::error::Result;
+use crate::geometry::Hwc;
 use crate::quant::Requant;
 
 #[derive(Debug, Clone)]

@@ -48,7 +48,7 @@ pub mod transpose;
 pub mod transpose_conv;
 
 use crate::error::Result;
-use crate::geometry::{Fmap, FmapMut, Region};
+use crate::geometry::{as_i8, as_i8_mut, Fmap, FmapMut, Hwc, Region};
 use crate::model::{Activation, Graph, Op, OpKind, Quant};
 use crate::quant::{activation_range, Requant};
 use prepare::Ctx;
@@ -379,46 +379,6 @@ impl Kernel {
 pub trait RegionKernel {
     /// Computes `region` of the output; `input` must cover `self.input_region(region)`.
     fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region);
-}
-
-pub fn as_i8(bytes: &[u8]) -> &[i8] {
-    bytemuck::cast_slice(bytes)
-}
-
-pub fn as_i8_mut(bytes: &mut [u8]) -> &mut [i8] {
-    bytemuck::cast_slice_mut(bytes)
-}
-
-/// The map an element-wise op runs over: a [1, H, W, C] tensor's own (spatial: the op can
-/// run region by region), else all elements as one 1×1×N pixel (the op runs whole).
-fn elementwise_map(shape: &[usize]) -> (Hwc, bool) {
-    match shape[..] {
-        [1, h, w, c] => (Hwc { h, w, c }, true),
-        _ => (Hwc { h: 1, w: 1, c: shape.iter().product() }, false),
-    }
-}
-
-/// The shape of a batch-1 NHWC feature map.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Hwc {
-    pub h: usize,
-    pub w: usize,
-    pub c: usize,
-}
-
-impl Hwc {
-    pub fn whole(&self) -> Region {
-        Region::whole(self.h, self.w)
-    }
-    pub fn view<'a>(&self, data: &'a [i8]) -> Fmap<'a, i8> {
-        Fmap { data, region: self.whole(), channels: self.c }
-    }
-    pub fn view_mut<'a>(&self, data: &'a mut [i8]) -> FmapMut<'a, i8> {
-        FmapMut { data, region: self.whole(), channels: self.c }
-    }
-    pub fn elements(&self) -> usize {
-        self.h * self.w * self.c
-    }
 }
 
 /// Requantization of an int32 accumulator to the int8 output: TFLM's output stage.

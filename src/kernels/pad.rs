@@ -1,9 +1,9 @@
 //! PAD / PADV2 over height and width of an int8 NHWC map (TFLM `reference_ops::Pad`).
 
 use super::prepare::Ctx;
-use super::{Hwc, RegionKernel};
+use super::RegionKernel;
 use crate::error::Result;
-use crate::geometry::{Fmap, FmapMut, Region};
+use crate::geometry::{Fmap, FmapMut, Hwc, Region};
 use crate::model::DType;
 
 #[derive(Debug, Clone)]

@@ -1,9 +1,9 @@
 //! AVERAGE_POOL_2D and MAX_POOL_2D, int8 (TFLM `reference_integer_ops::AveragePool/MaxPool`).
 
 use super::prepare::Ctx;
-use super::{Hwc, RegionKernel};
+use super::RegionKernel;
 use crate::error::Result;
-use crate::geometry::{Fmap, FmapMut, Region, Window};
+use crate::geometry::{Fmap, FmapMut, Hwc, Region, Window};
 use crate::model::PoolOptions;
 use crate::quant::activation_range;
 

@@ -1,8 +1,8 @@
 //! Preparation: the op being prepared and the checks that turn every defect of its tensors
 //! into an error naming the op. Every kernel's `prepare` reads its graph through [`Ctx`].
 
-use super::Hwc;
 use crate::error::{Error, Result};
+use crate::geometry::Hwc;
 use crate::model::{DType, Graph, Op, Quant, Tensor};
 
 /// The op being prepared, with helpers that turn every defect into an error naming it.

@@ -4,9 +4,8 @@
 //! run region by region, so a float input can be streamed patch by patch like an int8 one.
 
 use super::prepare::Ctx;
-use super::Hwc;
 use crate::error::Result;
-use crate::geometry::{Fmap, FmapMut, Region};
+use crate::geometry::{as_i8, elementwise_map, Fmap, FmapMut, Hwc, Region};
 use crate::model::DType;
 use crate::quant::Requant;
 
@@ -85,7 +84,7 @@ impl Quantize {
             }
             other => return Err(cx.err(format!("only float32 or int8 → int8 is supported, input is {}", other.name()))),
         };
-        let (map, spatial) = super::elementwise_map(&y.shape);
+        let (map, spatial) = elementwise_map(&y.shape);
         Ok(Quantize { map, spatial, source })
     }
 
@@ -101,7 +100,7 @@ impl Quantize {
     /// The whole output from the whole input (its raw bytes).
     pub fn eval(&self, input: &[u8], output: &mut [i8]) {
         let mut out = self.map.view_mut(output);
-        self.eval_region(&self.input_map().view(super::as_i8(input)), &mut out, self.map.whole());
+        self.eval_region(&self.input_map().view(as_i8(input)), &mut out, self.map.whole());
     }
 
     /// Quantizes `region`; `input` views the input as [`Quantize::input_map`] does.

@@ -15,9 +15,8 @@
 //! local (each pixel reduces its own channels); any other mixes the map.
 
 use super::prepare::Ctx;
-use super::Hwc;
 use crate::error::Result;
-use crate::geometry::{Fmap, FmapMut, Region};
+use crate::geometry::{Fmap, FmapMut, Hwc, Region};
 use crate::quant::Requant;
 
 /// Which reduction an op computes.

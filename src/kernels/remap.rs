@@ -13,9 +13,8 @@
 //! runs whole.
 
 use super::prepare::Ctx;
-use super::Hwc;
 use crate::error::Result;
-use crate::geometry::{Fmap, FmapMut, Region};
+use crate::geometry::{Fmap, FmapMut, Hwc, Region};
 use crate::model::Tensor;
 
 /// One output axis: the input axis it walks and the input coordinate of each of its indices.

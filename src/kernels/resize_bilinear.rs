@@ -8,9 +8,9 @@
 //! input rectangle: the op is spatially local and runs in patch stages.
 
 use super::prepare::Ctx;
-use super::{Hwc, RegionKernel};
+use super::RegionKernel;
 use crate::error::Result;
-use crate::geometry::{AxisMap, Fmap, FmapMut, Region};
+use crate::geometry::{AxisMap, Fmap, FmapMut, Hwc, Region};
 
 /// One in TFLM's 10-bit fixed point.
 const ONE: i64 = 1 << 10;

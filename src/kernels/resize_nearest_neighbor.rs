@@ -4,9 +4,9 @@
 //! the op is spatially local (an upsampling head can sit in a patch stage).
 
 use super::prepare::Ctx;
-use super::{Hwc, RegionKernel};
+use super::RegionKernel;
 use crate::error::Result;
-use crate::geometry::{AxisMap, Fmap, FmapMut, Region};
+use crate::geometry::{AxisMap, Fmap, FmapMut, Hwc, Region};
 
 #[derive(Debug, Clone)]
 pub struct ResizeNearestNeighbor {

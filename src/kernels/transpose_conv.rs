@@ -7,9 +7,9 @@
 //! TFLM ignores input 0 (the output shape) and takes the shape of the output tensor.
 
 use super::prepare::Ctx;
-use super::{Hwc, OutputStage, RegionKernel};
+use super::{OutputStage, RegionKernel};
 use crate::error::Result;
-use crate::geometry::{Fmap, FmapMut, Region, TransposedWindow};
+use crate::geometry::{as_i8, Fmap, FmapMut, Hwc, Region, TransposedWindow};
 use crate::model::{ConvOptions, DType};
 
 #[derive(Debug, Clone)]
@@ -50,7 +50,7 @@ impl TransposeConv {
             input,
             output,
             window,
-            filter: super::as_i8(filter).to_vec(),
+            filter: as_i8(filter).to_vec(),
             bias: cx.bias_at(3, oc)?,
             input_offset: -xq.zero_point(),
             stage: OutputStage::new(xq, fq, yq, oc, o.activation),
