@@ -16,7 +16,6 @@ pub mod depthwise_conv2d;
 pub mod dequantize;
 pub mod elementwise;
 pub mod fast;
-mod fixed_point;
 pub mod fully_connected;
 pub mod gather;
 pub mod hard_swish;

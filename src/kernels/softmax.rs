@@ -1,10 +1,12 @@
 //! SOFTMAX, int8 in and out, along the last axis (TFLM `reference_ops::Softmax` on int8,
 //! which computes exp and the reciprocal in gemmlowp fixed point).
 
-use super::fixed_point::{exp_on_negative_values, multiply_by_pot};
 use super::prepare::Ctx;
 use crate::error::Result;
-use crate::quant::{rounding_divide_by_pot, saturating_rounding_doubling_high_mul as mul, Requant};
+use crate::quant::fixed_point::{
+    exp_on_negative_values, multiply_by_pot, rounding_divide_by_pot, saturating_rounding_doubling_high_mul as mul,
+};
+use crate::quant::Requant;
 
 /// Integer bits of the scaled input differences and of the sum of exponentials.
 const DIFF_INTEGER_BITS: i32 = 5;

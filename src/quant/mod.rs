@@ -1,8 +1,14 @@
-//! Fixed-point requantization exactly as TFLite Micro's int8 reference kernels do it
-//! (gemmlowp's double rounding: a rounding doubling high multiply, then a rounding shift).
+//! Quantization exactly as TFLite Micro's int8 reference kernels do it: the requantization
+//! of an int32 accumulator to int8 ([`Requant`]) and the clamps of fused activations.
+//! The fixed-point arithmetic under them, gemmlowp's double rounding (a rounding doubling
+//! high multiply, then a rounding shift) and its transcendental functions, is in
+//! [`fixed_point`].
 #![warn(clippy::indexing_slicing)]
 
+pub mod fixed_point;
+
 use crate::model::{Activation, Quant};
+use fixed_point::{rounding_divide_by_pot, saturating_rounding_doubling_high_mul};
 
 /// A real multiplier `m` as `multiplier · 2^shift / 2^31` with `multiplier` in [2^30, 2^31).
 /// Multipliers below 2^-31 · 0.5 cannot be represented and become 0, as in TFLite.
@@ -62,27 +68,6 @@ fn frexp(x: f64) -> (f64, i32) {
     (fraction, e)
 }
 
-/// gemmlowp's `SaturatingRoundingDoublingHighMul`.
-#[inline(always)]
-pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
-    if a == i32::MIN && b == i32::MIN {
-        return i32::MAX;
-    }
-    let ab = i64::from(a) * i64::from(b);
-    let nudge = if ab >= 0 { 1i64 << 30 } else { 1 - (1i64 << 30) };
-    // C++ integer division truncates toward zero, as does Rust's.
-    ((ab + nudge) / (1i64 << 31)) as i32
-}
-
-/// gemmlowp's `RoundingDivideByPOT`: round half away from zero.
-#[inline(always)]
-pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
-    let mask = ((1i64 << exponent) - 1) as i32;
-    let remainder = x & mask;
-    let threshold = (mask >> 1) + i32::from(x < 0);
-    (x >> exponent) + i32::from(remainder > threshold)
-}
-
 /// The int8 clamp range of a fused activation, TFLite's `CalculateActivationRangeQuantized`.
 pub fn activation_range(activation: Activation, out: &Quant) -> (i32, i32) {
     let (scale, zp) = (out.scale(), out.zero_point());
@@ -121,12 +106,6 @@ mod tests {
         assert_eq!(half.apply(2), 1);
         assert_eq!(Requant::new(0.25).apply(-6), -2);
         assert_eq!(Requant::new(0.0).apply(12345), 0);
-    }
-
-    #[test]
-    fn doubling_high_mul_saturates() {
-        assert_eq!(saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN), i32::MAX);
-        assert_eq!(saturating_rounding_doubling_high_mul(1 << 30, 1 << 30), 1 << 29);
     }
 
     #[test]
