@@ -8,8 +8,8 @@
 
 use mcupatch::geometry::{Fmap, FmapMut, Hwc, Region};
 use mcupatch::kernels::fast::gemm::Gemm;
-use mcupatch::kernels::{Kernel, OutputStage, RegionKernel};
-use mcupatch::quant::Requant;
+use mcupatch::kernels::{Kernel, RegionKernel};
+use mcupatch::quant::{OutputStage, Requant};
 use mcupatch::{model, zoo};
 use wasm_bindgen_test::*;
 

@@ -2,10 +2,11 @@
 
 use super::fast::gemm::Gemm;
 use super::prepare::Ctx;
-use super::{OutputStage, RegionKernel};
+use super::RegionKernel;
 use crate::error::Result;
 use crate::geometry::{as_i8, Fmap, FmapMut, Hwc, Region, Window};
 use crate::model::{ConvOptions, DType};
+use crate::quant::OutputStage;
 
 #[derive(Debug, Clone)]
 pub struct Conv2d {

@@ -4,10 +4,11 @@
 use super::fast::depthwise::Depthwise;
 use super::fast::{self, Isa};
 use super::prepare::Ctx;
-use super::{OutputStage, RegionKernel};
+use super::RegionKernel;
 use crate::error::Result;
 use crate::geometry::{as_i8, Fmap, FmapMut, Hwc, Region, Window};
 use crate::model::{ConvOptions, DType};
+use crate::quant::OutputStage;
 
 #[derive(Debug, Clone)]
 pub struct DepthwiseConv2d {

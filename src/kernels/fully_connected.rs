@@ -3,10 +3,10 @@
 
 use super::fast::gemm::Gemm;
 use super::prepare::Ctx;
-use super::OutputStage;
 use crate::error::Result;
 use crate::geometry::as_i8;
 use crate::model::{Activation, DType};
+use crate::quant::OutputStage;
 
 #[derive(Debug, Clone)]
 pub struct FullyConnected {

@@ -48,8 +48,7 @@ pub mod transpose_conv;
 
 use crate::error::Result;
 use crate::geometry::{as_i8, as_i8_mut, Fmap, FmapMut, Hwc, Region};
-use crate::model::{Activation, Graph, Op, OpKind, Quant};
-use crate::quant::{activation_range, Requant};
+use crate::model::{Graph, Op, OpKind};
 use prepare::Ctx;
 
 /// A prepared op, ready to run.
@@ -378,34 +377,4 @@ impl Kernel {
 pub trait RegionKernel {
     /// Computes `region` of the output; `input` must cover `self.input_region(region)`.
     fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region);
-}
-
-/// Requantization of an int32 accumulator to the int8 output: TFLM's output stage.
-#[derive(Debug, Clone)]
-pub struct OutputStage {
-    /// One multiplier per output channel (per-channel weights) or a single one.
-    pub requant: Vec<Requant>,
-    pub offset: i32,
-    pub min: i32,
-    pub max: i32,
-}
-
-impl OutputStage {
-    /// Per-channel (or per-tensor) multipliers `input_scale · weight_scale[c] / output_scale`.
-    pub fn new(input: &Quant, weights: &Quant, output: &Quant, channels: usize, activation: Activation) -> OutputStage {
-        let requant = (0..channels)
-            .map(|c| {
-                let ws = if weights.scales.len() > 1 { weights.scales[c] } else { weights.scales[0] };
-                Requant::new(f64::from(input.scale()) * f64::from(ws) / f64::from(output.scale()))
-            })
-            .collect();
-        let (min, max) = activation_range(activation, output);
-        OutputStage { requant, offset: output.zero_point(), min, max }
-    }
-
-    #[inline(always)]
-    pub fn apply(&self, acc: i32, channel: usize) -> i8 {
-        let r = self.requant[channel];
-        r.apply(acc).wrapping_add(self.offset).clamp(self.min, self.max) as i8
-    }
 }

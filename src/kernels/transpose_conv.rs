@@ -7,10 +7,11 @@
 //! TFLM ignores input 0 (the output shape) and takes the shape of the output tensor.
 
 use super::prepare::Ctx;
-use super::{OutputStage, RegionKernel};
+use super::RegionKernel;
 use crate::error::Result;
 use crate::geometry::{as_i8, Fmap, FmapMut, Hwc, Region, TransposedWindow};
 use crate::model::{ConvOptions, DType};
+use crate::quant::OutputStage;
 
 #[derive(Debug, Clone)]
 pub struct TransposeConv {

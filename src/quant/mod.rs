@@ -1,5 +1,6 @@
 //! Quantization exactly as TFLite Micro's int8 reference kernels do it: the requantization
-//! of an int32 accumulator to int8 ([`Requant`]) and the clamps of fused activations.
+//! of an int32 accumulator to int8 ([`Requant`], [`OutputStage`]) and the clamps of fused
+//! activations.
 //! The fixed-point arithmetic under them, gemmlowp's double rounding (a rounding doubling
 //! high multiply, then a rounding shift) and its transcendental functions, is in
 //! [`fixed_point`].
@@ -80,6 +81,40 @@ pub fn activation_range(activation: Activation, out: &Quant) -> (i32, i32) {
         Activation::Relu => (qmin.max(quantize(0.0)), qmax),
         Activation::Relu6 => (qmin.max(quantize(0.0)), qmax.min(quantize(6.0))),
         Activation::ReluN1To1 => (qmin.max(quantize(-1.0)), qmax.min(quantize(1.0))),
+    }
+}
+
+/// Requantization of an int32 accumulator to the int8 output: TFLM's output stage.
+#[derive(Debug, Clone)]
+pub struct OutputStage {
+    /// One multiplier per output channel (per-channel weights) or a single one.
+    pub requant: Vec<Requant>,
+    pub offset: i32,
+    pub min: i32,
+    pub max: i32,
+}
+
+impl OutputStage {
+    /// Per-channel (or per-tensor) multipliers `input_scale · weight_scale[c] / output_scale`.
+    // The loader and the kernels' preparation checked the weights' scales: one, or one per
+    // output channel.
+    #[allow(clippy::indexing_slicing)]
+    pub fn new(input: &Quant, weights: &Quant, output: &Quant, channels: usize, activation: Activation) -> OutputStage {
+        let requant = (0..channels)
+            .map(|c| {
+                let ws = if weights.scales.len() > 1 { weights.scales[c] } else { weights.scales[0] };
+                Requant::new(f64::from(input.scale()) * f64::from(ws) / f64::from(output.scale()))
+            })
+            .collect();
+        let (min, max) = activation_range(activation, output);
+        OutputStage { requant, offset: output.zero_point(), min, max }
+    }
+
+    #[inline(always)]
+    #[allow(clippy::indexing_slicing)] // a kernel asks only for its own channels (a check would cost every output)
+    pub fn apply(&self, acc: i32, channel: usize) -> i8 {
+        let r = self.requant[channel];
+        r.apply(acc).wrapping_add(self.offset).clamp(self.min, self.max) as i8
     }
 }
 

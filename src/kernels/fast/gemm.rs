@@ -14,7 +14,7 @@
 
 use super::{covers, isa, Isa, LaneStage, Lanes, Portable};
 use crate::geometry::{Fmap, FmapMut, Region, Window};
-use crate::kernels::OutputStage;
+use crate::quant::OutputStage;
 use std::mem::MaybeUninit;
 
 /// Longest receptive field (`kh·kw·ic`) the fast path takes; longer ones use the reference.
