@@ -5,6 +5,7 @@ use crate::error::{Error, Result};
 use crate::geometry::{as_i8, as_i8_mut, Fmap, FmapMut, Region};
 use crate::kernels::Kernel;
 use crate::model::{DType, Graph, OpKind, Tensor};
+use crate::quant::affine::AffineDequantize;
 use crate::schedule::{self, Access, BufferKind, InputMode, Plan, Schedule};
 use crate::trace::{self, TraceStep};
 use serde::Serialize;
@@ -357,10 +358,10 @@ impl Engine {
                 _ => Vec::new(),
             };
             let dequantized = match &tensor.quant {
-                Some(q) if tensor.dtype == DType::I8 => int8
-                    .iter()
-                    .map(|&v| (f64::from(q.scale()) * f64::from(i32::from(v) - q.zero_point())) as f32)
-                    .collect(),
+                Some(q) if tensor.dtype == DType::I8 => {
+                    let values = AffineDequantize::new(q);
+                    int8.iter().map(|&v| values.dequantize(v)).collect()
+                }
                 _ => bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
             };
             outputs.push(Output { tensor: out, int8, dequantized });

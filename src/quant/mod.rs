@@ -1,11 +1,11 @@
-//! Quantization exactly as TFLite Micro's int8 reference kernels do it: the requantization
-//! of an int32 accumulator to int8 ([`Requant`], [`OutputStage`]) and the clamps of fused
-//! activations.
-//! The fixed-point arithmetic under them, gemmlowp's double rounding (a rounding doubling
-//! high multiply, then a rounding shift) and its transcendental functions, is in
-//! [`fixed_point`].
+//! Quantization exactly as TFLite Micro's int8 reference kernels do it: real values to int8
+//! and back ([`affine`]), the requantization of an int32 accumulator to int8 ([`Requant`],
+//! [`OutputStage`]) and the clamps of fused activations. The fixed-point arithmetic under
+//! them, gemmlowp's double rounding (a rounding doubling high multiply, then a rounding
+//! shift) and its transcendental functions, is in [`fixed_point`].
 #![warn(clippy::indexing_slicing)]
 
+pub mod affine;
 pub mod fixed_point;
 
 use crate::model::{Activation, Quant};
