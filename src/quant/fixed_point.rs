@@ -115,11 +115,19 @@ fn reciprocal_of_one_plus(a: i32) -> i32 {
     x
 }
 
+/// gemmlowp's `one_over_one_plus_x_for_x_in_0_1`: 1 / (1 + a) for a in [0, 1), both with 0
+/// integer bits.
+pub fn one_over_one_plus_x_for_x_in_0_1(a: i32) -> i32 {
+    // The reciprocal has 2 integer bits: `ExactMulByPot<-1>` reads it with 1, and
+    // `Rescale<0>` shifts it left by one.
+    multiply_by_pot(reciprocal_of_one_plus(a), 1)
+}
+
 /// 1 / (1 + exp(-a)) for a with 4 integer bits; the result has 0 integer bits.
 pub fn logistic_q4(a: i32) -> i32 {
     let magnitude = if a > 0 { a } else { a.wrapping_neg() };
-    // 1 / (1 + x) with x = exp(-|a|): the reciprocal halved back to 0 integer bits.
-    let positive = multiply_by_pot(reciprocal_of_one_plus(exp_on_negative_values(magnitude.wrapping_neg(), 4)), 1);
+    // 1 / (1 + x) with x = exp(-|a|).
+    let positive = one_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(magnitude.wrapping_neg(), 4));
     match a {
         0 => 1 << 30,
         a if a > 0 => positive,
