@@ -8,7 +8,7 @@
 
 use mcupatch::geometry::{Fmap, FmapMut, Hwc, Region};
 use mcupatch::kernels::fast::gemm::Gemm;
-use mcupatch::kernels::{Kernel, RegionKernel};
+use mcupatch::kernels::Kernel;
 use mcupatch::quant::{OutputStage, Requant};
 use mcupatch::{model, zoo};
 use wasm_bindgen_test::*;

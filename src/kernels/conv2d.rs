@@ -2,7 +2,6 @@
 
 use super::fast::gemm::Gemm;
 use super::prepare::Ctx;
-use super::RegionKernel;
 use crate::error::Result;
 use crate::geometry::{as_i8, Fmap, FmapMut, Hwc, Region, Window};
 use crate::model::{ConvOptions, DType};
@@ -104,8 +103,9 @@ impl Conv2d {
     }
 }
 
-impl RegionKernel for Conv2d {
-    fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+impl Conv2d {
+    /// Computes `region` of the output; `input` must cover the input region it reads.
+    pub fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
         match &self.fast {
             Some(fast) => fast.eval(&self.window, input, out, region),
             None => self.eval_reference(input, out, region),

@@ -372,9 +372,3 @@ impl Kernel {
         }
     }
 }
-
-/// A kernel that computes any output region of a feature map from one input feature map.
-pub trait RegionKernel {
-    /// Computes `region` of the output; `input` must cover `self.input_region(region)`.
-    fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region);
-}

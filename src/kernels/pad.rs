@@ -1,7 +1,6 @@
 //! PAD / PADV2 over height and width of an int8 NHWC map (TFLM `reference_ops::Pad`).
 
 use super::prepare::Ctx;
-use super::RegionKernel;
 use crate::error::Result;
 use crate::geometry::{Fmap, FmapMut, Hwc, Region};
 use crate::model::DType;
@@ -61,8 +60,9 @@ impl Pad {
     }
 }
 
-impl RegionKernel for Pad {
-    fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+impl Pad {
+    /// Computes `region` of the output; `input` must cover the input region it reads.
+    pub fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
         for oy in region.y0..region.y1 {
             for ox in region.x0..region.x1 {
                 let src = oy

@@ -8,7 +8,6 @@
 //! input rectangle: the op is spatially local and runs in patch stages.
 
 use super::prepare::Ctx;
-use super::RegionKernel;
 use crate::error::Result;
 use crate::geometry::{AxisMap, Fmap, FmapMut, Hwc, Region};
 
@@ -100,8 +99,9 @@ impl ResizeBilinear {
     }
 }
 
-impl RegionKernel for ResizeBilinear {
-    fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+impl ResizeBilinear {
+    /// Computes `region` of the output; `input` must cover the input region it reads.
+    pub fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
         for (y, ty) in (region.y0..region.y1).zip(&self.rows[region.y0..region.y1]) {
             let (wy1, wy0) = (ty.upper_weight, ONE - ty.upper_weight);
             for (x, tx) in (region.x0..region.x1).zip(&self.cols[region.x0..region.x1]) {

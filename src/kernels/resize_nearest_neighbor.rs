@@ -4,7 +4,6 @@
 //! the op is spatially local (an upsampling head can sit in a patch stage).
 
 use super::prepare::Ctx;
-use super::RegionKernel;
 use crate::error::Result;
 use crate::geometry::{AxisMap, Fmap, FmapMut, Hwc, Region};
 
@@ -63,8 +62,9 @@ impl ResizeNearestNeighbor {
     }
 }
 
-impl RegionKernel for ResizeNearestNeighbor {
-    fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+impl ResizeNearestNeighbor {
+    /// Computes `region` of the output; `input` must cover the input region it reads.
+    pub fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
         for y in region.y0..region.y1 {
             for x in region.x0..region.x1 {
                 out.pixel_mut(y, x).copy_from_slice(input.pixel(self.rows[y], self.cols[x]));

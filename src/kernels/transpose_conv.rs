@@ -7,7 +7,6 @@
 //! TFLM ignores input 0 (the output shape) and takes the shape of the output tensor.
 
 use super::prepare::Ctx;
-use super::RegionKernel;
 use crate::error::Result;
 use crate::geometry::{as_i8, Fmap, FmapMut, Hwc, Region, TransposedWindow};
 use crate::model::{ConvOptions, DType};
@@ -64,8 +63,9 @@ impl TransposeConv {
     }
 }
 
-impl RegionKernel for TransposeConv {
-    fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+impl TransposeConv {
+    /// Computes `region` of the output; `input` must cover the input region it reads.
+    pub fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
         let (ic, (kh, kw)) = (self.input.c, self.window.kernel);
         let mut acc = vec![0i32; self.output.c];
         for oy in region.y0..region.y1 {
