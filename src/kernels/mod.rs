@@ -349,6 +349,26 @@ impl Kernel {
         }
     }
 
+    /// Computes `region` of the output over input `kept`, whose buffer `buf` holds that
+    /// input's region and receives the output: for the ops the plan runs in place, a
+    /// depthwise or 1×1 conv staging values in `temp` (the step's scratch), or an ADD
+    /// reading its other summand from `others`.
+    pub fn eval_in_place(
+        &self,
+        buf: &mut FmapMut<i8>,
+        kept: usize,
+        others: &[Fmap<i8>],
+        temp: &mut [i8],
+        region: Region,
+    ) {
+        match self {
+            Kernel::DepthwiseConv2d(k) => k.eval_in_place(buf.data, buf.region, region, temp),
+            Kernel::Conv2d(k) => k.eval_in_place(buf.data, region, temp),
+            Kernel::Add(k) => k.eval_in_place(&others[0], buf, kept, region),
+            _ => unreachable!("only depthwise and 1×1 convs and adds run in place"),
+        }
+    }
+
     /// Computes `region` of a local op's output from inputs that cover `input_region(region)`.
     pub fn eval_region(&self, inputs: &[Fmap<i8>], out: &mut FmapMut<i8>, region: Region) {
         match self {
