@@ -2,12 +2,14 @@
 
 use crate::arena::Arena;
 use crate::error::{Error, Result};
-use crate::geometry::{Fmap, FmapMut, Region};
-use crate::kernels::{as_i8, as_i8_mut, Kernel};
+use crate::geometry::{as_i8, as_i8_mut, Fmap, FmapMut, Region};
+use crate::kernels::Kernel;
 use crate::model::{DType, Graph, OpKind, Tensor};
+use crate::quant::affine::AffineDequantize;
 use crate::schedule::{self, Access, BufferKind, InputMode, Plan, Schedule};
 use crate::trace::{self, TraceStep};
 use serde::Serialize;
+use smallvec::SmallVec;
 use std::ops::Range;
 use std::sync::Arc;
 
@@ -258,31 +260,32 @@ impl Engine {
         }
         match (step.region, pinned) {
             (Some(region), Some(anchor)) => {
-                // In place: the output starts where input `kept`'s buffer does.
+                // In place: the output starts where input `kept`'s buffer does; the kernel
+                // knows how to overwrite it, with the step's scratch (which the plan gives only to
+                // one-input ops) or reading the other inputs.
                 let kept = step.inputs.iter().position(|a| a.buffer == anchor).expect("pinned to an input");
-                let input = step.inputs[kept];
+                let held = step.inputs[kept].held.expect("in-place ops read maps");
                 let buffer = &self.plan.buffers[anchor];
-                let held = input.held.expect("in-place ops read maps");
                 let buf_range = buffer.offset..buffer.offset + buffer.size;
-                match kernel {
-                    Kernel::Add(k) => {
-                        let other = step.inputs[1 - kept];
-                        let (reads, write) = self.arena.io(&io.inputs[1 - kept..2 - kept], buf_range);
-                        let other_view =
-                            Fmap { data: as_i8(reads[0]), region: other.held.expect("map"), channels: k.map.c };
-                        let mut view = FmapMut { data: as_i8_mut(write), region: held, channels: k.map.c };
-                        k.eval_in_place(&other_view, &mut view, kept, region);
-                    }
-                    _ => {
-                        let temp = &self.plan.buffers[step.scratch.expect("in-place convs have scratch")];
+                let channels = io.channels[kept];
+                match step.scratch.map(|t| &self.plan.buffers[t]) {
+                    Some(temp) => {
                         let (buf, temp) = self.arena.pair_mut(buf_range, temp.offset..temp.offset + temp.size);
-                        match kernel {
-                            Kernel::DepthwiseConv2d(k) => {
-                                k.eval_in_place(as_i8_mut(buf), held, region, as_i8_mut(temp))
-                            }
-                            Kernel::Conv2d(k) => k.eval_in_place(as_i8_mut(buf), region, as_i8_mut(temp)),
-                            _ => unreachable!("only depthwise and 1×1 convs and adds run in place"),
-                        }
+                        let mut buf = FmapMut { data: as_i8_mut(buf), region: held, channels };
+                        kernel.eval_in_place(&mut buf, kept, &[], as_i8_mut(temp), region);
+                    }
+                    None => {
+                        let others: SmallVec<[usize; 2]> = (0..step.inputs.len()).filter(|&i| i != kept).collect();
+                        let ranges: SmallVec<[Range<usize>; 2]> =
+                            others.iter().map(|&i| io.inputs[i].clone()).collect();
+                        let (reads, buf) = self.arena.io(&ranges, buf_range);
+                        let views: SmallVec<[Fmap<i8>; 2]> = reads
+                            .iter()
+                            .zip(&others)
+                            .map(|(data, &i)| input_view(data, &step.inputs[i], io.channels[i]))
+                            .collect();
+                        let mut buf = FmapMut { data: as_i8_mut(buf), region: held, channels };
+                        kernel.eval_in_place(&mut buf, kept, &views, &mut [], region);
                     }
                 }
             }
@@ -357,10 +360,10 @@ impl Engine {
                 _ => Vec::new(),
             };
             let dequantized = match &tensor.quant {
-                Some(q) if tensor.dtype == DType::I8 => int8
-                    .iter()
-                    .map(|&v| (f64::from(q.scale()) * f64::from(i32::from(v) - q.zero_point())) as f32)
-                    .collect(),
+                Some(q) if tensor.dtype == DType::I8 => {
+                    let values = AffineDequantize::new(q);
+                    int8.iter().map(|&v| values.dequantize(v)).collect()
+                }
                 _ => bytes.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect(),
             };
             outputs.push(Output { tensor: out, int8, dequantized });

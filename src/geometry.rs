@@ -42,6 +42,38 @@ impl Region {
     }
 }
 
+/// The shape of a batch-1 NHWC feature map.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hwc {
+    pub h: usize,
+    pub w: usize,
+    pub c: usize,
+}
+
+impl Hwc {
+    pub fn whole(&self) -> Region {
+        Region::whole(self.h, self.w)
+    }
+    pub fn view<'a>(&self, data: &'a [i8]) -> Fmap<'a, i8> {
+        Fmap { data, region: self.whole(), channels: self.c }
+    }
+    pub fn view_mut<'a>(&self, data: &'a mut [i8]) -> FmapMut<'a, i8> {
+        FmapMut { data, region: self.whole(), channels: self.c }
+    }
+    pub fn elements(&self) -> usize {
+        self.h * self.w * self.c
+    }
+}
+
+/// The map an element-wise op runs over: a [1, H, W, C] tensor's own (spatial: the op can
+/// run region by region), else all elements as one 1×1×N pixel (the op runs whole).
+pub fn elementwise_map(shape: &[usize]) -> (Hwc, bool) {
+    match shape[..] {
+        [1, h, w, c] => (Hwc { h, w, c }, true),
+        _ => (Hwc { h: 1, w: 1, c: shape.iter().product() }, false),
+    }
+}
+
 /// A 2-D sliding window (conv, depthwise conv, pool): sizes, stride, dilation and the
 /// top/left padding TFLite derives from them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -307,6 +339,16 @@ impl<T> FmapMut<'_, T> {
         let i = ((y - self.region.y0) * self.region.width() + (x0 - self.region.x0)) * self.channels;
         &mut self.data[i..i + (x1 - x0) * self.channels]
     }
+}
+
+/// Arena bytes (or a constant's) as the int8 values the views hold.
+pub fn as_i8(bytes: &[u8]) -> &[i8] {
+    bytemuck::cast_slice(bytes)
+}
+
+/// [`as_i8`], to write.
+pub fn as_i8_mut(bytes: &mut [u8]) -> &mut [i8] {
+    bytemuck::cast_slice_mut(bytes)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 use crate::error::{Error, Result};
 use crate::files::read_file;
 use crate::model::{DType, Tensor};
+use crate::quant::affine::AffineQuantize;
 use image::{imageops::FilterType, ImageReader, RgbImage};
 use std::io::Cursor;
 use std::path::Path;
@@ -125,7 +126,7 @@ impl PixelRange {
 pub fn to_input(pixels: &[u8], input: &Tensor, range: PixelRange) -> Result<Vec<u8>> {
     match (input.dtype, &input.quant) {
         (DType::I8, Some(q)) => {
-            let quantize = crate::kernels::quantize::AffineQuantize { scale: q.scale(), zero_point: q.zero_point() };
+            let quantize = AffineQuantize { scale: q.scale(), zero_point: q.zero_point() };
             Ok(pixels.iter().map(|&p| quantize.quantize(range.real(p)) as u8).collect())
         }
         (DType::F32, _) => Ok(pixels.iter().flat_map(|&p| range.real(p).to_le_bytes()).collect()),

@@ -269,7 +269,7 @@ fn real_models_are_far_inside_the_limits() {
 /// 1e30 through QUANTIZE with a positive zero point overflowed int32 and wrapped to -128.
 #[test]
 fn float_quantize_of_huge_values_saturates() {
-    use mcupatch::kernels::quantize::AffineQuantize;
+    use mcupatch::quant::affine::AffineQuantize;
     let q = AffineQuantize { scale: 0.5, zero_point: 5 };
     assert_eq!(q.quantize(1e30), 127);
     assert_eq!(q.quantize(f32::INFINITY), 127);

@@ -6,10 +6,10 @@
 //! against the scalar reference kernels. (The native proptests cover AVX2 and the portable
 //! lanes; this is where simd128 runs.)
 
-use mcupatch::geometry::{Fmap, FmapMut, Region};
+use mcupatch::geometry::{Fmap, FmapMut, Hwc, Region};
 use mcupatch::kernels::fast::gemm::Gemm;
-use mcupatch::kernels::{Hwc, Kernel, OutputStage, RegionKernel};
-use mcupatch::quant::Requant;
+use mcupatch::kernels::Kernel;
+use mcupatch::quant::{OutputStage, Requant};
 use mcupatch::{model, zoo};
 use wasm_bindgen_test::*;
 

@@ -4,9 +4,9 @@
 use super::add_sub::AddSub;
 use super::fast::elementwise::AddLanes;
 use super::fast::{isa, Isa};
-use super::{Ctx, Hwc};
+use super::prepare::Ctx;
 use crate::error::Result;
-use crate::geometry::{Fmap, FmapMut, Region};
+use crate::geometry::{elementwise_map, Fmap, FmapMut, Hwc, Region};
 use crate::model::Activation;
 
 #[derive(Debug, Clone)]
@@ -33,7 +33,7 @@ impl Add {
             );
         }
         // Element-wise ops see any shape as a 1×1×N map, so a region is a span of elements.
-        let (map, spatial) = super::elementwise_map(&y.shape);
+        let (map, spatial) = elementwise_map(&y.shape);
         let arithmetic = AddSub::add([aq, bq], yq, activation);
         Ok(Add { map, spatial, lanes: arithmetic.lanes(), arithmetic })
     }

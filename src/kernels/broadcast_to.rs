@@ -2,13 +2,13 @@
 //! padded with leading 1s to the output's rank, stretched along every axis of length 1 to
 //! the output's length there. Local on maps (a broadcast pixel reads pixel 0).
 
+use super::prepare::Ctx;
 use super::remap::{int8_io, AxisMap, Remap};
-use super::{integers, Ctx};
 use crate::error::Result;
 
 pub fn prepare(cx: &Ctx) -> Result<Remap> {
     let (x, y) = int8_io(cx, 2..=2)?;
-    let shape = integers(cx, cx.input(1)?, "shape")?;
+    let shape = cx.integers(cx.input(1)?, "shape")?;
     let target: Vec<usize> = shape.iter().filter_map(|&d| usize::try_from(d).ok()).collect();
     let rank = target.len();
     if target.len() != shape.len() || rank < x.shape.len() {

@@ -1,9 +1,9 @@
 //! CONCATENATION of int8 tensors that share the output's quantization
 //! (TFLM `reference_ops::Concatenation`: a copy of contiguous slabs).
 
-use super::{Ctx, Hwc};
+use super::prepare::Ctx;
 use crate::error::Result;
-use crate::geometry::{Fmap, FmapMut, Region};
+use crate::geometry::{Fmap, FmapMut, Hwc, Region};
 use crate::model::Activation;
 
 #[derive(Debug, Clone)]

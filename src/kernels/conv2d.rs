@@ -1,10 +1,11 @@
 //! CONV_2D, int8 with per-channel weights (TFLM `reference_integer_ops::ConvPerChannel`).
 
 use super::fast::gemm::Gemm;
-use super::{Ctx, Hwc, OutputStage, RegionKernel};
+use super::prepare::Ctx;
 use crate::error::Result;
-use crate::geometry::{Fmap, FmapMut, Region, Window};
+use crate::geometry::{as_i8, Fmap, FmapMut, Hwc, Region, Window};
 use crate::model::{ConvOptions, DType};
+use crate::quant::OutputStage;
 
 #[derive(Debug, Clone)]
 pub struct Conv2d {
@@ -46,7 +47,7 @@ impl Conv2d {
             .ok_or_else(|| cx.err(format!("a {kh}×{kw} window does not fit input {:?}", x.shape)))?;
         cx.expect_shape(y, &[1, window.out_h, window.out_w, oc], "output")?;
         let bias = cx.bias(oc)?;
-        let filter = super::as_i8(filter).to_vec();
+        let filter = as_i8(filter).to_vec();
         let stage = OutputStage::new(xq, fq, yq, oc, o.activation);
         let fast =
             if groups == 1 { Gemm::for_conv(&filter, &bias, oc, xq.zero_point(), &stage, &window) } else { None };
@@ -102,8 +103,9 @@ impl Conv2d {
     }
 }
 
-impl RegionKernel for Conv2d {
-    fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+impl Conv2d {
+    /// Computes `region` of the output; `input` must cover the input region it reads.
+    pub fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
         match &self.fast {
             Some(fast) => fast.eval(&self.window, input, out, region),
             None => self.eval_reference(input, out, region),

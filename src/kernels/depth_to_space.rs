@@ -3,9 +3,9 @@
 //! of one pixel. Output pixel (y, x) reads input pixel (y / b, x / b) (depth to space) or the
 //! input patch at (y·b, x·b) (space to depth), so both are spatially local.
 
-use super::{Ctx, Hwc, RegionKernel};
+use super::prepare::Ctx;
 use crate::error::Result;
-use crate::geometry::{Fmap, FmapMut, Region};
+use crate::geometry::{Fmap, FmapMut, Hwc, Region};
 
 #[derive(Debug, Clone)]
 pub struct DepthToSpace {
@@ -44,8 +44,9 @@ impl DepthToSpace {
     }
 }
 
-impl RegionKernel for DepthToSpace {
-    fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+impl DepthToSpace {
+    /// Computes `region` of the output; `input` must cover the input region it reads.
+    pub fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
         let b = self.block;
         for y in region.y0..region.y1 {
             for x in region.x0..region.x1 {

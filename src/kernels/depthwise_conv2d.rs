@@ -3,10 +3,11 @@
 
 use super::fast::depthwise::Depthwise;
 use super::fast::{self, Isa};
-use super::{Ctx, Hwc, OutputStage, RegionKernel};
+use super::prepare::Ctx;
 use crate::error::Result;
-use crate::geometry::{Fmap, FmapMut, Region, Window};
+use crate::geometry::{as_i8, Fmap, FmapMut, Hwc, Region, Window};
 use crate::model::{ConvOptions, DType};
+use crate::quant::OutputStage;
 
 #[derive(Debug, Clone)]
 pub struct DepthwiseConv2d {
@@ -45,7 +46,7 @@ impl DepthwiseConv2d {
             .ok_or_else(|| cx.err(format!("a {kh}×{kw} window does not fit input {:?}", x.shape)))?;
         cx.expect_shape(y, &[1, window.out_h, window.out_w, oc], "output")?;
         let bias = cx.bias(oc)?;
-        let filter = super::as_i8(filter).to_vec();
+        let filter = as_i8(filter).to_vec();
         let stage = OutputStage::new(xq, fq, yq, oc, o.activation);
         let fast = if dm == 1 { Depthwise::new(&filter, &bias, (kh, kw), oc, -xq.zero_point(), &stage) } else { None };
         Ok(DepthwiseConv2d {
@@ -71,7 +72,7 @@ impl DepthwiseConv2d {
     /// first copied to `temp` (one channel of `in_region`); the output pixels of that channel
     /// then land in slots of input pixels whose channel was already copied, so nothing still
     /// needed is overwritten. Needs a depth multiplier of 1 and no more output pixels than
-    /// input pixels. The arithmetic is the same as [`RegionKernel::eval`]'s; the fast path
+    /// input pixels. The arithmetic is the same as [`DepthwiseConv2d::eval`]'s; the fast path
     /// computes eight channels at a time from a ring of input rows (the same result: every
     /// input byte is read before its slot is overwritten).
     pub fn eval_in_place(&self, buf: &mut [i8], in_region: Region, out_region: Region, temp: &mut [i8]) {
@@ -115,8 +116,9 @@ impl DepthwiseConv2d {
     }
 }
 
-impl RegionKernel for DepthwiseConv2d {
-    fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+impl DepthwiseConv2d {
+    /// Computes `region` of the output; `input` must cover the input region it reads.
+    pub fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
         if !self.fast.as_ref().is_some_and(|fast| fast.eval(&self.window, input, out, region)) {
             self.eval_reference(input, out, region);
         }

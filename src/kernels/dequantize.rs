@@ -1,13 +1,13 @@
 //! DEQUANTIZE int8 → float32 (TFLM `reference_ops::Dequantize`).
 
-use super::Ctx;
+use super::prepare::Ctx;
 use crate::error::Result;
 use crate::model::DType;
+use crate::quant::affine::AffineDequantize;
 
 #[derive(Debug, Clone)]
 pub struct Dequantize {
-    pub scale: f64,
-    pub zero_point: i32,
+    values: AffineDequantize,
 }
 
 impl Dequantize {
@@ -18,16 +18,12 @@ impl Dequantize {
         if y.dtype != DType::F32 || x.shape != y.shape {
             return Err(cx.err(format!("output must be float32 of shape {:?}", x.shape)));
         }
-        Ok(Dequantize { scale: f64::from(xq.scale()), zero_point: xq.zero_point() })
-    }
-
-    pub fn dequantize(&self, v: i8) -> f32 {
-        (self.scale * f64::from(i32::from(v) - self.zero_point)) as f32
+        Ok(Dequantize { values: AffineDequantize::new(xq) })
     }
 
     pub fn eval(&self, input: &[i8], output: &mut [u8]) {
         for (&v, o) in input.iter().zip(output.chunks_exact_mut(4)) {
-            o.copy_from_slice(&self.dequantize(v).to_le_bytes());
+            o.copy_from_slice(&self.values.dequantize(v).to_le_bytes());
         }
     }
 }

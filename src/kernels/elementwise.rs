@@ -7,9 +7,10 @@
 //! region. An activation broadcast over the map — a squeeze-and-excitation gate, computed
 //! from the whole map — makes the op whole-map.
 
-use super::{add_sub, maximum_minimum, mul, prelu, Ctx, Hwc};
+use super::prepare::Ctx;
+use super::{add_sub, maximum_minimum, mul, prelu};
 use crate::error::Result;
-use crate::geometry::{Fmap, FmapMut, Region};
+use crate::geometry::{as_i8, elementwise_map, Fmap, FmapMut, Hwc, Region};
 use crate::model::{DType, Quant};
 
 /// The arithmetic of one op on a pair of int8 values.
@@ -113,11 +114,11 @@ impl Binary {
             // An activation operand of another shape is not the output's map, even where
             // padding to 4-D makes it equal ([1, C] beside a 1×1 map): it has no region.
             broadcasts_activation |= !x.is_constant() && x.shape != y.shape;
-            let constant = x.data.as_deref().map(|d| super::as_i8(d).to_vec());
+            let constant = x.data.as_deref().map(|d| as_i8(d).to_vec());
             quants.push(q);
             operands.push(Operand { strides, constant });
         }
-        let (map, spatial) = super::elementwise_map(&y.shape);
+        let (map, spatial) = elementwise_map(&y.shape);
         let [a, b] = [quants[0], quants[1]];
         let [first, second] = [operands[0].clone(), operands[1].clone()];
         Ok(Binary {

@@ -2,9 +2,11 @@
 //! per-channel weights).
 
 use super::fast::gemm::Gemm;
-use super::{as_i8, Ctx, OutputStage};
+use super::prepare::Ctx;
 use crate::error::Result;
+use crate::geometry::as_i8;
 use crate::model::{Activation, DType};
+use crate::quant::OutputStage;
 
 #[derive(Debug, Clone)]
 pub struct FullyConnected {

@@ -3,8 +3,8 @@
 //! the op otherwise). Positions of rank k replace the axis with k axes, flattened here into
 //! one (the bytes are the same). A GATHER of constant shape values is folded at load.
 
+use super::prepare::Ctx;
 use super::remap::{axis, int8_io, AxisMap, Remap};
-use super::{integers, Ctx};
 use crate::error::Result;
 
 pub fn prepare(cx: &Ctx, gather_axis: i32, batch_dims: i32) -> Result<Remap> {
@@ -15,7 +15,8 @@ pub fn prepare(cx: &Ctx, gather_axis: i32, batch_dims: i32) -> Result<Remap> {
     }
     let a = axis(cx, i64::from(gather_axis), x.shape.len())?;
     let dim = x.shape[a];
-    let indices = integers(cx, positions, "positions")?
+    let indices = cx
+        .integers(positions, "positions")?
         .into_iter()
         .map(|p| {
             usize::try_from(p)

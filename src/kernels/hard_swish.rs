@@ -4,7 +4,7 @@
 //! chose to cancel the rounding bias of the first.
 
 use super::lut::Lut;
-use super::Ctx;
+use super::prepare::Ctx;
 use crate::error::Result;
 use crate::quant::Requant;
 

@@ -4,11 +4,11 @@
 //! the output tensor's parameters say, as TFLM writes it. Over a [1, H, W, C] map each pixel
 //! is its own: the op runs region by region.
 
-use super::{fixed_point, Ctx, Hwc};
+use super::prepare::Ctx;
 use crate::error::Result;
-use crate::geometry::{Fmap, FmapMut, Region};
+use crate::geometry::{Fmap, FmapMut, Hwc, Region};
 use crate::model::Activation;
-use crate::quant::Requant;
+use crate::quant::{fixed_point, Requant};
 
 #[derive(Debug, Clone)]
 pub struct L2Normalization {

@@ -3,7 +3,7 @@
 //! (that product taken in float32, as TFLM's prepare does).
 
 use super::lut::Lut;
-use super::Ctx;
+use super::prepare::Ctx;
 use crate::error::Result;
 use crate::quant::Requant;
 

@@ -2,12 +2,12 @@
 //! fixed-point value with 4 integer bits, gemmlowp's logistic, the result on scale 1/256 with
 //! zero point -128; inputs beyond the range that rescaling can hold saturate.
 
-use super::fixed_point::logistic_q4;
 use super::lut::Lut;
-use super::Ctx;
+use super::prepare::Ctx;
 use crate::error::Result;
 use crate::model::Quant;
-use crate::quant::{rounding_divide_by_pot, Requant};
+use crate::quant::fixed_point::{logistic_q4, rounding_divide_by_pot};
+use crate::quant::Requant;
 
 /// The input stage TFLM's LOGISTIC and TANH share: `input − zero point` taken to 4 integer
 /// bits and passed to `inner`, saturating beyond the range that rescaling can hold.

@@ -2,9 +2,9 @@
 //! (LOGISTIC, TANH, HARD_SWISH, RELU, RELU6, LEAKY_RELU) compute their table at prepare time
 //! with TFLite Micro's own integer arithmetic, so a lookup gives TFLM's bytes exactly.
 
-use super::{Ctx, Hwc};
+use super::prepare::Ctx;
 use crate::error::Result;
-use crate::geometry::{Fmap, FmapMut, Region};
+use crate::geometry::{elementwise_map, Fmap, FmapMut, Hwc, Region};
 use crate::model::Quant;
 
 #[derive(Debug, Clone)]
@@ -32,7 +32,7 @@ impl Lut {
         for v in i8::MIN..=i8::MAX {
             table[usize::from(v as u8)] = element(v);
         }
-        let (map, spatial) = super::elementwise_map(&y.shape);
+        let (map, spatial) = elementwise_map(&y.shape);
         Ok(Lut { map, spatial, table })
     }
 

@@ -2,8 +2,9 @@
 //! Micro's current reference kernel does it: the input/output rescale and the division
 //! by the element count are folded into one fixed-point multiplier.
 
-use super::{integers, Ctx, Hwc};
+use super::prepare::Ctx;
 use crate::error::Result;
+use crate::geometry::Hwc;
 use crate::quant::Requant;
 
 #[derive(Debug, Clone)]
@@ -21,7 +22,7 @@ impl Mean {
         let (xq, yq) = (cx.int8_activation(x, "input")?, cx.int8_activation(y, "output")?);
         let input = cx.hwc(x, "input")?;
         let mut axes: Vec<i64> =
-            integers(cx, axes, "axis")?.into_iter().map(|a| if a < 0 { a + 4 } else { a }).collect();
+            cx.integers(axes, "axis")?.into_iter().map(|a| if a < 0 { a + 4 } else { a }).collect();
         axes.sort_unstable();
         axes.dedup();
         if axes != [1, 2] {

@@ -16,12 +16,12 @@ pub mod depthwise_conv2d;
 pub mod dequantize;
 pub mod elementwise;
 pub mod fast;
-mod fixed_point;
 pub mod fully_connected;
 pub mod gather;
 pub mod hard_swish;
 pub mod l2_normalization;
 pub mod leaky_relu;
+mod locality;
 pub mod logistic;
 pub mod lut;
 pub mod maximum_minimum;
@@ -30,6 +30,7 @@ pub mod mul;
 pub mod pad;
 pub mod pool2d;
 pub mod prelu;
+pub mod prepare;
 pub mod quantize;
 pub mod reduce;
 pub mod relu;
@@ -46,10 +47,10 @@ pub mod tile;
 pub mod transpose;
 pub mod transpose_conv;
 
-use crate::error::{Error, Result};
-use crate::geometry::{Fmap, FmapMut, Region};
-use crate::model::{Activation, DType, Graph, Op, OpKind, Quant, Tensor};
-use crate::quant::{activation_range, Requant};
+use crate::error::Result;
+use crate::geometry::{as_i8, as_i8_mut, Fmap, FmapMut, Region};
+use crate::model::{Graph, Op, OpKind};
+use prepare::Ctx;
 
 /// A prepared op, ready to run.
 #[derive(Debug, Clone)]
@@ -255,100 +256,6 @@ impl Kernel {
         }
     }
 
-    /// The output feature map of a spatially local op: one whose output region `[y0,y1)×[x0,x1)`
-    /// depends only on a bounded region of each input (convolutions, pools, pad, element-wise
-    /// ops, channel concatenation). `None` for ops that mix the whole map (fully connected,
-    /// mean, softmax, reshape) or that write floats (DEQUANTIZE).
-    pub fn output_map(&self) -> Option<Hwc> {
-        match self {
-            Kernel::Conv2d(k) => Some(k.output),
-            Kernel::TransposeConv(k) => Some(k.output),
-            Kernel::DepthwiseConv2d(k) => Some(k.output),
-            Kernel::Pool2d(k) => Some(k.output),
-            Kernel::Pad(k) => Some(k.output),
-            Kernel::Add(k) => k.spatial.then_some(k.map),
-            Kernel::Concatenation(k) => k.map,
-            Kernel::Quantize(k) => k.spatial.then_some(k.map),
-            Kernel::Lut(k) => k.spatial.then_some(k.map),
-            Kernel::L2Normalization(k) => k.spatial.then_some(k.map),
-            Kernel::Binary(k) => k.spatial.then_some(k.map),
-            Kernel::ResizeNearestNeighbor(k) => Some(k.output),
-            Kernel::ResizeBilinear(k) => Some(k.output),
-            Kernel::DepthToSpace(k) => Some(k.output),
-            Kernel::Remap(k) => k.spatial.as_ref().map(|s| s.output),
-            Kernel::Reduce(k) => k.map.map(|(_, output)| output),
-            _ => None,
-        }
-    }
-
-    /// Why a kernel without an output map cannot run patch by patch, for the planner's
-    /// messages.
-    pub fn not_local_reason(&self) -> &'static str {
-        match self {
-            Kernel::Binary(k) if k.broadcasts_activation => {
-                "broadcasts a tensor computed from the whole map over it (a squeeze-and-excitation gate)"
-            }
-            Kernel::Dequantize(_) => "crosses the float boundary",
-            Kernel::Remap(k) if k.spatial.is_none() => {
-                "moves values between a map's channels and its rows or columns (or works on a tensor that is not a [1, H, W, C] map)"
-            }
-            _ if self.output_map().is_some() => "is spatially local",
-            _ => "mixes the whole map",
-        }
-    }
-
-    /// The feature maps of the activation inputs of a local op, in order, in int8 lanes: a
-    /// float32 map (a float QUANTIZE's input) has 4 lanes a channel.
-    pub fn input_maps(&self) -> Vec<Hwc> {
-        match self {
-            Kernel::Conv2d(k) => vec![k.input],
-            Kernel::TransposeConv(k) => vec![k.input],
-            Kernel::DepthwiseConv2d(k) => vec![k.input],
-            Kernel::Pool2d(k) => vec![k.input],
-            Kernel::Pad(k) => vec![k.input],
-            Kernel::Add(k) if k.spatial => vec![k.map, k.map],
-            Kernel::Concatenation(k) => match (k.map, &k.channels) {
-                (Some(m), Some(cs)) => cs.iter().map(|&c| Hwc { c, ..m }).collect(),
-                _ => Vec::new(),
-            },
-            Kernel::Quantize(k) if k.spatial => vec![k.input_map()],
-            Kernel::Lut(k) if k.spatial => vec![k.map],
-            Kernel::L2Normalization(k) if k.spatial => vec![k.map],
-            Kernel::Binary(k) if k.spatial => vec![k.map; k.activations()],
-            Kernel::ResizeNearestNeighbor(k) => vec![k.input],
-            Kernel::ResizeBilinear(k) => vec![k.input],
-            Kernel::DepthToSpace(k) => vec![k.input],
-            Kernel::Remap(k) => k.spatial.iter().map(|s| s.input).collect(),
-            Kernel::Reduce(k) => k.map.iter().map(|&(input, _)| input).collect(),
-            _ => Vec::new(),
-        }
-    }
-
-    /// The region of every input that output `region` of a local op reads (the tile plus its
-    /// halo), clipped to the input.
-    pub fn input_region(&self, region: Region) -> Region {
-        match self {
-            Kernel::Conv2d(k) => k.window.input_region(region),
-            Kernel::TransposeConv(k) => k.window.input_region(region),
-            Kernel::DepthwiseConv2d(k) => k.window.input_region(region),
-            Kernel::Pool2d(k) => k.window.input_region(region),
-            Kernel::Pad(k) => k.input_region(region),
-            Kernel::ResizeNearestNeighbor(k) => k.input_region(region),
-            Kernel::ResizeBilinear(k) => k.input_region(region),
-            Kernel::DepthToSpace(k) => k.input_region(region),
-            Kernel::Remap(remap::Remap { spatial: Some(s), .. }) => s.input_region(region),
-            _ => region,
-        }
-    }
-
-    /// Multiply-accumulates for one output pixel of a local op.
-    pub fn macs_per_pixel(&self) -> u64 {
-        match (self, self.output_map()) {
-            (_, Some(m)) if m.h * m.w > 0 => self.macs() / (m.h * m.w) as u64,
-            _ => 0,
-        }
-    }
-
     /// Computes `region` of a local op's output from inputs that cover `input_region(region)`.
     pub fn eval_region(&self, inputs: &[Fmap<i8>], out: &mut FmapMut<i8>, region: Region) {
         match self {
@@ -371,214 +278,24 @@ impl Kernel {
             _ => unreachable!("eval_region is only called for local ops"),
         }
     }
-}
 
-/// A kernel that computes any output region of a feature map from one input feature map.
-pub trait RegionKernel {
-    /// Computes `region` of the output; `input` must cover `self.input_region(region)`.
-    fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region);
-}
-
-pub fn as_i8(bytes: &[u8]) -> &[i8] {
-    bytemuck::cast_slice(bytes)
-}
-
-pub fn as_i8_mut(bytes: &mut [u8]) -> &mut [i8] {
-    bytemuck::cast_slice_mut(bytes)
-}
-
-/// The map an element-wise op runs over: a [1, H, W, C] tensor's own (spatial: the op can
-/// run region by region), else all elements as one 1×1×N pixel (the op runs whole).
-fn elementwise_map(shape: &[usize]) -> (Hwc, bool) {
-    match shape[..] {
-        [1, h, w, c] => (Hwc { h, w, c }, true),
-        _ => (Hwc { h: 1, w: 1, c: shape.iter().product() }, false),
-    }
-}
-
-/// The shape of a batch-1 NHWC feature map.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Hwc {
-    pub h: usize,
-    pub w: usize,
-    pub c: usize,
-}
-
-impl Hwc {
-    pub fn whole(&self) -> Region {
-        Region::whole(self.h, self.w)
-    }
-    pub fn view<'a>(&self, data: &'a [i8]) -> Fmap<'a, i8> {
-        Fmap { data, region: self.whole(), channels: self.c }
-    }
-    pub fn view_mut<'a>(&self, data: &'a mut [i8]) -> FmapMut<'a, i8> {
-        FmapMut { data, region: self.whole(), channels: self.c }
-    }
-    pub fn elements(&self) -> usize {
-        self.h * self.w * self.c
-    }
-}
-
-/// Requantization of an int32 accumulator to the int8 output: TFLM's output stage.
-#[derive(Debug, Clone)]
-pub struct OutputStage {
-    /// One multiplier per output channel (per-channel weights) or a single one.
-    pub requant: Vec<Requant>,
-    pub offset: i32,
-    pub min: i32,
-    pub max: i32,
-}
-
-impl OutputStage {
-    /// Per-channel (or per-tensor) multipliers `input_scale · weight_scale[c] / output_scale`.
-    pub fn new(input: &Quant, weights: &Quant, output: &Quant, channels: usize, activation: Activation) -> OutputStage {
-        let requant = (0..channels)
-            .map(|c| {
-                let ws = if weights.scales.len() > 1 { weights.scales[c] } else { weights.scales[0] };
-                Requant::new(f64::from(input.scale()) * f64::from(ws) / f64::from(output.scale()))
-            })
-            .collect();
-        let (min, max) = activation_range(activation, output);
-        OutputStage { requant, offset: output.zero_point(), min, max }
-    }
-
-    #[inline(always)]
-    pub fn apply(&self, acc: i32, channel: usize) -> i8 {
-        let r = self.requant[channel];
-        r.apply(acc).wrapping_add(self.offset).clamp(self.min, self.max) as i8
-    }
-}
-
-/// The op being prepared, with helpers that turn every defect into an error naming it.
-pub struct Ctx<'g> {
-    pub graph: &'g Graph,
-    pub index: usize,
-    pub op: &'g Op,
-}
-
-impl<'g> Ctx<'g> {
-    pub fn err(&self, msg: impl Into<String>) -> Error {
-        Error::Op { index: self.index, op: self.op.kind.name().into(), msg: msg.into() }
-    }
-
-    pub fn input(&self, i: usize) -> Result<&'g Tensor> {
-        self.op.input(i).map(|t| &self.graph.tensors[t]).ok_or_else(|| self.err(format!("input {i} is missing")))
-    }
-
-    pub fn optional_input(&self, i: usize) -> Option<&'g Tensor> {
-        self.op.input(i).map(|t| &self.graph.tensors[t])
-    }
-
-    pub fn output(&self, i: usize) -> Result<&'g Tensor> {
-        self.op
-            .outputs
-            .get(i)
-            .map(|&t| &self.graph.tensors[t])
-            .ok_or_else(|| self.err(format!("output {i} is missing")))
-    }
-
-    pub fn expect_io(&self, inputs: std::ops::RangeInclusive<usize>, outputs: usize) -> Result<()> {
-        if !inputs.contains(&self.op.inputs.len()) || self.op.outputs.len() != outputs {
-            return Err(self.err(format!(
-                "expects {:?} inputs and {outputs} output(s), has {} and {}",
-                inputs,
-                self.op.inputs.len(),
-                self.op.outputs.len()
-            )));
+    /// Computes `region` of the output over input `kept`, whose buffer `buf` holds that
+    /// input's region and receives the output: for the ops the plan runs in place, a
+    /// depthwise or 1×1 conv staging values in `temp` (the step's scratch), or an ADD
+    /// reading its other summand from `others`.
+    pub fn eval_in_place(
+        &self,
+        buf: &mut FmapMut<i8>,
+        kept: usize,
+        others: &[Fmap<i8>],
+        temp: &mut [i8],
+        region: Region,
+    ) {
+        match self {
+            Kernel::DepthwiseConv2d(k) => k.eval_in_place(buf.data, buf.region, region, temp),
+            Kernel::Conv2d(k) => k.eval_in_place(buf.data, region, temp),
+            Kernel::Add(k) => k.eval_in_place(&others[0], buf, kept, region),
+            _ => unreachable!("only depthwise and 1×1 convs and adds run in place"),
         }
-        Ok(())
-    }
-
-    /// The tensor must be a non-constant per-tensor quantized int8 activation.
-    pub fn int8_activation(&self, t: &'g Tensor, what: &str) -> Result<&'g Quant> {
-        if t.dtype != DType::I8 {
-            return Err(self.err(format!("{what} '{}' is {}, only int8 is supported", t.name, t.dtype.name())));
-        }
-        if t.is_constant() {
-            return Err(self.err(format!("{what} '{}' is a constant; constant activations are not supported", t.name)));
-        }
-        match &t.quant {
-            Some(q) if q.scales.len() == 1 && !(-128..=127).contains(&q.zero_points[0]) => {
-                Err(self.err(format!("{what} '{}' has zero point {}, outside int8", t.name, q.zero_points[0])))
-            }
-            Some(q) if q.scales.len() == 1 => Ok(q),
-            Some(_) => Err(self.err(format!("{what} '{}' is quantized per channel", t.name))),
-            None => Err(self.err(format!("{what} '{}' has no quantization parameters", t.name))),
-        }
-    }
-
-    /// The tensor must be a constant of `dtype`; returns its bytes.
-    pub fn constant(&self, t: &'g Tensor, dtype: DType, what: &str) -> Result<&'g [u8]> {
-        if t.dtype != dtype {
-            return Err(self.err(format!("{what} '{}' is {}, expected {}", t.name, t.dtype.name(), dtype.name())));
-        }
-        t.data.as_deref().ok_or_else(|| self.err(format!("{what} '{}' must be a constant", t.name)))
-    }
-
-    /// A batch-1 NHWC shape.
-    pub fn hwc(&self, t: &Tensor, what: &str) -> Result<Hwc> {
-        match t.shape[..] {
-            [1, h, w, c] if h > 0 && w > 0 && c > 0 => Ok(Hwc { h, w, c }),
-            _ => Err(self.err(format!("{what} '{}' has shape {:?}, expected [1, H, W, C]", t.name, t.shape))),
-        }
-    }
-
-    pub fn expect_shape(&self, t: &Tensor, shape: &[usize], what: &str) -> Result<()> {
-        if t.shape != shape {
-            return Err(self.err(format!("{what} '{}' has shape {:?}, expected {:?}", t.name, t.shape, shape)));
-        }
-        Ok(())
-    }
-
-    /// A convolution filter's quantization: symmetric (zero points 0), one scale or one per
-    /// output channel along `axis`.
-    pub fn filter_quant(&self, f: &'g Tensor, axis: usize, channels: usize) -> Result<&'g Quant> {
-        let q = f.quant.as_ref().ok_or_else(|| self.err("filter has no quantization parameters"))?;
-        if q.zero_points.iter().any(|&z| z != 0) {
-            return Err(self.err("filter zero points must be 0"));
-        }
-        if q.scales.len() > 1 && (q.axis != axis || q.scales.len() != channels) {
-            return Err(self.err("per-channel filter scales must run along the output channels"));
-        }
-        Ok(q)
-    }
-
-    /// The optional int32 bias (input 2), one value per output channel; zeros without one.
-    pub fn bias(&self, channels: usize) -> Result<Vec<i32>> {
-        self.bias_at(2, channels)
-    }
-
-    /// [`Ctx::bias`] at input `index`.
-    pub fn bias_at(&self, index: usize, channels: usize) -> Result<Vec<i32>> {
-        match self.optional_input(index) {
-            Some(b) => {
-                let data = self.constant(b, DType::I32, "bias")?;
-                self.expect_shape(b, &[channels], "bias")?;
-                Ok(i32s(data))
-            }
-            None => Ok(vec![0; channels]),
-        }
-    }
-
-    pub fn same_quant(&self, a: &Quant, b: &Quant, what: &str) -> Result<()> {
-        if a.scale() != b.scale() || a.zero_point() != b.zero_point() {
-            return Err(self.err(format!("{what}: input and output quantization must match")));
-        }
-        Ok(())
-    }
-}
-
-/// Reads a little-endian int32 constant.
-pub fn i32s(bytes: &[u8]) -> Vec<i32> {
-    bytes.chunks_exact(4).map(|b| i32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect()
-}
-
-/// Reads an int32 or int64 integer constant (shapes, axes, paddings).
-pub fn integers(cx: &Ctx, t: &Tensor, what: &str) -> Result<Vec<i64>> {
-    let data = t.data.as_deref().ok_or_else(|| cx.err(format!("{what} '{}' must be a constant", t.name)))?;
-    match t.dtype {
-        DType::I32 => Ok(i32s(data).into_iter().map(i64::from).collect()),
-        DType::I64 => Ok(data.chunks_exact(8).filter_map(|b| b.try_into().ok()).map(i64::from_le_bytes).collect()),
-        other => Err(cx.err(format!("{what} '{}' is {}, expected int32 or int64", t.name, other.name()))),
     }
 }

@@ -1,8 +1,8 @@
 //! PAD / PADV2 over height and width of an int8 NHWC map (TFLM `reference_ops::Pad`).
 
-use super::{integers, Ctx, Hwc, RegionKernel};
+use super::prepare::Ctx;
 use crate::error::Result;
-use crate::geometry::{Fmap, FmapMut, Region};
+use crate::geometry::{Fmap, FmapMut, Hwc, Region};
 use crate::model::DType;
 
 #[derive(Debug, Clone)]
@@ -21,7 +21,7 @@ impl Pad {
         let (xq, yq) = (cx.int8_activation(x, "input")?, cx.int8_activation(y, "output")?);
         cx.same_quant(xq, yq, "PAD")?;
         let input = cx.hwc(x, "input")?;
-        let pads = integers(cx, p, "paddings")?;
+        let pads = cx.integers(p, "paddings")?;
         let largest = crate::model::limits::MAX_DIMENSION as i64;
         if p.shape != [4, 2] || pads.len() != 8 || pads.iter().any(|&v| !(0..=largest).contains(&v)) {
             return Err(cx.err(format!(
@@ -60,8 +60,9 @@ impl Pad {
     }
 }
 
-impl RegionKernel for Pad {
-    fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+impl Pad {
+    /// Computes `region` of the output; `input` must cover the input region it reads.
+    pub fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
         for oy in region.y0..region.y1 {
             for ox in region.x0..region.x1 {
                 let src = oy

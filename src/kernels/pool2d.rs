@@ -1,8 +1,8 @@
 //! AVERAGE_POOL_2D and MAX_POOL_2D, int8 (TFLM `reference_integer_ops::AveragePool/MaxPool`).
 
-use super::{Ctx, Hwc, RegionKernel};
+use super::prepare::Ctx;
 use crate::error::Result;
-use crate::geometry::{Fmap, FmapMut, Region, Window};
+use crate::geometry::{Fmap, FmapMut, Hwc, Region, Window};
 use crate::model::PoolOptions;
 use crate::quant::activation_range;
 
@@ -37,10 +37,12 @@ impl Pool2d {
     }
 }
 
-impl RegionKernel for Pool2d {
+impl Pool2d {
+    /// Computes `region` of the output; `input` must cover the input region it reads.
+    ///
     /// Up to `LANES` channels at a time in a stack array: no allocation, and per tap a loop
     /// over the channels the compiler vectorises.
-    fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+    pub fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
         const LANES: usize = 64;
         let w = &self.window;
         let c = self.output.c;

@@ -14,9 +14,9 @@
 //! A reduction over the channels alone of a [1, H, W, C] map, keeping dims, is spatially
 //! local (each pixel reduces its own channels); any other mixes the map.
 
-use super::{integers, Ctx, Hwc};
+use super::prepare::Ctx;
 use crate::error::Result;
-use crate::geometry::{Fmap, FmapMut, Region};
+use crate::geometry::{Fmap, FmapMut, Hwc, Region};
 use crate::quant::Requant;
 
 /// Which reduction an op computes.
@@ -80,7 +80,8 @@ impl Reduce {
         let (x, y) = (cx.input(0)?, cx.output(0)?);
         let (xq, yq) = (cx.int8_activation(x, "input")?, cx.int8_activation(y, "output")?);
         let rank = x.shape.len();
-        let mut axes = integers(cx, cx.input(1)?, "axis")?
+        let mut axes = cx
+            .integers(cx.input(1)?, "axis")?
             .into_iter()
             .map(|a| super::remap::axis(cx, a, rank))
             .collect::<Result<Vec<_>>>()?;

@@ -3,7 +3,7 @@
 //! its zero and its 6 and leaves the scale alone, as TFLM does.
 
 use super::lut::Lut;
-use super::Ctx;
+use super::prepare::Ctx;
 use crate::error::Result;
 use crate::quant::Requant;
 

@@ -12,9 +12,9 @@
 //! local and can sit in a patch stage. Any other (moving channels into space, rank ≠ 4)
 //! runs whole.
 
-use super::{Ctx, Hwc};
+use super::prepare::Ctx;
 use crate::error::Result;
-use crate::geometry::{Fmap, FmapMut, Region};
+use crate::geometry::{Fmap, FmapMut, Hwc, Region};
 use crate::model::Tensor;
 
 /// One output axis: the input axis it walks and the input coordinate of each of its indices.

@@ -1,7 +1,7 @@
 //! RESHAPE: the bytes do not change. The arena planner gives the output the input's
 //! buffer, so `eval` copies only when the two were placed apart.
 
-use super::Ctx;
+use super::prepare::Ctx;
 use crate::error::Result;
 
 pub fn prepare(cx: &Ctx) -> Result<()> {
@@ -36,7 +36,7 @@ pub fn prepare(cx: &Ctx) -> Result<()> {
 /// constant: what TFLite reshapes to.
 fn requested_elements(cx: &Ctx) -> Option<usize> {
     let shape = cx.input(1).ok().filter(|t| t.is_constant())?;
-    let dims = super::integers(cx, shape, "shape").ok()?;
+    let dims = cx.integers(shape, "shape").ok()?;
     let known = dims.iter().filter(|&&d| d != -1).try_fold(1usize, |n, &d| n.checked_mul(usize::try_from(d).ok()?))?;
     match dims.iter().filter(|&&d| d == -1).count() {
         0 => Some(known),

@@ -7,9 +7,9 @@
 //! Output coordinates map to input coordinates monotonically, so an output region reads one
 //! input rectangle: the op is spatially local and runs in patch stages.
 
-use super::{Ctx, Hwc, RegionKernel};
+use super::prepare::Ctx;
 use crate::error::Result;
-use crate::geometry::{AxisMap, Fmap, FmapMut, Region};
+use crate::geometry::{AxisMap, Fmap, FmapMut, Hwc, Region};
 
 /// One in TFLM's 10-bit fixed point.
 const ONE: i64 = 1 << 10;
@@ -76,7 +76,7 @@ impl ResizeBilinear {
             return Err(cx.err("align_corners and half_pixel_centers are both set (TFLM refuses it)"));
         }
         let (input, output) = (cx.hwc(x, "input")?, cx.hwc(y, "output")?);
-        let size = super::integers(cx, cx.input(1)?, "size")?;
+        let size = cx.integers(cx.input(1)?, "size")?;
         if size != [output.h as i64, output.w as i64] || input.c != output.c {
             return Err(cx.err(format!("size {size:?} does not give output {:?} from {:?}", y.shape, x.shape)));
         }
@@ -99,8 +99,9 @@ impl ResizeBilinear {
     }
 }
 
-impl RegionKernel for ResizeBilinear {
-    fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+impl ResizeBilinear {
+    /// Computes `region` of the output; `input` must cover the input region it reads.
+    pub fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
         for (y, ty) in (region.y0..region.y1).zip(&self.rows[region.y0..region.y1]) {
             let (wy1, wy0) = (ty.upper_weight, ONE - ty.upper_weight);
             for (x, tx) in (region.x0..region.x1).zip(&self.cols[region.x0..region.x1]) {

@@ -3,9 +3,9 @@
 //! TFLite computes it. The map is monotonic, so an output region reads one input rectangle:
 //! the op is spatially local (an upsampling head can sit in a patch stage).
 
-use super::{Ctx, Hwc, RegionKernel};
+use super::prepare::Ctx;
 use crate::error::Result;
-use crate::geometry::{AxisMap, Fmap, FmapMut, Region};
+use crate::geometry::{AxisMap, Fmap, FmapMut, Hwc, Region};
 
 #[derive(Debug, Clone)]
 pub struct ResizeNearestNeighbor {
@@ -43,7 +43,7 @@ impl ResizeNearestNeighbor {
         let (xq, yq) = (cx.int8_activation(x, "input")?, cx.int8_activation(y, "output")?);
         cx.same_quant(xq, yq, "RESIZE_NEAREST_NEIGHBOR")?;
         let (input, output) = (cx.hwc(x, "input")?, cx.hwc(y, "output")?);
-        let size = super::integers(cx, cx.input(1)?, "size")?;
+        let size = cx.integers(cx.input(1)?, "size")?;
         if size != [output.h as i64, output.w as i64] || input.c != output.c {
             return Err(cx.err(format!("size {size:?} does not give output {:?} from {:?}", y.shape, x.shape)));
         }
@@ -62,8 +62,9 @@ impl ResizeNearestNeighbor {
     }
 }
 
-impl RegionKernel for ResizeNearestNeighbor {
-    fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+impl ResizeNearestNeighbor {
+    /// Computes `region` of the output; `input` must cover the input region it reads.
+    pub fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
         for y in region.y0..region.y1 {
             for x in region.x0..region.x1 {
                 out.pixel_mut(y, x).copy_from_slice(input.pixel(self.rows[y], self.cols[x]));

@@ -3,14 +3,14 @@
 //! neighbours (its eval fails), so mcupatch does too. A flip of rows or columns of a map is
 //! local.
 
+use super::prepare::Ctx;
 use super::remap::{axis, identity, int8_io, Remap};
-use super::{integers, Ctx};
 use crate::error::Result;
 
 pub fn prepare(cx: &Ctx) -> Result<Remap> {
     let (x, y) = int8_io(cx, 2..=2)?;
     cx.expect_shape(y, &x.shape, "output")?;
-    let written = integers(cx, cx.input(1)?, "axis")?;
+    let written = cx.integers(cx.input(1)?, "axis")?;
     let mut reversed = written.iter().map(|&a| axis(cx, a, x.shape.len())).collect::<Result<Vec<_>>>()?;
     reversed.sort_unstable();
     if reversed.windows(2).any(|w| w[0] + 1 != w[1]) {

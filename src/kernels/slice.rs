@@ -3,14 +3,14 @@
 //! as one SLICE per output (the loader rewrites them), an UNPACK's output without the unit
 //! axis it unpacked.
 
+use super::prepare::Ctx;
 use super::remap::{int8_io, AxisMap, Remap};
-use super::{integers, Ctx};
 use crate::error::Result;
 
 pub fn prepare(cx: &Ctx) -> Result<Remap> {
     let (x, y) = int8_io(cx, 3..=3)?;
-    let begin = integers(cx, cx.input(1)?, "begin")?;
-    let size = integers(cx, cx.input(2)?, "size")?;
+    let begin = cx.integers(cx.input(1)?, "begin")?;
+    let size = cx.integers(cx.input(2)?, "size")?;
     if begin.len() != x.shape.len() || size.len() != x.shape.len() {
         return Err(
             cx.err(format!("begin {begin:?} and size {size:?} do not match the input's rank {}", x.shape.len()))

@@ -1,10 +1,13 @@
 //! SOFTMAX, int8 in and out, along the last axis (TFLM `reference_ops::Softmax` on int8,
 //! which computes exp and the reciprocal in gemmlowp fixed point).
 
-use super::fixed_point::{exp_on_negative_values, multiply_by_pot};
-use super::Ctx;
+use super::prepare::Ctx;
 use crate::error::Result;
-use crate::quant::{rounding_divide_by_pot, saturating_rounding_doubling_high_mul as mul, Requant};
+use crate::quant::fixed_point::{
+    exp_on_negative_values, one_over_one_plus_x_for_x_in_0_1, rounding_divide_by_pot,
+    saturating_rounding_doubling_high_mul as mul,
+};
+use crate::quant::Requant;
 
 /// Integer bits of the scaled input differences and of the sum of exponentials.
 const DIFF_INTEGER_BITS: i32 = 5;
@@ -74,24 +77,6 @@ impl Softmax {
             }
         }
     }
-}
-
-/// 1 / (1 + x) for x in [0, 1), Q0.31 in and out, by Newton–Raphson (gemmlowp).
-fn one_over_one_plus_x_for_x_in_0_1(a: i32) -> i32 {
-    // RoundingHalfSum(a, One) with One = i32::MAX in Q0.31.
-    let sum = i64::from(a) + i64::from(i32::MAX);
-    let half_denominator = ((sum + if sum >= 0 { 1 } else { -1 }) / 2) as i32;
-    const C48_OVER_17: i32 = 1515870810;
-    const CNEG32_OVER_17: i32 = -1010580540;
-    const ONE_Q2: i32 = 1 << 29;
-    let mut x = C48_OVER_17.wrapping_add(mul(half_denominator, CNEG32_OVER_17));
-    for _ in 0..3 {
-        let half_denominator_times_x = mul(half_denominator, x);
-        let one_minus = ONE_Q2.wrapping_sub(half_denominator_times_x);
-        x = x.wrapping_add(multiply_by_pot(mul(x, one_minus), 2));
-    }
-    // ExactMulByPot<-1> reinterprets Q2 as Q1; Rescale<0> then shifts left by one.
-    multiply_by_pot(x, 1)
 }
 
 /// TFLite's `GetReciprocal`: 1/x for x in Q(integer_bits), as a Q0.31 value and a shift.

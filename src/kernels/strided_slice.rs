@@ -5,8 +5,8 @@
 //! emit it; on a map it is local like any slice. Of constant shape values it is folded at
 //! load.
 
+use super::prepare::Ctx;
 use super::remap::{int8_io, AxisMap, Remap};
-use super::{integers, Ctx};
 use crate::error::Result;
 use crate::model::SliceMasks;
 
@@ -15,11 +15,8 @@ pub fn prepare(cx: &Ctx, masks: SliceMasks) -> Result<Remap> {
     if masks.ellipsis != 0 || masks.new_axis != 0 {
         return Err(cx.err("ellipsis and new-axis masks are not supported"));
     }
-    let (begin, end, strides) = (
-        integers(cx, cx.input(1)?, "begin")?,
-        integers(cx, cx.input(2)?, "end")?,
-        integers(cx, cx.input(3)?, "strides")?,
-    );
+    let (begin, end, strides) =
+        (cx.integers(cx.input(1)?, "begin")?, cx.integers(cx.input(2)?, "end")?, cx.integers(cx.input(3)?, "strides")?);
     let rank = x.shape.len();
     if begin.len() != rank || end.len() != rank || strides.len() != rank {
         return Err(

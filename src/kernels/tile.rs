@@ -4,13 +4,13 @@
 //! axis. Keras' `UpSampling2D` (tf.repeat) emits it between two reshapes, which the loader
 //! fuses into a repeat of the map ([`prepare_repeat`]): index `i` reads `i / k`, local too.
 
+use super::prepare::Ctx;
 use super::remap::{int8_io, AxisMap, Remap};
-use super::{integers, Ctx};
 use crate::error::Result;
 
 pub fn prepare(cx: &Ctx) -> Result<Remap> {
     let (x, y) = int8_io(cx, 2..=2)?;
-    let multiples = integers(cx, cx.input(1)?, "multiples")?;
+    let multiples = cx.integers(cx.input(1)?, "multiples")?;
     if multiples.len() != x.shape.len() {
         return Err(cx.err(format!("multiples {multiples:?} do not match the input's rank {}", x.shape.len())));
     }

@@ -1,15 +1,15 @@
 //! TRANSPOSE of an int8 tensor (TFLM `reference_ops::Transpose`): output axis `j` is input
 //! axis `perm[j]`. Local when batch and channels stay in place (height and width swapped).
 
+use super::prepare::Ctx;
 use super::remap::{int8_io, AxisMap, Remap};
-use super::{integers, Ctx};
 use crate::error::Result;
 
 pub fn prepare(cx: &Ctx) -> Result<Remap> {
     let (x, y) = int8_io(cx, 2..=2)?;
     let rank = x.shape.len();
     // TFLM (and TFLite) refuse negative axes here.
-    let written = integers(cx, cx.input(1)?, "perm")?;
+    let written = cx.integers(cx.input(1)?, "perm")?;
     let perm: Vec<usize> = written.iter().filter_map(|&a| usize::try_from(a).ok()).collect();
     let mut sorted = perm.clone();
     sorted.sort_unstable();

@@ -6,10 +6,11 @@
 //! ([`TransposedWindow`]), so it runs in patch stages with no output-sized scratch.
 //! TFLM ignores input 0 (the output shape) and takes the shape of the output tensor.
 
-use super::{Ctx, Hwc, OutputStage, RegionKernel};
+use super::prepare::Ctx;
 use crate::error::Result;
-use crate::geometry::{Fmap, FmapMut, Region, TransposedWindow};
+use crate::geometry::{as_i8, Fmap, FmapMut, Hwc, Region, TransposedWindow};
 use crate::model::{ConvOptions, DType};
+use crate::quant::OutputStage;
 
 #[derive(Debug, Clone)]
 pub struct TransposeConv {
@@ -30,7 +31,7 @@ impl TransposeConv {
         let (xq, yq) = (cx.int8_activation(x, "input")?, cx.int8_activation(y, "output")?);
         let filter = cx.constant(f, DType::I8, "filter")?;
         let (input, output) = (cx.hwc(x, "input")?, cx.hwc(y, "output")?);
-        let shape = super::integers(cx, shape, "output shape")?;
+        let shape = cx.integers(shape, "output shape")?;
         if !shape.iter().map(|&d| usize::try_from(d).ok()).eq(y.shape.iter().map(|&d| Some(d))) {
             return Err(cx.err(format!("output shape {shape:?} differs from the output's {:?}", y.shape)));
         }
@@ -49,7 +50,7 @@ impl TransposeConv {
             input,
             output,
             window,
-            filter: super::as_i8(filter).to_vec(),
+            filter: as_i8(filter).to_vec(),
             bias: cx.bias_at(3, oc)?,
             input_offset: -xq.zero_point(),
             stage: OutputStage::new(xq, fq, yq, oc, o.activation),
@@ -62,8 +63,9 @@ impl TransposeConv {
     }
 }
 
-impl RegionKernel for TransposeConv {
-    fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+impl TransposeConv {
+    /// Computes `region` of the output; `input` must cover the input region it reads.
+    pub fn eval(&self, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
         let (ic, (kh, kw)) = (self.input.c, self.window.kernel);
         let mut acc = vec![0i32; self.output.c];
         for oy in region.y0..region.y1 {

@@ -15,7 +15,7 @@
 
 use super::{covers, isa, Isa, LaneStage, Lanes, Portable};
 use crate::geometry::{Fmap, FmapMut, Region, Window};
-use crate::kernels::OutputStage;
+use crate::quant::OutputStage;
 use std::mem::MaybeUninit;
 use std::ops::Range;
 

@@ -2,8 +2,7 @@
 //! fixed point, rescaled, summed and requantized by the same lanes as the convolutions.
 
 use super::{isa, Isa, LaneStage, Lanes, Portable};
-use crate::kernels::OutputStage;
-use crate::quant::Requant;
+use crate::quant::{OutputStage, Requant};
 
 /// The elements' left shift before the input rescale (TFLite's `left_shift`).
 pub const LEFT_SHIFT: i32 = 20;

@@ -21,8 +21,8 @@ pub mod depthwise;
 pub mod elementwise;
 pub mod gemm;
 
-use super::OutputStage;
 use crate::geometry::Region;
+use crate::quant::OutputStage;
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
@@ -250,7 +250,7 @@ unsafe impl Lanes for Portable {
 #[cfg(all(test, not(target_arch = "wasm32")))]
 pub(crate) mod testing {
     //! What the fast-path proptests share: a fixed seed and random output stages.
-    use crate::kernels::OutputStage;
+    use crate::quant::OutputStage;
     use crate::quant::Requant;
     use proptest::prelude::*;
     use proptest::test_runner::RngSeed;

@@ -1,13 +1,35 @@
-//! gemmlowp's fixed-point transcendental functions on raw int32 values, as TFLite Micro's
-//! int8 LOGISTIC and TANH evaluate them (`gemmlowp::logistic`, `gemmlowp::tanh` over
-//! `FixedPoint<int32_t, 4>`). A raw value with `n` integer bits means `raw / 2^(31 − n)`.
-//! Additions wrap, as the C++ does on every platform TFLM runs on.
+//! gemmlowp's fixed-point arithmetic on raw int32 values, as TFLite Micro's int8 kernels use
+//! it: the rounding primitives under every requantization, and the transcendental functions
+//! of LOGISTIC, TANH, SOFTMAX and L2_NORMALIZATION (`gemmlowp::logistic`, `gemmlowp::tanh`
+//! over `FixedPoint<int32_t, 4>`). A raw value with `n` integer bits means
+//! `raw / 2^(31 − n)`. Additions wrap, as the C++ does on every platform TFLM runs on.
 
-use crate::quant::{rounding_divide_by_pot, saturating_rounding_doubling_high_mul as mul};
+use saturating_rounding_doubling_high_mul as mul;
+
+/// gemmlowp's `SaturatingRoundingDoublingHighMul`.
+#[inline(always)]
+pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
+    if a == i32::MIN && b == i32::MIN {
+        return i32::MAX;
+    }
+    let ab = i64::from(a) * i64::from(b);
+    let nudge = if ab >= 0 { 1i64 << 30 } else { 1 - (1i64 << 30) };
+    // C++ integer division truncates toward zero, as does Rust's.
+    ((ab + nudge) / (1i64 << 31)) as i32
+}
+
+/// gemmlowp's `RoundingDivideByPOT`: round half away from zero.
+#[inline(always)]
+pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
+    let mask = ((1i64 << exponent) - 1) as i32;
+    let remainder = x & mask;
+    let threshold = (mask >> 1) + i32::from(x < 0);
+    (x >> exponent) + i32::from(remainder > threshold)
+}
 
 /// gemmlowp's `SaturatingRoundingMultiplyByPOT`: a saturating left shift or a rounding
 /// right shift.
-pub(super) fn multiply_by_pot(x: i32, exponent: i32) -> i32 {
+pub fn multiply_by_pot(x: i32, exponent: i32) -> i32 {
     match exponent {
         0 => x,
         e if e > 0 => {
@@ -44,7 +66,7 @@ fn exp_on_interval_between_negative_one_quarter_and_0_excl(a: i32) -> i32 {
 }
 
 /// exp(a) for a ≤ 0 with `integer_bits`; the result has 0 integer bits.
-pub(super) fn exp_on_negative_values(a: i32, integer_bits: i32) -> i32 {
+pub fn exp_on_negative_values(a: i32, integer_bits: i32) -> i32 {
     let fractional = 31 - integer_bits;
     let one_quarter = 1i32 << (fractional - 2);
     let a_mod_quarter_minus_one_quarter = (a & (one_quarter - 1)).wrapping_sub(one_quarter);
@@ -93,11 +115,19 @@ fn reciprocal_of_one_plus(a: i32) -> i32 {
     x
 }
 
+/// gemmlowp's `one_over_one_plus_x_for_x_in_0_1`: 1 / (1 + a) for a in [0, 1), both with 0
+/// integer bits.
+pub fn one_over_one_plus_x_for_x_in_0_1(a: i32) -> i32 {
+    // The reciprocal has 2 integer bits: `ExactMulByPot<-1>` reads it with 1, and
+    // `Rescale<0>` shifts it left by one.
+    multiply_by_pot(reciprocal_of_one_plus(a), 1)
+}
+
 /// 1 / (1 + exp(-a)) for a with 4 integer bits; the result has 0 integer bits.
 pub fn logistic_q4(a: i32) -> i32 {
     let magnitude = if a > 0 { a } else { a.wrapping_neg() };
-    // 1 / (1 + x) with x = exp(-|a|): the reciprocal halved back to 0 integer bits.
-    let positive = multiply_by_pot(reciprocal_of_one_plus(exp_on_negative_values(magnitude.wrapping_neg(), 4)), 1);
+    // 1 / (1 + x) with x = exp(-|a|).
+    let positive = one_over_one_plus_x_for_x_in_0_1(exp_on_negative_values(magnitude.wrapping_neg(), 4));
     match a {
         0 => 1 << 30,
         a if a > 0 => positive,
@@ -122,7 +152,7 @@ pub fn tanh_q4(a: i32) -> i32 {
 /// multiplier and a left shift for [`crate::quant::Requant`]. Five Newton–Raphson steps in
 /// 3 integer bits from x = 1 on the input scaled into [2^27, 2^29); inputs of 0 and 1 give
 /// the largest multiplier, as TFLite does to avoid its overflow.
-pub(super) fn inv_sqrt_multiplier(input: i32) -> (i32, i32) {
+pub fn inv_sqrt_multiplier(input: i32) -> (i32, i32) {
     if input <= 1 {
         return (i32::MAX, 0);
     }
@@ -157,6 +187,12 @@ mod tests {
 
     fn real(raw: i32) -> f64 {
         f64::from(raw) / 2f64.powi(31)
+    }
+
+    #[test]
+    fn doubling_high_mul_saturates() {
+        assert_eq!(saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN), i32::MAX);
+        assert_eq!(saturating_rounding_doubling_high_mul(1 << 30, 1 << 30), 1 << 29);
     }
 
     #[test]

@@ -1,8 +1,15 @@
-//! Fixed-point requantization exactly as TFLite Micro's int8 reference kernels do it
-//! (gemmlowp's double rounding: a rounding doubling high multiply, then a rounding shift).
+//! Quantization exactly as TFLite Micro's int8 reference kernels do it: real values to int8
+//! and back ([`affine`]), the requantization of an int32 accumulator to int8 ([`Requant`],
+//! [`OutputStage`]) and the clamps of fused activations. The fixed-point arithmetic under
+//! them, gemmlowp's double rounding (a rounding doubling high multiply, then a rounding
+//! shift) and its transcendental functions, is in [`fixed_point`].
 #![warn(clippy::indexing_slicing)]
 
+pub mod affine;
+pub mod fixed_point;
+
 use crate::model::{Activation, Quant};
+use fixed_point::{rounding_divide_by_pot, saturating_rounding_doubling_high_mul};
 
 /// A real multiplier `m` as `multiplier · 2^shift / 2^31` with `multiplier` in [2^30, 2^31).
 /// Multipliers below 2^-31 · 0.5 cannot be represented and become 0, as in TFLite.
@@ -62,27 +69,6 @@ fn frexp(x: f64) -> (f64, i32) {
     (fraction, e)
 }
 
-/// gemmlowp's `SaturatingRoundingDoublingHighMul`.
-#[inline(always)]
-pub fn saturating_rounding_doubling_high_mul(a: i32, b: i32) -> i32 {
-    if a == i32::MIN && b == i32::MIN {
-        return i32::MAX;
-    }
-    let ab = i64::from(a) * i64::from(b);
-    let nudge = if ab >= 0 { 1i64 << 30 } else { 1 - (1i64 << 30) };
-    // C++ integer division truncates toward zero, as does Rust's.
-    ((ab + nudge) / (1i64 << 31)) as i32
-}
-
-/// gemmlowp's `RoundingDivideByPOT`: round half away from zero.
-#[inline(always)]
-pub fn rounding_divide_by_pot(x: i32, exponent: i32) -> i32 {
-    let mask = ((1i64 << exponent) - 1) as i32;
-    let remainder = x & mask;
-    let threshold = (mask >> 1) + i32::from(x < 0);
-    (x >> exponent) + i32::from(remainder > threshold)
-}
-
 /// The int8 clamp range of a fused activation, TFLite's `CalculateActivationRangeQuantized`.
 pub fn activation_range(activation: Activation, out: &Quant) -> (i32, i32) {
     let (scale, zp) = (out.scale(), out.zero_point());
@@ -95,6 +81,40 @@ pub fn activation_range(activation: Activation, out: &Quant) -> (i32, i32) {
         Activation::Relu => (qmin.max(quantize(0.0)), qmax),
         Activation::Relu6 => (qmin.max(quantize(0.0)), qmax.min(quantize(6.0))),
         Activation::ReluN1To1 => (qmin.max(quantize(-1.0)), qmax.min(quantize(1.0))),
+    }
+}
+
+/// Requantization of an int32 accumulator to the int8 output: TFLM's output stage.
+#[derive(Debug, Clone)]
+pub struct OutputStage {
+    /// One multiplier per output channel (per-channel weights) or a single one.
+    pub requant: Vec<Requant>,
+    pub offset: i32,
+    pub min: i32,
+    pub max: i32,
+}
+
+impl OutputStage {
+    /// Per-channel (or per-tensor) multipliers `input_scale · weight_scale[c] / output_scale`.
+    // The loader and the kernels' preparation checked the weights' scales: one, or one per
+    // output channel.
+    #[allow(clippy::indexing_slicing)]
+    pub fn new(input: &Quant, weights: &Quant, output: &Quant, channels: usize, activation: Activation) -> OutputStage {
+        let requant = (0..channels)
+            .map(|c| {
+                let ws = if weights.scales.len() > 1 { weights.scales[c] } else { weights.scales[0] };
+                Requant::new(f64::from(input.scale()) * f64::from(ws) / f64::from(output.scale()))
+            })
+            .collect();
+        let (min, max) = activation_range(activation, output);
+        OutputStage { requant, offset: output.zero_point(), min, max }
+    }
+
+    #[inline(always)]
+    #[allow(clippy::indexing_slicing)] // a kernel asks only for its own channels (a check would cost every output)
+    pub fn apply(&self, acc: i32, channel: usize) -> i8 {
+        let r = self.requant[channel];
+        r.apply(acc).wrapping_add(self.offset).clamp(self.min, self.max) as i8
     }
 }
 
@@ -121,12 +141,6 @@ mod tests {
         assert_eq!(half.apply(2), 1);
         assert_eq!(Requant::new(0.25).apply(-6), -2);
         assert_eq!(Requant::new(0.0).apply(12345), 0);
-    }
-
-    #[test]
-    fn doubling_high_mul_saturates() {
-        assert_eq!(saturating_rounding_doubling_high_mul(i32::MIN, i32::MIN), i32::MAX);
-        assert_eq!(saturating_rounding_doubling_high_mul(1 << 30, 1 << 30), 1 << 29);
     }
 
     #[test]
