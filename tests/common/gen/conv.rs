@@ -9,8 +9,10 @@ use super::writer::builtin_options::{
 use super::writer::{
     conv_2d_options, depthwise_conv_2d_options, fully_connected_options, padding, transpose_conv_options, Field,
 };
-use super::{Gen, Map, Options, BATCH_TO_SPACE_ND, CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED};
-use super::{SPACE_TO_BATCH_ND, TRANSPOSE_CONV};
+use super::{
+    Gen, Map, Options, BATCH_TO_SPACE_ND, CONV_2D, DEPTHWISE_CONV_2D, FULLY_CONNECTED, SPACE_TO_BATCH_ND,
+    TRANSPOSE_CONV,
+};
 use rand::Rng;
 
 /// The options of a CONV_2D, or of a DEPTHWISE_CONV_2D with `depth_multiplier`: padding,

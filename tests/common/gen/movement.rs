@@ -13,9 +13,9 @@ use super::writer::{
     resize_nearest_neighbor_options, space_to_depth_options, split_options, split_v_options, strided_slice_options,
     unpack_options, Field, TensorSpec, I8,
 };
-use super::{Gen, Map, Options, CONCATENATION, DEPTH_TO_SPACE, GATHER, PAD, PADV2, RESIZE_BILINEAR};
 use super::{
-    RESIZE_NEAREST_NEIGHBOR, REVERSE_V2, SLICE, SPACE_TO_DEPTH, SPLIT, SPLIT_V, STRIDED_SLICE, TRANSPOSE, UNPACK,
+    Gen, Map, Options, CONCATENATION, DEPTH_TO_SPACE, GATHER, PAD, PADV2, RESIZE_BILINEAR, RESIZE_NEAREST_NEIGHBOR,
+    REVERSE_V2, SLICE, SPACE_TO_DEPTH, SPLIT, SPLIT_V, STRIDED_SLICE, TRANSPOSE, UNPACK,
 };
 use rand::Rng;
 

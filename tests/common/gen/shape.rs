@@ -7,8 +7,9 @@ use super::movement::concat_options;
 use super::pool::reduce_options;
 use super::writer::builtin_options::{GATHER_OPTIONS, PACK_OPTIONS, SHAPE_OPTIONS, STRIDED_SLICE_OPTIONS};
 use super::writer::{gather_options, pack_options, shape_options, strided_slice_options, Field, TensorSpec, I32};
-use super::{Gen, Map, BROADCAST_TO, CONCATENATION, EXPAND_DIMS, GATHER, PACK, REDUCE_PROD, RESHAPE, SHAPE};
-use super::{STRIDED_SLICE, TILE};
+use super::{
+    Gen, Map, BROADCAST_TO, CONCATENATION, EXPAND_DIMS, GATHER, PACK, REDUCE_PROD, RESHAPE, SHAPE, STRIDED_SLICE, TILE,
+};
 use rand::Rng;
 
 impl Gen<'_> {
