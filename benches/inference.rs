@@ -8,6 +8,8 @@
 //! every recomputed MAC cost what its op's MACs cost layer by layer. Prints; asserts nothing
 //! (speed targets are ratios read off this table, never timed assertions).
 
+#[path = "common/scratch.rs"]
+mod scratch;
 #[path = "common/split.rs"]
 mod split;
 #[path = "../tests/common/writer.rs"]
@@ -18,6 +20,7 @@ use mcupatch::exec::{Config, Engine};
 use mcupatch::model::{self, Activation, DType, Graph, OpKind, Padding};
 use mcupatch::schedule::{InPlace, InputMode, Schedule};
 use mcupatch::{preprocess, zoo};
+use scratch::Scratch;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -53,9 +56,8 @@ struct Peer {
 }
 
 /// Runs a peer script; `None` (with the reason printed) if it cannot run.
-fn peer(script: &str, bench: &Bench, runs: usize) -> Option<serde_json::Value> {
-    let input_path = std::env::temp_dir().join(format!("mcupatch-bench-{}.bin", std::process::id()));
-    std::fs::write(&input_path, &bench.input).ok()?;
+fn peer(script: &str, bench: &Bench, runs: usize, scratch: &mut Scratch) -> Option<serde_json::Value> {
+    let input_path = scratch.write("input.bin", &bench.input).ok()?;
     let python = std::env::var("MCUPATCH_PYTHON").unwrap_or_else(|_| "python3".into());
     let out = std::process::Command::new(python)
         .arg(root().join("tools").join(script))
@@ -63,7 +65,7 @@ fn peer(script: &str, bench: &Bench, runs: usize) -> Option<serde_json::Value> {
         .arg(&input_path)
         .arg(runs.to_string())
         .output();
-    let _ = std::fs::remove_file(&input_path);
+    scratch.remove(&input_path);
     match out {
         Ok(o) if o.status.success() => serde_json::from_slice(&o.stdout).ok(),
         Ok(o) => {
@@ -151,10 +153,9 @@ fn resnet8() -> Bench {
     Bench { name: "ResNet-8 (MLPerf Tiny, CIFAR-10 @32)".into(), tflite, graph, input, float_input: false }
 }
 
-fn mobilenet_v2() -> Bench {
+fn mobilenet_v2(scratch: &mut Scratch) -> Bench {
     let graph = zoo::Arch::MobileNetV2 { width: 0.35, resolution: 96 }.build();
-    let tflite = std::env::temp_dir().join(format!("mcupatch-bench-mbv2-{}.tflite", std::process::id()));
-    std::fs::write(&tflite, to_tflite(&graph)).expect("writes the model");
+    let tflite = scratch.write("mbv2.tflite", &to_tflite(&graph)).expect("writes the model");
     let n = graph.tensors[graph.inputs[0]].bytes();
     let input = (0..n).map(|i| (i * 37 % 251) as u8).collect();
     Bench { name: "MobileNetV2-0.35 @96 (zoo, synthetic weights)".into(), tflite, graph, input, float_input: false }
@@ -258,12 +259,12 @@ struct Timed {
     steps: usize,
 }
 
-fn run(bench: &Bench) {
+fn run(bench: &Bench, scratch: &mut Scratch) {
     let lbl_mode = InputMode { float_input: bench.float_input, ..Default::default() };
     let mut lbl = engine(&bench.graph, lbl_mode, Schedule::default());
     let macs = lbl.macs();
-    let litert = peer("litert_bench.py", bench, RUNS);
-    let tflm = peer("tflm_bench.py", bench, TFLM_RUNS).as_ref().and_then(parse_peer);
+    let litert = peer("litert_bench.py", bench, RUNS, scratch);
+    let tflm = peer("tflm_bench.py", bench, TFLM_RUNS, scratch).as_ref().and_then(parse_peer);
     let builtin = litert.as_ref().and_then(|v| parse_peer(&v["builtin"]));
     let xnnpack = litert.as_ref().and_then(|v| parse_peer(&v["xnnpack"]));
     let reference = tflm.as_ref().map(|p| p.output.clone());
@@ -368,8 +369,8 @@ fn int8_pixels(graph: &Graph, float_input: &[u8]) -> Vec<u8> {
     bytes
 }
 
-/// Builds one benchmark's model and input.
-type Maker = fn() -> Bench;
+/// Builds one benchmark's model and input (writing any file the peers need to `Scratch`).
+type Maker = fn(&mut Scratch) -> Bench;
 
 fn main() {
     // `cargo test --all-targets` builds and runs benches once without `--bench`: the
@@ -381,15 +382,15 @@ fn main() {
     let words: Vec<String> =
         std::env::args().skip(1).filter(|a| !a.starts_with('-')).map(|a| a.to_lowercase()).collect();
     println!("One thread each; median of {RUNS} runs ({TFLM_RUNS} for TFLite Micro); ratio = time / TFLite's built-in kernels.");
-    let benches: [(&str, Maker); 3] = [("vww", vww), ("mobilenetv2", mobilenet_v2), ("resnet8", resnet8)];
+    let benches: [(&str, Maker); 3] = [("vww", |_| vww()), ("mobilenetv2", mobilenet_v2), ("resnet8", |_| resnet8())];
+    // The files written for the peers; never the models the benches read from the checkout.
+    let mut scratch = Scratch::new("bench").expect("creates a scratch directory");
     for (key, bench) in benches {
         if !words.is_empty() && !words.iter().any(|w| key.contains(w.as_str())) {
             continue;
         }
-        let bench = bench();
-        run(&bench);
-        if bench.tflite.starts_with(std::env::temp_dir()) {
-            let _ = std::fs::remove_file(&bench.tflite);
-        }
+        let bench = bench(&mut scratch);
+        run(&bench, &mut scratch);
+        scratch.remove(&bench.tflite);
     }
 }

@@ -71,14 +71,14 @@ pub fn scratch_dir(tag: &str) -> PathBuf {
     dir
 }
 
-/// A model whose one op (EXP, builtin 47) is outside mcupatch's set.
+/// A model whose one op (EXP) is outside mcupatch's set.
 pub fn unsupported_model() -> Vec<u8> {
     use rand::SeedableRng;
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
     let mut g = gen::Gen::new(&mut rng);
     let x = g.input(4, 2);
     let y = g.map("exp", x.h, x.w, x.c, x.scale, x.zp);
-    g.spec.op(47, vec![x.t], vec![y.t], None);
+    g.spec.op(gen::EXP, vec![x.t], vec![y.t], None);
     g.finish(y.t).0
 }
 

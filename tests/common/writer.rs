@@ -173,3 +173,199 @@ impl ModelSpec {
         b.finished_data().to_vec()
     }
 }
+
+// The schema's names for the numbers an operator's options are written with (schema.fbs).
+// Each options table is a module named after it, holding its fields' slots (a field's place
+// in the table's declaration, deprecated fields included); `builtin_options` holds the union
+// tags that say which table an operator carries.
+
+/// The `BuiltinOptions` union's tags: which options table follows an operator.
+pub mod builtin_options {
+    pub const CONV_2D_OPTIONS: u8 = 1;
+    pub const DEPTHWISE_CONV_2D_OPTIONS: u8 = 2;
+    pub const POOL_2D_OPTIONS: u8 = 5;
+    pub const FULLY_CONNECTED_OPTIONS: u8 = 8;
+    pub const SOFTMAX_OPTIONS: u8 = 9;
+    pub const CONCATENATION_OPTIONS: u8 = 10;
+    pub const ADD_OPTIONS: u8 = 11;
+    pub const L2_NORM_OPTIONS: u8 = 12;
+    pub const RESIZE_BILINEAR_OPTIONS: u8 = 15;
+    pub const SPACE_TO_DEPTH_OPTIONS: u8 = 19;
+    pub const MUL_OPTIONS: u8 = 21;
+    pub const GATHER_OPTIONS: u8 = 23;
+    pub const REDUCER_OPTIONS: u8 = 27;
+    pub const SUB_OPTIONS: u8 = 28;
+    pub const STRIDED_SLICE_OPTIONS: u8 = 32;
+    pub const SPLIT_OPTIONS: u8 = 35;
+    pub const TRANSPOSE_CONV_OPTIONS: u8 = 49;
+    pub const SHAPE_OPTIONS: u8 = 55;
+    pub const PACK_OPTIONS: u8 = 59;
+    pub const UNPACK_OPTIONS: u8 = 64;
+    pub const RESIZE_NEAREST_NEIGHBOR_OPTIONS: u8 = 74;
+    pub const LEAKY_RELU_OPTIONS: u8 = 75;
+    pub const SPLIT_V_OPTIONS: u8 = 79;
+    pub const DEPTH_TO_SPACE_OPTIONS: u8 = 94;
+}
+
+/// `enum Padding`, the value of a `padding` field.
+pub mod padding {
+    pub const SAME: i8 = 0;
+    pub const VALID: i8 = 1;
+}
+
+/// `enum ActivationFunctionType`, the value of a `fused_activation_function` field.
+pub mod activation_function_type {
+    pub const NONE: i8 = 0;
+    pub const RELU: i8 = 1;
+    pub const RELU_N1_TO_1: i8 = 2;
+    pub const RELU6: i8 = 3;
+}
+
+/// `Conv2DOptions`.
+pub mod conv_2d_options {
+    pub const PADDING: u16 = 0;
+    pub const STRIDE_W: u16 = 1;
+    pub const STRIDE_H: u16 = 2;
+    pub const FUSED_ACTIVATION_FUNCTION: u16 = 3;
+    pub const DILATION_W_FACTOR: u16 = 4;
+    pub const DILATION_H_FACTOR: u16 = 5;
+}
+
+/// `DepthwiseConv2DOptions`.
+pub mod depthwise_conv_2d_options {
+    pub const PADDING: u16 = 0;
+    pub const STRIDE_W: u16 = 1;
+    pub const STRIDE_H: u16 = 2;
+    pub const DEPTH_MULTIPLIER: u16 = 3;
+    pub const FUSED_ACTIVATION_FUNCTION: u16 = 4;
+    pub const DILATION_W_FACTOR: u16 = 5;
+    pub const DILATION_H_FACTOR: u16 = 6;
+}
+
+/// `TransposeConvOptions`.
+pub mod transpose_conv_options {
+    pub const PADDING: u16 = 0;
+    pub const STRIDE_W: u16 = 1;
+    pub const STRIDE_H: u16 = 2;
+    pub const FUSED_ACTIVATION_FUNCTION: u16 = 3;
+}
+
+/// `Pool2DOptions`.
+pub mod pool_2d_options {
+    pub const PADDING: u16 = 0;
+    pub const STRIDE_W: u16 = 1;
+    pub const STRIDE_H: u16 = 2;
+    pub const FILTER_WIDTH: u16 = 3;
+    pub const FILTER_HEIGHT: u16 = 4;
+    pub const FUSED_ACTIVATION_FUNCTION: u16 = 5;
+}
+
+/// `FullyConnectedOptions`.
+pub mod fully_connected_options {
+    pub const FUSED_ACTIVATION_FUNCTION: u16 = 0;
+    pub const KEEP_NUM_DIMS: u16 = 2;
+}
+
+/// `SoftmaxOptions`.
+pub mod softmax_options {
+    pub const BETA: u16 = 0;
+}
+
+/// `ConcatenationOptions`.
+pub mod concatenation_options {
+    pub const AXIS: u16 = 0;
+    pub const FUSED_ACTIVATION_FUNCTION: u16 = 1;
+}
+
+/// `AddOptions`.
+pub mod add_options {
+    pub const FUSED_ACTIVATION_FUNCTION: u16 = 0;
+}
+
+/// `MulOptions`.
+pub mod mul_options {
+    pub const FUSED_ACTIVATION_FUNCTION: u16 = 0;
+}
+
+/// `SubOptions`.
+pub mod sub_options {
+    pub const FUSED_ACTIVATION_FUNCTION: u16 = 0;
+}
+
+/// `L2NormOptions`.
+pub mod l2_norm_options {
+    pub const FUSED_ACTIVATION_FUNCTION: u16 = 0;
+}
+
+/// `LeakyReluOptions`.
+pub mod leaky_relu_options {
+    pub const ALPHA: u16 = 0;
+}
+
+/// `ResizeBilinearOptions` (after the deprecated `new_height` and `new_width`).
+pub mod resize_bilinear_options {
+    pub const ALIGN_CORNERS: u16 = 2;
+    pub const HALF_PIXEL_CENTERS: u16 = 3;
+}
+
+/// `ResizeNearestNeighborOptions`.
+pub mod resize_nearest_neighbor_options {
+    pub const ALIGN_CORNERS: u16 = 0;
+    pub const HALF_PIXEL_CENTERS: u16 = 1;
+}
+
+/// `SpaceToDepthOptions`.
+pub mod space_to_depth_options {
+    pub const BLOCK_SIZE: u16 = 0;
+}
+
+/// `DepthToSpaceOptions`.
+pub mod depth_to_space_options {
+    pub const BLOCK_SIZE: u16 = 0;
+}
+
+/// `ReducerOptions` (MEAN, SUM, REDUCE_PROD, REDUCE_MAX, REDUCE_MIN).
+pub mod reducer_options {
+    pub const KEEP_DIMS: u16 = 0;
+}
+
+/// `GatherOptions`.
+pub mod gather_options {
+    pub const AXIS: u16 = 0;
+    pub const BATCH_DIMS: u16 = 1;
+}
+
+/// `StridedSliceOptions`.
+pub mod strided_slice_options {
+    pub const BEGIN_MASK: u16 = 0;
+    pub const END_MASK: u16 = 1;
+    pub const SHRINK_AXIS_MASK: u16 = 4;
+    pub const OFFSET: u16 = 5;
+}
+
+/// `SplitOptions`.
+pub mod split_options {
+    pub const NUM_SPLITS: u16 = 0;
+}
+
+/// `SplitVOptions`.
+pub mod split_v_options {
+    pub const NUM_SPLITS: u16 = 0;
+}
+
+/// `ShapeOptions`.
+pub mod shape_options {
+    pub const OUT_TYPE: u16 = 0;
+}
+
+/// `PackOptions`.
+pub mod pack_options {
+    pub const VALUES_COUNT: u16 = 0;
+    pub const AXIS: u16 = 1;
+}
+
+/// `UnpackOptions`.
+pub mod unpack_options {
+    pub const NUM: u16 = 0;
+    pub const AXIS: u16 = 1;
+}
