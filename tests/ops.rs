@@ -618,18 +618,18 @@ fn a_tile_by_a_huge_multiple_is_refused_before_it_allocates() {
     assert!(err.contains("TILE") && err.contains("expected"), "{err}");
 }
 
-/// The README's list of supported ops is the loader's, so it cannot drift.
+/// The documented list of supported ops (docs/ops.md) is the loader's, so it cannot drift.
 #[test]
-fn readme_lists_the_supported_ops() {
-    let readme = std::fs::read_to_string(common::root().join("README.md")).unwrap();
+fn docs_list_the_supported_ops() {
+    let doc = std::fs::read_to_string(common::root().join("docs/ops.md")).unwrap();
     let (begin, end) = ("<!-- supported-ops:begin -->\n", "<!-- supported-ops:end -->");
-    let start = readme.find(begin).expect("README has the supported-ops markers") + begin.len();
-    let listed = &readme[start..start + readme[start..].find(end).expect("end marker")];
+    let start = doc.find(begin).expect("docs/ops.md has the supported-ops markers") + begin.len();
+    let listed = &doc[start..start + doc[start..].find(end).expect("end marker")];
     let expected: String =
         model::supported_ops().iter().map(|(name, how)| format!("- `{name}`: {}\n", how.describe())).collect();
     assert_eq!(
         listed, expected,
-        "README.md's supported-ops list differs from the code's; replace it with the right side"
+        "docs/ops.md's supported-ops list differs from the code's; replace it with the right side"
     );
 }
 
