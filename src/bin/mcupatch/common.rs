@@ -47,7 +47,7 @@ pub struct Common {
     /// With auto: also consider plans of two or more patch stages (multi-stage fusion).
     #[arg(long)]
     multi_stage: bool,
-    /// Print the report as JSON (the session's report structs; see README).
+    /// Print the report as JSON (the session's report structs; see docs/reports.md).
     #[arg(long)]
     pub json: bool,
 }
