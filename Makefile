@@ -46,9 +46,14 @@ test-serve:
 test-wasm: web-tools fetch
 	wasm-pack test --headless --chrome --chromedriver $(CHROMEDRIVER) --release -- --no-default-features --test wasm --test wasm_kernels
 
-# The page end to end: a fake webcam fed from real photos, in Debian's chromium.
+# The page end to end: a fake webcam fed from real photos, in Debian's chromium; one feature
+# file at a time (two browsers at once are flaky on two cores); a file still running after ten
+# minutes fails (node 20 times whole files), its browsers closed. `make test-page
+# PAGE_TESTS='camera|tour'` runs the tests whose names match the pattern.
+PAGE_TESTS ?=
 test-page: web build
-	node tests/web/e2e.mjs
+	node --test --test-concurrency=1 --test-timeout=600000 --test-reporter=./tests/web/reporter.mjs \
+	  $(if $(PAGE_TESTS),--test-name-pattern='$(PAGE_TESTS)' )tests/web/*.test.mjs
 
 # mcupatch native next to TFLite and TFLite Micro, same inputs, one table (benches/inference.rs);
 # then the planner: VWW, MobileNetV2-1.0 @224 auto and the cost curve over chains (benches/planner.rs).

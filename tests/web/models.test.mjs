@@ -1,0 +1,102 @@
+// Models and dropped files: the MobileNetV2 feasibility map, a dropped photo told from a model
+// by its bytes, a dropped non-image model, a broken .tflite and the error banner.
+// Run alone: `node --test tests/web/models.test.mjs`; a subset of any file:
+// `node --test --test-name-pattern='REGEX' tests/web/*.test.mjs` (Makefile: test-page).
+import { after, test } from 'node:test';
+import { strict as assert } from 'node:assert';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ROOT, CLI, camera, clip, open, idle, scratchPath, shot, serveWww } from './harness.mjs';
+import { verdict, banner } from './checks.mjs';
+
+const server = await serveWww();
+after(() => server.close());
+
+test('the feasibility map: which MobileNetV2 sizes fit the MCU, and a click loads one', async (t) => {
+  const { page, problems } = await open(t, server, []);
+  await page.waitForFunction(() => window.mcupatchMap(), null, { timeout: 120000 });
+  const map = await page.evaluate(() => window.mcupatchMap());
+  assert.equal(await page.$eval('#map-mcu', (s) => s.value), 'stm32h743');
+  const cells = await page.$$eval('#feasibility .cell', (bs) => bs.map((b) => b.dataset.fit));
+  assert.equal(cells.length, map.cells.length);
+  assert.deepEqual(cells, map.cells.map((c) => (c.fits_layer_by_layer ? 'lbl' : c.fits_patched ? 'patch' : 'none')));
+  assert.ok(cells.includes('lbl') && cells.includes('patch'), `${cells}`);
+  // A size that fits only with patches, loaded: the page plans it on that MCU, and it fits.
+  const index = cells.indexOf('patch');
+  const { width, resolution } = map.cells[index];
+  await page.locator('#feasibility .cell').nth(index).click();
+  await idle(page);
+  const plan = await page.evaluate(() => window.mcupatchPlan());
+  assert.equal(await page.$eval('#model-select', (s) => s.value), `mbv2@${width}x${resolution}`);
+  assert.deepEqual([plan.board.mcu.name, plan.board.fits_sram], ['stm32h743', true]);
+  assert.ok(plan.schedule.stages.length > 0 && plan.layer_by_layer.peak.bytes > plan.board.sram);
+  assert.deepEqual(plan.input.shape, [1, resolution, resolution, 3]);
+  assert.match(page.url(), new RegExp(`model=mbv2%40${width}x${resolution}`));
+  // A 1 MB Flash board fits no size: the map says why instead of showing nothing.
+  await page.selectOption('#map-mcu', 'stm32f412');
+  await page.waitForFunction(() => window.mcupatchMap()?.flash === 1024 * 1024, null, { timeout: 120000 });
+  assert.deepEqual(new Set(await page.$$eval('#feasibility .cell', (bs) => bs.map((b) => b.textContent.slice(0, 5)))), new Set(['Flash']));
+  assert.match(await page.textContent('#map-explain'), /exceed this board's 1024 KiB of Flash/);
+  assert.deepEqual(problems, []);
+});
+
+test('a dropped photo, even a huge one, is told from a model by its bytes and classified', async (t) => {
+  const { page, problems } = await open(t, server, camera(clip('coffee.png')));
+  assert.equal(await verdict(page), 'no person');
+  // The astronaut drawn onto a 4096×3072 canvas, dropped on the page as a PNG file.
+  await page.evaluate(async () => {
+    const img = new Image();
+    img.src = 'assets/astronaut.png';
+    await img.decode();
+    const canvas = new OffscreenCanvas(4096, 3072);
+    canvas.getContext('2d').drawImage(img, 512, 0, 3072, 3072);
+    const file = new File([await canvas.convertToBlob({ type: 'image/png' })], 'huge.bin');
+    const drop = new DragEvent('drop', { dataTransfer: new DataTransfer(), bubbles: true, cancelable: true });
+    drop.dataTransfer.items.add(file);
+    document.body.dispatchEvent(drop);
+  });
+  await page.waitForFunction(() => document.getElementById('verdict').textContent === 'person', null, { timeout: 20000 });
+  assert.match(await page.textContent('#frame-info'), /^frame 4096×3072$/);
+  assert.match(await page.textContent('#camera-message'), /your photo huge\.bin/);
+  assert.equal(await page.$eval('#model-select', (s) => s.value), 'vww');
+  assert.deepEqual(problems, []);
+});
+
+test('a dropped keyword-spotting model: "use the CLI", its name in the selector, no verdict', async (t) => {
+  const { page, problems } = await open(t, server, camera(clip('astronaut.png')));
+  assert.equal(await verdict(page), 'person');
+  const bytes = [...readFileSync(join(ROOT, 'models/mltk/keyword_spotting.tflite'))];
+  await page.evaluate((bytes) => {
+    const file = new File([new Uint8Array(bytes)], 'keyword_spotting.tflite');
+    const drop = new DragEvent('drop', { dataTransfer: new DataTransfer(), bubbles: true, cancelable: true });
+    drop.dataTransfer.items.add(file);
+    document.body.dispatchEvent(drop);
+  }, bytes);
+  await page.waitForFunction(() => document.getElementById('model-select').value.startsWith('file:'), null, { timeout: 30000 });
+  await idle(page);
+  await page.waitForTimeout(1500); // frames from the camera go on: none may bring a verdict back
+  const selected = await page.$eval('#model-select', (s) => s.selectedOptions[0].textContent);
+  const [shown, spoken, probability] = await Promise.all(['#verdict', '#verdict-live', '#probability'].map((s) => page.textContent(s)));
+  console.log(`    selector "${selected}", verdict "${shown}", announced "${spoken}", "${probability}"`);
+  assert.match(selected, /keyword_spotting\.tflite/);
+  assert.match(probability, /this page runs image models; use the CLI/);
+  assert.ok(!/person/.test(shown) && !/person/.test(spoken), `verdict "${shown}", announced "${spoken}"`);
+  assert.equal(await banner(page), '');
+  assert.deepEqual(problems, []);
+});
+
+test('a broken .tflite shows the error banner and the page keeps working', async (t) => {
+  const { page, problems } = await open(t, server, []);
+  await page.waitForSelector('#camera-message:not([hidden])');
+  const broken = scratchPath('broken.tflite');
+  writeFileSync(broken, 'this is not a flatbuffer at all');
+  await page.setInputFiles('#model-file', broken);
+  await page.waitForSelector('#error-banner:not([hidden])');
+  assert.match(await page.textContent('#error-banner'), /not a valid TFLite model/);
+  await page.screenshot({ path: shot('error-banner.png') });
+  assert.equal(await page.$eval('#model-select', (s) => s.value), 'vww');
+  await page.selectOption('#patch-select', '3x3');
+  await idle(page);
+  assert.equal((await page.evaluate(() => window.mcupatchPlan())).schedule.stages[0].rows, 3);
+  assert.deepEqual(problems, []);
+});
