@@ -33,6 +33,10 @@ pub enum Error {
     #[error("cannot read {path}: {msg}")]
     #[allow(missing_docs)]
     File { path: String, msg: String },
+    /// A file that cannot be written, and why.
+    #[error("cannot write {path}: {msg}")]
+    #[allow(missing_docs)]
+    Write { path: String, msg: String },
 }
 
 /// The library's result type.

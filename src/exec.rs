@@ -70,6 +70,10 @@ impl Engine {
     /// kernels already prepared: nothing is prepared or planned again.
     pub fn with_plan(graph: Arc<Graph>, kernels: Arc<[Kernel]>, plan: Plan, config: Config) -> Result<Engine> {
         crate::model::limits::check_arena(config.capacity)?;
+        let work = plan.work(&graph);
+        let what = "the work of one inference under this plan, in loop iterations (a coarser grid or an earlier \
+                    split recomputes less)";
+        crate::model::limits::limit(what, work, crate::model::limits::MAX_WORK)?;
         if plan.extent > config.capacity {
             // Name the first step whose buffers do not fit.
             let step = (0..plan.steps.len()).find(|&s| plan.extent_at(s) > config.capacity).unwrap_or(0);

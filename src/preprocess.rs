@@ -6,7 +6,7 @@ use crate::error::{Error, Result};
 use crate::files::read_file;
 use crate::model::{DType, Tensor};
 use crate::quant::affine::AffineQuantize;
-use image::{imageops::FilterType, ImageReader, RgbImage};
+use image::{imageops::FilterType, ImageDecoder, ImageReader, RgbImage};
 use std::io::Cursor;
 use std::path::Path;
 
@@ -47,19 +47,42 @@ pub fn fit(img: &RgbImage, h: usize, w: usize) -> RgbImage {
     image::imageops::resize(&square, w as u32, h as u32, FilterType::Triangle)
 }
 
-/// Decodes a PNG or JPEG file's bytes. The size the header declares is checked against
-/// [`MAX_IMAGE_PIXELS`] before decoding (a decompression bomb is refused at once), and the
-/// decoder may allocate at most [`MAX_DECODE_BYTES`].
+/// Decodes a PNG or JPEG file's bytes, turned upright as its EXIF orientation says (a phone
+/// photo held sideways). The size the header declares is checked against
+/// [`MAX_IMAGE_PIXELS`] before decoding (a decompression bomb is refused at once), the
+/// decoder may allocate at most [`MAX_DECODE_BYTES`], and a JPEG cut short is refused (its
+/// decoder would fill the missing rows with grey).
 pub fn decode(bytes: &[u8]) -> Result<RgbImage> {
     let bad = |e: image::ImageError| Error::Input(format!("cannot decode image: {e}"));
     let reader = || ImageReader::new(Cursor::new(bytes)).with_guessed_format().map_err(|e| bad(e.into()));
     let (width, height) = reader()?.into_dimensions().map_err(bad)?;
     check_frame_size(u64::from(width), u64::from(height))?;
+    let mut reader = reader()?;
+    if reader.format() == Some(image::ImageFormat::Jpeg) && !jpeg_is_whole(bytes) {
+        return Err(Error::Input(format!(
+            "this JPEG is cut short: its {} bytes end before the image does (no end-of-image marker after its last scan)",
+            bytes.len()
+        )));
+    }
     let mut limits = image::Limits::default();
     limits.max_alloc = Some(MAX_DECODE_BYTES);
-    let mut decoder = reader()?;
-    decoder.limits(limits);
-    decoder.decode().map(|i| i.to_rgb8()).map_err(bad)
+    reader.limits(limits);
+    let mut decoder = reader.into_decoder().map_err(bad)?;
+    let orientation = decoder.orientation().map_err(bad)?;
+    let mut image = image::DynamicImage::from_decoder(decoder).map_err(bad)?;
+    image.apply_orientation(orientation);
+    Ok(image.to_rgb8())
+}
+
+/// A JPEG's last scan (its last start-of-scan marker, FF DA) is followed by the end-of-image
+/// marker (FF D9). Inside scan data every FF byte is stuffed or a restart marker, so FF D9
+/// there is the real end; an EXIF thumbnail's own markers come before the main image's scan.
+fn jpeg_is_whole(bytes: &[u8]) -> bool {
+    let marker = |m: u8| move |w: &[u8]| w == [0xFF, m];
+    match bytes.windows(2).rposition(marker(0xDA)) {
+        Some(scan) => bytes.get(scan..).is_some_and(|rest| rest.windows(2).any(marker(0xD9))),
+        None => false,
+    }
 }
 
 /// The [1, H, W, 3] input shape of a model, or an error saying why an image cannot feed it.
@@ -157,8 +180,52 @@ pub fn image_input(img: &RgbImage, input: &Tensor, range: PixelRange) -> Result<
 }
 
 #[cfg(test)]
+#[allow(clippy::indexing_slicing)] // a test that indexes out of range fails, as it should
 mod tests {
     use super::*;
+
+    /// A JPEG of `img` carrying an EXIF orientation tag, as a phone writes one.
+    fn jpeg_with_orientation(img: &RgbImage, orientation: u16) -> Vec<u8> {
+        let mut plain = Vec::new();
+        img.write_to(&mut Cursor::new(&mut plain), image::ImageFormat::Jpeg).unwrap();
+        // APP1 "Exif": a big-endian TIFF header and one IFD entry, Orientation (0x0112, SHORT).
+        let mut exif = b"Exif\0\0MM\0\x2a\0\0\0\x08\0\x01\x01\x12\0\x03\0\0\0\x01".to_vec();
+        exif.extend(orientation.to_be_bytes());
+        exif.extend([0, 0, 0, 0, 0, 0]);
+        let mut jpeg = plain[..2].to_vec();
+        jpeg.extend([0xFF, 0xE1]);
+        jpeg.extend((exif.len() as u16 + 2).to_be_bytes());
+        jpeg.extend(exif);
+        jpeg.extend(&plain[2..]);
+        jpeg
+    }
+
+    /// A phone photo held sideways is stored sideways with an orientation tag: it is turned
+    /// upright (it ran sideways through the network).
+    #[test]
+    fn exif_orientation_turns_a_photo_upright() {
+        let wide = RgbImage::from_fn(16, 8, |x, _| image::Rgb(if x < 8 { [255, 255, 255] } else { [0, 0, 0] }));
+        assert_eq!(decode(&jpeg_with_orientation(&wide, 1)).unwrap().dimensions(), (16, 8));
+        // 6: the stored image is turned 90° clockwise to be seen upright; its white left half
+        // becomes the top.
+        let upright = decode(&jpeg_with_orientation(&wide, 6)).unwrap();
+        assert_eq!(upright.dimensions(), (8, 16));
+        assert!(upright.get_pixel(4, 2).0[0] > 200 && upright.get_pixel(4, 13).0[0] < 50);
+    }
+
+    /// A JPEG cut short decoded with grey rows filled in; the whole file still decodes.
+    #[test]
+    fn a_cut_jpeg_is_refused() {
+        let photo = RgbImage::from_fn(64, 64, |x, y| image::Rgb([(x * 4) as u8, (y * 4) as u8, 77]));
+        let jpeg = jpeg_with_orientation(&photo, 1);
+        assert!(decode(&jpeg).is_ok());
+        // Cut inside the scan data (a cut inside the headers fails to decode them at all).
+        let scan = jpeg.windows(2).rposition(|w| w == [0xFF, 0xDA]).unwrap();
+        for cut in [jpeg.len() - 2, (scan + jpeg.len()) / 2, scan + 20] {
+            let error = decode(&jpeg[..cut]).unwrap_err().to_string();
+            assert!(error.contains("cut short"), "{cut}: {error}");
+        }
+    }
 
     #[test]
     fn default_range_keeps_pixel_values() {

@@ -30,7 +30,11 @@ pub const MAX_WORK: u64 = 500_000_000;
 /// padding wraps and it reads outside the input, so no result could match it.
 pub const MAX_WINDOW: usize = 65_535;
 
-pub(super) fn limit(what: impl Into<String>, value: u64, limit: u64) -> Result<()> {
+/// Inner-loop iterations a step of a plan costs beyond its op's share: the views and ranges
+/// it sets up, so that thousands of tiny patch steps are not counted as free.
+pub const STEP_WORK: u64 = 1_000;
+
+pub(crate) fn limit(what: impl Into<String>, value: u64, limit: u64) -> Result<()> {
     if value > limit {
         return Err(Error::Limit { what: what.into(), value, limit });
     }

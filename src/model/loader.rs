@@ -6,10 +6,67 @@ use super::limits::{self, limit};
 use super::schema::{self, builtin, options_type, tensor_type};
 use super::{Activation, ConvOptions, DType, Graph, OpKind, Padding, PoolOptions, Quant, SliceMasks, Tensor};
 use crate::error::{Error, Result};
+use flatbuffers::InvalidFlatbuffer;
 
 /// Largest constant accepted (its bytes are in the file, which is at most
 /// [`limits::MAX_MODEL_BYTES`]); also keeps the element count from overflowing.
 const MAX_TENSOR_BYTES: usize = 1 << 30;
+
+/// What the flatbuffer verifier found, as a sentence a user can act on: a file cut short
+/// says so and by how much; a corrupt one names the field that failed, outermost first (the
+/// verifier's own trace runs innermost first, one line per level).
+fn verifier_error_in_words(error: &InvalidFlatbuffer, file_bytes: usize) -> String {
+    use flatbuffers::ErrorTraceDetail::{TableField, UnionVariant, VectorElement};
+    let field = |trace: &dyn AsRef<[flatbuffers::ErrorTraceDetail]>| {
+        let mut path = String::new();
+        for detail in trace.as_ref().iter().rev() {
+            match detail {
+                VectorElement { index, .. } => path.push_str(&format!("[{index}]")),
+                TableField { field_name, .. } | UnionVariant { variant: field_name, .. } => {
+                    path.push_str(if path.is_empty() { "" } else { "." });
+                    path.push_str(field_name.as_ref());
+                }
+            }
+        }
+        match path.is_empty() {
+            true => "its root table".to_string(),
+            false => format!("its {path}"),
+        }
+    };
+    match error {
+        InvalidFlatbuffer::RangeOutOfBounds { range, error_trace } if range.end > file_bytes => format!(
+            "the file is cut short: it has {file_bytes} bytes, but {} reaches byte {} (was it copied or downloaded whole?)",
+            field(error_trace),
+            range.end
+        ),
+        InvalidFlatbuffer::RangeOutOfBounds { error_trace, .. } => {
+            format!("the file is corrupt: {} points outside the file", field(error_trace))
+        }
+        InvalidFlatbuffer::SignedOffsetOutOfBounds { position, error_trace, .. } => {
+            format!("the file is corrupt: {} (byte {position}) points outside the file", field(error_trace))
+        }
+        InvalidFlatbuffer::Utf8Error { error_trace, .. } => {
+            format!("the file is corrupt: the text of {} is not valid UTF-8", field(error_trace))
+        }
+        InvalidFlatbuffer::MissingNullTerminator { error_trace, .. } => {
+            format!("the file is corrupt: the text of {} never ends", field(error_trace))
+        }
+        InvalidFlatbuffer::Unaligned { position, unaligned_type, error_trace } => format!(
+            "the file is corrupt: {} at byte {position} is not aligned as a {unaligned_type} must be",
+            field(error_trace)
+        ),
+        InvalidFlatbuffer::MissingRequiredField { required, error_trace } => {
+            format!("the file is corrupt: {} lacks its required field {required}", field(error_trace))
+        }
+        InvalidFlatbuffer::InconsistentUnion { field: name, field_type, error_trace } => format!(
+            "the file is corrupt: in {}, the options {name} do not match their type {field_type}",
+            field(error_trace)
+        ),
+        InvalidFlatbuffer::TooManyTables | InvalidFlatbuffer::ApparentSizeTooLarge | InvalidFlatbuffer::DepthLimitReached => {
+            "the file is corrupt: its tables are too many or nested too deep to be a model".to_string()
+        }
+    }
+}
 
 /// Parses and validates a `.tflite` model (its first subgraph): every index in range, every
 /// size within [`limits`]. Each op is then checked against its tensors when it is prepared
@@ -22,7 +79,7 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
     if bytes.get(4..8) != Some(b"TFL3".as_slice()) {
         return Err(Error::Malformed("missing the TFL3 file identifier".into()));
     }
-    let model = schema::root(bytes).map_err(|e| Error::Malformed(e.to_string()))?;
+    let model = schema::root(bytes).map_err(|e| Error::Malformed(verifier_error_in_words(&e, bytes.len())))?;
     let subgraph = model
         .subgraphs()
         .and_then(|s| (!s.is_empty()).then(|| s.get(0)))
@@ -104,6 +161,9 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
     };
     let inputs = indices(subgraph.inputs(), "graph input")?;
     let outputs = indices(subgraph.outputs(), "graph output")?;
+    if outputs.is_empty() {
+        return Err(Error::Malformed("the model declares no outputs: a run would have nothing to give".into()));
+    }
 
     let opcodes = model.operator_codes();
     let mut ops = Vec::new();
@@ -245,7 +305,10 @@ where
         Some(_) if op.builtin_options_type() != tag => {
             Err(format!("builtin options of type {} where {tag} was expected", op.builtin_options_type()))
         }
-        Some(t) => t.cast::<T>().map(Some).map_err(|e| format!("malformed builtin options: {e}")),
+        Some(t) => t.cast::<T>().map(Some).map_err(|e| {
+            // Verified inside the file already read whole: nothing here is cut short.
+            format!("malformed builtin options ({})", verifier_error_in_words(&e, usize::MAX))
+        }),
     }
 }
 

@@ -17,7 +17,7 @@ use crate::arena::planner::{self, Request, Strategy};
 use crate::error::{Error, Result};
 use crate::geometry::Region;
 use crate::kernels::Kernel;
-use crate::model::{DType, Graph, OpKind};
+use crate::model::{limits, DType, Graph, OpKind};
 use serde::Serialize;
 use smallvec::{smallvec, SmallVec};
 
@@ -165,6 +165,23 @@ pub struct PatchRegions {
 }
 
 impl Plan {
+    /// An upper bound of the inner-loop iterations of one inference under this plan: each
+    /// step's region's share of its op's work ([`limits::op_work`]) plus [`limits::STEP_WORK`]
+    /// — what [`limits::MAX_WORK`] bounds for every schedule, recomputed halos included.
+    pub fn work(&self, graph: &Graph) -> u64 {
+        let share = |step: &Step| {
+            let whole = limits::op_work(graph, step.op);
+            let map = graph.ops[step.op].outputs.first().and_then(|&t| map_region(graph, t));
+            match (step.region, map) {
+                (Some(r), Some(m)) if m.area() > 0 => {
+                    (u128::from(whole) * r.area() as u128 / m.area() as u128).try_into().unwrap_or(u64::MAX)
+                }
+                _ => whole,
+            }
+        };
+        self.steps.iter().fold(0u64, |sum, step| sum.saturating_add(share(step)).saturating_add(limits::STEP_WORK))
+    }
+
     /// What the planner is asked to place: each buffer's size and lifetime.
     pub fn requests(buffers: &[Buffer]) -> Vec<Request> {
         buffers.iter().map(|b| Request { size: b.size, first: b.first, last: b.last, pinned: b.pinned }).collect()

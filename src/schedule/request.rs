@@ -115,6 +115,9 @@ pub fn find_split(graph: &Graph, text: &str) -> Result<usize> {
     let found = if let Some(op) = t.strip_prefix("op").and_then(index) {
         graph.ops.get(op).and_then(|o| o.outputs.first().copied())
     } else if let Some(stride) = t.strip_prefix("stride").and_then(index) {
+        if stride == 0 {
+            return Err(Error::Setting(format!("split '{t}': a stride is at least 1 (stride2, stride8, …)")));
+        }
         zoo::stride_split(graph, stride)
     } else if let Some(i) = t.strip_prefix('t').and_then(index).or_else(|| index(t)) {
         (i < graph.tensors.len()).then_some(i)

@@ -368,6 +368,10 @@ pub fn evaluate(arch: ArchPoint, goal: &Goal) -> Result<(ArchResult, usize)> {
 /// and goal give the same report, whatever the number of threads.
 pub fn search(space: &Space, goal: &Goal, progress: impl Fn(usize, usize) + Sync) -> Result<JointReport> {
     check(space)?;
+    if let Some(cap) = goal.max_overhead.filter(|cap| !(cap.is_finite() && *cap >= 0.0)) {
+        // NaN compares false with every overhead, and would silently drop every patch plan.
+        return Err(Error::Setting(format!("the MAC overhead cap {cap} is not a number of percent from 0 up")));
+    }
     let archs = architectures(space);
     let results = evaluate_all(&archs, goal, &progress)?;
     let plans = results.iter().map(|(_, p)| p).sum();

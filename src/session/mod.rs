@@ -38,7 +38,7 @@ mod report;
 mod settings;
 
 #[cfg(not(target_arch = "wasm32"))]
-pub use bench::BenchReport;
+pub use bench::{BenchReport, BENCH_BUDGET_SECONDS, DEFAULT_BENCH_RUNS, MAX_BENCH_RUNS};
 pub use explain::{BrokenReport, Difference, ExactnessReport, HeatReport, LayerHeat, SweepReport};
 pub use feasibility::{feasibility, FeasibilityCell, FeasibilityReport};
 pub use report::{

@@ -300,6 +300,9 @@ pub fn block_of(graph: &Graph, op: usize) -> &str {
 /// The output of the first block that reaches `stride` (the map `stride` times smaller than
 /// the input): where MCUNetV2 ends the patch stage, e.g. MobileNetV2's 4th block at 8.
 pub fn stride_split(graph: &Graph, stride: usize) -> Option<usize> {
+    if stride == 0 {
+        return None;
+    }
     let input_h = graph.tensors[*graph.inputs.first()?].shape.get(1).copied()?;
     let at_stride = |op: usize| graph.tensors[graph.ops[op].outputs[0]].shape.get(1) == Some(&input_h.div_ceil(stride));
     let first = (0..graph.ops.len()).find(|&op| at_stride(op))?;

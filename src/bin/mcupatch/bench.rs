@@ -3,25 +3,24 @@
 use crate::common::{open, print_json, Common};
 use crate::text;
 use anyhow::Result;
+use mcupatch::session::MAX_BENCH_RUNS;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
     model: PathBuf,
-    /// Inferences to time (after one warm-up run).
-    #[arg(long, default_value_t = 100)]
-    runs: usize,
+    /// Inferences to time after one warm-up run (default: 100, or as many as fit the bench's
+    /// 4 s budget).
+    #[arg(long)]
+    runs: Option<usize>,
     #[command(flatten)]
     pub common: Common,
 }
 
-/// Bench runs above this are refused: a typo should not keep a machine busy for hours.
-const MAX_RUNS: usize = 1_000_000;
-
 pub fn main(args: &Args, out: &mut String) -> Result<()> {
-    if !(1..=MAX_RUNS).contains(&args.runs) {
-        anyhow::bail!("--runs {} must be between 1 and {MAX_RUNS}", args.runs);
+    if let Some(n) = args.runs.filter(|n| !(1..=MAX_BENCH_RUNS).contains(n)) {
+        anyhow::bail!("--runs {n} must be between 1 and {MAX_BENCH_RUNS}");
     }
     let mut session = open(&args.model)?;
     let plan = session.plan(&args.common.settings()?)?;

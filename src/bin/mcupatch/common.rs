@@ -2,6 +2,7 @@
 //! model, printing a report as JSON.
 
 use anyhow::{Context as _, Result};
+use clap::builder::NonEmptyStringValueParser;
 use clap::Args;
 use mcupatch::session::{parse_size, Session, Settings};
 use std::path::Path;
@@ -10,14 +11,14 @@ use std::path::Path;
 #[derive(Args, Clone)]
 pub struct Common {
     /// SRAM size, e.g. 256K or 1M (default 256K, or the MCU's).
-    #[arg(long)]
+    #[arg(long, value_parser = NonEmptyStringValueParser::new())]
     sram: Option<String>,
     /// Flash size for the weights and graph, e.g. 1M (default: the MCU's).
-    #[arg(long)]
+    #[arg(long, value_parser = NonEmptyStringValueParser::new())]
     flash: Option<String>,
     /// An MCU preset: stm32f412, stm32f411, stm32f746, stm32h743, nrf52840, rp2040, esp32-s3,
     /// arduino-nano-33-ble.
-    #[arg(long)]
+    #[arg(long, value_parser = NonEmptyStringValueParser::new())]
     mcu: Option<String>,
     /// Keep the model's float input in SRAM and run its QUANTIZE op, as TFLite Micro does
     /// (default: the camera delivers int8 pixels directly).
@@ -38,11 +39,11 @@ pub struct Common {
     streamed_input: bool,
     /// Patch-based inference: `auto` (the planner's choice for the SRAM) or a grid RxC;
     /// repeat with --split for several stages.
-    #[arg(long)]
+    #[arg(long, value_parser = NonEmptyStringValueParser::new())]
     patch: Vec<String>,
     /// Where a patch stage ends: opN (op N's output), tN (tensor N), strideN (the end of the
     /// first block at stride N) or a tensor name (default: the planner's choice).
-    #[arg(long)]
+    #[arg(long, value_parser = NonEmptyStringValueParser::new())]
     split: Vec<String>,
     /// With auto: also consider plans of two or more patch stages (multi-stage fusion).
     #[arg(long)]

@@ -23,7 +23,8 @@ pub fn main(args: &Args, out: &mut String) -> Result<()> {
     let exported = Session::from_tflite(&bytes)
         .and_then(|session| session.export())
         .with_context(|| format!("cannot export {}", args.model.display()))?;
-    std::fs::write(&args.out, &exported.model).with_context(|| format!("cannot write {}", args.out.display()))?;
+    mcupatch::files::refuse_overwriting(&args.out, &[&args.model])?;
+    mcupatch::files::write_atomically(&args.out, |file| file.write_all(&exported.model))?;
     let r = &exported.report;
     if args.json {
         return print_json(r, out);

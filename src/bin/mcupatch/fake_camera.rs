@@ -3,7 +3,6 @@
 use anyhow::{bail, Context, Result};
 use image::{imageops::FilterType, RgbImage};
 use mcupatch::preprocess;
-use std::io::Write as _;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
@@ -44,30 +43,35 @@ pub fn main(args: &Args) -> Result<()> {
             MAX_CLIP_BYTES / frame_bytes
         );
     }
+    mcupatch::files::refuse_overwriting(&args.out, &[&args.image])?;
     let rgb = preprocess::read_image(&args.image).with_context(|| args.image.display().to_string())?;
     let frame = yuv420(&rgb, w, h);
-    let path = args.out.display();
-    let file = std::fs::File::create(&args.out).with_context(|| format!("cannot write {path}"))?;
     // Frame by frame: a long clip never sits in memory whole.
-    let mut clip = std::io::BufWriter::new(file);
-    let mut write = || -> std::io::Result<()> {
+    mcupatch::files::write_atomically(&args.out, |clip| {
         writeln!(clip, "YUV4MPEG2 W{w} H{h} F30:1 Ip A1:1 C420jpeg XCOLORRANGE=LIMITED")?;
         for _ in 0..args.frames {
             clip.write_all(b"FRAME\n")?;
             clip.write_all(&frame)?;
         }
-        clip.flush()
-    };
-    write().with_context(|| format!("cannot write {path}"))
+        Ok(())
+    })?;
+    Ok(())
 }
 
-/// An image scaled to cover `w` × `h`, centre-cropped, as one planar YUV 4:2:0 frame in
+/// An image centre-cropped to the aspect of `w` × `h` and scaled to it, as one planar YUV 4:2:0 frame in
 /// BT.601 limited ("studio") range: Chromium's fake webcam reads a Y4M clip as limited range
 /// whatever its header says, so full-range values would come back with crushed blacks and
 /// blown whites (a clip and its photo then disagree). Decoded as Chromium does, the frame
 /// gives back the photo's levels.
 fn yuv420(img: &RgbImage, w: u32, h: u32) -> Vec<u8> {
-    let frame = image::DynamicImage::ImageRgb8(img.clone()).resize_to_fill(w, h, FilterType::Triangle).to_rgb8();
+    // Cropped before it is scaled: scaling a 65535×1 photo to cover 480×480 first would make
+    // a 31 million × 480 image (45 GB).
+    let (cw, ch) = match u64::from(img.width()) * u64::from(h) > u64::from(img.height()) * u64::from(w) {
+        true => ((u64::from(img.height()) * u64::from(w) / u64::from(h)).max(1) as u32, img.height()),
+        false => (img.width(), (u64::from(img.width()) * u64::from(h) / u64::from(w)).max(1) as u32),
+    };
+    let crop = image::imageops::crop_imm(img, (img.width() - cw) / 2, (img.height() - ch) / 2, cw, ch).to_image();
+    let frame = image::imageops::resize(&crop, w, h, FilterType::Triangle);
     let px = |x: u32, y: u32| frame.get_pixel(x, y).0.map(f32::from);
     let clamp = |v: f32| v.round().clamp(0.0, 255.0) as u8;
     // Full-range BT.601 luma and chroma, squeezed into 16..235 and 16..240.

@@ -3,6 +3,7 @@
 use crate::common::{open, print_json, Common};
 use crate::text;
 use anyhow::{bail, Context, Result};
+use clap::builder::NonEmptyStringValueParser;
 use mcupatch::preprocess;
 use mcupatch::session::BufferEvent;
 use mcupatch::session::{PlanReport, RunReport, Session};
@@ -21,14 +22,18 @@ pub struct Args {
     /// starts from.
     #[arg(long, conflicts_with = "images")]
     input_raw: Option<PathBuf>,
-    /// Write every tensor the run produced (t<index>.bin) and a manifest.json to this folder.
+    /// Write every tensor the run produced (t<index>.bin) and a manifest.json to this folder: a
+    /// new one (its parent must exist) or an empty one.
     #[arg(long)]
     dump: Option<PathBuf>,
+    /// With --dump: write into a folder that already holds files, replacing those of the same name.
+    #[arg(long, requires = "dump")]
+    force: bool,
     /// The real values of pixels 0 and 255 the model was trained on, e.g. 0,1 or -1,1.
     #[arg(long, default_value = "0,255", allow_hyphen_values = true)]
     pixel_range: String,
     /// Class names of the output, comma-separated (default for two classes: person,no person).
-    #[arg(long)]
+    #[arg(long, value_parser = NonEmptyStringValueParser::new())]
     labels: Option<String>,
     /// Print the arena trace: each step's allocations, frees, live bytes and extent.
     #[arg(long)]
@@ -78,11 +83,21 @@ pub fn main(args: &Args, out: &mut String) -> Result<()> {
     if inputs.is_empty() {
         bail!("give one or more images, or --input-raw FILE");
     }
+    if let Some(dir) = &args.dump {
+        dump_folder(dir, args.force)?;
+    }
     let mut runs = Vec::new();
     for (i, (name, input)) in inputs.iter().enumerate() {
         let run = match &args.dump {
             Some(dir) => {
-                let dir = if inputs.len() > 1 { dir.join(i.to_string()) } else { dir.clone() };
+                let dir = match inputs.len() > 1 {
+                    true => {
+                        let each = dir.join(i.to_string());
+                        dump_folder(&each, args.force)?;
+                        each
+                    }
+                    false => dir.clone(),
+                };
                 dump(&mut session, input, &dir)?
             }
             None => session.run(input)?,
@@ -128,9 +143,26 @@ pub fn main(args: &Args, out: &mut String) -> Result<()> {
     Ok(())
 }
 
+/// Makes `dir` ready for a dump: created if missing (only the folder itself, never a missing
+/// parent: a typo in the path should not grow a tree), and refused when it already holds
+/// files unless `force` (a dump would mix with an earlier one's tensors).
+fn dump_folder(dir: &Path, force: bool) -> Result<()> {
+    let shown = dir.display();
+    match std::fs::read_dir(dir) {
+        Ok(mut entries) => {
+            if entries.next().is_some() && !force {
+                bail!("the dump folder {shown} is not empty: give a new or empty folder, or --force to write into it");
+            }
+            Ok(())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => std::fs::create_dir(dir)
+            .with_context(|| format!("cannot create the dump folder {shown} (its parent folder must exist)")),
+        Err(e) => Err(e).with_context(|| format!("cannot use {shown} as the dump folder")),
+    }
+}
+
 /// Runs `input`, writing every whole tensor to `dir` as t<index>.bin, with a manifest.json.
 fn dump(session: &mut Session, input: &[u8], dir: &Path) -> Result<RunReport> {
-    std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let mut written = Vec::new();
     let mut error = None;
     let run = session.run_with(input, |t, bytes| {

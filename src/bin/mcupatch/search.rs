@@ -2,6 +2,7 @@
 
 use crate::common::print_json;
 use anyhow::{bail, Result};
+use clap::builder::NonEmptyStringValueParser;
 use mcupatch::session::joint::{self, Goal, Objective, Space};
 use mcupatch::session::{mcu, parse_size, InPlace};
 use std::fmt::Write as _;
@@ -9,13 +10,13 @@ use std::fmt::Write as _;
 #[derive(clap::Args)]
 pub struct Args {
     /// An MCU preset (its SRAM and Flash), e.g. stm32f412, stm32f746, stm32h743.
-    #[arg(long)]
+    #[arg(long, value_parser = NonEmptyStringValueParser::new())]
     mcu: Option<String>,
     /// SRAM size (overrides the preset's), e.g. 256K.
-    #[arg(long)]
+    #[arg(long, value_parser = NonEmptyStringValueParser::new())]
     sram: Option<String>,
     /// Flash size for the weights (overrides the preset's), e.g. 1M.
-    #[arg(long)]
+    #[arg(long, value_parser = NonEmptyStringValueParser::new())]
     flash: Option<String>,
     /// Keep the whole frame in SRAM during the patch stage (default: the camera streams it).
     #[arg(long)]
@@ -49,7 +50,7 @@ pub struct Args {
     #[arg(long, default_value = "macs")]
     objective: String,
     /// With --objective resolution: the most MACs an architecture may cost, e.g. 100M.
-    #[arg(long)]
+    #[arg(long, value_parser = NonEmptyStringValueParser::new())]
     mac_budget: Option<String>,
     /// The most MAC overhead a patch plan may cost, in percent.
     #[arg(long)]
