@@ -39,8 +39,9 @@ on('load-model', ({ source, settings }) => loadModel(source, settings));
 on('plan-map', planMap);
 
 async function main() {
+  // The panels listen in the order the page draws them.
   for (const setup of [setupControls, setupPlayer, setupCamera, setupTour, setupInput, setupVerdict, setupExactness,
-    setupBreakIt, setupNumbers, setupArena, setupOpStrip, setupPyramid, setupLive, setupBlocks, setupSweep, setupHeat]) setup();
+    setupBreakIt, setupNumbers, setupArena, setupLive, setupPyramid, setupOpStrip, setupBlocks, setupSweep, setupHeat]) setup();
   state.catalog = (await planner.call('catalog')).catalog;
   fillCatalog();
   setupFeasibility();
