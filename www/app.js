@@ -5,7 +5,7 @@
 // are answered here.
 import { state, on } from './app/store.js';
 import { showError } from './app/dom.js';
-import { planner } from './app/engine.js';
+import { planner } from './app/engine-worker.js';
 import { applySettings, fillCatalog, settingsFromControls } from './app/settings.js';
 import { readHash } from './app/url.js';
 import { loadModel, modelSource, planMap, replan } from './app/model.js';

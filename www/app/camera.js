@@ -2,7 +2,7 @@
 // frame in flight at a time, transferred as an ImageBitmap; the answers go out on the bus.
 import { state, emit } from './store.js';
 import { $, text, showError } from './dom.js';
-import { runner } from './engine.js';
+import { runner } from './engine-worker.js';
 
 const SAMPLES = ['astronaut.png', 'camera.png', 'coffee.png', 'chelsea.png', 'rocket.jpg'];
 // The longest side of a frame sent to the engine.

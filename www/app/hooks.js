@@ -1,7 +1,7 @@
 // The page's test API (tests/web/e2e.mjs, benches/page.mjs): read-only views of the store
 // and the engine's reports, plus one way in that sets every control at once.
 import { state } from './store.js';
-import { planner, runner } from './engine.js';
+import { planner, runner } from './engine-worker.js';
 import { applySettings, settingsFromControls } from './settings.js';
 import { cliFlags } from './url.js';
 import { replan } from './model.js';

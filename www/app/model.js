@@ -3,7 +3,7 @@
 // asks for the explanations. Every result goes into the store and out on the bus.
 import { state, emit } from './store.js';
 import { $, showError, clearError, hasOption } from './dom.js';
-import { EngineWorker, planner, runner } from './engine.js';
+import { EngineWorker, planner, runner } from './engine-worker.js';
 import { ZOO, applySettings, fillSplits, settingsFromControls } from './settings.js';
 import { writeHash } from './url.js';
 

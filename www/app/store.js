@@ -12,6 +12,13 @@ export const state = {
   tour: -1, explain: null, explainTimer: 0, checks: { frames: 0, differing: null }, breaks: [], broken: null, map: null,
 };
 
+// Reports (the store already holds what they announce):
+//   report      a new plan report            plan-ready  the runner runs it (or refused it)
+//   explain     sweep and heat (or a wait)   map         a feasibility map, with its MCU
+//   frame       a frame's verdict            exact       a frame's exactness check
+//   breakage    a frame run without halos    step        the current step to draw
+//   clock       the animation clock's time
+// Intents (answered by the bootstrap): plan-settings, load-model, plan-map.
 const listeners = new Map();
 
 /// Calls `listener(detail)` on every `emit(name, detail)`.
