@@ -17,6 +17,8 @@ before(async () => {
   await mkdir(join(root, 'pkg'), { recursive: true });
   await writeFile(join(root, 'index.html'), '<p>page</p>');
   await writeFile(join(root, 'app.mjs'), 'export {};');
+  await mkdir(join(root, 'app', 'panels'), { recursive: true });
+  await writeFile(join(root, 'app', 'panels', 'view.js'), 'export {};');
   await writeFile(join(root, 'pkg', 'mcupatch_bg.wasm'), Buffer.from([0, 0x61, 0x73, 0x6d]));
   await writeFile(join(dir, 'secret.txt'), 'SECRET');
   await writeFile(join(dir, 'www-other'), 'SECRET');
@@ -94,6 +96,10 @@ test('wasm and module types', async () => {
   assert.equal(wasm.headers.get('content-type'), 'application/wasm');
   const mjs = await fetch(`${server.url}app.mjs`);
   assert.match(mjs.headers.get('content-type'), /^text\/javascript/);
+  // The page's modules live in subfolders (www/app/panels/).
+  const nested = await fetch(`${server.url}app/panels/view.js`);
+  assert.equal(nested.status, 200);
+  assert.match(nested.headers.get('content-type'), /^text\/javascript/);
   const dirIndex = await fetch(`${server.url}pkg/`);
   assert.equal(dirIndex.status, 404);
 });

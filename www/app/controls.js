@@ -1,0 +1,76 @@
+// The controls that change the plan or the model: the settings' lists and switches, the
+// model list, a dropped or chosen file (a model or a photo), and the keyboard.
+import { $, showError } from './dom.js';
+import { SWITCHES, fillGrids } from './settings.js';
+import { loadModel, modelSource, replan } from './model.js';
+import { useImage } from './camera.js';
+import { move, togglePlay } from './player.js';
+
+/// `[` and `]`: the previous or next grid of the Patches list.
+function nextGrid(delta) {
+  const select = $('patch-select');
+  const grids = [...select.options].map((o) => o.value).filter((v) => /x/.test(v));
+  if (!grids.length) return;
+  const at = grids.indexOf(select.value);
+  const next = at < 0 ? (delta > 0 ? 0 : grids.length - 1) : Math.max(0, Math.min(grids.length - 1, at + delta));
+  if (grids[next] === select.value) return;
+  select.value = grids[next];
+  replan();
+}
+
+/// A photo is shown in place of the camera; any other file is loaded as a model.
+async function useFile(file) {
+  if (!file) return;
+  const data = await file.arrayBuffer();
+  if (isImage(new Uint8Array(data, 0, Math.min(16, data.byteLength)))) {
+    const url = URL.createObjectURL(new Blob([data], { type: file.type }));
+    useImage(url);
+    $('camera-message').hidden = false;
+    $('camera-message').textContent = `Showing your photo ${file.name}.`;
+    return;
+  }
+  await loadModel({ key: `file:${file.name}`, name: `${file.name} (your file)`, bytes: data });
+}
+
+/// PNG, JPEG, GIF, WebP and BMP by their first bytes; anything else is taken for a model.
+function isImage(b) {
+  const starts = (...sig) => sig.every((v, i) => b[i] === v);
+  return starts(0x89, 0x50, 0x4e, 0x47) || starts(0xff, 0xd8, 0xff) || starts(0x47, 0x49, 0x46, 0x38)
+    || (starts(0x52, 0x49, 0x46, 0x46) && b[8] === 0x57 && b[9] === 0x45) || starts(0x42, 0x4d);
+}
+
+export function setupControls() {
+  for (const [id] of SWITCHES) $(id).addEventListener('change', replan);
+  $('patch-select').addEventListener('change', replan);
+  $('split-select').addEventListener('change', () => {
+    fillGrids($('split-select').value);
+    replan();
+  });
+  $('sram-custom').addEventListener('change', replan);
+  $('mcu-select').addEventListener('change', () => {
+    $('sram-label').hidden = $('mcu-select').value !== 'custom';
+    replan();
+  });
+  $('model-select').addEventListener('change', async () => {
+    const key = $('model-select').value;
+    if (key.startsWith('file:')) return;
+    try {
+      await loadModel(await modelSource(key));
+    } catch (e) {
+      showError(`Cannot use this model: ${e.message ?? e}`);
+    }
+  });
+  $('model-file').addEventListener('change', () => useFile($('model-file').files[0]));
+  document.addEventListener('dragover', (e) => e.preventDefault());
+  document.addEventListener('drop', (e) => {
+    e.preventDefault();
+    useFile(e.dataTransfer.files[0]);
+  });
+  document.addEventListener('keydown', (e) => {
+    if (e.target.matches('input[type=number], input[type=text]') || e.ctrlKey || e.metaKey || e.altKey) return;
+    const keys = { ' ': togglePlay, ArrowRight: () => move(1), ArrowLeft: () => move(-1), '[': () => nextGrid(-1), ']': () => nextGrid(1) };
+    if (!keys[e.key]) return;
+    e.preventDefault();
+    keys[e.key]();
+  });
+}

@@ -1,0 +1,148 @@
+// Models and plans: loads a model into both workers, plans the controls' settings (a newer
+// change supersedes a search still running), pins the chosen schedule in the runner, and
+// asks for the explanations. Every result goes into the store and out on the bus.
+import { state, emit } from './store.js';
+import { $, showError, clearError, hasOption } from './dom.js';
+import { EngineWorker, planner, runner } from './engine-worker.js';
+import { ZOO, applySettings, fillSplits, settingsFromControls } from './settings.js';
+import { writeHash } from './url.js';
+
+const BUNDLED_MODEL = 'assets/visual_wake_words.tflite';
+
+/// `vww`, a zoo architecture at MobileNetV2's ImageNet size, or `arch@WIDTHxRESOLUTION`.
+export async function modelSource(key) {
+  const sized = /^([\w+-]+)@([\d.]+)x(\d+)$/.exec(key);
+  if (sized) {
+    const [, arch, width, resolution] = sized;
+    return { key, arch, width: Number(width), resolution: Number(resolution), name: `${arch} ${width} @${resolution} (synthetic weights)` };
+  }
+  if (key !== 'vww') return { key, arch: key, ...ZOO };
+  const response = await fetch(BUNDLED_MODEL);
+  if (!response.ok) throw new Error('the bundled model is missing: run `make demo`');
+  return { key, bytes: await response.arrayBuffer() };
+}
+
+/// What a worker needs to build the model: a copy of its bytes, or the zoo architecture.
+const loadPayload = (source) => (source.bytes ? { bytes: source.bytes } : { arch: source.arch, width: source.width, resolution: source.resolution });
+
+/// Loads a model into both workers: `source` is { key, bytes } or { key, arch, width, resolution }.
+export async function loadModel(source, settings) {
+  clearError();
+  state.planGeneration++;
+  setBusy(+1);
+  try {
+    if (planner.busy) planner.restart();
+    const [{ model }] = await Promise.all([planner.call('load', loadPayload(source)), runner.call('load', loadPayload(source))]);
+    state.source = source;
+    state.model = model;
+    state.report = null;
+    state.runnerReady = false;
+    state.run = null;
+    state.input = null;
+    state.verdict = '';
+    if (!hasOption('model-select', source.key)) $('model-select').append(new Option(source.name, source.key));
+    $('model-select').value = source.key;
+    fillSplits();
+    applySettings(settings ?? { ...model.suggested, mcu: undefined, sram: undefined });
+    setBusy(-1);
+    await replan();
+  } catch (e) {
+    setBusy(-1);
+    // The previous model (if any) stays usable in both workers only if both failed alike.
+    showError(`Cannot use this model: ${e.message ?? e}`);
+    if (state.source) $('model-select').value = state.source.key;
+  }
+}
+
+function setBusy(delta) {
+  state.planning += delta;
+  $('busy').hidden = state.planning === 0;
+  document.body.classList.toggle('planning', state.planning > 0);
+}
+
+/// The schedule a report chose, as explicit settings: the runner plans it without searching.
+function pinned(report) {
+  const stages = report.schedule.stages;
+  return {
+    ...report.settings,
+    patch: stages.map((s) => `${s.rows}x${s.cols}`),
+    split: stages.map((s) => `t${s.split.index}`),
+    multi_stage: false,
+  };
+}
+
+/// Plans the controls' settings; a newer call supersedes one still searching. Emits `report`
+/// with the planner's report, then `plan-ready` once the runner runs it (or refused it).
+export async function replan() {
+  if (!state.model) return;
+  const settings = settingsFromControls();
+  writeHash(settings);
+  const generation = ++state.planGeneration;
+  setBusy(+1);
+  try {
+    if (planner.busy) {
+      planner.restart();
+      await planner.call('load', loadPayload(state.source));
+      if (generation !== state.planGeneration) return;
+    }
+    const { json, view, ms } = await planner.call('plan', { settings });
+    if (generation !== state.planGeneration) return;
+    clearError();
+    state.report = view;
+    state.reportJson = json;
+    state.reportSerial++;
+    state.planMs = ms;
+    state.step = Math.min(state.step, Math.max(0, view.patched.steps.length - 1));
+    emit('report');
+    explainSoon(generation);
+    if (state.model.classifies_images) {
+      state.runnerReady = false;
+      await runner.call('plan', { settings: pinned(view) });
+      if (generation === state.planGeneration) {
+        state.runnerReady = true;
+        state.checks = { frames: 0, differing: null };
+        state.breaks = [];
+      }
+    }
+    emit('plan-ready');
+  } catch (e) {
+    if (e.message !== 'superseded' && generation === state.planGeneration) showError(`Cannot plan: ${e.message ?? e}`);
+  } finally {
+    setBusy(-1);
+  }
+}
+
+/// Asks the planner for the sweep and the heat of the current plan once the settings have
+/// stayed put a moment (a student dragging through grids gets plans first). Emits `explain`
+/// at once (the panels say they are waiting) and again with the answer.
+function explainSoon(generation) {
+  clearTimeout(state.explainTimer);
+  emit('explain');
+  state.explainTimer = setTimeout(async () => {
+    if (generation !== state.planGeneration || planner.busy) return;
+    const serial = state.reportSerial;
+    try {
+      const { sweep, heat } = await planner.call('explain');
+      if (serial !== state.reportSerial) return;
+      state.explain = { serial, sweep, heat };
+      emit('explain');
+    } catch (e) {
+      if (e.message !== 'superseded') showError(`Cannot explain the plan: ${e.message ?? e}`);
+    }
+  }, 250);
+}
+
+// The feasibility map plans in a worker of its own: it needs no model.
+let mapper = null;
+
+/// Plans every width × resolution of `request.arch` on an MCU; emits `map` with the answer.
+export async function planMap(request) {
+  mapper ??= new EngineWorker();
+  if (mapper.busy) mapper.restart();
+  try {
+    const { map } = await mapper.call('feasibility', request);
+    emit('map', { map, mcu: request.settings.mcu });
+  } catch (e) {
+    if (e.message !== 'superseded') showError(`Cannot plan the feasibility map: ${e.message ?? e}`);
+  }
+}

@@ -1,0 +1,77 @@
+// Break-it mode: the same patches run without their halos (wrong by design). Shows where the
+// split tensor differs from layer by layer, both outputs, and how often the verdict flips;
+// the switch says why it is off when the plan cannot be broken this way.
+import { state, on } from '../store.js';
+import { $, text } from '../dom.js';
+import { chartMessage, drawPixels, surface } from '../draw.js';
+
+// Verdict flips are counted over this many frames.
+const BREAK_WINDOW = 30;
+
+function clearBreak(headline) {
+  text('break-bytes', headline);
+  text('break-outputs', '');
+  text('break-flips', '');
+  chartMessage($('diff-canvas'), '');
+}
+
+/// `broken` is the runner's report of a frame run without halos.
+function showBreak(broken) {
+  const panel = $('break-panel');
+  panel.hidden = !$('break-it').checked;
+  if (panel.hidden || !broken) return;
+  if (broken.error) {
+    clearBreak(broken.error);
+    return;
+  }
+  state.breaks.push(broken.halos_blanked.label !== broken.layer_by_layer.label);
+  while (state.breaks.length > BREAK_WINDOW) state.breaks.shift();
+  state.broken = broken;
+  const split = broken.split;
+  text('break-bytes', `${broken.differing_bytes.toLocaleString('en')} of ${broken.split.bytes.toLocaleString('en')} bytes of the split tensor differ `
+    + `(${broken.differing_pixels} of ${split.shape[1] * split.shape[2]} pixels)`);
+  const out = (r) => `[${r.outputs[0].int8.join(', ')}] ${r.label}`;
+  text('break-outputs', `layer by layer: ${out(broken.layer_by_layer)} · without halos: ${out(broken.halos_blanked)}`);
+  const flips = state.breaks.filter(Boolean).length;
+  text('break-flips', `verdict wrong on ${flips} of the last ${state.breaks.length} frames`);
+  drawDifference(broken);
+}
+
+/// The switch works on a patch plan with int8 camera pixels; otherwise it says why.
+function showSwitch() {
+  const r = state.report;
+  const why = !state.model.classifies_images ? 'needs camera frames of an image model'
+    : !r?.schedule.stages.length ? 'needs a patch plan: choose a grid'
+      : r.settings.float_input ? 'needs int8 camera pixels: turn off the float input' : '';
+  $('break-it').disabled = Boolean(why);
+  $('break-it').parentElement.title = why;
+  const panel = $('break-panel');
+  panel.hidden = !$('break-it').checked;
+  if (!panel.hidden && (why || !state.breaks.length)) clearBreak(why ? `Break it ${why}.` : 'running without halos…');
+}
+
+/// The split tensor, red where it differs (brighter: more channels wrong), the patch borders.
+function drawDifference(broken) {
+  const { ctx, width } = surface($('diff-canvas'));
+  const [, h, w, c] = broken.split.shape;
+  const scale = width / Math.max(h, w);
+  const image = new ImageData(w, h);
+  broken.differing_channels.forEach((n, i) => {
+    const t = n / c;
+    image.data.set(n ? [120 + Math.round(135 * t), 40, 40, 255] : [22, 48, 34, 255], i * 4);
+  });
+  drawPixels(ctx, image, 0, 0, w * scale, h * scale);
+  ctx.strokeStyle = 'rgba(255,255,255,0.6)';
+  for (const p of state.report.patches.filter((q) => q.stage === 0)) {
+    ctx.strokeRect(p.tile.x0 * scale, p.tile.y0 * scale, (p.tile.x1 - p.tile.x0) * scale, (p.tile.y1 - p.tile.y0) * scale);
+  }
+}
+
+export function setupBreakIt() {
+  $('break-it').addEventListener('change', () => {
+    state.breaks = [];
+    showSwitch();
+  });
+  on('plan-ready', showSwitch);
+  on('breakage', showBreak);
+}
