@@ -161,9 +161,6 @@ pub fn load(bytes: &[u8]) -> Result<Graph> {
     };
     let inputs = indices(subgraph.inputs(), "graph input")?;
     let outputs = indices(subgraph.outputs(), "graph output")?;
-    if outputs.is_empty() {
-        return Err(Error::Malformed("the model declares no outputs: a run would have nothing to give".into()));
-    }
 
     let opcodes = model.operator_codes();
     let mut ops = Vec::new();

@@ -419,6 +419,10 @@ fn run_report(
     input: &[u8],
     on_tensor: impl FnMut(usize, &[u8]),
 ) -> Result<RunReport> {
+    // Such a graph plans (its arena is real) but a run would print a verdict from nothing.
+    if engine.graph.outputs.is_empty() {
+        return Err(Error::Malformed("the model declares no outputs: a run has nothing to give".into()));
+    }
     let outputs = engine.run_observed(input, on_tensor)?;
     let scores = outputs.first().map(|o| o.dequantized.clone()).unwrap_or_default();
     let class = labels::best(&scores).unwrap_or(0);
