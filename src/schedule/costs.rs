@@ -16,6 +16,23 @@ use crate::kernels::Kernel;
 use crate::model::Graph;
 use std::collections::HashMap;
 
+/// The bands of one axis: every slot's span in each band, and per slot the sum of its
+/// spans' lengths (what the bands compute of it) and the longest.
+struct Bands {
+    spans: Vec<Vec<Option<Span>>>,
+    total: Vec<u64>,
+    widest: Vec<usize>,
+}
+
+impl Bands {
+    fn new(spans: Vec<Vec<Option<Span>>>, slots: usize) -> Bands {
+        let lengths = |s: usize| spans.iter().map(move |b| b[s].map_or(0, length));
+        let total = (0..slots).map(|s| lengths(s).map(|l| l as u64).sum()).collect();
+        let widest = (0..slots).map(|s| lengths(s).max().unwrap_or(0)).collect();
+        Bands { spans, total, widest }
+    }
+}
+
 /// One op of the stage, its tensors as slots: the output and the distinct activation inputs.
 struct StageOp {
     op: usize,
@@ -137,46 +154,91 @@ impl SplitCosts {
         Some(span)
     }
 
+    /// The spans of every slot in each of `n` bands along `axis`, or `None` if a region
+    /// of some band comes out empty (or `n` bands do not fit).
+    fn bands(&self, kernels: &[Kernel], n: usize, axis: Axis) -> Option<Bands> {
+        let (h, w, rows, cols) = match axis {
+            Axis::Rows => (self.split.height(), 1, n, 1),
+            Axis::Cols => (1, self.split.width(), 1, n),
+        };
+        let bands = patch::grid(h, w, rows, cols).ok()?;
+        let spans = bands.into_iter().map(|r| self.spans(kernels, axis.span(r), axis)).collect::<Option<_>>()?;
+        Some(Bands::new(spans, self.bytes_per_pixel.len()))
+    }
+
     /// The MACs of the `rows` × `cols` plan and a lower bound on its peak; `None` when a
     /// region of some tile is empty (or the grid does not fit).
     pub fn estimate(&self, kernels: &[Kernel], rows: usize, cols: usize) -> Option<(u64, usize)> {
-        let (h, w) = (self.split.height(), self.split.width());
-        let per = |bands: Vec<Region>, axis: Axis| -> Option<Vec<Vec<Option<Span>>>> {
-            bands.into_iter().map(|r| self.spans(kernels, axis.span(r), axis)).collect()
-        };
-        let ys = per(patch::grid(h, 1, rows, 1).ok()?, Axis::Rows)?;
-        let xs = per(patch::grid(1, w, 1, cols).ok()?, Axis::Cols)?;
-        let needed: Vec<&StageOp> = self.ops.iter().filter(|k| ys[0][k.output].is_some()).collect();
-        let total =
-            |bands: &[Vec<Option<Span>>], s: usize| bands.iter().map(|b| b[s].map_or(0, length) as u64).sum::<u64>();
+        self.estimate_all(kernels, &[(rows, cols)]).pop().flatten()
+    }
+
+    /// [`SplitCosts::estimate`] of each `(rows, cols)` grid, the bands of each row count
+    /// and each column count worked out once for all the grids that share them.
+    pub fn estimate_all(&self, kernels: &[Kernel], grids: &[(usize, usize)]) -> Vec<Option<(u64, usize)>> {
+        let mut row_bands: HashMap<usize, Option<Bands>> = HashMap::new();
+        let mut col_bands: HashMap<usize, Option<Bands>> = HashMap::new();
+        for &(rows, cols) in grids {
+            row_bands.entry(rows).or_insert_with(|| self.bands(kernels, rows, Axis::Rows));
+            col_bands.entry(cols).or_insert_with(|| self.bands(kernels, cols, Axis::Cols));
+        }
+        grids
+            .iter()
+            .map(|(rows, cols)| match (&row_bands[rows], &col_bands[cols]) {
+                (Some(ys), Some(xs)) => Some(self.estimate_over(ys, xs)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    /// The estimate of the grid whose tile rows span `ys` and whose tile columns span `xs`.
+    fn estimate_over(&self, ys: &Bands, xs: &Bands) -> (u64, usize) {
+        let (rows, cols) = (ys.spans.len(), xs.spans.len());
+        let needed: Vec<&StageOp> = self.ops.iter().filter(|k| ys.spans[0][k.output].is_some()).collect();
         let macs = self.outside_macs
-            + needed.iter().map(|k| k.macs_per_pixel * total(&ys, k.output) * total(&xs, k.output)).sum::<u64>();
+            + needed.iter().map(|k| k.macs_per_pixel * ys.total[k.output] * xs.total[k.output]).sum::<u64>();
         // At the step of each op in each tile, its output and its inputs are alive (an
         // in-place output shares its input's bytes, so count the larger of the two sides);
         // the stage output is alive from the first tile on, and the stage input held whole
         // until the last tile.
+        let tiles = rows * cols;
+        let bytes = |s: usize, y: usize, x: usize| match (s == self.split_slot, s == self.input_slot, self.input_whole)
+        {
+            (true, _, _) => self.split_bytes,
+            (_, true, Some(whole)) => whole,
+            _ => y * x * self.bytes_per_pixel[s],
+        };
+        let widest_bytes = |s: usize| bytes(s, ys.widest[s], xs.widest[s]);
+        let live_at = |k: &StageOp, tile: usize, bytes_of: &dyn Fn(usize) -> usize| {
+            let inputs: usize = k.inputs.iter().map(|&s| bytes_of(s)).sum();
+            let mut live = bytes_of(k.output).max(inputs);
+            if tile > 0 && k.output != self.split_slot {
+                live += self.split_bytes;
+            }
+            if tile + 1 < tiles && !k.inputs.contains(&self.input_slot) {
+                live += self.input_whole.unwrap_or(0);
+            }
+            live
+        };
+        // An op's most over all tiles is at most its widest spans' bytes in the first tile
+        // or in tile 1 (a middle tile, where both held buffers count, when there are three
+        // or more; the last when two; with one tile it over-counts, as a most may). Only the
+        // ops whose most could raise the bound are gone through tile by tile, the likeliest
+        // first: the bound is the same, found without visiting every tile of every op.
+        let most = |k: &StageOp| live_at(k, 0, &widest_bytes).max(live_at(k, 1, &widest_bytes));
+        let mut by_most: Vec<(usize, &StageOp)> = needed.iter().map(|&k| (most(k), k)).collect();
+        by_most.sort_by_key(|&(most, _)| std::cmp::Reverse(most));
         let mut bound = self.outside_bound;
-        for (i, y) in ys.iter().enumerate() {
-            for (j, x) in xs.iter().enumerate() {
-                let tile = i * cols + j;
-                let bytes = |s: usize| match (s == self.split_slot, s == self.input_slot, self.input_whole) {
-                    (true, _, _) => self.split_bytes,
-                    (_, true, Some(whole)) => whole,
-                    _ => y[s].map_or(0, length) * x[s].map_or(0, length) * self.bytes_per_pixel[s],
-                };
-                for k in &needed {
-                    let inputs: usize = k.inputs.iter().map(|&s| bytes(s)).sum();
-                    let mut live = bytes(k.output).max(inputs);
-                    if tile > 0 && k.output != self.split_slot {
-                        live += self.split_bytes;
-                    }
-                    if tile + 1 < rows * cols && !k.inputs.contains(&self.input_slot) {
-                        live += self.input_whole.unwrap_or(0);
-                    }
-                    bound = bound.max(live);
+        for (most, k) in by_most {
+            if most <= bound {
+                break;
+            }
+            for (i, y) in ys.spans.iter().enumerate() {
+                for (j, x) in xs.spans.iter().enumerate() {
+                    let here = |s: usize| bytes(s, y[s].map_or(0, length), x[s].map_or(0, length));
+                    bound = bound.max(live_at(k, i * cols + j, &here));
                 }
             }
         }
-        Some((macs, bound))
+        (macs, bound)
     }
 }

@@ -18,7 +18,6 @@ use super::{draft, layerwise, patch, InPlace, InputMode, Schedule, Stage};
 use crate::error::{Error, Result};
 use crate::kernels::Kernel;
 use crate::model::Graph;
-use std::collections::HashMap;
 
 /// Grids from 1×1 up to this many rows and columns are tried.
 pub const MAX_GRID: usize = 8;
@@ -204,32 +203,40 @@ struct Estimate {
 }
 
 fn estimates(graph: &Graph, kernels: &[Kernel], input: InputMode, schedules: &[Schedule]) -> Vec<Result<Estimate>> {
-    let mut splits: Vec<(usize, InPlace)> = schedules
-        .iter()
-        .filter_map(|s| match s.stages[..] {
-            [stage] => Some((stage.split, s.in_place)),
-            _ => None,
-        })
-        .collect();
-    splits.dedup();
-    let analysed = map_all(&splits, |&(split, in_place)| SplitCosts::new(graph, kernels, split, input, in_place).ok());
-    let costs: HashMap<(usize, InPlace), SplitCosts> =
-        splits.into_iter().zip(analysed).filter_map(|(key, c)| Some((key, c?))).collect();
-    map_all(schedules, |schedule| {
-        let estimated = match schedule.stages[..] {
-            [stage] => {
-                costs.get(&(stage.split, schedule.in_place)).and_then(|c| c.estimate(kernels, stage.rows, stage.cols))
-            }
-            _ => None,
-        };
-        match estimated {
-            Some((macs, bound)) => Ok(Estimate { macs, bound, drafted: false }),
-            None => draft(graph, kernels, schedule, input).map(|d| Estimate {
-                macs: steps_macs(&d.steps, kernels),
-                bound: d.peak_lower_bound(),
-                drafted: true,
-            }),
+    // The single-stage schedules by split, in order of first appearance: each split is
+    // analysed once for all its grids, and its analysis dropped before the next one's (an
+    // analysis holds every tensor's span in every band: megabytes on a long chain).
+    let mut groups: Vec<((usize, InPlace), Vec<usize>)> = Vec::new();
+    for (i, schedule) in schedules.iter().enumerate() {
+        let [stage] = schedule.stages[..] else { continue };
+        let key = (stage.split, schedule.in_place);
+        match groups.iter_mut().rev().find(|(k, _)| *k == key) {
+            Some((_, members)) => members.push(i),
+            None => groups.push((key, vec![i])),
         }
+    }
+    let analysed = map_all(&groups, |&((split, in_place), ref members)| {
+        let grids: Vec<(usize, usize)> =
+            members.iter().map(|&i| (schedules[i].stages[0].rows, schedules[i].stages[0].cols)).collect();
+        match SplitCosts::new(graph, kernels, split, input, in_place) {
+            Ok(costs) => costs.estimate_all(kernels, &grids),
+            Err(_) => vec![None; grids.len()],
+        }
+    });
+    let mut estimated: Vec<Option<(u64, usize)>> = vec![None; schedules.len()];
+    for ((_, members), found) in groups.iter().zip(analysed) {
+        for (&i, e) in members.iter().zip(found) {
+            estimated[i] = e;
+        }
+    }
+    let jobs: Vec<(&Schedule, Option<(u64, usize)>)> = schedules.iter().zip(estimated).collect();
+    map_all(&jobs, |&(schedule, estimated)| match estimated {
+        Some((macs, bound)) => Ok(Estimate { macs, bound, drafted: false }),
+        None => draft(graph, kernels, schedule, input).map(|d| Estimate {
+            macs: steps_macs(&d.steps, kernels),
+            bound: d.peak_lower_bound(),
+            drafted: true,
+        }),
     })
 }
 
