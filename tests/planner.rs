@@ -412,3 +412,23 @@ fn random_requests_place_as_the_plain_first_fit() {
         assert!(planner::lower_bound(&reqs) <= extent, "case {case}");
     }
 }
+
+/// A network of 4 000 ops had the planner estimate every grid of every split (each costing
+/// its whole stage): 43 s. The search covers the splits from the input on until its budget
+/// is spent, and the plan report says where it stopped.
+#[test]
+fn a_deep_chain_is_searched_within_the_budget_and_says_so() {
+    use mcupatch::session::{Session, Settings};
+    let blocks = vec!["k3e1s1c8"; 1300].join(",");
+    let mut session = Session::from_zoo("mcunet", 0.25, 32, Some(&blocks)).unwrap();
+    let auto = Settings { patch: vec!["auto".into()], ..Settings::default() };
+    let report = session.plan(&auto).unwrap();
+    let note = report.notes.iter().find(|n| n.contains("the planner searched stages ending before op"));
+    let note = note.unwrap_or_else(|| panic!("no note of the budget: {:?}", report.notes));
+    let stop: usize = note.split("before op ").nth(1).and_then(|s| s.split(' ').next()).unwrap().parse().unwrap();
+    assert!((1000..report.ops.len()).contains(&stop), "{note}");
+    assert!(report.schedule.stages.iter().all(|s| s.split_op < stop), "{:?}", report.schedule.stages);
+    // A shallow network is searched whole: no note.
+    let mut shallow = Session::from_zoo("mcunet", 0.25, 32, Some(&vec!["k3e1s1c8"; 30].join(","))).unwrap();
+    assert!(shallow.plan(&auto).unwrap().notes.is_empty());
+}

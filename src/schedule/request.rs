@@ -134,6 +134,8 @@ pub struct Searched {
     /// Schedules the search covered: every one was planned for real, or provably could not
     /// enter the front (a lower bound on its peak says so).
     pub covered: usize,
+    /// The op where the search stopped, its budget spent: deeper splits were not tried.
+    pub stopped_at: Option<usize>,
     /// Those no other beats on both peak and MACs, by increasing peak.
     pub front: Vec<Candidate>,
 }
@@ -201,7 +203,11 @@ pub fn resolve(
         return Err(Error::Setting("no patch plan is legal for this model".into()));
     };
     let front = search::pareto(&candidates);
-    Ok(Resolved { schedule: choice.schedule, search: Some(Searched { covered, front }) })
+    let stopped_at = match request {
+        PatchRequest::Auto { .. } => search::searched_splits(graph, kernels, input)?.1,
+        _ => None,
+    };
+    Ok(Resolved { schedule: choice.schedule, search: Some(Searched { covered, front, stopped_at }) })
 }
 
 /// One stage ending at `split` with every grid from 1×1 to the finest, row-major.

@@ -31,7 +31,35 @@ pub fn splits(graph: &Graph, kernels: &[Kernel], input: InputMode) -> Result<Vec
         .collect())
 }
 
-/// Every legal single-stage schedule: each split with each grid up to [`MAX_GRID`].
+/// How much estimating the search may do, counted in ops × grids: every grid of a split costs
+/// the ops of its stage, so a deep network's cost grows with the square of its depth. The
+/// splits are searched from the input on until it is spent (the memory-heavy part of a CNN
+/// is its start); a deeper split is still planned when named. Every split of a 1 000-op chain
+/// of 16×16 maps fits (32 M); one of 4 000 ops is searched to about op 1 100.
+pub const SEARCH_BUDGET: u64 = 40_000_000;
+
+/// The splits the search covers, in op order, and the op where it stopped when the
+/// [`SEARCH_BUDGET`] ran out before the last one.
+pub fn searched_splits(graph: &Graph, kernels: &[Kernel], input: InputMode) -> Result<(Vec<usize>, Option<usize>)> {
+    let (first_op, _) = layerwise::entry(graph, input)?;
+    let (mut spent, mut out) = (0u64, Vec::new());
+    for op in first_op..graph.ops.len() {
+        let t = graph.ops[op].outputs[0];
+        let Some(map) = super::map_region(graph, t) else { continue };
+        let grids = MAX_GRID.min(map.height()) * MAX_GRID.min(map.width());
+        spent = spent.saturating_add((grids * (op - first_op + 1)) as u64);
+        if spent > SEARCH_BUDGET {
+            return Ok((out, Some(op)));
+        }
+        if patch::stage_ops(graph, kernels, first_op, t).is_ok() {
+            out.push(t);
+        }
+    }
+    Ok((out, None))
+}
+
+/// Every single-stage schedule the search covers: each of [`searched_splits`] with each grid
+/// up to [`MAX_GRID`].
 pub fn single_stage_schedules(
     graph: &Graph,
     kernels: &[Kernel],
@@ -39,7 +67,7 @@ pub fn single_stage_schedules(
     in_place: InPlace,
 ) -> Result<Vec<Schedule>> {
     let mut out = Vec::new();
-    for split in splits(graph, kernels, input)? {
+    for split in searched_splits(graph, kernels, input)?.0 {
         let r = super::map_region(graph, split)
             .ok_or_else(|| Error::Setting(format!("the split tensor {split} is not a map")))?;
         for rows in 1..=MAX_GRID.min(r.height()) {

@@ -57,6 +57,7 @@ use crate::preprocess::{self, PixelRange};
 use crate::quant::affine::AffineQuantize;
 use crate::schedule::measure::{self, Candidate};
 use crate::schedule::request::{self, PatchRequest};
+use crate::schedule::search;
 use crate::schedule::{self, Plan, Schedule};
 use crate::trace;
 use crate::{labels, zoo};
@@ -158,7 +159,7 @@ impl Session {
         }
         let mut input = InputMode { float_input: settings.float_input, streamed };
         let in_place = settings.in_place();
-        let (schedule, search) = self.resolve(&request, input, in_place, sram)?;
+        let (schedule, search) = self.resolve(&request, input, in_place, sram, &mut notes)?;
         if input.streamed && schedule.stages.is_empty() {
             notes.push("no patch plan is legal for this model: layer by layer, the whole frame in SRAM".into());
             input.streamed = false;
@@ -324,16 +325,25 @@ impl Session {
     }
 
     /// The schedule `request` stands for (see [`request::resolve`]), with what the planner
-    /// searched as a report.
+    /// searched as a report, and a note when its budget ended the search early.
     fn resolve(
         &self,
         request: &PatchRequest,
         input: InputMode,
         in_place: InPlace,
         budget: usize,
+        notes: &mut Vec<String>,
     ) -> Result<(Schedule, Option<SearchReport>)> {
         let graph = &*self.graph;
         let resolved = request::resolve(graph, &self.kernels, request, input, in_place, budget)?;
+        if let Some(op) = resolved.search.as_ref().and_then(|s| s.stopped_at) {
+            notes.push(format!(
+                "the planner searched stages ending before op {op} of {}: deeper ones would pass its budget of \
+                 {} op estimates (give a split to plan one of them)",
+                graph.ops.len(),
+                search::SEARCH_BUDGET
+            ));
+        }
         let search = resolved.search.map(|s| SearchReport {
             candidates: s.covered,
             front: s.front.iter().map(|c| CandidateReport::of(graph, c, input)).collect(),
