@@ -73,7 +73,7 @@ impl Engine {
         let work = plan.work(&graph);
         let what = "the work of one inference under this plan, in loop iterations (a coarser grid or an earlier \
                     split recomputes less)";
-        crate::model::limits::limit(what, work, crate::model::limits::MAX_WORK)?;
+        crate::model::limits::limit(what, work, crate::model::limits::MAX_PLAN_WORK)?;
         if plan.extent > config.capacity {
             // Name the first step whose buffers do not fit.
             let step = (0..plan.steps.len()).find(|&s| plan.extent_at(s) > config.capacity).unwrap_or(0);

@@ -30,6 +30,11 @@ pub const MAX_WORK: u64 = 500_000_000;
 /// padding wraps and it reads outside the input, so no result could match it.
 pub const MAX_WINDOW: usize = 65_535;
 
+/// Most inner-loop iterations of one inference under any plan: a patch plan's recomputed
+/// halos may take a model past [`MAX_WORK`], to four times it (MobileNetV2 at 224×224 in
+/// patches needs 0.7 G); the mcupatch kernels run that in about a second.
+pub const MAX_PLAN_WORK: u64 = 4 * MAX_WORK;
+
 /// Inner-loop iterations a step of a plan costs beyond its op's share: the views and ranges
 /// it sets up, so that thousands of tiny patch steps are not counted as free.
 pub const STEP_WORK: u64 = 1_000;

@@ -167,7 +167,7 @@ pub struct PatchRegions {
 impl Plan {
     /// An upper bound of the inner-loop iterations of one inference under this plan: each
     /// step's region's share of its op's work ([`limits::op_work`]) plus [`limits::STEP_WORK`]
-    /// — what [`limits::MAX_WORK`] bounds for every schedule, recomputed halos included.
+    /// — what [`limits::MAX_PLAN_WORK`] bounds for every schedule, recomputed halos included.
     pub fn work(&self, graph: &Graph) -> u64 {
         let share = |step: &Step| {
             let whole = limits::op_work(graph, step.op);
