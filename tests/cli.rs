@@ -39,7 +39,7 @@ fn run_json_gives_labels_outputs_and_arena_for_each_photo() {
     let report = json_of(&args);
     let runs = report["runs"].as_array().unwrap();
     let labels: Vec<&str> = runs.iter().map(|r| r["label"].as_str().unwrap()).collect();
-    assert_eq!(labels, ["person", "person", "no person", "no person", "no person"]);
+    assert_eq!(labels, ["person", "person", "non person", "non person", "non person"]);
     for r in runs {
         let output = &r["outputs"][0];
         assert_eq!(output["int8"].as_array().unwrap().len(), 2);
@@ -59,7 +59,7 @@ fn mcu_presets_and_float_input_change_the_arena() {
     assert_eq!(r["plan"]["input"]["dtype"], "float32");
     assert_eq!(r["plan"]["board"]["flash"], 1024 * 1024);
     assert_eq!(r["runs"][0]["peak_bytes"], 96 * 96 * 3 * 5);
-    assert_eq!(r["runs"][0]["label"], "no person");
+    assert_eq!(r["runs"][0]["label"], "non person");
 }
 
 #[test]

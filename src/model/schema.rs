@@ -442,7 +442,7 @@ pub mod mltk {
 
     table!(Entry { key: string = 0, value_type: scalar(u8, 0) = 1, value: union = 2 });
 
-    /// `BoolValue`, `FloatValue` and the other one-scalar tables: the value is field 0.
+    // `BoolValue`, `FloatValue` and the other one-scalar tables: the value is field 0.
     table!(BoolValue { value: scalar(bool, false) = 0 });
     table!(FloatValue { value: scalar(f32, 0.0) = 0 });
     table!(DoubleValue { value: scalar(f64, 0.0) = 0 });

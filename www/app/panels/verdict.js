@@ -7,7 +7,7 @@ function showVerdict() {
   const run = state.run;
   const verdict = $('verdict');
   verdict.textContent = run.label;
-  verdict.className = run.label === 'person' ? 'person' : run.label === 'no person' ? 'no-person' : '';
+  verdict.className = run.label === 'person' ? 'person' : run.label === 'non person' ? 'no-person' : '';
   // Announce only a change, not every frame.
   if (run.label !== state.verdict) $('verdict-live').textContent = run.label;
   state.verdict = run.label;
