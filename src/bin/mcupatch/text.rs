@@ -77,7 +77,10 @@ pub fn input_range(r: &InputRange) -> String {
 fn short(v: f32) -> String {
     let s = format!("{v:.3}");
     let s = s.trim_end_matches('0').trim_end_matches('.');
-    if s == "-0" { "0".into() } else { s.to_string() }
+    match s {
+        "-0" => "0".into(),
+        _ => s.to_string(),
+    }
 }
 
 /// What a model's first output is, in words: `a 32×32×3 map` or `a 1×1917×4 tensor`.
