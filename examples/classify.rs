@@ -17,7 +17,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let run = session.run(&input)?;
     match run.verdict {
         true => println!("{image}: {} ({:.2})", run.label, run.score),
-        false => println!("{image}: no verdict ({:?}: the first output is not a classification)", session.model().output),
+        false => {
+            println!("{image}: no verdict ({:?}: the first output is not a classification)", session.model().output)
+        }
     }
     println!("int8 output {:?}", run.outputs[0].int8);
     println!("peak SRAM {} B of {} B", plan.patched.peak.bytes, plan.board.sram);

@@ -102,10 +102,19 @@ fn jpeg_is_whole(bytes: &[u8]) -> bool {
     }
 }
 
-/// The image a model's input takes: [1, H, W, 3] (RGB) or [1, H, W, 1] (luminance), as
-/// (H, W, channels), or an error saying why an image cannot feed it.
+/// The smallest side of a one-channel input taken for an image: narrower ones are a
+/// keyword spotter's 49×10 spectrogram, an accelerometer's 128×3 window.
+pub const MIN_GRAY_SIDE: usize = 16;
+
+/// The image a model's input takes: [1, H, W, 3] (RGB) or [1, H, W, 1] (luminance, both sides
+/// at least [`MIN_GRAY_SIDE`]), as (H, W, channels), or an error saying why an image cannot
+/// feed it.
 pub fn image_size(input: &Tensor) -> Result<(usize, usize, usize)> {
     match *input.shape.as_slice() {
+        [1, h, w, 1] if h.min(w) < MIN_GRAY_SIDE => Err(Error::Input(format!(
+            "the model input {:?} is one channel of {h}×{w}: under {MIN_GRAY_SIDE} pixels a side it is not taken for an image (a spectrogram or a sensor's window?); feed it with --input-raw",
+            input.shape
+        ))),
         [1, h, w, c @ (1 | 3)] => {
             check_frame_size(h as u64, w as u64)?;
             Ok((h, w, c))
@@ -171,7 +180,8 @@ impl PixelRange {
 pub enum RangeRule {
     /// The user's `pixel_range` (CLI `--pixel-range`).
     Settings,
-    /// The model's metadata asks for a normalisation (MLTK's `samplewise_norm.*`).
+    /// The model's metadata asks for a normalisation (MLTK's `samplewise_norm.*`, TFLite
+    /// Support's `NormalizationOptions`).
     Metadata,
     /// The int8 input's representable range: q from −128 to 127 is real
     /// (−128 − zero point) × scale to (127 − zero point) × scale, so pixel p feeds q = p − 128.
@@ -219,6 +229,9 @@ impl InputRange {
         }
         if let Some(factor) = metadata.rescale {
             return range(0.0, 255.0 * factor, RangeRule::Metadata);
+        }
+        if let Some((mean, std)) = metadata.normalization {
+            return range(-mean / std, (255.0 - mean) / std, RangeRule::Metadata);
         }
         match quantized.and_then(|t| t.quant.as_ref().filter(|_| t.dtype == DType::I8)) {
             Some(q) if q.scale() > 0.0 && q.scale().is_finite() => {
@@ -384,6 +397,9 @@ mod tests {
         let rescale = ModelMetadata { rescale: Some(1.0 / 255.0), ..ModelMetadata::default() };
         let r = InputRange::of_model(&rescale, Some(&int8(vec![1, 8, 8, 3], 1.0, -128)));
         assert_eq!((r.lo, r.hi, r.rule), (0.0, 1.0, RangeRule::Metadata));
+        let support = ModelMetadata { normalization: Some((127.5, 127.5)), ..ModelMetadata::default() };
+        let r = InputRange::of_model(&support, Some(&int8(vec![1, 8, 8, 3], 1.0, -128)));
+        assert_eq!((r.lo, r.hi, r.rule), (-1.0, 1.0, RangeRule::Metadata));
         let standardize = ModelMetadata { mean_and_std: true, ..ModelMetadata::default() };
         assert!(InputRange::of_model(&standardize, None).standardize);
     }

@@ -481,3 +481,35 @@ pub mod mltk {
         flatbuffers::root_with_opts::<Dictionary>(&verifier_options(), bytes)
     }
 }
+
+/// TFLite Support's model metadata (`TFLITE_METADATA`, schema `metadata_schema.fbs` of
+/// tflite-support, file identifier `M001`): the fields read of an input's normalisation and an
+/// output's label file.
+pub mod support {
+    use super::*;
+
+    table!(ModelMetadata { subgraph_metadata: tables(SubGraphMetadata) = 3 });
+
+    table!(SubGraphMetadata {
+        input_tensor_metadata: tables(TensorMetadata) = 2,
+        output_tensor_metadata: tables(TensorMetadata) = 3
+    });
+
+    table!(TensorMetadata { process_units: tables(ProcessUnit) = 4, associated_files: tables(AssociatedFile) = 6 });
+
+    table!(ProcessUnit { options_type: scalar(u8, 0) = 0, options: union = 1 });
+
+    table!(NormalizationOptions { mean: vector(f32) = 0, std: vector(f32) = 1 });
+
+    table!(AssociatedFile { name: string = 0, file_type: scalar(i8, 0) = 2 });
+
+    /// `ProcessUnitOptions`' tag of `NormalizationOptions`.
+    pub const NORMALIZATION_OPTIONS: u8 = 1;
+    /// `AssociatedFileType::TENSOR_AXIS_LABELS`: one label a line, for the tensor's last axis.
+    pub const TENSOR_AXIS_LABELS: i8 = 2;
+
+    /// Verifies `bytes` as TFLite Support metadata and returns its root table.
+    pub fn root(bytes: &[u8]) -> Result<ModelMetadata<'_>, InvalidFlatbuffer> {
+        flatbuffers::root_with_opts::<ModelMetadata>(&verifier_options(), bytes)
+    }
+}

@@ -100,6 +100,8 @@ pub struct Session {
     model: ModelReport,
     current: Option<Current>,
     last_input: Vec<u8>,
+    /// The model's metadata describes an audio front end: its input is no image.
+    audio: bool,
 }
 
 impl Session {
@@ -107,6 +109,7 @@ impl Session {
     pub fn from_tflite(bytes: &[u8]) -> Result<Session> {
         let metadata = model::metadata::read(bytes);
         let mut session = Session::new(model::load(bytes)?, Source::Tflite { bytes: bytes.len() }, &metadata)?;
+        session.audio = metadata.audio;
         session.tflite = Some(bytes.into());
         Ok(session)
     }
@@ -127,7 +130,8 @@ impl Session {
     fn new(graph: Graph, source: Source, metadata: &model::metadata::ModelMetadata) -> Result<Session> {
         let kernels: Arc<[Kernel]> = Kernel::prepare_all(&graph)?.into();
         let model = model_report(&graph, &kernels, source, metadata)?;
-        Ok(Session { tflite: None, graph: Arc::new(graph), kernels, model, current: None, last_input: Vec::new() })
+        let graph = Arc::new(graph);
+        Ok(Session { tflite: None, graph, kernels, model, current: None, last_input: Vec::new(), audio: false })
     }
 
     /// The model: inputs, outputs, weights, the splits a patch stage may end at.
@@ -297,14 +301,27 @@ impl Session {
     /// one-channel input), its pixels mapped to the plan's input range and quantized with the
     /// input's parameters: the bytes [`Session::run`] takes.
     pub fn image_input(&mut self, image: &RgbImage) -> Result<Vec<u8>> {
+        self.takes_images()?;
         let current = self.current()?;
         preprocess::image_input(image, current.engine.input_tensor(), &current.input_range)
     }
 
     /// A camera frame (RGBA rows, `width` × `height`) as the bytes [`Session::run`] takes.
     pub fn rgba_input(&mut self, rgba: &[u8], width: u32, height: u32) -> Result<Vec<u8>> {
+        self.takes_images()?;
         let current = self.current()?;
         preprocess::rgba_input(rgba, width, height, current.engine.input_tensor(), &current.input_range)
+    }
+
+    /// Refuses an image for a model whose metadata describes an audio front end.
+    fn takes_images(&self) -> Result<()> {
+        match self.audio {
+            true => Err(Error::Input(format!(
+                "the model's metadata describes an audio front end (MLTK's fe.* parameters): its input {:?} is a spectrogram, not an image; feed it with --input-raw",
+                self.model.input.shape
+            ))),
+            false => Ok(()),
+        }
     }
 
     /// Runs the current plan (planned with default settings if none was made) on `input`,

@@ -132,8 +132,8 @@ pub struct ModelReport {
     /// The model outputs as the file declares them.
     pub outputs: Vec<TensorReport>,
     /// The input is an image a camera frame can feed ([1, H, W, 3] RGB or [1, H, W, 1]
-    /// grayscale, int8 or float32) and the weights are real; whether a run gives a verdict is
-    /// `output`'s to say.
+    /// grayscale of at least 16 pixels a side, int8 or float32, and no audio front end in its
+    /// metadata) and the weights are real; whether a run gives a verdict is `output`'s to say.
     pub classifies_images: bool,
     /// Elements of the first output.
     pub classes: usize,
@@ -444,7 +444,9 @@ pub(super) fn model_report(
         Source::Tflite { bytes } => bytes,
         Source::Zoo { .. } => weight_bytes,
     };
-    let image = matches!(input.shape[..], [1, _, _, 1 | 3]) && matches!(input.dtype, DType::I8 | DType::F32);
+    let image = graph.tensors.get(input_index).is_some_and(|t| crate::preprocess::image_size(t).is_ok())
+        && matches!(input.dtype, DType::I8 | DType::F32)
+        && !metadata.audio;
     // The int8 tensor a run fills by default (the model's input, or its QUANTIZE's output).
     let quantized = schedule::layerwise::entry(graph, InputMode::default()).ok().map(|(_, t)| &graph.tensors[t]);
     let input_range = InputRange::of_model(metadata, quantized);
