@@ -369,3 +369,17 @@ fn pixel_range_overrides_the_models_rule() {
     assert_eq!(given["plan"]["settings"]["pixel_range"], serde_json::json!([0.0, 255.0]));
     assert_eq!(own["plan"]["settings"]["pixel_range"], Value::Null);
 }
+
+/// One-channel inputs that are no images are refused in one sentence, not fed a photo: a
+/// keyword spotter's 50×10 spectrogram, a speech model whose MLTK metadata has an audio
+/// front end, an accelerometer's 128×3 window.
+#[test]
+fn spectrograms_and_sensor_windows_are_not_images() {
+    let photo = "data/images/astronaut.png";
+    assert_clean_error(&["run", "models/mltk/keyword_spotting.tflite", photo], "not taken for an image");
+    assert_clean_error(&["run", "models/mltk/tflite_micro_speech.tflite", photo], "audio front end");
+    assert_clean_error(&["run", "models/mltk/tflite_micro_magic_wand.tflite", photo], "128×3");
+    // A fingerprint reader's 180×180 image is one.
+    let r = json_of(&["run", "models/mltk/fingerprint_signature_generator.tflite", photo, "--json"]);
+    assert_eq!(r["plan"]["input"]["shape"], serde_json::json!([1, 180, 180, 1]));
+}
