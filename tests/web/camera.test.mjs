@@ -22,7 +22,7 @@ test('the astronaut on the webcam is a person, as the CLI says on the same bytes
   assert.deepEqual(problems, []);
 });
 
-test('the coffee cup on the webcam is no person', async (t) => {
+test('the coffee cup on the webcam is non person', async (t) => {
   const { page, problems } = await open(t, server, camera(clip('coffee.png')));
   assert.equal(await verdict(page), 'non person');
   await assertSameRunAsCli(page);
