@@ -421,7 +421,7 @@ fn a_stage_output_lives_through_every_tile_that_writes_it() {
             ..Settings::default()
         };
         if streamed_input {
-            let refused = session.plan(&settings).err().expect("op 1 reads the input after the stage").to_string();
+            let refused = session.plan(&settings).expect_err("op 1 reads the input after the stage").to_string();
             assert!(refused.contains("cannot be streamed"), "{refused}");
             continue;
         }
