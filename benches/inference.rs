@@ -141,7 +141,7 @@ fn vww() -> Bench {
     let decoded = preprocess::decode(&photo).expect("decodes");
     let float = InputMode { float_input: true, ..Default::default() };
     let probe = engine(&graph, float, Schedule::default());
-    let input = preprocess::image_input(&decoded, probe.input_tensor(), Default::default()).expect("input");
+    let input = preprocess::image_input(&decoded, probe.input_tensor(), &Default::default()).expect("input");
     Bench { name: "VWW (MobileNetV1-0.25 @96)".into(), tflite, graph, input, float_input: true }
 }
 

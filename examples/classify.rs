@@ -15,7 +15,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let plan = session.plan(&Settings { mcu: Some("stm32f412".into()), ..Settings::default() })?;
     let input = session.image_input(&preprocess::decode(&std::fs::read(image)?)?)?;
     let run = session.run(&input)?;
-    println!("{image}: {} ({:.2})", run.label, run.score);
+    match run.verdict {
+        true => println!("{image}: {} ({:.2})", run.label, run.score),
+        false => {
+            println!("{image}: no verdict ({:?}: the first output is not a classification)", session.model().output)
+        }
+    }
     println!("int8 output {:?}", run.outputs[0].int8);
     println!("peak SRAM {} B of {} B", plan.patched.peak.bytes, plan.board.sram);
     Ok(())

@@ -252,7 +252,7 @@ fn read_u32(bytes: &[u8], at: usize) -> Result<u32> {
 
 /// `bytes` with a metadata entry `name` holding `data` (any entry of that name replaced),
 /// written as a new root table before the unchanged old bytes.
-fn with_metadata(bytes: &[u8], name: &str, data: &[u8]) -> Result<Vec<u8>> {
+pub(crate) fn with_metadata(bytes: &[u8], name: &str, data: &[u8]) -> Result<Vec<u8>> {
     let model = schema::root(bytes).map_err(|e| Error::Malformed(e.to_string()))?;
     let subgraphs = model.subgraphs().map_or(0, |s| s.len());
     if subgraphs != 1 {

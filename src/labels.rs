@@ -1,17 +1,24 @@
 //! Class names for a classifier's scores.
 #![warn(clippy::indexing_slicing)]
 
-/// One name per class: the caller's (comma-separated; classes it leaves out are `class i`,
-/// names beyond the classes are dropped), or for two classes the Visual Wake Words
-/// convention (output 0 is `person`, output 1 is `no person`), or `class i`.
-pub fn names(given: Option<&str>, classes: usize) -> Vec<String> {
-    let mut given: Vec<String> = match given {
-        Some(list) => list.split(',').take(classes).map(|s| s.trim().to_string()).collect(),
-        None if classes == 2 => vec!["person".into(), "no person".into()],
-        None => Vec::new(),
-    };
-    given.extend((given.len()..classes).map(|i| format!("class {i}")));
-    given
+/// One name per class: the `given` names as shown ([`shown`]); classes they leave out are
+/// `class i`, names beyond the classes are dropped. No names are invented: a model that names
+/// no classes gets `class i` for each.
+pub fn names(given: &[String], classes: usize) -> Vec<String> {
+    let mut names: Vec<String> = given
+        .iter()
+        .take(classes)
+        .enumerate()
+        .map(|(i, s)| Some(shown(s)).filter(|n| !n.is_empty()).unwrap_or_else(|| format!("class {i}")))
+        .collect();
+    names.extend((names.len()..classes).map(|i| format!("class {i}")));
+    names
+}
+
+/// A class name as a user reads it: underscores as spaces, trimmed (`non_person` is
+/// `non person`, MLTK's `_unknown_` is `unknown`); [`names`] calls a name left empty `class i`.
+pub fn shown(name: &str) -> String {
+    name.replace('_', " ").trim().to_string()
 }
 
 /// The index of the highest score (the first on ties), or `None` without scores.
@@ -31,11 +38,13 @@ mod tests {
     }
 
     #[test]
-    fn two_classes_are_person_and_no_person() {
-        assert_eq!(names(None, 2), ["person", "no person"]);
-        assert_eq!(names(Some("cat, dog"), 2), ["cat", "dog"]);
-        assert_eq!(names(None, 3), ["class 0", "class 1", "class 2"]);
-        assert_eq!(names(Some("cat"), 2), ["cat", "class 1"]);
-        assert_eq!(names(Some("a,b,c"), 2), ["a", "b"]);
+    fn names_are_given_or_class_i() {
+        let given = |names: &[&str]| names.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(names(&[], 2), ["class 0", "class 1"]);
+        assert_eq!(names(&given(&["cat", "dog"]), 2), ["cat", "dog"]);
+        assert_eq!(names(&given(&["cat"]), 2), ["cat", "class 1"]);
+        assert_eq!(names(&given(&["a", "b", "c"]), 2), ["a", "b"]);
+        assert_eq!(names(&given(&["person", "non_person"]), 2), ["person", "non person"]);
+        assert_eq!(names(&given(&["_unknown_", "_"]), 2), ["unknown", "class 1"]);
     }
 }

@@ -1,12 +1,16 @@
-//! Camera or file image → the model's input tensor: centre-crop to a square, resize to the
-//! model's H×W, RGB, then quantize with the input tensor's own parameters.
+//! Camera or file image → the model's input tensor: centre-crop to the input's aspect (H:W),
+//! resize to its H×W, RGB (or BT.601 luminance for a one-channel input), pixels mapped to the
+//! real values the model expects ([`InputRange`]), then quantized with the input tensor's own
+//! parameters.
 #![warn(clippy::indexing_slicing)]
 
 use crate::error::{Error, Result};
 use crate::files::read_file;
+use crate::model::metadata::ModelMetadata;
 use crate::model::{DType, Tensor};
 use crate::quant::affine::AffineQuantize;
 use image::{imageops::FilterType, ImageDecoder, ImageReader, RgbImage};
+use serde::Serialize;
 use std::io::Cursor;
 use std::path::Path;
 
@@ -39,12 +43,25 @@ pub fn check_frame_size(width: u64, height: u64) -> Result<()> {
     Ok(())
 }
 
-/// Centre-crops and resizes to `h`×`w` RGB.
+/// Centre-crops to the aspect `w`:`h` (the largest such rectangle in the middle of the image)
+/// and resizes to `h`×`w` RGB.
 pub fn fit(img: &RgbImage, h: usize, w: usize) -> RgbImage {
-    let side = img.width().min(img.height());
-    let (x0, y0) = ((img.width() - side) / 2, (img.height() - side) / 2);
-    let square = image::imageops::crop_imm(img, x0, y0, side, side).to_image();
-    image::imageops::resize(&square, w as u32, h as u32, FilterType::Triangle)
+    let (iw, ih) = (u64::from(img.width()), u64::from(img.height()));
+    let (h64, w64) = (h.max(1) as u64, w.max(1) as u64);
+    // The crop is as wide as the image when the image is taller than the aspect, else as tall.
+    let (cw, ch) = match iw * h64 <= ih * w64 {
+        true => (iw, (iw * h64 / w64).max(1)),
+        false => ((ih * w64 / h64).max(1), ih),
+    };
+    let (cw, ch) = (cw.min(iw) as u32, ch.min(ih) as u32);
+    let (x0, y0) = ((img.width() - cw) / 2, (img.height() - ch) / 2);
+    let crop = image::imageops::crop_imm(img, x0, y0, cw, ch).to_image();
+    image::imageops::resize(&crop, w as u32, h as u32, FilterType::Triangle)
+}
+
+/// BT.601 luminance of an RGB pixel, rounded: 0.299 R + 0.587 G + 0.114 B.
+pub fn luminance([r, g, b]: [u8; 3]) -> u8 {
+    (0.299 * f32::from(r) + 0.587 * f32::from(g) + 0.114 * f32::from(b)).round() as u8
 }
 
 /// Decodes a PNG or JPEG file's bytes, turned upright as its EXIF orientation says (a phone
@@ -85,14 +102,27 @@ fn jpeg_is_whole(bytes: &[u8]) -> bool {
     }
 }
 
-/// The [1, H, W, 3] input shape of a model, or an error saying why an image cannot feed it.
-pub fn image_size(input: &Tensor) -> Result<(usize, usize)> {
+/// The smallest side of a one-channel input taken for an image: narrower ones are a
+/// keyword spotter's 49×10 spectrogram, an accelerometer's 128×3 window.
+pub const MIN_GRAY_SIDE: usize = 16;
+
+/// The image a model's input takes: [1, H, W, 3] (RGB) or [1, H, W, 1] (luminance, both sides
+/// at least [`MIN_GRAY_SIDE`]), as (H, W, channels), or an error saying why an image cannot
+/// feed it.
+pub fn image_size(input: &Tensor) -> Result<(usize, usize, usize)> {
     match *input.shape.as_slice() {
-        [1, h, w, 3] => {
+        [1, h, w, 1] if h.min(w) < MIN_GRAY_SIDE => Err(Error::Input(format!(
+            "the model input {:?} is one channel of {h}×{w}: under {MIN_GRAY_SIDE} pixels a side it is not taken for an image (a spectrogram or a sensor's window?); feed it with --input-raw",
+            input.shape
+        ))),
+        [1, h, w, c @ (1 | 3)] => {
             check_frame_size(h as u64, w as u64)?;
-            Ok((h, w))
+            Ok((h, w, c))
         }
-        _ => Err(Error::Input(format!("the model input {:?} is not a [1, H, W, 3] image", input.shape))),
+        _ => Err(Error::Input(format!(
+            "the model input {:?} is not an image: [1, H, W, 3] (RGB) or [1, H, W, 1] (grayscale)",
+            input.shape
+        ))),
     }
 }
 
@@ -144,15 +174,108 @@ impl PixelRange {
     }
 }
 
-/// Converts RGB pixel values to the input tensor's bytes: their real values (`range`)
-/// int8-quantized with the tensor's parameters (as TFLite's QUANTIZE would), or float32.
-pub fn to_input(pixels: &[u8], input: &Tensor, range: PixelRange) -> Result<Vec<u8>> {
+/// Which rule chose the real values pixels map to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RangeRule {
+    /// The user's `pixel_range` (CLI `--pixel-range`).
+    Settings,
+    /// The model's metadata asks for a normalisation (MLTK's `samplewise_norm.*`, TFLite
+    /// Support's `NormalizationOptions`).
+    Metadata,
+    /// The int8 input's representable range: q from −128 to 127 is real
+    /// (−128 − zero point) × scale to (127 − zero point) × scale, so pixel p feeds q = p − 128.
+    Quantization,
+    /// No metadata and no int8 input: pixels as they are, 0..255.
+    Default,
+}
+
+/// The real values an image's pixels become before the input's quantization: pixel p is
+/// `lo + p × (hi − lo) / 255`; with `standardize`, each image's values then have their mean
+/// subtracted and are divided by their standard deviation (MLTK's
+/// `samplewise_norm.mean_and_std`; a flat image, whose deviation is 0, becomes all zeros).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct InputRange {
+    /// The real value of pixel 0.
+    pub lo: f32,
+    /// The real value of pixel 255.
+    pub hi: f32,
+    /// Each image standardized after the mapping (which then no longer matters).
+    pub standardize: bool,
+    /// The rule that chose this.
+    pub rule: RangeRule,
+}
+
+impl Default for InputRange {
+    /// 0..255, pixels as they are.
+    fn default() -> Self {
+        InputRange { lo: 0.0, hi: 255.0, standardize: false, rule: RangeRule::Default }
+    }
+}
+
+impl InputRange {
+    /// The user's range.
+    pub fn settings(range: PixelRange) -> InputRange {
+        InputRange { lo: range.lo, hi: range.hi, standardize: false, rule: RangeRule::Settings }
+    }
+
+    /// The range a model expects: its metadata's normalisation, else its int8 input's
+    /// representable range (`quantized`: the int8 tensor a run fills, if the model's input is
+    /// one or is quantized by its first op), else 0..255.
+    pub fn of_model(metadata: &ModelMetadata, quantized: Option<&Tensor>) -> InputRange {
+        let range = |lo: f32, hi: f32, rule| InputRange { lo, hi, standardize: false, rule };
+        if metadata.mean_and_std {
+            return InputRange { standardize: true, ..range(0.0, 255.0, RangeRule::Metadata) };
+        }
+        if let Some(factor) = metadata.rescale {
+            return range(0.0, 255.0 * factor, RangeRule::Metadata);
+        }
+        if let Some((mean, std)) = metadata.normalization {
+            return range(-mean / std, (255.0 - mean) / std, RangeRule::Metadata);
+        }
+        match quantized.and_then(|t| t.quant.as_ref().filter(|_| t.dtype == DType::I8)) {
+            Some(q) if q.scale() > 0.0 && q.scale().is_finite() => {
+                let real = |v: i32| (v - q.zero_point()) as f32 * q.scale();
+                range(real(-128), real(127), RangeRule::Quantization)
+            }
+            _ => range(0.0, 255.0, RangeRule::Default),
+        }
+    }
+
+    fn pixels(&self) -> PixelRange {
+        PixelRange { lo: self.lo, hi: self.hi }
+    }
+
+    /// The real values of `pixels` (standardized over all of them if asked).
+    pub fn reals(&self, pixels: &[u8]) -> Vec<f32> {
+        let range = self.pixels();
+        let mut values: Vec<f32> = pixels.iter().map(|&p| range.real(p)).collect();
+        if self.standardize && !values.is_empty() {
+            let n = values.len() as f64;
+            let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / n;
+            let var = values.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / n;
+            let std = var.sqrt();
+            for v in &mut values {
+                *v = match std > 0.0 {
+                    true => ((f64::from(*v) - mean) / std) as f32,
+                    false => 0.0,
+                };
+            }
+        }
+        values
+    }
+}
+
+/// Converts pixel values (RGB or luminance, as the input's channels) to the input tensor's
+/// bytes: their real values (`range`) int8-quantized with the tensor's parameters (as TFLite's
+/// QUANTIZE would), or float32.
+pub fn to_input(pixels: &[u8], input: &Tensor, range: &InputRange) -> Result<Vec<u8>> {
     match (input.dtype, &input.quant) {
         (DType::I8, Some(q)) => {
             let quantize = AffineQuantize { scale: q.scale(), zero_point: q.zero_point() };
-            Ok(pixels.iter().map(|&p| quantize.quantize(range.real(p)) as u8).collect())
+            Ok(range.reals(pixels).into_iter().map(|v| quantize.quantize(v) as u8).collect())
         }
-        (DType::F32, _) => Ok(pixels.iter().flat_map(|&p| range.real(p).to_le_bytes()).collect()),
+        (DType::F32, _) => Ok(range.reals(pixels).into_iter().flat_map(f32::to_le_bytes).collect()),
         (dtype, _) => {
             Err(Error::Input(format!("cannot feed an image to a {} input without quantization", dtype.name())))
         }
@@ -160,8 +283,8 @@ pub fn to_input(pixels: &[u8], input: &Tensor, range: PixelRange) -> Result<Vec<
 }
 
 /// A camera frame (RGBA, row-major, `width` × `height`) as the model's input bytes: the same
-/// centre crop, resize and quantization as for an image file.
-pub fn rgba_input(rgba: &[u8], width: u32, height: u32, input: &Tensor, range: PixelRange) -> Result<Vec<u8>> {
+/// centre crop, resize, luminance and quantization as for an image file.
+pub fn rgba_input(rgba: &[u8], width: u32, height: u32, input: &Tensor, range: &InputRange) -> Result<Vec<u8>> {
     check_frame_size(u64::from(width), u64::from(height))?;
     let needed = u64::from(width) * u64::from(height) * 4;
     if rgba.len() as u64 != needed {
@@ -174,9 +297,16 @@ pub fn rgba_input(rgba: &[u8], width: u32, height: u32, input: &Tensor, range: P
 }
 
 /// An image as the model's input bytes.
-pub fn image_input(img: &RgbImage, input: &Tensor, range: PixelRange) -> Result<Vec<u8>> {
-    let (h, w) = image_size(input)?;
-    to_input(fit(img, h, w).as_raw(), input, range)
+pub fn image_input(img: &RgbImage, input: &Tensor, range: &InputRange) -> Result<Vec<u8>> {
+    let (h, w, channels) = image_size(input)?;
+    let fitted = fit(img, h, w);
+    match channels {
+        1 => {
+            let luma: Vec<u8> = fitted.pixels().map(|p| luminance(p.0)).collect();
+            to_input(&luma, input, range)
+        }
+        _ => to_input(fitted.as_raw(), input, range),
+    }
 }
 
 #[cfg(test)]
@@ -225,6 +355,77 @@ mod tests {
             let error = decode(&jpeg[..cut]).unwrap_err().to_string();
             assert!(error.contains("cut short"), "{cut}: {error}");
         }
+    }
+
+    /// A wide photo is cropped to a tall input's aspect from its middle, not squashed.
+    #[test]
+    fn fit_crops_to_the_inputs_aspect() {
+        // 40×10: left quarter red, the rest blue; a 20×10 (H×W) input takes the middle 5×10.
+        let wide = RgbImage::from_fn(40, 10, |x, _| image::Rgb(if x < 10 { [255, 0, 0] } else { [0, 0, 255] }));
+        let tall = fit(&wide, 20, 10);
+        assert_eq!(tall.dimensions(), (10, 20));
+        assert!(tall.pixels().all(|p| p.0 == [0, 0, 255]));
+        // A square input of a wide photo: the middle square, as before.
+        assert_eq!(fit(&wide, 4, 4).dimensions(), (4, 4));
+        // A 1-row photo into a 2:1 input: no zero-sized crop.
+        assert_eq!(fit(&RgbImage::new(7, 1), 3, 6).dimensions(), (6, 3));
+    }
+
+    #[test]
+    fn luminance_is_bt601() {
+        assert_eq!(luminance([255, 255, 255]), 255);
+        assert_eq!(luminance([255, 0, 0]), 76);
+        assert_eq!(luminance([0, 255, 0]), 150);
+        assert_eq!(luminance([0, 0, 255]), 29);
+    }
+
+    fn int8(shape: Vec<usize>, scale: f32, zero_point: i64) -> Tensor {
+        let quant = crate::model::Quant { scales: vec![scale], zero_points: vec![zero_point], axis: 0 };
+        Tensor { name: "input".into(), shape, dtype: DType::I8, quant: Some(quant), data: None }
+    }
+
+    /// Scale 1, zero point −128 (VWW) is 0..255; scale 1/128, zero point 0 (a Keras
+    /// MobileNet) is −1..0.99; metadata's normalisation comes first.
+    #[test]
+    fn the_model_chooses_its_range() {
+        let none = ModelMetadata::default();
+        let vww = InputRange::of_model(&none, Some(&int8(vec![1, 96, 96, 3], 1.0, -128)));
+        assert_eq!((vww.lo, vww.hi, vww.rule), (0.0, 255.0, RangeRule::Quantization));
+        let keras = InputRange::of_model(&none, Some(&int8(vec![1, 8, 8, 3], 1.0 / 128.0, 0)));
+        assert_eq!((keras.lo, keras.hi), (-1.0, 127.0 / 128.0));
+        assert_eq!(InputRange::of_model(&none, None).rule, RangeRule::Default);
+        let rescale = ModelMetadata { rescale: Some(1.0 / 255.0), ..ModelMetadata::default() };
+        let r = InputRange::of_model(&rescale, Some(&int8(vec![1, 8, 8, 3], 1.0, -128)));
+        assert_eq!((r.lo, r.hi, r.rule), (0.0, 1.0, RangeRule::Metadata));
+        let support = ModelMetadata { normalization: Some((127.5, 127.5)), ..ModelMetadata::default() };
+        let r = InputRange::of_model(&support, Some(&int8(vec![1, 8, 8, 3], 1.0, -128)));
+        assert_eq!((r.lo, r.hi, r.rule), (-1.0, 1.0, RangeRule::Metadata));
+        let standardize = ModelMetadata { mean_and_std: true, ..ModelMetadata::default() };
+        assert!(InputRange::of_model(&standardize, None).standardize);
+    }
+
+    /// The quantization rule feeds q = p − 128 on VWW's input, byte for byte.
+    #[test]
+    fn the_quantization_range_feeds_pixel_minus_128() {
+        let t = int8(vec![1, 1, 256, 1], 1.0, -128);
+        let range = InputRange::of_model(&ModelMetadata::default(), Some(&t));
+        let pixels: Vec<u8> = (0..=255).collect();
+        let bytes = to_input(&pixels, &t, &range).unwrap();
+        assert!(bytes.iter().zip(&pixels).all(|(&q, &p)| q as i8 as i32 == i32::from(p) - 128));
+        // A Keras input: nothing saturates but the ends.
+        let k = int8(vec![1, 1, 256, 1], 1.0 / 128.0, 0);
+        let bytes = to_input(&pixels, &k, &InputRange::of_model(&ModelMetadata::default(), Some(&k))).unwrap();
+        assert_eq!(bytes.iter().filter(|&&q| q as i8 == 127 || q as i8 == -128).count(), 2);
+    }
+
+    #[test]
+    fn standardizing_gives_mean_zero_and_deviation_one() {
+        let range = InputRange { standardize: true, ..InputRange::settings(PixelRange::default()) };
+        let values = range.reals(&[0, 50, 100, 250]);
+        let mean: f32 = values.iter().sum::<f32>() / 4.0;
+        let var: f32 = values.iter().map(|v| (v - mean).powi(2)).sum::<f32>() / 4.0;
+        assert!(mean.abs() < 1e-6 && (var - 1.0).abs() < 1e-5, "{values:?}");
+        assert_eq!(range.reals(&[9, 9, 9]), [0.0, 0.0, 0.0]);
     }
 
     #[test]

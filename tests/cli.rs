@@ -39,7 +39,7 @@ fn run_json_gives_labels_outputs_and_arena_for_each_photo() {
     let report = json_of(&args);
     let runs = report["runs"].as_array().unwrap();
     let labels: Vec<&str> = runs.iter().map(|r| r["label"].as_str().unwrap()).collect();
-    assert_eq!(labels, ["person", "person", "no person", "no person", "no person"]);
+    assert_eq!(labels, ["person", "person", "non person", "non person", "non person"]);
     for r in runs {
         let output = &r["outputs"][0];
         assert_eq!(output["int8"].as_array().unwrap().len(), 2);
@@ -59,7 +59,7 @@ fn mcu_presets_and_float_input_change_the_arena() {
     assert_eq!(r["plan"]["input"]["dtype"], "float32");
     assert_eq!(r["plan"]["board"]["flash"], 1024 * 1024);
     assert_eq!(r["runs"][0]["peak_bytes"], 96 * 96 * 3 * 5);
-    assert_eq!(r["runs"][0]["label"], "no person");
+    assert_eq!(r["runs"][0]["label"], "non person");
 }
 
 #[test]
@@ -313,4 +313,73 @@ fn bench_times_a_plan() {
     assert!(r["median_ms"].as_f64().unwrap() > 0.0);
     assert!(r["min_ms"].as_f64() <= r["median_ms"].as_f64() && r["median_ms"].as_f64() <= r["max_ms"].as_f64());
     assert!(r["macs"].as_u64().unwrap() > 7_489_664, "a 3x3 plan recomputes halos");
+}
+
+fn run_text(args: &[&str]) -> String {
+    let out = mcupatch(args);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// MLTK's grayscale rock-paper-scissors (84×84×1) runs on a colour photo and labels it with
+/// its own class names; the text says each image is standardized, as its metadata asks.
+#[test]
+fn run_labels_a_grayscale_model_with_its_own_classes() {
+    let model = "models/mltk/rock_paper_scissors.tflite";
+    let r = json_of(&["run", model, "data/images/astronaut.png", "--json"]);
+    let label = r["runs"][0]["label"].as_str().unwrap();
+    assert!(["rock", "paper", "scissor", "unknown"].contains(&label), "{label}");
+    assert_eq!(r["runs"][0]["verdict"], true);
+    assert_eq!(r["plan"]["input_range"]["rule"], "metadata");
+    assert_eq!(r["plan"]["input_range"]["standardize"], true);
+    let text = run_text(&["run", model, "data/images/astronaut.png"]);
+    assert!(text.contains("each image standardized") && text.contains(&format!(": {label} (")), "{text}");
+}
+
+/// MLTK's CIFAR-10 model names a rocket's photo with a CIFAR class.
+#[test]
+fn run_labels_cifar10_with_its_class_names() {
+    let r = json_of(&["run", "models/mltk/image_classification.tflite", "data/images/rocket.jpg", "--json"]);
+    assert_eq!(r["runs"][0]["label"], "ship");
+    assert_eq!(r["plan"]["input_range"]["rule"], "quantization");
+}
+
+/// A U-Net's output is a map: no verdict, its shape and dequantized range instead.
+#[test]
+fn run_shows_a_map_without_a_verdict() {
+    let model = "models/keras/unet_small.tflite";
+    let text = run_text(&["run", model, "data/images/astronaut.png"]);
+    assert!(text.contains("no verdict: the first output is a 1×32×32×2 map"), "{text}");
+    assert!(text.contains("output 1×32×32×2 values ") && !text.contains("class "), "{text}");
+    let r = json_of(&["run", model, "data/images/astronaut.png", "--json"]);
+    assert_eq!((&r["runs"][0]["verdict"], &r["runs"][0]["label"]), (&Value::Bool(false), &Value::from("")));
+}
+
+/// --pixel-range overrides the model's rule, and the report says so; without it a Keras
+/// MobileNet (input scale about 1/128) takes -1..1.
+#[test]
+fn pixel_range_overrides_the_models_rule() {
+    let model = "models/keras/keras_mobilenet_v2.tflite";
+    let own = json_of(&["run", model, "data/images/astronaut.png", "--json"]);
+    let range = &own["plan"]["input_range"];
+    assert_eq!(range["rule"], "quantization");
+    assert!((range["lo"].as_f64().unwrap() + 1.0).abs() < 0.01 && (range["hi"].as_f64().unwrap() - 1.0).abs() < 0.01);
+    let given = json_of(&["run", model, "data/images/astronaut.png", "--json", "--pixel-range", "0,255"]);
+    assert_eq!(given["plan"]["input_range"]["rule"], "settings");
+    assert_eq!(given["plan"]["settings"]["pixel_range"], serde_json::json!([0.0, 255.0]));
+    assert_eq!(own["plan"]["settings"]["pixel_range"], Value::Null);
+}
+
+/// One-channel inputs that are no images are refused in one sentence, not fed a photo: a
+/// keyword spotter's 50×10 spectrogram, a speech model whose MLTK metadata has an audio
+/// front end, an accelerometer's 128×3 window.
+#[test]
+fn spectrograms_and_sensor_windows_are_not_images() {
+    let photo = "data/images/astronaut.png";
+    assert_clean_error(&["run", "models/mltk/keyword_spotting.tflite", photo], "not taken for an image");
+    assert_clean_error(&["run", "models/mltk/tflite_micro_speech.tflite", photo], "audio front end");
+    assert_clean_error(&["run", "models/mltk/tflite_micro_magic_wand.tflite", photo], "128×3");
+    // A fingerprint reader's 180×180 image is one.
+    let r = json_of(&["run", "models/mltk/fingerprint_signature_generator.tflite", photo, "--json"]);
+    assert_eq!(r["plan"]["input"]["shape"], serde_json::json!([1, 180, 180, 1]));
 }

@@ -139,7 +139,7 @@ fn without_input_quantize(paths: &[String]) -> Vec<Vec<u8>> {
     models
 }
 
-/// The model's scores of `outputs[0]` (DEQUANTIZE'd floats): person, no person.
+/// The model's scores of `outputs[0]` (DEQUANTIZE'd floats): person, non person.
 fn scores(outputs: &[Vec<u8>]) -> Vec<f32> {
     outputs[0].chunks(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect()
 }

@@ -228,10 +228,10 @@ fn huge_frames_are_refused_by_their_pixel_count() {
     let input = model::load(&std::fs::read(common::root().join("models/visual_wake_words.tflite")).unwrap())
         .map(|g| g.tensors[g.inputs[0]].clone())
         .unwrap();
-    let err = preprocess::rgba_input(&[0; 16], 65536, 65536, &input, PixelRange::default()).unwrap_err();
+    let err = preprocess::rgba_input(&[0; 16], 65536, 65536, &input, &Default::default()).unwrap_err();
     assert_eq!(limit_error(err, "pixels"), (1 << 32, preprocess::MAX_IMAGE_PIXELS));
-    assert!(preprocess::rgba_input(&[0; 16], 0, 4, &input, PixelRange::default()).is_err());
-    assert!(preprocess::rgba_input(&[0; 16], 2, 2, &input, PixelRange::default()).is_ok());
+    assert!(preprocess::rgba_input(&[0; 16], 0, 4, &input, &Default::default()).is_err());
+    assert!(preprocess::rgba_input(&[0; 16], 2, 2, &input, &Default::default()).is_ok());
 }
 
 #[test]
@@ -243,7 +243,7 @@ fn arenas_above_the_limit_are_refused() {
 
 #[test]
 fn labels_always_name_every_class() {
-    assert_eq!(mcupatch::labels::names(Some("cat"), 3), ["cat", "class 1", "class 2"]);
+    assert_eq!(mcupatch::labels::names(&["cat".to_string()], 3), ["cat", "class 1", "class 2"]);
 }
 
 /// The limits leave real models a wide margin: each that loads (some use ops mcupatch does

@@ -6,7 +6,7 @@ mod common;
 
 use common::root;
 use mcupatch::preprocess;
-use mcupatch::session::{catalog, BufferKind, Session, Settings, Source};
+use mcupatch::session::{catalog, BufferKind, OutputKind, Session, Settings, Source};
 
 fn vww() -> Session {
     let bytes = std::fs::read(root().join("models/visual_wake_words.tflite")).expect("make fetch");
@@ -226,4 +226,109 @@ fn a_model_bigger_than_flash_fits_nowhere() {
     let cell = &map.cells[0];
     assert!(cell.weight_bytes > 1 << 20 && cell.patched_peak < 256 * 1024);
     assert!(!cell.fits_patched && !cell.fits_layer_by_layer);
+}
+
+fn model(path: &str) -> Session {
+    let bytes = std::fs::read(root().join(path)).unwrap_or_else(|e| panic!("{path}: {e} (make fetch)"));
+    Session::from_tflite(&bytes).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// The share of an int8 input's bytes at −128 or 127.
+fn saturated(bytes: &[u8]) -> f64 {
+    bytes.iter().filter(|&&b| b as i8 == 127 || b as i8 == -128).count() as f64 / bytes.len() as f64
+}
+
+/// VWW's input is exactly 0..255 by its int8 range (scale 1, zero point −128): q = pixel − 128,
+/// the bytes the tests against TFLite Micro feed; `pixel_range` 0,255 gives the same bytes.
+#[test]
+fn vwws_input_is_pixel_minus_128_by_its_own_rule() {
+    let mut session = vww();
+    let r = session.model().input_range;
+    assert_eq!((r.lo, r.hi, r.standardize, r.rule), (0.0, 255.0, false, preprocess::RangeRule::Quantization));
+    assert_eq!(session.model().labels, ["person", "non person"]);
+    assert_eq!(session.model().output, OutputKind::Classification);
+    let bytes = std::fs::read(root().join("data/images/astronaut.png")).unwrap();
+    let pixels = preprocess::fit(&preprocess::decode(&bytes).unwrap(), 96, 96).into_raw();
+    let expected: Vec<u8> = pixels.iter().map(|&p| (i16::from(p) - 128) as i8 as u8).collect();
+    assert_eq!(photo(&mut session, "astronaut.png"), expected);
+    let run = session.run(&expected).unwrap();
+    assert!(run.verdict);
+    assert_eq!(run.label, "person");
+    let plan = session.plan(&Settings { pixel_range: Some([0.0, 255.0]), ..Settings::default() }).unwrap();
+    assert_eq!(plan.input_range.rule, preprocess::RangeRule::Settings);
+    assert_eq!(photo(&mut session, "astronaut.png"), expected);
+}
+
+/// A grayscale 84×84×1 model fed a colour photo: luminance, each image standardized (its MLTK
+/// metadata), labelled with its own class names.
+#[test]
+fn rock_paper_scissors_takes_luminance_and_names_its_classes() {
+    let mut session = model("models/mltk/rock_paper_scissors.tflite");
+    let m = session.model();
+    assert_eq!(m.input.shape, [1, 84, 84, 1]);
+    assert!(m.classifies_images);
+    assert_eq!(m.metadata, Some("MLTK"));
+    assert_eq!(m.labels, ["rock", "paper", "scissor", "unknown"]);
+    assert!(m.input_range.standardize && m.input_range.rule == preprocess::RangeRule::Metadata);
+    let input = photo(&mut session, "astronaut.png");
+    assert_eq!(input.len(), 84 * 84);
+    let run = session.run(&input).unwrap();
+    assert!(run.verdict && m_has(&session, &run.label), "{}", run.label);
+    // A camera frame of any size, not square: the same path, one byte a pixel.
+    let frame = vec![90u8; 64 * 48 * 4];
+    assert_eq!(session.rgba_input(&frame, 64, 48).unwrap().len(), 84 * 84);
+}
+
+fn m_has(session: &Session, label: &str) -> bool {
+    session.model().labels.iter().any(|l| l == label)
+}
+
+/// MLTK's CIFAR-10 ResNet names its ten classes; its int8 input's range is −1..0.99.
+#[test]
+fn cifar10_names_its_classes() {
+    let mut session = model("models/mltk/image_classification.tflite");
+    let m = session.model();
+    assert_eq!(m.labels.len(), 10);
+    assert_eq!((m.labels[0].as_str(), m.labels[8].as_str()), ("airplane", "ship"));
+    let input = photo(&mut session, "rocket.jpg");
+    assert!(saturated(&input) < 0.1, "{}", saturated(&input));
+    let run = session.run(&input).unwrap();
+    assert_eq!(run.label, "ship");
+}
+
+/// Keras models converted with full-integer quantization (input scale about 1/128, zero point
+/// about 0) saturated nearly every byte with pixels taken as 0..255; by their int8 range, under
+/// a tenth of the bytes do: exactly the photo's own pure black and white values (q = p − 128).
+#[test]
+fn keras_models_see_their_input_range_not_a_saturated_frame() {
+    for path in ["models/keras/keras_mobilenet_v2.tflite", "models/keras/mobilenet_v2.tflite"] {
+        let mut session = model(path);
+        let before = {
+            session.plan(&Settings { pixel_range: Some([0.0, 255.0]), ..Settings::default() }).unwrap();
+            saturated(&photo(&mut session, "astronaut.png"))
+        };
+        session.plan(&Settings::default()).unwrap();
+        let after = saturated(&photo(&mut session, "astronaut.png"));
+        eprintln!("{path}: saturated bytes {:.1} % as 0..255, {:.1} % by its rule", before * 100.0, after * 100.0);
+        assert!(after < 0.1, "{path}: {after}");
+        assert!(before > 0.5, "{path}: {before}");
+        let [_, h, w, _] = session.model().input.shape[..] else { panic!("{path}: not an image") };
+        let bytes = std::fs::read(root().join("data/images/astronaut.png")).unwrap();
+        let pixels = preprocess::fit(&preprocess::decode(&bytes).unwrap(), h, w).into_raw();
+        let ends = pixels.iter().filter(|&&p| p == 0 || p == 255).count() as f64 / pixels.len() as f64;
+        assert_eq!(after, ends, "{path}");
+    }
+}
+
+/// A U-Net's output is a map: no verdict, no class names.
+#[test]
+fn a_segmentation_map_gets_no_verdict() {
+    for path in ["models/keras/unet_small.tflite", "models/keras/segmentation_head.tflite"] {
+        let mut session = model(path);
+        assert_eq!(session.model().output, OutputKind::Map, "{path}");
+        assert!(session.model().labels.is_empty());
+        let input = photo(&mut session, "astronaut.png");
+        let run = session.run(&input).unwrap();
+        assert!(!run.verdict && run.label.is_empty(), "{path}: {}", run.label);
+    }
 }

@@ -39,7 +39,7 @@ fn settings(n: usize) -> Settings {
         multi_stage: bit(4),
         patch,
         split,
-        pixel_range: if bit(2) { [-1.0, 1.0] } else { [0.0, 255.0] },
+        pixel_range: if bit(2) { Some([-1.0, 1.0]) } else { None },
         ..Settings::default()
     }
 }

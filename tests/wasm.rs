@@ -52,7 +52,7 @@ fn vww_plans_and_runs_a_frame() {
     let scores: Vec<f64> = run["scores"].as_array().unwrap().iter().map(|s| s.as_f64().unwrap()).collect();
     assert_eq!(scores.len(), 2);
     assert!((scores.iter().sum::<f64>() - 1.0).abs() < 0.02);
-    assert!(["person", "no person"].contains(&run["label"].as_str().unwrap()));
+    assert!(["person", "non person"].contains(&run["label"].as_str().unwrap()));
     assert_eq!(run["outputs"][0]["int8"].as_array().unwrap().len(), 2);
     assert_eq!(session.last_input().len(), 96 * 96 * 3);
 }

@@ -3,6 +3,7 @@
 mod fold;
 pub mod limits;
 mod loader;
+pub mod metadata;
 pub mod schema;
 
 pub use loader::{load, supported_ops, Support};

@@ -432,3 +432,84 @@ pub fn builtin_name(code: i32) -> String {
         .filter(|n| !n.is_empty())
         .map_or_else(|| format!("BUILTIN_{code}"), |n| n.to_string())
 }
+
+/// MLTK's model parameters (`SL_PARAMSv1` metadata): a flatbuffer dictionary of its own
+/// schema (`dictionary.fbs` in silabs `mltk`), read through the same verified accessors.
+pub mod mltk {
+    use super::*;
+
+    table!(Dictionary { schema_version: scalar(u8, 0) = 0, entries: tables(Entry) = 1 });
+
+    table!(Entry { key: string = 0, value_type: scalar(u8, 0) = 1, value: union = 2 });
+
+    // `BoolValue`, `FloatValue` and the other one-scalar tables: the value is field 0.
+    table!(BoolValue { value: scalar(bool, false) = 0 });
+    table!(FloatValue { value: scalar(f32, 0.0) = 0 });
+    table!(DoubleValue { value: scalar(f64, 0.0) = 0 });
+    table!(StringValue { data: string = 0 });
+    table!(StringList { data: tables(StrOffset) = 0 });
+
+    /// A string in a vector of strings (the macro's `tables` kind wants a type to follow).
+    #[derive(Clone, Copy)]
+    pub struct StrOffset<'a>(pub &'a str);
+
+    impl<'a> Follow<'a> for StrOffset<'a> {
+        type Inner = &'a str;
+        unsafe fn follow(buf: &'a [u8], loc: usize) -> Self::Inner {
+            // SAFETY: the caller (flatbuffers) guarantees `loc` was verified as a string.
+            unsafe { <&str>::follow(buf, loc) }
+        }
+    }
+
+    impl Verifiable for StrOffset<'_> {
+        fn run_verifier(v: &mut Verifier, pos: usize) -> Result<(), InvalidFlatbuffer> {
+            <&str>::run_verifier(v, pos)
+        }
+    }
+
+    /// The `Value` union's tags we read.
+    pub mod value_type {
+        pub const BOOLEAN: u8 = 1;
+        pub const F32: u8 = 10;
+        pub const F64: u8 = 11;
+        pub const STR: u8 = 12;
+        pub const STR_LIST: u8 = 13;
+    }
+
+    /// Verifies `bytes` as an MLTK dictionary and returns its root table.
+    pub fn root(bytes: &[u8]) -> Result<Dictionary<'_>, InvalidFlatbuffer> {
+        flatbuffers::root_with_opts::<Dictionary>(&verifier_options(), bytes)
+    }
+}
+
+/// TFLite Support's model metadata (`TFLITE_METADATA`, schema `metadata_schema.fbs` of
+/// tflite-support, file identifier `M001`): the fields read of an input's normalisation and an
+/// output's label file.
+pub mod support {
+    use super::*;
+
+    table!(ModelMetadata { subgraph_metadata: tables(SubGraphMetadata) = 3 });
+
+    table!(SubGraphMetadata {
+        input_tensor_metadata: tables(TensorMetadata) = 2,
+        output_tensor_metadata: tables(TensorMetadata) = 3
+    });
+
+    table!(TensorMetadata { process_units: tables(ProcessUnit) = 4, associated_files: tables(AssociatedFile) = 6 });
+
+    table!(ProcessUnit { options_type: scalar(u8, 0) = 0, options: union = 1 });
+
+    table!(NormalizationOptions { mean: vector(f32) = 0, std: vector(f32) = 1 });
+
+    table!(AssociatedFile { name: string = 0, file_type: scalar(i8, 0) = 2 });
+
+    /// `ProcessUnitOptions`' tag of `NormalizationOptions`.
+    pub const NORMALIZATION_OPTIONS: u8 = 1;
+    /// `AssociatedFileType::TENSOR_AXIS_LABELS`: one label a line, for the tensor's last axis.
+    pub const TENSOR_AXIS_LABELS: i8 = 2;
+
+    /// Verifies `bytes` as TFLite Support metadata and returns its root table.
+    pub fn root(bytes: &[u8]) -> Result<ModelMetadata<'_>, InvalidFlatbuffer> {
+        flatbuffers::root_with_opts::<ModelMetadata>(&verifier_options(), bytes)
+    }
+}

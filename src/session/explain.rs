@@ -4,7 +4,7 @@
 //! grid at every split ([`Session::sweep`]), and how often each pixel is computed
 //! ([`Session::heat`]).
 
-use super::report::{CandidateReport, RunReport, TensorReport};
+use super::report::{CandidateReport, OutputKind, RunReport, TensorReport};
 use super::{run_report, Session};
 use crate::error::{Error, Result};
 use crate::exec::{Config, Engine};
@@ -121,6 +121,7 @@ impl Session {
     /// wrong by design: it is what the halo is for.
     pub fn break_halos(&mut self, input: &[u8]) -> Result<BrokenReport> {
         let (graph, kernels) = (self.graph.clone(), self.kernels.clone());
+        let verdict = self.model.output == OutputKind::Classification;
         let current = self.current()?;
         let (schedule, input_mode) = (current.engine.schedule.clone(), current.engine.input);
         let Some(&Stage { split, .. }) = schedule.stages.first() else {
@@ -145,7 +146,7 @@ impl Session {
             .reference
             .as_mut()
             .ok_or_else(|| Error::Setting("a patch plan keeps a layer-by-layer reference".into()))?;
-        let (labels, fits) = (&current.labels, current.fits);
+        let (labels, fits) = (verdict.then_some(&current.labels[..]), current.fits);
         let mut right = Vec::new();
         let layer_by_layer = run_report(reference, labels, fits, input, |t, bytes| {
             if t == split {

@@ -42,8 +42,8 @@ pub use bench::{BenchReport, BENCH_BUDGET_SECONDS, DEFAULT_BENCH_RUNS, MAX_BENCH
 pub use explain::{BrokenReport, Difference, ExactnessReport, HeatReport, LayerHeat, SweepReport};
 pub use feasibility::{feasibility, FeasibilityCell, FeasibilityReport};
 pub use report::{
-    ArenaReport, Board, BufferReport, CandidateReport, ModelReport, OpReport, PeakReport, PlanReport, QuantReport,
-    RunReport, ScheduleReport, SearchReport, Source, SplitReport, StageReport, TensorReport,
+    ArenaReport, Board, BufferReport, CandidateReport, ModelReport, OpReport, OutputKind, PeakReport, PlanReport,
+    QuantReport, RunReport, ScheduleReport, SearchReport, Source, SplitReport, StageReport, TensorReport,
 };
 pub use settings::{catalog, Catalog, Settings, DEFAULT_SRAM};
 
@@ -53,7 +53,7 @@ use crate::export;
 use crate::files;
 use crate::kernels::Kernel;
 use crate::model::{self, Graph};
-use crate::preprocess::{self, PixelRange};
+use crate::preprocess::{self, InputRange};
 use crate::quant::affine::AffineQuantize;
 use crate::schedule::measure::{self, Candidate};
 use crate::schedule::request::{self, PatchRequest};
@@ -87,7 +87,7 @@ struct Current {
     /// The plan with halos blanked, for [`Session::break_halos`]: made on first use.
     broken: Option<Engine>,
     settings: Settings,
-    pixel_range: PixelRange,
+    input_range: InputRange,
     labels: Vec<String>,
     fits: bool,
 }
@@ -101,12 +101,16 @@ pub struct Session {
     model: ModelReport,
     current: Option<Current>,
     last_input: Vec<u8>,
+    /// The model's metadata describes an audio front end: its input is no image.
+    audio: bool,
 }
 
 impl Session {
     /// Loads a .tflite model; any defect is an error naming what is wrong.
     pub fn from_tflite(bytes: &[u8]) -> Result<Session> {
-        let mut session = Session::new(model::load(bytes)?, Source::Tflite { bytes: bytes.len() })?;
+        let metadata = model::metadata::read(bytes);
+        let mut session = Session::new(model::load(bytes)?, Source::Tflite { bytes: bytes.len() }, &metadata)?;
+        session.audio = metadata.audio;
         session.tflite = Some(bytes.into());
         Ok(session)
     }
@@ -121,13 +125,14 @@ impl Session {
     /// the MCUNet spec, e.g. `k3e1s1c16,k5e6s2c24`.
     pub fn from_zoo(arch: &str, width: f64, resolution: usize, blocks: Option<&str>) -> Result<Session> {
         let graph = zoo::Arch::parse(arch, width, resolution, blocks)?.build();
-        Session::new(graph, Source::Zoo { arch: arch.to_string(), width, resolution })
+        Session::new(graph, Source::Zoo { arch: arch.to_string(), width, resolution }, &Default::default())
     }
 
-    fn new(graph: Graph, source: Source) -> Result<Session> {
+    fn new(graph: Graph, source: Source, metadata: &model::metadata::ModelMetadata) -> Result<Session> {
         let kernels: Arc<[Kernel]> = Kernel::prepare_all(&graph)?.into();
-        let model = model_report(&graph, &kernels, source)?;
-        Ok(Session { tflite: None, graph: Arc::new(graph), kernels, model, current: None, last_input: Vec::new() })
+        let model = model_report(&graph, &kernels, source, metadata)?;
+        let graph = Arc::new(graph);
+        Ok(Session { tflite: None, graph, kernels, model, current: None, last_input: Vec::new(), audio: false })
     }
 
     /// The model: inputs, outputs, weights, the splits a patch stage may end at.
@@ -149,7 +154,7 @@ impl Session {
         let graph = &*self.graph;
         let kernels = &*self.kernels;
         let mut notes = Vec::new();
-        let pixel_range = settings.pixel_range()?;
+        let input_range = settings.pixel_range()?.map_or(self.model.input_range, InputRange::settings);
         let (mcu, sram, flash) = settings.memories()?;
         let request = settings.request(graph, &mut notes)?;
         let layer_by_layer = matches!(request, PatchRequest::LayerByLayer);
@@ -192,6 +197,7 @@ impl Session {
             board,
             schedule: ScheduleReport::of(graph, &schedule, input),
             input: TensorReport::of(graph, patched_plan.input),
+            input_range,
             layer_by_layer: self.arena_report(&lbl_plan, &comparison.layer_by_layer),
             patched: self.arena_report(&patched_plan, &comparison.patched),
             stage_overhead: comparison.stage_overhead,
@@ -209,14 +215,16 @@ impl Session {
         };
         let config = Config { capacity: sram.max(sram_needed), input, schedule };
         let engine = Engine::with_plan(self.graph.clone(), self.kernels.clone(), patched_plan, config)?;
-        let classes = self.model.classes;
-        let labels = settings.labels.clone().unwrap_or_else(|| labels::names(None, classes));
+        let labels = match &settings.labels {
+            Some(given) => labels::names(given, self.model.classes),
+            None => self.model.labels.clone(),
+        };
         self.current = Some(Current {
             engine,
             reference,
             broken: None,
             settings: settings.clone(),
-            pixel_range,
+            input_range,
             labels,
             fits: report.board.fits_sram,
         });
@@ -290,17 +298,31 @@ impl Session {
         Ok(self.input_tensor()?.bytes.max(self.model.input.bytes))
     }
 
-    /// An image, centre-cropped and resized to the model's input and quantized with the
-    /// input's parameters and the settings' pixel range: the bytes [`Session::run`] takes.
+    /// An image, centre-cropped to the input's aspect, resized to its H×W (luminance for a
+    /// one-channel input), its pixels mapped to the plan's input range and quantized with the
+    /// input's parameters: the bytes [`Session::run`] takes.
     pub fn image_input(&mut self, image: &RgbImage) -> Result<Vec<u8>> {
+        self.takes_images()?;
         let current = self.current()?;
-        preprocess::image_input(image, current.engine.input_tensor(), current.pixel_range)
+        preprocess::image_input(image, current.engine.input_tensor(), &current.input_range)
     }
 
     /// A camera frame (RGBA rows, `width` × `height`) as the bytes [`Session::run`] takes.
     pub fn rgba_input(&mut self, rgba: &[u8], width: u32, height: u32) -> Result<Vec<u8>> {
+        self.takes_images()?;
         let current = self.current()?;
-        preprocess::rgba_input(rgba, width, height, current.engine.input_tensor(), current.pixel_range)
+        preprocess::rgba_input(rgba, width, height, current.engine.input_tensor(), &current.input_range)
+    }
+
+    /// Refuses an image for a model whose metadata describes an audio front end.
+    fn takes_images(&self) -> Result<()> {
+        match self.audio {
+            true => Err(Error::Input(format!(
+                "the model's metadata describes an audio front end (MLTK's fe.* parameters): its input {:?} is a spectrogram, not an image; feed it with --input-raw",
+                self.model.input.shape
+            ))),
+            false => Ok(()),
+        }
     }
 
     /// Runs the current plan (planned with default settings if none was made) on `input`,
@@ -312,8 +334,10 @@ impl Session {
     /// [`Session::run`], calling `on_tensor` with every whole tensor right after the step
     /// that completes it (the input first).
     pub fn run_with(&mut self, input: &[u8], on_tensor: impl FnMut(usize, &[u8])) -> Result<RunReport> {
+        let verdict = self.model.output == OutputKind::Classification;
         let current = self.current()?;
-        let report = run_report(&mut current.engine, &current.labels, current.fits, input, on_tensor)?;
+        let labels = verdict.then_some(&current.labels[..]);
+        let report = run_report(&mut current.engine, labels, current.fits, input, on_tensor)?;
         self.last_input.clear();
         self.last_input.extend_from_slice(input);
         Ok(report)
@@ -421,10 +445,11 @@ impl Session {
     }
 }
 
-/// Runs `engine` on `input` and names its verdict with `labels`.
+/// Runs `engine` on `input` and names its verdict with `labels` (none: the first output is
+/// not a classification, and the report gives no verdict).
 fn run_report(
     engine: &mut Engine,
-    labels: &[String],
+    labels: Option<&[String]>,
     fits: bool,
     input: &[u8],
     on_tensor: impl FnMut(usize, &[u8]),
@@ -435,10 +460,17 @@ fn run_report(
     }
     let outputs = engine.run_observed(input, on_tensor)?;
     let scores = outputs.first().map(|o| o.dequantized.clone()).unwrap_or_default();
-    let class = labels::best(&scores).unwrap_or(0);
-    let label = labels.get(class).cloned().unwrap_or_else(|| format!("class {class}"));
+    let (class, label, score) = match labels {
+        Some(labels) => {
+            let class = labels::best(&scores).unwrap_or(0);
+            let label = labels.get(class).cloned().unwrap_or_else(|| format!("class {class}"));
+            (class, label, scores.get(class).copied().unwrap_or(0.0))
+        }
+        None => (0, String::new(), 0.0),
+    };
     Ok(RunReport {
-        score: scores.get(class).copied().unwrap_or(0.0),
+        verdict: labels.is_some(),
+        score,
         scores,
         class,
         label,

@@ -7,7 +7,10 @@ use crate::error::{Error, Result};
 use crate::exec::Output;
 use crate::geometry::Region;
 use crate::kernels::Kernel;
+use crate::labels;
+use crate::model::metadata::ModelMetadata;
 use crate::model::{DType, Graph, Tensor};
+use crate::preprocess::InputRange;
 use crate::schedule::measure::{BlockMemory, Candidate};
 use crate::schedule::search::{self, MAX_GRID};
 use crate::schedule::{self, BufferKind, InPlace, InputMode, PatchRef, PatchRegions, Schedule, Stage};
@@ -93,6 +96,30 @@ pub struct SplitReport {
     pub max_cols: usize,
 }
 
+/// What a model's first output is, and so whether a run gives a verdict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OutputKind {
+    /// Scores of two or more classes (every dimension but the last is 1): a verdict, the
+    /// best class's name and score.
+    Classification,
+    /// A [1, H, W, C] map with H and W above 1 (segmentation, a heat map): no verdict.
+    Map,
+    /// Anything else (a detector's boxes, one value, an embedding of odd shape): no verdict.
+    Other,
+}
+
+impl OutputKind {
+    /// The kind of an output of `shape`.
+    pub fn of(shape: &[usize]) -> OutputKind {
+        match shape {
+            [1, h, w, _] if *h > 1 && *w > 1 => OutputKind::Map,
+            [rest @ .., classes] if *classes >= 2 && rest.iter().all(|&d| d == 1) => OutputKind::Classification,
+            _ => OutputKind::Other,
+        }
+    }
+}
+
 /// What a session knows of its model before any plan.
 #[derive(Debug, Clone, Serialize)]
 pub struct ModelReport {
@@ -104,11 +131,23 @@ pub struct ModelReport {
     pub input: TensorReport,
     /// The model outputs as the file declares them.
     pub outputs: Vec<TensorReport>,
-    /// The input is an image a camera frame can feed ([1, H, W, 3], int8 or float32) and the
-    /// weights are real: a face may show a verdict.
+    /// The input is an image a camera frame can feed ([1, H, W, 3] RGB or [1, H, W, 1]
+    /// grayscale of at least 16 pixels a side, int8 or float32, and no audio front end in its
+    /// metadata) and the weights are real; whether a run gives a verdict is `output`'s to say.
     pub classifies_images: bool,
     /// Elements of the first output.
     pub classes: usize,
+    /// What the first output is: a classification (a run's verdict), a map, or other tensors.
+    pub output: OutputKind,
+    /// The first output's class names as shown (the model's metadata's, underscores as spaces,
+    /// else `class i`), one per class for a classification, else none.
+    pub labels: Vec<String>,
+    /// The real values pixels 0..255 become, by the model's own rule (its metadata, else its
+    /// int8 input's representable range, else 0..255): what a plan uses unless the settings
+    /// give a `pixel_range`.
+    pub input_range: InputRange,
+    /// The metadata format the class names or the normalisation came from (`MLTK`), if any.
+    pub metadata: Option<&'static str>,
     /// Bytes of every constant tensor the ops read (weights, biases).
     pub weight_bytes: usize,
     /// What Flash must hold: the .tflite file (weights and graph), or the weights of a zoo net.
@@ -323,6 +362,9 @@ pub struct PlanReport {
     pub schedule: ScheduleReport,
     /// The tensor a run fills: what the network sees.
     pub input: TensorReport,
+    /// The real values an image's pixels become in this plan, and the rule that chose them
+    /// (`settings` when the settings give a `pixel_range`).
+    pub input_range: InputRange,
     /// The same model layer by layer (whole input in SRAM, the same in-place switches).
     pub layer_by_layer: ArenaReport,
     /// The chosen plan (equal to `layer_by_layer` when it has no stages).
@@ -346,9 +388,12 @@ pub struct RunReport {
     pub outputs: Vec<Output>,
     /// The first output's real values, its best class, that class's name and score.
     pub scores: Vec<f32>,
+    /// The first output is a classification ([`ModelReport::output`]): `class`, `label` and
+    /// `score` name the verdict. Without one they are 0, empty and 0.
+    pub verdict: bool,
     /// Index of the best score (the first on ties).
     pub class: usize,
-    /// Its name (the settings' labels, or the default names).
+    /// Its name (the settings' labels, or the model's).
     pub label: String,
     /// Its score.
     pub score: f32,
@@ -385,7 +430,12 @@ pub(super) fn buffer_report(graph: &Graph, id: usize, b: &schedule::Buffer) -> B
     }
 }
 
-pub(super) fn model_report(graph: &Graph, kernels: &[Kernel], source: Source) -> Result<ModelReport> {
+pub(super) fn model_report(
+    graph: &Graph,
+    kernels: &[Kernel],
+    source: Source,
+    metadata: &ModelMetadata,
+) -> Result<ModelReport> {
     let input_index = *graph.inputs.first().ok_or_else(|| Error::Malformed("the model has no input tensor".into()))?;
     let input = TensorReport::of(graph, input_index);
     let outputs: Vec<TensorReport> = graph.outputs.iter().map(|&t| TensorReport::of(graph, t)).collect();
@@ -394,7 +444,18 @@ pub(super) fn model_report(graph: &Graph, kernels: &[Kernel], source: Source) ->
         Source::Tflite { bytes } => bytes,
         Source::Zoo { .. } => weight_bytes,
     };
-    let image = matches!(input.shape[..], [1, _, _, 3]) && matches!(input.dtype, DType::I8 | DType::F32);
+    let image = graph.tensors.get(input_index).is_some_and(|t| crate::preprocess::image_size(t).is_ok())
+        && matches!(input.dtype, DType::I8 | DType::F32)
+        && !metadata.audio;
+    // The int8 tensor a run fills by default (the model's input, or its QUANTIZE's output).
+    let quantized = schedule::layerwise::entry(graph, InputMode::default()).ok().map(|(_, t)| &graph.tensors[t]);
+    let input_range = InputRange::of_model(metadata, quantized);
+    let classes: usize = outputs.first().map_or(0, |o| o.shape.iter().product());
+    let output = outputs.first().map_or(OutputKind::Other, |o| OutputKind::of(&o.shape));
+    let labels = match output {
+        OutputKind::Classification => labels::names(metadata.classes.as_deref().unwrap_or_default(), classes),
+        _ => Vec::new(),
+    };
     let splits = search::splits(graph, kernels, InputMode::default())?
         .into_iter()
         .filter_map(|t| {
@@ -425,7 +486,11 @@ pub(super) fn model_report(graph: &Graph, kernels: &[Kernel], source: Source) ->
     };
     Ok(ModelReport {
         classifies_images: image && matches!(source, Source::Tflite { .. }),
-        classes: outputs.first().map_or(0, |o| o.shape.iter().product()),
+        classes,
+        output,
+        labels,
+        input_range,
+        metadata: metadata.format,
         ops: graph.ops.len(),
         source,
         input,

@@ -16,7 +16,7 @@ pub const DEFAULT_SRAM: usize = 256 * 1024;
 
 /// What a user chooses: the memory, the accounting switches and the patch plan. Every face
 /// sets these same fields (CLI flags, page controls, the URL hash); all have defaults.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// An MCU preset ([`catalog`]): its SRAM and Flash, unless `sram` / `flash` are given.
@@ -44,31 +44,13 @@ pub struct Settings {
     /// With `auto`: also consider plans of two or more patch stages (multi-stage fusion),
     /// grown a stage at a time from the front.
     pub multi_stage: bool,
-    /// The real values of pixels 0 and 255 the model was trained on.
-    pub pixel_range: [f32; 2],
-    /// Class names of the first output (default: `person`, `no person` for two classes,
-    /// else `class i`).
+    /// The real values of pixels 0 and 255 the model was trained on; none (the default) takes
+    /// the model's own rule ([`crate::preprocess::InputRange::of_model`]: its metadata, else
+    /// its int8 input's representable range, else 0..255).
+    pub pixel_range: Option<[f32; 2]>,
+    /// Class names of the first output (default: the model's own, from its metadata, else
+    /// `class i`).
     pub labels: Option<Vec<String>>,
-}
-
-impl Default for Settings {
-    fn default() -> Self {
-        Settings {
-            mcu: None,
-            sram: None,
-            flash: None,
-            float_input: false,
-            streamed_input: false,
-            in_place_depthwise: false,
-            in_place_pointwise: false,
-            in_place_add: false,
-            patch: Vec::new(),
-            split: Vec::new(),
-            multi_stage: false,
-            pixel_range: [0.0, 255.0],
-            labels: None,
-        }
-    }
 }
 
 impl Settings {
@@ -92,9 +74,9 @@ impl Settings {
         PatchRequest::parse(graph, &self.patch, &self.split, self.multi_stage, notes)
     }
 
-    pub(super) fn pixel_range(&self) -> Result<PixelRange> {
-        let [lo, hi] = self.pixel_range;
-        PixelRange::parse(&format!("{lo},{hi}"))
+    /// The user's pixel range, checked, if one is given.
+    pub(super) fn pixel_range(&self) -> Result<Option<PixelRange>> {
+        self.pixel_range.map(|[lo, hi]| PixelRange::parse(&format!("{lo},{hi}"))).transpose()
     }
 }
 

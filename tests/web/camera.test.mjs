@@ -22,9 +22,9 @@ test('the astronaut on the webcam is a person, as the CLI says on the same bytes
   assert.deepEqual(problems, []);
 });
 
-test('the coffee cup on the webcam is no person', async (t) => {
+test('the coffee cup on the webcam is non person', async (t) => {
   const { page, problems } = await open(t, server, camera(clip('coffee.png')));
-  assert.equal(await verdict(page), 'no person');
+  assert.equal(await verdict(page), 'non person');
   await assertSameRunAsCli(page);
   assert.deepEqual(problems, []);
 });
@@ -49,7 +49,7 @@ test('without a camera the page says so and classifies the sample photos', async
   assert.match(await page.textContent('#camera-message'), /No camera/);
   assert.equal(await verdict(page), 'person'); // the first sample is the astronaut
   await page.click('#samples button:has-text("coffee")');
-  await page.waitForFunction(() => document.getElementById('verdict').textContent === 'no person', null, { timeout: 10000 });
+  await page.waitForFunction(() => document.getElementById('verdict').textContent === 'non person', null, { timeout: 10000 });
   assert.deepEqual(problems, []);
 });
 
@@ -65,13 +65,13 @@ test('camera permission denied: a message, the samples, and a way back', async (
 
 test('the camera stopping mid-stream falls back to the samples; retry brings it back', async (t) => {
   const { page, problems } = await open(t, server, camera(clip('coffee.png')));
-  assert.equal(await verdict(page), 'no person');
+  assert.equal(await verdict(page), 'non person');
   await page.evaluate(() => document.getElementById('video').srcObject.getVideoTracks()[0].dispatchEvent(new Event('ended')));
   await page.waitForSelector('#camera-message:not([hidden])');
   assert.match(await page.textContent('#camera-message'), /camera stopped/);
   await page.waitForFunction(() => document.getElementById('verdict').textContent === 'person', null, { timeout: 15000 });
   await page.click('#camera-retry');
-  await page.waitForFunction(() => document.getElementById('verdict').textContent === 'no person', null, { timeout: 15000 });
+  await page.waitForFunction(() => document.getElementById('verdict').textContent === 'non person', null, { timeout: 15000 });
   assert.equal(await page.isVisible('#camera-message'), false);
   // A background tab: the page says how long it was away when it comes back.
   await page.evaluate(() => {
@@ -115,7 +115,7 @@ test('tiny, huge and portrait camera frames are classified and described', async
   for (const [size, expect] of [['16x12', /smaller than the network's 96×96 input/], ['2560x1440', /^frame 2560×1440$/], ['480x640', /portrait/]]) {
     const out = clip('astronaut.png', { frames: 2, size, name: `astronaut-${size}.y4m` });
     const { browser, page, problems } = await open(t, server, camera(out));
-    assert.ok(['person', 'no person'].includes(await verdict(page)));
+    assert.ok(['person', 'non person'].includes(await verdict(page)));
     assert.match(await page.textContent('#frame-info'), expect);
     if (size === '480x640') await page.screenshot({ path: shot('portrait-camera.png') });
     assert.deepEqual(problems, []);

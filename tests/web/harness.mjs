@@ -78,7 +78,7 @@ export async function idle(page, timeout = 120000) {
 
 /// Waits until the page shows a verdict.
 export async function anyVerdict(page, timeout = 30000) {
-  await page.waitForFunction(() => ['person', 'no person'].includes(document.getElementById('verdict').textContent), null, { timeout });
+  await page.waitForFunction(() => ['person', 'non person'].includes(document.getElementById('verdict').textContent), null, { timeout });
 }
 
 /// For a test `t` (node:test's context): a browser launched with `args`, closed after the test

@@ -42,7 +42,7 @@ test('the feasibility map: which MobileNetV2 sizes fit the MCU, and a click load
 
 test('a dropped photo, even a huge one, is told from a model by its bytes and classified', async (t) => {
   const { page, problems } = await open(t, server, camera(clip('coffee.png')));
-  assert.equal(await verdict(page), 'no person');
+  assert.equal(await verdict(page), 'non person');
   // The astronaut drawn onto a 4096×3072 canvas, dropped on the page as a PNG file.
   await page.evaluate(async () => {
     const img = new Image();

@@ -26,7 +26,8 @@ export function settingsFromControls() {
     sram: mcu === 'custom' ? Number($('sram-custom').value) : null,
     patch: patch ? [patch] : [],
     split: split ? [split] : [],
-    pixel_range: state.model?.suggested.pixel_range ?? [0, 255],
+    // null: the model's own input range (the plan report's input_range says which rule).
+    pixel_range: state.model?.suggested.pixel_range ?? null,
   };
   for (const [id, field] of SWITCHES) settings[field] = $(id).checked;
   return settings;

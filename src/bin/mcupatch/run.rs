@@ -14,8 +14,9 @@ use std::path::{Path, PathBuf};
 #[derive(clap::Args)]
 pub struct Args {
     model: PathBuf,
-    /// PNG or JPEG files: centre-cropped, resized to the model input, pixel values (see
-    /// --pixel-range) quantized with the input's parameters.
+    /// PNG or JPEG files: centre-cropped to the input's aspect, resized to its H×W (luminance
+    /// for a one-channel input), pixel values mapped to the model's range (see --pixel-range)
+    /// and quantized with the input's parameters.
     images: Vec<PathBuf>,
     /// Feed a raw tensor instead of an image: the model's input as it declares it (float32
     /// for a float-input model, with or without --float-input), or the int8 tensor the run
@@ -29,10 +30,11 @@ pub struct Args {
     /// With --dump: write into a folder that already holds files, replacing those of the same name.
     #[arg(long, requires = "dump")]
     force: bool,
-    /// The real values of pixels 0 and 255 the model was trained on, e.g. 0,1 or -1,1.
-    #[arg(long, default_value = "0,255", allow_hyphen_values = true)]
-    pixel_range: String,
-    /// Class names of the output, comma-separated (default for two classes: person,no person).
+    /// The real values of pixels 0 and 255 the model was trained on, e.g. 0,1 or -1,1
+    /// (default: the model's own rule: its metadata, else its int8 input's range, else 0,255).
+    #[arg(long, allow_hyphen_values = true, value_parser = NonEmptyStringValueParser::new())]
+    pixel_range: Option<String>,
+    /// Class names of the output, comma-separated (default: the model's own, else class i).
     #[arg(long, value_parser = NonEmptyStringValueParser::new())]
     labels: Option<String>,
     /// Print the arena trace: each step's allocations, frees, live bytes and extent.
@@ -60,8 +62,10 @@ struct RunOutput {
 pub fn main(args: &Args, out: &mut String) -> Result<()> {
     let mut session = open(&args.model)?;
     let mut settings = args.common.settings()?;
-    let range = preprocess::PixelRange::parse(&args.pixel_range)?;
-    settings.pixel_range = [range.lo, range.hi];
+    if let Some(text) = &args.pixel_range {
+        let range = preprocess::PixelRange::parse(text)?;
+        settings.pixel_range = Some([range.lo, range.hi]);
+    }
     settings.labels = args.labels.as_ref().map(|l| l.split(',').map(|s| s.trim().to_string()).collect());
     let plan = session.plan(&settings)?;
     if !plan.board.fits_sram {
@@ -110,10 +114,20 @@ pub fn main(args: &Args, out: &mut String) -> Result<()> {
     for note in &plan.notes {
         writeln!(out, "note: {note}")?;
     }
+    if !args.images.is_empty() {
+        writeln!(out, "input: pixels 0..255 as {}", text::input_range(&plan.input_range))?;
+    }
+    let model = session.model();
     for r in &runs {
-        writeln!(out, "{}: {} ({:.3})", r.input, r.run.label, r.run.score)?;
-        for o in &r.run.outputs {
-            writeln!(out, "  output int8 {:?}  scores {:?}", o.int8, o.dequantized)?;
+        match r.run.verdict {
+            true => writeln!(out, "{}: {} ({:.3})", r.input, r.run.label, r.run.score)?,
+            false => writeln!(out, "{}: no verdict: the first output is {}", r.input, text::output_kind(model))?,
+        }
+        for (o, t) in r.run.outputs.iter().zip(&model.outputs) {
+            match r.run.verdict || o.int8.len() <= 16 {
+                true => writeln!(out, "  output int8 {:?}  scores {:?}", o.int8, o.dequantized)?,
+                false => writeln!(out, "  output {} {}", text::shape(&t.shape), text::value_range(&o.dequantized))?,
+            }
         }
     }
     let p = &plan.patched;

@@ -5,20 +5,28 @@ import { $ } from '../dom.js';
 import { css, drawPixels, heatRgb, surface } from '../draw.js';
 
 /// The network's input as pixels: real = scale × (q − zero point) for int8, then mapped from
-/// the settings' pixel range back to 0..255.
+/// the plan's input range back to 0..255 (a standardized input from its own extremes); one
+/// channel is drawn grey.
 function inputImage() {
   const t = state.report.input;
   const [, h, w, c] = t.shape;
   const raw = state.input;
-  if (!raw || c !== 3) return null;
+  if (!raw || (c !== 3 && c !== 1)) return null;
   const values = t.dtype === 'float32' ? new Float32Array(raw.buffer, raw.byteOffset, raw.byteLength / 4) : new Int8Array(raw.buffer, raw.byteOffset, raw.byteLength);
-  if (values.length !== h * w * 3) return null;
-  const [lo, hi] = state.report.settings.pixel_range;
+  if (values.length !== h * w * c) return null;
   const q = t.quant ?? { scale: 1, zero_point: 0 };
   const real = t.dtype === 'float32' ? (v) => v : (v) => q.scale * (v - q.zero_point);
+  const range = state.report.input_range;
+  let [lo, hi] = [range.lo, range.hi];
+  if (range.standardize) {
+    lo = Infinity;
+    hi = -Infinity;
+    for (const v of values) [lo, hi] = [Math.min(lo, real(v)), Math.max(hi, real(v))];
+    if (!(hi > lo)) hi = lo + 1;
+  }
   const image = new ImageData(w, h);
-  for (let i = 0, j = 0; i < values.length; i += 3, j += 4) {
-    for (let k = 0; k < 3; k++) image.data[j + k] = ((real(values[i + k]) - lo) / (hi - lo)) * 255;
+  for (let i = 0, j = 0; i < values.length; i += c, j += 4) {
+    for (let k = 0; k < 3; k++) image.data[j + k] = ((real(values[i + (c === 3 ? k : 0)]) - lo) / (hi - lo)) * 255;
     image.data[j + 3] = 255;
   }
   return image;

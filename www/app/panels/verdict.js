@@ -6,12 +6,14 @@ import { $, text } from '../dom.js';
 function showVerdict() {
   const run = state.run;
   const verdict = $('verdict');
-  verdict.textContent = run.label;
-  verdict.className = run.label === 'person' ? 'person' : run.label === 'no person' ? 'no-person' : '';
+  // A map or other tensors: no verdict (the run report says so).
+  const label = run.verdict ? run.label : '—';
+  verdict.textContent = label;
+  verdict.className = label === 'person' ? 'person' : label === 'non person' ? 'no-person' : '';
   // Announce only a change, not every frame.
-  if (run.label !== state.verdict) $('verdict-live').textContent = run.label;
-  state.verdict = run.label;
-  text('probability', `${run.label} ${run.score.toFixed(2)}`);
+  if (label !== state.verdict) $('verdict-live').textContent = label;
+  state.verdict = label;
+  text('probability', run.verdict ? `${label} ${run.score.toFixed(2)}` : 'no verdict: the output is not a classification');
   text('ms', `${state.ms.toFixed(1)} ms`);
 }
 
