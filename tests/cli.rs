@@ -344,22 +344,26 @@ fn run_labels_cifar10_with_its_class_names() {
     assert_eq!(r["plan"]["input_range"]["rule"], "quantization");
 }
 
-/// A U-Net's output is a map: no verdict, its shape and dequantized range instead.
+/// A model whose output is a map (a U-Net's, here a generated conv's): no verdict, its shape
+/// and dequantized range instead.
 #[test]
 fn run_shows_a_map_without_a_verdict() {
-    let model = "models/keras/unet_small.tflite";
+    let (bytes, [h, w, c]) = common::map_output_model(1);
+    let path = scratch_dir("map-output").join("map.tflite");
+    std::fs::write(&path, bytes).unwrap();
+    let model = path.to_str().unwrap();
     let text = run_text(&["run", model, "data/images/astronaut.png"]);
-    assert!(text.contains("no verdict: the first output is a 1×32×32×2 map"), "{text}");
-    assert!(text.contains("output 1×32×32×2 values ") && !text.contains("class "), "{text}");
+    assert!(text.contains(&format!("no verdict: the first output is a 1×{h}×{w}×{c} map")), "{text}");
+    assert!(text.contains(&format!("output 1×{h}×{w}×{c} values ")) && !text.contains("class "), "{text}");
     let r = json_of(&["run", model, "data/images/astronaut.png", "--json"]);
     assert_eq!((&r["runs"][0]["verdict"], &r["runs"][0]["label"]), (&Value::Bool(false), &Value::from("")));
 }
 
-/// --pixel-range overrides the model's rule, and the report says so; without it a Keras
-/// MobileNet (input scale about 1/128) takes -1..1.
+/// --pixel-range overrides the model's rule, and the report says so; without it a model
+/// whose int8 input has scale 1/128 and zero point 0 (MLTK's CIFAR-10 net) takes -1..1.
 #[test]
 fn pixel_range_overrides_the_models_rule() {
-    let model = "models/keras/keras_mobilenet_v2.tflite";
+    let model = "models/mltk/image_classification.tflite";
     let own = json_of(&["run", model, "data/images/astronaut.png", "--json"]);
     let range = &own["plan"]["input_range"];
     assert_eq!(range["rule"], "quantization");

@@ -72,6 +72,22 @@ pub fn scratch_dir(tag: &str) -> PathBuf {
 }
 
 /// A model whose one op (EXP) is outside mcupatch's set.
+/// A generated conv whose output is a `[1, H, W, C]` map with H, W above 1 (what a U-Net or a
+/// heat-map head gives): its bytes and the map's shape.
+pub fn map_output_model(seed: u64) -> (Vec<u8>, [usize; 3]) {
+    use rand::SeedableRng;
+    let mut rng = rand::rngs::StdRng::seed_from_u64(seed);
+    loop {
+        let mut g = gen::Gen::new(&mut rng);
+        let x = g.input(12, 3);
+        let y = g.conv(x, false);
+        // An image input (three channels) and a map out.
+        if x.c == 3 && y.h > 1 && y.w > 1 {
+            return (g.finish(y.t).0, [y.h, y.w, y.c]);
+        }
+    }
+}
+
 pub fn unsupported_model() -> Vec<u8> {
     use rand::SeedableRng;
     let mut rng = rand::rngs::StdRng::seed_from_u64(1);
