@@ -24,11 +24,7 @@ pub const MAX_GRID: usize = 8;
 
 /// The tensors a single patch stage can end at, in op order.
 pub fn splits(graph: &Graph, kernels: &[Kernel], input: InputMode) -> Result<Vec<usize>> {
-    let (first_op, _) = layerwise::entry(graph, input)?;
-    Ok((first_op..graph.ops.len())
-        .map(|op| graph.ops[op].outputs[0])
-        .filter(|&t| patch::stage_ops(graph, kernels, first_op, t).is_ok())
-        .collect())
+    Ok(splits_within(graph, kernels, input, u64::MAX)?.0)
 }
 
 /// How much estimating the search may do, counted in ops × grids: every grid of a split costs
@@ -41,6 +37,17 @@ pub const SEARCH_BUDGET: u64 = 40_000_000;
 /// The splits the search covers, in op order, and the op where it stopped when the
 /// [`SEARCH_BUDGET`] ran out before the last one.
 pub fn searched_splits(graph: &Graph, kernels: &[Kernel], input: InputMode) -> Result<(Vec<usize>, Option<usize>)> {
+    splits_within(graph, kernels, input, SEARCH_BUDGET)
+}
+
+/// The splits, in op order, until searching them would spend more than `budget` (see
+/// [`SEARCH_BUDGET`]), and the op where that happened.
+fn splits_within(
+    graph: &Graph,
+    kernels: &[Kernel],
+    input: InputMode,
+    budget: u64,
+) -> Result<(Vec<usize>, Option<usize>)> {
     let (first_op, _) = layerwise::entry(graph, input)?;
     let (mut spent, mut out) = (0u64, Vec::new());
     for op in first_op..graph.ops.len() {
@@ -48,7 +55,7 @@ pub fn searched_splits(graph: &Graph, kernels: &[Kernel], input: InputMode) -> R
         let Some(map) = super::map_region(graph, t) else { continue };
         let grids = MAX_GRID.min(map.height()) * MAX_GRID.min(map.width());
         spent = spent.saturating_add((grids * (op - first_op + 1)) as u64);
-        if spent > SEARCH_BUDGET {
+        if spent > budget {
             return Ok((out, Some(op)));
         }
         if patch::stage_ops(graph, kernels, first_op, t).is_ok() {
