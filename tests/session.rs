@@ -334,3 +334,51 @@ fn a_map_output_gets_no_verdict() {
         assert!(!run.verdict && run.label.is_empty(), "{path}: {}", run.label);
     }
 }
+
+#[test]
+fn a_plan_that_does_not_fit_says_why_and_what_would() {
+    let mut session = vww();
+    let at = |sram: usize| Settings { sram: Some(sram), patch: vec!["auto".into()], ..Settings::default() };
+    assert!(session.plan(&at(256 * 1024)).unwrap().advice.is_none(), "a plan that fits needs no advice");
+
+    // 20 KiB: VWW's smallest plan keeps the whole 27 648 B frame; a camera that streams
+    // each patch's input is the one switch that fits.
+    let report = session.plan(&at(20 * 1024)).unwrap();
+    let advice = report.advice.expect("nothing fits 20 KiB layer by layer or patched with the frame whole");
+    assert_eq!(advice.peak_bytes, report.patched.peak.bytes);
+    assert!(advice.why.contains("27648 B input frame"), "{}", advice.why);
+    let change = advice.change.expect("a switch that fits");
+    assert!(change.settings.streamed_input && !change.settings.in_place_add, "{:?}", change.settings);
+    let applied = session.plan(&change.settings).unwrap();
+    assert!(applied.board.fits_sram && applied.advice.is_none());
+    assert_eq!(applied.patched.peak.bytes, change.peak_bytes);
+    let mcu = advice.mcu.expect("a preset holds 37 KiB");
+    assert!(
+        mcu.sram >= advice.peak_bytes
+            && catalog().mcus.iter().all(|m| m.sram >= mcu.sram || m.sram < advice.peak_bytes)
+    );
+
+    // A fixed grid that doesn't fit: the planner's own choice comes into the change.
+    let grid = Settings { patch: vec!["3x3".into()], ..at(20 * 1024) };
+    let change = session.plan(&grid).unwrap().advice.unwrap().change.unwrap();
+    assert_eq!(change.settings.patch, ["auto"]);
+    assert!(change.what.contains("--patch auto"), "{}", change.what);
+
+    // 4 KiB: no switch or grid; only a larger MCU.
+    let advice = session.plan(&at(4 * 1024)).unwrap().advice.unwrap();
+    assert!(advice.change.is_none() && advice.mcu.is_some());
+}
+
+#[test]
+fn settings_from_json_name_the_setting_at_fault() {
+    let err = |text: &str| Settings::from_json(text).unwrap_err().to_string();
+    assert_eq!(
+        Settings::from_json(r#"{"sram": 20480, "patch": ["3x3"]}"#).unwrap(),
+        Settings { sram: Some(20480), patch: vec!["3x3".into()], ..Settings::default() }
+    );
+    assert!(err(r#"{"sram": -5}"#).contains("setting sram takes a whole number of bytes from 1 to 67108864, not -5"));
+    assert!(err(r#"{"sram": 1e12}"#).contains("not 1000000000000.0"), "{}", err(r#"{"sram": 1e12}"#));
+    assert!(err(r#"{"in_place_add": "yes"}"#).contains("in_place_add takes true or false"));
+    assert!(err(r#"{"grid": "3x3"}"#).contains("unknown field `grid`"));
+    assert!(err("[1, 2]").contains("not a JSON object"));
+}

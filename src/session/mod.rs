@@ -29,6 +29,7 @@
 //! ```
 
 // The browser times itself (its clock is coarse and its own): natively only.
+mod advice;
 #[cfg(not(target_arch = "wasm32"))]
 mod bench;
 mod explain;
@@ -37,6 +38,7 @@ pub mod joint;
 mod report;
 mod settings;
 
+pub use advice::{FitAdvice, FitChange};
 #[cfg(not(target_arch = "wasm32"))]
 pub use bench::{BenchReport, BENCH_BUDGET_SECONDS, DEFAULT_BENCH_RUNS, MAX_BENCH_RUNS};
 pub use explain::{BrokenReport, Difference, ExactnessReport, HeatReport, LayerHeat, SweepReport};
@@ -191,6 +193,10 @@ impl Session {
             fits_flash,
             fits: sram_needed <= sram && fits_flash != Some(false),
         };
+        let advice = match board.fits_sram {
+            true => None,
+            false => Some(self.fit_advice(settings, &schedule, input, sram)?),
+        };
         let report = PlanReport {
             settings: settings.clone(),
             notes,
@@ -205,6 +211,7 @@ impl Session {
             patches,
             ops: self.op_reports(&patched_plan),
             search,
+            advice,
         };
         let reference = match schedule.stages.is_empty() {
             true => None,

@@ -1,6 +1,7 @@
 //! The typed reports a session answers with: plain data (`Serialize`) that a face renders as
 //! text, JSON or drawings, computing nothing of its own.
 
+use super::advice::FitAdvice;
 use super::settings::Settings;
 use crate::arena::Mcu;
 use crate::error::{Error, Result};
@@ -379,6 +380,8 @@ pub struct PlanReport {
     pub ops: Vec<OpReport>,
     /// Present when the planner chose (`auto`).
     pub search: Option<SearchReport>,
+    /// Present when the plan does not fit the SRAM: why, and the cheapest change that fits.
+    pub advice: Option<FitAdvice>,
 }
 
 /// The answer to [`Session::run`].

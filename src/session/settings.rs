@@ -97,3 +97,38 @@ pub struct Catalog {
 pub fn catalog() -> Catalog {
     Catalog { mcus: arena::MCUS, default_sram: DEFAULT_SRAM, max_grid: MAX_GRID, architectures: zoo::ARCHITECTURES }
 }
+
+impl Settings {
+    /// Settings from JSON (the page's and the URL's form), with a sentence naming the setting
+    /// at fault and what it takes, not serde's position in the text.
+    pub fn from_json(text: &str) -> Result<Settings> {
+        let fields: serde_json::Map<String, serde_json::Value> = serde_json::from_str(text)
+            .map_err(|e| Error::Setting(format!("the settings are not a JSON object of settings: {e}")))?;
+        for (key, value) in &fields {
+            let alone = serde_json::Value::Object([(key.clone(), value.clone())].into_iter().collect());
+            if let Err(e) = serde_json::from_value::<Settings>(alone) {
+                return Err(Error::Setting(match what_it_takes(key) {
+                    Some(takes) => format!("setting {key} takes {takes}, not {value}"),
+                    None => format!("settings: {e}"),
+                }));
+            }
+        }
+        serde_json::from_value(serde_json::Value::Object(fields)).map_err(|e| Error::Setting(format!("settings: {e}")))
+    }
+}
+
+/// What a setting's value must be, in words; `None` for a key that is no setting (serde's
+/// message then lists the settings).
+fn what_it_takes(key: &str) -> Option<String> {
+    Some(match key {
+        "sram" | "flash" => format!("a whole number of bytes from 1 to {}", arena::MAX_SRAM),
+        "mcu" => format!("one of {}", arena::MCUS.iter().map(|m| m.name).collect::<Vec<_>>().join(", ")),
+        "float_input" | "streamed_input" | "in_place_depthwise" | "in_place_pointwise" | "in_place_add"
+        | "multi_stage" => "true or false".into(),
+        "patch" => "a list of `auto` or grids RxC".into(),
+        "split" => "a list of splits (opN, tN, strideN or a tensor name)".into(),
+        "pixel_range" => "two numbers, the real values of pixels 0 and 255".into(),
+        "labels" => "a list of class names".into(),
+        _ => return None,
+    })
+}

@@ -67,6 +67,19 @@ pub fn main(args: &Args, out: &mut String) -> Result<()> {
         )?,
         false => writeln!(out, "nothing fits {} B; the smallest peak is {} B: {plan}", board.sram, p.peak.bytes)?,
     }
+    if let Some(advice) = &report.advice {
+        writeln!(out, "why: {}", advice.why)?;
+        match &advice.change {
+            Some(c) => {
+                writeln!(out, "would fit: {} — {} B peak, {:.1}% more MACs", c.what, c.peak_bytes, c.overhead * 100.0)?
+            }
+            None => writeln!(out, "no switch or grid makes it fit {} B", board.sram)?,
+        }
+        match advice.mcu {
+            Some(m) => writeln!(out, "or a larger MCU: {} ({} B SRAM, {} B Flash)", m.name, m.sram, m.flash)?,
+            None => writeln!(out, "no MCU preset holds {} B of SRAM and the model's Flash", advice.peak_bytes)?,
+        }
+    }
     if board.fits_flash == Some(false) {
         writeln!(out, "the model's {} B do not fit {} B of Flash", board.flash_needed, board.flash.unwrap_or(0))?;
     }
