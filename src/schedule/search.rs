@@ -155,6 +155,20 @@ pub fn explore_front(graph: &Graph, kernels: &[Kernel], input: InputMode, in_pla
     front_of(graph, kernels, input, base, known, &schedules, Failed::Stop)
 }
 
+/// `known` candidates, then those of `schedules` that can enter the Pareto front of all of
+/// them: [`pareto`] of the result is the front of all, and [`choose`] picks the same plan at
+/// any budget, though only the plans that can matter are placed.
+pub fn front_among(
+    graph: &Graph,
+    kernels: &[Kernel],
+    input: InputMode,
+    base: u64,
+    known: Vec<Candidate>,
+    schedules: &[Schedule],
+) -> Result<Vec<Candidate>> {
+    front_of(graph, kernels, input, base, known, schedules, Failed::Stop)
+}
+
 /// What to do with a schedule that cannot be planned.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Failed {

@@ -300,17 +300,18 @@ pub fn evaluate(arch: ArchPoint, goal: &Goal) -> Result<(ArchResult, usize)> {
         .filter(|&t| schedule::map_region(&graph, t).is_some_and(|m| m.height() >= min_side))
         .collect();
     let legal = search::splits(&graph, &kernels, input)?;
-    let mut candidates: Vec<Candidate> = Vec::new();
-    if !goal.streamed_input {
-        candidates.push(layerwise.clone());
-    }
+    let mut singles = Vec::new();
     for &split in block_ends.iter().filter(|t| legal.contains(t)) {
         let side = schedule::map_region(&graph, split).map_or(0, |m| m.height().min(m.width()));
         for n in 2..=MAX_GRID.min(side) {
-            let s = Schedule { stages: vec![Stage { split, rows: n, cols: n }], in_place: goal.in_place };
-            candidates.push(measure::evaluate(&graph, &kernels, &s, input, layerwise.macs)?);
+            singles.push(Schedule { stages: vec![Stage { split, rows: n, cols: n }], in_place: goal.in_place });
         }
     }
+    let known = if goal.streamed_input { Vec::new() } else { vec![layerwise.clone()] };
+    // Every plan counts as measured (layer by layer too, once more as the reference); only
+    // those that can enter the front are placed, and the front and the choice are all's.
+    let mut plans = known.len() + singles.len() + 1;
+    let mut candidates = search::front_among(&graph, &kernels, input, layerwise.macs, known, &singles)?;
     // Several stages: each round grows the front's longest plans by a stage ending at a
     // block end after theirs.
     for stages in 1..search::MAX_STAGES {
@@ -324,11 +325,9 @@ pub fn evaluate(arch: ArchPoint, goal: &Goal) -> Result<(ArchResult, usize)> {
         if longer.is_empty() {
             break;
         }
-        for s in &longer {
-            candidates.push(measure::evaluate(&graph, &kernels, s, input, layerwise.macs)?);
-        }
+        plans += longer.len();
+        candidates = search::front_among(&graph, &kernels, input, layerwise.macs, candidates, &longer)?;
     }
-    let plans = candidates.len() + 1;
     let within_cap = |c: &Candidate| goal.max_overhead.is_none_or(|cap| c.overhead <= cap + 1e-12);
     let allowed: Vec<Candidate> = candidates.into_iter().filter(within_cap).collect();
     let best = search::choose(&allowed, goal.sram).map_or_else(|| layerwise.clone(), |(c, _)| c);
