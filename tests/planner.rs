@@ -432,3 +432,23 @@ fn a_deep_chain_is_searched_within_the_budget_and_says_so() {
     let mut shallow = Session::from_zoo("mcunet", 0.25, 32, Some(&vec!["k3e1s1c8"; 30].join(","))).unwrap();
     assert!(shallow.plan(&auto).unwrap().notes.is_empty());
 }
+
+/// The engine refuses a plan whose work passes `MAX_PLAN_WORK` (fine grids of a long chain
+/// recompute 63× its MACs); the planner offered such plans as its choice when they had the
+/// smallest peak, and the plan then failed to run.
+#[test]
+fn the_planner_never_chooses_a_plan_the_engine_refuses() {
+    let graph = model::load(&std::fs::read(root().join("models/visual_wake_words.tflite")).unwrap()).unwrap();
+    let kernels = Kernel::prepare_all(&graph).unwrap();
+    let input = InputMode { float_input: false, streamed: false };
+    let mut candidates = search::explore(&graph, &kernels, input, InPlace::default()).unwrap();
+    let (smallest, _) = search::choose(&candidates, 1).unwrap();
+    let too_much = candidates.iter_mut().find(|c| c.schedule == smallest.schedule).unwrap();
+    too_much.work = mcupatch::model::limits::MAX_PLAN_WORK + 1;
+    let (chosen, fits) = search::choose(&candidates, 1).unwrap();
+    assert!(!fits && chosen.schedule != smallest.schedule && chosen.peak.bytes >= smallest.peak.bytes);
+    for c in &mut candidates {
+        c.work = u64::MAX;
+    }
+    assert!(search::choose(&candidates, 1 << 30).is_none(), "no runnable plan, no choice");
+}

@@ -42,6 +42,9 @@ pub struct Candidate {
     pub overhead: f64,
     /// The largest input region one patch of the first stage reads (height, width).
     pub input_patch: Option<(usize, usize)>,
+    /// The plan's work ([`Plan::work`]), which the engine holds to
+    /// [`MAX_PLAN_WORK`](crate::model::limits::MAX_PLAN_WORK).
+    pub work: u64,
 }
 
 /// Plans `schedule` and measures it.
@@ -89,6 +92,7 @@ pub(super) fn measure(
         macs,
         overhead: macs as f64 / base_macs.max(1) as f64 - 1.0,
         input_patch: input_patch(p),
+        work: p.work(graph),
     })
 }
 

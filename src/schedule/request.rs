@@ -9,6 +9,7 @@ use super::search::{self, MAX_GRID};
 use super::{layerwise, map_region, patch, InPlace, InputMode, Schedule, Stage};
 use crate::error::{Error, Result};
 use crate::kernels::Kernel;
+use crate::model::limits::MAX_PLAN_WORK;
 use crate::model::Graph;
 use crate::zoo;
 
@@ -199,6 +200,12 @@ pub fn resolve(
         // layer with the frame whole, as with a whole input (the session notes it).
         if input.streamed && candidates.is_empty() && matches!(request, PatchRequest::Auto { .. }) {
             return given(Vec::new());
+        }
+        if let Some(least) = candidates.iter().map(|c| c.work).min() {
+            return Err(Error::Setting(format!(
+                "every plan would take more work than the engine runs: at least {least} of {MAX_PLAN_WORK} \
+                 (MACs and steps); a coarser grid or layer by layer needs less"
+            )));
         }
         return Err(Error::Setting("no patch plan is legal for this model".into()));
     };

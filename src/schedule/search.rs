@@ -17,6 +17,7 @@ use super::measure::{evaluate, layer_by_layer, measure, steps_macs, Candidate};
 use super::{draft, layerwise, patch, InPlace, InputMode, Schedule, Stage};
 use crate::error::{Error, Result};
 use crate::kernels::Kernel;
+use crate::model::limits::MAX_PLAN_WORK;
 use crate::model::Graph;
 
 /// Grids from 1×1 up to this many rows and columns are tried.
@@ -126,12 +127,15 @@ pub fn pareto(candidates: &[Candidate]) -> Vec<Candidate> {
 }
 
 /// The cheapest candidate (fewest MACs, then smallest peak) within `budget` bytes, or the
-/// smallest peak when none fits; the flag says whether it fits.
+/// smallest peak when none fits; the flag says whether it fits. Plans over
+/// [`MAX_PLAN_WORK`] are never chosen.
 pub fn choose(candidates: &[Candidate], budget: usize) -> Option<(Candidate, bool)> {
-    let fitting = candidates.iter().filter(|c| c.peak.bytes <= budget).min_by_key(|c| (c.macs, c.peak.bytes));
+    // A plan the engine would refuse to run is never the choice.
+    let runnable = || candidates.iter().filter(|c| c.work <= MAX_PLAN_WORK);
+    let fitting = runnable().filter(|c| c.peak.bytes <= budget).min_by_key(|c| (c.macs, c.peak.bytes));
     match fitting {
         Some(c) => Some((c.clone(), true)),
-        None => candidates.iter().min_by_key(|c| (c.peak.bytes, c.macs)).map(|c| (c.clone(), false)),
+        None => runnable().min_by_key(|c| (c.peak.bytes, c.macs)).map(|c| (c.clone(), false)),
     }
 }
 
