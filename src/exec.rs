@@ -259,6 +259,14 @@ impl Engine {
         let kernel = &self.kernels[step.op];
         let io = &self.io[s];
         let pinned = self.plan.buffers[step.output.buffer].pinned;
+        if let (Some(before), Some(now)) = (step.keep, step.output.held) {
+            // A ring: the rows of its previous region that it still holds move to its front.
+            let row = before.width() * schedule::pixel_bytes(&self.graph, op.outputs[0]);
+            let buffer = &self.plan.buffers[step.output.buffer];
+            let ring = self.arena.slice_mut(buffer.offset..buffer.offset + buffer.size);
+            let from = (now.y0 - before.y0) * row;
+            ring.copy_within(from..before.height() * row, 0);
+        }
         if step.region.is_some_and(|r| r.area() == 0) {
             return; // a tile that lies wholly in another op's padding
         }

@@ -590,7 +590,7 @@ fn upsampling_with_a_batch_of_one_loads_as_local_repeats() {
     patch::stage_ops(&graph, &kernels, 0, split).unwrap();
     let config = |schedule| Config { capacity: 16 << 20, input: InputMode::default(), schedule };
     let (_, reference) = run_tensors(&graph, config(Schedule::default()), &case.input);
-    let schedule = Schedule { stages: vec![Stage { split, rows: 2, cols: 2 }], in_place: InPlace::default() };
+    let schedule = Schedule { stages: vec![Stage::new(split, 2, 2)], in_place: InPlace::default() };
     let (engine, tensors) = run_tensors(&graph, config(schedule), &case.input);
     assert!(tensors.contains_key(&split), "{:?}", tensors.keys());
     for (t, bytes) in &tensors {

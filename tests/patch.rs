@@ -12,7 +12,7 @@ use mcupatch::exec::{Config, Engine};
 use mcupatch::kernels::Kernel;
 use mcupatch::model::{self, Graph};
 use mcupatch::schedule::search::{self, MAX_GRID};
-use mcupatch::schedule::{map_region, InPlace, InputMode, Schedule, Stage};
+use mcupatch::schedule::{map_region, Halo, InPlace, InputMode, Schedule, Stage};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::collections::BTreeMap;
@@ -173,11 +173,10 @@ fn random_graphs_random_plans_equal_layer_by_layer() {
                 .iter()
                 .map(|&split| {
                     let r = map_region(&graph, split).unwrap();
-                    Stage {
-                        split,
-                        rows: rng.gen_range(1..=MAX_GRID.min(r.height())),
-                        cols: rng.gen_range(1..=MAX_GRID.min(r.width())),
-                    }
+                    let (rows, cols) =
+                        (rng.gen_range(1..=MAX_GRID.min(r.height())), rng.gen_range(1..=MAX_GRID.min(r.width())));
+                    let halo = if rng.gen_bool(0.5) { Halo::Cache } else { Halo::Recompute };
+                    Stage { halo, ..Stage::new(split, rows, cols) }
                 })
                 .collect();
             let in_place =
@@ -198,6 +197,35 @@ fn random_graphs_random_plans_equal_layer_by_layer() {
     }
     assert!(checked > 600, "only {checked} plans checked");
     assert!(three_stages > 20, "only {three_stages} three-stage plans checked");
+}
+
+/// Cached stages: every VWW grid at every split, rows remembered down each column, equals
+/// layer by layer; a one-column grid computes every row once (layer by layer's MACs), and
+/// no cached plan computes more than the same grid recomputing its halos.
+#[test]
+fn every_cached_vww_plan_equals_layer_by_layer_and_recomputes_no_rows() {
+    let g = vww();
+    let kernels = Kernel::prepare_all(&g).unwrap();
+    for streamed in [false, true] {
+        let input = InputMode { streamed, float_input: false };
+        let pixels: Vec<u8> = (0..96 * 96 * 3).map(|i| ((i * 7919) % 251) as u8).collect();
+        let (layerwise, reference) = run(&g, Schedule::default(), InputMode { streamed: false, ..input }, &pixels);
+        let base = layerwise.plan.steps.iter().map(|s| s.macs(&kernels)).sum::<u64>();
+        let schedules = search::single_stage_schedules(&g, &kernels, input, InPlace::default()).unwrap();
+        for recompute in schedules {
+            let cached = Schedule {
+                stages: recompute.stages.iter().map(|&st| Stage { halo: Halo::Cache, ..st }).collect(),
+                ..recompute.clone()
+            };
+            let engine = check_plan(&g, cached.clone(), input, &pixels, &reference, "vww cached");
+            let macs = |e: &Engine| e.plan.steps.iter().map(|s| s.macs(&kernels)).sum::<u64>();
+            let recomputed = macs(&run(&g, recompute, input, &pixels).0);
+            assert!(macs(&engine) <= recomputed, "{cached:?}: {} > {recomputed}", macs(&engine));
+            if cached.stages[0].cols == 1 {
+                assert_eq!(macs(&engine), base, "{cached:?} recomputes rows");
+            }
+        }
+    }
 }
 
 #[test]

@@ -195,14 +195,14 @@ fn settings_words_become_requests() {
         assert_eq!(parse(&[grid], &[], false).0, Ok(PatchRequest::Grid { rows: 3, cols: 2 }), "{grid}");
     }
     let stages = parse(&["2x2", "4x4"], &["op3", "op9"], false).0.unwrap();
-    let expected = [(t(3), 2), (t(9), 4)].map(|(split, n)| mcupatch::schedule::Stage { split, rows: n, cols: n });
+    let expected = [(t(3), 2), (t(9), 4)].map(|(split, n)| mcupatch::schedule::Stage::new(split, n, n));
     assert_eq!(stages, PatchRequest::Stages(expected.to_vec()));
 
     let (split_alone, notes) = parse(&[], &["op5"], false);
     assert_eq!(split_alone, Ok(PatchRequest::LayerByLayer));
     assert_eq!(notes, ["layer by layer has no patch stage: the split is ignored"]);
     let (given, notes) = parse(&["2x2"], &["op5"], true);
-    assert_eq!(given, Ok(PatchRequest::Stages(vec![mcupatch::schedule::Stage { split: t(5), rows: 2, cols: 2 }])));
+    assert_eq!(given, Ok(PatchRequest::Stages(vec![mcupatch::schedule::Stage::new(t(5), 2, 2)])));
     assert_eq!(notes, ["several stages are searched by auto without a split: the plan given is used as it is"]);
 
     let refused = |patch: &[&str], split: &[&str], words: &str| {

@@ -22,7 +22,7 @@ fn figure_one(arch: &Arch, in_place: InPlace) -> (Graph, Comparison) {
     let graph = arch.build();
     let kernels = Kernel::prepare_all(&graph).unwrap();
     let split = zoo::stride_split(&graph, 8).expect("a stride-8 block");
-    let schedule = Schedule { stages: vec![Stage { split, rows: 4, cols: 4 }], in_place };
+    let schedule = Schedule { stages: vec![Stage::new(split, 4, 4)], in_place };
     let c =
         measure::compare(&graph, &kernels, &schedule, STREAMED, |op| zoo::block_of(&graph, op).to_string()).unwrap();
     (graph, c)
@@ -91,10 +91,10 @@ fn zoo_networks_run_patch_by_patch_exactly() {
         let graph = arch.build();
         let split = zoo::stride_split(&graph, 8).expect("a stride-8 block");
         for (in_place, input) in [(ALL_IN_PLACE, STREAMED), (InPlace::default(), InputMode::default())] {
-            assert_exact(&graph, Schedule { stages: vec![Stage { split, rows: 4, cols: 4 }], in_place }, input);
+            assert_exact(&graph, Schedule { stages: vec![Stage::new(split, 4, 4)], in_place }, input);
         }
         let later = zoo::stride_split(&graph, 16).expect("a stride-16 block");
-        let stages = vec![Stage { split, rows: 3, cols: 3 }, Stage { split: later, rows: 2, cols: 2 }];
+        let stages = vec![Stage::new(split, 3, 3), Stage::new(later, 2, 2)];
         assert_exact(&graph, Schedule { stages, in_place: ALL_IN_PLACE }, STREAMED);
     }
 }

@@ -89,7 +89,7 @@ pub struct SplitCosts {
 impl SplitCosts {
     /// The stage ending at `split`, single, with the `input` mode and `in_place` settings.
     pub fn new(graph: &Graph, kernels: &[Kernel], split: usize, input: InputMode, in_place: InPlace) -> Result<Self> {
-        let one_patch = Schedule { stages: vec![Stage { split, rows: 1, cols: 1 }], in_place };
+        let one_patch = Schedule { stages: vec![Stage::new(split, 1, 1)], in_place };
         let d = draft(graph, kernels, &one_patch, input)?;
         let held = planner::held_bytes(&Plan::requests(&d.buffers));
         let outside: Vec<usize> = (0..d.steps.len()).filter(|&s| d.steps[s].patch.is_none()).collect();

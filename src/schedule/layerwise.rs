@@ -66,6 +66,7 @@ impl Builder<'_> {
                 inputs,
                 output: Access { buffer, held },
                 scratch,
+                keep: None,
                 completes: true,
             });
         }

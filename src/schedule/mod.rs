@@ -90,6 +90,10 @@ pub struct Step {
     pub scratch: Option<usize>,
     /// This step writes the last part of its output tensor: the whole tensor is ready.
     pub completes: bool,
+    /// A ring's previous region (see [`Halo::Cache`]): before the step, the rows of it that
+    /// the output's held region still covers move to the front of the output buffer, and
+    /// the step computes only the rows after them.
+    pub keep: Option<Region>,
 }
 
 impl Step {
@@ -111,12 +115,34 @@ pub struct InputMode {
     pub streamed: bool,
 }
 
-/// One patch stage: the split tensor that ends it and the grid of patches over that tensor.
+/// One patch stage: the split tensor that ends it, the grid of patches over that tensor and
+/// what happens to the halo two neighbouring patches share.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct Stage {
     pub split: usize,
     pub rows: usize,
     pub cols: usize,
+    pub halo: Halo,
+}
+
+impl Stage {
+    /// MCUNetV2's stage: every patch recomputes its halo.
+    pub fn new(split: usize, rows: usize, cols: usize) -> Stage {
+        Stage { split, rows, cols, halo: Halo::Recompute }
+    }
+}
+
+/// What a patch does with the rows it shares with the patch above it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Halo {
+    /// Recomputes them (MCUNetV2): every patch is independent, row-major.
+    #[default]
+    Recompute,
+    /// Remembers them: the patches of a column run top to bottom as row bands, each op's
+    /// tile buffer a ring that keeps the rows the next band still reads and computes only
+    /// the new ones (column halos, between columns, are still recomputed).
+    Cache,
 }
 
 /// Which ops may overwrite their input (when nothing reads it later).

@@ -9,7 +9,7 @@
 //! is byte-identical to the same region of the whole computation.
 
 use super::{
-    activation_inputs, map_region, region_bytes, Access, BufferKind, Builder, PatchRef, PatchRegions, Stage, Step,
+    activation_inputs, map_region, region_bytes, Access, BufferKind, Builder, Halo, PatchRef, PatchRegions, Stage, Step,
 };
 use crate::error::{Error, Result};
 use crate::geometry::Region;
@@ -183,6 +183,13 @@ impl Needs<'_> {
 
 /// Adds the steps of stage `index`: every op of `sops` once per tile of `stage.split`.
 /// With `streamed`, the stage input is delivered tile by tile instead of read whole.
+///
+/// With [`Halo::Recompute`] the patches run row-major, each with tile buffers of its own.
+/// With [`Halo::Cache`] each column of patches runs top to bottom and every op's tile buffer
+/// is a ring the column's patches share, sized for its largest region: before each patch an
+/// op keeps the rows of its previous region that the new one still covers (moved to the
+/// front) and computes only the rows after them. Rings are never in place (their old rows
+/// must survive the op), and a streamed input is delivered whole for each patch.
 pub(super) fn run_stage(b: &mut Builder, index: usize, stage: &Stage, sops: &StageOps, streamed: bool) -> Result<()> {
     let graph = b.graph;
     let split = stage.split;
@@ -195,9 +202,20 @@ pub(super) fn run_stage(b: &mut Builder, index: usize, stage: &Stage, sops: &Sta
         (false, None) => return Err(setting(format!("the stage input tensor {} is not in SRAM", sops.input))),
     };
     let tensors = StageTensors::new(graph, sops);
-    for (i, &tile) in tiles.iter().enumerate() {
+    let needs: Vec<Needs> = tiles.iter().map(|&tile| tensors.needs(graph, b.kernels, split, tile)).collect();
+    let cached = stage.halo == Halo::Cache;
+    let order: Vec<usize> = match cached {
+        false => (0..tiles.len()).collect(),
+        true => (0..stage.cols).flat_map(|c| (0..stage.rows).map(move |r| r * stage.cols + c)).collect(),
+    };
+    // The rings of the current column, by stage slot.
+    let mut rings: Vec<Option<Access>> = vec![None; tensors.slots()];
+    for (n, &i) in order.iter().enumerate() {
+        let (tile, need) = (tiles[i], &needs[i]);
         let patch = PatchRef { stage: index, index: i, row: i / stage.cols, col: i % stage.cols };
-        let need = tensors.needs(graph, b.kernels, split, tile);
+        if patch.row == 0 {
+            rings.fill(None);
+        }
         let input = need.get(sops.input).unwrap_or_default();
         b.patches.push(PatchRegions { stage: index, index: i, tile, input });
         // The tiles of this patch opened so far, by stage slot.
@@ -229,7 +247,7 @@ pub(super) fn run_stage(b: &mut Builder, index: usize, stage: &Stage, sops: &Sta
                 b.touch(access.buffer);
                 inputs.push(access);
             }
-            let mut scratch = None;
+            let (mut scratch, mut keep, mut region) = (None, None, out_region);
             let output = if out == split {
                 let buffer = match b.whole[split] {
                     Some(buffer) => buffer,
@@ -239,6 +257,24 @@ pub(super) fn run_stage(b: &mut Builder, index: usize, stage: &Stage, sops: &Sta
                 // Every tile writes it: alive through this step even when nothing reads it later.
                 b.touch(buffer);
                 Access { buffer, held: Some(whole_split) }
+            } else if cached {
+                let slot = op - sops.ops.start;
+                let buffer = match rings[slot] {
+                    Some(ring) => {
+                        let before = ring.held.unwrap_or_default();
+                        (region, keep) = fresh_rows(graph, op, before, out_region)?;
+                        b.touch(ring.buffer);
+                        ring.buffer
+                    }
+                    None => {
+                        let column = (0..stage.rows).map(|r| &needs[r * stage.cols + patch.col]);
+                        let largest = column.filter_map(|n| n.get(out)).map(|r| region_bytes(graph, out, r)).max();
+                        b.open(smallvec![out], largest.unwrap_or(0), BufferKind::PatchTile, Some(out_region))
+                    }
+                };
+                let a = Access { buffer, held: Some(out_region) };
+                (rings[slot], held[slot]) = (Some(a), Some(a));
+                a
             } else {
                 let (buffer, s) = b.open_output(op, &inputs, out_region, BufferKind::PatchTile);
                 scratch = s;
@@ -248,14 +284,28 @@ pub(super) fn run_stage(b: &mut Builder, index: usize, stage: &Stage, sops: &Sta
             };
             b.push(Step {
                 op,
-                region: Some(out_region),
+                region: Some(region),
                 patch: Some(patch),
                 inputs,
                 output,
                 scratch,
-                completes: out == split && i + 1 == tiles.len(),
+                keep,
+                completes: out == split && n + 1 == order.len(),
             });
         }
     }
     Ok(())
+}
+
+/// The rows op `op` computes when its ring held `before` and must now hold `now` (the next
+/// patch down the column), and the region whose rows it keeps, if any.
+fn fresh_rows(graph: &Graph, op: usize, before: Region, now: Region) -> Result<(Region, Option<Region>)> {
+    if (now.x0, now.x1) != (before.x0, before.x1) || now.y0 < before.y0 || now.y1 < before.y1 {
+        return Err(setting(format!(
+            "op {op} ({}) reads rows its previous patch has dropped, so its halo cannot be cached",
+            graph.ops[op].kind.name()
+        )));
+    }
+    let fresh = Region { y0: now.y0.max(before.y1), ..now };
+    Ok((fresh, (now.y0 < before.y1).then_some(before)))
 }

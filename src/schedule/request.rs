@@ -83,7 +83,7 @@ impl PatchRequest {
                 let stages = grids
                     .iter()
                     .zip(splits)
-                    .map(|(g, &split)| parse_grid(g).map(|(rows, cols)| Stage { split, rows, cols }))
+                    .map(|(g, &split)| parse_grid(g).map(|(rows, cols)| Stage::new(split, rows, cols)))
                     .collect::<Result<Vec<_>>>()?;
                 PatchRequest::Stages(stages)
             }
@@ -227,7 +227,7 @@ pub fn every_grid_at(
 ) -> Result<Vec<Schedule>> {
     let map = map_region(graph, split).ok_or_else(|| illegal_split(graph, kernels, split, input))?;
     let grids = (1..=MAX_GRID.min(map.height())).flat_map(|r| (1..=MAX_GRID.min(map.width())).map(move |c| (r, c)));
-    Ok(grids.map(|(rows, cols)| Schedule { stages: vec![Stage { split, rows, cols }], in_place }).collect())
+    Ok(grids.map(|(rows, cols)| Schedule { stages: vec![Stage::new(split, rows, cols)], in_place }).collect())
 }
 
 /// Why no patch stage can end at `split`.

@@ -14,7 +14,7 @@
 
 use super::costs::SplitCosts;
 use super::measure::{evaluate, layer_by_layer, measure, steps_macs, Candidate};
-use super::{draft, layerwise, patch, InPlace, InputMode, Schedule, Stage};
+use super::{draft, layerwise, patch, Halo, InPlace, InputMode, Schedule, Stage};
 use crate::error::{Error, Result};
 use crate::kernels::Kernel;
 use crate::model::limits::MAX_PLAN_WORK;
@@ -80,7 +80,7 @@ pub fn single_stage_schedules(
             .ok_or_else(|| Error::Setting(format!("the split tensor {split} is not a map")))?;
         for rows in 1..=MAX_GRID.min(r.height()) {
             for cols in 1..=MAX_GRID.min(r.width()) {
-                out.push(Schedule { stages: vec![Stage { split, rows, cols }], in_place });
+                out.push(Schedule { stages: vec![Stage::new(split, rows, cols)], in_place });
             }
         }
     }
@@ -98,7 +98,7 @@ pub fn grid_at_every_split(
 ) -> Result<Vec<Schedule>> {
     let fits = |t: &usize| super::map_region(graph, *t).is_some_and(|m| m.height() >= rows && m.width() >= cols);
     let splits = splits(graph, kernels, input)?.into_iter().filter(fits);
-    Ok(splits.map(|split| Schedule { stages: vec![Stage { split, rows, cols }], in_place }).collect())
+    Ok(splits.map(|split| Schedule { stages: vec![Stage::new(split, rows, cols)], in_place }).collect())
 }
 
 /// Every one of `schedules`, planned and measured against layer by layer's MACs.
@@ -261,7 +261,11 @@ fn estimates(graph: &Graph, kernels: &[Kernel], input: InputMode, schedules: &[S
     // analysis holds every tensor's span in every band: megabytes on a long chain).
     let mut groups: Vec<((usize, InPlace), Vec<usize>)> = Vec::new();
     for (i, schedule) in schedules.iter().enumerate() {
+        // Cached stages have no estimate: a draft tells their MACs and peak.
         let [stage] = schedule.stages[..] else { continue };
+        if stage.halo != Halo::Recompute {
+            continue;
+        }
         let key = (stage.split, schedule.in_place);
         match groups.iter_mut().rev().find(|(k, _)| *k == key) {
             Some((_, members)) => members.push(i),
@@ -337,7 +341,7 @@ pub fn next_stage_schedules(graph: &Graph, kernels: &[Kernel], seeds: &[Schedule
             }
             for n in 1..=MAX_GRID.min(r.height()).min(r.width()) {
                 let mut stages = seed.stages.clone();
-                stages.push(Stage { split, rows: n, cols: n });
+                stages.push(Stage::new(split, n, n));
                 out.push(Schedule { stages, in_place: seed.in_place });
             }
         }

@@ -210,7 +210,7 @@ impl Session {
     pub fn sweep(&mut self) -> Result<SweepReport> {
         let current = self.current()?;
         let (input, in_place) = (current.engine.input, current.engine.schedule.in_place);
-        let Some(&Stage { split, rows, cols }) = current.engine.schedule.stages.first() else {
+        let Some(&Stage { split, rows, cols, .. }) = current.engine.schedule.stages.first() else {
             return Err(Error::Setting("layer by layer has no split or grid to sweep: choose a patch plan".into()));
         };
         let graph = &*self.graph;

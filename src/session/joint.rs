@@ -304,7 +304,7 @@ pub fn evaluate(arch: ArchPoint, goal: &Goal) -> Result<(ArchResult, usize)> {
     for &split in block_ends.iter().filter(|t| legal.contains(t)) {
         let side = schedule::map_region(&graph, split).map_or(0, |m| m.height().min(m.width()));
         for n in 2..=MAX_GRID.min(side) {
-            singles.push(Schedule { stages: vec![Stage { split, rows: n, cols: n }], in_place: goal.in_place });
+            singles.push(Schedule { stages: vec![Stage::new(split, n, n)], in_place: goal.in_place });
         }
     }
     let known = if goal.streamed_input { Vec::new() } else { vec![layerwise.clone()] };
