@@ -4,6 +4,7 @@ import { state } from './store.js';
 import { planner, runner } from './engine-worker.js';
 import { applySettings, settingsFromControls } from './settings.js';
 import { cliFlags } from './url.js';
+import { cliCommands } from './cli-command.js';
 import { replan } from './model.js';
 
 export function installHooks() {
@@ -13,6 +14,8 @@ export function installHooks() {
   // The current PlanReport as the engine returned it, and its settings as CLI flags.
   window.mcupatchPlan = () => state.reportJson && JSON.parse(state.reportJson);
   window.mcupatchFlags = () => cliFlags(settingsFromControls());
+  // The CLI commands the page shows for its plan.
+  window.mcupatchCommands = () => state.report && cliCommands(state.report.settings);
   // True once no plan is being made and the last change has been planned (or refused).
   window.mcupatchIdle = () => state.planning === 0 && Boolean(state.model);
   window.mcupatchPlanMs = () => state.planMs;
