@@ -35,11 +35,14 @@ function drawMap() {
   figure.hidden = state.model.output !== 'map';
   if (figure.hidden) return;
   const shape = state.model.outputs[0].shape;
+  const values = state.run.outputs[0].dequantized;
+  // A frame still in flight when the model changed answers for the previous model.
+  if (values.length !== shape.reduce((a, b) => a * b, 1)) return;
   const { ctx, width } = surface($('map-canvas'));
   const [, h, w] = shape;
   const scale = width / Math.max(h, w);
   ctx.clearRect(0, 0, width, width);
-  drawPixels(ctx, mapImage(state.run.outputs[0].dequantized, shape), 0, 0, w * scale, h * scale);
+  drawPixels(ctx, mapImage(values, shape), 0, 0, w * scale, h * scale);
   text('map-caption', shape[3] === 1 ? `the ${dims(shape)} output map, dark to bright: its lowest to highest value`
     : `the ${dims(shape)} output map, each pixel coloured by its highest of ${shape[3]} channels`);
 }
