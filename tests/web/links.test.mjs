@@ -37,28 +37,39 @@ test('a link with settings in its hash reproduces the plan and the peak after re
   assert.deepEqual(problems, []);
 });
 
-test('a link naming an unknown model and bad settings opens VWW with a note naming what was ignored', async (t) => {
-  const { page, problems } = await open(t, server, camera(clip('astronaut.png')),
-    { hash: '#model=nosuch&sram=abc&colour=red&patch=3x3&split=t9999&streamed-input' });
+test('a link naming an unknown model or bad settings opens what it can, with a note naming what was ignored', async (t) => {
+  const { browser, page, problems } = await open(t, server, camera(clip('astronaut.png')),
+    { hash: '#model=nosuch&sram=abc&colour=red&patch=3x3' });
   assert.equal(await page.$eval('#model-select', (s) => s.value), 'vww');
-  const note = await page.textContent('#link-note');
-  for (const named of ['"nosuch"', 'sram=abc', 'colour=red', 'split=t9999']) assert.ok(note.includes(named), `${named} in "${note}"`);
-  // What the link said that VWW can take, it took: the page is alive and planned it.
-  const plan = await page.evaluate(() => window.mcupatchPlan());
-  assert.deepEqual([plan.schedule.stages[0]?.rows, plan.settings.streamed_input], [3, true]);
+  let note = await page.textContent('#link-note');
+  for (const named of ['"nosuch"', 'sram=abc', 'colour=red']) assert.ok(note.includes(named), `${named} in "${note}"`);
+  // Not a dead page: VWW with its own settings, planned, and a verdict.
+  assert.equal((await page.evaluate(() => window.mcupatchPlan())).schedule.stages.length, 0);
   assert.equal(await verdict(page), 'person');
   assert.ok((await page.$$eval('#mcu-select option', (os) => os.length)) > 1);
   await page.screenshot({ path: shot('link-unknown-model.png') });
+  // A known model: what it can take it takes, the rest is named.
+  const known = await browser.newPage();
+  await known.goto(`${server.url}#model=vww&patch=3x3&split=t9999&mcu=esp99&streamed-input`);
+  await idle(known);
+  note = await known.textContent('#link-note');
+  for (const named of ['split=t9999 (not a split of this model)', 'mcu=esp99 (not an MCU preset)']) assert.ok(note.includes(named), `${named} in "${note}"`);
+  const plan = await known.evaluate(() => window.mcupatchPlan());
+  assert.deepEqual([plan.schedule.stages[0]?.rows, plan.settings.streamed_input], [3, true]);
   assert.deepEqual(problems, []);
 });
 
 test('a link whose settings the planner refuses opens the model with its own settings and says why', async (t) => {
-  const { page, problems } = await open(t, server, [], { hash: '#model=rps&sram=999999999999' });
-  assert.equal(await page.$eval('#model-select', (s) => s.value), 'rps');
-  assert.match(await page.textContent('#link-note'), /Ignored from the link: its settings as a whole \(SRAM 999999999999 B must be between/);
-  assert.equal(await banner(page), '');
-  assert.ok(await page.evaluate(() => window.mcupatchPlan()));
-  assert.deepEqual(problems, []);
+  for (const [sram, why] of [['99999999', /SRAM 99999999 B must be between 1 byte and \d+ B/], ['999999999999', /999999999999 is too large for a size in bytes/]]) {
+    const { page, problems } = await open(t, server, [], { hash: `#model=rps&sram=${sram}` });
+    assert.equal(await page.$eval('#model-select', (s) => s.value), 'rps');
+    const note = await page.textContent('#link-note-text');
+    assert.match(note, /^The link's settings could not be planned \(.*\): opened with the model's own\.$/);
+    assert.match(note, why);
+    assert.equal(await banner(page), '');
+    assert.ok(await page.evaluate(() => window.mcupatchPlan()));
+    assert.deepEqual(problems, []);
+  }
 });
 
 test('a dropped model\'s link asks for the file again, and dropping it restores the plan', async (t) => {

@@ -82,7 +82,7 @@ test('a dropped keyword-spotting model: no camera inference and why, its name in
   const [shown, spoken, probability] = await Promise.all(['#verdict', '#verdict-live', '#probability'].map((s) => page.textContent(s)));
   console.log(`    selector "${selected}", verdict "${shown}", announced "${spoken}", "${probability}"`);
   assert.match(selected, /keyword_spotting\.tflite/);
-  assert.match(probability, /no camera inference: its input \(1×50×10×1 int8\) is not a camera picture; run it with mcupatch run --input-raw/);
+  assert.match(probability, /no camera inference: its input \(1×50×10×1 float32\) is not a camera picture; run it with mcupatch run --input-raw/);
   assert.ok(!/person/.test(shown) && !/person/.test(spoken), `verdict "${shown}", announced "${spoken}"`);
   assert.equal(await banner(page), '');
   assert.deepEqual(problems, []);

@@ -104,6 +104,7 @@ export function sendFrame() {
   const check = state.report.schedule.stages.length > 0 && state.framesShown % CHECK_EVERY === 0;
   const broken = $('break-it').checked && !$('break-it').disabled;
   const serial = state.reportSerial;
+  const model = state.model;
   createImageBitmap(src, size)
     .then((bitmap) => runner.call('frame', { bitmap, check, broken }, [bitmap]))
     .then(({ run, ms, input, exact, breakage }) => {
@@ -123,7 +124,8 @@ export function sendFrame() {
       if (breakage) emit('breakage', breakage);
     })
     .catch((e) => {
-      if (e.message !== 'superseded') showError(`Inference failed: ${e.message ?? e}`);
+      // A frame sent before another model loaded may reach the runner after it: not an error.
+      if (e.message !== 'superseded' && model === state.model) showError(`Inference failed: ${e.message ?? e}`);
     })
     .finally(() => { state.frameInFlight = false; });
 }

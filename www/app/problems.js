@@ -17,5 +17,10 @@ export function modelProblem(name, reason) {
   return `Cannot use ${name ?? 'this model'}: ${reason.replace(/^not a valid TFLite model: /, 'not a valid TFLite model — ')}${fix ? `; ${fix}.` : '.'}`;
 }
 
-/// The settings could not be planned because of `reason` (a bad setting names its range).
-export const planProblem = (reason) => `Cannot plan these settings: ${reason.replace(/^bad setting: /, '')}; change them above.`;
+/// Why settings could not be planned, in words: the engine's bad setting names its range; a
+/// number too large for the engine's sizes (32 bits in WebAssembly) fails before it is read.
+export const settingProblem = (reason) => reason.replace(/^bad settings?: /, '')
+  .replace(/^invalid value: integer `(\d+)`, expected usize.*$/, '$1 is too large for a size in bytes');
+
+/// The settings could not be planned because of `reason`.
+export const planProblem = (reason) => `Cannot plan these settings: ${settingProblem(reason)}; change them above.`;

@@ -6,8 +6,9 @@ import { state, on } from './store.js';
 import { $, clearError, text } from './dom.js';
 import { readHash } from './url.js';
 import { loadModel, replan, sourceOf } from './model.js';
-import { applySettings, settingsFromControls } from './settings.js';
+import { CUSTOM_SRAM, applySettings, settingsFromControls } from './settings.js';
 import { GALLERY } from './gallery.js';
+import { settingProblem } from './problems.js';
 
 const DEFAULT_MODEL = GALLERY[0];
 let opening = true;
@@ -37,7 +38,7 @@ export async function openLink() {
     const dropped = link.model.startsWith('file:') ? link.model.slice('file:'.length) : null;
     sentences.push(dropped
       ? `This link was made with a model dropped on the page, ${dropped}: drop that file here again to see its plan (the link's settings are kept for it); meanwhile this is ${DEFAULT_MODEL.name}.`
-      : `This link names a model this page does not offer, "${link.model}": opened ${DEFAULT_MODEL.name} instead.`);
+      : `This link names a model this page does not offer, "${link.model}": opened ${DEFAULT_MODEL.name} instead, with its own settings (the link's were for that model).`);
     if (dropped) state.awaitedFile = { name: dropped, settings };
     settings = undefined;
   }
@@ -50,9 +51,9 @@ export async function openLink() {
   if (settings && state.model) {
     ignored.push(...refusedBy(settingsFromControls(), settings));
     if (state.planError) {
-      ignored.push(`its settings as a whole (${state.planError.replace(/^bad setting: /, '')})`);
+      sentences.push(`The link's settings could not be planned (${settingProblem(state.planError)}): opened with the model's own.`);
       clearError();
-      applySettings({ ...state.model.suggested, mcu: undefined, sram: undefined });
+      applySettings({ ...state.model.suggested, mcu: null, sram: CUSTOM_SRAM });
       await replan();
     }
   }
