@@ -47,6 +47,13 @@ test('the gallery switches models and the verdict, names and description follow'
     assert.match(page.url(), new RegExp(`model=${key}`));
     await assertSamePlanAsCli(page, key === 'rps' ? RPS : CIFAR);
   }
+  // The tour tells the person detector's story: from another model it opens that one.
+  await page.click('#tour-button');
+  await page.waitForFunction(() => document.getElementById('model-select').value === 'vww', null, { timeout: 30000 });
+  await idle(page);
+  assert.match(await page.textContent('#tour-text'), /96×96 int8 pixels/);
+  assert.equal((await page.evaluate(() => window.mcupatchModel())).input.shape[1], 96);
+  await page.click('#tour-close');
   await page.selectOption('#model-select', 'mbv2');
   await idle(page);
   assert.match(await page.textContent('#probability'), /synthetic weights/);

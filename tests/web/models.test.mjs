@@ -141,6 +141,10 @@ test('downloads: the plan is `mcupatch plan --json` byte for byte, the report na
     const [download] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
     return [download.suggestedFilename(), readFileSync(await download.path(), 'utf8')];
   };
+  // Copy: to the clipboard, or (where the browser refuses it) selected for Ctrl+C.
+  await page.click('#copy-cli');
+  const copied = await page.textContent('#copy-cli');
+  assert.ok(copied === 'Copied' || (copied === 'Selected: press Ctrl+C' && await page.evaluate(() => getSelection().toString().trim()) === command), copied);
   const [name, json] = await saved('#download-plan');
   assert.equal(name, 'rock_paper_scissors-plan.json');
   const [, model, ...flags] = command.split(' ').slice(1);

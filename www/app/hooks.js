@@ -11,6 +11,8 @@ export function installHooks() {
   // The last frame exactly as the engine saw it and what it answered, for checking the page
   // against the CLI on the same bytes (`mcupatch run --input-raw`).
   window.mcupatchLastFrame = () => state.run && { input: Array.from(state.input), run: state.run };
+  // The engine's catalog (MCU presets, grid limits, zoo architectures).
+  window.mcupatchCatalog = () => state.catalog;
   // The loaded model's report (its labels, output kind, input range).
   window.mcupatchModel = () => state.model;
   // The current PlanReport as the engine returned it, and its settings as CLI flags.
