@@ -14,12 +14,13 @@ const MODEL_FIXES = [
 /// `name` could not be loaded because of `reason`: one sentence with the fix.
 export function modelProblem(name, reason) {
   const fix = MODEL_FIXES.find(([pattern]) => pattern.test(reason))?.[1];
-  return `Cannot use ${name ?? 'this model'}: ${reason.replace(/^not a valid TFLite model: /, 'not a valid TFLite model — ')}${fix ? `; ${fix}.` : '.'}`;
+  const what = reason.replace(/\.$/, '').replace(/^not a valid TFLite model: /, 'not a valid TFLite model — ');
+  return `Cannot use ${name ?? 'this model'}: ${what}${fix ? `; ${fix}` : ''}.`;
 }
 
 /// Why settings could not be planned, in words: the engine's bad setting names its range; a
 /// number too large for the engine's sizes (32 bits in WebAssembly) fails before it is read.
-export const settingProblem = (reason) => reason.replace(/^bad settings?: /, '')
+export const settingProblem = (reason) => reason.replace(/^bad settings?: /, '').replace(/\.$/, '')
   .replace(/^invalid value: integer `(\d+)`, expected usize.*$/, '$1 is too large for a size in bytes');
 
 /// The settings could not be planned because of `reason`.
