@@ -5,8 +5,9 @@ import { state } from './store.js';
 import { galleryModel } from './gallery.js';
 import { cliFlags } from './url.js';
 
-/// The model as the CLI names it: a path, or a zoo net's `analyze` arguments.
-function modelArguments() {
+/// The model's path as the CLI takes it: the repository's for a gallery model, a dropped file's
+/// name; null for a zoo net, which `analyze` builds instead.
+function modelPath() {
   const gallery = galleryModel(state.source.key);
   if (gallery) return gallery.path;
   const m = state.model.source;
@@ -19,7 +20,7 @@ function modelArguments() {
 export function cliCommands(settings) {
   const flags = cliFlags(settings);
   const quote = (word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`);
-  const path = modelArguments();
+  const path = modelPath();
   if (path === null) {
     const { arch, width, resolution } = state.model.source;
     return [['mcupatch', 'analyze', '--arch', arch, '--width', String(width), '--resolution', String(resolution), ...flags].map(quote).join(' ')];
