@@ -7,9 +7,11 @@ import { cliCommands } from '../cli-command.js';
 function showCommand() {
   const commands = cliCommands(state.report.settings);
   text('cli-command', commands.join('\n'));
-  text('cli-explain', commands.length > 1
-    ? 'The first command prints this plan (add --json for the downloaded file); `plan` takes no pixel range, so the second runs a photo with yours.'
-    : 'Run it in the repository (add --json for the downloaded file); the same flags give the same report.');
+  text('cli-explain', state.model.source.kind === 'zoo'
+    ? '`analyze` builds the same net with the same synthetic weights and prints its plan for these flags next to layer by layer (without --patch it searches).'
+    : commands.length > 1
+      ? 'The first command prints this plan (add --json for the downloaded file); `plan` takes no pixel range, so the second runs a photo with yours.'
+      : 'Run it in the repository (add --json for the downloaded file); the same flags give the same report.');
 }
 
 async function copyCommand() {
