@@ -108,6 +108,9 @@ export function sendFrame() {
   createImageBitmap(src, size)
     .then((bitmap) => runner.call('frame', { bitmap, check, broken }, [bitmap]))
     .then(({ run, ms, input, exact, breakage }) => {
+      // Sent before another model loaded: the runner may have answered with the new model
+      // (a frame queued behind its load), which is not this frame's model.
+      if (model !== state.model) return;
       state.run = run;
       state.input = input;
       state.inputSerial++;
@@ -124,7 +127,7 @@ export function sendFrame() {
       if (breakage) emit('breakage', breakage);
     })
     .catch((e) => {
-      // A frame sent before another model loaded may reach the runner after it: not an error.
+      // Likewise, a frame sent before another model loaded and refused by it is no error.
       if (e.message !== 'superseded' && model === state.model) showError(`Inference failed: ${e.message ?? e}`);
     })
     .finally(() => { state.frameInFlight = false; });
