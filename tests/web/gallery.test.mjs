@@ -83,16 +83,36 @@ test('a map output is drawn beside the picture with no verdict', async (t) => {
   assert.deepEqual(problems, []);
 });
 
+/// The share of the last frame's int8 input bytes at −128 or 127, once a frame of the current
+/// plan has run.
+async function saturated(page) {
+  const serial = await page.evaluate(() => window.mcupatchFramesShown());
+  await page.waitForFunction((n) => window.mcupatchFramesShown() > n + 1, serial, { timeout: 20000 });
+  const { input } = await page.evaluate(() => window.mcupatchLastFrame());
+  return input.filter((b) => b === 127 || b === 128).length / input.length;
+}
+
+/// Types a pixel range into the two fields, as a user would, and waits for its plan.
+async function setRange(page, lo, hi) {
+  await page.fill('#pixel-lo', String(lo));
+  await page.fill('#pixel-hi', String(hi));
+  await page.press('#pixel-hi', 'Enter');
+  await page.waitForFunction(([lo, hi]) => window.mcupatchPlan()?.settings.pixel_range?.join() === `${lo},${hi}`, [lo, hi]);
+  await idle(page);
+}
+
 test('the pixel range: the model\'s own rule shown, overridden, in the link and the command, and reset', async (t) => {
   const { page, problems } = await open(t, server, camera(clip('astronaut.png')), { hash: '#model=cifar10' });
   let plan = await page.evaluate(() => window.mcupatchPlan());
   assert.deepEqual([plan.input_range.rule, plan.input_range.lo, plan.settings.pixel_range], ['quantization', -1, null]);
   assert.match(await page.textContent('#input-seen'), /become -1\.\.0\.9922, by the int8 input's representable range/);
-  await page.fill('#pixel-lo', '0');
-  await page.fill('#pixel-hi', '1');
-  await page.press('#pixel-hi', 'Enter');
-  await page.waitForFunction(() => window.mcupatchPlan()?.input_range.rule === 'settings');
-  await idle(page);
+  // Trained on [-1, 1]: the photo reaches it, not a wall of saturated bytes.
+  assert.ok(await saturated(page) < 0.1, `${await saturated(page)} of the input bytes saturated`);
+  // Pixels taken as 0..255 (what every model got before the input range was the model's):
+  // most bytes saturate; the override is what the runner uses.
+  await setRange(page, 0, 255);
+  assert.ok(await saturated(page) > 0.5, `${await saturated(page)} of the input bytes saturated at 0..255`);
+  await setRange(page, 0, 1);
   plan = await page.evaluate(() => window.mcupatchPlan());
   assert.deepEqual(plan.settings.pixel_range, [0, 1]);
   assert.match(page.url(), /pixel-range=0%2C1/);
