@@ -16,7 +16,7 @@ export function reportText() {
   const lines = [
     `mcupatch plan of ${state.source.name}`,
     `model: ${m.ops} ops, ${m.weight_bytes} B of weights, ${m.flash_bytes} B in Flash`,
-    `input: ${dims(r.input.shape)} ${r.input.dtype}; pixels 0..255 become ${rangeWords(r.input_range)} (${rangeRule(r.input_range, m)})`,
+    `input: ${dims(r.input.shape)} ${r.input.dtype}; pixels 0..255 become ${rangeWords(r.input_range)}, by ${rangeRule(r.input_range, m)}`,
     `output: ${outputWords(m)}`,
     `plan: ${schedule(r)}`,
     `peak SRAM: ${r.patched.peak.bytes} B at ${peakAt(r.patched.peak)}; layer by layer ${r.layer_by_layer.peak.bytes} B at ${peakAt(r.layer_by_layer.peak)}`,

@@ -10,7 +10,7 @@ function showCommand() {
   text('cli-explain', state.model.source.kind === 'zoo'
     ? '`analyze` builds the same net with the same synthetic weights and prints its plan for these flags next to layer by layer (without --patch it searches).'
     : commands.length > 1
-      ? 'The first command prints this plan (add --json for the downloaded file); `plan` takes no pixel range, so the second runs a photo with yours.'
+      ? 'The first command prints this plan; its --json is the downloaded file but for your pixel range, which `plan` takes no flag for: the second command runs a photo with it.'
       : 'Run it in the repository (add --json for the downloaded file); the same flags give the same report.');
 }
 
