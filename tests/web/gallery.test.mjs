@@ -102,7 +102,7 @@ async function setRange(page, lo, hi) {
 }
 
 test('the pixel range: the model\'s own rule shown, overridden, in the link and the command, and reset', async (t) => {
-  const { page, problems } = await open(t, server, camera(clip('astronaut.png')), { hash: '#model=cifar10' });
+  const { browser, page, problems } = await open(t, server, camera(clip('astronaut.png')), { hash: '#model=cifar10' });
   let plan = await page.evaluate(() => window.mcupatchPlan());
   assert.deepEqual([plan.input_range.rule, plan.input_range.lo, plan.settings.pixel_range], ['quantization', -1, null]);
   assert.match(await page.textContent('#input-seen'), /become -1\.\.0\.9922, by the int8 input's representable range/);
@@ -115,7 +115,13 @@ test('the pixel range: the model\'s own rule shown, overridden, in the link and 
   await setRange(page, 0, 1);
   plan = await page.evaluate(() => window.mcupatchPlan());
   assert.deepEqual(plan.settings.pixel_range, [0, 1]);
-  assert.match(page.url(), /pixel-range=0%2C1/);
+  assert.match(page.url(), /pixel-range=0,1(&|$)/);
+  // The link carries it.
+  const linked = await browser.newPage();
+  await linked.goto(page.url());
+  await idle(linked);
+  assert.deepEqual((await linked.evaluate(() => window.mcupatchPlan())).input_range, plan.input_range);
+  await linked.close();
   assert.match(await page.textContent('#cli-command'), /mcupatch run models\/mltk\/image_classification\.tflite photo\.png .*--pixel-range 0,1/);
   await page.click('#pixel-own');
   await page.waitForFunction(() => window.mcupatchPlan()?.input_range.rule === 'quantization');

@@ -13,7 +13,8 @@ export function writeHash(settings) {
   for (const [, field, flag] of SWITCHES) if (settings[field]) params.set(flag, '');
   if (settings.pixel_range) params.set('pixel-range', settings.pixel_range.join(','));
   if (state.tour >= 0) params.set('tour', state.tour + 1);
-  history.replaceState(null, '', `#${params.toString().replace(/=(?=&|$)/g, '')}`);
+  // Switches as bare flags, and the pixel range's comma as typed: the link stays readable.
+  history.replaceState(null, '', `#${params.toString().replace(/=(?=&|$)/g, '').replace(/%2C/g, ',')}`);
 }
 
 /// The model key, settings and tour step a shared link carries, or null; `ignored` lists what
