@@ -102,7 +102,7 @@ async function setRange(page, lo, hi) {
 }
 
 test('the pixel range: the model\'s own rule shown, overridden, in the link and the command, and reset', async (t) => {
-  const { browser, page, problems } = await open(t, server, camera(clip('astronaut.png')), { hash: '#model=cifar10' });
+  const { browser, page, problems } = await open(t, server, camera(clip('astronaut.png')), { hash: '#model=cifar10&mcu=stm32f411' });
   let plan = await page.evaluate(() => window.mcupatchPlan());
   assert.deepEqual([plan.input_range.rule, plan.input_range.lo, plan.settings.pixel_range], ['quantization', -1, null]);
   assert.match(await page.textContent('#input-seen'), /become -1\.\.0\.9922, by the int8 input's representable range/);
@@ -122,7 +122,12 @@ test('the pixel range: the model\'s own rule shown, overridden, in the link and 
   await idle(linked);
   assert.deepEqual((await linked.evaluate(() => window.mcupatchPlan())).input_range, plan.input_range);
   await linked.close();
-  assert.match(await page.textContent('#cli-command'), /mcupatch run models\/mltk\/image_classification\.tflite photo\.png .*--pixel-range 0,1/);
+  assert.match(await page.textContent('#cli-command'), /\nmcupatch run models\/mltk\/image_classification\.tflite photo\.png --mcu stm32f411 --pixel-range 0,1$/);
+  // `run` refuses a plan larger than its SRAM: on 20 KiB no run command, and the note says why.
+  await page.selectOption('#mcu-select', 'custom');
+  await idle(page);
+  assert.doesNotMatch(await page.textContent('#cli-command'), /mcupatch run/);
+  assert.match(await page.textContent('#cli-explain'), /once the SRAM holds the plan/);
   await page.click('#pixel-own');
   await page.waitForFunction(() => window.mcupatchPlan()?.input_range.rule === 'quantization');
   assert.doesNotMatch(page.url(), /pixel-range/);

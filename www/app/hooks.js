@@ -19,7 +19,7 @@ export function installHooks() {
   window.mcupatchPlan = () => state.reportJson && JSON.parse(state.reportJson);
   window.mcupatchFlags = () => cliFlags(settingsFromControls());
   // The CLI commands the page shows for its plan.
-  window.mcupatchCommands = () => state.report && cliCommands(state.report.settings);
+  window.mcupatchCommands = () => state.report && cliCommands(state.report);
   // True once no plan is being made and the last change has been planned (or refused).
   window.mcupatchIdle = () => state.planning === 0 && Boolean(state.model);
   window.mcupatchPlanMs = () => state.planMs;

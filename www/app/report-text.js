@@ -25,7 +25,7 @@ export function reportText() {
       + `${b.flash == null ? '' : `, Flash ${b.flash_needed} of ${b.flash} B (${b.fits_flash ? 'fits' : 'does not fit'})`}`,
     ...r.notes.map((n) => `note: ${n}`),
     ...(run?.verdict ? [`last frame: ${run.label} ${run.score.toFixed(2)}`] : []),
-    ...cliCommands(r.settings).map((c) => `reproduce: ${c}`),
+    ...Object.values(cliCommands(r)).filter(Boolean).map((c) => `reproduce: ${c}`),
   ];
   return `${lines.join('\n')}\n`;
 }
