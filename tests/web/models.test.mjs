@@ -68,13 +68,7 @@ test('a dropped photo, even a huge one, is told from a model by its bytes and cl
 test('a dropped keyword-spotting model: no camera inference and why, its name in the selector, no verdict', async (t) => {
   const { page, problems } = await open(t, server, camera(clip('astronaut.png')));
   assert.equal(await verdict(page), 'person');
-  const bytes = [...readFileSync(join(ROOT, 'models/mltk/keyword_spotting.tflite'))];
-  await page.evaluate((bytes) => {
-    const file = new File([new Uint8Array(bytes)], 'keyword_spotting.tflite');
-    const drop = new DragEvent('drop', { dataTransfer: new DataTransfer(), bubbles: true, cancelable: true });
-    drop.dataTransfer.items.add(file);
-    document.body.dispatchEvent(drop);
-  }, bytes);
+  await drop(page, 'keyword_spotting.tflite', readFileSync(join(ROOT, 'models/mltk/keyword_spotting.tflite')));
   await page.waitForFunction(() => document.getElementById('model-select').value.startsWith('file:'), null, { timeout: 30000 });
   await idle(page);
   await page.waitForTimeout(1500); // frames from the camera go on: none may bring a verdict back
