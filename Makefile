@@ -77,7 +77,7 @@ build:
 web: web-tools fetch
 	wasm-pack build --target web --release --out-dir www/pkg --no-typescript --no-pack -- --no-default-features
 	mkdir -p www/assets
-	cp models/visual_wake_words.tflite data/images/* www/assets/
+	cp models/visual_wake_words.tflite models/mltk/rock_paper_scissors.tflite models/mltk/image_classification.tflite data/images/* www/assets/
 
 web-tools:
 	tools/install-web-tools

@@ -32,6 +32,9 @@ pub fn feasibility(arch: &str, widths: &str, resolutions: &str, settings: &str) 
 #[wasm_bindgen]
 pub struct Session {
     inner: session::Session,
+    /// The current plan's report, kept for [`Session::plan_json`]: a download is the report
+    /// drawn, not a new plan.
+    report: Option<session::PlanReport>,
 }
 
 #[wasm_bindgen]
@@ -41,12 +44,12 @@ impl Session {
     pub fn new(model_bytes: &[u8]) -> Result<Session, JsError> {
         #[cfg(feature = "panic-hook")]
         console_error_panic_hook::set_once();
-        Ok(Session { inner: session::Session::from_tflite(model_bytes).map_err(js)? })
+        Ok(Session { inner: session::Session::from_tflite(model_bytes).map_err(js)?, report: None })
     }
 
     /// Builds a zoo architecture (`mbv2`, `mbv2-rd`, `mbv1`) with synthetic weights.
     pub fn zoo(arch: &str, width: f64, resolution: usize) -> Result<Session, JsError> {
-        Ok(Session { inner: session::Session::from_zoo(arch, width, resolution, None).map_err(js)? })
+        Ok(Session { inner: session::Session::from_zoo(arch, width, resolution, None).map_err(js)?, report: None })
     }
 
     /// The model report as JSON ([`session::ModelReport`]).
@@ -58,7 +61,18 @@ impl Session {
     /// ([`session::PlanReport`]); the plan becomes current.
     pub fn plan(&mut self, settings: &str) -> Result<String, JsError> {
         let settings: Settings = serde_json::from_str(settings).map_err(|e| js(format!("bad settings: {e}")))?;
-        json(&self.inner.plan(&settings).map_err(js)?)
+        self.report = None;
+        let report = self.inner.plan(&settings).map_err(js)?;
+        let answer = json(&report);
+        self.report = Some(report);
+        answer
+    }
+
+    /// The current plan's report as `mcupatch plan --json` prints it (pretty JSON, without
+    /// the CLI's final newline).
+    pub fn plan_json(&self) -> Result<String, JsError> {
+        let report = self.report.as_ref().ok_or_else(|| js("no plan yet"))?;
+        serde_json::to_string_pretty(report).map_err(js)
     }
 
     /// Runs one camera frame (RGBA rows, `width` × `height`) through the current plan; returns

@@ -7,8 +7,8 @@ import { state, on } from './app/store.js';
 import { showError } from './app/dom.js';
 import { planner } from './app/engine-worker.js';
 import { applySettings, fillCatalog, settingsFromControls } from './app/settings.js';
-import { readHash } from './app/url.js';
-import { loadModel, modelSource, planMap, replan } from './app/model.js';
+import { loadModel, planMap, replan, sourceOf } from './app/model.js';
+import { openLink, setupSharedLink } from './app/shared-link.js';
 import { setupCamera, startCamera } from './app/camera.js';
 import { setupPlayer, startPlayer } from './app/player.js';
 import { setupControls } from './app/controls.js';
@@ -27,6 +27,11 @@ import { setupBlocks } from './app/panels/blocks.js';
 import { setupSweep } from './app/panels/sweep.js';
 import { setupHeat } from './app/panels/heat.js';
 import { requestMap, setupFeasibility } from './app/panels/feasibility.js';
+import { setupModelAbout } from './app/panels/model-about.js';
+import { setupOutputMap } from './app/panels/output-map.js';
+import { setupPixelRange } from './app/panels/pixel-range.js';
+import { setupTakeAway } from './app/panels/take-away.js';
+import { downloadPlan, downloadReport } from './app/downloads.js';
 
 installHooks();
 
@@ -35,24 +40,21 @@ on('plan-settings', (settings) => {
   applySettings({ ...settingsFromControls(), ...settings });
   replan();
 });
-on('load-model', ({ source, settings }) => loadModel(source, settings));
+on('load-model', ({ key, settings }) => loadModel(sourceOf(key), settings));
 on('plan-map', planMap);
+on('download-plan', downloadPlan);
+on('download-report', downloadReport);
 
 async function main() {
   // The panels listen in the order the page draws them.
-  for (const setup of [setupControls, setupPlayer, setupCamera, setupTour, setupInput, setupVerdict, setupExactness,
-    setupBreakIt, setupNumbers, setupArena, setupLive, setupPyramid, setupOpStrip, setupBlocks, setupSweep, setupHeat]) setup();
+  for (const setup of [setupControls, setupSharedLink, setupPlayer, setupCamera, setupTour, setupModelAbout, setupInput,
+    setupOutputMap, setupPixelRange, setupVerdict, setupExactness, setupBreakIt, setupNumbers, setupTakeAway, setupArena,
+    setupLive, setupPyramid, setupOpStrip, setupBlocks, setupSweep, setupHeat]) setup();
   state.catalog = (await planner.call('catalog')).catalog;
   fillCatalog();
   setupFeasibility();
-  const shared = readHash();
-  try {
-    const key = shared?.model && !shared.model.startsWith('file:') ? shared.model : 'vww';
-    await loadModel(await modelSource(key), shared?.settings);
-  } catch (e) {
-    showError(`Cannot use this model: ${e.message ?? e}`);
-  }
-  if (isTourStep(shared?.tour)) showTour(shared.tour);
+  const tour = await openLink();
+  if (isTourStep(tour)) showTour(tour);
   startPlayer();
   requestMap();
   await startCamera();

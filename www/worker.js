@@ -37,6 +37,11 @@ const handlers = {
     return { json, view, ms };
   },
 
+  // The current plan's report exactly as `mcupatch plan --json` prints it: what a download saves.
+  async planJson() {
+    return { json: need().plan_json() };
+  },
+
   // Why the plan is what it is: every grid at its split and its grid at every split (none for
   // layer by layer), and how often each pixel of the patch stage is computed.
   async explain() {

@@ -12,16 +12,23 @@ export async function verdict(page) {
   return page.textContent('#verdict');
 }
 
+/// The verdict once it is stable, for any classifier: one of the model's own class names.
+export async function modelVerdict(page) {
+  await page.waitForFunction(() => window.mcupatchModel()?.labels.includes(document.getElementById('verdict').textContent), null, { timeout: 30000 });
+  await page.waitForTimeout(1500); // a few more frames: the verdict must be stable, not a first guess
+  return page.textContent('#verdict');
+}
+
 /// The page's last frame, exactly as the engine saw it, through the CLI: the same int8
 /// output and label.
-export async function assertSameRunAsCli(page) {
+export async function assertSameRunAsCli(page, model = VWW) {
   const [frame, settings] = await page.evaluate(() => [window.mcupatchLastFrame(), window.mcupatchFlags()]);
   const raw = scratchPath('frame.bin');
   writeFileSync(raw, Buffer.from(frame.input));
   // The CLI refuses a plan larger than the SRAM, which the page runs in a larger arena to
   // show it: run it with the default 256 KiB and compare all but the arena's size.
   const flags = settings.filter((f, i) => !['--sram', '--mcu'].includes(f) && !['--sram', '--mcu'].includes(settings[i - 1]));
-  const cli = JSON.parse(execFileSync(CLI, ['run', VWW, '--input-raw', raw, '--json', ...flags], { maxBuffer: 1 << 28 }));
+  const cli = JSON.parse(execFileSync(CLI, ['run', model, '--input-raw', raw, '--json', ...flags], { maxBuffer: 1 << 28 }));
   const arena = { capacity: undefined, fits: undefined };
   const d = difference({ ...frame.run, ...arena }, { ...cli.runs[0], input: undefined, ...arena });
   assert.equal(d, null, `page vs mcupatch run --input-raw ${flags.join(' ')}: ${d}`);

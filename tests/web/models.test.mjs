@@ -1,13 +1,16 @@
 // Models and dropped files: the MobileNetV2 feasibility map, a dropped photo told from a model
-// by its bytes, a dropped non-image model, a broken .tflite and the error banner.
+// by its bytes, a dropped non-image model, broken and unsupported .tflite files and the error
+// banner, and the downloads.
 // Run alone: `node --test tests/web/models.test.mjs`; a subset of any file:
 // `node --test --test-name-pattern='REGEX' tests/web/*.test.mjs` (Makefile: test-page).
 import { after, test } from 'node:test';
 import { strict as assert } from 'node:assert';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { ROOT, CLI, camera, clip, open, idle, scratchPath, shot, serveWww } from './harness.mjs';
-import { verdict, banner } from './checks.mjs';
+import { verdict, banner, modelVerdict } from './checks.mjs';
+import { RPS, drop, modelFiles } from './model-files.mjs';
 
 const server = await serveWww();
 after(() => server.close());
@@ -62,16 +65,10 @@ test('a dropped photo, even a huge one, is told from a model by its bytes and cl
   assert.deepEqual(problems, []);
 });
 
-test('a dropped keyword-spotting model: "use the CLI", its name in the selector, no verdict', async (t) => {
+test('a dropped keyword-spotting model: no camera inference and why, its name in the selector, no verdict', async (t) => {
   const { page, problems } = await open(t, server, camera(clip('astronaut.png')));
   assert.equal(await verdict(page), 'person');
-  const bytes = [...readFileSync(join(ROOT, 'models/mltk/keyword_spotting.tflite'))];
-  await page.evaluate((bytes) => {
-    const file = new File([new Uint8Array(bytes)], 'keyword_spotting.tflite');
-    const drop = new DragEvent('drop', { dataTransfer: new DataTransfer(), bubbles: true, cancelable: true });
-    drop.dataTransfer.items.add(file);
-    document.body.dispatchEvent(drop);
-  }, bytes);
+  await drop(page, 'keyword_spotting.tflite', readFileSync(join(ROOT, 'models/mltk/keyword_spotting.tflite')));
   await page.waitForFunction(() => document.getElementById('model-select').value.startsWith('file:'), null, { timeout: 30000 });
   await idle(page);
   await page.waitForTimeout(1500); // frames from the camera go on: none may bring a verdict back
@@ -79,7 +76,7 @@ test('a dropped keyword-spotting model: "use the CLI", its name in the selector,
   const [shown, spoken, probability] = await Promise.all(['#verdict', '#verdict-live', '#probability'].map((s) => page.textContent(s)));
   console.log(`    selector "${selected}", verdict "${shown}", announced "${spoken}", "${probability}"`);
   assert.match(selected, /keyword_spotting\.tflite/);
-  assert.match(probability, /this page runs image models; use the CLI/);
+  assert.match(probability, /no camera inference: its input \(1×50×10×1 float32\) is not a camera picture; run it with mcupatch run --input-raw/);
   assert.ok(!/person/.test(shown) && !/person/.test(spoken), `verdict "${shown}", announced "${spoken}"`);
   assert.equal(await banner(page), '');
   assert.deepEqual(problems, []);
@@ -92,11 +89,72 @@ test('a broken .tflite shows the error banner and the page keeps working', async
   writeFileSync(broken, 'this is not a flatbuffer at all');
   await page.setInputFiles('#model-file', broken);
   await page.waitForSelector('#error-banner:not([hidden])');
-  assert.match(await page.textContent('#error-banner'), /not a valid TFLite model/);
+  assert.match(await page.textContent('#error-banner'), /^Cannot use broken\.tflite \(your file\): not a valid TFLite model — .*; drop a TensorFlow Lite model \(\.tflite\) or a photo\.$/);
   await page.screenshot({ path: shot('error-banner.png') });
   assert.equal(await page.$eval('#model-select', (s) => s.value), 'vww');
   await page.selectOption('#patch-select', '3x3');
   await idle(page);
   assert.equal((await page.evaluate(() => window.mcupatchPlan())).schedule.stages[0].rows, 3);
+  assert.deepEqual(problems, []);
+});
+
+test('every bad model dropped gets one sentence with the fix, and the banner clears on the next good one', async (t) => {
+  const { page, problems } = await open(t, server, camera(clip('astronaut.png')));
+  const files = modelFiles();
+  const expected = {
+    'cut_short.tflite': /the file is cut short: it has 12480 bytes.*drop it again\.$/,
+    'random.tflite': /missing the TFL3 file identifier; drop a TensorFlow Lite model/,
+    'int16.tflite': /unsupported dtype int16; the engine runs int8 models: convert it with full-integer int8 quantization/,
+    'float.tflite': /is float32, only int8 is supported; the engine runs int8 models/,
+  };
+  for (const [name, sentence] of Object.entries(expected)) {
+    await drop(page, name, files[name]);
+    await page.waitForFunction((name) => document.getElementById('error-banner').textContent.includes(name), name, { timeout: 30000 });
+    const text = await banner(page);
+    console.log(`    ${text}`);
+    assert.match(text, new RegExp(`^Cannot use ${name.replace('.', '\\.')} \\(your file\\): `));
+    assert.match(text, sentence);
+    // One sentence: one full stop, at the end (numbers and file names aside).
+    assert.equal(text.replace(/\d\.\d|\.tflite|\(\.tflite\)/g, '').split(/\.(?:\s|$)/).length - 1, 1, text);
+    assert.equal(await page.$eval('#model-select', (s) => s.value), 'vww');
+  }
+  await page.screenshot({ path: shot('bad-drop-banner.png') });
+  await drop(page, 'rps.tflite', readFileSync(RPS));
+  await page.waitForFunction(() => document.getElementById('model-select').value === 'file:rps.tflite', null, { timeout: 30000 });
+  await idle(page);
+  assert.equal(await banner(page), '');
+  assert.ok((await page.evaluate(() => window.mcupatchModel())).labels.includes(await modelVerdict(page)));
+  assert.deepEqual(problems, []);
+});
+
+test('downloads: the plan is `mcupatch plan --json` byte for byte, the report names the plan and its command', async (t) => {
+  const { page, problems } = await open(t, server, [], { hash: '#model=rps&mcu=stm32f411&patch=2x2&in-place-depthwise' });
+  const command = (await page.textContent('#cli-command')).trim();
+  assert.equal(command, 'mcupatch plan models/mltk/rock_paper_scissors.tflite --mcu stm32f411 --patch 2x2 --in-place-depthwise');
+  const saved = async (button) => {
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click(button)]);
+    return [download.suggestedFilename(), readFileSync(await download.path(), 'utf8')];
+  };
+  // Copy: to the clipboard, or (where the browser refuses it) selected for Ctrl+C.
+  await page.click('#copy-cli');
+  const copied = await page.textContent('#copy-cli');
+  assert.ok(copied === 'Copied' || (copied === 'Selected: press Ctrl+C' && await page.evaluate(() => getSelection().toString().trim()) === command), copied);
+  const [name, json] = await saved('#download-plan');
+  assert.equal(name, 'rock_paper_scissors-plan.json');
+  const [, model, ...flags] = command.split(' ').slice(1);
+  const cli = execFileSync(CLI, ['plan', join(ROOT, model), ...flags, '--json'], { maxBuffer: 1 << 28, encoding: 'utf8' });
+  assert.ok(json === cli, `the download differs from mcupatch plan --json (${json.length} vs ${cli.length} bytes)`);
+  // Layer by layer is `inspect` (`plan` without --patch would search).
+  await page.selectOption('#patch-select', '');
+  await idle(page);
+  assert.match(await page.textContent('#cli-command'), /^mcupatch inspect models\/mltk\/rock_paper_scissors\.tflite --mcu stm32f411 --in-place-depthwise$/);
+  const [, layerByLayer] = await saved('#download-plan');
+  assert.ok(layerByLayer === execFileSync(CLI, ['inspect', RPS, '--mcu', 'stm32f411', '--in-place-depthwise', '--json'], { maxBuffer: 1 << 28, encoding: 'utf8' }));
+  const [reportName, report] = await saved('#download-report');
+  assert.equal(reportName, 'rock_paper_scissors-report.txt');
+  const plan = await page.evaluate(() => window.mcupatchPlan());
+  assert.match(report, /^mcupatch plan of Rock, paper, scissors/);
+  assert.ok(report.includes(`peak SRAM: ${plan.patched.peak.bytes} B`), report);
+  assert.ok(report.includes('reproduce: mcupatch inspect models/mltk/rock_paper_scissors.tflite --mcu stm32f411 --in-place-depthwise'), report);
   assert.deepEqual(problems, []);
 });

@@ -108,7 +108,7 @@ test('every combination of the controls gives a plan or names the conflict', asy
     const what = JSON.stringify(settings);
     for (const bad of REFUSED) assert.doesNotMatch(message, bad, what);
     if (message) {
-      assert.match(message, /^Cannot plan: .{12,}/, what);
+      assert.match(message, /^Cannot plan these settings: [^]{12,}; change them above\.$/, what);
       outcomes.refused++;
     } else {
       assert.deepEqual({ ...report.settings, pixel_range: undefined }, { ...report.settings, ...settings, pixel_range: undefined }, what);
@@ -198,5 +198,21 @@ test('the board card refuses a model larger than the MCU\'s Flash, even when its
   assert.match(card, new RegExp(`Flash ${board.flash_needed.toLocaleString('en')} B of ${board.flash.toLocaleString('en')} B`));
   // The headline next to the peak says the board does not fit it, and why.
   assert.match(await page.textContent('#fits'), /^does not fit: the weights need [\d.]+ KiB of Flash, the board has 1024 KiB \(the SRAM fits\)$/);
+  assert.deepEqual(problems, []);
+});
+
+test('when nothing fits, the card says the smallest peak, where it falls and which boards hold it', async (t) => {
+  const { page, problems } = await open(t, server, [], { hash: '#model=vww&sram=4096&patch=auto&in-place-depthwise' });
+  const plan = await page.evaluate(() => window.mcupatchPlan());
+  assert.equal(plan.board.fits_sram, false);
+  const said = await page.textContent('#no-fit');
+  assert.ok(said.startsWith(`Nothing of the ${plan.search.candidates} plans searched fits 4,096 B: the smallest peak is ${plan.patched.peak.bytes.toLocaleString('en')} B at op ${plan.patched.peak.op} `), said);
+  // Every preset listed holds the plan, every one left out does not.
+  const presets = await page.evaluate(() => window.mcupatchCatalog().mcus);
+  const holding = presets.filter((m) => m.sram >= plan.board.sram_needed && m.flash >= plan.board.flash_needed).map((m) => m.name);
+  assert.ok(holding.length > 0 && said.endsWith(`hold this plan: ${holding.join(', ')}.`), said);
+  await page.selectOption('#mcu-select', 'stm32f411');
+  await idle(page);
+  assert.equal(await page.textContent('#no-fit'), '');
   assert.deepEqual(problems, []);
 });

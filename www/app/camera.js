@@ -1,6 +1,6 @@
 // The camera (or sample photos when there is none) and the frames it feeds the runner: one
 // frame in flight at a time, transferred as an ImageBitmap; the answers go out on the bus.
-import { state, emit } from './store.js';
+import { state, emit, on } from './store.js';
 import { $, text, showError } from './dom.js';
 import { runner } from './engine-worker.js';
 
@@ -104,9 +104,13 @@ export function sendFrame() {
   const check = state.report.schedule.stages.length > 0 && state.framesShown % CHECK_EVERY === 0;
   const broken = $('break-it').checked && !$('break-it').disabled;
   const serial = state.reportSerial;
+  const model = state.model;
   createImageBitmap(src, size)
     .then((bitmap) => runner.call('frame', { bitmap, check, broken }, [bitmap]))
     .then(({ run, ms, input, exact, breakage }) => {
+      // Sent before another model loaded: the runner may have answered with the new model
+      // (a frame queued behind its load), which is not this frame's model.
+      if (model !== state.model) return;
       state.run = run;
       state.input = input;
       state.inputSerial++;
@@ -123,13 +127,16 @@ export function sendFrame() {
       if (breakage) emit('breakage', breakage);
     })
     .catch((e) => {
-      if (e.message !== 'superseded') showError(`Inference failed: ${e.message ?? e}`);
+      // Likewise, a frame sent before another model loaded and refused by it is no error.
+      if (e.message !== 'superseded' && model === state.model) showError(`Inference failed: ${e.message ?? e}`);
     })
     .finally(() => { state.frameInFlight = false; });
 }
 
 export function setupCamera() {
   $('camera-retry').onclick = () => startCamera();
+  // The frame's description belongs to the model that ran it.
+  on('model', () => text('frame-info', ''));
   // A background tab gets no animation frames: say so on return instead of a frozen page.
   document.addEventListener('visibilitychange', () => {
     if (document.visibilityState === 'visible' && state.hiddenAt) {

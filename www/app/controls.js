@@ -1,8 +1,9 @@
 // The controls that change the plan or the model: the settings' lists and switches, the
 // model list, a dropped or chosen file (a model or a photo), and the keyboard.
-import { $, showError } from './dom.js';
+import { state } from './store.js';
+import { $ } from './dom.js';
 import { SWITCHES, fillGrids } from './settings.js';
-import { loadModel, modelSource, replan } from './model.js';
+import { loadModel, replan, sourceOf } from './model.js';
 import { useImage } from './camera.js';
 import { move, togglePlay } from './player.js';
 
@@ -29,7 +30,9 @@ async function useFile(file) {
     $('camera-message').textContent = `Showing your photo ${file.name}.`;
     return;
   }
-  await loadModel({ key: `file:${file.name}`, name: `${file.name} (your file)`, bytes: data });
+  // A shared link of this file's plan waits for it (see shared-link.js).
+  const awaited = state.awaitedFile?.name === file.name ? state.awaitedFile.settings : undefined;
+  if (await loadModel({ key: `file:${file.name}`, name: `${file.name} (your file)`, bytes: data }, awaited) && awaited) state.awaitedFile = null;
 }
 
 /// PNG, JPEG, GIF, WebP and BMP by their first bytes; anything else is taken for a model.
@@ -52,13 +55,9 @@ export function setupControls() {
     replan();
   });
   $('model-select').addEventListener('change', async () => {
-    const key = $('model-select').value;
-    if (key.startsWith('file:')) return;
-    try {
-      await loadModel(await modelSource(key));
-    } catch (e) {
-      showError(`Cannot use this model: ${e.message ?? e}`);
-    }
+    const source = sourceOf($('model-select').value);
+    // A dropped file's entry: its bytes are in the workers only while it is the model.
+    if (source) await loadModel(source);
   });
   $('model-file').addEventListener('change', () => useFile($('model-file').files[0]));
   document.addEventListener('dragover', (e) => e.preventDefault());

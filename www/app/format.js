@@ -11,3 +11,31 @@ export const patchText = (patch) => (patch ? `, stage ${patch.stage + 1} patch $
 
 /// A recompute overhead (a fraction) as a signed percentage.
 export const percent = (overhead) => `${overhead >= 0 ? '+' : '−'}${Math.abs(overhead * 100).toFixed(1)} %`;
+
+/// `84×84×1`: a shape without its batch.
+export const dims = (shape) => shape.slice(1).join('×');
+
+/// What a model's first output is, in words, as its model report classifies it.
+export function outputWords(model) {
+  const shape = model.outputs[0]?.shape.join('×') ?? 'no';
+  if (model.output === 'classification') {
+    const names = model.metadata ? `named by its ${model.metadata} metadata` : 'unnamed in its file';
+    return `${model.classes} class scores (${model.labels.join(', ')}: ${names})`;
+  }
+  if (model.output === 'map') return `a ${shape} map (no verdict: drawn as an image)`;
+  return `${model.outputs.length} tensor${model.outputs.length === 1 ? '' : 's'}, the first ${shape} (no verdict: listed with their values)`;
+}
+
+/// The rule that chose a plan's input range, in words (the CLI's `--pixel-range` for the user's).
+export function rangeRule(range, model) {
+  return {
+    settings: 'your range (Settings.pixel_range, the CLI\'s --pixel-range)',
+    metadata: `the model's ${model.metadata ?? ''} metadata`,
+    quantization: 'the int8 input\'s representable range (its quantization)',
+    default: 'no metadata and no int8 input: pixels as they are',
+  }[range.rule] ?? range.rule;
+}
+
+/// Pixels 0..255 as the plan maps them: `0..1` or `each image standardized`.
+export const rangeWords = (range) => (range.standardize ? 'each image standardized, (x − mean) / std'
+  : `${Number(range.lo.toFixed(4))}..${Number(range.hi.toFixed(4))}`);

@@ -4,15 +4,22 @@ import { state } from './store.js';
 import { planner, runner } from './engine-worker.js';
 import { applySettings, settingsFromControls } from './settings.js';
 import { cliFlags } from './url.js';
+import { cliCommands } from './cli-command.js';
 import { replan } from './model.js';
 
 export function installHooks() {
   // The last frame exactly as the engine saw it and what it answered, for checking the page
   // against the CLI on the same bytes (`mcupatch run --input-raw`).
   window.mcupatchLastFrame = () => state.run && { input: Array.from(state.input), run: state.run };
+  // The engine's catalog (MCU presets, grid limits, zoo architectures).
+  window.mcupatchCatalog = () => state.catalog;
+  // The loaded model's report (its labels, output kind, input range).
+  window.mcupatchModel = () => state.model;
   // The current PlanReport as the engine returned it, and its settings as CLI flags.
   window.mcupatchPlan = () => state.reportJson && JSON.parse(state.reportJson);
   window.mcupatchFlags = () => cliFlags(settingsFromControls());
+  // The CLI commands the page shows for its plan.
+  window.mcupatchCommands = () => state.report && cliCommands(state.report);
   // True once no plan is being made and the last change has been planned (or refused).
   window.mcupatchIdle = () => state.planning === 0 && Boolean(state.model);
   window.mcupatchPlanMs = () => state.planMs;

@@ -4,33 +4,42 @@
 import { state, emit } from './store.js';
 import { $, showError, clearError, hasOption } from './dom.js';
 import { EngineWorker, planner, runner } from './engine-worker.js';
-import { ZOO, applySettings, fillSplits, settingsFromControls } from './settings.js';
+import { ZOO, applySettings, fillSplits, settingsFromControls, zooArchitectures, zooName } from './settings.js';
 import { writeHash } from './url.js';
+import { galleryModel } from './gallery.js';
+import { modelProblem, planProblem } from './problems.js';
 
-const BUNDLED_MODEL = 'assets/visual_wake_words.tflite';
+/// What a model key names — a gallery model, a zoo architecture at MobileNetV2's ImageNet size
+/// or `arch@WIDTHxRESOLUTION` — or null for a key the page cannot open by itself (an unknown
+/// name, or a dropped file's `file:NAME`, whose bytes no link carries).
+export function sourceOf(key) {
+  const gallery = galleryModel(key);
+  if (gallery) return { key, name: gallery.name, file: gallery.file };
+  const sized = /^([\w+-]+)@([\d.]+)x(\d+)$/.exec(key ?? '');
+  const [arch, width, resolution] = sized ? [sized[1], Number(sized[2]), Number(sized[3])] : [key, ZOO.width, ZOO.resolution];
+  if (!zooArchitectures().includes(arch)) return null;
+  return { key, arch, width, resolution, name: zooName(arch, width, resolution) };
+}
 
-/// `vww`, a zoo architecture at MobileNetV2's ImageNet size, or `arch@WIDTHxRESOLUTION`.
-export async function modelSource(key) {
-  const sized = /^([\w+-]+)@([\d.]+)x(\d+)$/.exec(key);
-  if (sized) {
-    const [, arch, width, resolution] = sized;
-    return { key, arch, width: Number(width), resolution: Number(resolution), name: `${arch} ${width} @${resolution} (synthetic weights)` };
-  }
-  if (key !== 'vww') return { key, arch: key, ...ZOO };
-  const response = await fetch(BUNDLED_MODEL);
-  if (!response.ok) throw new Error('the bundled model is missing: run `make demo`');
-  return { key, bytes: await response.arrayBuffer() };
+/// A gallery model's bytes, fetched from assets/ (other sources carry what they need).
+async function withBytes(source) {
+  if (!source.file || source.bytes) return source;
+  const response = await fetch(`assets/${source.file}`);
+  if (!response.ok) throw new Error(`the model file assets/${source.file} is missing: run \`make web\`, which fetches the models and copies them there`);
+  return { ...source, bytes: await response.arrayBuffer() };
 }
 
 /// What a worker needs to build the model: a copy of its bytes, or the zoo architecture.
 const loadPayload = (source) => (source.bytes ? { bytes: source.bytes } : { arch: source.arch, width: source.width, resolution: source.resolution });
 
-/// Loads a model into both workers: `source` is { key, bytes } or { key, arch, width, resolution }.
+/// Loads a model into both workers: `source` is one of `sourceOf`'s, or { key, name, bytes }
+/// for a dropped file. Resolves to whether it loaded (a refusal is on the error banner).
 export async function loadModel(source, settings) {
   clearError();
   state.planGeneration++;
   setBusy(+1);
   try {
+    source = await withBytes(source);
     if (planner.busy) planner.restart();
     const [{ model }] = await Promise.all([planner.call('load', loadPayload(source)), runner.call('load', loadPayload(source))]);
     state.source = source;
@@ -40,17 +49,21 @@ export async function loadModel(source, settings) {
     state.run = null;
     state.input = null;
     state.verdict = '';
+    state.pixelRange = null;
     if (!hasOption('model-select', source.key)) $('model-select').append(new Option(source.name, source.key));
     $('model-select').value = source.key;
     fillSplits();
     applySettings(settings ?? { ...model.suggested, mcu: undefined, sram: undefined });
+    emit('model');
     setBusy(-1);
     await replan();
+    return true;
   } catch (e) {
     setBusy(-1);
     // The previous model (if any) stays usable in both workers only if both failed alike.
-    showError(`Cannot use this model: ${e.message ?? e}`);
+    showError(modelProblem(source.name, e.message ?? String(e)));
     if (state.source) $('model-select').value = state.source.key;
+    return false;
   }
 }
 
@@ -88,6 +101,7 @@ export async function replan() {
     const { json, view, ms } = await planner.call('plan', { settings });
     if (generation !== state.planGeneration) return;
     clearError();
+    state.planError = null;
     state.report = view;
     state.reportJson = json;
     state.reportSerial++;
@@ -106,7 +120,10 @@ export async function replan() {
     }
     emit('plan-ready');
   } catch (e) {
-    if (e.message !== 'superseded' && generation === state.planGeneration) showError(`Cannot plan: ${e.message ?? e}`);
+    if (e.message !== 'superseded' && generation === state.planGeneration) {
+      state.planError = e.message ?? String(e);
+      showError(planProblem(state.planError));
+    }
   } finally {
     setBusy(-1);
   }

@@ -3,6 +3,7 @@
 import { state } from './store.js';
 import { $, hasOption } from './dom.js';
 import { shortName } from './format.js';
+import { GALLERY } from './gallery.js';
 
 // Settings switches: control id → Settings field → CLI flag and URL-hash key.
 export const SWITCHES = [
@@ -17,6 +18,10 @@ export const CUSTOM_SRAM = 20 * 1024;
 // Zoo nets are built at MobileNetV2's ImageNet size.
 export const ZOO = { width: 1.0, resolution: 224 };
 
+/// The zoo architectures the page can build: mcunet is built from a list of blocks (the CLI's
+/// --blocks), which the page has no control for.
+export const zooArchitectures = () => state.catalog.architectures.filter((arch) => arch !== 'mcunet');
+
 export function settingsFromControls() {
   const mcu = $('mcu-select').value;
   const patch = $('patch-select').value;
@@ -27,7 +32,7 @@ export function settingsFromControls() {
     patch: patch ? [patch] : [],
     split: split ? [split] : [],
     // null: the model's own input range (the plan report's input_range says which rule).
-    pixel_range: state.model?.suggested.pixel_range ?? null,
+    pixel_range: state.pixelRange ?? state.model?.suggested.pixel_range ?? null,
   };
   for (const [id, field] of SWITCHES) settings[field] = $(id).checked;
   return settings;
@@ -45,14 +50,15 @@ export function applySettings(s) {
   fillGrids($('split-select').value);
   $('patch-select').value = hasOption('patch-select', s.patch?.[0]) ? s.patch[0] : '';
   for (const [id, field] of SWITCHES) $(id).checked = Boolean(s[field]);
+  if ('pixel_range' in s) state.pixelRange = s.pixel_range ?? null;
 }
 
 export function fillCatalog() {
-  const models = $('model-select');
-  models.append(new Option('Visual Wake Words (person detector)', 'vww'));
-  for (const arch of state.catalog.architectures) {
-    models.append(new Option(`${arch} ${ZOO.width} @${ZOO.resolution} (synthetic weights: memory only)`, arch));
-  }
+  const trained = Object.assign(document.createElement('optgroup'), { label: 'Trained models (real weights)' });
+  for (const m of GALLERY) trained.append(new Option(m.name, m.key));
+  const synthetic = Object.assign(document.createElement('optgroup'), { label: 'For memory analysis (synthetic weights)' });
+  for (const arch of zooArchitectures()) synthetic.append(new Option(zooName(arch, ZOO.width, ZOO.resolution), arch));
+  $('model-select').append(trained, synthetic);
   const mcus = $('mcu-select');
   for (const m of state.catalog.mcus) {
     mcus.append(new Option(`${m.name} · ${m.sram / 1024} KiB SRAM · ${m.flash / 1024} KiB Flash`, m.name));
@@ -61,6 +67,9 @@ export function fillCatalog() {
   mcus.value = 'custom';
   $('sram-custom').value = CUSTOM_SRAM;
 }
+
+/// A zoo net's name in the Model list.
+export const zooName = (arch, width, resolution) => `${arch} ${width} @${resolution} (synthetic weights: memory only)`;
 
 export function fillSplits() {
   const select = $('split-select');

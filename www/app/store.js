@@ -3,7 +3,11 @@
 
 export const state = {
   catalog: null, model: null, source: null,
-  report: null, reportJson: null, reportSerial: 0, planMs: 0, planning: 0, planGeneration: 0,
+  // The user's pixel range [lo, hi] (Settings.pixel_range), or null for the model's own rule.
+  pixelRange: null,
+  // A shared link's settings for a dropped model, applied when a file of that name is dropped.
+  awaitedFile: null,
+  report: null, reportJson: null, planError: null, reportSerial: 0, planMs: 0, planning: 0, planGeneration: 0,
   run: null, input: null, inputSerial: 0, ms: 0, runnerReady: false, verdict: '',
   camera: null, frameInFlight: false, framesShown: 0, displayed: [], hiddenAt: 0,
   playing: true, step: 0, stepClock: 0, lastTick: 0, animationFrames: 0, mainMs: [],
@@ -13,12 +17,14 @@ export const state = {
 };
 
 // Reports (the store already holds what they announce):
+//   model       a model loaded
 //   report      a new plan report            plan-ready  the runner runs it (or refused it)
 //   explain     sweep and heat (or a wait)   map         a feasibility map, with its MCU
 //   frame       a frame's verdict            exact       a frame's exactness check
 //   breakage    a frame run without halos    step        the current step to draw
 //   clock       the animation clock's time
-// Intents (answered by the bootstrap): plan-settings, load-model, plan-map.
+// Intents (answered by the bootstrap): plan-settings, load-model, plan-map, download-plan,
+// download-report.
 const listeners = new Map();
 
 /// Calls `listener(detail)` on every `emit(name, detail)`.

@@ -4,7 +4,10 @@ import { state } from './store.js';
 import { $, text } from './dom.js';
 import { CUSTOM_SRAM, applySettings, settingsFromControls } from './settings.js';
 import { writeHash } from './url.js';
-import { replan } from './model.js';
+import { loadModel, replan, sourceOf } from './model.js';
+
+// The model every step's words describe: the Visual Wake Words person detector.
+const TOUR_MODEL = 'vww';
 
 const TOUR = [
   ['What the network sees', 'section.camera', { patch: [] },
@@ -23,8 +26,9 @@ const TOUR = [
     'Now the same patches run without their halos — wrong by design. The red pixels are where the split tensor differs from layer by layer: along the patch borders. With the halos, the badge shows the two schedules agree byte for byte.'],
 ];
 
-/// Opens the tour at step `index` (from 0), or closes it (−1).
-export function showTour(index) {
+/// Opens the tour at step `index` (from 0), or closes it (−1). The tour tells the person
+/// detector's story: on another model it loads that one first.
+export async function showTour(index) {
   state.tour = index;
   const tour = $('tour');
   tour.hidden = index < 0;
@@ -36,7 +40,7 @@ export function showTour(index) {
   text('tour-text', words);
   $('tour-back').disabled = index === 0;
   $('tour-next').disabled = index === TOUR.length - 1;
-  if ($('model-select').value !== 'vww') return;
+  if (state.source?.key !== TOUR_MODEL && !(await loadModel(sourceOf(TOUR_MODEL)))) return;
   $('mcu-select').value = 'custom';
   $('sram-custom').value = CUSTOM_SRAM;
   applySettings({ mcu: null, sram: CUSTOM_SRAM, ...settings });

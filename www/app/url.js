@@ -11,22 +11,35 @@ export function writeHash(settings) {
   for (const p of settings.patch) params.append('patch', p);
   for (const s of settings.split) params.append('split', s);
   for (const [, field, flag] of SWITCHES) if (settings[field]) params.set(flag, '');
+  if (settings.pixel_range) params.set('pixel-range', settings.pixel_range.join(','));
   if (state.tour >= 0) params.set('tour', state.tour + 1);
-  history.replaceState(null, '', `#${params.toString().replace(/=(?=&|$)/g, '')}`);
+  // Switches as bare flags, and the pixel range's comma as typed: the link stays readable.
+  history.replaceState(null, '', `#${params.toString().replace(/=(?=&|$)/g, '').replace(/%2C/g, ',')}`);
 }
 
-/// The model key, settings and tour step a shared link carries, or null.
+/// The model key, settings and tour step a shared link carries, or null; `ignored` lists what
+/// it says that the page cannot take (unknown keys, malformed values), each with why. Whether a
+/// grid or split exists is the model's to say, once it is loaded.
 export function readHash() {
   if (location.hash.length < 2) return null;
   const params = new URLSearchParams(location.hash.slice(1));
-  const settings = {
-    mcu: params.get('mcu'),
-    sram: params.has('sram') ? Number(params.get('sram')) : null,
-    patch: params.getAll('patch'),
-    split: params.getAll('split'),
-  };
+  const ignored = [];
+  const known = new Set(['model', 'mcu', 'sram', 'patch', 'split', 'tour', 'pixel-range', ...SWITCHES.map(([, , flag]) => flag)]);
+  for (const [key, value] of params) if (!known.has(key)) ignored.push(`${key}${value ? `=${value}` : ''} (not a setting)`);
+  const settings = { mcu: null, sram: null, patch: params.getAll('patch'), split: params.getAll('split'), pixel_range: null };
+  const mcu = params.get('mcu');
+  if (mcu && state.catalog.mcus.some((m) => m.name === mcu)) settings.mcu = mcu;
+  else if (mcu !== null) ignored.push(`mcu=${mcu} (not an MCU preset)`);
+  const sram = params.get('sram');
+  if (sram !== null && /^[1-9]\d*$/.test(sram)) settings.sram = Number(sram);
+  else if (sram !== null) ignored.push(`sram=${sram} (not a whole number of bytes)`);
+  const range = params.get('pixel-range');
+  const bounds = range?.split(',').map(Number);
+  if (bounds?.length === 2 && bounds.every(Number.isFinite) && bounds[0] !== bounds[1]) settings.pixel_range = bounds;
+  else if (range !== null) ignored.push(`pixel-range=${range} (not two different numbers lo,hi)`);
   for (const [, field, flag] of SWITCHES) settings[field] = params.has(flag);
-  return { model: params.get('model') ?? 'vww', settings, tour: Number(params.get('tour') ?? 0) - 1 };
+  const tour = params.get('tour');
+  return { model: params.get('model') ?? 'vww', settings, tour: Number(tour ?? 0) - 1, ignored };
 }
 
 /// The same settings as flags of `mcupatch plan` (shown to the user, used by the tests).

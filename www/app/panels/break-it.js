@@ -30,10 +30,12 @@ function showBreak(broken) {
   const split = broken.split;
   text('break-bytes', `${broken.differing_bytes.toLocaleString('en')} of ${broken.split.bytes.toLocaleString('en')} bytes of the split tensor differ `
     + `(${broken.differing_pixels} of ${split.shape[1] * split.shape[2]} pixels)`);
-  const out = (r) => `[${r.outputs[0].int8.join(', ')}] ${r.label}`;
+  // A classification's scores and verdict; a map or other tensors are too long to list.
+  const out = (r) => (r.verdict ? `[${r.outputs[0].int8.join(', ')}] ${r.label}` : `${r.outputs[0].int8.length} output values`);
   text('break-outputs', `layer by layer: ${out(broken.layer_by_layer)} · without halos: ${out(broken.halos_blanked)}`);
   const flips = state.breaks.filter(Boolean).length;
-  text('break-flips', `verdict wrong on ${flips} of the last ${state.breaks.length} frames`);
+  text('break-flips', broken.layer_by_layer.verdict ? `verdict wrong on ${flips} of the last ${state.breaks.length} frames`
+    : 'no verdict to flip: the output is not a classification');
   drawDifference(broken);
 }
 

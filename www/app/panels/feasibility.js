@@ -47,7 +47,7 @@ function drawMap({ map, mcu }) {
         + `${map.flash != null ? ` of ${bytes(map.flash)} Flash` : ''}; ${c.macs.toLocaleString('en')} MACs — click to load it`;
       // Planned on the map's MCU with the planner's choice.
       button.onclick = () => emit('load-model', {
-        source: { key: `${MAP.arch}@${w}x${r}`, arch: MAP.arch, width: w, resolution: r, name: `${MAP.arch} ${w} @${r} (synthetic weights)` },
+        key: `${MAP.arch}@${w}x${r}`,
         settings: { mcu: $('map-mcu').value, patch: ['auto'], split: [], streamed_input: true, in_place_depthwise: true },
       });
       td.append(button);

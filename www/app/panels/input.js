@@ -57,7 +57,7 @@ function drawInput() {
   } else {
     ctx.fillStyle = css('--muted');
     const why = state.model.classifies_images ? 'waiting for a frame…'
-      : state.model.source.kind === 'zoo' ? 'synthetic weights: no camera inference' : 'not an image model: use the CLI';
+      : state.model.source.kind === 'zoo' ? 'synthetic weights: no camera inference' : 'its input is not a camera picture';
     ctx.fillText(why, 12, 20);
   }
   const heat = $('heat-overlay').checked && state.explain?.serial === state.reportSerial ? state.explain.heat.inputs?.[0] : null;

@@ -35,9 +35,24 @@ function showNumbers() {
   $('board').textContent = `${b.mcu ? b.mcu.name : 'custom'}: SRAM ${bytes(b.sram_needed)} of ${bytes(b.sram)} · ${flash}`;
   const ms = (p.macs * MCU_REFERENCE.cyclesPerMac) / (MCU_REFERENCE.mhz * 1000);
   text('mcu-estimate', `≈ ${ms.toFixed(1)} ms per inference on a ${MCU_REFERENCE.mhz} MHz Cortex-M4 (estimate: ${p.macs.toLocaleString('en')} MACs × ${MCU_REFERENCE.cyclesPerMac.toFixed(2)} cycles per MAC, any op)`);
+  text('no-fit', noFit(r));
   const notes = $('notes');
   notes.innerHTML = '';
   for (const n of r.notes) notes.append(Object.assign(document.createElement('li'), { textContent: n }));
+}
+
+/// When the peak does not fit the SRAM: where the smallest peak the planner found falls (or this
+/// plan's, with a way to search), and which MCU presets hold it (their SRAM and Flash against
+/// what the report says the plan needs).
+function noFit(r) {
+  const b = r.board;
+  if (b.fits_sram) return '';
+  const p = r.patched.peak;
+  const where = `${bytes(p.bytes)} at op ${p.op} ${p.op_name}${patchText(p.patch)}${r.schedule.stages.length && !p.patch ? ', after the split, where the ops run layer by layer' : ''}`;
+  const found = r.search ? `Nothing of the ${r.search.candidates} plans searched fits ${bytes(b.sram)}: the smallest peak is ${where}.`
+    : `This plan peaks at ${where}; "auto" searches every split and grid for one that fits.`;
+  const boards = state.catalog.mcus.filter((m) => m.sram >= b.sram_needed && m.flash >= b.flash_needed).map((m) => m.name);
+  return `${found} ${boards.length ? `MCU presets whose SRAM and Flash hold this plan: ${boards.join(', ')}.` : 'No MCU preset holds this plan.'}`;
 }
 
 export function setupNumbers() {
