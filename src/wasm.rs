@@ -24,7 +24,7 @@ pub fn catalog() -> Result<String, JsError> {
 pub fn feasibility(arch: &str, widths: &str, resolutions: &str, settings: &str) -> Result<String, JsError> {
     let widths: Vec<f64> = serde_json::from_str(widths).map_err(|e| js(format!("bad widths: {e}")))?;
     let resolutions: Vec<usize> = serde_json::from_str(resolutions).map_err(|e| js(format!("bad resolutions: {e}")))?;
-    let settings: Settings = serde_json::from_str(settings).map_err(|e| js(format!("bad settings: {e}")))?;
+    let settings = Settings::from_json(settings).map_err(js)?;
     json(&session::feasibility(arch, &widths, &resolutions, &settings).map_err(js)?)
 }
 
@@ -60,7 +60,7 @@ impl Session {
     /// Plans the settings (JSON of [`session::Settings`]) and returns the plan report as JSON
     /// ([`session::PlanReport`]); the plan becomes current.
     pub fn plan(&mut self, settings: &str) -> Result<String, JsError> {
-        let settings: Settings = serde_json::from_str(settings).map_err(|e| js(format!("bad settings: {e}")))?;
+        let settings = Settings::from_json(settings).map_err(js)?;
         self.report = None;
         let report = self.inner.plan(&settings).map_err(js)?;
         let answer = json(&report);

@@ -201,16 +201,24 @@ test('the board card refuses a model larger than the MCU\'s Flash, even when its
   assert.deepEqual(problems, []);
 });
 
-test('when nothing fits, the card says the smallest peak, where it falls and which boards hold it', async (t) => {
-  const { page, problems } = await open(t, server, [], { hash: '#model=vww&sram=4096&patch=auto&in-place-depthwise' });
+test('when nothing fits, the card says why, the change that would fit and the smallest board', async (t) => {
+  const { page, problems } = await open(t, server, [], { hash: '#model=vww&sram=20480&patch=auto' });
   const plan = await page.evaluate(() => window.mcupatchPlan());
   assert.equal(plan.board.fits_sram, false);
   const said = await page.textContent('#no-fit');
-  assert.ok(said.startsWith(`Nothing of the ${plan.search.candidates} plans searched fits 4,096 B: the smallest peak is ${plan.patched.peak.bytes.toLocaleString('en')} B at op ${plan.patched.peak.op} `), said);
-  // Every preset listed holds the plan, every one left out does not.
+  // The engine's advice at 20 KiB: the whole 27 648 B frame sits beside the tiles; a camera
+  // that streams each patch's input fits; the smallest preset holding the peak is named.
+  assert.ok(said.startsWith(`Nothing of the ${plan.search.candidates} plans searched fits 20,480 B: the peak falls inside patch `), said);
+  assert.match(said, /beside the whole 27648 B input frame\. It would fit if you stream each patch's input from the camera \(--streamed-input\): [\d,]+ B peak, \+[\d.]+ % MACs\./);
   const presets = await page.evaluate(() => window.mcupatchCatalog().mcus);
-  const holding = presets.filter((m) => m.sram >= plan.board.sram_needed && m.flash >= plan.board.flash_needed).map((m) => m.name);
-  assert.ok(holding.length > 0 && said.endsWith(`hold this plan: ${holding.join(', ')}.`), said);
+  const smallest = presets.filter((m) => m.sram >= plan.advice.peak_bytes && m.flash >= plan.board.flash_needed).sort((x, y) => x.sram - y.sram)[0];
+  assert.ok(said.endsWith(`holds ${plan.advice.peak_bytes.toLocaleString('en')} B: ${smallest.name}.`), said);
+  // The change, applied, fits.
+  await page.check('#streamed');
+  await idle(page);
+  assert.equal(await page.textContent('#no-fit'), '');
+  await page.uncheck('#streamed');
+  await idle(page);
   await page.selectOption('#mcu-select', 'stm32f411');
   await idle(page);
   assert.equal(await page.textContent('#no-fit'), '');

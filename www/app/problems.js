@@ -18,10 +18,8 @@ export function modelProblem(name, reason) {
   return `Cannot use ${name ?? 'this model'}: ${what}${fix ? `; ${fix}` : ''}.`;
 }
 
-/// Why settings could not be planned, in words: the engine's bad setting names its range; a
-/// number too large for the engine's sizes (32 bits in WebAssembly) fails before it is read.
-export const settingProblem = (reason) => reason.replace(/^bad settings?: /, '').replace(/\.$/, '')
-  .replace(/^invalid value: integer `(\d+)`, expected usize.*$/, '$1 is too large for a size in bytes');
+/// Why settings could not be planned, in words: the engine names the setting and its range.
+export const settingProblem = (reason) => reason.replace(/^bad settings?: /, '').replace(/\.$/, '');
 
 /// The settings could not be planned because of `reason`.
 export const planProblem = (reason) => `Cannot plan these settings: ${settingProblem(reason)}; change them above.`;

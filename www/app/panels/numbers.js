@@ -41,18 +41,17 @@ function showNumbers() {
   for (const n of r.notes) notes.append(Object.assign(document.createElement('li'), { textContent: n }));
 }
 
-/// When the peak does not fit the SRAM: where the smallest peak the planner found falls (or this
-/// plan's, with a way to search), and which MCU presets hold it (their SRAM and Flash against
-/// what the report says the plan needs).
+/// When the peak does not fit the SRAM, the engine's advice: where the plan's peak falls and
+/// why patches don't lower it, the first change of settings that fits, and the smallest MCU
+/// preset that holds the peak.
 function noFit(r) {
-  const b = r.board;
-  if (b.fits_sram) return '';
-  const p = r.patched.peak;
-  const where = `${bytes(p.bytes)} at op ${p.op} ${p.op_name}${patchText(p.patch)}${r.schedule.stages.length && !p.patch ? ', after the split, where the ops run layer by layer' : ''}`;
-  const found = r.search ? `Nothing of the ${r.search.candidates} plans searched fits ${bytes(b.sram)}: the smallest peak is ${where}.`
-    : `This plan peaks at ${where}; "auto" searches every split and grid for one that fits.`;
-  const boards = state.catalog.mcus.filter((m) => m.sram >= b.sram_needed && m.flash >= b.flash_needed).map((m) => m.name);
-  return `${found} ${boards.length ? `MCU presets whose SRAM and Flash hold this plan: ${boards.join(', ')}.` : 'No MCU preset holds this plan.'}`;
+  const a = r.advice;
+  if (!a) return '';
+  const found = r.search ? `Nothing of the ${r.search.candidates} plans searched fits ${bytes(r.board.sram)}` : `This plan does not fit ${bytes(r.board.sram)}`;
+  const change = a.change ? `It would fit if you ${a.change.what}: ${bytes(a.change.peak_bytes)} peak, ${percent(a.change.overhead)} MACs.`
+    : 'No switch or grid makes it fit.';
+  const mcu = a.mcu ? `The smallest MCU preset that holds ${bytes(a.peak_bytes)}: ${a.mcu.name}.` : 'No MCU preset holds it.';
+  return `${found}: ${a.why}. ${change} ${mcu}`;
 }
 
 export function setupNumbers() {
