@@ -6,7 +6,7 @@
 use criterion::{criterion_group, Criterion};
 use mcupatch::kernels::Kernel;
 use mcupatch::model::{self, Graph};
-use mcupatch::schedule::request::{self, PatchRequest};
+use mcupatch::schedule::request::{self, HaloChoice, PatchRequest};
 use mcupatch::schedule::search;
 use mcupatch::schedule::{InPlace, InputMode};
 use mcupatch::zoo::Arch;
@@ -42,7 +42,7 @@ fn chain(ops: usize) -> (Graph, Vec<Kernel>) {
 }
 
 fn auto((graph, kernels): &(Graph, Vec<Kernel>), input: InputMode, in_place: InPlace) {
-    request::resolve(graph, kernels, &AUTO, input, in_place, SRAM).expect("a plan");
+    request::resolve(graph, kernels, &AUTO, input, in_place, HaloChoice::Recompute, SRAM).expect("a plan");
 }
 
 fn planner(c: &mut Criterion) {

@@ -14,7 +14,7 @@ use mcupatch::kernels::Kernel;
 use mcupatch::model::{self, Graph};
 use mcupatch::schedule::costs::SplitCosts;
 use mcupatch::schedule::measure::{self, Candidate};
-use mcupatch::schedule::request::{self, PatchRequest};
+use mcupatch::schedule::request::{self, HaloChoice, PatchRequest};
 use mcupatch::schedule::search;
 use mcupatch::schedule::{draft, plan, InPlace, InputMode, Plan};
 use mcupatch::zoo::Arch;
@@ -99,7 +99,8 @@ fn check_search(graph: &Graph, input: InputMode, in_place: InPlace, what: &str) 
     assert_same_front(&all, &fast, what);
     for budget in budgets(&search::pareto(&all)) {
         let auto = PatchRequest::Auto { multi_stage: false };
-        let chosen = request::resolve(graph, &kernels, &auto, input, in_place, budget).unwrap().schedule;
+        let chosen =
+            request::resolve(graph, &kernels, &auto, input, in_place, HaloChoice::Recompute, budget).unwrap().schedule;
         assert_eq!(Some(&chosen), search::choose(&all, budget).map(|(c, _)| c.schedule).as_ref(), "{what} {budget}");
     }
     for (rows, cols) in [(2, 2), (3, 1)] {
@@ -110,7 +111,9 @@ fn check_search(graph: &Graph, input: InputMode, in_place: InPlace, what: &str) 
             .collect();
         let budget = grid.iter().map(|c| c.peak.bytes).min().unwrap_or(0) + 1;
         let request = PatchRequest::Grid { rows, cols };
-        let chosen = request::resolve(graph, &kernels, &request, input, in_place, budget).ok().map(|r| r.schedule);
+        let chosen = request::resolve(graph, &kernels, &request, input, in_place, HaloChoice::Recompute, budget)
+            .ok()
+            .map(|r| r.schedule);
         assert_eq!(chosen, search::choose(&grid, budget).map(|(c, _)| c.schedule), "{what} grid {rows}x{cols}");
     }
     for c in search::pareto(&fast) {
@@ -140,7 +143,8 @@ fn vww_two_stage_front_equals_the_exhaustive_one() {
         assert_same_front(&all, &fast, &what);
         let auto = PatchRequest::Auto { multi_stage: true };
         for budget in budgets(&search::pareto(&all)) {
-            let chosen = request::resolve(&g, &kernels, &auto, input, in_place, budget).unwrap().schedule;
+            let chosen =
+                request::resolve(&g, &kernels, &auto, input, in_place, HaloChoice::Recompute, budget).unwrap().schedule;
             assert_eq!(Some(chosen), search::choose(&all, budget).map(|(c, _)| c.schedule), "{what} {budget}");
         }
     }
@@ -161,7 +165,8 @@ fn vww_auto_at_a_split_chooses_as_the_exhaustive_search() {
                 all.iter().filter(|c| c.schedule.stages.first().is_some_and(|s| s.split == split)).cloned().collect();
             for budget in budgets(&search::pareto(&at_split)) {
                 let auto = PatchRequest::AutoAt { split };
-                let resolved = request::resolve(&g, &kernels, &auto, input, in_place, budget).unwrap();
+                let resolved =
+                    request::resolve(&g, &kernels, &auto, input, in_place, HaloChoice::Recompute, budget).unwrap();
                 let expected = search::choose(&at_split, budget).map(|(c, _)| c.schedule);
                 assert_eq!(Some(resolved.schedule), expected, "{what} {budget}");
                 let searched = resolved.search.expect("the planner chose");

@@ -382,3 +382,32 @@ fn settings_from_json_name_the_setting_at_fault() {
     assert!(err(r#"{"grid": "3x3"}"#).contains("unknown field `grid`"));
     assert!(err("[1, 2]").contains("not a JSON object"));
 }
+
+#[test]
+fn a_cached_halo_is_chosen_as_asked_and_runs_exactly() {
+    let mut session = vww();
+    let cached = Settings { halo: mcupatch::session::HaloChoice::Cache, ..patched("3x1", "op8") };
+    let report = session.plan(&cached).unwrap();
+    assert_eq!(report.schedule.stages[0].halo, mcupatch::session::Halo::Cache);
+    // One column of row bands: every row computed once, layer by layer's MACs.
+    assert_eq!(report.patched.macs, report.layer_by_layer.macs);
+    let input = photo(&mut session, "astronaut.png");
+    let exact = session.check_exact(&input).unwrap();
+    assert!(exact.equal && exact.tensors > 0);
+    // auto weighs both kinds: its front holds cached plans, and more plans were searched.
+    let at = |halo| Settings {
+        halo,
+        sram: Some(20 * 1024),
+        streamed_input: true,
+        patch: vec!["auto".into()],
+        ..Settings::default()
+    };
+    let both = session.plan(&at(mcupatch::session::HaloChoice::Auto)).unwrap().search.unwrap();
+    let one = session.plan(&at(mcupatch::session::HaloChoice::Recompute)).unwrap().search.unwrap();
+    assert_eq!(both.candidates, 2 * one.candidates);
+    assert!(both.front.iter().any(|c| c.schedule.stages.iter().any(|s| s.halo == mcupatch::session::Halo::Cache)));
+    assert!(Settings::from_json(r#"{"halo": "sometimes"}"#)
+        .unwrap_err()
+        .to_string()
+        .contains("recompute, cache or auto"));
+}

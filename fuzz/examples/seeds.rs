@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 // The test suite's generator and writer (the generator reaches the writer as `super::writer`).
 #[allow(dead_code)]
-#[path = "../../tests/common/gen.rs"]
+#[path = "../../tests/common/gen/mod.rs"]
 mod gen;
 #[allow(dead_code)]
 #[path = "../../tests/common/writer.rs"]

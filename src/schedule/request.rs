@@ -4,14 +4,15 @@
 //! [`resolve`] turns a request into a schedule, searching where the planner chooses. The
 //! session and the planner's tests both go through here.
 
-use super::measure::Candidate;
+use super::measure::{self, Candidate};
 use super::search::{self, MAX_GRID};
-use super::{layerwise, map_region, patch, InPlace, InputMode, Schedule, Stage};
+use super::{layerwise, map_region, patch, Halo, InPlace, InputMode, Schedule, Stage};
 use crate::error::{Error, Result};
 use crate::kernels::Kernel;
 use crate::model::limits::MAX_PLAN_WORK;
 use crate::model::Graph;
 use crate::zoo;
+use serde::{Deserialize, Serialize};
 
 /// What the user asked for, with the conflicts resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -150,37 +151,106 @@ pub struct Resolved {
     pub search: Option<Searched>,
 }
 
-/// The schedule `request` stands for; where the planner chooses, the cheapest plan within
-/// `budget` bytes (or the smallest peak if none fits).
+/// What patches do with the halo they share: the setting (`--halo`), a choice among
+/// [`Halo`] kinds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HaloChoice {
+    /// Recompute it (MCUNetV2), the default.
+    #[default]
+    Recompute,
+    /// Remember it in rings ([`Halo::Cache`]).
+    Cache,
+    /// Either, per plan: the planner weighs both.
+    Auto,
+}
+
+impl HaloChoice {
+    /// The kinds of stage this choice allows.
+    pub fn kinds(self) -> &'static [Halo] {
+        match self {
+            HaloChoice::Recompute => &[Halo::Recompute],
+            HaloChoice::Cache => &[Halo::Cache],
+            HaloChoice::Auto => &[Halo::Recompute, Halo::Cache],
+        }
+    }
+}
+
+/// Every schedule of `schedules` once for each kind of `halo`, every stage of it that kind.
+fn with_halo(schedules: Vec<Schedule>, halo: HaloChoice) -> Vec<Schedule> {
+    if halo == HaloChoice::Recompute {
+        return schedules;
+    }
+    let of = |s: &Schedule, h: Halo| Schedule {
+        stages: s.stages.iter().map(|&st| Stage { halo: h, ..st }).collect(),
+        in_place: s.in_place,
+    };
+    schedules.iter().flat_map(|s| halo.kinds().iter().map(move |&h| of(s, h))).collect()
+}
+
+/// The schedule `request` stands for, its stages' halos as `halo` allows; where the planner
+/// chooses, the cheapest plan within `budget` bytes (or the smallest peak if none fits).
+/// Several stages (`multi_stage`) are grown from recomputing stages only; cached ones join
+/// them as single stages.
 pub fn resolve(
     graph: &Graph,
     kernels: &[Kernel],
     request: &PatchRequest,
     input: InputMode,
     in_place: InPlace,
+    halo: HaloChoice,
     budget: usize,
 ) -> Result<Resolved> {
     let given = |stages: Vec<Stage>| Ok(Resolved { schedule: Schedule { stages, in_place }, search: None });
-    let singles = || -> Result<usize> {
-        Ok(search::single_stage_schedules(graph, kernels, input, in_place)?.len() + usize::from(!input.streamed))
+    let measure_all = |schedules: Vec<Schedule>| -> Result<(usize, Vec<Candidate>)> {
+        let all = search::evaluate_all(graph, kernels, &with_halo(schedules, halo), input, in_place)?;
+        Ok((all.len(), all))
+    };
+    // Cached single stages beside the candidates found, where the halo may be cached.
+    let with_cached = |(covered, found): (usize, Vec<Candidate>)| -> Result<(usize, Vec<Candidate>)> {
+        if !halo.kinds().contains(&Halo::Cache) {
+            return Ok((covered, found));
+        }
+        let singles = search::single_stage_schedules(graph, kernels, input, in_place)?;
+        let cached = with_halo(singles, HaloChoice::Cache);
+        let layerwise = measure::layer_by_layer(graph, kernels, input, in_place)?;
+        let base = layerwise.macs;
+        let known = match (halo, input.streamed) {
+            (HaloChoice::Cache, false) => vec![layerwise],
+            (HaloChoice::Cache, true) => Vec::new(),
+            _ => found,
+        };
+        let covered = if halo == HaloChoice::Cache {
+            cached.len() + usize::from(!input.streamed)
+        } else {
+            covered + cached.len()
+        };
+        Ok((covered, search::front_among(graph, kernels, input, base, known, &cached)?))
     };
     let (covered, candidates) = match request {
         PatchRequest::LayerByLayer => return given(Vec::new()),
-        PatchRequest::Stages(stages) => return given(stages.clone()),
+        PatchRequest::Stages(stages) if halo != HaloChoice::Auto => {
+            let kind = halo.kinds()[0];
+            return given(stages.iter().map(|&st| Stage { halo: kind, ..st }).collect());
+        }
+        PatchRequest::Stages(stages) => measure_all(vec![Schedule { stages: stages.clone(), in_place }])?,
         PatchRequest::Auto { multi_stage: false } => {
-            (singles()?, search::explore_front(graph, kernels, input, in_place)?)
+            let singles = search::single_stage_schedules(graph, kernels, input, in_place)?.len();
+            let found = match halo {
+                HaloChoice::Cache => Vec::new(),
+                _ => search::explore_front(graph, kernels, input, in_place)?,
+            };
+            with_cached((singles + usize::from(!input.streamed), found))?
         }
         PatchRequest::Auto { multi_stage: true } => {
             let found = search::multi_stage_search(graph, kernels, input, in_place, true, search::MAX_STAGES)?;
-            (found.covered, found.candidates)
+            with_cached((found.covered, found.candidates))?
         }
         &PatchRequest::AutoAt { split } => {
             if !search::splits(graph, kernels, input)?.contains(&split) {
                 return Err(illegal_split(graph, kernels, split, input));
             }
-            let schedules = every_grid_at(graph, kernels, split, input, in_place)?;
-            let all = search::evaluate_all(graph, kernels, &schedules, input, in_place)?;
-            (all.len(), all)
+            measure_all(every_grid_at(graph, kernels, split, input, in_place)?)?
         }
         &PatchRequest::Grid { rows, cols } => {
             let schedules = search::grid_at_every_split(graph, kernels, rows, cols, input, in_place)?;
@@ -189,8 +259,7 @@ pub fn resolve(
                     "no split has a map of at least {rows}×{cols} for a {rows}x{cols} grid"
                 )));
             }
-            let all = search::evaluate_all(graph, kernels, &schedules, input, in_place)?;
-            (all.len(), all)
+            measure_all(schedules)?
         }
     };
     let Some((choice, _)) = search::choose(&candidates, budget) else {

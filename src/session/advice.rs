@@ -109,7 +109,7 @@ impl Session {
     fn smallest_plan(&self, settings: &Settings, sram: usize) -> Result<Candidate> {
         let input = InputMode { float_input: settings.float_input, streamed: settings.streamed_input };
         let request = settings.request(&self.graph, &mut Vec::new())?;
-        let (schedule, _) = self.resolve(&request, input, settings.in_place(), sram, &mut Vec::new())?;
+        let (schedule, _) = self.resolve(&request, input, settings.in_place(), settings.halo, sram, &mut Vec::new())?;
         // Nothing is streamed without a patch stage: the frame is whole.
         let input = InputMode { streamed: input.streamed && !schedule.stages.is_empty(), ..input };
         let base = measure::layer_by_layer(&self.graph, &self.kernels, input, schedule.in_place)?.macs;

@@ -91,7 +91,7 @@ impl Session {
         let input = InputMode { float_input: settings.float_input, streamed: settings.streamed_input };
         let in_place = settings.in_place();
         let request = settings.request(graph, &mut notes)?;
-        let (schedule, _) = self.resolve(&request, input, in_place, sram, &mut notes)?;
+        let (schedule, _) = self.resolve(&request, input, in_place, settings.halo, sram, &mut notes)?;
         let layerwise = measure::layer_by_layer(graph, kernels, input, in_place)?;
         // Nothing is streamed without a patch stage (see `resolve`): the frame is whole.
         let patched_input = InputMode { streamed: input.streamed && !schedule.stages.is_empty(), ..input };

@@ -73,9 +73,9 @@ pub use crate::geometry::Region;
 pub use crate::model::limits::MAX_MODEL_BYTES;
 pub use crate::model::DType;
 pub use crate::schedule::measure::BlockMemory;
-pub use crate::schedule::request::find_split;
+pub use crate::schedule::request::{find_split, HaloChoice};
 pub use crate::schedule::PatchRegions;
-pub use crate::schedule::{BufferKind, InPlace, InputMode, PatchRef};
+pub use crate::schedule::{BufferKind, Halo, InPlace, InputMode, PatchRef};
 pub use crate::trace::{BufferEvent, TraceStep};
 use image::RgbImage;
 use std::sync::Arc;
@@ -166,7 +166,7 @@ impl Session {
         }
         let mut input = InputMode { float_input: settings.float_input, streamed };
         let in_place = settings.in_place();
-        let (schedule, search) = self.resolve(&request, input, in_place, sram, &mut notes)?;
+        let (schedule, search) = self.resolve(&request, input, in_place, settings.halo, sram, &mut notes)?;
         if input.streamed && schedule.stages.is_empty() {
             notes.push("no patch plan is legal for this model: layer by layer, the whole frame in SRAM".into());
             input.streamed = false;
@@ -362,11 +362,12 @@ impl Session {
         request: &PatchRequest,
         input: InputMode,
         in_place: InPlace,
+        halo: HaloChoice,
         budget: usize,
         notes: &mut Vec<String>,
     ) -> Result<(Schedule, Option<SearchReport>)> {
         let graph = &*self.graph;
-        let resolved = request::resolve(graph, &self.kernels, request, input, in_place, budget)?;
+        let resolved = request::resolve(graph, &self.kernels, request, input, in_place, halo, budget)?;
         if let Some(op) = resolved.search.as_ref().and_then(|s| s.stopped_at) {
             notes.push(format!(
                 "the planner searched stages ending before op {op} of {}: deeper ones would pass its budget of \

@@ -14,7 +14,7 @@ use crate::model::{DType, Graph, Tensor};
 use crate::preprocess::InputRange;
 use crate::schedule::measure::{BlockMemory, Candidate};
 use crate::schedule::search::{self, MAX_GRID};
-use crate::schedule::{self, BufferKind, InPlace, InputMode, PatchRef, PatchRegions, Schedule, Stage};
+use crate::schedule::{self, BufferKind, Halo, InPlace, InputMode, PatchRef, PatchRegions, Schedule, Stage};
 use crate::trace::TraceStep;
 use crate::zoo;
 use serde::Serialize;
@@ -191,6 +191,8 @@ pub struct StageReport {
     pub rows: usize,
     /// Patch columns over the split tensor.
     pub cols: usize,
+    /// Recomputed halos (MCUNetV2) or rows remembered in rings down each column.
+    pub halo: Halo,
 }
 
 /// The schedule a plan runs.
@@ -211,6 +213,7 @@ impl ScheduleReport {
             split_op: graph.ops.iter().position(|op| op.outputs.first() == Some(&st.split)).unwrap_or(0),
             rows: st.rows,
             cols: st.cols,
+            halo: st.halo,
         };
         ScheduleReport { stages: schedule.stages.iter().map(stage).collect(), in_place: schedule.in_place, input }
     }

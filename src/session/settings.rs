@@ -5,7 +5,7 @@ use crate::arena::{self, Mcu};
 use crate::error::{Error, Result};
 use crate::model::Graph;
 use crate::preprocess::PixelRange;
-use crate::schedule::request::PatchRequest;
+use crate::schedule::request::{HaloChoice, PatchRequest};
 use crate::schedule::search::MAX_GRID;
 use crate::schedule::InPlace;
 use crate::zoo;
@@ -44,6 +44,9 @@ pub struct Settings {
     /// With `auto`: also consider plans of two or more patch stages (multi-stage fusion),
     /// grown a stage at a time from the front.
     pub multi_stage: bool,
+    /// What patches do with the halo they share: recompute it (MCUNetV2, the default),
+    /// remember it in rings down each column (`cache`), or let the planner weigh both.
+    pub halo: HaloChoice,
     /// The real values of pixels 0 and 255 the model was trained on; none (the default) takes
     /// the model's own rule ([`crate::preprocess::InputRange::of_model`]: its metadata, else
     /// its int8 input's representable range, else 0..255).
@@ -128,6 +131,7 @@ fn what_it_takes(key: &str) -> Option<String> {
         "patch" => "a list of `auto` or grids RxC".into(),
         "split" => "a list of splits (opN, tN, strideN or a tensor name)".into(),
         "pixel_range" => "two numbers, the real values of pixels 0 and 255".into(),
+        "halo" => "recompute, cache or auto".into(),
         "labels" => "a list of class names".into(),
         _ => return None,
     })

@@ -4,7 +4,7 @@
 use anyhow::{Context as _, Result};
 use clap::builder::NonEmptyStringValueParser;
 use clap::Args;
-use mcupatch::session::{parse_size, Session, Settings};
+use mcupatch::session::{parse_size, HaloChoice, Session, Settings};
 use std::path::Path;
 
 /// The flags every planning subcommand shares: they set the library's [`Settings`].
@@ -48,6 +48,11 @@ pub struct Common {
     /// With auto: also consider plans of two or more patch stages (multi-stage fusion).
     #[arg(long)]
     multi_stage: bool,
+    /// What patches do with the halo they share: recompute it (MCUNetV2), cache it (each
+    /// column of patches runs top to bottom, every op keeping the rows the next patch still
+    /// reads), or auto (the planner weighs both).
+    #[arg(long, value_enum, default_value_t = Halo::Recompute)]
+    halo: Halo,
     /// Print the report as JSON (the session's report structs; see docs/reports.md).
     #[arg(long)]
     pub json: bool,
@@ -68,9 +73,22 @@ impl Common {
             patch: self.patch.clone(),
             split: self.split.clone(),
             multi_stage: self.multi_stage,
+            halo: match self.halo {
+                Halo::Recompute => HaloChoice::Recompute,
+                Halo::Cache => HaloChoice::Cache,
+                Halo::Auto => HaloChoice::Auto,
+            },
             ..Settings::default()
         })
     }
+}
+
+/// `--halo`: the library's [`HaloChoice`] as a flag's values.
+#[derive(clap::ValueEnum, Clone, Copy)]
+enum Halo {
+    Recompute,
+    Cache,
+    Auto,
 }
 
 /// A session for the .tflite file at `path`.

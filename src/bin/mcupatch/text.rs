@@ -1,15 +1,17 @@
 //! Text renderings shared by the subcommands: schedules, peaks, sizes.
 
 use mcupatch::preprocess::{InputRange, RangeRule};
-use mcupatch::session::{CandidateReport, ModelReport, OutputKind, PeakReport, ScheduleReport};
+use mcupatch::session::{CandidateReport, Halo, ModelReport, OutputKind, PeakReport, ScheduleReport};
 
-/// `layer by layer`, or each stage as `RxC to tN (HxWxC)`.
+/// `layer by layer`, or each stage as `RxC to tN (HxWxC)` (`RxC cached` when it remembers
+/// its halo rows).
 pub fn schedule(s: &ScheduleReport) -> String {
     if s.stages.is_empty() {
         return "layer by layer".into();
     }
     let stage = |st: &mcupatch::session::StageReport| {
-        format!("{}x{} to t{} ({})", st.rows, st.cols, st.split.index, shape(&st.split.shape[1..]))
+        let cached = if st.halo == Halo::Cache { " cached" } else { "" };
+        format!("{}x{}{cached} to t{} ({})", st.rows, st.cols, st.split.index, shape(&st.split.shape[1..]))
     };
     s.stages.iter().map(stage).collect::<Vec<_>>().join(" + ")
 }
