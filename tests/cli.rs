@@ -372,6 +372,11 @@ fn pixel_range_overrides_the_models_rule() {
     assert_eq!(given["plan"]["input_range"]["rule"], "settings");
     assert_eq!(given["plan"]["settings"]["pixel_range"], serde_json::json!([0.0, 255.0]));
     assert_eq!(own["plan"]["settings"]["pixel_range"], Value::Null);
+    // `plan` and `inspect` take it too, so their JSON is the page's download for the range.
+    for command in ["plan", "inspect"] {
+        let planned = json_of(&[command, model, "--json", "--pixel-range", "0,255"]);
+        assert_eq!(planned["input_range"], given["plan"]["input_range"], "{command}");
+    }
 }
 
 /// One-channel inputs that are no images are refused in one sentence, not fed a photo: a

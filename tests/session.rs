@@ -411,3 +411,13 @@ fn a_cached_halo_is_chosen_as_asked_and_runs_exactly() {
         .to_string()
         .contains("recompute, cache or auto"));
 }
+
+/// MLTK's fingerprint model writes a 16-value signature; its metadata names 2 classes. Scores
+/// of classes have as many values as names: this is no classification, and no verdict.
+#[test]
+fn an_embedding_whose_metadata_names_other_classes_is_no_classification() {
+    let session = model("models/mltk/fingerprint_signature_generator.tflite");
+    assert_eq!(session.model().output, OutputKind::Other);
+    assert!(session.model().labels.is_empty());
+    assert_eq!(model("models/mltk/rock_paper_scissors.tflite").model().output, OutputKind::Classification);
+}

@@ -457,7 +457,14 @@ pub(super) fn model_report(
     let quantized = schedule::layerwise::entry(graph, InputMode::default()).ok().map(|(_, t)| &graph.tensors[t]);
     let input_range = InputRange::of_model(metadata, quantized);
     let classes: usize = outputs.first().map_or(0, |o| o.shape.iter().product());
-    let output = outputs.first().map_or(OutputKind::Other, |o| OutputKind::of(&o.shape));
+    let output = match outputs.first().map_or(OutputKind::Other, |o| OutputKind::of(&o.shape)) {
+        // Metadata naming another number of classes than the output has (a fingerprint
+        // model's 16-value embedding with 2 names): not scores of those classes.
+        OutputKind::Classification if metadata.classes.as_ref().is_some_and(|n| n.len() != classes) => {
+            OutputKind::Other
+        }
+        kind => kind,
+    };
     let labels = match output {
         OutputKind::Classification => labels::names(metadata.classes.as_deref().unwrap_or_default(), classes),
         _ => Vec::new(),

@@ -15,21 +15,16 @@ function modelPath() {
   return state.source.name.replace(/ \(your file\)$/, '');
 }
 
-/// The commands for a plan report: `plan`, the one that prints it; `run`, the one that runs a
-/// photo with the user's pixel range (which `plan` takes no flag for), when there is one and
-/// the plan fits its SRAM (`run` refuses a plan larger than its arena); else null.
-export function cliCommands(report) {
-  const { settings } = report;
-  const flags = cliFlags(settings);
+/// The command that prints a plan report: `plan` (or `inspect` for layer by layer), or
+/// `analyze` for a zoo net.
+export function cliCommand(report) {
+  const flags = cliFlags(report.settings);
   const quote = (word) => (/^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, "'\\''")}'`);
   const line = (words) => words.map(quote).join(' ');
   const path = modelPath();
   if (path === null) {
     const { arch, width, resolution } = state.model.source;
-    return { plan: line(['mcupatch', 'analyze', '--arch', arch, '--width', String(width), '--resolution', String(resolution), ...flags]), run: null };
+    return line(['mcupatch', 'analyze', '--arch', arch, '--width', String(width), '--resolution', String(resolution), ...flags]);
   }
-  const plan = line(['mcupatch', flags.includes('--patch') ? 'plan' : 'inspect', path, ...flags]);
-  const run = settings.pixel_range && report.board.fits_sram
-    ? line(['mcupatch', 'run', path, 'photo.png', ...flags, '--pixel-range', settings.pixel_range.join(',')]) : null;
-  return { plan, run };
+  return line(['mcupatch', flags.includes('--patch') ? 'plan' : 'inspect', path, ...flags]);
 }

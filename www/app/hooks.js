@@ -4,7 +4,6 @@ import { state } from './store.js';
 import { planner, runner } from './engine-worker.js';
 import { applySettings, settingsFromControls } from './settings.js';
 import { cliFlags } from './url.js';
-import { cliCommands } from './cli-command.js';
 import { replan } from './model.js';
 
 export function installHooks() {
@@ -19,7 +18,6 @@ export function installHooks() {
   window.mcupatchPlan = () => state.reportJson && JSON.parse(state.reportJson);
   window.mcupatchFlags = () => cliFlags(settingsFromControls());
   // The CLI commands the page shows for its plan.
-  window.mcupatchCommands = () => state.report && cliCommands(state.report);
   // True once no plan is being made and the last change has been planned (or refused).
   window.mcupatchIdle = () => state.planning === 0 && Boolean(state.model);
   window.mcupatchPlanMs = () => state.planMs;

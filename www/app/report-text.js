@@ -2,7 +2,7 @@
 // run): what an engineer pastes into a ticket. Nothing in it is computed here.
 import { state } from './store.js';
 import { dims, outputWords, percent, rangeRule, rangeWords } from './format.js';
-import { cliCommands } from './cli-command.js';
+import { cliCommand } from './cli-command.js';
 
 const schedule = (r) => (r.schedule.stages.length
   ? r.schedule.stages.map((s) => `${s.rows}x${s.cols} patches to t${s.split.index} (${dims(s.split.shape)})`).join(' + ')
@@ -25,7 +25,7 @@ export function reportText() {
       + `${b.flash == null ? '' : `, Flash ${b.flash_needed} of ${b.flash} B (${b.fits_flash ? 'fits' : 'does not fit'})`}`,
     ...r.notes.map((n) => `note: ${n}`),
     ...(run?.verdict ? [`last frame: ${run.label} ${run.score.toFixed(2)}`] : []),
-    ...Object.values(cliCommands(r)).filter(Boolean).map((c) => `reproduce: ${c}`),
+    `reproduce: ${cliCommand(r)}`,
   ];
   return `${lines.join('\n')}\n`;
 }

@@ -50,5 +50,6 @@ export function cliFlags(settings) {
   for (const p of settings.patch) flags.push('--patch', p);
   for (const s of settings.split) flags.push('--split', s);
   for (const [, field, flag] of SWITCHES) if (settings[field]) flags.push(`--${flag}`);
+  if (settings.pixel_range) flags.push('--pixel-range', settings.pixel_range.join(','));
   return flags;
 }

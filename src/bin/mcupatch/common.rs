@@ -4,6 +4,7 @@
 use anyhow::{Context as _, Result};
 use clap::builder::NonEmptyStringValueParser;
 use clap::Args;
+use mcupatch::preprocess::PixelRange;
 use mcupatch::session::{parse_size, HaloChoice, Session, Settings};
 use std::path::Path;
 
@@ -53,6 +54,10 @@ pub struct Common {
     /// reads), or auto (the planner weighs both).
     #[arg(long, value_enum, default_value_t = Halo::Recompute)]
     halo: Halo,
+    /// The real values of pixels 0 and 255 the model was trained on, e.g. 0,1 or -1,1
+    /// (default: the model's own rule: its metadata, else its int8 input's range, else 0,255).
+    #[arg(long, allow_hyphen_values = true, value_parser = NonEmptyStringValueParser::new())]
+    pixel_range: Option<String>,
     /// Print the report as JSON (the session's report structs; see docs/reports.md).
     #[arg(long)]
     pub json: bool,
@@ -78,6 +83,7 @@ impl Common {
                 Halo::Cache => HaloChoice::Cache,
                 Halo::Auto => HaloChoice::Auto,
             },
+            pixel_range: self.pixel_range.as_deref().map(PixelRange::parse).transpose()?.map(|r| [r.lo, r.hi]),
             ..Settings::default()
         })
     }

@@ -30,10 +30,6 @@ pub struct Args {
     /// With --dump: write into a folder that already holds files, replacing those of the same name.
     #[arg(long, requires = "dump")]
     force: bool,
-    /// The real values of pixels 0 and 255 the model was trained on, e.g. 0,1 or -1,1
-    /// (default: the model's own rule: its metadata, else its int8 input's range, else 0,255).
-    #[arg(long, allow_hyphen_values = true, value_parser = NonEmptyStringValueParser::new())]
-    pixel_range: Option<String>,
     /// Class names of the output, comma-separated (default: the model's own, else class i).
     #[arg(long, value_parser = NonEmptyStringValueParser::new())]
     labels: Option<String>,
@@ -62,10 +58,6 @@ struct RunOutput {
 pub fn main(args: &Args, out: &mut String) -> Result<()> {
     let mut session = open(&args.model)?;
     let mut settings = args.common.settings()?;
-    if let Some(text) = &args.pixel_range {
-        let range = preprocess::PixelRange::parse(text)?;
-        settings.pixel_range = Some([range.lo, range.hi]);
-    }
     settings.labels = args.labels.as_ref().map(|l| l.split(',').map(|s| s.trim().to_string()).collect());
     let plan = session.plan(&settings)?;
     if !plan.board.fits_sram {

@@ -2,23 +2,19 @@
 // downloads (the plan's JSON as the CLI prints it, a short text report), asked for as intents.
 import { state, on, emit } from '../store.js';
 import { $, text } from '../dom.js';
-import { cliCommands } from '../cli-command.js';
+import { cliCommand } from '../cli-command.js';
 
 /// Why the command is the one shown, and how it relates to the download.
-function explanation(report, { run }) {
+function explanation() {
   if (state.model.source.kind === 'zoo') {
     return '`analyze` builds the same net with the same synthetic weights and prints its plan for these flags next to layer by layer (without --patch it searches).';
   }
-  if (!report.settings.pixel_range) return 'Run it in the repository (add --json for the downloaded file); the same flags give the same report.';
-  const differs = 'Its --json is the downloaded file but for your pixel range, which `plan` takes no flag for';
-  return run ? `${differs}: the second command runs a photo with it.`
-    : `${differs}; \`mcupatch run --pixel-range\` takes it, once the SRAM holds the plan (run refuses a plan larger than its arena).`;
+  return 'Run it in the repository (add --json for the downloaded file); the same flags give the same report.';
 }
 
 function showCommand() {
-  const commands = cliCommands(state.report);
-  text('cli-command', [commands.plan, commands.run].filter(Boolean).join('\n'));
-  text('cli-explain', explanation(state.report, commands));
+  text('cli-command', cliCommand(state.report));
+  text('cli-explain', explanation());
 }
 
 async function copyCommand() {
