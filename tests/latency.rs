@@ -132,3 +132,27 @@ fn a_patch_plans_recomputed_macs_are_priced_like_the_rest() {
     assert!((after.cycles - before.cycles - extra).abs() < 1e-6 * after.cycles);
     assert!((after.ms - after.cycles / 200e3).abs() < 1e-9);
 }
+
+#[test]
+fn docs_tables_show_the_fits_the_data_gives() {
+    let docs = std::fs::read_to_string(root().join("docs/latency.md")).unwrap();
+    for fit in latency::fits().unwrap() {
+        let c = fit.coefficients;
+        let row = format!(
+            "| {} | {} | {:.3} | {:.3} | {:.0} % |",
+            fit.system,
+            fit.round,
+            c.dense,
+            c.depthwise,
+            fit.loo_error * 100.0
+        );
+        assert!(docs.contains(&row), "docs/latency.md lacks {row}");
+        for run in &fit.rows {
+            let (system, round, runtime, model) = (&fit.system, &fit.round, fit.runtime.name(), &run.model);
+            let row =
+                format!("| {system} | {round} | {runtime} | {model} | {:.2} | {:.2} (", run.measured_ms, run.fitted_ms);
+            assert!(docs.contains(&row), "docs/latency.md lacks {row}");
+            assert!(docs.contains(&format!("| {:.2} (", run.left_out_ms)), "{row}: left out {:.2}", run.left_out_ms);
+        }
+    }
+}
