@@ -11,8 +11,9 @@
 //! (each model weighs the same, whether it runs 0.5 ms or 700 ms). Depthwise gets its own
 //! coefficient because its kernels do few MACs per byte moved. Ops without MACs (pooling, adds,
 //! reshapes, softmax) and a fixed cost per op are not priced: with four models a board, a per-op
-//! term comes out negative on most systems, so the data does not support one. The fit's honesty
-//! is its leave-one-out error: each model predicted from the fit to the other three.
+//! term comes out negative on the TFLite Micro Cortex-M4F and M33 systems and makes the
+//! leave-one-out errors worse, so the data does not support one. The fit's honesty is its
+//! leave-one-out error: each model predicted from the fit to the other three.
 //!
 //! The coefficients are computed from the data files compiled in (`include_str!`), once, so they
 //! cannot drift from the rows they come from.
