@@ -20,7 +20,7 @@ fn ops_of(path: &str) -> Vec<(OpClass, u64)> {
 #[test]
 fn every_result_row_is_within_its_fits_leave_one_out_error() {
     let fits = latency::fits().unwrap();
-    assert_eq!(fits.iter().map(|f| f.rows.len()).sum::<usize>(), 32, "the rows docs/latency.md lists");
+    assert_eq!(fits.iter().map(|f| f.rows.len()).sum::<usize>(), 60, "the rows docs/latency.md lists");
     for fit in fits {
         assert!(
             fit.coefficients.dense > 0.0 && fit.coefficients.depthwise > 0.0,
@@ -86,11 +86,29 @@ fn every_arm_preset_gets_a_tflite_micro_estimate_and_says_what_it_stands_on() {
     }
     for name in ["stm32f746", "stm32h743"] {
         let estimate = latency::estimate(&latency::board(name).unwrap(), Runtime::TflmCmsisNn, &ops).unwrap();
-        let Basis::StandIn { reason } = &estimate.basis else { panic!("{name}: {:?}", estimate.basis) };
+        let Basis::StandIn { reason, ratio } = &estimate.basis else { panic!("{name}: {:?}", estimate.basis) };
         assert!(reason.contains("cortex-m7") && reason.contains("cortex-m4f"), "{reason}");
+        // X-CUBE-AI, Plumerai and HALE all ran the four models on an M4F and on M7s.
+        assert_eq!(ratio.pairs.len(), 5, "{:?}", ratio.pairs);
+        assert!(0.45 < ratio.min && ratio.min < ratio.ratio && ratio.ratio < ratio.max && ratio.max < 0.8, "{ratio:?}");
+        assert_eq!(estimate.coefficients.dense, estimate.fit.coefficients.dense * ratio.ratio);
+        assert!(estimate.loo_error > estimate.fit.loo_error);
         let own_core = latency::estimate(&latency::board(name).unwrap(), Runtime::XCubeAi, &ops).unwrap();
         assert_eq!((own_core.basis, own_core.fit.core), (Basis::SameCore, Core::CortexM7));
     }
+    let same_mcu = latency::estimate(&latency::board("stm32f746").unwrap(), Runtime::Plumerai, &ops).unwrap();
+    assert_eq!((same_mcu.basis, same_mcu.fit.system.as_str()), (Basis::SameMcu, "DISCO-F746NG"));
+}
+
+#[test]
+fn the_rp2040_stands_on_the_m4f_scaled_by_the_one_runtime_that_ran_a_cortex_m0plus() {
+    let board = latency::board("rp2040").unwrap();
+    let estimate = latency::estimate(&board, Runtime::TflmCmsisNn, &[(OpClass::Conv, 1000)]).unwrap();
+    let Basis::StandIn { ratio, .. } = &estimate.basis else { panic!("{:?}", estimate.basis) };
+    assert_eq!(ratio.pairs, ["bosch-hale v1.2: NUCLEO-G0B1RE / NUCLEO-L4R5ZI"]);
+    assert!(3.0 < ratio.min && ratio.max < 5.0, "no DSP instructions: {ratio:?}");
+    let own_core = latency::estimate(&board, Runtime::BoschHale, &[(OpClass::Conv, 1000)]).unwrap();
+    assert_eq!((own_core.basis, own_core.fit.system.as_str()), (Basis::SameCore, "NUCLEO-G0B1RE"));
 }
 
 #[test]
@@ -98,10 +116,9 @@ fn boards_without_results_are_refused_with_the_reason() {
     let ops = [(OpClass::Conv, 1000)];
     let unknown = latency::board("stm32f999").unwrap_err().to_string();
     assert!(unknown.contains("unknown board") && unknown.contains("stm32f746"), "{unknown}");
-    for name in ["rp2040", "esp32-s3"] {
-        let e = latency::estimate(&latency::board(name).unwrap(), Runtime::TflmCmsisNn, &ops).unwrap_err().to_string();
-        assert!(e.contains("no MLPerf Tiny result") && e.contains(name), "{e}");
-    }
+    let e =
+        latency::estimate(&latency::board("esp32-s3").unwrap(), Runtime::TflmCmsisNn, &ops).unwrap_err().to_string();
+    assert!(e.contains("no MLPerf Tiny result") && e.contains("esp32-s3") && e.contains("xtensa-lx7"), "{e}");
     let e = latency::estimate(&latency::board("nrf52840").unwrap(), Runtime::XCubeAi, &ops).unwrap_err().to_string();
     assert!(e.contains("STM32 only"), "{e}");
     assert!(latency::Runtime::parse("tflm-reference").unwrap_err().to_string().contains("tflm-cmsis-nn"));

@@ -15,6 +15,11 @@
 //! leave-one-out errors worse, so the data does not support one. The fit's honesty is its
 //! leave-one-out error: each model predicted from the fit to the other three.
 //!
+//! A board is estimated from its own results, else its microcontroller's, else its core's. A
+//! core without results under a runtime (TFLite Micro has none on a Cortex-M7 or M0+) stands on
+//! the Cortex-M4F's fit scaled by the cycle ratio the two cores show under the runtimes that ran
+//! both ([`core_ratio`]), its stated error widened by that ratio's spread.
+//!
 //! The coefficients are computed from the data files compiled in (`include_str!`), once, so they
 //! cannot drift from the rows they come from.
 
@@ -70,11 +75,12 @@ impl Core {
         Core::ALL.into_iter().find(|c| c.name() == name)
     }
 
-    /// The core whose figure stands in when this one has no result for a runtime: a core with
-    /// the same DSP instructions that is not faster per cycle, so the estimate errs slow.
+    /// The core whose figure, scaled by the two cores' measured cycle ratio, stands in when this
+    /// one has no result for a runtime: the Cortex-M4F, which ran every benchmark beside the
+    /// M7 and the M0+ under the same runtimes.
     fn stand_in(self) -> Option<Core> {
         match self {
-            Core::CortexM7 => Some(Core::CortexM4F),
+            Core::CortexM7 | Core::CortexM0Plus => Some(Core::CortexM4F),
             _ => None,
         }
     }
@@ -92,11 +98,18 @@ pub enum Runtime {
     /// ST's X-CUBE-AI code generator (STM32 only).
     #[serde(rename = "x-cube-ai")]
     XCubeAi,
+    /// Plumerai's inference engine.
+    #[serde(rename = "plumerai")]
+    Plumerai,
+    /// Bosch's Hardware-Aware Lowering Engine.
+    #[serde(rename = "bosch-hale")]
+    BoschHale,
 }
 
 impl Runtime {
     /// Every runtime the data has results for.
-    pub const ALL: [Runtime; 3] = [Runtime::TflmCmsisNn, Runtime::TflmMvp, Runtime::XCubeAi];
+    pub const ALL: [Runtime; 5] =
+        [Runtime::TflmCmsisNn, Runtime::TflmMvp, Runtime::XCubeAi, Runtime::Plumerai, Runtime::BoschHale];
 
     /// The name the data file, the settings and the reports use.
     pub fn name(self) -> &'static str {
@@ -104,6 +117,8 @@ impl Runtime {
             Runtime::TflmCmsisNn => "tflm-cmsis-nn",
             Runtime::TflmMvp => "tflm-mvp",
             Runtime::XCubeAi => "x-cube-ai",
+            Runtime::Plumerai => "plumerai",
+            Runtime::BoschHale => "bosch-hale",
         }
     }
 
@@ -152,6 +167,10 @@ pub struct Coefficients {
 }
 
 impl Coefficients {
+    fn scaled(&self, factor: f64) -> Coefficients {
+        Coefficients { dense: self.dense * factor, depthwise: self.depthwise * factor }
+    }
+
     fn cycles(&self, macs: &MacsByClass) -> f64 {
         self.dense * (macs.conv + macs.fully_connected) as f64 + self.depthwise * macs.depthwise as f64
     }
@@ -207,6 +226,8 @@ pub struct FitRow {
 pub struct Fit {
     /// The board, as its system description names it.
     pub system: String,
+    /// Its microcontroller, as the system description names it.
+    pub soc: String,
     /// The MLPerf Tiny round (`v0.5` …).
     pub round: String,
     /// Its core.
@@ -284,13 +305,64 @@ pub fn board(name: &str) -> Result<Board> {
 pub enum Basis {
     /// This board's own results.
     SameBoard,
+    /// Another board with the same microcontroller (a preset's part, e.g. `stm32f746` on a
+    /// DISCO-F746NG): the same core, Flash and buses, the board and clock setup aside.
+    SameMcu,
     /// Another board with the same core (clock scaled; memory system and wait states differ).
     SameCore,
-    /// No result for this core and runtime: a slower core's figure, so the estimate errs slow.
+    /// No result for this core and runtime: the stand-in core's fit, its coefficients scaled by
+    /// how many cycles this core takes for the stand-in's one under the other runtimes.
     StandIn {
         /// Why, in words.
         reason: String,
+        /// The scale and the runs it comes from.
+        ratio: CoreRatio,
     },
+}
+
+/// How many cycles one core takes for another's one, on the same models under the same runtime
+/// in the same round, from every such pair of systems in the data.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CoreRatio {
+    /// The core estimated for.
+    pub core: Core,
+    /// The core whose fit is scaled.
+    pub stand_in: Core,
+    /// The geometric mean of every model's ratio over every pair.
+    pub ratio: f64,
+    /// The smallest of those ratios.
+    pub min: f64,
+    /// The largest.
+    pub max: f64,
+    /// The pairs, as `runtime round: system / stand-in system`.
+    pub pairs: Vec<String>,
+}
+
+/// The cycle ratio of `core` to `stand_in` over every pair of systems that ran the same models
+/// under the same runtime in the same round, or None without such a pair.
+pub fn core_ratio(core: Core, stand_in: Core) -> Result<Option<CoreRatio>> {
+    let fits = fits()?;
+    let cycles = |fit: &Fit, row: &FitRow| row.measured_ms * fit.mhz * 1e3;
+    let (mut ratios, mut pairs) = (Vec::new(), Vec::new());
+    for on_core in fits.iter().filter(|f| f.core == core) {
+        let beside =
+            fits.iter().filter(|f| f.core == stand_in && f.runtime == on_core.runtime && f.round == on_core.round);
+        for other in beside {
+            for row in &on_core.rows {
+                if let Some(other_row) = other.rows.iter().find(|r| r.model == row.model) {
+                    ratios.push(cycles(on_core, row) / cycles(other, other_row));
+                }
+            }
+            pairs.push(format!("{} {}: {} / {}", on_core.runtime.name(), on_core.round, on_core.system, other.system));
+        }
+    }
+    if ratios.is_empty() {
+        return Ok(None);
+    }
+    let ratio = (ratios.iter().map(|r| r.ln()).sum::<f64>() / ratios.len() as f64).exp();
+    let min = ratios.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = ratios.iter().copied().fold(0.0, f64::max);
+    Ok(Some(CoreRatio { core, stand_in, ratio, min, max, pairs }))
 }
 
 /// What an inference is estimated to cost on a board.
@@ -310,9 +382,12 @@ pub struct Estimate {
     pub ms: f64,
     /// Which measurement it stands on.
     pub basis: Basis,
-    /// The fit used: its system, round, coefficients and rows with their sources.
+    /// The cycles per MAC applied: the fit's, or for a stand-in the fit's scaled.
+    pub coefficients: Coefficients,
+    /// The fit it stands on: its system, round, coefficients and rows with their sources.
     pub fit: Fit,
-    /// The fit's leave-one-out error, the estimate's stated uncertainty.
+    /// The stated uncertainty: the fit's leave-one-out error, widened for a stand-in by how far
+    /// the core ratio's extremes lie from the ratio used.
     pub loo_error: f64,
 }
 
@@ -328,8 +403,15 @@ pub fn estimate(board: &Board, runtime: Runtime, ops: &[(OpClass, u64)]) -> Resu
         return Err(Error::Setting(format!("{}: the clock must be a positive MHz, not {}", board.name, board.mhz)));
     }
     let (fit, basis) = choose_fit(board, runtime)?;
+    let (coefficients, loo_error) = match &basis {
+        Basis::StandIn { ratio, .. } => {
+            let spread = (ratio.max / ratio.ratio).max(ratio.ratio / ratio.min);
+            (fit.coefficients.scaled(ratio.ratio), (1.0 + fit.loo_error) * spread - 1.0)
+        }
+        _ => (fit.coefficients, fit.loo_error),
+    };
     let macs = MacsByClass::of(ops);
-    let cycles = fit.coefficients.cycles(&macs);
+    let cycles = coefficients.cycles(&macs);
     Ok(Estimate {
         label: "estimate",
         board: board.clone(),
@@ -338,13 +420,14 @@ pub fn estimate(board: &Board, runtime: Runtime, ops: &[(OpClass, u64)]) -> Resu
         cycles,
         ms: cycles / (board.mhz * 1e3),
         basis,
-        loo_error: fit.loo_error,
+        coefficients,
+        loo_error,
         fit: fit.clone(),
     })
 }
 
-/// The fit an estimate for `board` under `runtime` uses: the board's own latest, else the
-/// latest on its core, else the latest on its stand-in core.
+/// The fit an estimate for `board` under `runtime` uses: the board's own latest, else the latest
+/// on its microcontroller, else on its core, else on its stand-in core (to be scaled).
 fn choose_fit(board: &Board, runtime: Runtime) -> Result<(&'static Fit, Basis)> {
     if runtime == Runtime::XCubeAi && !board.runs_x_cube_ai {
         return Err(Error::Setting(format!("X-CUBE-AI generates code for STM32 only, not for {}", board.name)));
@@ -355,20 +438,29 @@ fn choose_fit(board: &Board, runtime: Runtime) -> Result<(&'static Fit, Basis)> 
     if let Some(fit) = latest(&|f| f.system.eq_ignore_ascii_case(&board.name))? {
         return Ok((fit, Basis::SameBoard));
     }
+    if let Some(fit) = latest(&|f| f.soc.to_ascii_lowercase().starts_with(&board.name))? {
+        return Ok((fit, Basis::SameMcu));
+    }
     if let Some(fit) = latest(&|f| f.core == board.core)? {
         return Ok((fit, Basis::SameCore));
     }
     if let Some(stand_in) = board.core.stand_in() {
-        if let Some(fit) = latest(&|f| f.core == stand_in)? {
+        if let (Some(fit), Some(ratio)) = (latest(&|f| f.core == stand_in)?, core_ratio(board.core, stand_in)?) {
             let reason = format!(
-                "MLPerf Tiny has no {} result on a {}; the {}'s ({} {}) stands in, so the estimate errs slow",
+                "MLPerf Tiny has no {} result on a {}; the {}'s ({} {}) stands in, scaled by {:.2}: the {} takes \
+                 {:.2}–{:.2}× the {}'s cycles on the same models under other runtimes",
                 runtime.name(),
                 board.core.name(),
                 stand_in.name(),
                 fit.system,
-                fit.round
+                fit.round,
+                ratio.ratio,
+                board.core.name(),
+                ratio.min,
+                ratio.max,
+                stand_in.name()
             );
-            return Ok((fit, Basis::StandIn { reason }));
+            return Ok((fit, Basis::StandIn { reason, ratio }));
         }
     }
     let mut measured: Vec<String> = Vec::new();
@@ -400,6 +492,7 @@ pub fn fits() -> Result<&'static [Fit]> {
 struct ResultRow {
     round: String,
     system: String,
+    soc: String,
     core: Core,
     mhz: f64,
     runtime: Runtime,
@@ -441,6 +534,7 @@ fn parse_results(csv: &str) -> std::result::Result<Vec<ResultRow>, String> {
             Ok(ResultRow {
                 round: f[0].into(),
                 system: f[2].into(),
+                soc: f[3].into(),
                 core: Core::parse(f[4]).ok_or_else(|| format!("unknown core {}", f[4]))?,
                 mhz: number(f[5])?,
                 runtime: Runtime::parse(f[6]).map_err(|e| e.to_string())?,
@@ -515,6 +609,7 @@ fn fit_all(results_csv: &str, models_csv: &str) -> std::result::Result<Vec<Fit>,
         }
         fits.push(Fit {
             system: row.system.clone(),
+            soc: row.soc.clone(),
             round: row.round.clone(),
             core: row.core,
             mhz: row.mhz,
@@ -592,7 +687,7 @@ mod tests {
     #[test]
     fn data_parses_into_one_fit_per_system_runtime_and_round() {
         let fits = fits().unwrap();
-        assert_eq!(fits.len(), 8);
+        assert_eq!(fits.len(), 15);
         assert!(fits.iter().all(|f| f.rows.len() == 4), "every system ran the four models");
         let rows: usize = fits.iter().map(|f| f.rows.len()).sum();
         assert_eq!(rows, parse_results(RESULTS_CSV).unwrap().len());
