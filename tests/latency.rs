@@ -101,6 +101,16 @@ fn every_arm_preset_gets_a_tflite_micro_estimate_and_says_what_it_stands_on() {
 }
 
 #[test]
+fn every_mcu_preset_has_a_core_and_clock() {
+    for mcu in mcupatch::arena::MCUS {
+        let board = latency::board(mcu.name).unwrap_or_else(|e| panic!("{}: {e}", mcu.name));
+        assert_eq!(board.name, mcu.name);
+        assert!(board.mhz > 0.0);
+    }
+    assert_eq!(latency::PRESET_BOARDS.len(), mcupatch::arena::MCUS.len(), "no board without a preset");
+}
+
+#[test]
 fn the_rp2040_stands_on_the_m4f_scaled_by_the_one_runtime_that_ran_a_cortex_m0plus() {
     let board = latency::board("rp2040").unwrap();
     let estimate = latency::estimate(&board, Runtime::TflmCmsisNn, &[(OpClass::Conv, 1000)]).unwrap();

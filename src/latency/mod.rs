@@ -185,7 +185,7 @@ pub struct MacsByClass {
     pub depthwise: u64,
     /// Fully connected MACs.
     pub fully_connected: u64,
-    /// MACs of ops in no other class (0 for every op mcupatch counts today).
+    /// MACs of ops in no other class: not priced (0 for every op mcupatch counts today).
     pub other: u64,
 }
 
@@ -226,7 +226,8 @@ pub struct FitRow {
 pub struct Fit {
     /// The board, as its system description names it.
     pub system: String,
-    /// Its microcontroller, as the system description names it.
+    /// Its microcontroller, as the system description names it (one slip corrected: see the
+    /// data file's header).
     pub soc: String,
     /// The MLPerf Tiny round (`v0.5` …).
     pub round: String,
