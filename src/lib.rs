@@ -31,6 +31,7 @@
 pub mod error;
 pub mod files;
 pub mod labels;
+pub mod latency;
 pub mod preprocess;
 pub mod session;
 #[cfg(target_arch = "wasm32")]
