@@ -421,3 +421,23 @@ fn an_embedding_whose_metadata_names_other_classes_is_no_classification() {
     assert!(session.model().labels.is_empty());
     assert_eq!(model("models/mltk/rock_paper_scissors.tflite").model().output, OutputKind::Classification);
 }
+
+/// The plan's time on the board is MLPerf Tiny's fit for TFLite Micro + CMSIS-NN: the
+/// reference board when no MCU is named, a stand-in (labelled) for a core without results,
+/// none (with the reason) for one no runtime was measured on; a patch plan's recomputed MACs
+/// cost time.
+#[test]
+fn a_plan_says_what_it_costs_on_the_board_and_on_what_evidence() {
+    let mut session = vww();
+    let plan = session.plan(&Settings::default()).unwrap();
+    let own = plan.latency.expect("the reference board");
+    assert_eq!((own.board.name.as_str(), own.label), (mcupatch::session::REFERENCE_BOARD, "estimate"));
+    assert!(plan.latency_unknown.is_none() && own.ms > 100.0 && own.loo_error > 0.0);
+    let patched = session.plan(&patched("3x3", "op8")).unwrap().latency.unwrap();
+    assert!(patched.ms > own.ms, "{} ≤ {}", patched.ms, own.ms);
+    let m7 = session.plan(&Settings { mcu: Some("stm32f746".into()), ..Settings::default() }).unwrap();
+    assert!(matches!(m7.latency.unwrap().basis, mcupatch::latency::Basis::StandIn { .. }));
+    let xtensa = session.plan(&Settings { mcu: Some("esp32-s3".into()), ..Settings::default() }).unwrap();
+    assert!(xtensa.latency.is_none());
+    assert!(xtensa.latency_unknown.unwrap().contains("no MLPerf Tiny result"));
+}

@@ -62,7 +62,7 @@ use crate::schedule::request::{self, PatchRequest};
 use crate::schedule::search;
 use crate::schedule::{self, Plan, Schedule};
 use crate::trace;
-use crate::{labels, zoo};
+use crate::{labels, latency, zoo};
 use report::{buffer_report, model_report};
 
 // The engine's types the reports carry.
@@ -197,6 +197,12 @@ impl Session {
             true => None,
             false => Some(self.fit_advice(settings, &schedule, input, sram)?),
         };
+        let ops = self.op_reports(&patched_plan);
+        let (latency, latency_unknown) = match on_board(mcu, &ops) {
+            Ok(estimate) => (Some(estimate), None),
+            Err(Error::Setting(why)) => (None, Some(why)),
+            Err(e) => return Err(e),
+        };
         let report = PlanReport {
             settings: settings.clone(),
             notes,
@@ -209,9 +215,11 @@ impl Session {
             stage_overhead: comparison.stage_overhead,
             blocks: comparison.blocks,
             patches,
-            ops: self.op_reports(&patched_plan),
+            ops,
             search,
             advice,
+            latency,
+            latency_unknown,
         };
         let reference = match schedule.stages.is_empty() {
             true => None,
@@ -488,4 +496,16 @@ fn run_report(
         fits,
         macs: engine.macs(),
     })
+}
+
+/// The board a plan's time is estimated on when no MCU is named: MLPerf Tiny's reference
+/// (a Cortex-M4F at 120 MHz).
+pub const REFERENCE_BOARD: &str = "Nucleo-L4R5ZI";
+
+/// The estimated time of the plan's `ops` under stock TFLite Micro with CMSIS-NN on the named
+/// MCU (or [`REFERENCE_BOARD`]): what `export` deploys.
+fn on_board(mcu: Option<Mcu>, ops: &[OpReport]) -> Result<latency::Estimate> {
+    let board = latency::board(mcu.map_or(REFERENCE_BOARD, |m| m.name))?;
+    let macs: Vec<_> = ops.iter().map(|op| (latency::OpClass::of_builtin(op.op), op.plan_macs)).collect();
+    latency::estimate(&board, latency::Runtime::TflmCmsisNn, &macs)
 }

@@ -9,6 +9,7 @@ use crate::exec::Output;
 use crate::geometry::Region;
 use crate::kernels::Kernel;
 use crate::labels;
+use crate::latency::Estimate;
 use crate::model::metadata::ModelMetadata;
 use crate::model::{DType, Graph, Tensor};
 use crate::preprocess::InputRange;
@@ -385,6 +386,12 @@ pub struct PlanReport {
     pub search: Option<SearchReport>,
     /// Present when the plan does not fit the SRAM: why, and the cheapest change that fits.
     pub advice: Option<FitAdvice>,
+    /// One inference's time under stock TFLite Micro with CMSIS-NN on the MCU named (else
+    /// MLPerf Tiny's reference board): an estimate fitted to published results, with its
+    /// basis and error ([`crate::latency`]).
+    pub latency: Option<Estimate>,
+    /// Why there is no estimate (no published result for the MCU's core), when there is none.
+    pub latency_unknown: Option<String>,
 }
 
 /// The answer to [`Session::run`].

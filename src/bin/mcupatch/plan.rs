@@ -3,6 +3,7 @@
 use crate::common::{open, print_json, Common};
 use crate::text;
 use anyhow::Result;
+use mcupatch::latency::Basis;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -79,6 +80,24 @@ pub fn main(args: &Args, out: &mut String) -> Result<()> {
             Some(m) => writeln!(out, "or a larger MCU: {} ({} B SRAM, {} B Flash)", m.name, m.sram, m.flash)?,
             None => writeln!(out, "no MCU preset holds {} B of SRAM and the model's Flash", advice.peak_bytes)?,
         }
+    }
+    match (&report.latency, &report.latency_unknown) {
+        (Some(e), _) => {
+            let basis = match &e.basis {
+                Basis::StandIn { reason, .. } => format!("; {reason}"),
+                _ => String::new(),
+            };
+            writeln!(
+                out,
+                "time on {} under TFLite Micro + CMSIS-NN: about {:.0} ms (an estimate from MLPerf Tiny results, \
+                 ±{:.0}%{basis})",
+                e.board.name,
+                e.ms,
+                e.loo_error * 100.0
+            )?
+        }
+        (None, Some(why)) => writeln!(out, "no time estimate: {why}")?,
+        (None, None) => {}
     }
     if board.fits_flash == Some(false) {
         writeln!(out, "the model's {} B do not fit {} B of Flash", board.flash_needed, board.flash.unwrap_or(0))?;
