@@ -211,8 +211,7 @@ pub fn resolve(
         if !halo.kinds().contains(&Halo::Cache) {
             return Ok((covered, found));
         }
-        let singles = search::single_stage_schedules(graph, kernels, input, in_place)?;
-        let cached = with_halo(singles, HaloChoice::Cache);
+        let cached = search::cached_single_stage_schedules(graph, kernels, input, in_place)?;
         let layerwise = measure::layer_by_layer(graph, kernels, input, in_place)?;
         let base = layerwise.macs;
         let known = match (halo, input.streamed) {

@@ -74,13 +74,55 @@ pub fn single_stage_schedules(
     input: InputMode,
     in_place: InPlace,
 ) -> Result<Vec<Schedule>> {
+    grids_at_searched_splits(
+        graph,
+        kernels,
+        input,
+        Stage { halo: Halo::Recompute, ..Stage::new(0, MAX_GRID, MAX_GRID) },
+        in_place,
+    )
+}
+
+/// The most row bands a cached stage is searched with: a band costs no recomputed rows, so
+/// bands finer than a recomputing grid's pay (down to one row of a 16-row split).
+pub const MAX_CACHED_BANDS: usize = 2 * MAX_GRID;
+
+/// Every cached single stage the search covers: each of [`searched_splits`] with up to
+/// [`MAX_CACHED_BANDS`] row bands and [`MAX_GRID`] columns.
+pub fn cached_single_stage_schedules(
+    graph: &Graph,
+    kernels: &[Kernel],
+    input: InputMode,
+    in_place: InPlace,
+) -> Result<Vec<Schedule>> {
+    grids_at_searched_splits(
+        graph,
+        kernels,
+        input,
+        Stage { halo: Halo::Cache, ..Stage::new(0, MAX_CACHED_BANDS, MAX_GRID) },
+        in_place,
+    )
+}
+
+/// Every grid up to `most`'s rows and columns (never finer than the map), of `most`'s halo,
+/// at each of [`searched_splits`].
+fn grids_at_searched_splits(
+    graph: &Graph,
+    kernels: &[Kernel],
+    input: InputMode,
+    most: Stage,
+    in_place: InPlace,
+) -> Result<Vec<Schedule>> {
     let mut out = Vec::new();
     for split in searched_splits(graph, kernels, input)?.0 {
         let r = super::map_region(graph, split)
             .ok_or_else(|| Error::Setting(format!("the split tensor {split} is not a map")))?;
-        for rows in 1..=MAX_GRID.min(r.height()) {
-            for cols in 1..=MAX_GRID.min(r.width()) {
-                out.push(Schedule { stages: vec![Stage::new(split, rows, cols)], in_place });
+        for rows in 1..=most.rows.min(r.height()) {
+            for cols in 1..=most.cols.min(r.width()) {
+                out.push(Schedule {
+                    stages: vec![Stage { halo: most.halo, ..Stage::new(split, rows, cols) }],
+                    in_place,
+                });
             }
         }
     }
