@@ -540,3 +540,42 @@ fn cli_writes_the_model_and_reports_the_plan() {
     assert!(String::from_utf8_lossy(&missing.stderr).starts_with("error: cannot read models/none.tflite"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The deploy kit's C array, compiled with the system C compiler, gives back the exported
+/// model byte for byte; its header holds the report's arena size and its program registers
+/// exactly the model's ops.
+#[test]
+fn deploy_kit_compiles_back_to_the_exported_model() {
+    let e = exported(&vww_int8(), &["auto"], &[]).unwrap();
+    let kit = e.kit().unwrap();
+    let dir = scratch_dir("kit");
+    for f in &kit {
+        std::fs::write(dir.join(f.name), &f.text).unwrap();
+    }
+    let dump = r#"#include <cstdio>
+#include "model_data.h"
+int main(int argc, char** argv) {
+  FILE* f = std::fopen(argv[1], "wb");
+  return (f && std::fwrite(g_model_data, 1, g_model_data_len, f) == g_model_data_len && std::fclose(f) == 0) ? 0 : 1;
+}
+"#;
+    std::fs::write(dir.join("dump.cc"), dump).unwrap();
+    let built = Command::new("cc")
+        .current_dir(&dir)
+        .args(["-x", "c++", "-std=c++17", "-Wall", "-Werror", "model_data.cc", "dump.cc", "-o", "dump"])
+        .status()
+        .expect("run the system C compiler (cc)");
+    assert!(built.success(), "model_data.cc does not compile");
+    let ran = Command::new(dir.join("dump")).arg(dir.join("model.tflite")).status().unwrap();
+    assert!(ran.success());
+    assert_eq!(std::fs::read(dir.join("model.tflite")).unwrap(), e.model, "the C array is not the model");
+    let text = |name: &str| kit.iter().find(|f| f.name == name).unwrap().text.clone();
+    assert!(text("model_data.h").contains(&format!("kTensorArenaSize = {};", e.report.arena.total_bytes)));
+    let main = text("main.cc");
+    let registered: Vec<&str> = main.lines().filter_map(|l| l.trim().strip_prefix("resolver.")).collect();
+    let ops: std::collections::BTreeSet<String> =
+        model::load(&e.model).unwrap().ops.iter().map(|op| op.kind.name().to_string()).collect();
+    assert_eq!(registered.len(), ops.len(), "{registered:?} for {ops:?}");
+    assert!(main.contains(&format!("MicroMutableOpResolver<{}>", ops.len())));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -17,6 +17,7 @@
 //! ([`tail`]), so a patch plan is worth exporting only when head + tail falls: `auto` compares
 //! every candidate by that total, layer by layer included.
 
+pub mod kit;
 pub mod metadata;
 pub mod placement;
 pub mod rewrite;

@@ -66,6 +66,7 @@ use report::{buffer_report, model_report};
 // The engine's types the reports carry.
 pub use crate::arena::{mcu, parse_size, Mcu};
 pub use crate::exec::Output;
+pub use crate::export::kit::KitFile;
 pub use crate::export::{ArenaFigures, Export, ExportReport, METADATA_NAME};
 pub use crate::geometry::Region;
 pub use crate::model::limits::MAX_MODEL_BYTES;

@@ -13,6 +13,10 @@ pub struct Args {
     model: PathBuf,
     /// Where to write the model with its plan.
     out: PathBuf,
+    /// Also write a deploy kit into this folder: model_data.h/.cc (the model as a C array,
+    /// the arena size) and main.cc (a minimal TFLite Micro program with exactly its ops).
+    #[arg(long)]
+    kit: Option<PathBuf>,
     /// The plan's settings, as for `plan`; without --patch (or with --patch layer-by-layer)
     /// the model is exported layer by layer.
     #[command(flatten)]
@@ -27,6 +31,14 @@ pub fn main(args: &Args, out: &mut String) -> Result<()> {
         .with_context(|| format!("cannot export {}", args.model.display()))?;
     mcupatch::files::refuse_overwriting(&args.out, &[&args.model])?;
     mcupatch::files::write_atomically(&args.out, |file| file.write_all(&exported.model))?;
+    if let Some(dir) = &args.kit {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        for f in exported.kit()? {
+            let path = dir.join(f.name);
+            mcupatch::files::refuse_overwriting(&path, &[&args.model])?;
+            mcupatch::files::write_atomically(&path, |file| file.write_all(f.text.as_bytes()))?;
+        }
+    }
     let r = &exported.report;
     if args.common.json {
         return print_json(r, out);
