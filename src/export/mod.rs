@@ -148,6 +148,15 @@ impl Candidate {
     }
 }
 
+impl Candidate {
+    /// How `auto` orders candidates: the smallest arena, then the fewest ops and patch stages
+    /// (a patch plan that saves nothing is not worth its rewrite).
+    fn rank(&self) -> (usize, usize, usize) {
+        let stages = self.schedule.stages.iter().filter(|s| s.rows * s.cols > 1).count();
+        (self.arena.total_bytes, self.graph.ops.len(), stages)
+    }
+}
+
 /// The schedules `request` stands for in an export: what it names, or for the planner's
 /// choices every one it would compare (grids up to [`EXPORT_MAX_GRID`] for `auto`, and the
 /// planner's own front).
@@ -202,7 +211,7 @@ pub fn schedules(graph: &Graph, kernels: &[Kernel], request: &PatchRequest, budg
 }
 
 /// Exports the model of `bytes` (loaded as `graph`, its `kernels` prepared) with the
-/// schedule among `schedules` whose exported head + tail is smallest (the first of equals);
+/// schedule among `schedules` whose exported arena is smallest (see [`Candidate::rank`]);
 /// `notes` say why it was asked for. The session's [`export`](crate::session::Session::export)
 /// is the door.
 pub fn export(
@@ -221,7 +230,7 @@ pub fn export(
             false => Candidate::new(bytes, graph, kernels, schedule),
         };
         match candidate {
-            Ok(c) if best.as_ref().is_none_or(|b| c.arena.total_bytes < b.arena.total_bytes) => best = Some(c),
+            Ok(c) if best.as_ref().is_none_or(|b| c.rank() < b.rank()) => best = Some(c),
             Ok(_) => {}
             Err(e) => {
                 refused.get_or_insert(e);

@@ -63,8 +63,13 @@ pub fn main(args: &Args, out: &mut String) -> Result<()> {
             r.added_ops, r.added_tensors
         )?;
     }
-    let figures =
-        |f: &ArenaFigures| format!("head {} B + tail ~{} B = ~{} B", f.head_bytes, f.tail_bytes, f.total_bytes);
+    let figures = |f: &ArenaFigures| {
+        let scratch = match f.scratch_bytes {
+            0 => String::new(),
+            s => format!(" (+ up to {s} B of kernel scratch)"),
+        };
+        format!("head {} B{scratch} + tail ~{} B: an arena of ~{} B", f.head_bytes, f.tail_bytes, f.total_bytes)
+    };
     let input = if r.float_input { "float input and its QUANTIZE kept" } else { "int8 input" };
     writeln!(out, "arena in TFLite Micro: {} (every op run, none in place, {input})", figures(&r.arena))?;
     if !r.stages.is_empty() || r.candidates > 1 {
