@@ -223,7 +223,7 @@ pub fn export(
 ) -> Result<Export> {
     let layer_by_layer = Candidate::new(bytes, graph, kernels, &Schedule::default())?;
     let mut best: Option<Candidate> = None;
-    let mut refused: Option<Error> = None;
+    let mut refused: Vec<Error> = Vec::new();
     for schedule in schedules {
         let candidate = match schedule.stages.is_empty() {
             true => Ok(layer_by_layer.clone()),
@@ -232,21 +232,19 @@ pub fn export(
         match candidate {
             Ok(c) if best.as_ref().is_none_or(|b| c.rank() < b.rank()) => best = Some(c),
             Ok(_) => {}
-            Err(e) => {
-                refused.get_or_insert(e);
-            }
+            Err(e) => refused.push(e),
         }
     }
-    let chosen = match (best, refused) {
-        (Some(best), refused) => {
-            if let (Some(e), true) = (refused, schedules.len() > 1) {
-                notes.push(format!("some schedules could not be exported, e.g. {e}"));
-            }
-            best
-        }
-        (None, Some(e)) => return Err(e),
-        (None, None) => return Err(Error::Setting("no schedule to export".into())),
+    let Some(chosen) = best else {
+        return Err(refused.into_iter().next().unwrap_or_else(|| Error::Setting("no schedule to export".into())));
     };
+    if let Some(first) = refused.first() {
+        notes.push(format!(
+            "{} of the {} schedules compared cannot be exported, e.g. {first}",
+            refused.len(),
+            schedules.len()
+        ));
+    }
     if schedules.len() > 1 && chosen.schedule.stages.is_empty() {
         notes.push(format!(
             "no patch plan's exported head + tail beats layer by layer's {} B in TFLite Micro: exported layer by layer",
