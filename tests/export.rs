@@ -223,7 +223,7 @@ fn photo_input(bytes: &[u8], photo: &str) -> Vec<u8> {
 #[test]
 fn vww_patch_exports_run_in_tflite_micro_bit_exact_in_less_arena() {
     let int8 = vww_int8();
-    let plans: [(&[&str], &[&str]); 7] = [
+    let plans: [(&[&str], &[&str]); 8] = [
         (&[], &[]),
         (&["auto"], &[]),
         (&["2x2"], &[]),
@@ -233,6 +233,8 @@ fn vww_patch_exports_run_in_tflite_micro_bit_exact_in_less_arena() {
         // through the stride-2 depthwise conv.
         (&["1x1", "2x2"], &["op1", "op3"]),
         (&["2x1"], &["op3"]),
+        // Three stages: the first two ops whole, 2×2 patches, then 3×1 row stripes.
+        (&["1x1", "2x2", "3x1"], &["op1", "op3", "op7"]),
     ];
     let photos = ["astronaut.png", "chelsea.png"];
     let models: Vec<_> =

@@ -317,3 +317,102 @@ fn describe(graph: &Graph, schedule: &Schedule) -> String {
 fn len_i32(n: usize) -> Result<i32> {
     i32::try_from(n).map_err(|_| Error::Malformed(format!("{n} is too large for a TFLite Micro plan")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::zoo;
+
+    /// A small MobileNetV2 with one stage ending at the first stride-4 block, as `rows`×`cols`.
+    fn exported(rows: usize, cols: usize) -> (Graph, ExportGraph, Layout, usize) {
+        let graph = zoo::Arch::parse("mbv2", 0.35, 48, None).unwrap().build();
+        let kernels = Kernel::prepare_all(&graph).unwrap();
+        let split = zoo::stride_split(&graph, 4).unwrap();
+        let schedule = Schedule { stages: vec![Stage { split, rows, cols }], in_place: InPlace::default() };
+        let ex = ExportGraph::new(&graph, &kernels, &schedule).unwrap();
+        let layout = placement::place(&ex).unwrap();
+        (graph, ex, layout, split)
+    }
+
+    /// Tensors whose bytes overlap while both are alive must be one inside the other (a
+    /// stripe in its split tensor) or a RESHAPE's output over its input.
+    #[test]
+    fn no_two_live_tensors_share_bytes_unless_one_holds_the_other() {
+        for (rows, cols) in [(2, 1), (3, 1), (2, 2), (1, 3), (3, 2)] {
+            let (_, ex, layout, _) = exported(rows, cols);
+            let n = ex.tensors.len();
+            let (mut first, mut last) = (vec![usize::MAX; n], vec![0; n]);
+            for &t in &ex.inputs {
+                first[t] = 0;
+            }
+            for (i, op) in ex.ops.iter().enumerate() {
+                for &t in op.inputs.iter().flatten().chain([&op.output]) {
+                    (first[t], last[t]) = (first[t].min(i), last[t].max(i));
+                }
+            }
+            for &t in &ex.outputs {
+                last[t] = ex.ops.len();
+            }
+            let span = |t: usize| {
+                let at = layout.offsets[t] as usize;
+                at..at + ex.tensors[t].bytes()
+            };
+            let contains = |a: usize, b: usize| ex.inside[b].is_some_and(|(c, _)| c == a);
+            let placed: Vec<usize> = (0..n).filter(|&t| layout.offsets[t] != PLANNED_ONLINE).collect();
+            for &a in &placed {
+                for &b in placed.iter().filter(|&&b| b > a) {
+                    let live = first[a] <= last[b] && first[b] <= last[a];
+                    let (x, y) = (span(a), span(b));
+                    let overlap = x.start < y.end && y.start < x.end;
+                    let reshape = ex.ops.iter().any(|op| {
+                        op.kind == model::OpKind::Reshape
+                            && [(a, b), (b, a)].iter().any(|&(i, o)| op.inputs[0] == Some(i) && op.output == o)
+                    });
+                    assert!(
+                        !(live && overlap) || contains(a, b) || contains(b, a) || reshape,
+                        "{rows}x{cols}: tensors {a} ({}) and {b} ({}) share bytes while alive",
+                        ex.tensors[a].name,
+                        ex.tensors[b].name
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn stripes_lie_in_their_split_tensor_and_patches_share_weights() {
+        let (graph, ex, layout, original_split) = exported(3, 1);
+        // Tensors are renumbered when the stage's whole maps are dropped: find it by name.
+        let name = &graph.tensors[original_split].name;
+        let split = ex.tensors.iter().position(|t| &t.name == name).unwrap();
+        let stripes: Vec<usize> = (0..ex.tensors.len()).filter(|&t| ex.inside[t].is_some()).collect();
+        assert_eq!(stripes.len(), 3);
+        let row_bytes = ex.tensors[split].bytes() / ex.tensors[split].shape[1];
+        let mut y = 0;
+        for &s in &stripes {
+            assert_eq!(ex.inside[s], Some((split, y * row_bytes)));
+            assert_eq!(layout.offsets[s], layout.offsets[split] + (y * row_bytes) as i32);
+            y += ex.tensors[s].shape[1];
+        }
+        assert_eq!(y, ex.tensors[split].shape[1], "the stripes cover the split tensor");
+        // Every patch's copy of an op reads the original's weights, by index.
+        for op in ex.ops.iter().filter(|op| op.source.is_some()) {
+            let original = &graph.ops[op.source.unwrap()];
+            for (slot, t) in op.inputs.iter().enumerate().skip(1) {
+                let Some(weights) = t.map(|t| &ex.tensors[t]).filter(|x| x.is_constant()) else { continue };
+                let same = original.inputs[slot].map(|o| &graph.tensors[o].name);
+                assert_eq!(Some(&weights.name), same, "op {:?}", op.source);
+            }
+        }
+        // No weight tensor was copied: every constant is there once.
+        let mut names: Vec<&str> = ex.tensors.iter().filter(|t| t.is_constant()).map(|t| t.name.as_str()).collect();
+        let constants = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), constants);
+        // One CONCATENATION joins the stripes along the height, in place.
+        let joins: Vec<_> = ex.ops.iter().filter(|op| matches!(op.kind, model::OpKind::Concatenation { .. })).collect();
+        assert_eq!(joins.len(), 1);
+        assert!(matches!(joins[0].kind, model::OpKind::Concatenation { axis: 1, .. }) && joins[0].output == split);
+    }
+}
