@@ -56,7 +56,7 @@ pub struct ExportGraph {
     /// Tensors whose bytes lie inside another tensor's: the container and the byte offset
     /// (a row stripe of a split tensor, written in place).
     pub inside: Vec<Option<(usize, usize)>>,
-    /// How many tensors the original graph has.
+    /// How many of the tensors are the original graph's (the rest the rewrite added).
     pub original_tensors: usize,
     /// Constant int32 tensors added (slice corners, paddings), by content, shared.
     constants: HashMap<(Vec<usize>, Vec<u8>), usize>,
@@ -155,7 +155,7 @@ impl ExportGraph {
             *container = renumber[*container];
         }
         self.constants.values_mut().for_each(|t| *t = renumber[*t]);
-        self.original_tensors = self.original_tensors.min(kept);
+        self.original_tensors = used.iter().take(self.original_tensors).filter(|&&u| u).count();
     }
 
     /// Ops the rewrite added (slices, pads, concatenations and every patch's copy of a stage
