@@ -546,6 +546,10 @@ fn broken_models_are_refused_not_exported() {
     let in_place = Settings { in_place_depthwise: true, patch: vec!["2x2".into()], ..Settings::default() };
     let e = Session::from_tflite(&int8).unwrap().export(&in_place).unwrap();
     assert!(e.report.notes.iter().any(|n| n.contains("in-place")), "{:?}", e.report.notes);
+    // An arena above the SRAM given is said, not hidden.
+    let small = Settings { sram: Some(64 * 1024), patch: vec!["auto".into()], ..Settings::default() };
+    let e = Session::from_tflite(&int8).unwrap().export(&small).unwrap();
+    assert!(e.report.notes.iter().any(|n| n.contains("more than the 65536 B of SRAM")), "{:?}", e.report.notes);
 }
 
 #[test]

@@ -256,7 +256,15 @@ impl Session {
         let request = settings.request(&self.graph, &mut notes)?;
         let (_, sram, _) = settings.memories()?;
         let schedules = export::schedules(&self.graph, &self.kernels, &request, sram)?;
-        export::export(bytes, &self.graph, &self.kernels, &schedules, notes)
+        let mut exported = export::export(bytes, &self.graph, &self.kernels, &schedules, notes)?;
+        let arena = exported.report.arena.total_bytes;
+        if arena > sram {
+            exported
+                .report
+                .notes
+                .push(format!("TFLite Micro needs an arena of about {arena} B, more than the {sram} B of SRAM"));
+        }
+        Ok(exported)
     }
 
     /// The settings of the current plan, if any.
