@@ -411,6 +411,19 @@ fn generated_graphs_export_patch_plans_bit_exact() {
     }
     let patched = exports.iter().filter(|(_, _, e)| !e.report.stages.is_empty()).count();
     assert!(patched >= 20, "only {patched} patch plans exported");
+    // The padding rules ran: PAD before convolutions, PADV2 (-128) before max pools.
+    let pads = |inputs: usize| {
+        let padded = |e: &Export| {
+            model::load(&e.model)
+                .unwrap()
+                .ops
+                .iter()
+                .any(|op| op.kind == model::OpKind::Pad && op.inputs.len() == inputs)
+        };
+        exports.iter().filter(|(_, _, e)| padded(e)).count()
+    };
+    eprintln!("{} exports pad with PAD, {} with PADV2", pads(2), pads(3));
+    assert!(pads(2) > 0 && pads(3) > 0, "PAD in {}, PADV2 in {} exports", pads(2), pads(3));
     eprintln!("{patched} patch plans exported, {refusals} refused at an average pool");
     check_exports(&models, exports);
 }

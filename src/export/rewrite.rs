@@ -317,20 +317,32 @@ impl ExportGraph {
             let y = self.region_tensor(tensor, padded, format!("{base}/patch{patch}/pad"));
             let mut inputs = vec![Some(x), Some(paddings)];
             if read.fill == Fill::Lowest {
-                let quant = self.tensors[tensor].quant.clone();
-                let lowest = Tensor {
-                    name: format!("{base}/lowest"),
-                    shape: vec![1],
-                    dtype: DType::I8,
-                    quant,
-                    data: Some(vec![i8::MIN as u8]),
-                };
-                inputs.push(Some(self.add_tensor(lowest)));
+                inputs.push(Some(self.lowest(tensor)));
             }
             self.ops.push(ExOp { kind: OpKind::Pad, inputs, output: y, source: None });
             x = y;
         }
         Ok(x)
+    }
+
+    /// PADV2's pad value for map `tensor`: -128 with the map's quantization, one constant
+    /// shared by every pad of maps quantized alike.
+    fn lowest(&mut self, tensor: usize) -> usize {
+        let quant = self.tensors[tensor].quant.clone();
+        let lowest = Tensor {
+            name: format!("{}/lowest", self.tensors[tensor].name),
+            shape: vec![1],
+            dtype: DType::I8,
+            quant,
+            data: Some(vec![i8::MIN as u8]),
+        };
+        let same = |t: &Tensor| {
+            t.is_constant() && (&t.shape, &t.data, &t.quant) == (&lowest.shape, &lowest.data, &lowest.quant)
+        };
+        match self.tensors.iter().skip(self.original_tensors).position(same) {
+            Some(i) => self.original_tensors + i,
+            None => self.add_tensor(lowest),
+        }
     }
 
     /// PAD's [4, 2] paddings of a map: none on the batch and channel axes.
