@@ -1,11 +1,13 @@
 #![cfg(not(target_arch = "wasm32"))]
 //! `mcupatch export` against TFLite Micro: the exported model runs in stock TFLM (its Python
-//! interpreter) with the same outputs as the original, in an arena whose head is mcupatch's
-//! layer-by-layer peak — never more than TFLM's own plan needs.
+//! interpreter) with the same outputs as the original, in an arena whose head is the offline
+//! plan's exactly and whose smallest working size (head + tail, found by bisection) is within
+//! what the report says. Layer by layer the model is kept and only the plan added; a patch plan
+//! is rewritten as standard ops.
 
 mod common;
 
-use common::gen::Gen;
+use common::gen::{Gen, Map};
 use common::{python, require_tflm, root, scratch_dir, MLTK_MODELS};
 use mcupatch::export::{self, PLANNED_ONLINE};
 use mcupatch::model::{self, schema, DType};
@@ -18,15 +20,38 @@ use std::process::Command;
 
 /// `bytes` with its layer-by-layer plan written in, through the session as every face does.
 fn with_plan(bytes: &[u8]) -> mcupatch::Result<Export> {
-    Session::from_tflite(bytes)?.export()
+    Session::from_tflite(bytes)?.export(&Settings::default())
+}
+
+/// `bytes` exported with the `--patch` and `--split` settings given.
+fn exported(bytes: &[u8], patch: &[&str], split: &[&str]) -> mcupatch::Result<Export> {
+    let settings = Settings {
+        patch: patch.iter().map(|p| p.to_string()).collect(),
+        split: split.iter().map(|s| s.to_string()).collect(),
+        ..Settings::default()
+    };
+    Session::from_tflite(bytes)?.export(&settings)
 }
 
 /// What TFLite Micro reported for one model and input.
 struct Measured {
     /// The head of its arena: the section its memory planner lays tensors out in.
     head: usize,
+    /// The tail: what its allocator keeps for the whole run besides.
+    tail: usize,
+    /// The smallest `arena_size` that runs the model to the same outputs (when asked for).
+    smallest: Option<usize>,
     /// Every output's bytes.
     outputs: Vec<Vec<u8>>,
+}
+
+/// One run in TFLite Micro: a name, the model, its input and whether to bisect for the
+/// smallest working arena.
+struct Run {
+    name: String,
+    model: Vec<u8>,
+    input: Vec<u8>,
+    smallest: bool,
 }
 
 /// Runs tools/tflm_offline.py on `jobs` in `dir`.
@@ -38,33 +63,35 @@ fn run_helper(dir: &Path, jobs: &serde_json::Value) {
     assert!(status.expect("run tools/tflm_offline.py").success(), "tools/tflm_offline.py failed");
 }
 
-/// Runs each (name, model, input) in TFLite Micro, one interpreter per run.
-fn tflm(runs: &[(String, Vec<u8>, Vec<u8>)]) -> Vec<Measured> {
+/// Runs each model in TFLite Micro, one interpreter per run.
+fn tflm(runs: &[Run]) -> Vec<Measured> {
     let dir = scratch_dir("export");
     let mut jobs = Vec::new();
-    for (i, (_, bytes, input)) in runs.iter().enumerate() {
+    for (i, run) in runs.iter().enumerate() {
         let (model, data) = (dir.join(format!("m{i}.tflite")), dir.join(format!("in{i}.bin")));
-        std::fs::write(&model, bytes).unwrap();
-        std::fs::write(&data, input).unwrap();
-        let outputs = model::load(bytes).unwrap().outputs.len();
-        jobs.push(
-            serde_json::json!({"model": model, "input": data, "outputs": outputs, "out": dir.join(format!("r{i}"))}),
-        );
+        std::fs::write(&model, &run.model).unwrap();
+        std::fs::write(&data, &run.input).unwrap();
+        let outputs = model::load(&run.model).unwrap().outputs.len();
+        let out = dir.join(format!("r{i}"));
+        jobs.push(serde_json::json!({"model": model, "input": data, "outputs": outputs, "out": out, "smallest": run.smallest}));
     }
     run_helper(&dir, &serde_json::Value::Array(jobs));
     let measured = runs
         .iter()
         .enumerate()
-        .map(|(i, (name, bytes, _))| {
+        .map(|(i, run)| {
             let out = dir.join(format!("r{i}"));
             if let Ok(err) = std::fs::read_to_string(out.join("error.txt")) {
-                panic!("{name}: TFLite Micro could not run it: {}", err.trim());
+                panic!("{}: TFLite Micro could not run it: {}", run.name, err.trim());
             }
             let arena: serde_json::Value =
                 serde_json::from_str(&std::fs::read_to_string(out.join("arena.json")).unwrap()).unwrap();
-            let outputs = model::load(bytes).unwrap().outputs.len();
+            let outputs = model::load(&run.model).unwrap().outputs.len();
+            let bytes = |key: &str| arena[key].as_u64().map(|v| v as usize);
             Measured {
-                head: arena["head"].as_u64().expect("arena head") as usize,
+                head: bytes("head").expect("arena head"),
+                tail: bytes("tail").expect("arena tail"),
+                smallest: bytes("smallest"),
                 outputs: (0..outputs).map(|o| std::fs::read(out.join(format!("o{o}.bin"))).unwrap()).collect(),
             }
         })
@@ -73,54 +100,94 @@ fn tflm(runs: &[(String, Vec<u8>, Vec<u8>)]) -> Vec<Measured> {
     measured
 }
 
-/// One model run before and after export, in TFLite Micro.
-struct Row {
+/// A model exported with one plan, and what TFLite Micro measured of it.
+struct Checked {
     name: String,
-    tflm_head: usize,
-    exported_head: usize,
     report: export::ExportReport,
-    outputs: Vec<Vec<u8>>,
+    measured: Measured,
 }
 
-/// Exports every (name, model, input), runs the original and the exported model in TFLite
-/// Micro and checks that they give the same outputs, and that TFLM places the offline
-/// plan's tensors where the report says (its head is at least the plan's).
-fn before_and_after(cases: Vec<(String, Vec<u8>, Vec<u8>)>) -> Vec<Row> {
-    let exports: Vec<_> = cases
+/// Runs each unchanged model (a name, its bytes, an input) and its `exports` in TFLite Micro,
+/// bisecting every arena, and checks each export against its model: the same outputs, TFLM's
+/// head the offline plan's exactly, its tail and smallest working arena within the report's.
+/// Returns the unchanged models' measurements and the checked exports, in order.
+fn check_exports(
+    models: &[(String, Vec<u8>, Vec<u8>)],
+    exports: Vec<(usize, String, Export)>,
+) -> (Vec<Measured>, Vec<Checked>) {
+    check_exports_bisecting(models, true, exports, |_| true)
+}
+
+/// [`check_exports`], bisecting the smallest arena of the unchanged models if `bisect_models`
+/// and of the exports `bisect` names (by index): the others are checked for outputs, head and
+/// tail.
+fn check_exports_bisecting(
+    models: &[(String, Vec<u8>, Vec<u8>)],
+    bisect_models: bool,
+    exports: Vec<(usize, String, Export)>,
+    bisect: impl Fn(usize) -> bool,
+) -> (Vec<Measured>, Vec<Checked>) {
+    let mut runs: Vec<Run> = models
         .iter()
-        .map(|(name, bytes, _)| with_plan(bytes).unwrap_or_else(|e| panic!("{name}: export: {e}")))
-        .collect();
-    let mut runs = Vec::new();
-    for ((name, bytes, input), exported) in cases.iter().zip(&exports) {
-        runs.push((name.clone(), bytes.clone(), input.clone()));
-        runs.push((format!("{name} exported"), exported.model.clone(), input.clone()));
-    }
-    let measured = tflm(&runs);
-    let rows: Vec<Row> = measured
-        .chunks(2)
-        .zip(cases.iter().zip(exports))
-        .map(|(pair, ((name, ..), exported))| {
-            let [before, after] = pair else { unreachable!() };
-            assert_eq!(after.outputs, before.outputs, "{name}: the exported model's outputs differ");
-            assert!(
-                after.head >= exported.report.tflm_head_bytes,
-                "{name}: TFLM's head {} B is below the offline plan's {} B: the plan was not used",
-                after.head,
-                exported.report.tflm_head_bytes
-            );
-            Row {
-                name: name.clone(),
-                tflm_head: before.head,
-                exported_head: after.head,
-                report: exported.report,
-                outputs: after.outputs.clone(),
-            }
+        .map(|(name, bytes, input)| Run {
+            name: name.clone(),
+            model: bytes.clone(),
+            input: input.clone(),
+            smallest: bisect_models,
         })
         .collect();
-    for r in &rows {
-        eprintln!("{}: TFLM arena head {} B, exported {} B", r.name, r.tflm_head, r.exported_head);
+    for (i, (m, name, e)) in exports.iter().enumerate() {
+        runs.push(Run { name: name.clone(), model: e.model.clone(), input: models[*m].2.clone(), smallest: bisect(i) });
     }
-    rows
+    let mut measured = tflm(&runs);
+    let checked: Vec<Measured> = measured.split_off(models.len());
+    let rows: Vec<Checked> = exports
+        .into_iter()
+        .zip(checked)
+        .map(|((m, name, e), after)| {
+            let r = &e.report;
+            assert_eq!(after.outputs, measured[m].outputs, "{name} ({}): the exported model's outputs differ", r.plan);
+            // The offline plan's head, with room for the kernels' scratch buffers TFLM places.
+            let head = r.arena.head_bytes..=r.arena.head_bytes + r.arena.scratch_bytes;
+            assert!(
+                head.contains(&after.head),
+                "{name} ({}): TFLM's head {} B is not the plan's {head:?}",
+                r.plan,
+                after.head
+            );
+            assert!(
+                after.tail <= r.arena.tail_bytes,
+                "{name} ({}): TFLM's tail {} B > the report's {} B",
+                r.plan,
+                after.tail,
+                r.arena.tail_bytes
+            );
+            if let Some(smallest) = after.smallest {
+                assert!(
+                    smallest <= r.arena.total_bytes,
+                    "{name} ({}): TFLM needs {smallest} B > the report's {} B",
+                    r.plan,
+                    r.arena.total_bytes
+                );
+            }
+            eprintln!(
+                "{name}: {} — TFLM head {} B + tail {} B, smallest {:?} B (report {} + {} = {} B; layer by layer {} B)",
+                r.plan,
+                after.head,
+                after.tail,
+                after.smallest,
+                r.arena.head_bytes,
+                r.arena.tail_bytes,
+                r.arena.total_bytes,
+                r.layer_by_layer.total_bytes
+            );
+            Checked { name, report: e.report, measured: after }
+        })
+        .collect();
+    for (name, m) in models.iter().map(|(n, ..)| n).zip(&measured) {
+        eprintln!("{name} unchanged: TFLM head {} B + tail {} B, smallest {:?} B", m.head, m.tail, m.smallest);
+    }
+    (measured, rows)
 }
 
 fn read(path: &str) -> Vec<u8> {
@@ -144,38 +211,223 @@ fn scores(outputs: &[Vec<u8>]) -> Vec<f32> {
     outputs[0].chunks(4).map(|b| f32::from_le_bytes(b.try_into().unwrap())).collect()
 }
 
+/// VWW without its leading QUANTIZE (int8 input), as tools/tflm_dump.py strips it.
+fn vww_int8() -> Vec<u8> {
+    without_input_quantize(&["models/visual_wake_words.tflite".into()]).remove(0)
+}
+
+/// The int8 input of `bytes` for a photo, as the session prepares it.
+fn photo_input(bytes: &[u8], photo: &str) -> Vec<u8> {
+    let image = preprocess::decode(&read(&format!("data/images/{photo}"))).unwrap();
+    Session::from_tflite(bytes).unwrap().image_input(&image).unwrap()
+}
+
 #[test]
-fn exported_vww_runs_in_tflite_micro_in_the_layer_by_layer_peak() {
-    let original = read("models/visual_wake_words.tflite");
-    let stripped = without_input_quantize(&["models/visual_wake_words.tflite".into()]).remove(0);
-    let photos = [("astronaut.png", true), ("chelsea.png", false)];
-    let mut cases = Vec::new();
-    for (photo, _) in photos {
-        let image = preprocess::decode(&read(&format!("data/images/{photo}"))).unwrap();
-        let mut session = Session::from_tflite(&stripped).unwrap();
-        cases.push((format!("VWW int8 input, {photo}"), stripped.clone(), session.image_input(&image).unwrap()));
-        let pixels = preprocess::fit(&image, 96, 96).into_raw();
-        let floats = pixels.iter().flat_map(|&p| f32::from(p).to_le_bytes()).collect();
-        cases.push((format!("VWW float input, {photo}"), original.clone(), floats));
-    }
-    let rows = before_and_after(cases);
-    // mcupatch's own layer-by-layer peak of the original model, as `mcupatch plan` reports it.
-    let mut session = Session::from_tflite(&original).unwrap();
-    let int8_peak = session.plan(&Settings::default()).unwrap().layer_by_layer.peak.bytes;
-    let float_peak =
-        session.plan(&Settings { float_input: true, ..Settings::default() }).unwrap().layer_by_layer.peak.bytes;
-    assert_eq!((int8_peak, float_peak), (55_296, 138_240));
-    for (row, (_, person)) in rows.chunks(2).zip(photos) {
-        let [int8, float] = row else { unreachable!() };
-        // TFLM's own planner: 73 728 B with int8 input; the exported plan: mcupatch's peak.
-        assert_eq!((int8.tflm_head, int8.report.peak_bytes, int8.exported_head), (73_728, int8_peak, int8_peak));
-        assert_eq!((float.tflm_head, float.report.peak_bytes, float.exported_head), (138_240, float_peak, float_peak));
-        assert!(!int8.report.float_input && float.report.float_input);
-        for r in [int8, float] {
-            let s = scores(&r.outputs);
-            assert_eq!(s[0] > s[1], person, "{}: scores {s:?}", r.name);
+fn vww_patch_exports_run_in_tflite_micro_bit_exact_in_less_arena() {
+    let int8 = vww_int8();
+    let plans: [(&[&str], &[&str]); 8] = [
+        (&[], &[]),
+        (&["auto"], &[]),
+        (&["2x2"], &[]),
+        (&["3x3"], &[]),
+        (&["4x1"], &[]),
+        // The first two ops layer by layer (the frame is gone after them), then 2×2 patches
+        // through the stride-2 depthwise conv.
+        (&["1x1", "2x2"], &["op1", "op3"]),
+        (&["2x1"], &["op3"]),
+        // Three stages: the first two ops whole, 2×2 patches, then 3×1 row stripes.
+        (&["1x1", "2x2", "3x1"], &["op1", "op3", "op7"]),
+    ];
+    let photos = ["astronaut.png", "chelsea.png"];
+    let models: Vec<_> =
+        photos.iter().map(|p| (format!("VWW int8 input, {p}"), int8.clone(), photo_input(&int8, p))).collect();
+    let mut exports = Vec::new();
+    for (m, _) in photos.iter().enumerate() {
+        for (patch, split) in plans {
+            let e =
+                exported(&int8, patch, split).unwrap_or_else(|e| panic!("--patch {patch:?} --split {split:?}: {e}"));
+            exports.push((m, format!("VWW {} --patch {patch:?} --split {split:?}", photos[m]), e));
         }
     }
+    // The smallest arena is bisected on the first photo (it does not depend on the input).
+    let (unchanged, rows) = check_exports_bisecting(&models, true, exports, |i| i < plans.len());
+    for (m, person) in [(0, true), (1, false)] {
+        // TFLM's own plan of the unchanged model: 73 728 B head.
+        assert_eq!(unchanged[m].head, 73_728);
+        let scores = scores(&unchanged[m].outputs);
+        assert_eq!(scores[0] > scores[1], person, "{}: scores {scores:?}", photos[m]);
+        let rows = &rows[m * plans.len()..(m + 1) * plans.len()];
+        let [lbl, auto, ..] = rows else { unreachable!() };
+        // Layer by layer: mcupatch's peak, 55 296 B, as the head.
+        assert!(lbl.report.stages.is_empty() && lbl.measured.head == 55_296, "{}", lbl.name);
+        // auto exports a patch plan that needs less arena than layer by layer, in TFLM.
+        assert!(!auto.report.stages.is_empty(), "{}: auto exported layer by layer", auto.name);
+        if m == 0 {
+            let (a, l, own) =
+                (auto.measured.smallest.unwrap(), lbl.measured.smallest.unwrap(), unchanged[m].smallest.unwrap());
+            assert!(a < l && l < own, "{}: smallest arena auto {a} B, layer by layer {l} B, own {own} B", auto.name);
+        }
+        for r in rows {
+            assert!(r.report.arena.total_bytes >= auto.report.arena.total_bytes, "{}: beats auto's choice", r.name);
+            assert_eq!(r.report.layer_by_layer, lbl.report.arena, "{}", r.name);
+        }
+    }
+}
+
+#[test]
+fn exported_float_vww_keeps_its_quantize_and_runs_in_tflite_micro() {
+    let original = read("models/visual_wake_words.tflite");
+    let image = preprocess::decode(&read("data/images/astronaut.png")).unwrap();
+    let floats: Vec<u8> =
+        preprocess::fit(&image, 96, 96).into_raw().iter().flat_map(|&p| f32::from(p).to_le_bytes()).collect();
+    let models = [("VWW float input".to_string(), original.clone(), floats)];
+    let lbl = with_plan(&original).unwrap();
+    let auto = exported(&original, &["auto"], &[]).unwrap();
+    let (unchanged, rows) = check_exports(&models, vec![(0, "layer by layer".into(), lbl), (0, "auto".into(), auto)]);
+    // mcupatch's own layer-by-layer peak of the float model, as `mcupatch plan` reports it.
+    let mut session = Session::from_tflite(&original).unwrap();
+    let float_peak =
+        session.plan(&Settings { float_input: true, ..Settings::default() }).unwrap().layer_by_layer.peak.bytes;
+    assert_eq!((unchanged[0].head, float_peak, rows[0].measured.head), (138_240, 138_240, 138_240));
+    assert!(rows.iter().all(|r| r.report.float_input));
+    assert!(rows[1].measured.smallest <= rows[0].measured.smallest, "auto needs more than layer by layer");
+    let scores = scores(&rows[1].measured.outputs);
+    assert!(scores[0] > scores[1], "astronaut: scores {scores:?}");
+}
+
+/// A wrong offline plan runs without error in TFLite Micro and gives wrong outputs: what the
+/// other tests' output comparison catches (the control that shows they can fail).
+#[test]
+fn a_wrong_offline_plan_gives_wrong_outputs_in_tflite_micro() {
+    let int8 = vww_int8();
+    let good = exported(&int8, &["2x2"], &[]).unwrap().model;
+    let plan = export::read_metadata(&good, METADATA_NAME).unwrap().expect("the plan");
+    let at = plan.as_ptr() as usize - good.as_ptr() as usize;
+    let mut bad = good.clone();
+    // Every activation at offset 0, the header [version, subgraph, count] kept.
+    for word in bad[at + 12..at + plan.len()].chunks_mut(4) {
+        if i32::from_le_bytes(word.try_into().unwrap()) != PLANNED_ONLINE {
+            word.copy_from_slice(&0i32.to_le_bytes());
+        }
+    }
+    let input = photo_input(&int8, "astronaut.png");
+    let runs: Vec<Run> = [("good", good), ("all at 0", bad)]
+        .into_iter()
+        .map(|(name, model)| Run { name: name.into(), model, input: input.clone(), smallest: false })
+        .collect();
+    let measured = tflm(&runs);
+    assert_ne!(measured[0].outputs, measured[1].outputs, "a plan with every tensor at 0 gave the right outputs");
+}
+
+/// The MLTK image models (and the MobileNetV2 keyword spotter, a CNN over a spectrogram), each
+/// exported with several patch plans (those the export refuses say why), checked in TFLite
+/// Micro; `auto` needs less arena than TFLite Micro's own plan of the unchanged model.
+#[test]
+fn mltk_models_export_patch_plans_bit_exact() {
+    let grids: [(&[&str], &[&str]); 5] =
+        [(&["auto"], &[]), (&["2x2"], &[]), (&["3x3"], &[]), (&["4x1"], &[]), (&["2x1"], &["op1"])];
+    let mut models = Vec::new();
+    let mut exports = Vec::new();
+    let mut refused = Vec::new();
+    let mut autos = Vec::new();
+    for (name, plans) in [
+        ("rock_paper_scissors", &grids[..]),
+        ("image_classification", &grids),
+        ("keyword_spotting_mobilenetv2", &grids[..2]),
+    ] {
+        let bytes = read(&format!("models/mltk/{name}.tflite"));
+        let m = models.len();
+        models.push((name.to_string(), bytes.clone(), random_input(&bytes, 5)));
+        let mut patched = 0;
+        for &(patch, split) in plans {
+            match exported(&bytes, patch, split) {
+                Ok(e) => {
+                    patched += usize::from(!e.report.stages.is_empty());
+                    if patch == ["auto"] {
+                        autos.push((m, exports.len()));
+                    }
+                    exports.push((m, format!("{name} --patch {patch:?} --split {split:?}"), e));
+                }
+                Err(e) => refused.push(format!("{name} --patch {patch:?}: {e}")),
+            }
+        }
+        assert!(patched >= 2, "{name}: only {patched} patch plans exported; refused: {refused:?}");
+    }
+    for r in &refused {
+        eprintln!("refused: {r}");
+        assert!(r.contains("op ") || r.contains("grid"), "a refusal without its reason: {r}");
+    }
+    let (unchanged, rows) = check_exports(&models, exports);
+    for (m, e) in autos {
+        let (auto, own) = (rows[e].measured.smallest.unwrap(), unchanged[m].smallest.unwrap());
+        assert!(auto < own, "{}: auto needs {auto} B, TFLM's own plan {own} B", rows[e].name);
+    }
+}
+
+/// Random conv / depthwise / add / pool graphs (SAME and VALID, strides 1–3, kernels 1–5,
+/// dilation), each exported with a few grids at every split and run in TFLite Micro: every
+/// export gives the unchanged model's bytes; an average pool whose SAME padding reaches a
+/// patch is refused with its name.
+#[test]
+fn generated_graphs_export_patch_plans_bit_exact() {
+    let mut models = Vec::new();
+    let mut exports = Vec::new();
+    let mut refusals = 0;
+    for seed in 0..12u64 {
+        let mut rng = StdRng::seed_from_u64(4200 + seed);
+        let mut g = Gen::new(&mut rng);
+        let mut x: Map = g.input(24, 4);
+        let mut ops = 0;
+        for step in 0..4 {
+            x = match (seed + step) % 5 {
+                0 | 1 => g.conv(x, false),
+                2 => g.conv(x, true),
+                3 => g.residual_add(x),
+                _ => g.pool(x, seed % 2 == 0),
+            };
+            ops += if (seed + step) % 5 == 3 { 2 } else { 1 };
+        }
+        let (features, n, scale) = g.mean(x);
+        let (logits, units, _) = g.fully_connected(features, 1, n, scale);
+        let probs = g.softmax(logits, vec![1, units]);
+        let (bytes, notes) = g.finish(probs);
+        let name = format!("generated {seed}: {notes}");
+        let m = models.len();
+        models.push((name.clone(), bytes.clone(), random_input(&bytes, seed)));
+        for (patch, split) in [
+            (vec!["auto"], vec![]),
+            (vec!["2x2"], vec![]),
+            (vec!["3x1"], vec![]),
+            (vec!["2x2"], vec![format!("op{}", ops - 1)]),
+        ] {
+            let split: Vec<&str> = split.iter().map(String::as_str).collect();
+            match exported(&bytes, &patch, &split) {
+                Ok(e) => exports.push((m, format!("{name} --patch {patch:?} --split {split:?}"), e)),
+                Err(e) => {
+                    let e = e.to_string();
+                    assert!(e.contains("op ") || e.contains("grid") || e.contains("split"), "{name}: {e}");
+                    refusals += usize::from(e.contains("AVERAGE_POOL_2D"));
+                }
+            }
+        }
+    }
+    let patched = exports.iter().filter(|(_, _, e)| !e.report.stages.is_empty()).count();
+    assert!(patched >= 20, "only {patched} patch plans exported");
+    // The padding rules ran: PAD before convolutions, PADV2 (-128) before max pools.
+    let pads = |inputs: usize| {
+        let padded = |e: &Export| {
+            model::load(&e.model)
+                .unwrap()
+                .ops
+                .iter()
+                .any(|op| op.kind == model::OpKind::Pad && op.inputs.len() == inputs)
+        };
+        exports.iter().filter(|(_, _, e)| padded(e)).count()
+    };
+    eprintln!("{} exports pad with PAD, {} with PADV2", pads(2), pads(3));
+    assert!(pads(2) > 0 && pads(3) > 0, "PAD in {}, PADV2 in {} exports", pads(2), pads(3));
+    eprintln!("{patched} patch plans exported, {refusals} refused at an average pool");
+    check_exports(&models, exports);
 }
 
 /// A handful of generated graphs over every op mcupatch runs (RESHAPE, float input and
@@ -247,18 +499,22 @@ fn mltk_cases() -> Vec<(String, Vec<u8>, Vec<u8>)> {
 }
 
 #[test]
-fn exported_plans_never_need_more_than_tflite_micro() {
-    let rows = before_and_after(generated_cases().into_iter().chain(mltk_cases()).collect());
+fn exported_layer_by_layer_plans_never_need_more_than_tflite_micro() {
+    let models: Vec<_> = generated_cases().into_iter().chain(mltk_cases()).collect();
+    let exports = models
+        .iter()
+        .enumerate()
+        .map(|(m, (name, bytes, _))| {
+            (m, name.clone(), with_plan(bytes).unwrap_or_else(|e| panic!("{name}: export: {e}")))
+        })
+        .collect();
+    // TFLM's own plan is compared by its head: its smallest arena is not bisected.
+    let (unchanged, rows) = check_exports_bisecting(&models, false, exports, |_| true);
     let mut smaller = 0;
-    for r in &rows {
-        assert!(
-            r.exported_head <= r.tflm_head,
-            "{}: exported {} B > TFLM's {} B",
-            r.name,
-            r.exported_head,
-            r.tflm_head
-        );
-        smaller += usize::from(r.exported_head < r.tflm_head);
+    for (r, own) in rows.iter().zip(&unchanged) {
+        assert!(r.report.stages.is_empty(), "{}", r.name);
+        assert!(r.measured.head <= own.head, "{}: exported {} B > TFLM's {} B", r.name, r.measured.head, own.head);
+        smaller += usize::from(r.measured.head < own.head);
     }
     eprintln!("{smaller} of {} models need less arena than under TFLM's own plan", rows.len());
 }
@@ -295,10 +551,21 @@ fn exported_model_loads_unchanged_with_one_plan() {
 fn broken_models_are_refused_not_exported() {
     let bytes = read("models/visual_wake_words.tflite");
     for cut in [0, 7, 8, 1000, bytes.len() / 2, bytes.len() - 1] {
-        assert!(Session::from_tflite(&bytes[..cut]).and_then(|s| s.export()).is_err(), "cut at {cut}");
+        assert!(with_plan(&bytes[..cut]).is_err(), "cut at {cut}");
     }
-    let err = Session::from_tflite(&common::unsupported_model()).and_then(|s| s.export()).unwrap_err().to_string();
+    let err = with_plan(&common::unsupported_model()).unwrap_err().to_string();
     assert!(err.contains("unsupported"), "{err}");
+    // A grid the export cannot join, and in-place settings TFLite Micro cannot run.
+    let int8 = vww_int8();
+    let err = exported(&int8, &["9x9"], &[]).unwrap_err().to_string();
+    assert!(err.contains("grid '9x9'"), "{err}");
+    let in_place = Settings { in_place_depthwise: true, patch: vec!["2x2".into()], ..Settings::default() };
+    let e = Session::from_tflite(&int8).unwrap().export(&in_place).unwrap();
+    assert!(e.report.notes.iter().any(|n| n.contains("in-place")), "{:?}", e.report.notes);
+    // An arena above the SRAM given is said, not hidden.
+    let small = Settings { sram: Some(64 * 1024), patch: vec!["auto".into()], ..Settings::default() };
+    let e = Session::from_tflite(&int8).unwrap().export(&small).unwrap();
+    assert!(e.report.notes.iter().any(|n| n.contains("more than the 65536 B of SRAM")), "{:?}", e.report.notes);
 }
 
 #[test]
@@ -310,13 +577,72 @@ fn cli_writes_the_model_and_reports_the_plan() {
     let output = run(&["export", "models/visual_wake_words.tflite", out.to_str().unwrap(), "--json"]);
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!((report["peak_bytes"].as_u64(), report["float_input"].as_bool()), (Some(138_240), Some(true)));
+    let head = |r: &serde_json::Value| r["arena"]["head_bytes"].as_u64();
+    assert_eq!((head(&report), report["float_input"].as_bool()), (Some(138_240), Some(true)));
+    assert_eq!(report["plan"], "layer by layer");
     let written = std::fs::read(&out).unwrap();
     assert_eq!(written, with_plan(&read("models/visual_wake_words.tflite")).unwrap().model);
     let text = run(&["export", "models/visual_wake_words.tflite", out.to_str().unwrap()]);
-    assert!(String::from_utf8_lossy(&text.stdout).contains("arena head 138240 B"));
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("head 138240 B"),
+        "{}",
+        String::from_utf8_lossy(&text.stdout)
+    );
+    // The plan's settings: a 2x2 grid through the session, the same bytes as the library's.
+    let args = ["export", "models/visual_wake_words.tflite", out.to_str().unwrap(), "--patch", "2x2", "--json"];
+    let output = run(&args);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["stages"][0]["rows"].as_u64(), Some(2), "{report}");
+    let original = read("models/visual_wake_words.tflite");
+    assert_eq!(std::fs::read(&out).unwrap(), exported(&original, &["2x2"], &[]).unwrap().model);
+    let text = run(&["export", "models/visual_wake_words.tflite", out.to_str().unwrap(), "--patch", "layer-by-layer"]);
+    assert!(
+        String::from_utf8_lossy(&text.stdout).contains("layer by layer;"),
+        "{}",
+        String::from_utf8_lossy(&text.stdout)
+    );
     let missing = run(&["export", "models/none.tflite", out.to_str().unwrap()]);
     assert_eq!(missing.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&missing.stderr).starts_with("error: cannot read models/none.tflite"));
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The deploy kit's C array, compiled with the system C compiler, gives back the exported
+/// model byte for byte; its header holds the report's arena size and its program registers
+/// exactly the model's ops.
+#[test]
+fn deploy_kit_compiles_back_to_the_exported_model() {
+    let e = exported(&vww_int8(), &["auto"], &[]).unwrap();
+    let kit = e.kit().unwrap();
+    let dir = scratch_dir("kit");
+    for f in &kit {
+        std::fs::write(dir.join(f.name), &f.text).unwrap();
+    }
+    let dump = r#"#include <cstdio>
+#include "model_data.h"
+int main(int argc, char** argv) {
+  FILE* f = std::fopen(argv[1], "wb");
+  return (f && std::fwrite(g_model_data, 1, g_model_data_len, f) == g_model_data_len && std::fclose(f) == 0) ? 0 : 1;
+}
+"#;
+    std::fs::write(dir.join("dump.cc"), dump).unwrap();
+    let built = Command::new("cc")
+        .current_dir(&dir)
+        .args(["-x", "c++", "-std=c++17", "-Wall", "-Werror", "model_data.cc", "dump.cc", "-o", "dump"])
+        .status()
+        .expect("run the system C compiler (cc)");
+    assert!(built.success(), "model_data.cc does not compile");
+    let ran = Command::new(dir.join("dump")).arg(dir.join("model.tflite")).status().unwrap();
+    assert!(ran.success());
+    assert_eq!(std::fs::read(dir.join("model.tflite")).unwrap(), e.model, "the C array is not the model");
+    let text = |name: &str| kit.iter().find(|f| f.name == name).unwrap().text.clone();
+    assert!(text("model_data.h").contains(&format!("kTensorArenaSize = {};", e.report.arena.total_bytes)));
+    let main = text("main.cc");
+    let registered: Vec<&str> = main.lines().filter_map(|l| l.trim().strip_prefix("resolver.")).collect();
+    let ops: std::collections::BTreeSet<String> =
+        model::load(&e.model).unwrap().ops.iter().map(|op| op.kind.name().to_string()).collect();
+    assert_eq!(registered.len(), ops.len(), "{registered:?} for {ops:?}");
+    assert!(main.contains(&format!("MicroMutableOpResolver<{}>", ops.len())));
     let _ = std::fs::remove_dir_all(&dir);
 }

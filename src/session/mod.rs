@@ -68,7 +68,8 @@ use report::{buffer_report, model_report};
 // The engine's types the reports carry.
 pub use crate::arena::{mcu, parse_size, Mcu};
 pub use crate::exec::Output;
-pub use crate::export::{Export, ExportReport, METADATA_NAME};
+pub use crate::export::kit::KitFile;
+pub use crate::export::{ArenaFigures, Export, ExportReport, METADATA_NAME};
 pub use crate::geometry::Region;
 pub use crate::model::limits::MAX_MODEL_BYTES;
 pub use crate::model::DType;
@@ -246,13 +247,39 @@ impl Session {
         Ok(report)
     }
 
-    /// The model with its layer-by-layer arena plan written in as TFLite Micro's offline memory
-    /// plan: stock TFLite Micro then runs it in the arena mcupatch planned.
-    pub fn export(&self) -> Result<Export> {
+    /// The model exported for stock TFLite Micro with the schedule `settings` ask for (the
+    /// same patch, split and memory settings as [`Session::plan`]; `layer-by-layer` or no
+    /// patch setting exports layer by layer): its arena plan written in as TFLite Micro's
+    /// offline memory plan, a patch plan rewritten as standard ops. Where the planner chooses,
+    /// the schedule with the smallest exported head + tail wins, layer by layer included.
+    pub fn export(&self, settings: &Settings) -> Result<Export> {
         let bytes = self.tflite.as_deref().ok_or_else(|| {
             Error::Setting("a zoo architecture has no .tflite file to export: load a model file".into())
         })?;
-        export::offline_plan(bytes, &self.graph, &self.kernels)
+        let mut notes = Vec::new();
+        let mut settings = settings.clone();
+        settings.patch.retain(|p| p.trim() != "layer-by-layer");
+        if settings.in_place() != InPlace::default() || settings.streamed_input {
+            notes.push(
+                "TFLite Micro runs nothing in place and takes its input whole: the in-place and streamed settings \
+                 are ignored"
+                    .into(),
+            );
+            settings.streamed_input = false;
+            (settings.in_place_depthwise, settings.in_place_pointwise, settings.in_place_add) = (false, false, false);
+        }
+        let request = settings.request(&self.graph, &mut notes)?;
+        let (_, sram, _) = settings.memories()?;
+        let schedules = export::schedules(&self.graph, &self.kernels, &request, sram)?;
+        let mut exported = export::export(bytes, &self.graph, &self.kernels, &schedules, notes)?;
+        let arena = exported.report.arena.total_bytes;
+        if arena > sram {
+            exported
+                .report
+                .notes
+                .push(format!("TFLite Micro needs an arena of about {arena} B, more than the {sram} B of SRAM"));
+        }
+        Ok(exported)
     }
 
     /// The settings of the current plan, if any.

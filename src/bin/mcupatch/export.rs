@@ -1,48 +1,83 @@
-//! `mcupatch export`: the model with mcupatch's layer-by-layer plan as TFLite Micro's offline
-//! memory plan.
+//! `mcupatch export`: the model for stock TFLite Micro, with mcupatch's arena plan as its
+//! offline memory plan; a patch plan rewritten as standard ops.
 
-use crate::common::print_json;
+use crate::common::{print_json, Common};
 use anyhow::{Context as _, Result};
-use mcupatch::session::{Session, METADATA_NAME};
+use mcupatch::session::{ArenaFigures, Session, METADATA_NAME};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct Args {
-    /// The .tflite model to plan.
+    /// The .tflite model to export.
     model: PathBuf,
     /// Where to write the model with its plan.
     out: PathBuf,
-    /// Print the report as JSON.
+    /// Also write a deploy kit into this folder: model_data.h/.cc (the model as a C array,
+    /// the arena size) and main.cc (a minimal TFLite Micro program with exactly its ops).
     #[arg(long)]
-    pub json: bool,
+    kit: Option<PathBuf>,
+    /// The plan's settings, as for `plan`; without --patch (or with --patch layer-by-layer)
+    /// the model is exported layer by layer.
+    #[command(flatten)]
+    pub common: Common,
 }
 
 pub fn main(args: &Args, out: &mut String) -> Result<()> {
+    let settings = args.common.settings()?;
     let bytes = mcupatch::files::read_file(&args.model, mcupatch::session::MAX_MODEL_BYTES)?;
     let exported = Session::from_tflite(&bytes)
-        .and_then(|session| session.export())
+        .and_then(|session| session.export(&settings))
         .with_context(|| format!("cannot export {}", args.model.display()))?;
     mcupatch::files::refuse_overwriting(&args.out, &[&args.model])?;
     mcupatch::files::write_atomically(&args.out, |file| file.write_all(&exported.model))?;
+    if let Some(dir) = &args.kit {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        for f in exported.kit()? {
+            let path = dir.join(f.name);
+            mcupatch::files::refuse_overwriting(&path, &[&args.model])?;
+            mcupatch::files::write_atomically(&path, |file| file.write_all(f.text.as_bytes()))?;
+        }
+    }
     let r = &exported.report;
-    if args.json {
+    if args.common.json {
         return print_json(r, out);
+    }
+    for note in &r.notes {
+        writeln!(out, "note: {note}")?;
     }
     writeln!(
         out,
-        "wrote {} ({} B): {} of {} tensors planned in TFLite Micro's {} metadata",
+        "wrote {} ({} B): {}; {} of {} tensors planned in TFLite Micro's {} metadata",
         args.out.display(),
         r.exported_bytes,
+        r.plan,
         r.planned,
         r.tensors,
         METADATA_NAME
     )?;
+    if !r.stages.is_empty() {
+        writeln!(
+            out,
+            "added {} ops and {} tensors (slices, pads, patch ops, concatenations)",
+            r.added_ops, r.added_tensors
+        )?;
+    }
+    let figures = |f: &ArenaFigures| {
+        let scratch = match f.scratch_bytes {
+            0 => String::new(),
+            s => format!(" (+ up to {s} B of kernel scratch)"),
+        };
+        format!("head {} B{scratch} + tail ~{} B: an arena of ~{} B", f.head_bytes, f.tail_bytes, f.total_bytes)
+    };
     let input = if r.float_input { "float input and its QUANTIZE kept" } else { "int8 input" };
+    writeln!(out, "arena in TFLite Micro: {} (every op run, none in place, {input})", figures(&r.arena))?;
+    if !r.stages.is_empty() || r.candidates > 1 {
+        writeln!(out, "layer by layer it would be: {}", figures(&r.layer_by_layer))?;
+    }
     writeln!(
         out,
-        "arena head {} B in TFLite Micro (mcupatch's layer-by-layer peak {} B; every op run, none in place, {input})",
-        r.tflm_head_bytes, r.peak_bytes
+        "(the head is the offline plan's, exact; the tail is modelled on the tflite-micro wheel, a 64-bit host)"
     )?;
     Ok(())
 }

@@ -99,7 +99,7 @@ fn main() {
         Command::Bench(a) => (bench::main(a, &mut out), a.common.json),
         Command::Analyze(a) => (analyze::main(a, &mut out), a.common.json),
         Command::Search(a) => (search::main(a, &mut out), a.json),
-        Command::Export(a) => (export::main(a, &mut out), a.json),
+        Command::Export(a) => (export::main(a, &mut out), a.common.json),
         Command::FakeCamera(a) => (fake_camera::main(a), false),
     };
     if let Err(e) = result {

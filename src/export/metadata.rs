@@ -1,107 +1,20 @@
-//! Deployable plans: mcupatch's layer-by-layer arena offsets written into a `.tflite` as
-//! TFLite Micro's offline memory plan, so that stock TFLite Micro runs the model in the
-//! arena mcupatch planned.
-//!
-//! TFLite Micro's allocator looks for a model metadata entry named `OfflineMemoryAllocation`
-//! whose buffer holds int32s `[version, subgraph, tensor count, one offset per tensor]`; a
-//! tensor with an offset is placed there unconditionally, one with -1 (and every scratch
-//! buffer a kernel asks for) is placed by TFLM's own greedy planner around them. Its
-//! lifetimes are the ops that write and read a tensor, so the plan exported is the one
-//! TFLM executes: every op runs (a float input and its QUANTIZE are kept), none in place.
-//! A RESHAPE's output shares its input's offset: TFLM's RESHAPE copies only when the two
-//! pointers differ.
-//!
-//! The metadata is added without rewriting the model. A flatbuffer's offsets point
+//! Metadata entries added to a model without rewriting it. A flatbuffer's offsets point
 //! forward, so a new root `Model` table is written *before* the old bytes: it points at the
 //! old operator codes, subgraphs, description and Buffer tables, and at a new `buffers`
-//! vector (the old Buffers plus one holding the plan) and a new `metadata` vector (the old
-//! entries plus the plan's). The old bytes follow unchanged at a multiple of 16 bytes, so
-//! their alignment holds.
+//! vector (the old Buffers plus one holding the entry's data) and a new `metadata` vector
+//! (the old entries plus the new one). The old bytes follow unchanged at a multiple of 16
+//! bytes, so their alignment holds.
 #![warn(clippy::indexing_slicing)]
 
 use crate::error::{Error, Result};
-use crate::kernels::Kernel;
-use crate::model::{self, schema, Graph};
-use crate::schedule::{self, BufferKind, InputMode, Plan, Schedule};
-use serde::Serialize;
+use crate::model::schema;
 
-/// The metadata name TFLite Micro's allocator reads the offline plan from.
-pub const METADATA_NAME: &str = "OfflineMemoryAllocation";
-/// The offline plan format's version, its first int32.
-const PLAN_VERSION: i32 = 1;
-/// The offset of a tensor TFLite Micro plans itself (weights, unplanned tensors).
-pub const PLANNED_ONLINE: i32 = -1;
-/// TFLite Micro rounds every arena buffer up to this many bytes.
-const TFLM_BUFFER_ALIGNMENT: usize = 16;
 /// The fields of `Model` in schema.fbs: version, operator_codes, subgraphs, description,
 /// buffers, metadata_buffer, metadata, signature_defs.
 const MODEL_FIELDS: usize = 8;
 const VERSION_SLOT: usize = 0;
 const BUFFERS_SLOT: usize = 4;
 const METADATA_SLOT: usize = 6;
-
-/// What [`offline_plan`] wrote.
-#[derive(Debug, Clone, Serialize)]
-pub struct ExportReport {
-    /// Tensors in the model (the plan holds one offset for each).
-    pub tensors: usize,
-    /// Tensors given an arena offset: the input and every op's output.
-    pub planned: usize,
-    /// The plan's peak: the highest offset + size, mcupatch's layer-by-layer SRAM.
-    pub peak_bytes: usize,
-    /// The head of TFLite Micro's arena under this plan: the peak with every buffer rounded
-    /// up to 16 bytes as TFLM rounds them (a kernel's scratch buffers, which TFLM places
-    /// itself, may add to it).
-    pub tflm_head_bytes: usize,
-    /// The model's input is float: its QUANTIZE runs, as in TFLite Micro.
-    pub float_input: bool,
-    /// The arena offset of every tensor, [`PLANNED_ONLINE`] for those TFLM places itself.
-    pub offsets: Vec<i32>,
-    /// Size of the model read.
-    pub model_bytes: usize,
-    /// Size of the model written.
-    pub exported_bytes: usize,
-}
-
-/// A model with its offline memory plan.
-#[derive(Debug, Clone)]
-pub struct Export {
-    /// The `.tflite` bytes to deploy.
-    pub model: Vec<u8>,
-    /// What the plan holds.
-    pub report: ExportReport,
-}
-
-/// Plans the model of `bytes` (loaded as `graph`, its `kernels` prepared) layer by layer as
-/// TFLite Micro runs it and returns the model with that plan as its `OfflineMemoryAllocation`
-/// metadata (replacing any it had); the result loads in mcupatch and in TFLite Micro,
-/// unchanged otherwise. The session's [`export`](crate::session::Session::export) is the door.
-pub fn offline_plan(bytes: &[u8], graph: &Graph, kernels: &[Kernel]) -> Result<Export> {
-    let every_op = InputMode { float_input: true, streamed: false };
-    let plan = schedule::plan(graph, kernels, &Schedule::default(), every_op)?;
-    let offsets = tensor_offsets(graph, &plan)?;
-    let mut data = Vec::with_capacity(4 * (3 + offsets.len()));
-    for v in [PLAN_VERSION, 0, len_i32(offsets.len())?].into_iter().chain(offsets.iter().copied()) {
-        data.extend_from_slice(&v.to_le_bytes());
-    }
-    let exported = with_metadata(bytes, METADATA_NAME, &data)?;
-    if read_metadata(&exported, METADATA_NAME)? != Some(data.as_slice()) || model::load(&exported).is_err() {
-        return Err(Error::Malformed("the exported model does not read back (a bug in the export)".into()));
-    }
-    let tflm_head_bytes =
-        plan.buffers.iter().map(|b| b.offset + b.size.div_ceil(TFLM_BUFFER_ALIGNMENT) * TFLM_BUFFER_ALIGNMENT).max();
-    let report = ExportReport {
-        tensors: offsets.len(),
-        planned: offsets.iter().filter(|&&o| o != PLANNED_ONLINE).count(),
-        peak_bytes: plan.extent,
-        tflm_head_bytes: tflm_head_bytes.unwrap_or(0),
-        float_input: graph.inputs.iter().any(|&t| graph.tensors.get(t).is_some_and(|t| t.dtype == model::DType::F32)),
-        offsets,
-        model_bytes: bytes.len(),
-        exported_bytes: exported.len(),
-    };
-    Ok(Export { model: exported, report })
-}
 
 /// The bytes of the metadata entry `name` of a model, if it has one (the last of that name,
 /// as TFLite Micro reads it).
@@ -115,27 +28,6 @@ pub fn read_metadata<'a>(bytes: &'a [u8], name: &str) -> Result<Option<&'a [u8]>
         Error::Malformed(format!("metadata {name} names buffer {}, which holds no data", entry.buffer()))
     })?;
     Ok(Some(data.bytes()))
-}
-
-fn len_i32(n: usize) -> Result<i32> {
-    i32::try_from(n).map_err(|_| Error::Malformed(format!("{n} is too large for a TFLite Micro plan")))
-}
-
-/// Each tensor's offset in the plan: every buffer's tensors (a RESHAPE's output with its
-/// input) at the buffer's offset, the rest left to TFLite Micro.
-fn tensor_offsets(graph: &Graph, plan: &Plan) -> Result<Vec<i32>> {
-    let mut offsets = vec![PLANNED_ONLINE; graph.tensors.len()];
-    for buffer in &plan.buffers {
-        // Layer by layer with nothing in place, every buffer holds whole tensors.
-        if !matches!(buffer.kind, BufferKind::Input | BufferKind::Activation | BufferKind::Output) {
-            return Err(Error::Setting(format!("a {:?} buffer has no place in TFLite Micro's plan", buffer.kind)));
-        }
-        for &t in &buffer.tensors {
-            let offset = offsets.get_mut(t).ok_or_else(|| Error::Setting(format!("the plan names no tensor {t}")))?;
-            *offset = len_i32(buffer.offset)?;
-        }
-    }
-    Ok(offsets)
 }
 
 /// Where a uoffset written in the new prefix points: into the prefix, or into the old bytes
