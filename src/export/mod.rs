@@ -27,7 +27,7 @@ mod writer;
 use crate::error::{Error, Result};
 use crate::kernels::Kernel;
 use crate::model::{self, Graph};
-use crate::schedule::request::{self, PatchRequest};
+use crate::schedule::request::{self, HaloChoice, PatchRequest};
 use crate::schedule::{search, InPlace, InputMode, Schedule, Stage};
 use placement::Layout;
 use rewrite::ExportGraph;
@@ -195,13 +195,13 @@ pub fn schedules(graph: &Graph, kernels: &[Kernel], request: &PatchRequest, budg
                     let end = s.stages[0].split;
                     let before = splits.iter().take_while(move |&&t| t != end);
                     before.map(move |&start| Schedule {
-                        stages: vec![Stage { split: start, rows: 1, cols: 1 }, s.stages[0]],
+                        stages: vec![Stage::new(start, 1, 1), s.stages[0]],
                         in_place: none,
                     })
                 })
                 .collect();
             all.extend(later);
-            let planned = request::resolve(graph, kernels, request, input, none, budget)?;
+            let planned = request::resolve(graph, kernels, request, input, none, HaloChoice::Recompute, budget)?;
             all.extend(planned.search.into_iter().flat_map(|s| s.front).map(|c| c.schedule));
             all.push(planned.schedule);
             all.push(Schedule::default());
@@ -328,7 +328,7 @@ mod tests {
         let graph = zoo::Arch::parse("mbv2", 0.35, 48, None).unwrap().build();
         let kernels = Kernel::prepare_all(&graph).unwrap();
         let split = zoo::stride_split(&graph, 4).unwrap();
-        let schedule = Schedule { stages: vec![Stage { split, rows, cols }], in_place: InPlace::default() };
+        let schedule = Schedule { stages: vec![Stage::new(split, rows, cols)], in_place: InPlace::default() };
         let ex = ExportGraph::new(&graph, &kernels, &schedule).unwrap();
         let layout = placement::place(&ex).unwrap();
         (graph, ex, layout, split)

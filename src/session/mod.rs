@@ -268,6 +268,10 @@ impl Session {
             settings.streamed_input = false;
             (settings.in_place_depthwise, settings.in_place_pointwise, settings.in_place_add) = (false, false, false);
         }
+        if settings.halo != HaloChoice::Recompute {
+            notes.push("stock TFLite Micro has no rings to remember rows in: every stage recomputes its halo".into());
+            settings.halo = HaloChoice::Recompute;
+        }
         let request = settings.request(&self.graph, &mut notes)?;
         let (_, sram, _) = settings.memories()?;
         let schedules = export::schedules(&self.graph, &self.kernels, &request, sram)?;
