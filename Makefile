@@ -35,6 +35,8 @@ test: test-rust test-serve test-wasm test-page
 
 test-rust: oracle litert fetch
 	MCUPATCH_PYTHON=$(VENV_PYTHON) cargo test --release --all-targets
+	# The fuzz targets follow the library's API (they had drifted unnoticed): compiled, not run.
+	cargo check --release --manifest-path fuzz/Cargo.toml --bins --examples
 	cargo run --release --example classify -- models/visual_wake_words.tflite data/images/astronaut.png
 	cargo run --release --example plan_for_mcu -- models/visual_wake_words.tflite stm32f411
 

@@ -35,6 +35,8 @@ pub struct Session {
     /// The current plan's report, kept for [`Session::plan_json`]: a download is the report
     /// drawn, not a new plan.
     report: Option<session::PlanReport>,
+    /// The last export's report, kept for [`Session::export_json`].
+    export: Option<session::ExportReport>,
 }
 
 #[wasm_bindgen]
@@ -44,12 +46,16 @@ impl Session {
     pub fn new(model_bytes: &[u8]) -> Result<Session, JsError> {
         #[cfg(feature = "panic-hook")]
         console_error_panic_hook::set_once();
-        Ok(Session { inner: session::Session::from_tflite(model_bytes).map_err(js)?, report: None })
+        Ok(Session { inner: session::Session::from_tflite(model_bytes).map_err(js)?, report: None, export: None })
     }
 
     /// Builds a zoo architecture (`mbv2`, `mbv2-rd`, `mbv1`) with synthetic weights.
     pub fn zoo(arch: &str, width: f64, resolution: usize) -> Result<Session, JsError> {
-        Ok(Session { inner: session::Session::from_zoo(arch, width, resolution, None).map_err(js)?, report: None })
+        Ok(Session {
+            inner: session::Session::from_zoo(arch, width, resolution, None).map_err(js)?,
+            report: None,
+            export: None,
+        })
     }
 
     /// The model report as JSON ([`session::ModelReport`]).
@@ -72,6 +78,23 @@ impl Session {
     /// the CLI's final newline).
     pub fn plan_json(&self) -> Result<String, JsError> {
         let report = self.report.as_ref().ok_or_else(|| js("no plan yet"))?;
+        serde_json::to_string_pretty(report).map_err(js)
+    }
+
+    /// The model rewritten for stock TFLite Micro under the settings (JSON of
+    /// [`session::Settings`], as `mcupatch export` takes them): the `.tflite` bytes to deploy.
+    /// Its report is [`Session::export_json`].
+    pub fn export(&mut self, settings: &str) -> Result<Vec<u8>, JsError> {
+        let settings = Settings::from_json(settings).map_err(js)?;
+        let exported = self.inner.export(&settings).map_err(js)?;
+        self.export = Some(exported.report);
+        Ok(exported.model)
+    }
+
+    /// The last export's report as `mcupatch export --json` prints it
+    /// ([`session::ExportReport`]: the arena TFLite Micro needs, head, tail and total).
+    pub fn export_json(&self) -> Result<String, JsError> {
+        let report = self.export.as_ref().ok_or_else(|| js("no export yet"))?;
         serde_json::to_string_pretty(report).map_err(js)
     }
 

@@ -144,3 +144,22 @@ fn the_page_explanations_come_from_the_session() {
     assert!(session.sweep().is_err());
     assert!(session.break_halos().is_err());
 }
+
+/// The page's "Download for TFLite Micro": the same export the CLI writes, in the browser.
+#[wasm_bindgen_test]
+fn vww_exports_for_tflite_micro_in_the_browser() {
+    let mut session = Session::new(VWW).unwrap();
+    let model = session.export(r#"{"patch": ["auto"]}"#).unwrap();
+    let library = mcupatch::session::Session::from_tflite(VWW)
+        .unwrap()
+        .export(&mcupatch::session::Settings { patch: vec!["auto".into()], ..Default::default() })
+        .unwrap();
+    assert_eq!(model, library.model, "the facade exports what the library does");
+    let report = parse(&session.export_json().unwrap());
+    assert_eq!(report["arena"]["total_bytes"], library.report.arena.total_bytes);
+    // VWW's file takes a float frame, whose QUANTIZE no patch plan gets past: never more
+    // arena than layer by layer (the int8-input gains are tests/export.rs's).
+    let total = |figures: &Value| figures["total_bytes"].as_u64().unwrap();
+    assert!(total(&report["arena"]) <= total(&report["layer_by_layer"]));
+    assert!(session.export(r#"{"sram": -1}"#).is_err());
+}

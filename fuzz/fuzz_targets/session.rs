@@ -6,7 +6,7 @@
 #![no_main]
 use arbitrary::Arbitrary;
 use libfuzzer_sys::fuzz_target;
-use mcupatch::session::{Session, Settings};
+use mcupatch::session::{HaloChoice, Session, Settings};
 use mcupatch_fuzz::spec;
 
 #[derive(Arbitrary, Debug)]
@@ -38,7 +38,7 @@ struct FuzzSettings {
     switches: u8,
     patch: Vec<Text>,
     split: Vec<Text>,
-    pixel_range: [f32; 2],
+    pixel_range: Option<[f32; 2]>,
     labels: Option<Vec<String>>,
 }
 
@@ -62,6 +62,11 @@ impl FuzzSettings {
             split: self.split.iter().take(3).map(|s| s.pick(SPLITS)).collect(),
             pixel_range: self.pixel_range,
             labels: self.labels.clone(),
+            halo: match (bit(6), bit(7)) {
+                (false, _) => HaloChoice::Recompute,
+                (true, false) => HaloChoice::Cache,
+                (true, true) => HaloChoice::Auto,
+            },
             ..Settings::default()
         }
     }

@@ -4,8 +4,8 @@
 use mcupatch::exec::{Config, Engine};
 use mcupatch::kernels::Kernel;
 use mcupatch::model::{self, Graph};
-use mcupatch::schedule::{measure, search};
 use mcupatch::schedule::{self, InPlace, InputMode, Schedule};
+use mcupatch::schedule::{measure, search};
 use std::sync::Arc;
 
 pub mod spec;
