@@ -22,7 +22,7 @@ const TOUR = [
     'Finer patches shrink the stage, but the peak now sits after the split, where ops run layer by layer again: the list shows which buffers are live at the new peak.'],
   ['Let the planner choose', 'section.why', { patch: ['auto'], streamed_input: true, in_place_depthwise: true },
     '"auto" plans every split and grid for real and keeps the cheapest that fits the SRAM. The charts below show every grid and split it weighed: past some grid the peak sits after the split and only the recompute grows.'],
-  ['Break it', 'section.camera', { patch: ['3x3'], streamed_input: true, in_place_depthwise: true, breakIt: true },
+  ['Break it', '#break-box', { patch: ['3x3'], streamed_input: true, in_place_depthwise: true, breakIt: true },
     'Now the same patches run without their halos — wrong by design. The red pixels are where the split tensor differs from layer by layer: along the patch borders. With the halos, the badge shows the two schedules agree byte for byte.'],
 ];
 

@@ -1,0 +1,29 @@
+// Classroom mode, for a projector: large type on the page and on the canvases, high contrast,
+// the camera and the arenas side by side and the rest hidden (style.css, html.classroom). A
+// toggle in the header and the URL's `classroom` flag, so a teacher's link opens in it.
+import { state } from './store.js';
+import { $ } from './dom.js';
+import { forgetColours } from './draw.js';
+import { hashFlag, writeHash } from './url.js';
+import { settingsFromControls } from './settings.js';
+
+export function setClassroom(on) {
+  state.classroom = on;
+  $('classroom').checked = on;
+  document.documentElement.classList.toggle('classroom', on);
+  // Colours and fonts the canvases read change with the mode: every canvas draws again.
+  forgetColours();
+  state.drawn = '';
+  for (const canvas of document.querySelectorAll('canvas')) {
+    if (canvas.layer) canvas.layer = null;
+    if (state.report) canvas.redraw?.();
+  }
+}
+
+export function setupClassroom() {
+  setClassroom(hashFlag('classroom'));
+  $('classroom').addEventListener('change', () => {
+    setClassroom($('classroom').checked);
+    if (state.model) writeHash(settingsFromControls());
+  });
+}
