@@ -29,7 +29,7 @@ function sentence(r) {
   }
   const patches = stages.reduce((n, s) => n + s.rows * s.cols, 0);
   const grids = stages.map((s) => `${s.rows}×${s.cols}`).join(' + ');
-  parts.push(`; computed in `, figure(`${patches} patches`, patches), ` (${grids}) it needs `, figure(kib(peak), peak));
+  parts.push(`; computed in `, figure(`${patches} patch${patches === 1 ? '' : 'es'}`, patches), ` (${grids}) it needs `, figure(kib(peak), peak));
   const overhead = r.patched.overhead;
   if (overhead > 0) parts.push(' and does ', figure(`${(overhead * 100).toFixed(1)} %`, overhead), ' more work');
   else parts.push(' and does no more work');
