@@ -19,9 +19,9 @@ const peakAt = (p) => `op ${p.op} ${p.op_name}`;
 const TOUR = [
   ['What the network sees', '.camera .view', { patch: [] },
     (r) => `The camera frame, centre-cropped and shrunk to the ${r.input.shape.slice(1).join('×')} int8 pixels the network receives. The verdict under it is computed by the real model in your browser, inside a simulated MCU arena.`],
-  ['Layer by layer does not fit', 'section.story', { patch: [] },
+  ['Layer by layer does not fit', '.arenas', { patch: [] },
     (r) => `Layer by layer, each op holds its whole input and output. On the left arena the peak (yellow dashes, ${kib(r.layer_by_layer.peak.bytes)} at ${peakAt(r.layer_by_layer.peak)}) is far above this MCU's ${kib(r.board.sram)} of SRAM (red line): it does not fit.`],
-  ['Patches', 'section.story', { patch: ['3x3'], streamed_input: true, in_place_depthwise: true },
+  ['Patches', '.arenas', { patch: ['3x3'], streamed_input: true, in_place_depthwise: true },
     (r) => `Now the first ops run one patch of a ${grids(r)} grid at a time (shaded in the op strip below). Only one patch's small buffers live at once: the right arena's peak drops to ${kib(r.patched.peak.bytes)}, ${r.board.fits_sram ? 'under' : 'still over'} the red line.`],
   ['The halo costs compute', '#pyramid-canvas', { patch: ['3x3'], streamed_input: true, in_place_depthwise: true },
     (r) => `Step with ▶ (or →) and watch the halos: each patch reads more than its tile, and neighbouring halos overlap, so some MACs are computed twice: ${percent(r.patched.overhead)} MACs for this ${grids(r)} plan.`],
@@ -39,11 +39,10 @@ const TOUR = [
 const GAP = 8;
 
 /// Places the tour's box beside its subject, in the window: right or left of it, else above or
-/// below it (scrolling the page to make room when `scroll`); with no room on any side, in the
-/// page just before the subject (without `scroll`, where it was).
+/// below it (scrolling the page to make room when `scroll`); a subject too tall for any of
+/// these starts just under the box at the window's top (when `scroll`: else the box stays).
 function placeBeside(subject, scroll) {
   const tour = $('tour');
-  if (tour.classList.contains('inline')) return;
   const { width: w, height: h } = tour.getBoundingClientRect();
   const [W, H] = [document.documentElement.clientWidth, window.innerHeight];
   let s = subject.getBoundingClientRect();
@@ -69,10 +68,21 @@ function placeBeside(subject, scroll) {
     return;
   }
   if (!scroll) return;
-  tour.classList.add('inline');
-  subject.before(tour);
-  tour.scrollIntoView({ block: 'start' });
+  tour.style.left = `${clampLeft(s.left)}px`;
+  tour.style.top = `${GAP}px`;
+  window.scrollBy(0, s.top - (h + 2 * GAP));
 }
+
+/// The subject scrolled into view and the box beside it.
+function present(subject) {
+  subject.scrollIntoView({ block: 'nearest' });
+  placeBeside(subject, true);
+}
+
+// A subject that grows or shrinks (a panel filling in) is presented again.
+const resizes = new ResizeObserver(([entry]) => {
+  if (state.tour >= 0) present(entry.target);
+});
 
 /// The step's words from its plan's report, and its box placed beside its subject.
 function showStep() {
@@ -81,11 +91,9 @@ function showStep() {
   text('tour-text', words(state.report));
   const subject = document.querySelector(target);
   if (!subject) return;
-  // Out of the page's flow again before the subject is measured.
-  $('tour').classList.remove('inline');
-  document.body.prepend($('tour'));
-  subject.scrollIntoView({ block: 'nearest' });
-  placeBeside(subject, true);
+  resizes.disconnect();
+  resizes.observe(subject);
+  present(subject);
 }
 
 /// Opens the tour at step `index` (from 0), or closes it (−1). The tour tells the person
@@ -95,7 +103,10 @@ export async function showTour(index) {
   const tour = $('tour');
   tour.hidden = index < 0;
   document.querySelector('.tour-focus')?.classList.remove('tour-focus');
-  if (index < 0) return writeHash(settingsFromControls());
+  if (index < 0) {
+    resizes.disconnect();
+    return writeHash(settingsFromControls());
+  }
   const [title, target, settings] = TOUR[index];
   text('tour-title', title);
   text('tour-count', `${index + 1} / ${TOUR.length}`);
