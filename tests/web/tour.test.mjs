@@ -43,7 +43,12 @@ test('every tour step shows its subject whole, its box beside it, and says its p
     for (let step = 1; ; step++) {
       await idle(page);
       await page.waitForFunction(() => document.getElementById('tour-text').textContent !== '');
-      await page.waitForTimeout(200);
+      // The page presents a subject again in the frame after it grows (a panel filling in).
+      await page.waitForFunction(() => {
+        const s = document.querySelector('.tour-focus').getBoundingClientRect();
+        const b = document.getElementById('tour').getBoundingClientRect();
+        return s.bottom <= innerHeight + 0.5 || s.height + b.height + 24 > innerHeight;
+      }, null, { timeout: 3000 }).catch(() => {});
       const title = await page.textContent('#tour-title');
       const [subject, box] = await page.evaluate(() => [
         document.querySelector('.tour-focus').getBoundingClientRect().toJSON(),

@@ -25,10 +25,10 @@ const TOUR = [
     (r) => `Now the first ops run one patch of a ${grids(r)} grid at a time (shaded in the op strip below). Only one patch's small buffers live at once: the right arena's peak drops to ${kib(r.patched.peak.bytes)}, ${r.board.fits_sram ? 'under' : 'still over'} the red line.`],
   ['The halo costs compute', '#pyramid-canvas', { patch: ['3x3'], streamed_input: true, in_place_depthwise: true },
     (r) => `Step with ▶ (or →) and watch the halos: each patch reads more than its tile, and neighbouring halos overlap, so some MACs are computed twice: ${percent(r.patched.overhead)} MACs for this ${grids(r)} plan.`],
-  ['Where the peak went', '#patched-live', { patch: ['6x6'], streamed_input: true, in_place_depthwise: true },
+  ['Where the peak went', '#patched-figure', { patch: ['6x6'], streamed_input: true, in_place_depthwise: true },
     (r) => (r.patched.peak.patch
-      ? `Finer ${grids(r)} patches shrink each patch's buffers: the peak, ${kib(r.patched.peak.bytes)}, still falls inside a patch (${peakAt(r.patched.peak)}); the list shows the buffers live there.`
-      : `Finer ${grids(r)} patches shrink the stage, but the peak stays at ${kib(r.patched.peak.bytes)}: it now sits after the split, at ${peakAt(r.patched.peak)}, where ops run layer by layer again. The list shows which buffers are live there.`)],
+      ? `Finer ${grids(r)} patches shrink each patch's buffers: the peak, ${kib(r.patched.peak.bytes)}, still falls inside a patch (${peakAt(r.patched.peak)}); the list under the right arena shows the buffers live there.`
+      : `Finer ${grids(r)} patches shrink the stage, but the peak stays at ${kib(r.patched.peak.bytes)}: it now sits after the split, at ${peakAt(r.patched.peak)}, where ops run layer by layer again. The list under the right arena shows which buffers are live there.`)],
   ['Let the planner choose', '#sweep-box', { patch: ['auto'], streamed_input: true, in_place_depthwise: true },
     (r) => `"auto" plans every split and grid for real and keeps the one with the fewest MACs that fits the SRAM: here ${grids(r)} patches, ${kib(r.patched.peak.bytes)} peak, ${percent(r.patched.overhead)} MACs. These charts show every grid and split it weighed: past some grid the peak sits after the split and only the recompute grows.`],
   ['Break it', '#break-box', { patch: ['3x3'], streamed_input: true, in_place_depthwise: true, breakIt: true },
