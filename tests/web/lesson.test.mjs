@@ -211,7 +211,7 @@ test('controls another setting overrides say so next to them; ratios read "N× l
 test('classroom mode: every text at least 20 px at 1920×1080, on the canvases too, camera and arenas side by side', async (t) => {
   const { page, problems } = await open(t, server, camera(clip('astronaut.png')), { hash: '#classroom', viewport: { width: 1920, height: 1080 } });
   await verdict(page);
-  assert.equal(await page.isChecked('#classroom'), true);
+  assert.equal(await page.isChecked('#classroom-mode'), true);
   // A link with only the mode opens the first screen's plan.
   assert.ok((await page.evaluate(() => window.mcupatchPlan())).schedule.stages.length > 0);
   await page.screenshot({ path: shot('classroom-1920x1080.png') });
@@ -231,7 +231,7 @@ test('classroom mode: every text at least 20 px at 1920×1080, on the canvases t
   for (const box of [camera_, arena]) assert.ok(box.y + box.height <= 1080, 'on the first screen');
   assert.equal(await page.isVisible('section.why'), false, 'the rest hidden');
   // Off again: the page as it was, the link without the flag.
-  await page.uncheck('#classroom');
+  await page.uncheck('#classroom-mode');
   assert.equal(await page.isVisible('section.why'), true);
   assert.doesNotMatch(page.url(), /classroom/);
   assert.deepEqual(problems, []);

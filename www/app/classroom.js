@@ -9,7 +9,7 @@ import { settingsFromControls } from './settings.js';
 
 export function setClassroom(on) {
   state.classroom = on;
-  $('classroom').checked = on;
+  $('classroom-mode').checked = on;
   document.documentElement.classList.toggle('classroom', on);
   // Colours and fonts the canvases read change with the mode: every canvas draws again.
   forgetColours();
@@ -20,10 +20,11 @@ export function setClassroom(on) {
   }
 }
 
+// The switch is not id="classroom": a link's #classroom would scroll to it and focus it.
 export function setupClassroom() {
   setClassroom(hashFlag('classroom'));
-  $('classroom').addEventListener('change', () => {
-    setClassroom($('classroom').checked);
+  $('classroom-mode').addEventListener('change', () => {
+    setClassroom($('classroom-mode').checked);
     if (state.model) writeHash(settingsFromControls());
   });
 }
