@@ -7,7 +7,7 @@ import { forgetColours } from './draw.js';
 import { hashFlag, writeHash } from './url.js';
 import { settingsFromControls } from './settings.js';
 
-export function setClassroom(on) {
+function setClassroom(on) {
   state.classroom = on;
   $('classroom-mode').checked = on;
   document.documentElement.classList.toggle('classroom', on);
