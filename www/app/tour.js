@@ -18,7 +18,7 @@ const peakAt = (p) => `op ${p.op} ${p.op_name}`;
 // [title, subject (a selector), settings, words from the step's plan report]
 const TOUR = [
   ['What the network sees', '.camera .view', { patch: [] },
-    (r) => `The camera frame, centre-cropped and shrunk to the ${r.input.shape.slice(1).join('×')} int8 pixels the network receives. The verdict under it is computed by the real model in your browser, inside a simulated MCU arena.`],
+    (r) => `The camera frame, centre-cropped and shrunk to the ${r.input.shape.slice(1, 3).join('×')} int8 pixels the network receives. The verdict under it is computed by the real model in your browser, inside a simulated MCU arena.`],
   ['Layer by layer does not fit', '.arenas', { patch: [] },
     (r) => `Layer by layer, each op holds its whole input and output. On the left arena the peak (yellow dashes, ${kib(r.layer_by_layer.peak.bytes)} at ${peakAt(r.layer_by_layer.peak)}) is far above this MCU's ${kib(r.board.sram)} of SRAM (red line): it does not fit.`],
   ['Patches', '.arenas', { patch: ['3x3'], streamed_input: true, in_place_depthwise: true },
