@@ -59,6 +59,7 @@ test('the untouched first screen shows a patch plan that fits, on every MCU pres
   const { page, problems } = await open(t, server, []);
   const first = await page.evaluate(() => window.mcupatchPlan());
   assert.equal(first.board.sram, 20 * 1024, 'the default: a 20 KiB custom MCU');
+  let holding = 0;
   for (const mcu of ['custom', ...(await page.evaluate(() => window.mcupatchCatalog().mcus.map((m) => m.name)))]) {
     if (mcu !== 'custom') {
       await page.selectOption('#mcu-select', mcu);
@@ -69,11 +70,17 @@ test('the untouched first screen shows a patch plan that fits, on every MCU pres
     assert.equal(report.board.fits_sram, true, `${mcu}: it fits`);
     assert.notEqual(report.board.fits_flash, false, `${mcu}: its weights fit`);
     await assertSentence(page, report);
+    // An MCU that holds layer by layer: the sentence says patches cut nothing there, and how to see them cut.
+    if (report.layer_by_layer.peak.bytes <= report.board.sram && report.patched.peak.bytes >= report.layer_by_layer.peak.bytes) {
+      assert.match(await sentence(page), new RegExp(`^Layer by layer needs [\\d.]+ KiB and fits this ${mcu}'s [\\d.]+ KiB, so the planner cuts nothing: its plan of .* Choose a smaller SRAM`));
+      holding++;
+    }
     if (mcu === 'custom') {
       assert.ok(report.layer_by_layer.peak.bytes > report.board.sram, 'layer by layer does not fit the default MCU');
       assert.match(await sentence(page), /^Layer by layer needs [\d.]+ KiB, this MCU has 20 KiB; computed in \d+ patches \(\d+×\d+\) it needs [\d.]+ KiB and does [\d.]+ % more work\.$/);
     }
   }
+  assert.ok(holding > 0, 'the presets that hold VWW layer by layer are said to need no patches');
   // Layer by layer chosen: the sentence says it does not fit and how to make it.
   await page.selectOption('#mcu-select', 'custom');
   await page.selectOption('#patch-select', '');

@@ -29,13 +29,16 @@ function sentence(r) {
   }
   const patches = stages.reduce((n, s) => n + s.rows * s.cols, 0);
   const grids = stages.map((s) => `${s.rows}×${s.cols}`).join(' + ');
-  parts.push(`; computed in `, figure(`${patches} patch${patches === 1 ? '' : 'es'}`, patches), ` (${grids}) it needs `, figure(kib(peak), peak));
+  // A plan no lower than layer by layer on an MCU that holds layer by layer: nothing to cut.
+  const needless = lblFits && peak >= lbl;
+  parts.push(needless ? ', so the planner cuts nothing: its plan of ' : '; computed in ', figure(`${patches} patch${patches === 1 ? '' : 'es'}`, patches),
+    ` (${grids}) ${needless ? '' : 'it '}needs `, figure(kib(peak), peak));
   const overhead = r.patched.overhead;
   if (overhead > 0) parts.push(' and does ', figure(`${(overhead * 100).toFixed(1)} %`, overhead), ' more work');
   else parts.push(' and does no more work');
   if (!r.board.fits_sram) parts.push(` — still more than the ${bytes(sram)}: the plan card says what would fit.`);
   else if (r.board.fits_flash === false) parts.push(`, but the weights do not fit its Flash (${kib(r.board.flash_needed)} of ${kib(r.board.flash)}).`);
-  else parts.push('.');
+  else parts.push(needless ? '. Choose a smaller SRAM (MCU: custom) to see patches cut the peak.' : '.');
   return parts;
 }
 
