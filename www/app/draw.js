@@ -82,14 +82,15 @@ export function drawPixels(ctx, image, x, y, width, height) {
   ctx.drawImage(tmp, x, y, width, height);
 }
 
-/// Byte ticks on the left of a chart, a power of two KiB apart.
+/// Byte ticks on the left of a chart, a power of two KiB apart, in KiB below 1 MiB and in MiB
+/// from there (`1024 KiB` would not fit the axis).
 export function axis(ctx, y, top, left, width) {
   const step = 1024 * 2 ** Math.max(0, Math.ceil(Math.log2(top / 4 / 1024)));
   ctx.fillStyle = css('--muted');
   ctx.strokeStyle = 'rgba(255,255,255,0.12)';
   ctx.textAlign = 'right';
   for (let v = 0; v <= top; v += step) {
-    ctx.fillText(`${Math.round(v / 1024)} KiB`, left - 4, y(v) + chartPx() / 3);
+    ctx.fillText(v >= 1 << 20 ? `${Number((v / (1 << 20)).toFixed(2))} MiB` : `${Math.round(v / 1024)} KiB`, left - 4, y(v) + chartPx() / 3);
     ctx.beginPath(); ctx.moveTo(left, y(v)); ctx.lineTo(width, y(v)); ctx.stroke();
   }
   ctx.textAlign = 'left';
