@@ -14,6 +14,9 @@ import { setupPlayer, startPlayer } from './app/player.js';
 import { setupControls } from './app/controls.js';
 import { isTourStep, setupTour, showTour } from './app/tour.js';
 import { installHooks } from './app/hooks.js';
+import { setupClassroom } from './app/classroom.js';
+import { setupLesson } from './app/panels/lesson.js';
+import { setupOverrides } from './app/panels/overrides.js';
 import { setupInput } from './app/panels/input.js';
 import { setupVerdict } from './app/panels/verdict.js';
 import { setupExactness } from './app/panels/exactness.js';
@@ -47,8 +50,8 @@ on('download-report', downloadReport);
 
 async function main() {
   // The panels listen in the order the page draws them.
-  for (const setup of [setupControls, setupSharedLink, setupPlayer, setupCamera, setupTour, setupModelAbout, setupInput,
-    setupOutputMap, setupPixelRange, setupVerdict, setupExactness, setupBreakIt, setupNumbers, setupTakeAway, setupArena,
+  for (const setup of [setupControls, setupClassroom, setupSharedLink, setupPlayer, setupCamera, setupTour, setupModelAbout, setupLesson, setupInput,
+    setupOutputMap, setupPixelRange, setupVerdict, setupExactness, setupBreakIt, setupNumbers, setupOverrides, setupTakeAway, setupArena,
     setupLive, setupPyramid, setupOpStrip, setupBlocks, setupSweep, setupHeat]) setup();
   state.catalog = (await planner.call('catalog')).catalog;
   fillCatalog();

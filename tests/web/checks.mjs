@@ -20,14 +20,18 @@ export async function modelVerdict(page) {
 }
 
 /// The page's last frame, exactly as the engine saw it, through the CLI: the same int8
-/// output and label.
+/// output and label, with the schedule the page ran.
 export async function assertSameRunAsCli(page, model = VWW) {
-  const [frame, settings] = await page.evaluate(() => [window.mcupatchLastFrame(), window.mcupatchFlags()]);
+  const [frame, settings, plan] = await page.evaluate(() => [window.mcupatchLastFrame(), window.mcupatchFlags(), window.mcupatchPlan()]);
   const raw = scratchPath('frame.bin');
   writeFileSync(raw, Buffer.from(frame.input));
   // The CLI refuses a plan larger than the SRAM, which the page runs in a larger arena to
-  // show it: run it with the default 256 KiB and compare all but the arena's size.
-  const flags = settings.filter((f, i) => !['--sram', '--mcu'].includes(f) && !['--sram', '--mcu'].includes(settings[i - 1]));
+  // show it: run it with the default 256 KiB and compare all but the arena's size. A search
+  // (auto) would choose again for 256 KiB: the page's chosen stages are given instead, as the
+  // page's runner gets them.
+  const dropped = ['--sram', '--mcu', '--patch', '--split'];
+  const flags = settings.filter((f, i) => !dropped.includes(f) && !dropped.includes(settings[i - 1]) && f !== '--multi-stage');
+  for (const s of plan.schedule.stages) flags.push('--patch', `${s.rows}x${s.cols}`, '--split', `t${s.split.index}`);
   const cli = JSON.parse(execFileSync(CLI, ['run', model, '--input-raw', raw, '--json', ...flags], { maxBuffer: 1 << 28 }));
   const arena = { capacity: undefined, fits: undefined };
   const d = difference({ ...frame.run, ...arena }, { ...cli.runs[0], input: undefined, ...arena });

@@ -43,8 +43,10 @@ test('a link naming an unknown model or bad settings opens what it can, with a n
   assert.equal(await page.$eval('#model-select', (s) => s.value), 'vww');
   let note = await page.textContent('#link-note');
   for (const named of ['"nosuch"', 'sram=abc', 'colour=red']) assert.ok(note.includes(named), `${named} in "${note}"`);
-  // Not a dead page: VWW with its own settings, planned, and a verdict.
-  assert.equal((await page.evaluate(() => window.mcupatchPlan())).schedule.stages.length, 0);
+  // Not a dead page: VWW with the first screen's own settings (the planner's patch plan), planned, and a verdict.
+  const own = await page.evaluate(() => window.mcupatchPlan());
+  assert.deepEqual([own.settings.patch, own.settings.split], [['auto'], []]);
+  assert.ok(own.schedule.stages.length > 0);
   assert.equal(await verdict(page), 'person');
   assert.ok((await page.$$eval('#mcu-select option', (os) => os.length)) > 1);
   await page.screenshot({ path: shot('link-unknown-model.png') });

@@ -16,15 +16,25 @@ after(() => server.close());
 // Messages the page must never show again: a conflict it should resolve, not refuse.
 const REFUSED = [/--split needs --patch/, /is not auto or RxC/, /call configure first/, /before any op writes it/];
 
-test('the page opens layer by layer on a 20 KiB custom MCU, which does not fit', async (t) => {
+test('the page opens on the planner\'s patch plan for a 20 KiB custom MCU, which fits; layer by layer does not', async (t) => {
   const { page, problems } = await open(t, server, []);
   const report = await page.evaluate(() => window.mcupatchPlan());
-  assert.equal(report.schedule.stages.length, 0);
+  assert.deepEqual([report.settings.patch, report.settings.streamed_input, report.settings.in_place_depthwise], [['auto'], true, true]);
+  assert.ok(report.schedule.stages.length > 0);
   assert.equal(report.board.sram, 20 * 1024);
-  assert.equal(report.board.fits_sram, false);
+  assert.equal(report.board.fits_sram, true);
+  assert.match(await page.textContent('#fits'), /^fits/);
+  // The on-MCU estimate scales VWW's MACs at the sourced rate: the patch plan's recomputed
+  // MACs cost their share of the source's own 1 / 1.665 s; it is labelled an estimate.
+  const estimate = ((1000 / 1.665) * report.patched.macs) / report.layer_by_layer.macs;
+  assert.match(await page.textContent('#mcu-estimate'), new RegExp(`^≈ ${estimate.toFixed(1).replace('.', '\\.')} ms per inference on a 120 MHz Cortex-M4 \\(estimate: ${report.patched.macs.toLocaleString('en')} MACs × 9\\.62 cycles per MAC`));
+  await page.selectOption('#patch-select', '');
+  await idle(page);
+  const lbl = await page.evaluate(() => window.mcupatchPlan());
+  assert.equal(lbl.schedule.stages.length, 0);
+  assert.equal(lbl.board.fits_sram, false);
   assert.match(await page.textContent('#fits'), /does not fit/);
-  // The on-MCU estimate: layer by layer, VWW's MACs at the sourced rate are the source's
-  // own 1 / 1.665 s; it is labelled an estimate.
+  // Layer by layer, VWW's MACs at the sourced rate are the source's own 1 / 1.665 s.
   assert.match(await page.textContent('#mcu-estimate'), /^≈ 600\.6 ms per inference on a 120 MHz Cortex-M4 \(estimate: 7,489,664 MACs × 9\.62 cycles per MAC/);
   const mcus = await page.$$eval('#mcu-select option', (os) => os.map((o) => o.value));
   // The engine's presets, read from its source: the page lists them all and no other.
@@ -35,6 +45,12 @@ test('the page opens layer by layer on a 20 KiB custom MCU, which does not fit',
 
 test('the page\'s plan equals `mcupatch plan --json` field by field', async (t) => {
   const { page, problems } = await open(t, server, []);
+  // The first screen's plan (auto, streamed, depthwise in place), then layer by layer.
+  await assertSamePlanAsCli(page);
+  await page.selectOption('#patch-select', '');
+  await page.uncheck('#streamed');
+  await page.uncheck('#inplace-dw');
+  await idle(page);
   await assertSamePlanAsCli(page);
   await page.check('#streamed');
   await page.check('#inplace-dw');

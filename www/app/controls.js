@@ -16,7 +16,7 @@ function nextGrid(delta) {
   const next = at < 0 ? (delta > 0 ? 0 : grids.length - 1) : Math.max(0, Math.min(grids.length - 1, at + delta));
   if (grids[next] === select.value) return;
   select.value = grids[next];
-  replan();
+  changed();
 }
 
 /// A photo is shown in place of the camera; any other file is loaded as a model.
@@ -42,17 +42,27 @@ function isImage(b) {
     || (starts(0x52, 0x49, 0x46, 0x46) && b[8] === 0x57 && b[9] === 0x45) || starts(0x42, 0x4d);
 }
 
+/// A control changed: plan again; the note of a grid a split reset belongs to that change only.
+function changed() {
+  state.gridReset = '';
+  replan();
+}
+
+/// Whether a key pressed in `target` belongs to it: a form control's own keys (Space ticks a
+/// checkbox or presses a button, arrows move a select or a slider) are never shortcuts.
+const ownsKeys = (target) => target instanceof Element && Boolean(target.closest('input, select, textarea, button, summary, [contenteditable]'));
+
 export function setupControls() {
-  for (const [id] of SWITCHES) $(id).addEventListener('change', replan);
-  $('patch-select').addEventListener('change', replan);
+  for (const [id] of SWITCHES) $(id).addEventListener('change', changed);
+  $('patch-select').addEventListener('change', changed);
   $('split-select').addEventListener('change', () => {
-    fillGrids($('split-select').value);
+    state.gridReset = fillGrids($('split-select').value);
     replan();
   });
-  $('sram-custom').addEventListener('change', replan);
+  $('sram-custom').addEventListener('change', changed);
   $('mcu-select').addEventListener('change', () => {
     $('sram-label').hidden = $('mcu-select').value !== 'custom';
-    replan();
+    changed();
   });
   $('model-select').addEventListener('change', async () => {
     const source = sourceOf($('model-select').value);
@@ -66,7 +76,7 @@ export function setupControls() {
     useFile(e.dataTransfer.files[0]);
   });
   document.addEventListener('keydown', (e) => {
-    if (e.target.matches('input[type=number], input[type=text]') || e.ctrlKey || e.metaKey || e.altKey) return;
+    if (ownsKeys(e.target) || e.ctrlKey || e.metaKey || e.altKey) return;
     const keys = { ' ': togglePlay, ArrowRight: () => move(1), ArrowLeft: () => move(-1), '[': () => nextGrid(-1), ']': () => nextGrid(1) };
     if (!keys[e.key]) return;
     e.preventDefault();

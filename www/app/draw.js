@@ -3,6 +3,14 @@
 import { state } from './store.js';
 
 const colours = new Map();
+/// Forgets the colours read: classroom mode changes them.
+export const forgetColours = () => colours.clear();
+
+/// The charts' text size in CSS pixels: 20 in classroom mode, readable from the back of a room.
+export const chartPx = () => (document.documentElement.classList.contains('classroom') ? 20 : 12);
+
+/// The width of a chart's left byte axis, labels included, at the charts' text size.
+export const axisWidth = () => Math.round(chartPx() * 4.4);
 /// A CSS custom property's value, read once.
 export const css = (name) => {
   if (!colours.has(name)) colours.set(name, getComputedStyle(document.documentElement).getPropertyValue(name).trim());
@@ -33,7 +41,7 @@ export function surface(canvas) {
   if (canvas.width !== w || canvas.height !== h) Object.assign(canvas, { width: w, height: h });
   const ctx = canvas.getContext('2d');
   ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-  ctx.font = '12px system-ui, sans-serif';
+  ctx.font = `${chartPx()}px system-ui, sans-serif`;
   return { ctx, width, height, ratio };
 }
 
@@ -41,7 +49,7 @@ export function surface(canvas) {
 /// layer onto the canvas: per frame only the cursor and the live buffers are drawn anew.
 export function layered(canvas, paint) {
   const surf = surface(canvas);
-  const id = `${state.reportSerial}|${canvas.width}x${canvas.height}`;
+  const id = `${state.reportSerial}|${canvas.width}x${canvas.height}|${surf.ctx.font}`;
   if (canvas.layer?.id !== id) {
     const off = new OffscreenCanvas(canvas.width, canvas.height);
     const ctx = off.getContext('2d');
@@ -62,7 +70,7 @@ export function chartMessage(canvas, words) {
   const { ctx, width, height } = surface(canvas);
   ctx.clearRect(0, 0, width, height);
   ctx.fillStyle = css('--muted');
-  ctx.fillText(words, 8, 18);
+  ctx.fillText(words, 8, chartPx() + 6);
   canvas.bars = null;
 }
 
@@ -74,14 +82,15 @@ export function drawPixels(ctx, image, x, y, width, height) {
   ctx.drawImage(tmp, x, y, width, height);
 }
 
-/// Byte ticks on the left of a chart, a power of two KiB apart.
+/// Byte ticks on the left of a chart, a power of two KiB apart, in KiB below 1 MiB and in MiB
+/// from there (`1024 KiB` would not fit the axis).
 export function axis(ctx, y, top, left, width) {
   const step = 1024 * 2 ** Math.max(0, Math.ceil(Math.log2(top / 4 / 1024)));
   ctx.fillStyle = css('--muted');
   ctx.strokeStyle = 'rgba(255,255,255,0.12)';
   ctx.textAlign = 'right';
   for (let v = 0; v <= top; v += step) {
-    ctx.fillText(`${Math.round(v / 1024)} KiB`, left - 4, y(v) + 4);
+    ctx.fillText(v >= 1 << 20 ? `${Number((v / (1 << 20)).toFixed(2))} MiB` : `${Math.round(v / 1024)} KiB`, left - 4, y(v) + chartPx() / 3);
     ctx.beginPath(); ctx.moveTo(left, y(v)); ctx.lineTo(width, y(v)); ctx.stroke();
   }
   ctx.textAlign = 'left';
@@ -90,8 +99,9 @@ export function axis(ctx, y, top, left, width) {
 /// Text on a dark box, readable over whatever the chart drew below it.
 export function label(ctx, words, x, y, color) {
   const w = ctx.measureText(words).width;
+  const px = chartPx();
   ctx.fillStyle = 'rgba(16,20,27,0.85)';
-  ctx.fillRect(x - 2, y - 11, w + 4, 14);
+  ctx.fillRect(x - 2, y - px + 1, w + 4, px + 2);
   ctx.fillStyle = color;
   ctx.fillText(words, x, y);
 }

@@ -12,6 +12,14 @@ export const patchText = (patch) => (patch ? `, stage ${patch.stage + 1} patch $
 /// A recompute overhead (a fraction) as a signed percentage.
 export const percent = (overhead) => `${overhead >= 0 ? '+' : '−'}${Math.abs(overhead * 100).toFixed(1)} %`;
 
+/// How `after` compares with `before`, the larger over the smaller: "3.0× less", "1.2× more",
+/// "the same" (never "0.8× less").
+export function ratioWords(before, after) {
+  const ratio = Math.max(before, after) / Math.max(1, Math.min(before, after));
+  if (ratio.toFixed(1) === '1.0') return before === after ? 'the same' : 'about the same';
+  return `${ratio.toFixed(1)}× ${after < before ? 'less' : 'more'}`;
+}
+
 /// `84×84×1`: a shape without its batch.
 export const dims = (shape) => shape.slice(1).join('×');
 

@@ -4,7 +4,7 @@
 import { state, emit } from './store.js';
 import { $, showError, clearError, hasOption } from './dom.js';
 import { EngineWorker, planner, runner } from './engine-worker.js';
-import { ZOO, applySettings, fillSplits, settingsFromControls, zooArchitectures, zooName } from './settings.js';
+import { ZOO, applySettings, fillSplits, openingSettings, settingsFromControls, zooArchitectures, zooName } from './settings.js';
 import { writeHash } from './url.js';
 import { galleryModel } from './gallery.js';
 import { modelProblem, planProblem } from './problems.js';
@@ -53,7 +53,7 @@ export async function loadModel(source, settings) {
     if (!hasOption('model-select', source.key)) $('model-select').append(new Option(source.name, source.key));
     $('model-select').value = source.key;
     fillSplits();
-    applySettings(settings ?? { ...model.suggested, mcu: undefined, sram: undefined });
+    applySettings(settings ?? openingSettings(model));
     emit('model');
     setBusy(-1);
     await replan();

@@ -1,6 +1,7 @@
-// The player: the animation clock that walks the plan's steps (and grabs frames while
-// playing), play/pause and single steps. Each animation frame whose picture changed emits
-// `step`, and the step panels draw the current step.
+// The player: the animation clock that walks the plan's steps (and grabs camera frames until
+// the user pauses), play/pause and single steps. Each animation frame whose picture changed
+// emits `step`, and the step panels draw the current step. A system asking for reduced motion
+// gets no autoplay: the steps wait for the user, while the camera keeps answering.
 import { state, emit } from './store.js';
 import { $, text } from './dom.js';
 import { sendFrame } from './camera.js';
@@ -9,8 +10,8 @@ function loop(now) {
   const start = performance.now();
   if (state.report) {
     const dt = state.lastTick ? now - state.lastTick : 16;
+    if (!state.frozen) sendFrame();
     if (state.playing) {
-      sendFrame();
       state.stepClock += (dt / 1000) * Number($('speed').value);
       const steps = Math.floor(state.stepClock);
       state.stepClock -= steps;
@@ -47,6 +48,7 @@ function showStep() {
 
 function setPlaying(playing) {
   state.playing = playing;
+  state.frozen = !playing;
   $('play').textContent = playing ? 'Pause' : 'Play';
   // At once rather than at the next animation frame, which a busy tab may not draw for a while.
   emit('clock', performance.now());
@@ -73,5 +75,10 @@ export function setupPlayer() {
 }
 
 export function startPlayer() {
+  if (matchMedia('(prefers-reduced-motion: reduce)').matches) {
+    state.playing = false;
+    $('play').textContent = 'Play';
+    $('motion-note').hidden = false;
+  }
   requestAnimationFrame(loop);
 }

@@ -18,6 +18,16 @@ export const CUSTOM_SRAM = 20 * 1024;
 // Zoo nets are built at MobileNetV2's ImageNet size.
 export const ZOO = { width: 1.0, resolution: 224 };
 
+/// The settings a model opens with: the model's own (a zoo net's are MCUNetV2's plan), and for
+/// a camera model the lesson's first screen — the planner's patch plan, with the camera
+/// streaming each patch's input and depthwise convolutions in place, the two switches the
+/// engine's advice names for the person detector to fit the default 20 KiB. The MCU is kept.
+export function openingSettings(model) {
+  const lesson = model.classifies_images && model.splits.length && !model.suggested.patch.length
+    ? { patch: ['auto'], streamed_input: true, in_place_depthwise: true } : {};
+  return { ...model.suggested, ...lesson, mcu: undefined, sram: undefined };
+}
+
 /// The zoo architectures the page can build: mcunet is built from a list of blocks (the CLI's
 /// --blocks), which the page has no control for.
 export const zooArchitectures = () => state.catalog.architectures.filter((arch) => arch !== 'mcunet');
@@ -50,6 +60,7 @@ export function applySettings(s) {
   fillGrids($('split-select').value);
   $('patch-select').value = hasOption('patch-select', s.patch?.[0]) ? s.patch[0] : '';
   for (const [id, field] of SWITCHES) $(id).checked = Boolean(s[field]);
+  state.gridReset = '';
   if ('pixel_range' in s) state.pixelRange = s.pixel_range ?? null;
 }
 
@@ -81,6 +92,8 @@ export function fillSplits() {
 }
 
 /// Grid choices: square grids up to the chosen split's limits (or the finest any split allows).
+/// A chosen grid finer than the new limit becomes the finest allowed; returns the words that
+/// say so, else ''.
 export function fillGrids(split) {
   const select = $('patch-select');
   const previous = select.value;
@@ -91,5 +104,10 @@ export function fillGrids(split) {
   select.append(new Option('layer by layer', ''));
   if (state.model.splits.length) select.append(new Option('auto (planner)', 'auto'));
   for (let n = 1; n <= Math.min(max, state.catalog.max_grid); n++) select.append(new Option(`${n}×${n}`, `${n}x${n}`));
-  select.value = hasOption('patch-select', previous) ? previous : '';
+  if (!previous || hasOption('patch-select', previous)) {
+    select.value = previous;
+    return '';
+  }
+  select.value = select.options[select.options.length - 1].value;
+  return `${previous.replace('x', '×')} is finer than this split's map allows: now ${select.options[select.selectedIndex].text}`;
 }

@@ -6,7 +6,7 @@ import { state, on } from './store.js';
 import { $, clearError, text } from './dom.js';
 import { readHash } from './url.js';
 import { loadModel, replan, sourceOf } from './model.js';
-import { CUSTOM_SRAM, applySettings, settingsFromControls } from './settings.js';
+import { CUSTOM_SRAM, applySettings, openingSettings, settingsFromControls } from './settings.js';
 import { GALLERY } from './gallery.js';
 import { settingProblem } from './problems.js';
 
@@ -53,7 +53,7 @@ export async function openLink() {
     if (state.planError) {
       sentences.push(`The link's settings could not be planned (${settingProblem(state.planError)}): opened with the model's own.`);
       clearError();
-      applySettings({ ...state.model.suggested, mcu: null, sram: CUSTOM_SRAM });
+      applySettings({ ...openingSettings(state.model), mcu: null, sram: CUSTOM_SRAM });
       await replan();
     }
   }

@@ -10,9 +10,14 @@ export const state = {
   report: null, reportJson: null, planError: null, reportSerial: 0, planMs: 0, planning: 0, planGeneration: 0,
   run: null, input: null, inputSerial: 0, ms: 0, runnerReady: false, verdict: '',
   camera: null, frameInFlight: false, framesShown: 0, displayed: [], hiddenAt: 0,
-  playing: true, step: 0, stepClock: 0, lastTick: 0, animationFrames: 0, mainMs: [],
+  // playing: the steps advance; frozen: the user paused, so the camera's frame stays too.
+  playing: true, frozen: false, step: 0, stepClock: 0, lastTick: 0, animationFrames: 0, mainMs: [],
   // The key of what the step panels last drew; '' makes the next animation frame redraw.
   drawn: '',
+  // Classroom mode: large type and the first screen only.
+  classroom: false,
+  // Why the grid changed when a split could not keep it ('' when it did not).
+  gridReset: '',
   tour: -1, explain: null, explainTimer: 0, checks: { frames: 0, differing: null }, breaks: [], broken: null, map: null,
 };
 

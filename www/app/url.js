@@ -13,18 +13,24 @@ export function writeHash(settings) {
   for (const [, field, flag] of SWITCHES) if (settings[field]) params.set(flag, '');
   if (settings.pixel_range) params.set('pixel-range', settings.pixel_range.join(','));
   if (state.tour >= 0) params.set('tour', state.tour + 1);
+  if (state.classroom) params.set('classroom', '');
   // Switches as bare flags, and the pixel range's comma as typed: the link stays readable.
   history.replaceState(null, '', `#${params.toString().replace(/=(?=&|$)/g, '').replace(/%2C/g, ',')}`);
 }
 
-/// The model key, settings and tour step a shared link carries, or null; `ignored` lists what
+// Keys of the hash that set how the page looks, not the plan.
+const PAGE_MODES = ['classroom'];
+
+/// The model key, settings and tour step a shared link carries, or null (no link, or one that
+/// sets only a page mode: the page opens as without one); `ignored` lists what
 /// it says that the page cannot take (unknown keys, malformed values), each with why. Whether a
 /// grid or split exists is the model's to say, once it is loaded.
 export function readHash() {
   if (location.hash.length < 2) return null;
   const params = new URLSearchParams(location.hash.slice(1));
+  if ([...params.keys()].every((key) => PAGE_MODES.includes(key))) return null;
   const ignored = [];
-  const known = new Set(['model', 'mcu', 'sram', 'patch', 'split', 'tour', 'pixel-range', ...SWITCHES.map(([, , flag]) => flag)]);
+  const known = new Set(['model', 'mcu', 'sram', 'patch', 'split', 'tour', 'pixel-range', ...PAGE_MODES, ...SWITCHES.map(([, , flag]) => flag)]);
   for (const [key, value] of params) if (!known.has(key)) ignored.push(`${key}${value ? `=${value}` : ''} (not a setting)`);
   const settings = { mcu: null, sram: null, patch: params.getAll('patch'), split: params.getAll('split'), pixel_range: null };
   const mcu = params.get('mcu');
@@ -41,6 +47,9 @@ export function readHash() {
   const tour = params.get('tour');
   return { model: params.get('model') ?? 'vww', settings, tour: Number(tour ?? 0) - 1, ignored };
 }
+
+/// Whether the page's link carries the bare flag `flag` (a page mode, not a plan setting).
+export const hashFlag = (flag) => new URLSearchParams(location.hash.slice(1)).has(flag);
 
 /// The same settings as flags of `mcupatch plan` (shown to the user, used by the tests).
 export function cliFlags(settings) {

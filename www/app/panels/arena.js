@@ -4,7 +4,7 @@
 import { state, on } from '../store.js';
 import { $, text } from '../dom.js';
 import { bytes, kib, patchText, shortName } from '../format.js';
-import { KIND_COLOR, axis, css, label, layered } from '../draw.js';
+import { KIND_COLOR, axis, axisWidth, chartPx, css, label, layered } from '../draw.js';
 
 /// The step of `arena` that runs the same op as the patch plan's current step (layer by
 /// layer has one step per op): the two arenas step together.
@@ -20,11 +20,13 @@ function drawArena(canvas, arena, step) {
   const { layer_by_layer: lbl, patched, board } = state.report;
   const top = Math.max(board.sram, lbl.peak.bytes, patched.peak.bytes) * 1.05;
   const steps = arena.steps;
-  const left = 52;
+  const left = axisWidth();
+  // Room under the axis for the steps' caption.
+  const bottom = chartPx() + 6;
   let x, y;
   const scales = (width, height) => {
     x = (i) => left + (i / Math.max(1, steps.length)) * (width - left - 6);
-    y = (b) => height - 18 - (b / top) * (height - 28);
+    y = (b) => height - bottom - (b / top) * (height - bottom - 10);
   };
   const rect = (ctx, b) => ctx.fillRect(x(b.first), y(b.offset + b.bytes), Math.max(1, x(b.last + 1) - x(b.first)), Math.max(1, y(b.offset) - y(b.offset + b.bytes)));
   const { ctx, width, height } = layered(canvas, (ctx, width, height) => {
@@ -42,7 +44,8 @@ function drawArena(canvas, arena, step) {
     ctx.setLineDash([5, 4]);
     ctx.beginPath(); ctx.moveTo(left, y(arena.peak.bytes)); ctx.lineTo(width, y(arena.peak.bytes)); ctx.stroke();
     ctx.setLineDash([]);
-    label(ctx, `SRAM ${kib(board.sram)}`, width - 110, y(board.sram) - 4, '#ff8a80');
+    const sram = `SRAM ${kib(board.sram)}`;
+    label(ctx, sram, width - ctx.measureText(sram).width - 8, y(board.sram) - 4, '#ff8a80');
     ctx.fillStyle = css('--muted');
     ctx.fillText(`steps 1…${steps.length} →`, left, height - 4);
   });
@@ -53,9 +56,9 @@ function drawArena(canvas, arena, step) {
     rect(ctx, b);
   }
   ctx.strokeStyle = '#fff';
-  ctx.beginPath(); ctx.moveTo(x(step + 0.5), 0); ctx.lineTo(x(step + 0.5), height - 18); ctx.stroke();
+  ctx.beginPath(); ctx.moveTo(x(step + 0.5), 0); ctx.lineTo(x(step + 0.5), height - bottom); ctx.stroke();
   // For hover and tap (and the tests): the inverse of the scales.
-  canvas.hit = { arena, step: (px) => Math.floor(((px - left) / (width - left - 6)) * steps.length), byte: (py) => ((height - 18 - py) / (height - 28)) * top };
+  canvas.hit = { arena, step: (px) => Math.floor(((px - left) / (width - left - 6)) * steps.length), byte: (py) => ((height - bottom - py) / (height - bottom - 10)) * top };
 }
 
 function drawArenas() {

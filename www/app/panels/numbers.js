@@ -2,7 +2,7 @@
 // layer, MACs and recompute, where the peak falls, an on-MCU latency estimate, the notes.
 import { state, on } from '../store.js';
 import { $, text } from '../dom.js';
-import { bytes, kib, patchText, percent } from '../format.js';
+import { bytes, kib, patchText, percent, ratioWords } from '../format.js';
 
 // The on-MCU latency estimate's one measured source: MLPerf Tiny v0.5's closed-division
 // reference submission (github.com/mlcommons/tiny_results_v0.5, closed/reference), VWW on a
@@ -24,7 +24,7 @@ function showNumbers() {
     : flashShort ? `does not fit: the weights need ${kib(r.board.flash_needed)} of Flash, the board has ${kib(r.board.flash)} (the SRAM fits)` : `fits ${bytes(r.board.sram)}`;
   $('fits').className = r.board.fits_sram && !flashShort ? 'ok' : 'no';
   $('lbl-bytes').textContent = l.peak.bytes;
-  $('saving').textContent = r.schedule.stages.length ? `${(l.peak.bytes / p.peak.bytes).toFixed(2)}× less` : 'the same plan';
+  $('saving').textContent = r.schedule.stages.length ? `the patch plan needs ${ratioWords(l.peak.bytes, p.peak.bytes)}` : 'the same plan';
   $('macs').textContent = p.macs.toLocaleString('en');
   $('overhead').textContent = percent(p.overhead);
   $('input-patch').textContent = p.input_patch ? p.input_patch.join('×') : '—';

@@ -64,7 +64,7 @@ function clearVerdict() {
 function showFps(now) {
   while (state.displayed.length && state.displayed[0] < now - 1000) state.displayed.shift();
   if (!state.model?.classifies_images) return;
-  text('fps', state.playing ? `${state.displayed.length} fps` : 'paused');
+  text('fps', state.frozen ? 'paused' : `${state.displayed.length} fps`);
 }
 
 export function setupVerdict() {

@@ -1,0 +1,245 @@
+// The page as a lesson (issue 25): the untouched first screen shows a patch plan that fits the
+// chosen MCU next to layer by layer, on every preset, in a sentence of the report's figures;
+// the camera and both arenas on the first screen of a zoomed laptop; controls that say when
+// another setting overrides them; keyboard shortcuts that leave form controls their keys;
+// reduced motion; a plan card that stays put while playing; classroom mode's large type.
+// Run alone: `node --test tests/web/lesson.test.mjs`; a subset of any file:
+// `node --test --test-name-pattern='REGEX' tests/web/*.test.mjs` (Makefile: test-page).
+import { after, test } from 'node:test';
+import { strict as assert } from 'node:assert';
+import { camera, clip, open, idle, launch, newPage, shot, serveWww } from './harness.mjs';
+import { verdict } from './checks.mjs';
+
+const server = await serveWww();
+after(() => server.close());
+
+// 1280×720 zoomed to 150 %: what a laptop on a classroom projector shows.
+const ZOOMED = { viewport: { width: 853, height: 480 }, deviceScaleFactor: 1.5 };
+
+/// The sentence's figures: the words shown and the report's value each carries.
+const figures = (page) => page.$$eval('#lesson b', (bs) => bs.map((b) => ({ words: b.textContent.replace(/\u00a0/g, ' '), value: Number(b.dataset.value) })));
+
+/// The sentence as read (its figures never break: no-break spaces).
+const sentence = async (page) => (await page.textContent('#lesson')).replace(/\u00a0/g, ' ');
+
+/// A figure's words ("54 KiB", "18.0 KiB", "9,216 B", "8 patches", "14.2 %") say `value`
+/// to the precision shown.
+function says(words, value, what) {
+  const m = /^([\d,.]+) (KiB|B|patches|patch|%)$/.exec(words);
+  assert.ok(m, `${what}: "${words}"`);
+  const shown = Number(m[1].replace(/,/g, ''));
+  const decimals = m[1].split('.')[1]?.length ?? 0;
+  const unit = { KiB: 1024, B: 1, patches: 1, patch: 1, '%': 0.01 }[m[2]];
+  assert.ok(Math.abs(shown * unit - value) <= (0.5 * unit) / 10 ** decimals + 1e-9, `${what}: "${words}" for ${value}`);
+}
+
+/// The sentence says the report's layer-by-layer peak, SRAM, patches, patch peak and extra work.
+async function assertSentence(page, report) {
+  const [lbl, sram, patches, peak, work] = await figures(page);
+  const { layer_by_layer: l, patched: p, board, schedule } = report;
+  assert.equal(lbl.value, l.peak.bytes);
+  says(lbl.words, l.peak.bytes, 'layer by layer');
+  assert.equal(sram.value, board.sram);
+  says(sram.words, board.sram, 'SRAM');
+  const count = schedule.stages.reduce((n, s) => n + s.rows * s.cols, 0);
+  assert.equal(patches.value, count);
+  says(patches.words, count, 'patches');
+  assert.equal(peak.value, p.peak.bytes);
+  says(peak.words, p.peak.bytes, 'patch peak');
+  if (p.overhead > 0) {
+    assert.equal(work.value, p.overhead);
+    says(work.words, p.overhead, 'more work');
+  } else {
+    assert.equal(work, undefined);
+    assert.match(await sentence(page), /does no more work/);
+  }
+}
+
+test('the untouched first screen shows a patch plan that fits, on every MCU preset, in a sentence of the report\'s figures', async (t) => {
+  const { page, problems } = await open(t, server, []);
+  const first = await page.evaluate(() => window.mcupatchPlan());
+  assert.equal(first.board.sram, 20 * 1024, 'the default: a 20 KiB custom MCU');
+  let holding = 0;
+  for (const mcu of ['custom', ...(await page.evaluate(() => window.mcupatchCatalog().mcus.map((m) => m.name)))]) {
+    if (mcu !== 'custom') {
+      await page.selectOption('#mcu-select', mcu);
+      await idle(page);
+    }
+    const report = await page.evaluate(() => window.mcupatchPlan());
+    assert.ok(report.schedule.stages.length > 0, `${mcu}: a patch plan`);
+    assert.equal(report.board.fits_sram, true, `${mcu}: it fits`);
+    assert.notEqual(report.board.fits_flash, false, `${mcu}: its weights fit`);
+    await assertSentence(page, report);
+    // An MCU that holds layer by layer: the sentence says patches cut nothing there, and how to see them cut.
+    if (report.layer_by_layer.peak.bytes <= report.board.sram && report.patched.peak.bytes >= report.layer_by_layer.peak.bytes) {
+      assert.match(await sentence(page), new RegExp(`^Layer by layer needs [\\d.]+ KiB and fits this ${mcu}'s [\\d.]+ KiB, so the planner cuts nothing: its plan of .* Choose a smaller SRAM`));
+      holding++;
+    }
+    if (mcu === 'custom') {
+      assert.ok(report.layer_by_layer.peak.bytes > report.board.sram, 'layer by layer does not fit the default MCU');
+      assert.match(await sentence(page), /^Layer by layer needs [\d.]+ KiB, this MCU has 20 KiB; computed in \d+ patches \(\d+×\d+\) it needs [\d.]+ KiB and does [\d.]+ % more work\.$/);
+    }
+  }
+  assert.ok(holding > 0, 'the presets that hold VWW layer by layer are said to need no patches');
+  // Layer by layer chosen: the sentence says it does not fit and how to make it.
+  await page.selectOption('#mcu-select', 'custom');
+  await page.selectOption('#patch-select', '');
+  await idle(page);
+  assert.match(await sentence(page), /: it does not fit\. Choose Patches: auto/);
+  assert.deepEqual(problems, []);
+});
+
+test('at 1280×720 zoomed to 150 % the sentence, the camera and both arenas are on the first screen', async (t) => {
+  const { page, problems } = await open(t, server, camera(clip('astronaut.png')), ZOOMED);
+  await verdict(page);
+  await page.screenshot({ path: shot('first-screen-1280x720-150.png') });
+  for (const selector of ['#lesson', '#input-canvas', '#lbl-canvas', '#arena-canvas']) {
+    const box = await page.locator(selector).boundingBox();
+    assert.ok(box.width > 100 && box.height > 20, `${selector} ${JSON.stringify(box)}`);
+    assert.ok(box.x >= 0 && box.y >= 0 && box.x + box.width <= 853 && box.y + box.height <= 480, `${selector} off the first screen: ${JSON.stringify(box)}`);
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('Space and the arrows are shortcuts only when no form control has focus', async (t) => {
+  const { page, problems } = await open(t, server, []);
+  assert.equal(await page.textContent('#play'), 'Pause');
+  // Space on a focused checkbox ticks it (and plans), and does not pause.
+  await page.focus('#inplace-pw');
+  await page.keyboard.press(' ');
+  await idle(page);
+  assert.equal(await page.isChecked('#inplace-pw'), true);
+  assert.equal((await page.evaluate(() => window.mcupatchPlan())).settings.in_place_pointwise, true);
+  assert.equal(await page.textContent('#play'), 'Pause');
+  // The arrows on the speed slider move the slider, not the steps.
+  await page.focus('#speed');
+  const speed = await page.inputValue('#speed');
+  await page.keyboard.press('ArrowRight');
+  assert.equal(Number(await page.inputValue('#speed')), Number(speed) + 1);
+  assert.equal(await page.textContent('#play'), 'Pause');
+  // With nothing focused, Space pauses and → steps.
+  await page.evaluate(() => document.activeElement.blur());
+  await page.keyboard.press(' ');
+  assert.equal(await page.textContent('#play'), 'Play');
+  const step = await page.textContent('#step-counter');
+  await page.keyboard.press('ArrowRight');
+  assert.notEqual(await page.textContent('#step-counter'), step);
+  assert.deepEqual(problems, []);
+});
+
+test('reduced motion: no autoplay, the steps wait for the user while the camera answers', async (t) => {
+  const browser = await launch(camera(clip('astronaut.png')));
+  t.after(() => browser.close());
+  const { page, problems } = await newPage(browser);
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  await page.goto(server.url);
+  await idle(page);
+  assert.equal(await verdict(page), 'person');
+  assert.equal(await page.textContent('#play'), 'Play');
+  assert.equal(await page.isVisible('#motion-note'), true);
+  const step = await page.textContent('#step-counter');
+  await page.waitForTimeout(1500);
+  assert.equal(await page.textContent('#step-counter'), step, 'the steps stand still');
+  assert.notEqual(await page.textContent('#fps'), 'paused', 'the camera keeps answering');
+  await page.click('#step-next');
+  assert.notEqual(await page.textContent('#step-counter'), step, '▶ steps on demand');
+  assert.deepEqual(problems, []);
+});
+
+test('the plan card does not move while playing', async (t) => {
+  for (const size of [{ viewport: { width: 1280, height: 720 } }, ZOOMED]) {
+    const { browser, page, problems } = await open(t, server, camera(clip('astronaut.png')), size);
+    await verdict(page);
+    const boxes = await page.evaluate(async () => {
+      const seen = new Set();
+      for (let i = 0; i < 60; i++) {
+        const cards = ['section.plan', '.numbers', '#lesson', '.arenas'].map((s) => {
+          const r = document.querySelector(s).getBoundingClientRect();
+          return [s, r.x, r.y + window.scrollY, r.width, r.height].join(' ');
+        });
+        seen.add(cards.join(' | '));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      return [...seen];
+    });
+    assert.equal(boxes.length, 1, `${size.viewport.width}: the boxes moved over 3 s of playing:\n${boxes.join('\n')}`);
+    assert.equal(await page.textContent('#play'), 'Pause', 'it played');
+    assert.deepEqual(problems, []);
+    await browser.close();
+  }
+});
+
+test('controls another setting overrides say so next to them; ratios read "N× less" or "N× more"', async (t) => {
+  const { page, problems } = await open(t, server, []);
+  // "several stages" ticked with layer by layer: the planner chooses patches, and Patches says so.
+  await page.selectOption('#patch-select', '');
+  await page.check('#multi-stage');
+  await idle(page);
+  const report = await page.evaluate(() => window.mcupatchPlan());
+  assert.ok(report.schedule.stages.length > 0);
+  assert.match(await page.textContent('#patch-override'), /^overridden: with "several stages" ticked the planner chooses patches \(\d+×\d+/);
+  // "several stages" with a grid: ignored, next to it.
+  await page.selectOption('#patch-select', '3x3');
+  await idle(page);
+  assert.match(await page.textContent('#multi-stage-override'), /^ignored: /);
+  assert.equal(await page.textContent('#patch-override'), '');
+  await page.uncheck('#multi-stage');
+  // A split too late for the grid: the grid becomes the finest the split allows, and says so.
+  await page.selectOption('#patch-select', '8x8');
+  await idle(page);
+  const late = await page.$$eval('#split-select option', (os) => os.at(-1).value);
+  await page.selectOption('#split-select', late);
+  await idle(page);
+  const grid = await page.$eval('#patch-select', (s) => s.value);
+  assert.notEqual(grid, '', 'the grid is kept as a grid');
+  assert.notEqual(grid, '8x8');
+  assert.match(await page.textContent('#patch-override'), new RegExp(`^8×8 is finer than this split's map allows: now ${grid.replace('x', '×')}$`));
+  await page.selectOption('#patch-select', '1x1');
+  await idle(page);
+  assert.equal(await page.textContent('#patch-override'), '', 'the note goes with the next change');
+  // Layer by layer ignores the camera's streaming, and says so.
+  await page.selectOption('#split-select', '');
+  await page.selectOption('#patch-select', '');
+  await idle(page);
+  assert.match(await page.textContent('#streamed-override'), /^ignored: layer by layer has no patches to stream$/);
+  // The saving is a ratio above one, in the direction it goes.
+  const ratios = await page.evaluate(async () => {
+    const { ratioWords } = await import('./app/format.js');
+    return [ratioWords(300, 100), ratioWords(100, 80), ratioWords(80, 100), ratioWords(100, 100), ratioWords(1000, 999)];
+  });
+  assert.deepEqual(ratios, ['3.0× less', '1.3× less', '1.3× more', 'the same', 'about the same']);
+  await page.selectOption('#patch-select', 'auto');
+  await idle(page);
+  const auto = await page.evaluate(() => window.mcupatchPlan());
+  assert.equal(await page.textContent('#saving'), `the patch plan needs ${(auto.layer_by_layer.peak.bytes / auto.patched.peak.bytes).toFixed(1)}× less`);
+  assert.deepEqual(problems, []);
+});
+
+test('classroom mode: every text at least 20 px at 1920×1080, on the canvases too, camera and arenas side by side', async (t) => {
+  const { page, problems } = await open(t, server, camera(clip('astronaut.png')), { hash: '#classroom', viewport: { width: 1920, height: 1080 } });
+  await verdict(page);
+  assert.equal(await page.isChecked('#classroom-mode'), true);
+  // A link with only the mode opens the first screen's plan.
+  assert.ok((await page.evaluate(() => window.mcupatchPlan())).schedule.stages.length > 0);
+  await page.screenshot({ path: shot('classroom-1920x1080.png') });
+  const small = await page.evaluate(() => {
+    const visible = (e) => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
+    const texts = [...document.querySelectorAll('body *')].filter((e) => visible(e)
+      && ([...e.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim()) || e.matches('select, input, button')));
+    return texts.map((e) => [e.id || e.className || e.tagName, parseFloat(getComputedStyle(e).fontSize)]).filter(([, px]) => px < 20);
+  });
+  assert.deepEqual(small, [], 'text under 20 px');
+  const fonts = await page.$$eval('canvas', (cs) => cs.filter((c) => c.getClientRects().length).map((c) => [c.id, c.getContext('2d').font]));
+  assert.ok(fonts.length >= 3, JSON.stringify(fonts));
+  for (const [id, font] of fonts) assert.ok(parseFloat(/(\d+(\.\d+)?)px/.exec(font)[1]) >= 20, `${id}: ${font}`);
+  const camera_ = await page.locator('#input-canvas').boundingBox();
+  const arena = await page.locator('#arena-canvas').boundingBox();
+  assert.ok(arena.x > camera_.x + camera_.width && arena.y < camera_.y + camera_.height, 'side by side');
+  for (const box of [camera_, arena]) assert.ok(box.y + box.height <= 1080, 'on the first screen');
+  assert.equal(await page.isVisible('section.why'), false, 'the rest hidden');
+  // Off again: the page as it was, the link without the flag.
+  await page.uncheck('#classroom-mode');
+  assert.equal(await page.isVisible('section.why'), true);
+  assert.doesNotMatch(page.url(), /classroom/);
+  assert.deepEqual(problems, []);
+});
