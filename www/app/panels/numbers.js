@@ -4,15 +4,6 @@ import { state, on } from '../store.js';
 import { $, text } from '../dom.js';
 import { bytes, kib, patchText, percent, ratioWords } from '../format.js';
 
-// The on-MCU latency estimate's one measured source: MLPerf Tiny v0.5's closed-division
-// reference submission (github.com/mlcommons/tiny_results_v0.5, closed/reference), VWW on a
-// Nucleo-L4R5ZI (Cortex-M4 at 120 MHz, TFLite Micro 2.3.1): median 1.665 inferences/s for
-// this same MobileNetV1-0.25 model, whose 7 489 664 MACs the engine counts.
-const MCU_REFERENCE = (() => {
-  const [throughput, mhz, macs] = [1.665, 120, 7_489_664];
-  return { mhz, cyclesPerMac: (mhz * 1e6) / throughput / macs };
-})();
-
 function showNumbers() {
   const r = state.report;
   const p = r.patched;
@@ -33,12 +24,33 @@ function showNumbers() {
   const b = r.board;
   const flash = b.flash == null ? 'Flash size unknown' : `Flash ${bytes(b.flash_needed)} of ${bytes(b.flash)}${b.fits_flash ? '' : ' — does not fit'}`;
   $('board').textContent = `${b.mcu ? b.mcu.name : 'custom'}: SRAM ${bytes(b.sram_needed)} of ${bytes(b.sram)} · ${flash}`;
-  const ms = (p.macs * MCU_REFERENCE.cyclesPerMac) / (MCU_REFERENCE.mhz * 1000);
-  text('mcu-estimate', `≈ ${ms.toFixed(1)} ms per inference on a ${MCU_REFERENCE.mhz} MHz Cortex-M4 (estimate: ${p.macs.toLocaleString('en')} MACs × ${MCU_REFERENCE.cyclesPerMac.toFixed(2)} cycles per MAC, any op)`);
+  text('mcu-estimate', timeOnBoard(r));
+  text('mcu-estimate-source', estimateSource(r.latency));
   text('no-fit', noFit(r));
   const notes = $('notes');
   notes.innerHTML = '';
   for (const n of r.notes) notes.append(Object.assign(document.createElement('li'), { textContent: n }));
+}
+
+/// The engine's estimate of one inference on the board (TFLite Micro with CMSIS-NN, fitted to
+/// MLPerf Tiny results), with what it stands on, or why there is none.
+function timeOnBoard(r) {
+  const e = r.latency;
+  if (!e) return `No time estimate: ${r.latency_unknown}.`;
+  const standIn = e.basis.kind === 'stand-in' ? `; ${e.basis.reason}` : '';
+  return `≈ ${e.ms.toFixed(0)} ms per inference on ${e.board.name} (${e.board.core} at ${e.board.mhz} MHz) under TFLite Micro + CMSIS-NN — an estimate fitted to MLPerf Tiny results, ±${(e.loo_error * 100).toFixed(0)} %${standIn}`;
+}
+
+/// What the estimate stands on: the fit, its four published runs and where each is recorded.
+function estimateSource(e) {
+  if (!e) return 'MLPerf Tiny has no TFLite Micro result for this MCU\'s core (docs/latency.md).';
+  const f = e.fit;
+  const c = e.coefficients;
+  const runs = f.rows.map((row) => `${row.model} ${row.measured_ms.toFixed(1)} ms (left out of the fit: ${row.left_out_ms.toFixed(1)} ms; ${row.result_file})`).join('; ');
+  return `MLPerf Tiny ${f.round}, ${f.system} (${f.core} at ${f.mhz} MHz), ${f.runtime} ${f.runtime_version}: `
+    + `cycles = ${c.dense.toFixed(2)} × (conv + fully connected MACs) + ${c.depthwise.toFixed(2)} × depthwise MACs, `
+    + `fitted to its four benchmark runs — ${runs}. The error is the worst run predicted from the other three. `
+    + 'An estimate of the board, not this browser\'s time (docs/latency.md).';
 }
 
 /// When the peak does not fit the SRAM, the engine's advice: where the plan's peak falls and
