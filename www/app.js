@@ -34,7 +34,7 @@ import { setupModelAbout } from './app/panels/model-about.js';
 import { setupOutputMap } from './app/panels/output-map.js';
 import { setupPixelRange } from './app/panels/pixel-range.js';
 import { setupTakeAway } from './app/panels/take-away.js';
-import { downloadPlan, downloadReport } from './app/downloads.js';
+import { downloadForTflm, downloadPlan, downloadReport } from './app/downloads.js';
 
 installHooks();
 
@@ -47,6 +47,7 @@ on('load-model', ({ key, settings }) => loadModel(sourceOf(key), settings));
 on('plan-map', planMap);
 on('download-plan', downloadPlan);
 on('download-report', downloadReport);
+on('download-tflm', downloadForTflm);
 
 async function main() {
   // The panels listen in the order the page draws them.

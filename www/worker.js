@@ -42,6 +42,13 @@ const handlers = {
     return { json: need().plan_json() };
   },
 
+  // The model rewritten for stock TFLite Micro under these settings (`mcupatch export`), and
+  // its report: the arena TFLite Micro needs.
+  async exportTflm({ settings }) {
+    const model = need().export(JSON.stringify(settings));
+    return { model, report: JSON.parse(need().export_json()), transfer: [model.buffer] };
+  },
+
   // Why the plan is what it is: every grid at its split and its grid at every split (none for
   // layer by layer), and how often each pixel of the patch stage is computed.
   async explain() {

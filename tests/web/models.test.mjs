@@ -156,5 +156,17 @@ test('downloads: the plan is `mcupatch plan --json` byte for byte, the report na
   assert.match(report, /^mcupatch plan of Rock, paper, scissors/);
   assert.ok(report.includes(`peak SRAM: ${plan.patched.peak.bytes} B`), report);
   assert.ok(report.includes('reproduce: mcupatch inspect models/mltk/rock_paper_scissors.tflite --mcu stm32f411 --in-place-depthwise'), report);
+  // For TFLite Micro: the model `mcupatch export` writes for the same flags, byte for byte,
+  // and the arena it needs said beside the button.
+  await page.selectOption('#patch-select', '2x2');
+  await idle(page);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-tflm')]);
+  assert.equal(download.suggestedFilename(), 'rock_paper_scissors-tflm.tflite');
+  const exported = scratchPath('rps-tflm.tflite');
+  const exportArgs = [RPS, exported, '--mcu', 'stm32f411', '--patch', '2x2', '--in-place-depthwise', '--json'];
+  const exportReport = JSON.parse(execFileSync(CLI, ['export', ...exportArgs], { encoding: 'utf8' }));
+  assert.ok(readFileSync(await download.path()).equals(readFileSync(exported)), 'the page exports what the CLI does');
+  await page.waitForFunction(() => document.getElementById('tflm-arena').textContent.includes('TFLite Micro needs'));
+  assert.ok((await page.textContent('#tflm-arena')).includes(`an arena of ${exportReport.arena.total_bytes.toLocaleString('en')} B`));
   assert.deepEqual(problems, []);
 });

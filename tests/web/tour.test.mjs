@@ -48,7 +48,8 @@ test('every tour step shows its subject whole, its box beside it, and says its p
         const s = document.querySelector('.tour-focus').getBoundingClientRect();
         const b = document.getElementById('tour').getBoundingClientRect();
         return s.bottom <= innerHeight + 0.5 || s.height + b.height + 24 > innerHeight;
-      }, null, { timeout: 3000 }).catch(() => {});
+      // (Up to 10 s: a loaded machine fills the break-it panel late.)
+      }, null, { timeout: 10000 }).catch(() => {});
       const title = await page.textContent('#tour-title');
       const [subject, box] = await page.evaluate(() => [
         document.querySelector('.tour-focus').getBoundingClientRect().toJSON(),

@@ -1,7 +1,9 @@
 // What an engineer takes away as files: the plan's report exactly as `mcupatch plan --json`
-// prints it (the engine's JSON, from the planner's session) and the short text report.
+// prints it (the engine's JSON, from the planner's session), the short text report, and the
+// model exported for stock TFLite Micro (as `mcupatch export` writes it).
 import { state } from './store.js';
-import { showError } from './dom.js';
+import { showError, text } from './dom.js';
+import { bytes } from './format.js';
 import { planner } from './engine-worker.js';
 import { reportText } from './report-text.js';
 
@@ -21,6 +23,21 @@ export async function downloadPlan() {
     save(`${stem()}-plan.json`, `${json}\n`, 'application/json');
   } catch (e) {
     showError(`Cannot download the plan: ${e.message ?? e}; change a setting to plan again, then download.`);
+  }
+}
+
+/// The model as stock TFLite Micro runs this plan (`mcupatch export` with the same flags), and
+/// what its arena must hold, said beside the button.
+export async function downloadForTflm() {
+  try {
+    const { model, report } = await planner.call('exportTflm', { settings: state.report.settings });
+    save(`${stem()}-tflm.tflite`, model, 'application/octet-stream');
+    const a = report.arena;
+    const lbl = report.layer_by_layer;
+    text('tflm-arena', `${report.plan}: TFLite Micro needs an arena of ${bytes(a.total_bytes)} (head ${bytes(a.head_bytes)}, tail ${bytes(a.tail_bytes)}); `
+      + `exported layer by layer it would need ${bytes(lbl.total_bytes)}. ${report.notes.join(' ')}`.trim());
+  } catch (e) {
+    showError(`Cannot export for TFLite Micro: ${e.message ?? e}.`);
   }
 }
 

@@ -29,7 +29,7 @@ export const state = {
 //   breakage    a frame run without halos    step        the current step to draw
 //   clock       the animation clock's time
 // Intents (answered by the bootstrap): plan-settings, load-model, plan-map, download-plan,
-// download-report.
+// download-report, download-tflm.
 const listeners = new Map();
 
 /// Calls `listener(detail)` on every `emit(name, detail)`.

@@ -33,5 +33,7 @@ export function setupTakeAway() {
   $('copy-cli').addEventListener('click', copyCommand);
   $('download-plan').addEventListener('click', () => emit('download-plan'));
   $('download-report').addEventListener('click', () => emit('download-report'));
+  $('download-tflm').addEventListener('click', () => emit('download-tflm'));
+  on('report', () => text('tflm-arena', ''));
   on('report', showCommand);
 }
