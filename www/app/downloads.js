@@ -34,8 +34,9 @@ export async function downloadForTflm() {
     save(`${stem()}-tflm.tflite`, model, 'application/octet-stream');
     const a = report.arena;
     const lbl = report.layer_by_layer;
-    text('tflm-arena', `${report.plan}: TFLite Micro needs an arena of ${bytes(a.total_bytes)} (head ${bytes(a.head_bytes)}, tail ${bytes(a.tail_bytes)}); `
-      + `exported layer by layer it would need ${bytes(lbl.total_bytes)}. ${report.notes.join(' ')}`.trim());
+    const against = report.stages.length ? `; exported layer by layer it would need ${bytes(lbl.total_bytes)}` : '';
+    const notes = report.notes.map((n) => `${n[0].toUpperCase()}${n.slice(1)}${/[.!?]$/.test(n) ? '' : '.'}`);
+    text('tflm-arena', [`Exported as ${report.plan}: TFLite Micro needs an arena of ${bytes(a.total_bytes)} (head ${bytes(a.head_bytes)}, tail ${bytes(a.tail_bytes)})${against}.`, ...notes].join(' '));
   } catch (e) {
     showError(`Cannot export for TFLite Micro: ${e.message ?? e}.`);
   }
