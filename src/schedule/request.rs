@@ -203,8 +203,22 @@ pub fn resolve(
 ) -> Result<Resolved> {
     let given = |stages: Vec<Stage>| Ok(Resolved { schedule: Schedule { stages, in_place }, search: None });
     let measure_all = |schedules: Vec<Schedule>| -> Result<(usize, Vec<Candidate>)> {
-        let all = search::evaluate_all(graph, kernels, &with_halo(schedules, halo), input, in_place)?;
-        Ok((all.len(), all))
+        let schedules = with_halo(schedules, halo);
+        if halo != HaloChoice::Auto {
+            let all = search::evaluate_all(graph, kernels, &schedules, input, in_place)?;
+            return Ok((all.len(), all));
+        }
+        // Weighing both kinds, a cached stage whose rows a model's ops cannot keep is left out.
+        let base = measure::layer_by_layer(graph, kernels, input, in_place)?.macs;
+        let mut all = Vec::new();
+        for schedule in &schedules {
+            match measure::evaluate(graph, kernels, schedule, input, base) {
+                Ok(candidate) => all.push(candidate),
+                Err(_) if schedule.stages.iter().any(|st| st.halo == Halo::Cache) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok((schedules.len(), all))
     };
     // Cached single stages beside the candidates found, where the halo may be cached.
     let with_cached = |(covered, found): (usize, Vec<Candidate>)| -> Result<(usize, Vec<Candidate>)> {
@@ -224,7 +238,7 @@ pub fn resolve(
         } else {
             covered + cached.len()
         };
-        Ok((covered, search::front_among(graph, kernels, input, base, known, &cached)?))
+        Ok((covered, search::front_among(graph, kernels, input, base, known, &cached, true)?))
     };
     let (covered, candidates) = match request {
         PatchRequest::LayerByLayer => return given(Vec::new()),

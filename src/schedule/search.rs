@@ -203,7 +203,9 @@ pub fn explore_front(graph: &Graph, kernels: &[Kernel], input: InputMode, in_pla
 
 /// `known` candidates, then those of `schedules` that can enter the Pareto front of all of
 /// them: [`pareto`] of the result is the front of all, and [`choose`] picks the same plan at
-/// any budget, though only the plans that can matter are placed.
+/// any budget, though only the plans that can matter are placed. A schedule that cannot be
+/// planned is an error, or with `skip_unplannable` left out (a cached stage whose rows a
+/// model's ops cannot keep, say).
 pub fn front_among(
     graph: &Graph,
     kernels: &[Kernel],
@@ -211,8 +213,10 @@ pub fn front_among(
     base: u64,
     known: Vec<Candidate>,
     schedules: &[Schedule],
+    skip_unplannable: bool,
 ) -> Result<Vec<Candidate>> {
-    front_of(graph, kernels, input, base, known, schedules, Failed::Stop)
+    let failed = if skip_unplannable { Failed::Skip } else { Failed::Stop };
+    front_of(graph, kernels, input, base, known, schedules, failed)
 }
 
 /// What to do with a schedule that cannot be planned.

@@ -311,7 +311,7 @@ pub fn evaluate(arch: ArchPoint, goal: &Goal) -> Result<(ArchResult, usize)> {
     // Every plan counts as measured (layer by layer too, once more as the reference); only
     // those that can enter the front are placed, and the front and the choice are all's.
     let mut plans = known.len() + singles.len() + 1;
-    let mut candidates = search::front_among(&graph, &kernels, input, layerwise.macs, known, &singles)?;
+    let mut candidates = search::front_among(&graph, &kernels, input, layerwise.macs, known, &singles, false)?;
     // Several stages: each round grows the front's longest plans by a stage ending at a
     // block end after theirs.
     for stages in 1..search::MAX_STAGES {
@@ -326,7 +326,7 @@ pub fn evaluate(arch: ArchPoint, goal: &Goal) -> Result<(ArchResult, usize)> {
             break;
         }
         plans += longer.len();
-        candidates = search::front_among(&graph, &kernels, input, layerwise.macs, candidates, &longer)?;
+        candidates = search::front_among(&graph, &kernels, input, layerwise.macs, candidates, &longer, false)?;
     }
     let within_cap = |c: &Candidate| goal.max_overhead.is_none_or(|cap| c.overhead <= cap + 1e-12);
     let allowed: Vec<Candidate> = candidates.into_iter().filter(within_cap).collect();
