@@ -11,6 +11,7 @@ pub mod layerwise;
 pub mod measure;
 pub mod patch;
 pub mod request;
+mod rings;
 pub mod search;
 
 use crate::arena::planner::{self, Request, Strategy};
@@ -91,8 +92,8 @@ pub struct Step {
     /// This step writes the last part of its output tensor: the whole tensor is ready.
     pub completes: bool,
     /// A ring's previous region (see [`Halo::Cache`]): before the step, the rows of it that
-    /// the output's held region still covers move to the front of the output buffer, and
-    /// the step computes only the rows after them.
+    /// the output's held region still covers move to the front of the output buffer; the
+    /// step computes its region, the rows after them.
     pub keep: Option<Region>,
 }
 
@@ -139,9 +140,9 @@ pub enum Halo {
     /// Recomputes them (MCUNetV2): every patch is independent, row-major.
     #[default]
     Recompute,
-    /// Remembers them: the patches of a column run top to bottom as row bands, each op's
-    /// tile buffer a ring that keeps the rows the next band still reads and computes only
-    /// the new ones (column halos, between columns, are still recomputed).
+    /// Remembers them: each column of patches runs top to bottom as row bands, every op
+    /// computing one row at a time on demand into a ring that keeps only the rows its
+    /// readers still need (`rings.rs`); column halos, between columns, are still recomputed.
     Cache,
 }
 

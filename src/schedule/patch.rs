@@ -136,12 +136,12 @@ impl StageTensors {
         StageTensors { slot, ops: sops.ops.clone() }
     }
 
-    fn slots(&self) -> usize {
+    pub(super) fn slots(&self) -> usize {
         self.ops.len() + 1
     }
 
     /// The slot of tensor `t`, if the stage computes or reads it.
-    fn slot(&self, t: usize) -> Option<usize> {
+    pub(super) fn slot(&self, t: usize) -> Option<usize> {
         self.slot.get(t).copied().filter(|&s| s != usize::MAX)
     }
 
@@ -184,12 +184,8 @@ impl Needs<'_> {
 /// Adds the steps of stage `index`: every op of `sops` once per tile of `stage.split`.
 /// With `streamed`, the stage input is delivered tile by tile instead of read whole.
 ///
-/// With [`Halo::Recompute`] the patches run row-major, each with tile buffers of its own.
-/// With [`Halo::Cache`] each column of patches runs top to bottom and every op's tile buffer
-/// is a ring the column's patches share, sized for its largest region: before each patch an
-/// op keeps the rows of its previous region that the new one still covers (moved to the
-/// front) and computes only the rows after them. Rings are never in place (their old rows
-/// must survive the op), and a streamed input is delivered whole for each patch.
+/// With [`Halo::Recompute`] the patches run row-major, each with tile buffers of its own;
+/// [`Halo::Cache`] stages run row by row through rings (`rings.rs`).
 pub(super) fn run_stage(b: &mut Builder, index: usize, stage: &Stage, sops: &StageOps, streamed: bool) -> Result<()> {
     let graph = b.graph;
     let split = stage.split;
@@ -201,21 +197,13 @@ pub(super) fn run_stage(b: &mut Builder, index: usize, stage: &Stage, sops: &Sta
         (false, Some(buffer)) => Some(Access { buffer, held: map_region(graph, sops.input) }),
         (false, None) => return Err(setting(format!("the stage input tensor {} is not in SRAM", sops.input))),
     };
+    if stage.halo == Halo::Cache {
+        return super::rings::run_stage(b, index, stage, sops, &tiles, input_whole);
+    }
     let tensors = StageTensors::new(graph, sops);
     let needs: Vec<Needs> = tiles.iter().map(|&tile| tensors.needs(graph, b.kernels, split, tile)).collect();
-    let cached = stage.halo == Halo::Cache;
-    let order: Vec<usize> = match cached {
-        false => (0..tiles.len()).collect(),
-        true => (0..stage.cols).flat_map(|c| (0..stage.rows).map(move |r| r * stage.cols + c)).collect(),
-    };
-    // The rings of the current column, by stage slot.
-    let mut rings: Vec<Option<Access>> = vec![None; tensors.slots()];
-    for (n, &i) in order.iter().enumerate() {
-        let (tile, need) = (tiles[i], &needs[i]);
+    for (i, (&tile, need)) in tiles.iter().zip(&needs).enumerate() {
         let patch = PatchRef { stage: index, index: i, row: i / stage.cols, col: i % stage.cols };
-        if patch.row == 0 {
-            rings.fill(None);
-        }
         let input = need.get(sops.input).unwrap_or_default();
         b.patches.push(PatchRegions { stage: index, index: i, tile, input });
         // The tiles of this patch opened so far, by stage slot.
@@ -234,10 +222,7 @@ pub(super) fn run_stage(b: &mut Builder, index: usize, stage: &Stage, sops: &Sta
                             Some(a) => a,
                             None => {
                                 // Streamed: the camera delivers this patch's input region.
-                                let r = need.get(x).ok_or_else(missing)?;
-                                let buffer =
-                                    b.open(smallvec![x], region_bytes(graph, x, r), BufferKind::InputTile, Some(r));
-                                let a = Access { buffer, held: Some(r) };
+                                let a = deliver(b, x, need.get(x).ok_or_else(missing)?);
                                 held[slot] = Some(a);
                                 a
                             }
@@ -247,34 +232,9 @@ pub(super) fn run_stage(b: &mut Builder, index: usize, stage: &Stage, sops: &Sta
                 b.touch(access.buffer);
                 inputs.push(access);
             }
-            let (mut scratch, mut keep, mut region) = (None, None, out_region);
+            let mut scratch = None;
             let output = if out == split {
-                let buffer = match b.whole[split] {
-                    Some(buffer) => buffer,
-                    None => b.open(smallvec![split], graph.tensors[split].bytes(), BufferKind::StageOutput, None),
-                };
-                b.whole[split] = Some(buffer);
-                // Every tile writes it: alive through this step even when nothing reads it later.
-                b.touch(buffer);
-                Access { buffer, held: Some(whole_split) }
-            } else if cached {
-                let slot = op - sops.ops.start;
-                let buffer = match rings[slot] {
-                    Some(ring) => {
-                        let before = ring.held.unwrap_or_default();
-                        (region, keep) = fresh_rows(graph, op, before, out_region)?;
-                        b.touch(ring.buffer);
-                        ring.buffer
-                    }
-                    None => {
-                        let column = (0..stage.rows).map(|r| &needs[r * stage.cols + patch.col]);
-                        let largest = column.filter_map(|n| n.get(out)).map(|r| region_bytes(graph, out, r)).max();
-                        b.open(smallvec![out], largest.unwrap_or(0), BufferKind::PatchTile, Some(out_region))
-                    }
-                };
-                let a = Access { buffer, held: Some(out_region) };
-                (rings[slot], held[slot]) = (Some(a), Some(a));
-                a
+                split_output(b, split, whole_split)
             } else {
                 let (buffer, s) = b.open_output(op, &inputs, out_region, BufferKind::PatchTile);
                 scratch = s;
@@ -284,28 +244,33 @@ pub(super) fn run_stage(b: &mut Builder, index: usize, stage: &Stage, sops: &Sta
             };
             b.push(Step {
                 op,
-                region: Some(region),
+                region: Some(out_region),
                 patch: Some(patch),
                 inputs,
                 output,
                 scratch,
-                keep,
-                completes: out == split && n + 1 == order.len(),
+                keep: None,
+                completes: out == split && i + 1 == tiles.len(),
             });
         }
     }
     Ok(())
 }
 
-/// The rows op `op` computes when its ring held `before` and must now hold `now` (the next
-/// patch down the column), and the region whose rows it keeps, if any.
-fn fresh_rows(graph: &Graph, op: usize, before: Region, now: Region) -> Result<(Region, Option<Region>)> {
-    if (now.x0, now.x1) != (before.x0, before.x1) || now.y0 < before.y0 || now.y1 < before.y1 {
-        return Err(setting(format!(
-            "op {op} ({}) reads rows its previous patch has dropped, so its halo cannot be cached",
-            graph.ops[op].kind.name()
-        )));
-    }
-    let fresh = Region { y0: now.y0.max(before.y1), ..now };
-    Ok((fresh, (now.y0 < before.y1).then_some(before)))
+/// The camera's delivery of `region` of the stage input `x` (streamed input).
+pub(super) fn deliver(b: &mut Builder, x: usize, region: Region) -> Access {
+    let buffer = b.open(smallvec![x], region_bytes(b.graph, x, region), BufferKind::InputTile, Some(region));
+    Access { buffer, held: Some(region) }
+}
+
+/// The whole buffer of split tensor `split`, which every tile of the stage writes: opened by
+/// the first and alive through each (even when nothing reads it later).
+pub(super) fn split_output(b: &mut Builder, split: usize, whole_split: Region) -> Access {
+    let buffer = match b.whole[split] {
+        Some(buffer) => buffer,
+        None => b.open(smallvec![split], b.graph.tensors[split].bytes(), BufferKind::StageOutput, None),
+    };
+    b.whole[split] = Some(buffer);
+    b.touch(buffer);
+    Access { buffer, held: Some(whole_split) }
 }

@@ -5,7 +5,7 @@
 //! session and the planner's tests both go through here.
 
 use super::measure::{self, Candidate};
-use super::search::{self, MAX_GRID};
+use super::search::{self, MAX_CACHED_BANDS, MAX_GRID};
 use super::{layerwise, map_region, patch, Halo, InPlace, InputMode, Schedule, Stage};
 use crate::error::{Error, Result};
 use crate::kernels::Kernel;
@@ -103,8 +103,10 @@ fn parse_grid(text: &str) -> Result<(usize, usize)> {
     let bad = || Error::Setting(format!("grid '{text}' is not auto or RxC (e.g. 3x3)"));
     let (r, c) = text.trim().split_once(['x', 'X', '×']).ok_or_else(bad)?;
     let (rows, cols): (usize, usize) = (r.trim().parse().map_err(|_| bad())?, c.trim().parse().map_err(|_| bad())?);
-    if !(1..=MAX_GRID).contains(&rows) || !(1..=MAX_GRID).contains(&cols) {
-        return Err(Error::Setting(format!("grid '{text}': rows and columns go from 1 to {MAX_GRID}")));
+    if !(1..=MAX_CACHED_BANDS).contains(&rows) || !(1..=MAX_GRID).contains(&cols) {
+        return Err(Error::Setting(format!(
+            "grid '{text}': rows go from 1 to {MAX_CACHED_BANDS} and columns from 1 to {MAX_GRID}"
+        )));
     }
     Ok((rows, cols))
 }
