@@ -119,6 +119,23 @@ fn check_search(graph: &Graph, input: InputMode, in_place: InPlace, what: &str) 
     for c in search::pareto(&fast) {
         assert_no_overlap(&plan(graph, &kernels, &c.schedule, input).unwrap(), what);
     }
+    // Both halo kinds: the planner's front and choice against every recomputing and every
+    // cached single stage planned one by one.
+    let base = measure::layer_by_layer(graph, &kernels, input, in_place).unwrap().macs;
+    let mut both = all.clone();
+    for schedule in search::cached_single_stage_schedules(graph, &kernels, input, in_place).unwrap() {
+        let cached = measure::evaluate(graph, &kernels, &schedule, input, base).unwrap();
+        assert_no_overlap(&plan(graph, &kernels, &schedule, input).unwrap(), what);
+        both.push(cached);
+    }
+    let front = search::pareto(&both);
+    for budget in budgets(&front) {
+        let auto = PatchRequest::Auto { multi_stage: false };
+        let resolved = request::resolve(graph, &kernels, &auto, input, in_place, HaloChoice::Auto, budget).unwrap();
+        let expected = search::choose(&both, budget).map(|(c, _)| c.schedule);
+        assert_eq!(Some(resolved.schedule), expected, "{what}: both halos at {budget} B");
+        assert_eq!(described(&resolved.search.expect("the planner chose").front), described(&front), "{what}");
+    }
     all.len()
 }
 
@@ -214,8 +231,9 @@ fn settings_words_become_requests() {
         let error = parse(patch, split, false).0.unwrap_err();
         assert!(error.contains(words), "{patch:?} {split:?}: {error}");
     };
-    refused(&["9x9"], &[], "rows and columns go from 1 to 8");
-    refused(&["0x2"], &[], "rows and columns go from 1 to 8");
+    refused(&["17x2"], &[], "rows go from 1 to 16 and columns from 1 to 8");
+    refused(&["2x9"], &[], "rows go from 1 to 16 and columns from 1 to 8");
+    refused(&["0x2"], &[], "rows go from 1 to 16 and columns from 1 to 8");
     refused(&["big"], &[], "is not auto or RxC");
     refused(&["2x2", "3x3"], &["op3"], "2 grids for 1 splits");
     refused(&["auto", "2x2"], &["op3", "op9"], "give a grid RxC for each of several stages");

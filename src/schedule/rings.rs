@@ -154,7 +154,6 @@ impl Emit<'_> {
     /// Pushes column `col`'s steps, opening its rings.
     fn push(&self, b: &mut Builder, steps: &[RowStep], rings: &Rings, col: usize, band_tiles: &[Region]) -> Result<()> {
         let Emit { index, stage, sops, tensors, input_whole, whole_split } = *self;
-        let graph = b.graph;
         let split_op = sops.ops.end - 1;
         let mut current: Vec<Option<Access>> = vec![None; sops.ops.len()];
         let mut band = None;
@@ -177,9 +176,17 @@ impl Emit<'_> {
                 let access = match (x == sops.input, input_whole) {
                     (true, Some(whole)) => whole,
                     (true, None) => deliver(b, x, read),
-                    (false, _) => tensors.slot(x).and_then(|s| current[s]).ok_or_else(|| {
-                        Error::Setting(format!("tensor {x}, read by op {}, has no rows in its ring yet", step.op))
-                    })?,
+                    (false, _) => {
+                        let slot = tensors.slot(x).filter(|&s| s < current.len()).ok_or_else(|| {
+                            Error::Setting(format!("tensor {x}, read by op {}, is not in the stage", step.op))
+                        })?;
+                        // Read before its first row is computed, the read lies wholly in the
+                        // reader's padding: the ring opens empty.
+                        let ring = current[slot]
+                            .unwrap_or_else(|| open_ring(b, sops, rings, slot, Region { y1: read.y0, ..read }));
+                        current[slot] = Some(ring);
+                        ring
+                    }
                 };
                 b.touch(access.buffer);
                 inputs.push(access);
@@ -189,21 +196,9 @@ impl Emit<'_> {
                 (split_output(b, stage.split, whole_split), None)
             } else {
                 let now = rings.held[i].unwrap_or_default();
-                let (buffer, keep) = match current[slot] {
-                    Some(before) => {
-                        let was = before.held.unwrap_or_default();
-                        (before.buffer, (now.y0 < was.y1).then_some(was))
-                    }
-                    None => (
-                        b.open(
-                            smallvec![graph.ops[step.op].outputs[0]],
-                            rings.size[slot],
-                            BufferKind::PatchTile,
-                            Some(now),
-                        ),
-                        None,
-                    ),
-                };
+                let before = current[slot].unwrap_or_else(|| open_ring(b, sops, rings, slot, now));
+                let was = before.held.unwrap_or_default();
+                let (buffer, keep) = (before.buffer, (was.area() > 0 && now.y0 < was.y1).then_some(was));
                 b.touch(buffer);
                 let a = Access { buffer, held: Some(now) };
                 current[slot] = Some(a);
@@ -223,4 +218,11 @@ impl Emit<'_> {
         }
         Ok(())
     }
+}
+
+/// Opens the ring of stage slot `slot`, holding `held`.
+fn open_ring(b: &mut Builder, sops: &StageOps, rings: &Rings, slot: usize, held: Region) -> Access {
+    let tensor = b.graph.ops[sops.ops.start + slot].outputs[0];
+    let buffer = b.open(smallvec![tensor], rings.size[slot], BufferKind::PatchTile, Some(held));
+    Access { buffer, held: Some(held) }
 }
