@@ -479,6 +479,11 @@ fn remembering_the_halo_beats_recomputing_it() {
     for budget in [14 * 1024, 20 * 1024] {
         let plan = session.plan(&at(HaloChoice::Auto, budget)).unwrap();
         assert!(plan.schedule.stages.iter().all(|s| s.halo == Halo::Cache) && plan.board.fits_sram);
+        // Rows computed one at a time: a ring a 3×3 window or a 1×1 conv reads holds at most 3
+        // rows; only the split op's input holds its band's rows.
+        let (last, rest) = plan.rings.split_last().expect("a cached stage has rings");
+        assert!(rest.iter().all(|r| (1..=3).contains(&r.rows)), "{:?}", plan.rings);
+        assert_eq!(last.tensor, plan.schedule.stages[0].split.index - 1, "{:?}", plan.rings);
         let input = photo(&mut session, "astronaut.png");
         assert!(session.check_exact(&input).unwrap().equal);
     }

@@ -45,7 +45,7 @@ pub use explain::{BrokenReport, Difference, ExactnessReport, HeatReport, LayerHe
 pub use feasibility::{feasibility, FeasibilityCell, FeasibilityReport};
 pub use report::{
     ArenaReport, Board, BufferReport, CandidateReport, ModelReport, OpReport, OutputKind, PeakReport, PlanReport,
-    QuantReport, RunReport, ScheduleReport, SearchReport, Source, SplitReport, StageReport, TensorReport,
+    QuantReport, RingReport, RunReport, ScheduleReport, SearchReport, Source, SplitReport, StageReport, TensorReport,
 };
 pub use settings::{catalog, Catalog, Settings, DEFAULT_SRAM};
 
@@ -216,6 +216,7 @@ impl Session {
             stage_overhead: comparison.stage_overhead,
             blocks: comparison.blocks,
             patches,
+            rings: RingReport::of(graph, &patched_plan, &schedule),
             ops,
             search,
             advice,

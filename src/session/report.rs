@@ -15,7 +15,7 @@ use crate::model::{DType, Graph, Tensor};
 use crate::preprocess::InputRange;
 use crate::schedule::measure::{BlockMemory, Candidate};
 use crate::schedule::search::{self, MAX_GRID};
-use crate::schedule::{self, BufferKind, Halo, InPlace, InputMode, PatchRef, PatchRegions, Schedule, Stage};
+use crate::schedule::{self, BufferKind, Halo, InPlace, InputMode, PatchRef, PatchRegions, Plan, Schedule, Stage};
 use crate::trace::TraceStep;
 use crate::zoo;
 use serde::Serialize;
@@ -354,6 +354,45 @@ pub struct OpReport {
     pub scheduled: bool,
 }
 
+/// The ring of one tensor in a cached stage ([`Halo::Cache`]): the buffer each column of the
+/// stage keeps its rows in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct RingReport {
+    /// The stage's index in the schedule.
+    pub stage: usize,
+    /// The tensor whose rows it holds.
+    pub tensor: usize,
+    /// The most rows it holds at once.
+    pub rows: usize,
+    /// Its size (the widest column's).
+    pub bytes: usize,
+}
+
+impl RingReport {
+    /// The rings of `plan`'s cached stages, in the order the stages compute them.
+    pub(super) fn of(graph: &Graph, plan: &Plan, schedule: &Schedule) -> Vec<RingReport> {
+        let mut rings: Vec<RingReport> = Vec::new();
+        for step in &plan.steps {
+            let Some(patch) = step.patch else { continue };
+            let buffer = &plan.buffers[step.output.buffer];
+            if schedule.stages[patch.stage].halo != Halo::Cache || buffer.kind != BufferKind::PatchTile {
+                continue;
+            }
+            let ring = RingReport {
+                stage: patch.stage,
+                tensor: graph.ops[step.op].outputs[0],
+                rows: step.output.held.map_or(0, |r| r.height()),
+                bytes: buffer.size,
+            };
+            match rings.iter_mut().find(|r| (r.stage, r.tensor) == (ring.stage, ring.tensor)) {
+                Some(r) => (r.rows, r.bytes) = (r.rows.max(ring.rows), r.bytes.max(ring.bytes)),
+                None => rings.push(ring),
+            }
+        }
+        rings
+    }
+}
+
 /// The answer to [`Session::plan`]: the plan made current, next to layer by layer.
 #[derive(Debug, Clone, Serialize)]
 pub struct PlanReport {
@@ -380,6 +419,9 @@ pub struct PlanReport {
     pub blocks: Vec<BlockMemory>,
     /// Every patch of every stage: its tile of the split tensor and the input region it reads.
     pub patches: Vec<PatchRegions>,
+    /// The rings of the cached stages: for each tensor a cached stage computes (but its split),
+    /// the most rows its ring holds.
+    pub rings: Vec<RingReport>,
     /// Every op of the model with its MACs and bytes under this plan.
     pub ops: Vec<OpReport>,
     /// Present when the planner chose (`auto`).

@@ -4,6 +4,7 @@ use crate::common::{open, print_json, Common};
 use crate::text;
 use anyhow::Result;
 use mcupatch::latency::Basis;
+use mcupatch::session::RingReport;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -67,6 +68,14 @@ pub fn main(args: &Args, out: &mut String) -> Result<()> {
             p.overhead * 100.0
         )?,
         false => writeln!(out, "nothing fits {} B; the smallest peak is {} B: {plan}", board.sram, p.peak.bytes)?,
+    }
+    if !report.rings.is_empty() {
+        let ring = |r: &RingReport| {
+            format!("t{} {} row{} {} B", r.tensor, r.rows, if r.rows == 1 { "" } else { "s" }, r.bytes)
+        };
+        let total: usize = report.rings.iter().map(|r| r.bytes).sum();
+        let each: Vec<String> = report.rings.iter().map(ring).collect();
+        writeln!(out, "rings (one column's): {} — {total} B in all", each.join(", "))?;
     }
     if let Some(advice) = &report.advice {
         writeln!(out, "why: {}", advice.why)?;
