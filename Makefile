@@ -96,11 +96,13 @@ oracle: $(VENV_PYTHON)
 
 # Real converter output: small Keras models converted by TensorFlow (tools/keras_models.py,
 # into models/keras/, never committed), every tensor against TFLite Micro and every seventh
-# patch plan against layer by layer (tests/keras.rs). Not in `make test`: installing
+# patch plan against layer by layer (tests/keras.rs), and each exported for TFLite Micro and
+# run in it (tests/export.rs). Not in `make test`: installing
 # TensorFlow takes ~1.5 min with a warm pip cache (a 1.6 GB download without), converting ~1 min.
 keras: oracle litert tensorflow
 	$(KERAS_VENV)/bin/python tools/keras_models.py models/keras
 	MCUPATCH_PYTHON=$(VENV_PYTHON) MCUPATCH_KERAS_DIR=models/keras cargo test --release --test keras -- --ignored --nocapture
+	MCUPATCH_PYTHON=$(VENV_PYTHON) MCUPATCH_KERAS_DIR=models/keras cargo test --release --test export -- --ignored --nocapture converted_keras
 
 # The deploy issue's targets: keras.applications' MobileNetV2-0.5 @128 and -0.35 @96
 # converted by TensorFlow (tools/mobilenet_v2_targets.py, seeded, real photos as the

@@ -730,3 +730,51 @@ fn planning_for_tflite_micro_prices_the_export_it_would_write() {
     let err = zoo.plan(&auto(Target::TfliteMicro)).unwrap_err().to_string();
     assert!(err.contains("no .tflite file"), "{err}");
 }
+
+/// The Keras models tools/keras_models.py converts (`make keras` runs this after converting
+/// them; tests/keras.rs checks how each loads): every one TFLite Micro runs (not those with
+/// TILE, which it lacks), exported layer by layer, with `auto` and with 2×2 patches (refused
+/// only with the op, grid or split named), gives the unchanged model's outputs in TFLite
+/// Micro within the report's arena, and the report's own plan is TFLite Micro's.
+#[test]
+#[ignore = "needs the converted models: make keras"]
+fn converted_keras_models_export_bit_exact() {
+    let dir = std::env::var("MCUPATCH_KERAS_DIR").map_or_else(|_| root().join("models/keras"), Into::into);
+    let mut paths: Vec<std::path::PathBuf> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e} (run `make keras`)", dir.display()))
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "tflite"))
+        .collect();
+    paths.sort();
+    let (mut models, mut exports, mut refused) = (Vec::new(), Vec::new(), Vec::new());
+    for path in paths {
+        let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+        let bytes = std::fs::read(&path).unwrap();
+        let Ok(graph) = model::load(&bytes) else { continue };
+        if graph.ops.iter().any(|op| op.kind.name() == "TILE") || Session::from_tflite(&bytes).is_err() {
+            continue;
+        }
+        let m = models.len();
+        models.push((name.clone(), bytes.clone(), random_input(&bytes, 3)));
+        for patch in [&[][..], &["auto"], &["2x2"]] {
+            match exported(&bytes, patch, &[]) {
+                Ok(e) => exports.push((m, format!("{name} --patch {patch:?}"), e)),
+                Err(e) if patch == ["2x2"] => refused.push(format!("{name}: {e}")),
+                Err(e) => panic!("{name} --patch {patch:?}: {e}"),
+            }
+        }
+    }
+    for r in &refused {
+        eprintln!("refused: {r}");
+        assert!(r.contains("op ") || r.contains("grid") || r.contains("split"), "a refusal without its reason: {r}");
+    }
+    let patched = exports.iter().filter(|(_, _, e)| !e.report.stages.is_empty()).count();
+    eprintln!(
+        "{} models, {} exports, {patched} with patch stages, {} 2x2 refused",
+        models.len(),
+        exports.len(),
+        refused.len()
+    );
+    assert!(models.len() >= 18 && patched >= 15, "{} models, {patched} patch exports", models.len());
+    check_exports(&models, exports);
+}

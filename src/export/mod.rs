@@ -418,7 +418,10 @@ pub fn export(
 /// Writes the chosen candidate and reads it back.
 fn write(bytes: &[u8], graph: &Graph, choice: &Chosen, notes: Vec<String>) -> Result<Export> {
     let chosen = &choice.best;
-    let offsets = &chosen.layout.offsets;
+    let offsets = match chosen.schedule.stages.is_empty() {
+        true => file_offsets(bytes, &chosen.layout.offsets)?,
+        false => &chosen.layout.offsets[..],
+    };
     let words: Vec<i32> =
         [PLAN_VERSION, 0, len_i32(offsets.len())?].into_iter().chain(offsets.iter().copied()).collect();
     let data: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
@@ -444,15 +447,31 @@ fn write(bytes: &[u8], graph: &Graph, choice: &Chosen, notes: Vec<String>) -> Re
         candidates: choice.compared,
         ops: ex.ops.len(),
         added_ops: ex.added_ops(graph),
-        tensors: ex.tensors.len(),
-        added_tensors: ex.tensors.len() - ex.original_tensors,
+        tensors: offsets.len(),
+        added_tensors: offsets.len().saturating_sub(ex.original_tensors),
         planned: chosen.layout.planned,
         float_input: graph.inputs.iter().any(|&t| graph.tensors.get(t).is_some_and(|t| t.dtype == model::DType::F32)),
-        offsets: chosen.layout.offsets.clone(),
+        offsets: offsets.to_vec(),
         model_bytes: bytes.len(),
         exported_bytes: exported.len(),
     };
     Ok(Export { model: exported, report })
+}
+
+/// The layer-by-layer plan's offsets for the tensors of the file as it is. Where the loader
+/// rewrote an op (a SPLIT as one SLICE per output) it appended the constants it needed after
+/// the file's tensors; TFLite Micro wants exactly one offset per tensor of the file.
+fn file_offsets<'a>(bytes: &[u8], offsets: &'a [i32]) -> Result<&'a [i32]> {
+    let model = model::schema::root(bytes).map_err(|e| Error::Malformed(e.to_string()))?;
+    let tensors = model.subgraphs().and_then(|s| s.iter().next()).and_then(|s| s.tensors()).map_or(0, |t| t.len());
+    match offsets.split_at_checked(tensors) {
+        Some((file, added)) if added.iter().all(|&o| o == PLANNED_ONLINE) => Ok(file),
+        _ => Err(Error::Setting(format!(
+            "the loader rewrote this model's ops into {} tensors where the file has {tensors}: its plan cannot be \
+             written into the file as it is",
+            offsets.len()
+        ))),
+    }
 }
 
 /// A schedule in words.
