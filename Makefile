@@ -25,7 +25,7 @@ LITERT_VERSION := 2.3.0
 # wasm-bindgen and wasm-pack.
 export PATH := $(CURDIR)/node_modules/.bin:$(HOME)/.cargo/bin:$(PATH)
 
-.PHONY: demo test bench bench-page bench-wasm oracle litert fetch build web web-tools test-rust test-wasm test-page test-serve fuzz soak keras
+.PHONY: demo test bench bench-page bench-wasm oracle litert fetch build web web-tools test-rust test-wasm test-page test-serve fuzz soak keras deploy-mobilenet tensorflow
 
 # Serves the page on http://127.0.0.1:$(PORT) until interrupted.
 demo: web
@@ -96,14 +96,29 @@ oracle: $(VENV_PYTHON)
 
 # Real converter output: small Keras models converted by TensorFlow (tools/keras_models.py,
 # into models/keras/, never committed), every tensor against TFLite Micro and every seventh
-# patch plan against layer by layer (tests/keras.rs). Not in `make test`: installing
+# patch plan against layer by layer (tests/keras.rs), and each exported for TFLite Micro and
+# run in it (tests/export.rs). Not in `make test`: installing
 # TensorFlow takes ~1.5 min with a warm pip cache (a 1.6 GB download without), converting ~1 min.
-keras: oracle litert
+keras: oracle litert tensorflow
+	$(KERAS_VENV)/bin/python tools/keras_models.py models/keras
+	MCUPATCH_PYTHON=$(VENV_PYTHON) MCUPATCH_KERAS_DIR=models/keras cargo test --release --test keras -- --ignored --nocapture
+	MCUPATCH_PYTHON=$(VENV_PYTHON) MCUPATCH_KERAS_DIR=models/keras cargo test --release --test export -- --ignored --nocapture converted_keras
+
+# The deploy issue's targets: keras.applications' MobileNetV2-0.5 @128 and -0.35 @96
+# converted by TensorFlow (tools/mobilenet_v2_targets.py, seeded, real photos as the
+# representative data; into models/, never committed), exported with `--patch auto` and run
+# in TFLite Micro: the same outputs, and at most 0.70× and 0.75× of the smallest arena TFLite
+# Micro needs for the unchanged model (tests/export.rs). Not in `make test` (TensorFlow);
+# converting takes ~2.5 min, the check ~2 min.
+deploy-mobilenet: oracle fetch tensorflow
+	$(KERAS_VENV)/bin/python tools/mobilenet_v2_targets.py models
+	MCUPATCH_PYTHON=$(VENV_PYTHON) cargo test --release --test export -- --ignored --nocapture mobilenet_v2
+
+# TensorFlow's converter in a venv of its own.
+tensorflow:
 	test -x $(KERAS_VENV)/bin/python || $(PYTHON) -m venv $(KERAS_VENV)
 	@$(KERAS_VENV)/bin/python -c "import sys, importlib.metadata as m; sys.exit(m.version('tensorflow-cpu') != '$(TENSORFLOW_VERSION)')" 2>/dev/null \
 	  || $(KERAS_VENV)/bin/python -m pip install --quiet --disable-pip-version-check "tensorflow-cpu==$(TENSORFLOW_VERSION)"
-	$(KERAS_VENV)/bin/python tools/keras_models.py models/keras
-	MCUPATCH_PYTHON=$(VENV_PYTHON) MCUPATCH_KERAS_DIR=models/keras cargo test --release --test keras -- --ignored --nocapture
 
 litert: $(VENV_PYTHON)
 	@$(VENV_PYTHON) -c "import sys, importlib.metadata as m; sys.exit(m.version('ai-edge-litert') != '$(LITERT_VERSION)')" 2>/dev/null \

@@ -24,11 +24,12 @@ pub mod rewrite;
 pub mod tail;
 mod writer;
 
+use crate::arena::planner::Request;
 use crate::error::{Error, Result};
 use crate::kernels::Kernel;
-use crate::model::{self, Graph};
+use crate::model::{self, Graph, Tensor};
 use crate::schedule::request::{self, HaloChoice, PatchRequest};
-use crate::schedule::{search, InPlace, InputMode, Schedule, Stage};
+use crate::schedule::{map_region, search, InPlace, InputMode, Schedule, Stage};
 use placement::Layout;
 use rewrite::ExportGraph;
 use serde::Serialize;
@@ -89,6 +90,10 @@ pub struct ExportReport {
     pub arena: ArenaFigures,
     /// The same for the layer-by-layer export of the model.
     pub layer_by_layer: ArenaFigures,
+    /// TFLite Micro's own arena for the model as it is, without an offline plan: the head its
+    /// greedy planner lays out (modelled; its kernels' scratch buffers may add up to
+    /// `scratch_bytes`), the same tail.
+    pub own: ArenaFigures,
     /// Schedules compared by exported total (1 when the schedule was given).
     pub candidates: usize,
     /// Ops in the exported model, and how many more than the original's.
@@ -131,21 +136,41 @@ impl Candidate {
     /// Rewrites and places `schedule` for the model file `bytes` (an error names what cannot
     /// be exported).
     pub fn new(bytes: &[u8], graph: &Graph, kernels: &[Kernel], schedule: &Schedule) -> Result<Candidate> {
+        match Candidate::below(bytes, graph, kernels, schedule, usize::MAX)? {
+            Priced::Placed(c) => Ok(*c),
+            Priced::Above { .. } => Err(Error::Setting("a candidate above usize::MAX (a bug)".into())),
+        }
+    }
+
+    /// [`Candidate::new`], unless its arena is surely more than `limit`: its tail and the most
+    /// bytes alive at one op already are (checked before the placement, the costly part).
+    fn below(bytes: &[u8], graph: &Graph, kernels: &[Kernel], schedule: &Schedule, limit: usize) -> Result<Priced> {
         if schedule.in_place != InPlace::default() {
             return Err(Error::Setting(
                 "TFLite Micro's kernels cannot run in place: export without the in-place settings".into(),
             ));
         }
         let ex = ExportGraph::new(graph, kernels, schedule)?;
-        let layout = placement::place(&ex)?;
         // Layer by layer the file is kept as it is, ops the loader folds included.
         let persistent = match schedule.stages.is_empty() {
             true => tail::of_file(bytes)?,
             false => tail::of_graph(&ex)?,
         };
+        let requests = placement::requests(&ex)?;
+        let bound = requests.live_bound().saturating_add(persistent.tail);
+        if bound > limit {
+            return Ok(Priced::Above { bound });
+        }
+        let layout = requests.place()?;
         let arena = ArenaFigures::new(layout.head, tail::scratch_bytes(&ex), persistent);
-        Ok(Candidate { schedule: schedule.clone(), graph: ex, layout, arena })
+        Ok(Priced::Placed(Box::new(Candidate { schedule: schedule.clone(), graph: ex, layout, arena })))
     }
+}
+
+/// A candidate priced, or only bounded below when that shows it cannot win.
+enum Priced {
+    Placed(Box<Candidate>),
+    Above { bound: usize },
 }
 
 impl Candidate {
@@ -160,12 +185,12 @@ impl Candidate {
 /// The schedules `request` stands for in an export: what it names, or for the planner's
 /// choices every one it would compare (grids up to [`EXPORT_MAX_GRID`] for `auto`, and the
 /// planner's own front).
-pub fn schedules(graph: &Graph, kernels: &[Kernel], request: &PatchRequest, budget: usize) -> Result<Vec<Schedule>> {
+pub fn schedules(graph: &Graph, kernels: &[Kernel], request: &PatchRequest, budget: usize) -> Result<Choices> {
     let input = InputMode { float_input: true, streamed: false };
     let none = InPlace::default();
     let coarse = |s: &Schedule| s.stages.iter().all(|st| st.rows <= EXPORT_MAX_GRID && st.cols <= EXPORT_MAX_GRID);
     let single = |s: &Schedule| s.stages.iter().all(|st| st.rows * st.cols > 1);
-    Ok(match request {
+    let schedules = match request {
         PatchRequest::LayerByLayer => vec![Schedule::default()],
         PatchRequest::Stages(stages) => vec![Schedule { stages: stages.clone(), in_place: none }],
         &PatchRequest::Grid { rows, cols } => {
@@ -207,63 +232,196 @@ pub fn schedules(graph: &Graph, kernels: &[Kernel], request: &PatchRequest, budg
             all.push(Schedule::default());
             all
         }
-    })
+    };
+    Ok(Choices { schedules, front_stages: matches!(request, PatchRequest::Auto { .. }) })
+}
+
+/// `auto`'s second round puts a patch stage in front of the stages of the splits whose best
+/// single-stage exports are the [`FRONT_SPLITS`] smallest, each with its [`FRONT_SPLIT_GRIDS`]
+/// best grids: a first stage that ends where the maps are still large lets the second end
+/// deeper, past the blocks whose expansions no single stage's head avoids (MobileNetV2-0.5
+/// @128: 4×4 patches to block 1's output, then 2×2 to block 3's, need 0.69× TFLite Micro's
+/// own arena; the best single stage 0.73×).
+const FRONT_SPLITS: usize = 6;
+const FRONT_SPLIT_GRIDS: usize = 3;
+/// The grids the stage put in front is tried with: squares and row stripes.
+const FRONT_GRIDS: [(usize, usize); 6] = [(2, 2), (3, 3), (4, 4), (2, 1), (3, 1), (4, 1)];
+
+/// The schedules one export compares.
+#[derive(Debug, Clone)]
+pub struct Choices {
+    pub schedules: Vec<Schedule>,
+    /// Also try a patch stage in front of the best single patch stages (`auto`).
+    pub front_stages: bool,
+}
+
+/// The schedule an export writes, chosen among [`Choices`] by [`Candidate::rank`].
+#[derive(Debug)]
+pub struct Chosen {
+    pub best: Candidate,
+    pub layer_by_layer: Candidate,
+    /// TFLite Micro's own arena for the unchanged model ([`ExportReport::own`]).
+    pub own: ArenaFigures,
+    /// Schedules compared.
+    pub compared: usize,
+    /// What could not be exported among them.
+    pub refused: Vec<Error>,
+}
+
+/// Rewrites, places and prices every schedule of `choices` for the model of `bytes` (loaded
+/// as `graph`, its `kernels` prepared) and keeps the one TFLite Micro needs the smallest
+/// arena for: what [`export`] writes and the planner's deployment target prices.
+pub fn choose(bytes: &[u8], graph: &Graph, kernels: &[Kernel], choices: &Choices) -> Result<Chosen> {
+    let original = graph;
+    let layer_by_layer = Candidate::new(bytes, graph, kernels, &Schedule::default())?;
+    // The candidates are rewritten without the weights' bytes (every rewrite would copy them;
+    // the choice needs only shapes), the chosen one again with them.
+    let weightless = Graph {
+        tensors: graph
+            .tensors
+            .iter()
+            .map(|t| Tensor { data: t.data.as_ref().map(|_| Vec::new()), ..t.clone() })
+            .collect(),
+        ops: graph.ops.clone(),
+        inputs: graph.inputs.clone(),
+        outputs: graph.outputs.clone(),
+    };
+    let graph = &weightless;
+    let own = own_arena(&layer_by_layer)?;
+    let mut chosen = Chosen { best: layer_by_layer.clone(), layer_by_layer, own, compared: 0, refused: Vec::new() };
+    let mut best: Option<Box<Candidate>> = None;
+    let mut singles: Vec<(usize, Stage)> = Vec::new();
+    let mut consider = |schedule: &Schedule, chosen: &mut Chosen, singles: &mut Vec<(usize, Stage)>| {
+        chosen.compared += 1;
+        let limit = best.as_ref().map_or(usize::MAX, |b| b.arena.total_bytes);
+        let candidate = match schedule.stages.is_empty() {
+            true => Ok(Priced::Placed(Box::new(chosen.layer_by_layer.clone()))),
+            false => Candidate::below(bytes, graph, kernels, schedule, limit),
+        };
+        // A stage's total, or its lower bound when it cannot win, ranks its split and grid
+        // for the second round.
+        let price = match &candidate {
+            Ok(Priced::Placed(c)) => Some(c.arena.total_bytes),
+            Ok(Priced::Above { bound }) => Some(*bound),
+            Err(_) => None,
+        };
+        if let (Some(price), Some(&last)) = (price, schedule.stages.last()) {
+            singles.push((price, last));
+        }
+        match candidate {
+            Ok(Priced::Above { .. }) => {}
+            Ok(Priced::Placed(c)) => {
+                if best.as_ref().is_none_or(|b| c.rank() < b.rank()) {
+                    best = Some(c);
+                }
+            }
+            Err(e) => chosen.refused.push(e),
+        }
+    };
+    for schedule in &choices.schedules {
+        consider(schedule, &mut chosen, &mut singles);
+    }
+    if choices.front_stages {
+        let input = InputMode { float_input: true, streamed: false };
+        let splits = search::splits(graph, kernels, input)?;
+        let fits = |t: usize, (rows, cols): (usize, usize)| {
+            map_region(graph, t).is_some_and(|m| m.height() >= rows && m.width() >= cols)
+        };
+        let mut seconds: Vec<(usize, Stage)> = std::mem::take(&mut singles);
+        seconds.retain(|(_, s)| s.rows * s.cols > 1);
+        seconds.sort_by_key(|&(total, s)| (total, s.split, s.rows, s.cols));
+        let mut best_splits: Vec<usize> = Vec::new();
+        for &(_, s) in &seconds {
+            if !best_splits.contains(&s.split) && best_splits.len() < FRONT_SPLITS {
+                best_splits.push(s.split);
+            }
+        }
+        let mut tried = Vec::new();
+        for &split in &best_splits {
+            let grids = seconds.iter().filter(|(_, s)| s.split == split).map(|&(_, s)| s);
+            for second in grids.take(FRONT_SPLIT_GRIDS) {
+                for &first in splits.iter().take_while(|&&t| t != split) {
+                    for grid in FRONT_GRIDS.into_iter().filter(|&g| fits(first, g)) {
+                        let schedule = Schedule {
+                            stages: vec![Stage::new(first, grid.0, grid.1), second],
+                            in_place: InPlace::default(),
+                        };
+                        if !tried.contains(&schedule.stages) {
+                            tried.push(schedule.stages.clone());
+                            consider(&schedule, &mut chosen, &mut singles);
+                        }
+                    }
+                }
+            }
+        }
+    }
+    match best {
+        Some(b) if b.schedule.stages.is_empty() => chosen.best = *b,
+        Some(b) => chosen.best = Candidate::new(bytes, original, kernels, &b.schedule)?,
+        None => {
+            let first = chosen.refused.drain(..).next();
+            return Err(first.unwrap_or_else(|| Error::Setting("no schedule to export".into())));
+        }
+    }
+    Ok(chosen)
+}
+
+/// TFLite Micro's own arena for the model as it is, from its layer-by-layer candidate (the
+/// unchanged graph): its greedy planner's head over every tensor, up to as much more as the
+/// scratch buffers its kernels may ask for add when planned with them (whether an int8 MEAN
+/// asks depends on its quantization), and the same tail.
+fn own_arena(layer_by_layer: &Candidate) -> Result<ArenaFigures> {
+    let ex = &layer_by_layer.graph;
+    let scratch: Vec<Request> = tail::scratch_buffers(ex)
+        .into_iter()
+        .map(|(op, size)| Request { size, first: op, last: op, pinned: None })
+        .collect();
+    let requests = placement::own_requests(ex)?;
+    // Greedy placement is not monotone: either may be the smaller.
+    let (without, with) = (requests.greedy_extent(&[]), requests.greedy_extent(&scratch));
+    let head = without.min(with);
+    let a = layer_by_layer.arena;
+    Ok(ArenaFigures::new(
+        head,
+        without.max(with) - head,
+        tail::Persistent { tail: a.tail_bytes, prepare: a.prepare_bytes },
+    ))
 }
 
 /// Exports the model of `bytes` (loaded as `graph`, its `kernels` prepared) with the
-/// schedule among `schedules` whose exported arena is smallest (see [`Candidate::rank`]);
-/// `notes` say why it was asked for. The session's [`export`](crate::session::Session::export)
-/// is the door.
+/// schedule [`choose`] keeps; `notes` say why it was asked for. The session's
+/// [`export`](crate::session::Session::export) is the door.
 pub fn export(
     bytes: &[u8],
     graph: &Graph,
     kernels: &[Kernel],
-    schedules: &[Schedule],
+    choices: &Choices,
     mut notes: Vec<String>,
 ) -> Result<Export> {
-    let layer_by_layer = Candidate::new(bytes, graph, kernels, &Schedule::default())?;
-    let mut best: Option<Candidate> = None;
-    let mut refused: Vec<Error> = Vec::new();
-    for schedule in schedules {
-        let candidate = match schedule.stages.is_empty() {
-            true => Ok(layer_by_layer.clone()),
-            false => Candidate::new(bytes, graph, kernels, schedule),
-        };
-        match candidate {
-            Ok(c) if best.as_ref().is_none_or(|b| c.rank() < b.rank()) => best = Some(c),
-            Ok(_) => {}
-            Err(e) => refused.push(e),
-        }
-    }
-    let Some(chosen) = best else {
-        return Err(refused.into_iter().next().unwrap_or_else(|| Error::Setting("no schedule to export".into())));
-    };
-    if let Some(first) = refused.first() {
+    let chosen = choose(bytes, graph, kernels, choices)?;
+    if let Some(first) = chosen.refused.first() {
         notes.push(format!(
             "{} of the {} schedules compared cannot be exported, e.g. {first}",
-            refused.len(),
-            schedules.len()
+            chosen.refused.len(),
+            chosen.compared
         ));
     }
-    if schedules.len() > 1 && chosen.schedule.stages.is_empty() {
+    if chosen.compared > 1 && chosen.best.schedule.stages.is_empty() {
         notes.push(format!(
             "no patch plan's exported head + tail beats layer by layer's {} B in TFLite Micro: exported layer by layer",
-            layer_by_layer.arena.total_bytes
+            chosen.layer_by_layer.arena.total_bytes
         ));
     }
-    write(bytes, graph, chosen, layer_by_layer.arena, schedules.len(), notes)
+    write(bytes, graph, &chosen, notes)
 }
 
 /// Writes the chosen candidate and reads it back.
-fn write(
-    bytes: &[u8],
-    graph: &Graph,
-    chosen: Candidate,
-    layer_by_layer: ArenaFigures,
-    candidates: usize,
-    notes: Vec<String>,
-) -> Result<Export> {
-    let offsets = &chosen.layout.offsets;
+fn write(bytes: &[u8], graph: &Graph, choice: &Chosen, notes: Vec<String>) -> Result<Export> {
+    let chosen = &choice.best;
+    let offsets = match chosen.schedule.stages.is_empty() {
+        true => file_offsets(bytes, &chosen.layout.offsets)?,
+        false => &chosen.layout.offsets[..],
+    };
     let words: Vec<i32> =
         [PLAN_VERSION, 0, len_i32(offsets.len())?].into_iter().chain(offsets.iter().copied()).collect();
     let data: Vec<u8> = words.iter().flat_map(|w| w.to_le_bytes()).collect();
@@ -284,19 +442,36 @@ fn write(
         stages: chosen.schedule.stages.clone(),
         notes,
         arena: chosen.arena,
-        layer_by_layer,
-        candidates,
+        layer_by_layer: choice.layer_by_layer.arena,
+        own: choice.own,
+        candidates: choice.compared,
         ops: ex.ops.len(),
         added_ops: ex.added_ops(graph),
-        tensors: ex.tensors.len(),
-        added_tensors: ex.tensors.len() - ex.original_tensors,
+        tensors: offsets.len(),
+        added_tensors: offsets.len().saturating_sub(ex.original_tensors),
         planned: chosen.layout.planned,
         float_input: graph.inputs.iter().any(|&t| graph.tensors.get(t).is_some_and(|t| t.dtype == model::DType::F32)),
-        offsets: chosen.layout.offsets,
+        offsets: offsets.to_vec(),
         model_bytes: bytes.len(),
         exported_bytes: exported.len(),
     };
     Ok(Export { model: exported, report })
+}
+
+/// The layer-by-layer plan's offsets for the tensors of the file as it is. Where the loader
+/// rewrote an op (a SPLIT as one SLICE per output) it appended the constants it needed after
+/// the file's tensors; TFLite Micro wants exactly one offset per tensor of the file.
+fn file_offsets<'a>(bytes: &[u8], offsets: &'a [i32]) -> Result<&'a [i32]> {
+    let model = model::schema::root(bytes).map_err(|e| Error::Malformed(e.to_string()))?;
+    let tensors = model.subgraphs().and_then(|s| s.iter().next()).and_then(|s| s.tensors()).map_or(0, |t| t.len());
+    match offsets.split_at_checked(tensors) {
+        Some((file, added)) if added.iter().all(|&o| o == PLANNED_ONLINE) => Ok(file),
+        _ => Err(Error::Setting(format!(
+            "the loader rewrote this model's ops into {} tensors where the file has {tensors}: its plan cannot be \
+             written into the file as it is",
+            offsets.len()
+        ))),
+    }
 }
 
 /// A schedule in words.

@@ -27,8 +27,89 @@ pub struct Layout {
     pub planned: usize,
 }
 
+/// The exported graph's tensors as placement requests: one per group of tensors sharing
+/// bytes, and for every used tensor its group and offset inside it.
+pub struct Requests {
+    requests: Vec<Request>,
+    /// (tensor, its group's request, its offset in the group)
+    members: Vec<(usize, usize, usize)>,
+    tensors: usize,
+}
+
+impl Requests {
+    /// What any placement's extent is at least: the most bytes alive at one op.
+    pub fn live_bound(&self) -> usize {
+        let steps = self.requests.iter().map(|r| r.last + 2).max().unwrap_or(0);
+        let mut delta = vec![0isize; steps];
+        for r in &self.requests {
+            delta[r.first] += r.size as isize;
+            delta[r.last + 1] -= r.size as isize;
+        }
+        let mut live = 0isize;
+        delta.iter().map(|d| (live += d, live).1).max().unwrap_or(0).max(0) as usize
+    }
+
+    /// The extent TFLite Micro's own `GreedyMemoryPlanner` gives these requests and `extra`
+    /// ones (its kernels' scratch buffers, added after the tensors): by size, largest first,
+    /// ties the last added first (it lists the buffers backwards, then bubble-sorts them),
+    /// each at the lowest offset clear of those already placed that live at the same time;
+    /// no second pass.
+    pub fn greedy_extent(&self, extra: &[Request]) -> usize {
+        let all: Vec<&Request> = self.requests.iter().chain(extra).collect();
+        let mut order: Vec<usize> = (0..all.len()).collect();
+        order.sort_by_key(|&r| (std::cmp::Reverse(all[r].size), std::cmp::Reverse(r)));
+        let mut placed: Vec<(usize, usize)> = Vec::with_capacity(all.len());
+        let mut extent = 0;
+        for r in order {
+            let mut busy: Vec<(usize, usize)> = placed
+                .iter()
+                .filter(|&&(_, p)| all[p].conflicts(all[r]))
+                .map(|&(at, p)| (at, at + all[p].size))
+                .collect();
+            busy.sort_unstable();
+            let mut at = 0;
+            for (start, end) in busy {
+                if at + all[r].size <= start {
+                    break;
+                }
+                at = at.max(end);
+            }
+            placed.push((at, r));
+            extent = extent.max(at + all[r].size);
+        }
+        extent
+    }
+
+    /// Places the groups with mcupatch's arena planner.
+    pub fn place(&self) -> Result<Layout> {
+        let placement = planner::place(&self.requests);
+        let mut offsets = vec![PLANNED_ONLINE; self.tensors];
+        for &(t, r, offset) in &self.members {
+            let at = placement.offsets[r] + offset;
+            offsets[t] =
+                i32::try_from(at).map_err(|_| Error::Setting(format!("offset {at} is beyond TFLite Micro's plan")))?;
+        }
+        Ok(Layout { offsets, head: placement.extent, planned: self.members.len() })
+    }
+}
+
 /// Places every activation tensor of `ex`.
 pub fn place(ex: &ExportGraph) -> Result<Layout> {
+    requests(ex)?.place()
+}
+
+/// The placement requests of `ex`'s activation tensors, a RESHAPE's output sharing its
+/// input's bytes.
+pub fn requests(ex: &ExportGraph) -> Result<Requests> {
+    requests_sharing(ex, true)
+}
+
+/// The requests TFLite Micro's own planner gets: a tensor each, no bytes shared.
+pub fn own_requests(ex: &ExportGraph) -> Result<Requests> {
+    requests_sharing(ex, false)
+}
+
+fn requests_sharing(ex: &ExportGraph, share_reshapes: bool) -> Result<Requests> {
     let n = ex.tensors.len();
     let constant = |t: usize| ex.tensors.get(t).is_none_or(|x| x.is_constant());
     let mut first = vec![usize::MAX; n];
@@ -45,7 +126,7 @@ pub fn place(ex: &ExportGraph) -> Result<Layout> {
         let y = op.output;
         first[y] = first[y].min(i);
         last[y] = last[y].max(i);
-        if op.kind == OpKind::Reshape {
+        if share_reshapes && op.kind == OpKind::Reshape {
             shares[y] = op.inputs.first().copied().flatten().filter(|&x| !constant(x));
         }
     }
@@ -68,10 +149,9 @@ pub fn place(ex: &ExportGraph) -> Result<Layout> {
     let used: Vec<usize> = (0..n).filter(|&t| !constant(t) && first[t] != usize::MAX).collect();
     let mut request_of = vec![None; n];
     let mut requests: Vec<Request> = Vec::new();
-    let mut holders = Vec::with_capacity(used.len());
+    let mut members = Vec::with_capacity(used.len());
     for &t in &used {
         let (h, offset) = holder(t)?;
-        holders.push((h, offset));
         let r = *request_of[h].get_or_insert_with(|| {
             let size = ex.tensors[h].bytes().div_ceil(ALIGNMENT) * ALIGNMENT;
             requests.push(Request { size, first: first[t], last: last[t], pinned: None });
@@ -80,14 +160,7 @@ pub fn place(ex: &ExportGraph) -> Result<Layout> {
         let request = &mut requests[r];
         request.first = request.first.min(first[t]);
         request.last = request.last.max(last[t]);
+        members.push((t, r, offset));
     }
-    let placement = planner::place(&requests);
-    let mut offsets = vec![PLANNED_ONLINE; n];
-    for (&t, &(h, offset)) in used.iter().zip(&holders) {
-        let r = request_of[h].ok_or_else(|| Error::Setting(format!("tensor {h} was not placed (a bug)")))?;
-        let at = placement.offsets[r] + offset;
-        offsets[t] =
-            i32::try_from(at).map_err(|_| Error::Setting(format!("offset {at} is beyond TFLite Micro's plan")))?;
-    }
-    Ok(Layout { offsets, head: placement.extent, planned: used.len() })
+    Ok(Requests { requests, members, tensors: n })
 }

@@ -46,8 +46,9 @@ pub use feasibility::{feasibility, FeasibilityCell, FeasibilityReport};
 pub use report::{
     ArenaReport, Board, BufferReport, CandidateReport, ModelReport, OpReport, OutputKind, PeakReport, PlanReport,
     QuantReport, RingReport, RunReport, ScheduleReport, SearchReport, Source, SplitReport, StageReport, TensorReport,
+    TfliteMicroReport,
 };
-pub use settings::{catalog, Catalog, Settings, DEFAULT_SRAM};
+pub use settings::{catalog, Catalog, Settings, Target, DEFAULT_SRAM};
 
 use crate::error::{Error, Result};
 use crate::exec::{Config, Engine};
@@ -153,13 +154,36 @@ impl Session {
 
     /// Plans `settings` and makes the plan current. A plan that does not fit the SRAM is still
     /// made (and runs in an arena as large as it needs): the report's `board` says so.
-    pub fn plan(&mut self, settings: &Settings) -> Result<PlanReport> {
+    pub fn plan(&mut self, given: &Settings) -> Result<PlanReport> {
         let graph = &*self.graph;
         let kernels = &*self.kernels;
         let mut notes = Vec::new();
+        let settings = &match given.target {
+            Target::Mcupatch => given.clone(),
+            Target::TfliteMicro => Settings {
+                // TFLite Micro keeps a float input and runs its QUANTIZE.
+                float_input: graph.inputs.iter().any(|&t| graph.tensors.get(t).is_some_and(|t| t.dtype == DType::F32)),
+                ..given.for_tflite_micro(&mut notes)
+            },
+        };
         let input_range = settings.pixel_range()?.map_or(self.model.input_range, InputRange::settings);
         let (mcu, sram, flash) = settings.memories()?;
-        let request = settings.request(graph, &mut notes)?;
+        let mut request = settings.request(graph, &mut notes)?;
+        let mut tflite_micro = None;
+        if given.target == Target::TfliteMicro {
+            // The schedule export would write, chosen as it chooses: by TFLite Micro's arena.
+            let chosen = self.tflite_micro_choice(&request, sram)?;
+            request = match chosen.best.schedule.stages.is_empty() {
+                true => PatchRequest::LayerByLayer,
+                false => PatchRequest::Stages(chosen.best.schedule.stages.clone()),
+            };
+            tflite_micro = Some(TfliteMicroReport {
+                exported: chosen.best.arena,
+                layer_by_layer: chosen.layer_by_layer.arena,
+                own: chosen.own,
+                compared: chosen.compared,
+            });
+        }
         let layer_by_layer = matches!(request, PatchRequest::LayerByLayer);
         let streamed = settings.streamed_input && !layer_by_layer;
         if settings.streamed_input && layer_by_layer {
@@ -205,7 +229,7 @@ impl Session {
             Err(e) => return Err(e),
         };
         let report = PlanReport {
-            settings: settings.clone(),
+            settings: given.clone(),
             notes,
             board,
             schedule: ScheduleReport::of(graph, &schedule, input),
@@ -222,6 +246,7 @@ impl Session {
             advice,
             latency,
             latency_unknown,
+            tflite_micro,
         };
         let reference = match schedule.stages.is_empty() {
             true => None,
@@ -240,7 +265,7 @@ impl Session {
             engine,
             reference,
             broken: None,
-            settings: settings.clone(),
+            settings: given.clone(),
             input_range,
             labels,
             fits: report.board.fits_sram,
@@ -258,25 +283,11 @@ impl Session {
             Error::Setting("a zoo architecture has no .tflite file to export: load a model file".into())
         })?;
         let mut notes = Vec::new();
-        let mut settings = settings.clone();
-        settings.patch.retain(|p| p.trim() != "layer-by-layer");
-        if settings.in_place() != InPlace::default() || settings.streamed_input {
-            notes.push(
-                "TFLite Micro runs nothing in place and takes its input whole: the in-place and streamed settings \
-                 are ignored"
-                    .into(),
-            );
-            settings.streamed_input = false;
-            (settings.in_place_depthwise, settings.in_place_pointwise, settings.in_place_add) = (false, false, false);
-        }
-        if settings.halo != HaloChoice::Recompute {
-            notes.push("stock TFLite Micro has no rings to remember rows in: every stage recomputes its halo".into());
-            settings.halo = HaloChoice::Recompute;
-        }
+        let settings = settings.for_tflite_micro(&mut notes);
         let request = settings.request(&self.graph, &mut notes)?;
         let (_, sram, _) = settings.memories()?;
-        let schedules = export::schedules(&self.graph, &self.kernels, &request, sram)?;
-        let mut exported = export::export(bytes, &self.graph, &self.kernels, &schedules, notes)?;
+        let choices = export::schedules(&self.graph, &self.kernels, &request, sram)?;
+        let mut exported = export::export(bytes, &self.graph, &self.kernels, &choices, notes)?;
         let arena = exported.report.arena.total_bytes;
         if arena > sram {
             exported
@@ -285,6 +296,15 @@ impl Session {
                 .push(format!("TFLite Micro needs an arena of about {arena} B, more than the {sram} B of SRAM"));
         }
         Ok(exported)
+    }
+
+    /// The schedule `export` would write for `request` and what TFLite Micro needs for it.
+    fn tflite_micro_choice(&self, request: &PatchRequest, sram: usize) -> Result<export::Chosen> {
+        let bytes = self.tflite.as_deref().ok_or_else(|| {
+            Error::Setting("a zoo architecture has no .tflite file to deploy to TFLite Micro: load a model file".into())
+        })?;
+        let choices = export::schedules(&self.graph, &self.kernels, request, sram)?;
+        export::choose(bytes, &self.graph, &self.kernels, &choices)
     }
 
     /// The settings of the current plan, if any.

@@ -6,6 +6,7 @@ use super::settings::Settings;
 use crate::arena::Mcu;
 use crate::error::{Error, Result};
 use crate::exec::Output;
+use crate::export::ArenaFigures;
 use crate::geometry::Region;
 use crate::kernels::Kernel;
 use crate::labels;
@@ -434,6 +435,25 @@ pub struct PlanReport {
     pub latency: Option<Estimate>,
     /// Why there is no estimate (no published result for the MCU's core), when there is none.
     pub latency_unknown: Option<String>,
+    /// With `target: tflite-micro`: the arena stock TFLite Micro needs for this plan exported,
+    /// beside its own for the unchanged model.
+    pub tflite_micro: Option<TfliteMicroReport>,
+}
+
+/// What stock TFLite Micro needs for a plan exported as `export` writes it (the plan chosen
+/// as `export` chooses), next to what it needs for the model as it is.
+#[derive(Debug, Clone, Serialize)]
+pub struct TfliteMicroReport {
+    /// The exported model's arena: head (the offline plan, exact), kernel scratch, tail
+    /// (modelled on the tflite-micro wheel), total.
+    pub exported: ArenaFigures,
+    /// The layer-by-layer export's.
+    pub layer_by_layer: ArenaFigures,
+    /// TFLite Micro's own for the unchanged model: its greedy planner's head (modelled), the
+    /// same tail.
+    pub own: ArenaFigures,
+    /// Schedules compared by exported total (1 when the settings name one).
+    pub compared: usize,
 }
 
 /// The answer to [`Session::run`].

@@ -54,9 +54,45 @@ pub struct Settings {
     /// Class names of the first output (default: the model's own, from its metadata, else
     /// `class i`).
     pub labels: Option<Vec<String>>,
+    /// The runtime the plan is for: mcupatch's own arena (the default), or stock TFLite
+    /// Micro, where the planner chooses as `export` does and the report prices the export.
+    pub target: Target,
+}
+
+/// The runtime a plan is chosen and priced for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Target {
+    /// mcupatch's arena: the planner's peak, with its accounting switches.
+    #[default]
+    Mcupatch,
+    /// Stock TFLite Micro running the exported model: its head (the offline plan), the tail
+    /// its copied ops add and its kernels' scratch ([`crate::export`]).
+    TfliteMicro,
 }
 
 impl Settings {
+    /// These settings as stock TFLite Micro can run them, `notes` saying what changed: nothing
+    /// in place, the input whole, every halo recomputed.
+    pub(super) fn for_tflite_micro(&self, notes: &mut Vec<String>) -> Settings {
+        let mut settings = self.clone();
+        settings.patch.retain(|p| p.trim() != "layer-by-layer");
+        if settings.in_place() != InPlace::default() || settings.streamed_input {
+            notes.push(
+                "TFLite Micro runs nothing in place and takes its input whole: the in-place and streamed settings \
+                 are ignored"
+                    .into(),
+            );
+            settings.streamed_input = false;
+            (settings.in_place_depthwise, settings.in_place_pointwise, settings.in_place_add) = (false, false, false);
+        }
+        if settings.halo != HaloChoice::Recompute {
+            notes.push("stock TFLite Micro has no rings to remember rows in: every stage recomputes its halo".into());
+            settings.halo = HaloChoice::Recompute;
+        }
+        settings
+    }
+
     pub(super) fn in_place(&self) -> InPlace {
         InPlace { depthwise: self.in_place_depthwise, pointwise: self.in_place_pointwise, add: self.in_place_add }
     }

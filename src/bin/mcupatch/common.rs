@@ -5,7 +5,7 @@ use anyhow::{Context as _, Result};
 use clap::builder::NonEmptyStringValueParser;
 use clap::Args;
 use mcupatch::preprocess::PixelRange;
-use mcupatch::session::{parse_size, HaloChoice, Session, Settings};
+use mcupatch::session::{parse_size, ArenaFigures, HaloChoice, Session, Settings, Target};
 use std::path::Path;
 
 /// The flags every planning subcommand shares: they set the library's [`Settings`].
@@ -58,6 +58,10 @@ pub struct Common {
     /// (default: the model's own rule: its metadata, else its int8 input's range, else 0,255).
     #[arg(long, allow_hyphen_values = true, value_parser = NonEmptyStringValueParser::new())]
     pixel_range: Option<String>,
+    /// The runtime to plan for: mcupatch (its own arena) or tflite-micro (stock TFLite Micro
+    /// running the model `export` writes: the plan chosen and priced as it needs it).
+    #[arg(long, value_enum, default_value_t = RuntimeTarget::Mcupatch)]
+    target: RuntimeTarget,
     /// Print the report as JSON (the session's report structs; see docs/reports.md).
     #[arg(long)]
     pub json: bool,
@@ -84,6 +88,10 @@ impl Common {
                 Halo::Auto => HaloChoice::Auto,
             },
             pixel_range: self.pixel_range.as_deref().map(PixelRange::parse).transpose()?.map(|r| [r.lo, r.hi]),
+            target: match self.target {
+                RuntimeTarget::Mcupatch => Target::Mcupatch,
+                RuntimeTarget::TfliteMicro => Target::TfliteMicro,
+            },
             ..Settings::default()
         })
     }
@@ -95,6 +103,22 @@ enum Halo {
     Recompute,
     Cache,
     Auto,
+}
+
+/// `--target`: the library's [`Target`] as a flag's values.
+#[derive(clap::ValueEnum, Clone, Copy)]
+enum RuntimeTarget {
+    Mcupatch,
+    TfliteMicro,
+}
+
+/// TFLite Micro's arena in words: head, scratch, tail and the total to give it.
+pub fn tflm_arena(f: &ArenaFigures) -> String {
+    let scratch = match f.scratch_bytes {
+        0 => String::new(),
+        s => format!(" (+ up to {s} B of kernel scratch)"),
+    };
+    format!("head {} B{scratch} + tail ~{} B: an arena of ~{} B", f.head_bytes, f.tail_bytes, f.total_bytes)
 }
 
 /// A session for the .tflite file at `path`.

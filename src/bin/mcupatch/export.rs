@@ -1,9 +1,9 @@
 //! `mcupatch export`: the model for stock TFLite Micro, with mcupatch's arena plan as its
 //! offline memory plan; a patch plan rewritten as standard ops.
 
-use crate::common::{print_json, Common};
+use crate::common::{print_json, tflm_arena, Common};
 use anyhow::{Context as _, Result};
-use mcupatch::session::{ArenaFigures, Session, METADATA_NAME};
+use mcupatch::session::{Session, METADATA_NAME};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
@@ -63,21 +63,16 @@ pub fn main(args: &Args, out: &mut String) -> Result<()> {
             r.added_ops, r.added_tensors
         )?;
     }
-    let figures = |f: &ArenaFigures| {
-        let scratch = match f.scratch_bytes {
-            0 => String::new(),
-            s => format!(" (+ up to {s} B of kernel scratch)"),
-        };
-        format!("head {} B{scratch} + tail ~{} B: an arena of ~{} B", f.head_bytes, f.tail_bytes, f.total_bytes)
-    };
     let input = if r.float_input { "float input and its QUANTIZE kept" } else { "int8 input" };
-    writeln!(out, "arena in TFLite Micro: {} (every op run, none in place, {input})", figures(&r.arena))?;
+    writeln!(out, "arena in TFLite Micro: {} (every op run, none in place, {input})", tflm_arena(&r.arena))?;
     if !r.stages.is_empty() || r.candidates > 1 {
-        writeln!(out, "layer by layer it would be: {}", figures(&r.layer_by_layer))?;
+        writeln!(out, "layer by layer it would be: {}", tflm_arena(&r.layer_by_layer))?;
     }
+    writeln!(out, "TFLite Micro's own plan of the unchanged model: {}", tflm_arena(&r.own))?;
     writeln!(
         out,
-        "(the head is the offline plan's, exact; the tail is modelled on the tflite-micro wheel, a 64-bit host)"
+        "(the exported head is the offline plan's, exact; TFLite Micro's own head is its greedy planner's, modelled; \
+         the tails are modelled on the tflite-micro wheel, a 64-bit host)"
     )?;
     Ok(())
 }

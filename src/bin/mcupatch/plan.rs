@@ -1,6 +1,6 @@
 //! `mcupatch plan`: the planner's search (or a given plan), its Pareto front and its choice.
 
-use crate::common::{open, print_json, Common};
+use crate::common::{open, print_json, tflm_arena, Common};
 use crate::text;
 use anyhow::Result;
 use mcupatch::latency::Basis;
@@ -110,6 +110,17 @@ pub fn main(args: &Args, out: &mut String) -> Result<()> {
     }
     if board.fits_flash == Some(false) {
         writeln!(out, "the model's {} B do not fit {} B of Flash", board.flash_needed, board.flash.unwrap_or(0))?;
+    }
+    if let Some(t) = &report.tflite_micro {
+        writeln!(out, "in stock TFLite Micro (mcupatch export, {} plans compared):", t.compared)?;
+        writeln!(out, "  this plan exported:       {}", tflm_arena(&t.exported))?;
+        writeln!(out, "  layer by layer exported:  {}", tflm_arena(&t.layer_by_layer))?;
+        writeln!(out, "  TFLite Micro's own plan:  {}", tflm_arena(&t.own))?;
+        writeln!(
+            out,
+            "  ({:.2}× TFLite Micro's own; exported heads exact, its own head and every tail modelled)",
+            t.exported.total_bytes as f64 / t.own.total_bytes.max(1) as f64
+        )?;
     }
     Ok(())
 }
