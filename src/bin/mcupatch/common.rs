@@ -50,8 +50,8 @@ pub struct Common {
     #[arg(long)]
     multi_stage: bool,
     /// What patches do with the halo they share: recompute it (MCUNetV2), cache it (each
-    /// column of patches runs top to bottom, every op keeping the rows the next patch still
-    /// reads), or auto (the planner weighs both).
+    /// column of patches runs top to bottom, row by row, every op keeping in a ring only the
+    /// rows its readers still need), or auto (the planner weighs both).
     #[arg(long, value_enum, default_value_t = Halo::Recompute)]
     halo: Halo,
     /// The real values of pixels 0 and 255 the model was trained on, e.g. 0,1 or -1,1
