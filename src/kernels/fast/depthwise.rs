@@ -278,7 +278,7 @@ impl Depthwise {
             match isa {
                 Isa::Portable => self.pass::<Portable>(w, job, c, n),
                 #[cfg(target_arch = "x86_64")]
-                Isa::Avx2 => self.pass_avx2(w, job, c, n),
+                Isa::Avx2 | Isa::Avx512Vnni => self.pass_avx2(w, job, c, n),
                 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
                 Isa::Simd128 => self.pass::<super::wasm::Simd128>(w, job, c, n),
             }

@@ -64,7 +64,7 @@ impl AddLanes {
         match isa {
             Isa::Portable => self.eval_with::<Portable>(a, b, out, n),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => self.eval_avx2(a, b, out, n),
+            Isa::Avx2 | Isa::Avx512Vnni => self.eval_avx2(a, b, out, n),
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
             Isa::Simd128 => self.eval_with::<super::wasm::Simd128>(a, b, out, n),
         }
