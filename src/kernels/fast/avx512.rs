@@ -81,3 +81,15 @@ pub(crate) unsafe fn offset_bytes(src: *const i8, n: usize, dst: *mut u8) {
         _mm512_mask_storeu_epi8(dst.add(i).cast(), mask, _mm512_xor_si512(x, flip));
     }
 }
+
+/// The first `n` (up to sixteen) int8 from `p`, each `(p[i] + offset) << shift` (no
+/// overflow: ADD's inputs); the lanes past `n` read nothing.
+///
+/// # Safety
+/// `p` must hold `n` bytes; AVX-512 BW and VL must be available.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw,avx512vl")]
+pub(crate) unsafe fn load_i8_shifted(p: *const i8, n: usize, offset: i32, shift: i32) -> __m512i {
+    let x = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(((1u32 << n) - 1) as u16, p));
+    _mm512_sll_epi32(_mm512_add_epi32(x, _mm512_set1_epi32(offset)), _mm_cvtsi32_si128(shift))
+}

@@ -102,8 +102,8 @@ impl Isa {
             Isa::Avx2 => "AVX2: conv/FC vpmaddwd on int16 pairs, depthwise and add 8 lanes",
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512Vnni => {
-                "AVX-512 F/BW/VL + VNNI: conv/FC vpdpbusd on u8×s8 quads with 16-lane requantization; \
-                 depthwise and add on AVX2"
+                "AVX-512 F/BW/VL + VNNI: conv/FC vpdpbusd on u8×s8 quads, add 16 lanes; \
+                 depthwise on AVX2"
             }
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
             Isa::Simd128 => "wasm simd128: 8 lanes in two registers",

@@ -75,12 +75,13 @@ impl Packed {
         outs: &[*mut i8; M],
         b0: usize,
     ) {
-        let mut acc = [[_mm512_setzero_si512(); B]; M];
+        let zero = [[_mm512_setzero_si512(); B]; M];
+        let (mut acc, mut odd) = (zero, zero);
         let stride = gemm.rows * self.row_quads * QUAD_BYTES;
         let filter = self.filter.as_ptr().add(b0 * stride);
         for (r, &row) in fields.rows.iter().enumerate().take(gemm.rows) {
             let (filter, pixels) = (filter.add(r * self.row_quads * QUAD_BYTES), fields.at.map(|at| row.add(at)));
-            for k in 0..self.row_quads {
+            let quad = |acc: &mut [[__m512i; B]; M], k: usize| {
                 let w: [__m512i; B] =
                     std::array::from_fn(|j| _mm512_loadu_si512(filter.add(j * stride + k * QUAD_BYTES).cast()));
                 for m in 0..M {
@@ -89,12 +90,27 @@ impl Packed {
                         acc[m][j] = _mm512_dpbusd_epi32(acc[m][j], x, w[j]);
                     }
                 }
+            };
+            let mut k = 0;
+            // With one block of channels, the odd quads go to accumulators of their own: four
+            // pixels' chains alone wait on `vpdpbusd`'s latency (ResNet-8's 16-channel
+            // convs).
+            if B == 1 {
+                while k + 2 <= self.row_quads {
+                    quad(&mut acc, k);
+                    quad(&mut odd, k + 1);
+                    k += 2;
+                }
+            }
+            while k < self.row_quads {
+                quad(&mut acc, k);
+                k += 1;
             }
         }
         for m in 0..M {
-            for (j, &a) in acc[m].iter().enumerate() {
+            for (j, (&a, &b)) in acc[m].iter().zip(&odd[m]).enumerate() {
                 let c = (b0 + j) * LANES;
-                let a = _mm512_add_epi32(a, _mm512_loadu_si512(self.bias.as_ptr().add(c).cast()));
+                let a = _mm512_add_epi32(_mm512_add_epi32(a, b), _mm512_loadu_si512(self.bias.as_ptr().add(c).cast()));
                 avx512::requantize_store(a, &gemm.stage, c, outs[m].add(c), (gemm.channels - c).min(LANES));
             }
         }
