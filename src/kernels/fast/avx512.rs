@@ -93,3 +93,19 @@ pub(crate) unsafe fn load_i8_shifted(p: *const i8, n: usize, offset: i32, shift:
     let x = _mm512_cvtepi8_epi32(_mm_maskz_loadu_epi8(((1u32 << n) - 1) as u16, p));
     _mm512_sll_epi32(_mm512_add_epi32(x, _mm512_set1_epi32(offset)), _mm_cvtsi32_si128(shift))
 }
+
+/// `n` copies of `value` at `dst`, in masked stores that write nothing past `n`.
+///
+/// # Safety
+/// `dst` must have room for `n` bytes; AVX-512 BW must be available.
+#[inline]
+#[target_feature(enable = "avx512f,avx512bw")]
+pub(crate) unsafe fn fill_bytes(dst: *mut u8, n: usize, value: u8) {
+    let v = _mm512_set1_epi8(value as i8);
+    let mut i = 0;
+    while i < n {
+        let mask = if n - i >= 64 { u64::MAX } else { (1u64 << (n - i)) - 1 };
+        _mm512_mask_storeu_epi8(dst.add(i).cast(), mask, v);
+        i += 64;
+    }
+}

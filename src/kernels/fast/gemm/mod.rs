@@ -98,6 +98,11 @@ unsafe trait Field {
     /// The first `n` int8 of `src` at `dst`, as a field holds them; up to `SLACK − 1` values
     /// past `n` may be written too.
     unsafe fn load(src: &[i8], n: usize, dst: *mut Self::Elem);
+    /// `n` copies of `value` at `dst`.
+    #[inline(always)]
+    unsafe fn fill(dst: *mut Self::Elem, n: usize, value: Self::Elem) {
+        std::slice::from_raw_parts_mut(dst, n).fill(value)
+    }
     /// Every output channel of `M` pixels from their fields; `outs[m]` receives pixel `m`.
     unsafe fn multiply<const M: usize>(gemm: &Gemm, fields: &Fields<Self::Elem, M>, outs: [*mut i8; M]);
 }
@@ -238,7 +243,7 @@ impl Gemm {
         let pixel_out = |y: usize, x: usize| {
             base.add(((y - out.region.y0) * out.region.width() + (x - out.region.x0)) * self.channels)
         };
-        let fill = |dst: *mut F::Elem, n: usize| std::slice::from_raw_parts_mut(dst, n).fill(F::padding(self));
+        let fill = |dst: *mut F::Elem, n: usize| F::fill(dst, n, F::padding(self));
         for oy in (region.y0..region.y1).step_by(band) {
             let rows = band.min(region.y1 - oy);
             let mut a = region.x0;
@@ -397,7 +402,7 @@ impl Gemm {
             // SAFETY: `at + span <= depth <= MAX_DEPTH`, and the column has `SLACK` more.
             unsafe {
                 match (iy, inside) {
-                    (None, _) => std::slice::from_raw_parts_mut(dst.add(at), span).fill(F::padding(self)),
+                    (None, _) => F::fill(dst.add(at), span, F::padding(self)),
                     (Some(iy), Some(x0)) if w.dilation.1 == 1 => {
                         // The row's taps are one run of pixels.
                         let r = input.region;
@@ -412,9 +417,7 @@ impl Gemm {
                                     let start = ((iy - r.y0) * r.width() + (ix - r.x0)) * ic;
                                     F::load(&input.data[start..], ic, dst.add(at + kx * ic))
                                 }
-                                None => {
-                                    std::slice::from_raw_parts_mut(dst.add(at + kx * ic), ic).fill(F::padding(self))
-                                }
+                                None => F::fill(dst.add(at + kx * ic), ic, F::padding(self)),
                             }
                         }
                     }
