@@ -85,8 +85,8 @@ pub enum Isa {
     Portable,
     #[cfg(target_arch = "x86_64")]
     Avx2,
-    /// AVX-512 with its 8-bit dot products (VNNI) for the matrix product; the other kernels
-    /// run their AVX2 instance.
+    /// AVX-512 with its 8-bit dot products (VNNI) for the matrix product, sixteen lanes for
+    /// ADD and depthwise output rows; the rest runs the AVX2 instance.
     #[cfg(target_arch = "x86_64")]
     Avx512Vnni,
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
@@ -102,8 +102,8 @@ impl Isa {
             Isa::Avx2 => "AVX2: conv/FC vpmaddwd on int16 pairs, depthwise and add 8 lanes",
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512Vnni => {
-                "AVX-512 F/BW/VL + VNNI: conv/FC vpdpbusd on u8×s8 quads, add 16 lanes; \
-                 depthwise on AVX2"
+                "AVX-512 F/BW/VL + VNNI: conv/FC vpdpbusd on u8×s8 quads, add and depthwise rows \
+                 16 lanes (depthwise ring built on AVX2)"
             }
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
             Isa::Simd128 => "wasm simd128: 8 lanes in two registers",
