@@ -17,6 +17,7 @@ mod split;
 mod writer;
 
 use mcupatch::exec::{Config, Engine};
+use mcupatch::kernels::fast;
 use mcupatch::model::{self, Activation, DType, Graph, OpKind, Padding};
 use mcupatch::schedule::{InPlace, InputMode, Schedule};
 use mcupatch::{preprocess, zoo};
@@ -382,6 +383,11 @@ fn main() {
     let words: Vec<String> =
         std::env::args().skip(1).filter(|a| !a.starts_with('-')).map(|a| a.to_lowercase()).collect();
     println!("One thread each; median of {RUNS} runs ({TFLM_RUNS} for TFLite Micro); ratio = time / TFLite's built-in kernels.");
+    // What the fast paths ran on: the numbers below hold for this instruction set only.
+    let isa = fast::isa();
+    println!("mcupatch's fast paths: {isa:?} — {}", isa.features());
+    let others: Vec<String> = fast::available().into_iter().filter(|&i| i != isa).map(|i| format!("{i:?}")).collect();
+    println!("  (also available here, run by the tests: {})", others.join(", "));
     let benches: [(&str, Maker); 3] = [("vww", |_| vww()), ("mobilenetv2", mobilenet_v2), ("resnet8", |_| resnet8())];
     // The files written for the peers; never the models the benches read from the checkout.
     let mut scratch = Scratch::new("bench").expect("creates a scratch directory");

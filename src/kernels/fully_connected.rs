@@ -106,8 +106,10 @@ mod tests {
     use crate::kernels::fast::{available, testing};
     use proptest::prelude::*;
 
+    /// Half the cases with symmetric weights (a filter zero point of 0, as TFLite quantizes
+    /// them): the VNNI product takes only weights that stay int8.
     fn case() -> impl Strategy<Value = (FullyConnected, Vec<i8>)> {
-        (1usize..=5, 1usize..=300, 1usize..=40, -128i32..=127, -128i32..=127)
+        (1usize..=5, 1usize..=300, 1usize..=40, -128i32..=127, prop_oneof![Just(0), -128i32..=127])
             .prop_flat_map(|(batches, depth, units, zp, filter_zp)| {
                 (
                     Just((batches, depth, units, zp, filter_zp)),

@@ -32,6 +32,10 @@ pub struct Depthwise {
     /// `[channels / 8][kh][kw / 2 rounded up][8 channels][2]`: a kernel row's taps in pairs,
     /// an odd last tap paired with a zero.
     filter: Vec<i16>,
+    /// The same for sixteen channels a block (the whole blocks of sixteen), where this
+    /// machine has AVX-512.
+    #[cfg(target_arch = "x86_64")]
+    filter16: Option<Vec<i16>>,
     /// `bias + input_offset·Σf` per channel: the taps then multiply the raw int8 inputs.
     bias: Vec<i32>,
     stage: LaneStage,
@@ -107,15 +111,18 @@ impl Depthwise {
             return None;
         }
         let pairs = kw.div_ceil(2);
-        let mut packed = vec![0i16; channels * kh * pairs * 2];
-        for ky in 0..kh {
-            for kx in 0..kw {
-                for c in 0..channels {
-                    let at = (((c / 8 * kh + ky) * pairs + kx / 2) * 8 + c % 8) * 2 + kx % 2;
-                    packed[at] = i16::from(filter[(ky * kw + kx) * channels + c]);
+        let pack = |lanes: usize| {
+            let mut packed = vec![0i16; channels / lanes * lanes * kh * pairs * 2];
+            for ky in 0..kh {
+                for kx in 0..kw {
+                    for c in 0..channels / lanes * lanes {
+                        let at = (((c / lanes * kh + ky) * pairs + kx / 2) * lanes + c % lanes) * 2 + kx % 2;
+                        packed[at] = i16::from(filter[(ky * kw + kx) * channels + c]);
+                    }
                 }
             }
-        }
+            packed
+        };
         // Wrapping, as the reference's int32 accumulation does.
         let folded = (0..channels)
             .map(|c| {
@@ -126,7 +133,9 @@ impl Depthwise {
         Some(Depthwise {
             channels,
             kernel: (kh, kw),
-            filter: packed,
+            filter: pack(8),
+            #[cfg(target_arch = "x86_64")]
+            filter16: super::avx512::detected().then(|| pack(16)),
             bias: folded,
             stage: LaneStage::new(stage),
             padding: vec![(-input_offset) as i8; channels],
@@ -276,11 +285,13 @@ impl Depthwise {
         for c in (0..self.channels).step_by(job.ring.n) {
             let n = job.ring.n.min(self.channels - c);
             match isa {
-                Isa::Portable => self.pass::<Portable>(w, job, c, n),
+                Isa::Portable => self.pass::<Portable, false>(w, job, c, n),
                 #[cfg(target_arch = "x86_64")]
                 Isa::Avx2 => self.pass_avx2(w, job, c, n),
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx512Vnni => self.pass_avx512(w, job, c, n),
                 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-                Isa::Simd128 => self.pass::<super::wasm::Simd128>(w, job, c, n),
+                Isa::Simd128 => self.pass::<super::wasm::Simd128, false>(w, job, c, n),
             }
         }
     }
@@ -288,7 +299,15 @@ impl Depthwise {
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn pass_avx2(&self, w: &Window, job: &Job, c: usize, n: usize) {
-        self.pass::<super::avx2::Avx2>(w, job, c, n)
+        self.pass::<super::avx2::Avx2, false>(w, job, c, n)
+    }
+
+    /// [`Depthwise::pass`] with the output rows sixteen channels at a time (the ring is
+    /// built on AVX2, as it is eight channels at a time).
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl")]
+    unsafe fn pass_avx512(&self, w: &Window, job: &Job, c: usize, n: usize) {
+        self.pass::<super::avx2::Avx2, true>(w, job, c, n)
     }
 
     /// Channels `c..c + n` of `job`'s output rows and columns: each input row is built into
@@ -301,7 +320,7 @@ impl Depthwise {
     /// `ring.cols ≥ self.cols(xs.len())` columns of `n` channels, and `ring.rows` at least
     /// [`Depthwise::ring_rows`]; the backend must be available.
     #[inline(always)]
-    unsafe fn pass<L: Lanes>(&self, w: &Window, job: &Job, c: usize, n: usize) {
+    unsafe fn pass<L: Lanes, const WIDE: bool>(&self, w: &Window, job: &Job, c: usize, n: usize) {
         let Job { source, ring, ys, xs, sink, in_place } = job;
         let (source, sink, in_place, ys, xs) = (*source, *sink, *in_place, ys.clone(), xs.clone());
         let ring = Ring { n, ..*ring };
@@ -361,16 +380,26 @@ impl Depthwise {
                 };
             }
             // Constant kernel shapes let the taps' loops unroll, their filters stay in registers.
+            // (No closure: it would not inherit the caller's instruction sets.)
             match (kh, pairs) {
-                (3, 2) => self.output_row::<L>(w, 3, 2, &rows, c, n, oy, xs.clone(), sink),
-                (5, 3) => self.output_row::<L>(w, 5, 3, &rows, c, n, oy, xs.clone(), sink),
-                _ => self.output_row::<L>(w, kh, pairs, &rows, c, n, oy, xs.clone(), sink),
+                (3, 2) => {
+                    let from = self.output_row_wide::<WIDE>(w, 3, 2, &rows, c, n, oy, xs.clone(), sink);
+                    self.output_row::<L>(w, 3, 2, &rows, c, from..n, n, oy, xs.clone(), sink)
+                }
+                (5, 3) => {
+                    let from = self.output_row_wide::<WIDE>(w, 5, 3, &rows, c, n, oy, xs.clone(), sink);
+                    self.output_row::<L>(w, 5, 3, &rows, c, from..n, n, oy, xs.clone(), sink)
+                }
+                _ => {
+                    let from = self.output_row_wide::<WIDE>(w, kh, pairs, &rows, c, n, oy, xs.clone(), sink);
+                    self.output_row::<L>(w, kh, pairs, &rows, c, from..n, n, oy, xs.clone(), sink)
+                }
             }
         }
     }
 
-    /// Channels `c..c + n` of output row `oy`, columns `xs`, from the pair rows its kernel
-    /// rows read (`kh` rows of `pairs` pairs).
+    /// Channels `c + blocks` of output row `oy` (of the `c..c + n` the ring holds), columns
+    /// `xs`, from the pair rows its kernel rows read (`kh` rows of `pairs` pairs).
     ///
     /// # Safety
     /// As [`Depthwise::pass`]'s, with `rows` the row's pair rows.
@@ -383,6 +412,7 @@ impl Depthwise {
         pairs: usize,
         rows: &[*const i16; MAX_TAPS],
         c: usize,
+        blocks: Range<usize>,
         n: usize,
         oy: usize,
         xs: Range<usize>,
@@ -391,7 +421,7 @@ impl Depthwise {
         // Per pixel, a pair `p` of kernel row `ky` starts `2p·dilation` ring columns right of
         // the pixel's first, `stride` columns apart from pixel to pixel.
         let (step, pair_step) = (w.stride.1 * n * 2, 2 * w.dilation.1 * n * 2);
-        for b8 in (0..n).step_by(8) {
+        for b8 in blocks.step_by(8) {
             let filter = self.filter.as_ptr().add((c + b8) * kh * pairs * 2);
             let bias = self.bias.as_ptr().add(c + b8);
             let mut out = sink.pixel(oy, xs.start).add(c + b8);
@@ -408,6 +438,80 @@ impl Depthwise {
                 out = out.add(sink.stride);
             }
         }
+    }
+}
+
+impl Depthwise {
+    /// [`Depthwise::output_row16`] where `WIDE` (and this is x86_64); else nothing, 0.
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    #[cfg_attr(not(target_arch = "x86_64"), allow(unused_variables))]
+    unsafe fn output_row_wide<const WIDE: bool>(
+        &self,
+        w: &Window,
+        kh: usize,
+        pairs: usize,
+        rows: &[*const i16; MAX_TAPS],
+        c: usize,
+        n: usize,
+        oy: usize,
+        xs: Range<usize>,
+        sink: Sink,
+    ) -> usize {
+        #[cfg(target_arch = "x86_64")]
+        if WIDE {
+            return self.output_row16(w, kh, pairs, rows, c, n, oy, xs, sink);
+        }
+        0
+    }
+
+    /// [`Depthwise::output_row`] sixteen channels at a time on AVX-512, for the ring's whole
+    /// blocks of sixteen (from a channel that starts one); returns where the blocks of eight
+    /// left for it begin.
+    ///
+    /// # Safety
+    /// As [`Depthwise::output_row`]'s; AVX-512 F and BW must be available.
+    #[cfg(target_arch = "x86_64")]
+    #[inline(always)]
+    #[allow(clippy::too_many_arguments)]
+    unsafe fn output_row16(
+        &self,
+        w: &Window,
+        kh: usize,
+        pairs: usize,
+        rows: &[*const i16; MAX_TAPS],
+        c: usize,
+        n: usize,
+        oy: usize,
+        xs: Range<usize>,
+        sink: Sink,
+    ) -> usize {
+        use std::arch::x86_64::*;
+        let Some(filter16) = &self.filter16 else { return 0 };
+        if !c.is_multiple_of(16) {
+            return 0;
+        }
+        let (step, pair_step) = (w.stride.1 * n * 2, 2 * w.dilation.1 * n * 2);
+        let whole = n / 16 * 16;
+        for b in (0..whole).step_by(16) {
+            let filter = filter16.as_ptr().add((c + b) * kh * pairs * 2);
+            let bias = self.bias.as_ptr().add(c + b);
+            let mut out = sink.pixel(oy, xs.start).add(c + b);
+            for i in 0..xs.len() {
+                let mut acc = _mm512_loadu_si512(bias.cast());
+                for (ky, row) in rows.iter().enumerate().take(kh) {
+                    let at = row.add(i * step + b * 2);
+                    for p in 0..pairs {
+                        let f = _mm512_loadu_si512(filter.add((ky * pairs + p) * 32).cast());
+                        let x = _mm512_loadu_si512(at.add(p * pair_step).cast());
+                        acc = _mm512_add_epi32(acc, _mm512_madd_epi16(x, f));
+                    }
+                }
+                super::avx512::requantize_store(acc, &self.stage, c + b, out, 16);
+                out = out.add(sink.stride);
+            }
+        }
+        whole
     }
 }
 

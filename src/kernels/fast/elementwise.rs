@@ -15,10 +15,11 @@ pub struct AddLanes {
 }
 
 impl AddLanes {
-    /// The input offsets and rescales, and the output stage, each the same in every lane.
+    /// The input offsets and rescales, and the output stage, each the same in every lane
+    /// (sixteen: AVX-512's).
     pub fn new(offsets: [i32; 2], inputs: [Requant; 2], output: Requant, offset: i32, min: i32, max: i32) -> AddLanes {
         let lanes = |r: Requant, offset: i32, min: i32, max: i32| {
-            LaneStage::new(&OutputStage { requant: vec![r; 8], offset, min, max })
+            LaneStage::new(&OutputStage { requant: vec![r; 16], offset, min, max })
         };
         AddLanes {
             offsets,
@@ -65,6 +66,8 @@ impl AddLanes {
             Isa::Portable => self.eval_with::<Portable>(a, b, out, n),
             #[cfg(target_arch = "x86_64")]
             Isa::Avx2 => self.eval_avx2(a, b, out, n),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512Vnni => self.eval_avx512(a, b, out, n),
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
             Isa::Simd128 => self.eval_with::<super::wasm::Simd128>(a, b, out, n),
         }
@@ -74,6 +77,19 @@ impl AddLanes {
     #[target_feature(enable = "avx2")]
     unsafe fn eval_avx2(&self, a: *const i8, b: *const i8, out: *mut i8, n: usize) {
         self.eval_with::<super::avx2::Avx2>(a, b, out, n)
+    }
+
+    /// [`AddLanes::eval_with`] sixteen lanes at a time, the last block masked.
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl")]
+    unsafe fn eval_avx512(&self, a: *const i8, b: *const i8, out: *mut i8, n: usize) {
+        use super::avx512::{load_i8_shifted, requantize_store, rescale};
+        for i in (0..n).step_by(16) {
+            let k = (n - i).min(16);
+            let x = rescale(load_i8_shifted(a.add(i), k, self.offsets[0], LEFT_SHIFT), &self.inputs[0], 0);
+            let y = rescale(load_i8_shifted(b.add(i), k, self.offsets[1], LEFT_SHIFT), &self.inputs[1], 0);
+            requantize_store(std::arch::x86_64::_mm512_add_epi32(x, y), &self.output, 0, out.add(i), k);
+        }
     }
 
     #[inline(always)]

@@ -26,6 +26,8 @@ use crate::quant::OutputStage;
 
 #[cfg(target_arch = "x86_64")]
 mod avx2;
+#[cfg(target_arch = "x86_64")]
+mod avx512;
 #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
 mod wasm;
 
@@ -83,16 +85,48 @@ pub enum Isa {
     Portable,
     #[cfg(target_arch = "x86_64")]
     Avx2,
+    /// AVX-512 with its 8-bit dot products (VNNI) for the matrix product, sixteen lanes for
+    /// ADD and depthwise output rows; the rest runs the AVX2 instance.
+    #[cfg(target_arch = "x86_64")]
+    Avx512Vnni,
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     Simd128,
 }
 
-/// Every instruction set this machine can run the fast paths on.
-pub fn available() -> Vec<Isa> {
-    let mut all = vec![Isa::Portable];
-    if isa() != Isa::Portable {
-        all.push(isa());
+impl Isa {
+    /// The CPU features each kernel runs on with this instruction set.
+    pub fn features(self) -> &'static str {
+        match self {
+            Isa::Portable => "portable Rust (no vector instructions named)",
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 => "AVX2: conv/FC vpmaddwd on int16 pairs, depthwise and add 8 lanes",
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx512Vnni => {
+                "AVX-512 F/BW/VL + VNNI: conv/FC vpdpbusd on u8×s8 quads, add and depthwise rows \
+                 16 lanes (depthwise ring built on AVX2)"
+            }
+            #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+            Isa::Simd128 => "wasm simd128: 8 lanes in two registers",
+        }
     }
+}
+
+/// Every instruction set this machine can run the fast paths on, the best last: the tests
+/// run each of them, so AVX2 stays tested on a machine with AVX-512.
+pub fn available() -> Vec<Isa> {
+    #[allow(unused_mut)]
+    let mut all = vec![Isa::Portable];
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx2") {
+            all.push(Isa::Avx2);
+        }
+        if avx512::detected() {
+            all.push(Isa::Avx512Vnni);
+        }
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    all.push(Isa::Simd128);
     all
 }
 
@@ -100,8 +134,13 @@ pub fn available() -> Vec<Isa> {
 #[inline]
 pub fn isa() -> Isa {
     #[cfg(target_arch = "x86_64")]
-    if std::arch::is_x86_feature_detected!("avx2") {
-        return Isa::Avx2;
+    {
+        if avx512::detected() {
+            return Isa::Avx512Vnni;
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            return Isa::Avx2;
+        }
     }
     #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
     return Isa::Simd128;
@@ -109,8 +148,8 @@ pub fn isa() -> Isa {
     Isa::Portable
 }
 
-/// An output stage laid out for eight lanes at a time: per-channel parameters padded to a
-/// multiple of eight channels.
+/// An output stage laid out for eight (or, with AVX-512, sixteen) lanes at a time:
+/// per-channel parameters padded to a multiple of sixteen channels.
 #[derive(Debug, Clone)]
 pub struct LaneStage {
     pub multiplier: Vec<i32>,
@@ -140,7 +179,7 @@ pub struct LaneStage {
 
 impl LaneStage {
     pub fn new(stage: &OutputStage) -> LaneStage {
-        let padded = stage.requant.len().div_ceil(8) * 8;
+        let padded = stage.requant.len().div_ceil(16) * 16;
         let field = |f: &dyn Fn(crate::quant::Requant) -> i32| {
             let mut v: Vec<i32> = stage.requant.iter().map(|&r| f(r)).collect();
             v.resize(padded, 0);
@@ -289,33 +328,54 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
 
+    /// Requantizes `acc` (one accumulator a channel of `lanes`) on `isa`, as many lanes at
+    /// a time as its kernels do.
+    fn requantize_on(isa: Isa, lanes: &LaneStage, acc: &[i32]) -> Vec<i8> {
+        let n = acc.len();
+        let mut padded = acc.to_vec();
+        padded.resize(n.div_ceil(16) * 16, 0);
+        let mut got = vec![0i8; padded.len()];
+        let (src, dst) = (padded.as_ptr(), got.as_mut_ptr());
+        // SAFETY: `padded`, `got` and the lane stage hold a multiple of sixteen channels;
+        // `isa` is available.
+        unsafe {
+            match isa {
+                Isa::Portable => {
+                    for c in (0..n).step_by(8) {
+                        Portable::requantize_store(Portable::load_acc(src.add(c)), lanes, c, dst.add(c));
+                    }
+                }
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx2 => {
+                    for c in (0..n).step_by(8) {
+                        avx2::Avx2::requantize_store(avx2::Avx2::load_acc(src.add(c)), lanes, c, dst.add(c));
+                    }
+                }
+                #[cfg(target_arch = "x86_64")]
+                Isa::Avx512Vnni => {
+                    for c in (0..n).step_by(16) {
+                        let acc = std::arch::x86_64::_mm512_loadu_si512(src.add(c).cast());
+                        avx512::requantize_store(acc, lanes, c, dst.add(c), (n - c).min(16));
+                    }
+                }
+            }
+        }
+        got.truncate(n);
+        got
+    }
+
     proptest! {
         #![proptest_config(testing::config(2000))]
 
         /// The lanes requantize exactly as `OutputStage::apply`, for any accumulator.
         #[test]
         fn requantize_matches_output_stage(
-            (stage, acc) in (1usize..=16).prop_flat_map(|n| (testing::stage(n), proptest::collection::vec(any::<i32>(), n)))
+            (stage, acc) in (1usize..=40).prop_flat_map(|n| (testing::stage(n), proptest::collection::vec(any::<i32>(), n)))
         ) {
             let lanes = LaneStage::new(&stage);
-            let n = acc.len();
-            let mut padded = acc.clone();
-            padded.resize(n.div_ceil(8) * 8, 0);
             let expected: Vec<i8> = acc.iter().enumerate().map(|(c, &a)| stage.apply(a, c)).collect();
             for isa in available() {
-                let mut got = vec![0i8; padded.len()];
-                for c in (0..n).step_by(8) {
-                    // SAFETY: eight lanes in bounds of `padded`, `got` and the lane stage.
-                    unsafe {
-                        match isa {
-                            Isa::Portable => Portable::requantize_store(Portable::load_acc(padded.as_ptr().add(c)), &lanes, c, got.as_mut_ptr().add(c)),
-                            #[cfg(target_arch = "x86_64")]
-                            #[cfg(target_arch = "x86_64")]
-                        Isa::Avx2 => avx2::Avx2::requantize_store(avx2::Avx2::load_acc(padded.as_ptr().add(c)), &lanes, c, got.as_mut_ptr().add(c)),
-                        }
-                    }
-                }
-                prop_assert_eq!(&got[..n], &expected[..], "{:?}", isa);
+                prop_assert_eq!(requantize_on(isa, &lanes, &acc), expected.clone(), "{:?}", isa);
             }
         }
     }
@@ -325,6 +385,8 @@ mod tests {
         let stage = OutputStage {
             requant: [1e-12, 2f64.powi(-31), 0.5, 0.999_999_999, 1.0, 1.7, 2.5, 1e-3]
                 .iter()
+                .cycle()
+                .take(16)
                 .map(|&r| crate::quant::Requant::new(r))
                 .collect(),
             offset: -3,
@@ -333,25 +395,23 @@ mod tests {
         };
         let lanes = LaneStage::new(&stage);
         for acc in [i32::MIN, i32::MIN + 1, -(1 << 30) - 1, -3, -1, 0, 1, 3, 1 << 30, i32::MAX] {
-            let accs = [acc; 8];
-            let expected: Vec<i8> = (0..8).map(|c| stage.apply(acc, c)).collect();
+            let expected: Vec<i8> = (0..16).map(|c| stage.apply(acc, c)).collect();
             for isa in available() {
-                let mut got = [0i8; 8];
-                // SAFETY: eight lanes in bounds.
-                unsafe {
-                    match isa {
-                        Isa::Portable => Portable::requantize_store(accs, &lanes, 0, got.as_mut_ptr()),
-                        #[cfg(target_arch = "x86_64")]
-                        Isa::Avx2 => avx2::Avx2::requantize_store(
-                            avx2::Avx2::load_acc(accs.as_ptr()),
-                            &lanes,
-                            0,
-                            got.as_mut_ptr(),
-                        ),
-                    }
-                }
-                assert_eq!(got.to_vec(), expected, "{isa:?} acc {acc}");
+                assert_eq!(requantize_on(isa, &lanes, &[acc; 16]), expected, "{isa:?} acc {acc}");
             }
         }
+    }
+
+    /// The instruction sets the tests run include every backend this machine has, AVX2
+    /// beside AVX-512.
+    #[test]
+    #[cfg(target_arch = "x86_64")]
+    fn every_backend_is_tested() {
+        let all = available();
+        if std::arch::is_x86_feature_detected!("avx2") {
+            assert!(all.contains(&Isa::Avx2));
+        }
+        assert_eq!(avx512::detected(), all.contains(&Isa::Avx512Vnni));
+        assert_eq!(all.last(), Some(&isa()));
     }
 }

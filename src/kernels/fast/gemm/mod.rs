@@ -11,11 +11,19 @@
 //! row by row, each kernel row's `kw·ic` values padded to an even count with a zero weight,
 //! so a pair never straddles two rows. A thin layer's field is short (27 values for a
 //! 3-channel 3×3 kernel), and gathering it per pixel cost as much as its arithmetic.
+//!
+//! Two products read those fields ([`Field`]): int16 pairs times int16 weights (`madd`, on
+//! any [`Lanes`] backend), and, with AVX-512 VNNI, bytes offset by 128 in quads times int8
+//! weights (`vpdpbusd`, sixteen channels a register, see [`vnni`]); one layout of fields, so
+//! one way of reading them.
 
 mod pack;
+#[cfg(target_arch = "x86_64")]
+mod vnni;
 
 use super::{covers, isa, Isa, LaneStage, Lanes, Portable};
 use crate::geometry::{Fmap, FmapMut, Region, Window};
+use std::marker::PhantomData;
 use std::mem::MaybeUninit;
 
 /// Longest receptive field (`kh·kw·ic`) the fast path takes; longer ones use the reference.
@@ -45,27 +53,82 @@ pub struct Gemm {
     bias: Vec<i32>,
     stage: LaneStage,
     zero_point: i16,
+    /// The filter for the VNNI product, where this machine has it and the weights are int8.
+    #[cfg(target_arch = "x86_64")]
+    vnni: Option<vnni::Packed>,
 }
 
-/// Int16 a column holds past the deepest receptive field: [`widen`] writes sixteen at a time.
+/// Values a column holds past the deepest receptive field: [`widen`] writes sixteen at a time.
 const SLACK: usize = 16;
-/// One receptive field, `pairs·2` int16 of it written.
-type Column = [MaybeUninit<i16>; MAX_DEPTH + SLACK];
+/// Most values past a field's end that its last pair or quad reads ([`Field::OVER`]).
+const MAX_OVER: usize = 3;
+/// One receptive field.
+type Column<E> = [MaybeUninit<E>; MAX_DEPTH + SLACK];
 /// The columns of the pixels computed together.
-type Columns = [Column; PIXELS];
+type Columns<E> = [Column<E>; PIXELS];
 
 /// Where the fields of `M` pixels are: row `r` of pixel `m`'s starts at `rows[r] + at[m]`
-/// (int16; a one-run field has only row 0).
-struct Fields<const M: usize> {
-    rows: [*const i16; MAX_ROWS],
+/// (values; a one-run field has only row 0).
+struct Fields<E, const M: usize> {
+    rows: [*const E; MAX_ROWS],
     at: [usize; M],
 }
 
 /// The field rows of `columns` (one run each), and where column `m`'s starts.
-fn column_rows(columns: &Columns) -> ([*const i16; MAX_ROWS], impl Fn(usize) -> usize) {
+fn column_rows<E>(columns: &Columns<E>) -> ([*const E; MAX_ROWS], impl Fn(usize) -> usize) {
     let mut rows = [std::ptr::null(); MAX_ROWS];
     rows[0] = columns.as_ptr().cast();
     (rows, |m| m * (MAX_DEPTH + SLACK))
+}
+
+/// How a product holds the receptive fields and multiplies them with the packed filter.
+///
+/// # Safety
+/// `load` and `multiply` may only be called where the product's instruction set is
+/// available; `multiply` reads `OVER` values past each field row (written as zeros or
+/// belonging to the next pixel, against zero weights).
+unsafe trait Field {
+    /// What a field holds per input value.
+    type Elem: Copy;
+    /// Values past a field row's end its last pair or quad reads.
+    const OVER: usize;
+    /// The input zero point as a field holds it: what the padding holds.
+    fn padding(gemm: &Gemm) -> Self::Elem;
+    fn zero() -> Self::Elem;
+    /// The first `n` int8 of `src` at `dst`, as a field holds them; up to `SLACK − 1` values
+    /// past `n` may be written too.
+    unsafe fn load(src: &[i8], n: usize, dst: *mut Self::Elem);
+    /// `n` copies of `value` at `dst`.
+    #[inline(always)]
+    unsafe fn fill(dst: *mut Self::Elem, n: usize, value: Self::Elem) {
+        std::slice::from_raw_parts_mut(dst, n).fill(value)
+    }
+    /// Every output channel of `M` pixels from their fields; `outs[m]` receives pixel `m`.
+    unsafe fn multiply<const M: usize>(gemm: &Gemm, fields: &Fields<Self::Elem, M>, outs: [*mut i8; M]);
+}
+
+/// Int16 pairs times the int16 filter, by `madd` on backend `L`.
+struct Pairs<L>(PhantomData<L>);
+
+unsafe impl<L: Lanes> Field for Pairs<L> {
+    type Elem = i16;
+    const OVER: usize = 1;
+    #[inline(always)]
+    fn padding(gemm: &Gemm) -> i16 {
+        gemm.zero_point
+    }
+    #[inline(always)]
+    fn zero() -> i16 {
+        0
+    }
+    #[inline(always)]
+    unsafe fn load(src: &[i8], n: usize, dst: *mut i16) {
+        widen::<L>(src, n, dst)
+    }
+    #[inline(always)]
+    unsafe fn multiply<const M: usize>(gemm: &Gemm, fields: &Fields<i16, M>, outs: [*mut i8; M]) {
+        gemm.multiply::<L, M>(fields, outs)
+    }
 }
 
 impl Gemm {
@@ -82,26 +145,35 @@ impl Gemm {
         match isa {
             // SAFETY: the output view holds `region` (checked above); the portable backend
             // needs no instruction set.
-            Isa::Portable => unsafe { self.eval_with::<Portable>(window, input, out, region) },
+            Isa::Portable => unsafe { self.eval_with::<Pairs<Portable>>(window, input, out, region) },
             #[cfg(target_arch = "x86_64")]
-            // SAFETY: as above; `isa()` found AVX2.
-            Isa::Avx2 => unsafe { self.eval_avx2(window, input, out, region) },
+            // SAFETY: as above; `isa` found VNNI and the weights are packed for it.
+            Isa::Avx512Vnni if self.vnni.is_some() => unsafe { self.eval_vnni(window, input, out, region) },
+            #[cfg(target_arch = "x86_64")]
+            // SAFETY: as above; `isa` found AVX2 (which the VNNI backend includes).
+            Isa::Avx2 | Isa::Avx512Vnni => unsafe { self.eval_avx2(window, input, out, region) },
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
             // SAFETY: as above; compiled with simd128.
-            Isa::Simd128 => unsafe { self.eval_with::<super::wasm::Simd128>(window, input, out, region) },
+            Isa::Simd128 => unsafe { self.eval_with::<Pairs<super::wasm::Simd128>>(window, input, out, region) },
         }
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn eval_avx2(&self, window: &Window, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
-        self.eval_with::<super::avx2::Avx2>(window, input, out, region)
+        self.eval_with::<Pairs<super::avx2::Avx2>>(window, input, out, region)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl,avx512vnni")]
+    unsafe fn eval_vnni(&self, window: &Window, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+        self.eval_with::<vnni::Quads>(window, input, out, region)
     }
 
     #[inline(always)]
-    unsafe fn eval_with<L: Lanes>(&self, window: &Window, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+    unsafe fn eval_with<F: Field>(&self, window: &Window, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
         if self.rows > 1 {
-            return self.eval_by_rows::<L>(window, input, out, region);
+            return self.eval_by_rows::<F>(window, input, out, region);
         }
         if window.kernel == (1, 1) && window.stride == (1, 1) && (window.pad_top, window.pad_left) == (0, 0) {
             // A pointwise convolution: each row of the region is a run of pixels in and out.
@@ -110,11 +182,11 @@ impl Gemm {
             for y in region.y0..region.y1 {
                 let src = input.data.as_ptr().add(((y - r.y0) * r.width() + (region.x0 - r.x0)) * ic);
                 let at = ((y - out.region.y0) * out.region.width() + (region.x0 - out.region.x0)) * self.channels;
-                self.pixels_with::<L>(src, out.data.as_mut_ptr().add(at), region.width());
+                self.pixels_with::<F>(src, out.data.as_mut_ptr().add(at), region.width());
             }
             return;
         }
-        let mut columns: Columns = [[MaybeUninit::uninit(); MAX_DEPTH + SLACK]; PIXELS];
+        let mut columns: Columns<F::Elem> = [[MaybeUninit::uninit(); MAX_DEPTH + SLACK]; PIXELS];
         let width = region.width();
         let base = out.data.as_mut_ptr();
         let pixel_out = |p: usize| {
@@ -127,10 +199,10 @@ impl Gemm {
             let n = PIXELS.min(area - p);
             for (m, column) in columns.iter_mut().enumerate().take(n) {
                 let q = p + m;
-                self.receptive_field::<L>(window, input, region.y0 + q / width, region.x0 + q % width, column);
+                self.receptive_field::<F>(window, input, region.y0 + q / width, region.x0 + q % width, column);
             }
             let (rows, at) = column_rows(&columns);
-            self.multiply_some::<L>(n, rows, at, |m| pixel_out(p + m));
+            self.multiply_some::<F>(n, rows, at, |m| pixel_out(p + m));
             p += n;
         }
     }
@@ -144,25 +216,26 @@ impl Gemm {
     /// fills the groups of four (ResNet-8's 4×8 plan 0.596 → 0.575 ms); wider ones take one,
     /// as two cost the first conv's whole rows 7 % through code layout.
     #[inline(always)]
-    unsafe fn eval_by_rows<L: Lanes>(&self, w: &Window, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
+    unsafe fn eval_by_rows<F: Field>(&self, w: &Window, input: &Fmap<i8>, out: &mut FmapMut<i8>, region: Region) {
         let (kh, kw) = w.kernel;
         let (ic, s, r) = (input.channels, w.stride.1, input.region);
         let (sy, dy) = (w.stride.0, w.dilation.0);
         assert!(kh == self.rows && kw * ic * kh == self.depth && w.dilation.1 == 1);
         assert!(covers(r, w.input_region(region)) && input.data.len() >= r.area() * ic);
         // Input rows a band of `band` output rows reads; each holds the input columns of a
-        // chunk of output columns, one value more (what an odd row's last pair reads, times a
-        // zero weight) and the widening's overrun. Two output rows a band where a row of the
-        // chunk still fits, else one (`for_conv` checked that it does).
+        // chunk of output columns, the values a row's last pair or quad reads past them
+        // (times zero weights) and the widening's overrun. Two output rows a band where a row
+        // of the chunk still fits, else one (`for_conv` checked that it does).
         let span = |band: usize| (kh - 1) * dy + 1 + (band - 1) * sy;
-        let fits = |band: usize| ((ROW_BUFFER / span(band)).saturating_sub(SLACK + 1) / ic).checked_sub(kw).is_some();
+        let fits =
+            |band: usize| ((ROW_BUFFER / span(band)).saturating_sub(SLACK + F::OVER) / ic).checked_sub(kw).is_some();
         let band = if region.height() > 1 && region.width() < 2 * PIXELS && fits(2) { 2 } else { 1 };
         let pitch = ROW_BUFFER / span(band);
-        let chunk = ((pitch - SLACK - 1) / ic - kw) / s + 1;
-        let mut buffer = [MaybeUninit::<i16>::uninit(); ROW_BUFFER];
-        let slots = buffer.as_mut_ptr().cast::<i16>();
+        let chunk = ((pitch - SLACK - F::OVER) / ic - kw) / s + 1;
+        let mut buffer = [MaybeUninit::<F::Elem>::uninit(); ROW_BUFFER];
+        let slots = buffer.as_mut_ptr().cast::<F::Elem>();
         let at_row = |i: usize| slots.add(i * pitch);
-        let mut fields_rows = [std::ptr::null::<i16>(); MAX_ROWS];
+        let mut fields_rows = [std::ptr::null::<F::Elem>(); MAX_ROWS];
         for (ky, row) in fields_rows.iter_mut().enumerate().take(kh) {
             *row = at_row(ky * dy).cast_const();
         }
@@ -170,7 +243,7 @@ impl Gemm {
         let pixel_out = |y: usize, x: usize| {
             base.add(((y - out.region.y0) * out.region.width() + (x - out.region.x0)) * self.channels)
         };
-        let fill = |dst: *mut i16, n: usize| std::slice::from_raw_parts_mut(dst, n).fill(self.zero_point);
+        let fill = |dst: *mut F::Elem, n: usize| F::fill(dst, n, F::padding(self));
         for oy in (region.y0..region.y1).step_by(band) {
             let rows = band.min(region.y1 - oy);
             let mut a = region.x0;
@@ -191,12 +264,12 @@ impl Gemm {
                             if hi > lo {
                                 let ix = a * s + lo - w.pad_left;
                                 let start = ((iy - r.y0) * r.width() + (ix - r.x0)) * ic;
-                                widen::<L>(&input.data[start..], (hi - lo) * ic, dst.add(lo * ic));
+                                F::load(&input.data[start..], (hi - lo) * ic, dst.add(lo * ic));
                             }
                             fill(dst.add(hi * ic), (cols - hi) * ic);
                         }
                     }
-                    *dst.add(cols * ic) = 0;
+                    std::slice::from_raw_parts_mut(dst.add(cols * ic), F::OVER).fill(F::zero());
                 }
                 // The band's pixels row by row: pixel `q` is row `q / width`, column
                 // `q % width` (no division in a band of one row, where a pixel of the
@@ -220,11 +293,11 @@ impl Gemm {
                 let mut q = 0;
                 while q + PIXELS <= pixels {
                     let fields = Fields { rows: fields_rows, at: std::array::from_fn(|m| field(q + m)) };
-                    self.multiply::<L, PIXELS>(&fields, std::array::from_fn(|m| px(q + m)));
+                    F::multiply::<PIXELS>(self, &fields, std::array::from_fn(|m| px(q + m)));
                     q += PIXELS;
                 }
                 if q < pixels {
-                    self.multiply_some::<L>(pixels - q, fields_rows, |m| field(q + m), |m| px(q + m));
+                    self.multiply_some::<F>(pixels - q, fields_rows, |m| field(q + m), |m| px(q + m));
                 }
                 a = b;
             }
@@ -265,23 +338,31 @@ impl Gemm {
     /// see [`Gemm::eval_in_place`]).
     unsafe fn pixels_on(&self, isa: Isa, src: *const i8, dst: *mut i8, pixels: usize) {
         match isa {
-            Isa::Portable => self.pixels_with::<Portable>(src, dst, pixels),
+            Isa::Portable => self.pixels_with::<Pairs<Portable>>(src, dst, pixels),
             #[cfg(target_arch = "x86_64")]
-            Isa::Avx2 => self.pixels_avx2(src, dst, pixels),
+            Isa::Avx512Vnni if self.vnni.is_some() => self.pixels_vnni(src, dst, pixels),
+            #[cfg(target_arch = "x86_64")]
+            Isa::Avx2 | Isa::Avx512Vnni => self.pixels_avx2(src, dst, pixels),
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
-            Isa::Simd128 => self.pixels_with::<super::wasm::Simd128>(src, dst, pixels),
+            Isa::Simd128 => self.pixels_with::<Pairs<super::wasm::Simd128>>(src, dst, pixels),
         }
     }
 
     #[cfg(target_arch = "x86_64")]
     #[target_feature(enable = "avx2")]
     unsafe fn pixels_avx2(&self, src: *const i8, dst: *mut i8, pixels: usize) {
-        self.pixels_with::<super::avx2::Avx2>(src, dst, pixels)
+        self.pixels_with::<Pairs<super::avx2::Avx2>>(src, dst, pixels)
+    }
+
+    #[cfg(target_arch = "x86_64")]
+    #[target_feature(enable = "avx2,avx512f,avx512bw,avx512vl,avx512vnni")]
+    unsafe fn pixels_vnni(&self, src: *const i8, dst: *mut i8, pixels: usize) {
+        self.pixels_with::<vnni::Quads>(src, dst, pixels)
     }
 
     #[inline(always)]
-    unsafe fn pixels_with<L: Lanes>(&self, src: *const i8, dst: *mut i8, pixels: usize) {
-        let mut columns: Columns = [[MaybeUninit::uninit(); MAX_DEPTH + SLACK]; PIXELS];
+    unsafe fn pixels_with<F: Field>(&self, src: *const i8, dst: *mut i8, pixels: usize) {
+        let mut columns: Columns<F::Elem> = [[MaybeUninit::uninit(); MAX_DEPTH + SLACK]; PIXELS];
         let (ic, oc) = (self.depth, self.channels);
         let mut p = 0;
         while p < pixels {
@@ -289,32 +370,30 @@ impl Gemm {
             for (m, column) in columns.iter_mut().enumerate().take(n) {
                 // The pixels from this one on are readable.
                 let rest = std::slice::from_raw_parts(src.add((p + m) * ic), (pixels - p - m) * ic);
-                widen::<L>(rest, ic, column.as_mut_ptr().cast());
-                if ic % 2 == 1 {
-                    column[ic] = MaybeUninit::new(0);
-                }
+                F::load(rest, ic, column.as_mut_ptr().cast());
+                column[ic..ic + F::OVER].fill(MaybeUninit::new(F::zero()));
             }
             let (rows, at) = column_rows(&columns);
-            self.multiply_some::<L>(n, rows, at, |m| dst.add((p + m) * oc));
+            self.multiply_some::<F>(n, rows, at, |m| dst.add((p + m) * oc));
             p += n;
         }
     }
 
-    /// Writes the receptive field of output pixel `(y, x)` to `column`, widened, padded
-    /// with the zero point, then one zero if the depth is odd.
+    /// Writes the receptive field of output pixel `(y, x)` to `column` as `F` holds it,
+    /// padded with the zero point, then the zeros its last pair or quad reads.
     #[inline(always)]
-    fn receptive_field<L: Lanes>(
+    fn receptive_field<F: Field>(
         &self,
         w: &Window,
         input: &Fmap<i8>,
         y: usize,
         x: usize,
-        column: &mut [MaybeUninit<i16>],
+        column: &mut [MaybeUninit<F::Elem>],
     ) {
         let (kh, kw) = w.kernel;
         let ic = input.channels;
         let span = kw * ic;
-        let dst: *mut i16 = column.as_mut_ptr().cast();
+        let dst: *mut F::Elem = column.as_mut_ptr().cast();
         // The input column of the first tap when every tap of the row lies inside the map.
         let inside = (x * w.stride.1).checked_sub(w.pad_left).filter(|&x0| x0 + (kw - 1) * w.dilation.1 < w.in_w);
         for ky in 0..kh {
@@ -323,12 +402,12 @@ impl Gemm {
             // SAFETY: `at + span <= depth <= MAX_DEPTH`, and the column has `SLACK` more.
             unsafe {
                 match (iy, inside) {
-                    (None, _) => std::slice::from_raw_parts_mut(dst.add(at), span).fill(self.zero_point),
+                    (None, _) => F::fill(dst.add(at), span, F::padding(self)),
                     (Some(iy), Some(x0)) if w.dilation.1 == 1 => {
                         // The row's taps are one run of pixels.
                         let r = input.region;
                         let start = ((iy - r.y0) * r.width() + (x0 - r.x0)) * ic;
-                        widen::<L>(&input.data[start..], span, dst.add(at));
+                        F::load(&input.data[start..], span, dst.add(at));
                     }
                     (Some(iy), _) => {
                         for kx in 0..kw {
@@ -336,44 +415,42 @@ impl Gemm {
                                 Some(ix) => {
                                     let r = input.region;
                                     let start = ((iy - r.y0) * r.width() + (ix - r.x0)) * ic;
-                                    widen::<L>(&input.data[start..], ic, dst.add(at + kx * ic))
+                                    F::load(&input.data[start..], ic, dst.add(at + kx * ic))
                                 }
-                                None => std::slice::from_raw_parts_mut(dst.add(at + kx * ic), ic).fill(self.zero_point),
+                                None => F::fill(dst.add(at + kx * ic), ic, F::padding(self)),
                             }
                         }
                     }
                 }
             }
         }
-        if self.depth % 2 == 1 {
-            column[self.depth] = MaybeUninit::new(0);
-        }
+        column[self.depth..self.depth + F::OVER].fill(MaybeUninit::new(F::zero()));
     }
 
-    /// [`Gemm::multiply`] for `n` pixels (1 to [`PIXELS`]) together: pixel `m`'s field row
+    /// [`Field::multiply`] for `n` pixels (1 to [`PIXELS`]) together: pixel `m`'s field row
     /// `r` starts at `rows[r] + at(m)`, its output at `out(m)`. A row's last pixels share
     /// their filter loads as its groups of four do.
     #[inline(always)]
-    unsafe fn multiply_some<L: Lanes>(
+    unsafe fn multiply_some<F: Field>(
         &self,
         n: usize,
-        rows: [*const i16; MAX_ROWS],
+        rows: [*const F::Elem; MAX_ROWS],
         at: impl Fn(usize) -> usize,
         out: impl Fn(usize) -> *mut i8,
     ) {
         match n {
             PIXELS => {
-                self.multiply::<L, PIXELS>(&Fields { rows, at: std::array::from_fn(&at) }, std::array::from_fn(&out))
+                F::multiply::<PIXELS>(self, &Fields { rows, at: std::array::from_fn(&at) }, std::array::from_fn(&out))
             }
-            3 => self.multiply::<L, 3>(&Fields { rows, at: std::array::from_fn(&at) }, std::array::from_fn(&out)),
-            2 => self.multiply::<L, 2>(&Fields { rows, at: std::array::from_fn(&at) }, std::array::from_fn(&out)),
-            _ => self.multiply::<L, 1>(&Fields { rows, at: [at(0)] }, [out(0)]),
+            3 => F::multiply::<3>(self, &Fields { rows, at: std::array::from_fn(&at) }, std::array::from_fn(&out)),
+            2 => F::multiply::<2>(self, &Fields { rows, at: std::array::from_fn(&at) }, std::array::from_fn(&out)),
+            _ => F::multiply::<1>(self, &Fields { rows, at: [at(0)] }, [out(0)]),
         }
     }
 
-    /// Every output channel of `M` pixels from their fields; `outs[m]` receives pixel `m`.
+    /// [`Field::multiply`] on int16 pairs.
     #[inline(always)]
-    unsafe fn multiply<L: Lanes, const M: usize>(&self, fields: &Fields<M>, outs: [*mut i8; M]) {
+    unsafe fn multiply<L: Lanes, const M: usize>(&self, fields: &Fields<i16, M>, outs: [*mut i8; M]) {
         let blocks = self.channels.div_ceil(8);
         let mut b = 0;
         if L::WIDE {
@@ -392,7 +469,7 @@ impl Gemm {
     #[inline(always)]
     unsafe fn multiply_blocks<L: Lanes, const M: usize, const B: usize>(
         &self,
-        fields: &Fields<M>,
+        fields: &Fields<i16, M>,
         outs: &[*mut i8; M],
         b0: usize,
     ) {

@@ -2,7 +2,7 @@
 //! pairs of input channels side by side as int16, each kernel row's pairs apart when the
 //! field is read row by row; the zero-point correction folded into the bias.
 
-use super::{Gemm, MAX_DEPTH, MAX_ROWS, ROW_BUFFER, SLACK};
+use super::{Gemm, MAX_DEPTH, MAX_OVER, MAX_ROWS, ROW_BUFFER, SLACK};
 use crate::geometry::Window;
 use crate::kernels::fast::LaneStage;
 use crate::quant::OutputStage;
@@ -31,7 +31,7 @@ impl Gemm {
             && window.dilation.1 == 1
             && kh <= MAX_ROWS
             && depth.is_multiple_of(kh)
-            && span * (depth / kh + 1 + SLACK) <= ROW_BUFFER;
+            && span * (depth / kh + MAX_OVER + SLACK) <= ROW_BUFFER;
         Gemm::pack(filter, 0, bias, channels, zero_point, stage, if by_rows { kh } else { 1 })
     }
 
@@ -86,6 +86,8 @@ impl Gemm {
             rows,
             row_pairs,
             channels,
+            #[cfg(target_arch = "x86_64")]
+            vnni: super::vnni::Packed::new(filter, filter_offset, &folded, channels, rows),
             filter: packed,
             bias: folded,
             stage: LaneStage::new(stage),
