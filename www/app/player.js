@@ -61,10 +61,21 @@ export function togglePlay() {
 /// Pauses and moves `delta` steps, wrapping around.
 export function move(delta) {
   if (!state.report) return;
-  setPlaying(false);
   const n = Math.max(1, state.report.patched.steps.length);
-  state.step = (state.step + delta + n) % n;
+  pauseAt((state.step + delta + n) % n);
+}
+
+/// Pauses on step `step` of the patch plan.
+export function pauseAt(step) {
+  if (!state.report) return;
+  setPlaying(false);
+  state.step = step;
   showStep();
+}
+
+/// Plays again (the camera too) after a pause.
+export function resume() {
+  if (!state.playing) setPlaying(true);
 }
 
 export function setupPlayer() {

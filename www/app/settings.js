@@ -45,6 +45,7 @@ export function settingsFromControls() {
     pixel_range: state.pixelRange ?? state.model?.suggested.pixel_range ?? null,
   };
   for (const [id, field] of SWITCHES) settings[field] = $(id).checked;
+  settings.halo = $('halo-select').value;
   return settings;
 }
 
@@ -60,6 +61,7 @@ export function applySettings(s) {
   fillGrids($('split-select').value);
   $('patch-select').value = hasOption('patch-select', s.patch?.[0]) ? s.patch[0] : '';
   for (const [id, field] of SWITCHES) $(id).checked = Boolean(s[field]);
+  $('halo-select').value = hasOption('halo-select', s.halo) ? s.halo : 'recompute';
   state.gridReset = '';
   if ('pixel_range' in s) state.pixelRange = s.pixel_range ?? null;
 }
