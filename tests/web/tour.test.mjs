@@ -163,9 +163,9 @@ test('the tour\'s link reopens the same step with the same plan', async (t) => {
   assert.deepEqual(problems, []);
 });
 
-test('every tour step on Visual Wake Words is an experiment the page confirms, its box beside its subject, at three sizes', async (t) => {
+test('every tour step on Visual Wake Words is an experiment the page confirms, its box beside its subject, at four sizes', async (t) => {
   const file = clip('astronaut.png');
-  for (const [width, height, ratio] of [[853, 480, 1.5], [1280, 720, 1], [1920, 1080, 1]]) {
+  for (const [width, height, ratio] of [[853, 480, 1.5], [1280, 720, 1], [1920, 1080, 1], [390, 844, 3]]) {
     const { browser, page, problems } = await open(t, server, camera(file), { viewport: { width, height }, deviceScaleFactor: ratio });
     const seen = await walkTour(page, { name: 'vww', width, height, frames: true });
     if (width === 1280) console.log(seen.map((s, i) => `    ${i + 1}. ${s.title}: ${s.done}`).join('\n'));
