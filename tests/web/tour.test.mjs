@@ -6,7 +6,7 @@
 // `node --test --test-name-pattern='REGEX' tests/web/*.test.mjs` (Makefile: test-page).
 import { after, test } from 'node:test';
 import { strict as assert } from 'node:assert';
-import { camera, clip, open, idle, shot, serveWww } from './harness.mjs';
+import { camera, clip, open, idle, launch, newPage, shot, serveWww } from './harness.mjs';
 import { difference } from './checks.mjs';
 
 const server = await serveWww();
@@ -183,4 +183,29 @@ test('the tour works on rock-paper-scissors and MobileNetV2 without loading anot
     assert.deepEqual(problems, []);
     await browser.close();
   }
+});
+
+test('under reduced motion the tour\'s experiments never start the animation', async (t) => {
+  const browser = await launch(camera(clip('astronaut.png')));
+  t.after(() => browser.close());
+  const { page, problems } = await newPage(browser);
+  await page.emulateMedia({ reducedMotion: 'reduce' });
+  await page.goto(`${server.url}#model=vww&tour=1`);
+  await idle(page);
+  await page.waitForFunction(() => document.getElementById('tour-text').textContent !== '');
+  await press(page, 'Pause');
+  await untilDone(page, () => {}, 0);
+  assert.equal(await page.textContent('#play'), 'Play');
+  // The last step needs camera frames: they run again, and the steps still wait.
+  for (let i = 0; i < 6; i++) {
+    await page.click('#tour-next');
+    await idle(page);
+  }
+  assert.equal(await boxText(page, 'tour-title'), 'Break it');
+  const step = await page.textContent('#step-counter');
+  await press(page, 'Break it');
+  await untilDone(page, () => {}, 0);
+  assert.equal(await page.textContent('#play'), 'Play');
+  assert.equal(await page.textContent('#step-counter'), step, 'the steps stand still');
+  assert.deepEqual(problems, []);
 });

@@ -73,9 +73,13 @@ export function pauseAt(step) {
   showStep();
 }
 
-/// Plays again (the camera too) after a pause.
+const reducedMotion = () => matchMedia('(prefers-reduced-motion: reduce)').matches;
+
+/// The camera answering again after a pause, and the steps playing — unless the system asks
+/// for reduced motion: then they keep waiting for the user.
 export function resume() {
-  if (!state.playing) setPlaying(true);
+  if (reducedMotion()) state.frozen = false;
+  else if (!state.playing) setPlaying(true);
 }
 
 export function setupPlayer() {
@@ -86,7 +90,7 @@ export function setupPlayer() {
 }
 
 export function startPlayer() {
-  if (matchMedia('(prefers-reduced-motion: reduce)').matches) {
+  if (reducedMotion()) {
     state.playing = false;
     $('play').textContent = 'Play';
     $('motion-note').hidden = false;

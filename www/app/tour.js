@@ -10,7 +10,7 @@ import { CUSTOM_SRAM, applySettings, settingsFromControls } from './settings.js'
 import { writeHash } from './url.js';
 import { replan } from './model.js';
 import { choosePatch, nextGrid } from './controls.js';
-import { move, pauseAt, resume, togglePlay } from './player.js';
+import { move, pauseAt, resume } from './player.js';
 import { dims, kib, percent } from './format.js';
 
 // The switches of the first screen's plan: the camera streams each patch's input, depthwise
@@ -58,7 +58,7 @@ const TOUR = [
       ? `The camera frame, centre-cropped and shrunk to the ${dims(r.input.shape)} int8 input of ${modelName()}. The verdict under it is computed by the real model in your browser, inside a simulated MCU arena of ${kib(r.board.sram)}. The faint grid: the plan's ${patchCount(r)} patches.`
       : `This network takes a ${dims(r.input.shape)} input. Its weights are synthetic, so no camera frame runs and there is no verdict — but every buffer, address and byte count on this page is its real plan's.`),
     task: () => 'Pause the picture: press Space, or the button.',
-    buttons: () => (state.frozen ? [] : [['Pause', togglePlay]]),
+    buttons: () => (state.frozen ? [] : [['Pause', () => pauseAt(state.step)]]),
     check: (r) => {
       if (!state.frozen) return [false, ''];
       const run = state.run;
