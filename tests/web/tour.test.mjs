@@ -209,3 +209,19 @@ test('under reduced motion the tour\'s experiments never start the animation', a
   assert.equal(await page.textContent('#step-counter'), step, 'the steps stand still');
   assert.deepEqual(problems, []);
 });
+
+test('another model chosen during the tour: the step starts again on it, with its figures', async (t) => {
+  const { page, problems } = await open(t, server, [], { hash: '#model=vww&tour=3' });
+  await page.waitForFunction(() => document.getElementById('tour-text').textContent !== '');
+  assert.match(await boxText(page, 'tour-text'), /Layer by layer needs 54 KiB/);
+  await page.selectOption('#model-select', 'rps');
+  await page.waitForFunction(() => window.mcupatchModel()?.input.shape[3] === 1 && window.mcupatchIdle()
+    && !/needs 54 KiB/.test(document.getElementById('tour-text').textContent), null, { timeout: 60000 });
+  await idle(page);
+  const f = await figures(page);
+  assert.equal(await boxText(page, 'tour-title'), 'Patches');
+  assert.equal(await boxText(page, 'tour-text'), `A patch plan runs the first ops one tile of the map at a time, so only one patch's small buffers live at once, and the right arena's peak falls. Layer by layer needs ${f.lbl}; this MCU has ${f.sram}.`);
+  assert.deepEqual(f.r.schedule.stages, [], 'the step\'s own settings: layer by layer, a grid to pick');
+  assert.match(page.url(), /model=rps.*tour=3/);
+  assert.deepEqual(problems, []);
+});
