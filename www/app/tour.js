@@ -6,16 +6,15 @@
 // URL, so a link can open it.
 import { state, on } from './store.js';
 import { $, text } from './dom.js';
-import { CUSTOM_SRAM, applySettings, settingsFromControls } from './settings.js';
+import { CUSTOM_SRAM, LESSON_SWITCHES, applySettings, settingsFromControls } from './settings.js';
 import { writeHash } from './url.js';
 import { replan } from './model.js';
 import { choosePatch, nextGrid } from './controls.js';
 import { move, pauseAt, resume } from './player.js';
 import { dims, kib, percent } from './format.js';
 
-// The switches of the first screen's plan: the camera streams each patch's input, depthwise
-// convolutions in place.
-const LESSON = { streamed_input: true, in_place_depthwise: true, in_place_pointwise: false, in_place_add: false, multi_stage: false, float_input: false, split: [] };
+// Every step's settings start from the first screen's switches, the others off, the split the planner's.
+const LESSON = { ...LESSON_SWITCHES, in_place_pointwise: false, in_place_add: false, multi_stage: false, float_input: false, split: [] };
 
 const grids = (r) => r.schedule.stages.map((s) => `${s.rows}×${s.cols}`).join(' + ');
 const patchCount = (r) => r.schedule.stages.reduce((n, s) => n + s.rows * s.cols, 0);
