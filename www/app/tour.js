@@ -194,7 +194,8 @@ function present(subject) {
   placeBeside(subject, true);
 }
 
-// A subject that grows or shrinks (a panel filling in), or a box whose words do, is presented again.
+// A subject that grows or shrinks (a panel filling in), a box whose words do, or a page whose
+// panels above the subject do (moving it), is presented again.
 const resizes = new ResizeObserver(() => {
   const subject = state.tour >= 0 && document.querySelector(TOUR[state.tour].subject);
   if (subject) present(subject);
@@ -280,6 +281,7 @@ export async function showTour(index) {
   showWords();
   resizes.observe(subject);
   resizes.observe($('tour'));
+  resizes.observe(document.querySelector('main'));
   present(subject);
 }
 
