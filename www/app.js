@@ -29,11 +29,12 @@ import { setupLive } from './app/panels/live.js';
 import { setupBlocks } from './app/panels/blocks.js';
 import { setupSweep } from './app/panels/sweep.js';
 import { setupHeat } from './app/panels/heat.js';
-import { requestMap, setupFeasibility } from './app/panels/feasibility.js';
+import { setupFeasibility } from './app/panels/feasibility.js';
 import { setupModelAbout } from './app/panels/model-about.js';
 import { setupOutputMap } from './app/panels/output-map.js';
 import { setupPixelRange } from './app/panels/pixel-range.js';
 import { setupTakeAway } from './app/panels/take-away.js';
+import { setupHalos } from './app/panels/halos.js';
 import { downloadForTflm, downloadPlan, downloadReport } from './app/downloads.js';
 
 installHooks();
@@ -52,7 +53,7 @@ on('download-tflm', downloadForTflm);
 async function main() {
   // The panels listen in the order the page draws them.
   for (const setup of [setupControls, setupClassroom, setupSharedLink, setupPlayer, setupCamera, setupTour, setupModelAbout, setupLesson, setupInput,
-    setupOutputMap, setupPixelRange, setupVerdict, setupExactness, setupBreakIt, setupNumbers, setupOverrides, setupTakeAway, setupArena,
+    setupOutputMap, setupPixelRange, setupVerdict, setupExactness, setupBreakIt, setupNumbers, setupHalos, setupOverrides, setupTakeAway, setupArena,
     setupLive, setupPyramid, setupOpStrip, setupBlocks, setupSweep, setupHeat]) setup();
   state.catalog = (await planner.call('catalog')).catalog;
   fillCatalog();
@@ -60,7 +61,6 @@ async function main() {
   const tour = await openLink();
   if (isTourStep(tour)) showTour(tour);
   startPlayer();
-  requestMap();
   await startCamera();
 }
 

@@ -55,6 +55,19 @@ const handlers = {
     return { sweep: tryJson(() => need().sweep()), heat: tryJson(() => need().heat()) };
   },
 
+  // The current plan's settings planned both ways at its MCU — every patch recomputing its
+  // halo, and rows remembered in rings — then the current plan again (what a download saves).
+  async halos({ settings }) {
+    const both = {};
+    for (const halo of ['recompute', 'cache']) both[halo] = tryJson(() => need().plan(JSON.stringify({ ...settings, halo })));
+    need().plan(JSON.stringify(settings));
+    const summary = (r) => (r.error ? r : {
+      peak: r.patched.peak.bytes, overhead: r.patched.overhead, fits: r.board.fits_sram,
+      stages: r.schedule.stages.map(({ rows, cols, halo }) => ({ rows, cols, halo })),
+    });
+    return { recompute: summary(both.recompute), cache: summary(both.cache) };
+  },
+
   // Which widths × resolutions of a zoo architecture fit the settings' MCU.
   async feasibility({ arch, widths, resolutions, settings }) {
     const json = feasibility(arch, JSON.stringify(widths), JSON.stringify(resolutions), JSON.stringify(settings));

@@ -8,14 +8,16 @@ import { strict as assert } from 'node:assert';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { camera, clip, open, idle, scratchPath, shot, serveWww } from './harness.mjs';
-import { verdict, explained, canvasPixel, hex } from './checks.mjs';
+import { verdict, explained, canvasPixel, hex, reveal } from './checks.mjs';
 
 const server = await serveWww();
 after(() => server.close());
 
 test('the grid sweep charts every grid and every split; the current one is marked, a click plans another', async (t) => {
   const { page, problems } = await open(t, server, [], { hash: '#model=vww&patch=3x3&streamed-input&in-place-depthwise' });
+  await reveal(page, 'sweep-box');
   const { sweep } = await explained(page);
+  await page.waitForTimeout(300);
   const plan = await page.evaluate(() => window.mcupatchPlan());
   assert.equal(sweep.split, plan.schedule.stages[0].split.index);
   // Each bar's centre, at a height clear of the recompute line and the SRAM line drawn over it.
@@ -60,7 +62,9 @@ test('the grid sweep charts every grid and every split; the current one is marke
 
 test('the recompute heat sums to the plan\'s extra MACs shown on the page', async (t) => {
   const { page, problems } = await open(t, server, [], { hash: '#model=vww&patch=3x3&streamed-input&in-place-depthwise' });
+  await reveal(page, 'heat-box');
   const { heat } = await explained(page);
+  await page.waitForTimeout(300);
   const plan = await page.evaluate(() => window.mcupatchPlan());
   // The counts themselves, summed here: Σ count × MACs per pixel, less each map computed once.
   const sum = heat.layers.reduce((s, l) => s + l.counts.reduce((a, c) => a + c, 0) * l.macs_per_pixel, 0);
@@ -135,6 +139,8 @@ test('both arenas share one address scale: the same bytes at the same height, th
 test('the halo pyramid draws the current patch\'s regions of the plan, read back from its pixels', async (t) => {
   const { page, problems } = await open(t, server, [], { hash: '#model=vww&patch=3x3&streamed-input&in-place-depthwise' });
   const plan = await page.evaluate(() => window.mcupatchPlan());
+  await reveal(page, 'pyramid-detail');
+  await page.evaluate(() => document.activeElement.blur());
   await page.keyboard.press(' ');
   // The middle patch (index 4 of 3×3): its halo stops short of every edge.
   let step;

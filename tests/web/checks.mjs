@@ -80,6 +80,13 @@ export async function canvasPixel(page, selector, x, y) {
 
 export const hex = ([r, g, b]) => `#${[r, g, b].map((v) => v.toString(16).padStart(2, '0')).join('')}`;
 
+/// Opens the details panel `id` as a student does, by clicking its question (the first screen
+/// keeps them closed); a panel already open stays open.
+export async function reveal(page, id) {
+  if (!(await page.$eval(`#${id}`, (d) => d.open))) await page.click(`#${id} > summary h2`);
+  assert.equal(await page.$eval(`#${id}`, (d) => d.open), true, `#${id} opened`);
+}
+
 /// The error banner's text, or '' while it is hidden.
 export async function banner(page) {
   return (await page.isVisible('#error-banner')) ? page.textContent('#error-banner') : '';

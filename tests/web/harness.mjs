@@ -57,9 +57,9 @@ export function shot(name) {
 }
 
 /// A new tab whose page errors and console errors are collected in `problems`, and whose
-/// main-thread long tasks are recorded in `window.longTasks`.
-export async function newPage(browser, { viewport = { width: 1280, height: 720 }, deviceScaleFactor } = {}) {
-  const page = await browser.newPage({ viewport, ...(deviceScaleFactor ? { deviceScaleFactor } : {}) });
+/// main-thread long tasks are recorded in `window.longTasks`; `hasTouch`: a touch screen (a phone).
+export async function newPage(browser, { viewport = { width: 1280, height: 720 }, deviceScaleFactor, hasTouch } = {}) {
+  const page = await browser.newPage({ viewport, ...(deviceScaleFactor ? { deviceScaleFactor } : {}), ...(hasTouch ? { hasTouch } : {}) });
   const problems = [];
   page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
   page.on('console', (m) => m.type() === 'error' && problems.push(`console: ${m.text()}`));
@@ -84,10 +84,10 @@ export async function anyVerdict(page, timeout = 30000) {
 /// For a test `t` (node:test's context): a browser launched with `args`, closed after the test
 /// however it ends, and the page of `server` at `hash`, once it is idle.
 /// `whileLoading(page)` runs as soon as the page's document exists, before its model loads.
-export async function open(t, server, args, { hash = '', viewport, deviceScaleFactor, whileLoading } = {}) {
+export async function open(t, server, args, { hash = '', viewport, deviceScaleFactor, hasTouch, whileLoading } = {}) {
   const browser = await launch(args);
   t.after(() => browser.close());
-  const { page, problems } = await newPage(browser, { viewport, deviceScaleFactor });
+  const { page, problems } = await newPage(browser, { viewport, deviceScaleFactor, hasTouch });
   await page.goto(server.url + hash, { waitUntil: whileLoading ? 'commit' : 'load' });
   await whileLoading?.(page);
   await idle(page);

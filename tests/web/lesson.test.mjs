@@ -7,8 +7,9 @@
 // `node --test --test-name-pattern='REGEX' tests/web/*.test.mjs` (Makefile: test-page).
 import { after, test } from 'node:test';
 import { strict as assert } from 'node:assert';
-import { camera, clip, open, idle, launch, newPage, shot, serveWww } from './harness.mjs';
-import { verdict } from './checks.mjs';
+import { execFileSync } from 'node:child_process';
+import { CLI, VWW, camera, clip, open, idle, launch, newPage, shot, serveWww } from './harness.mjs';
+import { assertSamePlanAsCli, verdict, reveal } from './checks.mjs';
 
 const server = await serveWww();
 after(() => server.close());
@@ -31,6 +32,21 @@ function says(words, value, what) {
   const decimals = m[1].split('.')[1]?.length ?? 0;
   const unit = { KiB: 1024, B: 1, patches: 1, patch: 1, '%': 0.01 }[m[2]];
   assert.ok(Math.abs(shown * unit - value) <= (0.5 * unit) / 10 ** decimals + 1e-9, `${what}: "${words}" for ${value}`);
+}
+
+/// Every text a student sees, in the page and drawn on its canvases (at least `canvases` of
+/// them drawn), is at least `px` pixels high.
+async function assertTextAtLeast(page, px, canvases) {
+  const small = await page.evaluate((px) => {
+    const visible = (e) => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
+    const texts = [...document.querySelectorAll('body *')].filter((e) => visible(e)
+      && ([...e.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim()) || e.matches('select, input, button')));
+    return texts.map((e) => [e.id || e.className || e.tagName, parseFloat(getComputedStyle(e).fontSize)]).filter(([, size]) => size < px);
+  }, px);
+  assert.deepEqual(small, [], `text under ${px} px`);
+  const fonts = await page.$$eval('canvas', (cs) => cs.filter((c) => c.getClientRects().length).map((c) => [c.id, c.getContext('2d').font]));
+  assert.ok(fonts.length >= canvases, JSON.stringify(fonts));
+  for (const [id, font] of fonts) assert.ok(parseFloat(/(\d+(\.\d+)?)px/.exec(font)[1]) >= px, `${id}: ${font}`);
 }
 
 /// The sentence says the report's layer-by-layer peak, SRAM, patches, patch peak and extra work.
@@ -222,16 +238,7 @@ test('classroom mode: every text at least 20 px at 1920×1080, on the canvases t
   // A link with only the mode opens the first screen's plan.
   assert.ok((await page.evaluate(() => window.mcupatchPlan())).schedule.stages.length > 0);
   await page.screenshot({ path: shot('classroom-1920x1080.png') });
-  const small = await page.evaluate(() => {
-    const visible = (e) => e.getClientRects().length > 0 && getComputedStyle(e).visibility !== 'hidden';
-    const texts = [...document.querySelectorAll('body *')].filter((e) => visible(e)
-      && ([...e.childNodes].some((n) => n.nodeType === Node.TEXT_NODE && n.textContent.trim()) || e.matches('select, input, button')));
-    return texts.map((e) => [e.id || e.className || e.tagName, parseFloat(getComputedStyle(e).fontSize)]).filter(([, px]) => px < 20);
-  });
-  assert.deepEqual(small, [], 'text under 20 px');
-  const fonts = await page.$$eval('canvas', (cs) => cs.filter((c) => c.getClientRects().length).map((c) => [c.id, c.getContext('2d').font]));
-  assert.ok(fonts.length >= 3, JSON.stringify(fonts));
-  for (const [id, font] of fonts) assert.ok(parseFloat(/(\d+(\.\d+)?)px/.exec(font)[1]) >= 20, `${id}: ${font}`);
+  await assertTextAtLeast(page, 20, 3);
   const camera_ = await page.locator('#input-canvas').boundingBox();
   const arena = await page.locator('#arena-canvas').boundingBox();
   assert.ok(arena.x > camera_.x + camera_.width && arena.y < camera_.y + camera_.height, 'side by side');
@@ -241,5 +248,106 @@ test('classroom mode: every text at least 20 px at 1920×1080, on the canvases t
   await page.uncheck('#classroom-mode');
   assert.equal(await page.isVisible('section.why'), true);
   assert.doesNotMatch(page.url(), /classroom/);
+  assert.deepEqual(problems, []);
+});
+
+test('the first screen is the overview: every detail closed under its one-line question, opening on demand', async (t) => {
+  const { page, problems } = await open(t, server, []);
+  const details = await page.$$eval('main details.detail', (ds) => ds.map((d) => [d.id, d.open, d.querySelector('summary h2').textContent]));
+  assert.deepEqual(details.map(([id]) => id), ['strip-detail', 'pyramid-detail', 'live-detail', 'blocks-detail', 'sweep-box', 'heat-box', 'map-box', 'break-box']);
+  for (const [id, open, question] of details) {
+    assert.equal(open, false, `${id} closed`);
+    assert.match(question, /^(Which|Why|When|What) .+\?$/, `${id}: a question`);
+  }
+  for (const selector of ['#op-strip', '#pyramid-canvas', '#live-canvas', '#blocks-canvas', '#sweep-grids', '#heat-canvas', '#feasibility']) {
+    assert.equal(await page.isVisible(selector), false, `${selector} behind its question`);
+  }
+  // Opened, each draws what it shows: the blocks' bars at their opened size.
+  await reveal(page, 'blocks-detail');
+  await page.waitForFunction(() => {
+    const c = document.getElementById('blocks-canvas');
+    return c.width > 100 && c.getContext('2d').getImageData(0, 0, c.width, c.height).data.some((v, i) => i % 4 === 3 && v > 0);
+  }, null, { timeout: 10000 });
+  // Ticking "Break it" on its question's line opens its panel.
+  await page.check('#break-it');
+  assert.equal(await page.$eval('#break-box', (d) => d.open), true);
+  assert.deepEqual(problems, []);
+});
+
+test('outside classroom mode no text is under 14 px, on the page or its canvases, on a phone, a laptop and a projector', async (t) => {
+  const file = clip('astronaut.png');
+  for (const [width, height, ratio] of [[390, 844, 3], [1280, 720, 1], [1920, 1080, 1]]) {
+    const { browser, page, problems } = await open(t, server, camera(file), { viewport: { width, height }, deviceScaleFactor: ratio });
+    await verdict(page);
+    // Every detail opened, as a curious student would, and the glossary too.
+    for (const id of await page.$$eval('main details.detail', (ds) => ds.map((d) => d.id))) await reveal(page, id);
+    await page.check('#break-it');
+    await page.evaluate(() => document.querySelectorAll('details').forEach((d) => { d.open = true; }));
+    await idle(page);
+    await page.waitForTimeout(1000);
+    await page.screenshot({ path: shot(`text-${width}x${height}.png`), fullPage: true });
+    await assertTextAtLeast(page, 14, 8);
+    // Every panel open, nothing is wider than the screen.
+    assert.ok(await page.evaluate(() => document.documentElement.scrollWidth <= innerWidth), `${width}×${height}: wider than the screen`);
+    assert.deepEqual(problems, []);
+    await browser.close();
+  }
+});
+
+test('on a phone a tap on a buffer shows its tip, on the screen, until a tap elsewhere', async (t) => {
+  const { page, problems } = await open(t, server, [], { viewport: { width: 390, height: 844 }, deviceScaleFactor: 3, hasTouch: true });
+  await page.tap('#play');
+  await page.locator('#arena-canvas').scrollIntoViewIfNeeded();
+  // A point over a live buffer, found with the canvas's own inverse scales.
+  const target = await page.$eval('#arena-canvas', (c) => {
+    const { width, height } = c.getBoundingClientRect();
+    for (let y = height - 30; y > 10; y -= 4) {
+      for (let x = 60; x < width - 10; x += 4) {
+        const [step, byte] = [c.hit.step(x), c.hit.byte(y)];
+        const b = c.hit.arena.buffers.find((q) => q.first <= step && step <= q.last && q.offset <= byte && byte < q.offset + q.bytes);
+        if (b) return { x, y, name: b.name };
+      }
+    }
+    return null;
+  });
+  assert.ok(target, 'a buffer to tap');
+  await page.tap('#arena-canvas', { position: { x: target.x, y: target.y } });
+  await page.waitForTimeout(300);
+  assert.equal(await page.isVisible('#buffer-tip'), true, 'the tip stays after the finger lifts');
+  assert.ok((await page.textContent('#buffer-tip')).startsWith(`${target.name} · `));
+  const tip = await page.locator('#buffer-tip').boundingBox();
+  assert.ok(tip.x >= 0 && tip.x + tip.width <= 390, `the tip on the screen: ${JSON.stringify(tip)}`);
+  await page.tap('h1');
+  assert.equal(await page.isVisible('#buffer-tip'), false, 'a tap elsewhere hides it');
+  assert.deepEqual(problems, []);
+});
+
+test('recompute or remember: one line of two real plans at this MCU, as the CLI plans them, and the switch between them', async (t) => {
+  const { page, problems } = await open(t, server, []);
+  await page.waitForFunction(() => /remembering rows: /.test(document.getElementById('halo-compare').textContent), null, { timeout: 60000 });
+  const flags = await page.evaluate(() => window.mcupatchFlags());
+  const cli = (halo) => JSON.parse(execFileSync(CLI, ['plan', VWW, '--json', ...flags, '--halo', halo], { maxBuffer: 1 << 28 }));
+  const [recompute, cache] = [cli('recompute'), cli('cache')];
+  // Each plan in the page's own formatting.
+  const words = (r) => page.evaluate(async (r) => {
+    const { kib, percent } = await import('./app/format.js');
+    return `${kib(r.patched.peak.bytes)}, ${percent(r.patched.overhead)} MACs (${r.schedule.stages.map((s) => `${s.rows}×${s.cols}`).join(' + ')})`;
+  }, r);
+  const line = await page.textContent('#halo-compare');
+  assert.equal(line, `At this MCU, recomputing halos: ${await words(recompute)} · remembering rows: ${await words(cache)}. This plan recomputes its halos.`);
+  console.log(`    ${line}`);
+  assert.ok(cache.patched.overhead < recompute.patched.overhead, 'remembering rows recomputes less');
+  // Switched to remembering: the plan is the CLI's with --halo cache, its stages cached.
+  await page.selectOption('#halo-select', 'cache');
+  await idle(page);
+  const plan = await assertSamePlanAsCli(page);
+  assert.deepEqual(plan.schedule.stages.map((s) => s.halo), plan.schedule.stages.map(() => 'cache'));
+  assert.match(page.url(), /halo=cache/);
+  await page.waitForFunction(() => /This plan remembers rows\.$/.test(document.getElementById('halo-compare').textContent), null, { timeout: 60000 });
+  // Layer by layer has no halos, and the switch says so.
+  await page.selectOption('#patch-select', '');
+  await idle(page);
+  assert.equal(await page.textContent('#halo-override'), 'ignored: layer by layer has no halos');
+  assert.equal(await page.textContent('#halo-compare'), '');
   assert.deepEqual(problems, []);
 });

@@ -8,7 +8,7 @@ import { useImage } from './camera.js';
 import { move, togglePlay } from './player.js';
 
 /// `[` and `]`: the previous or next grid of the Patches list.
-function nextGrid(delta) {
+export function nextGrid(delta) {
   const select = $('patch-select');
   const grids = [...select.options].map((o) => o.value).filter((v) => /x/.test(v));
   if (!grids.length) return;
@@ -42,6 +42,12 @@ function isImage(b) {
     || (starts(0x52, 0x49, 0x46, 0x46) && b[8] === 0x57 && b[9] === 0x45) || starts(0x42, 0x4d);
 }
 
+/// Chooses `value` in the Patches list (a grid, `auto`, or '' for layer by layer) and plans it.
+export function choosePatch(value) {
+  $('patch-select').value = value;
+  changed();
+}
+
 /// A control changed: plan again; the note of a grid a split reset belongs to that change only.
 function changed() {
   state.gridReset = '';
@@ -55,6 +61,7 @@ const ownsKeys = (target) => target instanceof Element && Boolean(target.closest
 export function setupControls() {
   for (const [id] of SWITCHES) $(id).addEventListener('change', changed);
   $('patch-select').addEventListener('change', changed);
+  $('halo-select').addEventListener('change', changed);
   $('split-select').addEventListener('change', () => {
     state.gridReset = fillGrids($('split-select').value);
     replan();

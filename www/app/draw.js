@@ -6,8 +6,8 @@ const colours = new Map();
 /// Forgets the colours read: classroom mode changes them.
 export const forgetColours = () => colours.clear();
 
-/// The charts' text size in CSS pixels: 20 in classroom mode, readable from the back of a room.
-export const chartPx = () => (document.documentElement.classList.contains('classroom') ? 20 : 12);
+/// The charts' text size in CSS pixels: 20 in classroom mode (readable from the back of a room), 14 else.
+export const chartPx = () => (document.documentElement.classList.contains('classroom') ? 20 : 14);
 
 /// The width of a chart's left byte axis, labels included, at the charts' text size.
 export const axisWidth = () => Math.round(chartPx() * 4.4);
@@ -21,6 +21,10 @@ export const KIND_COLOR = {
   'input': '--input', 'input-tile': '--input', 'activation': '--activation', 'patch-tile': '--tile',
   'stage-output': '--stage', 'scratch': '--scratch', 'output': '--output',
 };
+
+/// Whether a canvas drawn before is out of the layout now (its panel closed): it draws again
+/// when it opens (its ResizeObserver asks), so a closed panel costs nothing per frame.
+export const closed = (canvas) => canvas.cssSize?.width === 0;
 
 /// A canvas sized to its CSS box at the display's pixel ratio; draws in CSS pixels. When the
 /// box changes, the canvas's `redraw` (if it has one) runs, and the step panels redraw.

@@ -28,7 +28,9 @@ export function outputWords(model) {
   const shape = model.outputs[0]?.shape.join('×') ?? 'no';
   if (model.output === 'classification') {
     const names = model.metadata ? `named by its ${model.metadata} metadata` : 'unnamed in its file';
-    return `${model.classes} class scores (${model.labels.join(', ')}: ${names})`;
+    // A thousand ImageNet classes would fill the screen: the first few and the last.
+    const shown = model.labels.length <= 12 ? model.labels : [...model.labels.slice(0, 5), '…', model.labels.at(-1)];
+    return `${model.classes} class scores (${shown.join(', ')}: ${names})`;
   }
   if (model.output === 'map') return `a ${shape} map (no verdict: drawn as an image)`;
   return `${model.outputs.length} tensor${model.outputs.length === 1 ? '' : 's'}, the first ${shape} (no verdict: listed with their values)`;

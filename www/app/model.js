@@ -59,10 +59,14 @@ export async function loadModel(source, settings) {
     await replan();
     return true;
   } catch (e) {
-    setBusy(-1);
-    // The previous model (if any) stays usable in both workers only if both failed alike.
+    // The previous model (if any) stays usable in both workers only if both failed alike; a
+    // planner restarted for this load lost it, and gets it back.
     showError(modelProblem(source.name, e.message ?? String(e)));
-    if (state.source) $('model-select').value = state.source.key;
+    if (state.source) {
+      $('model-select').value = state.source.key;
+      await planner.call('load', loadPayload(state.source)).catch(() => {});
+    }
+    setBusy(-1);
     return false;
   }
 }
@@ -130,8 +134,9 @@ export async function replan() {
 }
 
 /// Asks the planner for the sweep and the heat of the current plan once the settings have
-/// stayed put a moment (a student dragging through grids gets plans first). Emits `explain`
-/// at once (the panels say they are waiting) and again with the answer.
+/// stayed put a moment (a student dragging through grids gets plans first), then for the plan
+/// with each kind of halo. Emits `explain` at once (the panels say they are waiting) and again
+/// with each answer.
 function explainSoon(generation) {
   clearTimeout(state.explainTimer);
   emit('explain');
@@ -141,7 +146,12 @@ function explainSoon(generation) {
     try {
       const { sweep, heat } = await planner.call('explain');
       if (serial !== state.reportSerial) return;
-      state.explain = { serial, sweep, heat };
+      state.explain = { serial, sweep, heat, halos: null };
+      emit('explain');
+      if (!state.report.schedule.stages.length) return;
+      const halos = await planner.call('halos', { settings: state.report.settings });
+      if (serial !== state.reportSerial) return;
+      state.explain.halos = halos;
       emit('explain');
     } catch (e) {
       if (e.message !== 'superseded') showError(`Cannot explain the plan: ${e.message ?? e}`);

@@ -61,10 +61,25 @@ export function togglePlay() {
 /// Pauses and moves `delta` steps, wrapping around.
 export function move(delta) {
   if (!state.report) return;
-  setPlaying(false);
   const n = Math.max(1, state.report.patched.steps.length);
-  state.step = (state.step + delta + n) % n;
+  pauseAt((state.step + delta + n) % n);
+}
+
+/// Pauses on step `step` of the patch plan.
+export function pauseAt(step) {
+  if (!state.report) return;
+  setPlaying(false);
+  state.step = step;
   showStep();
+}
+
+const reducedMotion = () => matchMedia('(prefers-reduced-motion: reduce)').matches;
+
+/// The camera answering again after a pause, and the steps playing — unless the system asks
+/// for reduced motion: then they keep waiting for the user.
+export function resume() {
+  if (reducedMotion()) state.frozen = false;
+  else if (!state.playing) setPlaying(true);
 }
 
 export function setupPlayer() {
@@ -75,7 +90,7 @@ export function setupPlayer() {
 }
 
 export function startPlayer() {
-  if (matchMedia('(prefers-reduced-motion: reduce)').matches) {
+  if (reducedMotion()) {
     state.playing = false;
     $('play').textContent = 'Play';
     $('motion-note').hidden = false;

@@ -18,13 +18,16 @@ export const CUSTOM_SRAM = 20 * 1024;
 // Zoo nets are built at MobileNetV2's ImageNet size.
 export const ZOO = { width: 1.0, resolution: 224 };
 
+/// The first screen's switches: the camera streams each patch's input, depthwise convolutions
+/// in place — the two the engine's advice names for the person detector to fit 20 KiB.
+export const LESSON_SWITCHES = { streamed_input: true, in_place_depthwise: true };
+
 /// The settings a model opens with: the model's own (a zoo net's are MCUNetV2's plan), and for
-/// a camera model the lesson's first screen — the planner's patch plan, with the camera
-/// streaming each patch's input and depthwise convolutions in place, the two switches the
-/// engine's advice names for the person detector to fit the default 20 KiB. The MCU is kept.
+/// a camera model the lesson's first screen — the planner's patch plan with the first screen's
+/// switches. The MCU is kept.
 export function openingSettings(model) {
   const lesson = model.classifies_images && model.splits.length && !model.suggested.patch.length
-    ? { patch: ['auto'], streamed_input: true, in_place_depthwise: true } : {};
+    ? { patch: ['auto'], ...LESSON_SWITCHES } : {};
   return { ...model.suggested, ...lesson, mcu: undefined, sram: undefined };
 }
 
@@ -45,6 +48,7 @@ export function settingsFromControls() {
     pixel_range: state.pixelRange ?? state.model?.suggested.pixel_range ?? null,
   };
   for (const [id, field] of SWITCHES) settings[field] = $(id).checked;
+  settings.halo = $('halo-select').value;
   return settings;
 }
 
@@ -60,6 +64,7 @@ export function applySettings(s) {
   fillGrids($('split-select').value);
   $('patch-select').value = hasOption('patch-select', s.patch?.[0]) ? s.patch[0] : '';
   for (const [id, field] of SWITCHES) $(id).checked = Boolean(s[field]);
+  $('halo-select').value = hasOption('halo-select', s.halo) ? s.halo : 'recompute';
   state.gridReset = '';
   if ('pixel_range' in s) state.pixelRange = s.pixel_range ?? null;
 }

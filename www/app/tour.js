@@ -1,38 +1,153 @@
-// The guided tour: each step sets the controls (a real plan, from the engine), points at what
-// to look at — scrolled into view, the tour's box placed beside it, never over it — and says
-// it with the figures of the plan the engine reported for the step. Its step is part of the
+// The guided tour: each step is a small experiment on the model loaded. It sets the controls
+// (a real plan, from the engine), points at what to look at — scrolled into view, the tour's
+// box beside it, never over it — says it with the figures of the plan the engine reported,
+// asks the student to do one thing (pause, step, pick a grid, click a bar, tick a switch), with
+// buttons for it in the box, and confirms once the page shows it done. Its step is part of the
 // URL, so a link can open it.
 import { state, on } from './store.js';
 import { $, text } from './dom.js';
-import { CUSTOM_SRAM, applySettings, settingsFromControls } from './settings.js';
+import { CUSTOM_SRAM, LESSON_SWITCHES, applySettings, settingsFromControls } from './settings.js';
 import { writeHash } from './url.js';
-import { loadModel, replan, sourceOf } from './model.js';
-import { kib, percent } from './format.js';
+import { replan } from './model.js';
+import { choosePatch, nextGrid } from './controls.js';
+import { move, pauseAt, resume } from './player.js';
+import { dims, kib, percent } from './format.js';
 
-// The model every step's story is about: the Visual Wake Words person detector.
-const TOUR_MODEL = 'vww';
+// Every step's settings start from the first screen's switches, the others off, the split the planner's.
+const LESSON = { ...LESSON_SWITCHES, in_place_pointwise: false, in_place_add: false, multi_stage: false, float_input: false, split: [] };
 
 const grids = (r) => r.schedule.stages.map((s) => `${s.rows}×${s.cols}`).join(' + ');
-const peakAt = (p) => `op ${p.op} ${p.op_name}`;
+const patchCount = (r) => r.schedule.stages.reduce((n, s) => n + s.rows * s.cols, 0);
+const peakAt = (p) => `op ${p.op} (${p.op_name})`;
+const rows = (g) => `rows ${g.y0}–${g.y1 - 1}, cols ${g.x0}–${g.x1 - 1}`;
+const modelName = () => state.source?.name ?? 'this model';
+const runsFrames = () => state.model.classifies_images;
+/// The plan's peak against the MCU's SRAM, in words.
+const against = (r) => `${kib(r.patched.peak.bytes)} ${r.board.fits_sram ? 'fits under' : 'is still above'} the red line, ${kib(r.board.sram)}`;
 
-// [title, subject (a selector), settings, words from the step's plan report]
+/// The buttons a step offers: [words, what they do].
+const stepButtons = [['◀', () => move(-1)], ['▶', () => move(1)]];
+
+/// Ticks or clears "Break it" as a click would (its panel follows the change).
+function setBreak(ticked) {
+  if ($('break-it').checked === ticked) return;
+  $('break-it').checked = ticked;
+  $('break-it').dispatchEvent(new Event('change'));
+}
+
+/// Pauses on the first step of the patch after the current one (the first patch after the last).
+function nextPatch(r) {
+  const steps = r.patched.steps;
+  const now = steps[state.step]?.patch;
+  const at = steps.findIndex((s, i) => i > state.step && s.patch && (!now || s.patch.index !== now.index || s.patch.stage !== now.stage));
+  pauseAt(at >= 0 ? at : Math.max(0, steps.findIndex((s) => s.patch)));
+}
+
+// What the current step has seen since it opened: the reports planned during it, the patches
+// stepped through, its first report, and its confirmation once done (kept: the ✓ stays).
+let seen = { reports: [], patches: new Set(), first: null, done: '' };
+
+// Each step: title; subject (a selector) and the details to open for it; settings (over the
+// tour's MCU and the first screen's switches); enter (what the step does first); words from the
+// report; the task; buttons; check → [done, words] from what the page shows.
 const TOUR = [
-  ['What the network sees', '.camera .view', { patch: [] },
-    (r) => `The camera frame, centre-cropped and shrunk to the ${r.input.shape.slice(1, 3).join('×')} int8 pixels the network receives. The verdict under it is computed by the real model in your browser, inside a simulated MCU arena.`],
-  ['Layer by layer does not fit', '.arenas', { patch: [] },
-    (r) => `Layer by layer, each op holds its whole input and output. On the left arena the peak (yellow dashes, ${kib(r.layer_by_layer.peak.bytes)} at ${peakAt(r.layer_by_layer.peak)}) is far above this MCU's ${kib(r.board.sram)} of SRAM (red line): it does not fit.`],
-  ['Patches', '.arenas', { patch: ['3x3'], streamed_input: true, in_place_depthwise: true },
-    (r) => `Now the first ops run one patch of a ${grids(r)} grid at a time (shaded in the op strip below). Only one patch's small buffers live at once: the right arena's peak drops to ${kib(r.patched.peak.bytes)}, ${r.board.fits_sram ? 'under' : 'still over'} the red line.`],
-  ['The halo costs compute', '#pyramid-canvas', { patch: ['3x3'], streamed_input: true, in_place_depthwise: true },
-    (r) => `Step with ▶ (or →) and watch the halos: each patch reads more than its tile, and neighbouring halos overlap, so some MACs are computed twice: ${percent(r.patched.overhead)} MACs for this ${grids(r)} plan.`],
-  ['Where the peak went', '#patched-figure', { patch: ['6x6'], streamed_input: true, in_place_depthwise: true },
-    (r) => (r.patched.peak.patch
-      ? `Finer ${grids(r)} patches shrink each patch's buffers: the peak, ${kib(r.patched.peak.bytes)}, still falls inside a patch (${peakAt(r.patched.peak)}); the list under the right arena shows the buffers live there.`
-      : `Finer ${grids(r)} patches shrink the stage, but the peak stays at ${kib(r.patched.peak.bytes)}: it now sits after the split, at ${peakAt(r.patched.peak)}, where ops run layer by layer again. The list under the right arena shows which buffers are live there.`)],
-  ['Let the planner choose', '#sweep-box', { patch: ['auto'], streamed_input: true, in_place_depthwise: true },
-    (r) => `"auto" plans every split and grid for real and keeps the one with the fewest MACs that fits the SRAM: here ${grids(r)} patches, ${kib(r.patched.peak.bytes)} peak, ${percent(r.patched.overhead)} MACs. These charts show every grid and split it weighed: past some grid the peak sits after the split and only the recompute grows.`],
-  ['Break it', '#break-box', { patch: ['3x3'], streamed_input: true, in_place_depthwise: true, breakIt: true },
-    () => 'Now the same patches run without their halos — wrong by design. The red pixels are where the split tensor differs from layer by layer: along the patch borders. With the halos, the badge beside the camera shows the two schedules agree byte for byte.'],
+  {
+    title: 'What the network sees', subject: '.camera .view', settings: { patch: ['auto'] },
+    words: (r) => (runsFrames()
+      ? `The camera frame, centre-cropped and shrunk to the ${dims(r.input.shape)} int8 input of ${modelName()}. The verdict under it is computed by the real model in your browser, inside a simulated MCU arena of ${kib(r.board.sram)}. The faint grid: the plan's ${patchCount(r)} patches.`
+      : `This network takes a ${dims(r.input.shape)} input. Its weights are synthetic, so no camera frame runs and there is no verdict — but every buffer, address and byte count on this page is its real plan's.`),
+    task: () => 'Pause the picture: press Space, or the button.',
+    buttons: () => (state.frozen ? [] : [['Pause', () => pauseAt(state.step)]]),
+    check: (r) => {
+      if (!state.frozen) return [false, ''];
+      const run = state.run;
+      if (!runsFrames() || !run) return [true, `✓ Paused. Steps and arenas now wait for you; the plan has ${patchCount(r)} patches (${grids(r)}).`];
+      return [true, `✓ Paused on this frame: ${run.verdict ? `${run.label}, score ${run.score.toFixed(2)}` : 'no verdict for this output'}, from ${dims(r.input.shape)} int8 values.`];
+    },
+  },
+  {
+    title: 'Layer by layer does not fit', subject: '.arenas', settings: { patch: [] }, enter: () => pauseAt(0),
+    words: (r) => {
+      const l = r.layer_by_layer.peak;
+      return `Layer by layer, as TFLite Micro runs it, each op holds its whole input and output. The left arena's peak (yellow dashes) is ${kib(l.bytes)} at ${peakAt(l)}: ${l.bytes > r.board.sram ? 'above' : 'under'} this MCU's ${kib(r.board.sram)} of SRAM (red line)${l.bytes > r.board.sram ? ', so it does not fit' : ''}.`;
+    },
+    task: (r) => `Step with ▶ (or →) to step ${r.patched.peak.step + 1}, where the peak is.`,
+    buttons: () => stepButtons,
+    check: (r) => {
+      const p = r.patched.peak;
+      if (r.schedule.stages.length || state.step !== p.step) return [false, ''];
+      return [true, `✓ Step ${p.step + 1}, ${peakAt(p)}: ${p.buffers.length} buffers live at once, ${kib(p.bytes)} together — the highest stack in the arena.`];
+    },
+  },
+  {
+    title: 'Patches', subject: '.arenas', settings: { patch: [] },
+    words: (r) => `A patch plan runs the first ops one tile of the map at a time, so only one patch's small buffers live at once, and the right arena's peak falls. Layer by layer needs ${kib(r.layer_by_layer.peak.bytes)}; this MCU has ${kib(r.board.sram)}.`,
+    task: (r) => `Pick a grid whose peak fits under the red line (${kib(r.board.sram)}).`,
+    buttons: () => [...$('patch-select').options].filter((o) => o.value).slice(0, 8).map((o) => [o.text, () => choosePatch(o.value)]),
+    check: (r) => {
+      if (!r.schedule.stages.length) return [false, ''];
+      const words = `${grids(r)}: ${patchCount(r)} patches, peak ${against(r)} (layer by layer: ${kib(r.layer_by_layer.peak.bytes)}).`;
+      return r.board.fits_sram ? [true, `✓ ${words}`] : [false, `${words} Try a finer grid.`];
+    },
+  },
+  {
+    title: 'The halo costs compute', subject: '#pyramid-canvas', open: 'pyramid-detail', settings: { patch: ['auto'] },
+    enter: (r) => pauseAt(Math.max(0, r.patched.steps.findIndex((s) => s.patch))),
+    words: (r) => `Each patch reads more than its tile: its halo (orange), because a convolution looks at its neighbours. Neighbouring halos overlap and are computed twice: ${percent(r.patched.overhead)} MACs for this ${grids(r)} plan. Left: the input; right: the split tensor.`,
+    task: () => 'Step with ▶ (or →) until the patch changes, or jump to the next patch, and watch its halo move.',
+    buttons: (r) => [...stepButtons, ['next patch', () => nextPatch(r)]],
+    check: (r) => {
+      const patch = r.patched.steps[state.step]?.patch;
+      if (patch) seen.patches.add(`${patch.stage}:${patch.index}`);
+      if (seen.patches.size < 2 || !patch) return [false, ''];
+      const p = r.patches.find((q) => q.stage === patch.stage && q.index === patch.index);
+      return [true, `✓ Patch ${patch.index + 1}: its tile is ${rows(p.tile)} of the split tensor, yet it reads input ${rows(p.input)} — its halo included.`];
+    },
+  },
+  {
+    title: 'Where the peak went', subject: '#patched-figure', settings: { patch: ['2x2'] },
+    words: (r) => (r.patched.peak.patch
+      ? `With ${grids(r)} patches the peak, ${kib(r.patched.peak.bytes)}, falls inside a patch, at ${peakAt(r.patched.peak)}: finer patches shrink it. The list under the arena shows the buffers live there.`
+      : `With ${grids(r)} patches the peak, ${kib(r.patched.peak.bytes)}, sits after the split, at ${peakAt(r.patched.peak)}, where the ops run layer by layer again: a finer grid shrinks only the patches.`),
+    task: () => 'Make the patches finer (] or the button) until the peak leaves the patches.',
+    buttons: () => [['finer ]', () => nextGrid(1)], ['coarser [', () => nextGrid(-1)]],
+    check: (r) => {
+      if (!r.schedule.stages.length) return [false, ''];
+      const tried = seen.reports.filter((q) => q.schedule.stages.length).map((q) => `${grids(q)}: ${kib(q.patched.peak.bytes)}`);
+      const history = [...new Set(tried)].join(' · ');
+      const grid = $('patch-select').value;
+      const finest = [...$('patch-select').options].at(-1).value === grid;
+      if (!r.patched.peak.patch) return [true, `✓ ${history}. At ${grids(r)} the peak sits after the split, at ${peakAt(r.patched.peak)}: finer patches no longer lower it, and they recompute ${percent(r.patched.overhead)} MACs.`];
+      if (finest) return [true, `✓ ${history}. ${grids(r)} is the finest grid here, and the peak still falls inside a patch.`];
+      return [false, history];
+    },
+  },
+  {
+    title: 'Let the planner choose', subject: '#sweep-box', open: 'sweep-box', settings: { patch: ['auto'] },
+    // The words stay auto's while the student plans other grids.
+    words: (r, auto = seen.first ?? r) => `"auto" plans every split and grid for real and keeps the one with the fewest MACs that fits: here ${grids(auto)}, ${kib(auto.patched.peak.bytes)} peak, ${percent(auto.patched.overhead)} MACs. The upper chart is every grid at its split: bars the peak, the line the recompute.`,
+    task: () => 'Click another bar in the upper chart to plan that grid, and compare it with auto\'s.',
+    buttons: () => [['auto again', () => choosePatch('auto')]],
+    check: (r) => {
+      const auto = seen.first;
+      if (!auto || r.settings.patch[0] === 'auto' || !r.schedule.stages.length) return [false, ''];
+      return [true, `✓ ${grids(r)}: ${kib(r.patched.peak.bytes)}, ${percent(r.patched.overhead)} MACs, ${r.board.fits_sram ? 'fits' : 'does not fit'}. Auto's ${grids(auto)}: ${kib(auto.patched.peak.bytes)}, ${percent(auto.patched.overhead)} MACs.`];
+    },
+  },
+  {
+    title: 'Break it', subject: '#break-box', open: 'break-box', settings: { patch: ['auto'] }, enter: resume,
+    words: () => (runsFrames()
+      ? 'What is the halo for? Without it each patch sees only its own share of the input: blanks where its neighbours\' pixels should be. The red pixels will show where the split tensor then differs from layer by layer — and whether the verdict changes.'
+      : 'Breaking the halos runs camera frames, and a network with synthetic weights runs none. Load Visual Wake Words or Rock, paper, scissors (Model) to try it.'),
+    task: () => (runsFrames() ? 'Tick "Break it" and let a few frames run.' : ''),
+    buttons: () => (runsFrames() && !$('break-it').checked ? [['Break it', () => setBreak(true)]] : []),
+    check: () => {
+      if (!$('break-it').checked || state.breaks.length < 3 || !state.broken) return [false, ''];
+      const b = state.broken;
+      const [, h, w] = b.split.shape;
+      return [true, `✓ ${b.differing_pixels} of ${h * w} split pixels wrong; ${$('break-flips').textContent.replace(/\.$/, '')}.`];
+    },
+  },
 ];
 
 // Room kept between the tour's box, its subject and the window's edges.
@@ -79,49 +194,95 @@ function present(subject) {
   placeBeside(subject, true);
 }
 
-// A subject that grows or shrinks (a panel filling in) is presented again.
-const resizes = new ResizeObserver(([entry]) => {
-  if (state.tour >= 0) present(entry.target);
+// A subject that grows or shrinks (a panel filling in), a box whose words do, or a page whose
+// panels above the subject do (moving it), is presented again.
+const resizes = new ResizeObserver(() => {
+  const subject = state.tour >= 0 && document.querySelector(TOUR[state.tour].subject);
+  if (subject) present(subject);
 });
 
-/// The step's words from its plan's report, and its box placed beside its subject.
-function showStep() {
-  if (state.tour < 0 || !state.report) return;
-  const [, target, , words] = TOUR[state.tour];
-  text('tour-text', words(state.report));
-  const subject = document.querySelector(target);
-  if (!subject) return;
-  resizes.disconnect();
-  resizes.observe(subject);
-  present(subject);
+/// The step's words, task, buttons and confirmation from the current report and page.
+function showWords() {
+  const step = TOUR[state.tour];
+  const r = state.report;
+  if (!step || !r || !seen.first) return;
+  text('tour-text', step.words(r));
+  text('tour-task', seen.done ? '' : step.task(r));
+  const [done, words] = seen.done ? [true, seen.done] : step.check(r);
+  if (done) seen.done = words;
+  text('tour-done', words);
+  $('tour-done').classList.toggle('pending', !done);
+  const buttons = done ? [] : step.buttons(r);
+  const box = $('tour-do');
+  if (box.dataset.buttons !== buttons.map(([w]) => w).join('|')) {
+    box.dataset.buttons = buttons.map(([w]) => w).join('|');
+    box.replaceChildren(...buttons.map(([w, act]) => Object.assign(document.createElement('button'), { type: 'button', textContent: w, onclick: act })));
+  }
 }
 
-/// Opens the tour at step `index` (from 0), or closes it (−1). The tour tells the person
-/// detector's story: on another model it loads that one first.
+// The MCU the tour tells its story on, chosen when it opens: { mcu, sram }.
+let board = null;
+
+/// The MCU where layer by layer does not fit and the planner's patch plan does, so every step's
+/// story holds on the model loaded: the page's own MCU, else the first screen's 20 KiB, else the
+/// smallest MCU preset the engine's advice names. None: the page's own (the words say what is).
+async function chooseBoard() {
+  const own = settingsFromControls();
+  const tries = [{ mcu: own.mcu, sram: own.sram }];
+  if (own.mcu || own.sram !== CUSTOM_SRAM) tries.push({ mcu: null, sram: CUSTOM_SRAM });
+  let advised = false;
+  for (const next of tries) {
+    applySettings({ ...LESSON, ...next, patch: ['auto'] });
+    await replan();
+    const r = state.report;
+    if (!r) continue;
+    if (r.board.fits_sram && r.layer_by_layer.peak.bytes > r.board.sram) return next;
+    if (r.advice?.mcu && !advised) {
+      advised = true;
+      tries.push({ mcu: r.advice.mcu.name, sram: null });
+    }
+  }
+  return tries[0];
+}
+
+/// Opens the tour at step `index` (from 0), or closes it (−1).
 export async function showTour(index) {
+  const opening = state.tour < 0;
   state.tour = index;
-  const tour = $('tour');
-  tour.hidden = index < 0;
+  $('tour').hidden = index < 0;
   document.querySelector('.tour-focus')?.classList.remove('tour-focus');
+  resizes.disconnect();
   if (index < 0) {
-    resizes.disconnect();
+    board = null;
     return writeHash(settingsFromControls());
   }
-  const [title, target, settings] = TOUR[index];
-  text('tour-title', title);
+  const step = TOUR[index];
+  text('tour-title', step.title);
   text('tour-count', `${index + 1} / ${TOUR.length}`);
-  text('tour-text', '');
+  for (const id of ['tour-text', 'tour-task', 'tour-done']) text(id, '');
+  $('tour-do').replaceChildren();
+  $('tour-do').dataset.buttons = '';
   $('tour-back').disabled = index === 0;
   $('tour-next').disabled = index === TOUR.length - 1;
-  if (state.source?.key !== TOUR_MODEL && !(await loadModel(sourceOf(TOUR_MODEL)))) return;
-  $('mcu-select').value = 'custom';
-  $('sram-custom').value = CUSTOM_SRAM;
-  applySettings({ mcu: null, sram: CUSTOM_SRAM, ...settings });
-  $('break-it').checked = Boolean(settings.breakIt);
-  state.breaks = [];
-  document.querySelector(target)?.classList.add('tour-focus');
+  seen = { reports: [], patches: new Set(), first: null, done: '' };
+  if (opening || !board) board = await chooseBoard();
+  if (state.tour !== index) return;
+  applySettings({ ...LESSON, ...board, ...step.settings });
+  // Only the last step breaks the halos.
+  if (index !== TOUR.length - 1) setBreak(false);
+  if (step.open) $(step.open).open = true;
+  const subject = document.querySelector(step.subject);
+  subject.classList.add('tour-focus');
   await replan();
-  if (state.tour === index) showStep();
+  if (state.tour !== index || !state.report) return;
+  seen.first = state.report;
+  seen.reports = [state.report];
+  step.enter?.(state.report);
+  showWords();
+  resizes.observe(subject);
+  resizes.observe($('tour'));
+  resizes.observe(document.querySelector('main'));
+  present(subject);
 }
 
 /// Whether a shared link's tour step exists.
@@ -139,14 +300,28 @@ export function setupTour() {
     queued = true;
     requestAnimationFrame(() => {
       queued = false;
-      const subject = document.querySelector(TOUR[state.tour]?.[1]);
+      const subject = document.querySelector(TOUR[state.tour]?.subject);
       if (subject && state.tour >= 0) placeBeside(subject, false);
     });
   };
   window.addEventListener('scroll', follow, { passive: true });
   window.addEventListener('resize', follow);
-  // Settings changed during a step: its words follow the new plan.
+  // What the student does shows in the reports, the steps and the frames: the step checks it.
   on('report', () => {
-    if (state.tour >= 0) text('tour-text', TOUR[state.tour][3](state.report));
+    if (state.tour >= 0 && seen.first) seen.reports.push(state.report);
+    showWords();
+  });
+  for (const event of ['step', 'clock', 'breakage']) on(event, () => state.tour >= 0 && showWords());
+  // Another model loaded during the tour: the step starts again on it, on an MCU chosen for it.
+  let restart = false;
+  on('model', () => {
+    if (state.tour < 0) return;
+    board = null;
+    restart = true;
+  });
+  on('plan-ready', () => {
+    if (!restart || state.tour < 0) return;
+    restart = false;
+    showTour(state.tour);
   });
 }

@@ -11,12 +11,16 @@ export function writeHash(settings) {
   for (const p of settings.patch) params.append('patch', p);
   for (const s of settings.split) params.append('split', s);
   for (const [, field, flag] of SWITCHES) if (settings[field]) params.set(flag, '');
+  if (settings.halo && settings.halo !== 'recompute') params.set('halo', settings.halo);
   if (settings.pixel_range) params.set('pixel-range', settings.pixel_range.join(','));
   if (state.tour >= 0) params.set('tour', state.tour + 1);
   if (state.classroom) params.set('classroom', '');
   // Switches as bare flags, and the pixel range's comma as typed: the link stays readable.
   history.replaceState(null, '', `#${params.toString().replace(/=(?=&|$)/g, '').replace(/%2C/g, ',')}`);
 }
+
+// What patches may do with their halos (Settings.halo, the CLI's --halo).
+const HALOS = ['recompute', 'cache', 'auto'];
 
 // Keys of the hash that set how the page looks, not the plan.
 const PAGE_MODES = ['classroom'];
@@ -30,7 +34,7 @@ export function readHash() {
   const params = new URLSearchParams(location.hash.slice(1));
   if ([...params.keys()].every((key) => PAGE_MODES.includes(key))) return null;
   const ignored = [];
-  const known = new Set(['model', 'mcu', 'sram', 'patch', 'split', 'tour', 'pixel-range', ...PAGE_MODES, ...SWITCHES.map(([, , flag]) => flag)]);
+  const known = new Set(['model', 'mcu', 'sram', 'patch', 'split', 'tour', 'pixel-range', 'halo', ...PAGE_MODES, ...SWITCHES.map(([, , flag]) => flag)]);
   for (const [key, value] of params) if (!known.has(key)) ignored.push(`${key}${value ? `=${value}` : ''} (not a setting)`);
   const settings = { mcu: null, sram: null, patch: params.getAll('patch'), split: params.getAll('split'), pixel_range: null };
   const mcu = params.get('mcu');
@@ -44,6 +48,9 @@ export function readHash() {
   if (bounds?.length === 2 && bounds.every(Number.isFinite) && bounds[0] !== bounds[1]) settings.pixel_range = bounds;
   else if (range !== null) ignored.push(`pixel-range=${range} (not two different numbers lo,hi)`);
   for (const [, field, flag] of SWITCHES) settings[field] = params.has(flag);
+  const halo = params.get('halo');
+  if (halo === null || HALOS.includes(halo)) settings.halo = halo ?? 'recompute';
+  else ignored.push(`halo=${halo} (not one of ${HALOS.join(', ')})`);
   const tour = params.get('tour');
   return { model: params.get('model') ?? 'vww', settings, tour: Number(tour ?? 0) - 1, ignored };
 }
@@ -59,6 +66,7 @@ export function cliFlags(settings) {
   for (const p of settings.patch) flags.push('--patch', p);
   for (const s of settings.split) flags.push('--split', s);
   for (const [, field, flag] of SWITCHES) if (settings[field]) flags.push(`--${flag}`);
+  if (settings.halo && settings.halo !== 'recompute') flags.push('--halo', settings.halo);
   if (settings.pixel_range) flags.push('--pixel-range', settings.pixel_range.join(','));
   return flags;
 }

@@ -121,8 +121,10 @@ export function setupArena() {
   for (const id of ['lbl-canvas', 'arena-canvas']) {
     $(id).addEventListener('pointermove', bufferTip);
     $(id).addEventListener('pointerdown', bufferTip);
-    $(id).addEventListener('pointerleave', () => { $('buffer-tip').hidden = true; });
+    // A finger leaves the canvas as soon as it lifts: a tapped tip stays until the next tap elsewhere.
+    $(id).addEventListener('pointerleave', (e) => { if (e.pointerType !== 'touch') $('buffer-tip').hidden = true; });
   }
+  document.addEventListener('pointerdown', (e) => { if (!e.target.closest?.('.chart-arena')) $('buffer-tip').hidden = true; });
   on('report', showPeaks);
   on('step', drawArenas);
 }

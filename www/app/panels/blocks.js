@@ -1,7 +1,7 @@
 // Memory per block, layer by layer next to patches (MCUNetV2's Figure 1 for this model).
 import { state, on } from '../store.js';
 import { $ } from '../dom.js';
-import { axis, css, surface } from '../draw.js';
+import { axis, axisWidth, css, surface } from '../draw.js';
 
 function drawBlocks() {
   const { ctx, width, height } = surface($('blocks-canvas'));
@@ -9,7 +9,7 @@ function drawBlocks() {
   ctx.clearRect(0, 0, width, height);
   if (!blocks.length) return;
   const top = Math.max(...blocks.map((b) => b.layer_by_layer)) * 1.08;
-  const left = 48;
+  const left = axisWidth();
   const w = (width - left) / blocks.length;
   const y = (b) => height - 20 - (b / top) * (height - 30);
   axis(ctx, y, top, left, width);
@@ -25,6 +25,8 @@ function drawBlocks() {
 }
 
 export function setupBlocks() {
+  // Drawn again when its panel opens (draw.js's ResizeObserver).
+  $('blocks-canvas').redraw = drawBlocks;
   on('report', drawBlocks);
   window.addEventListener('resize', () => {
     if (state.report) drawBlocks();

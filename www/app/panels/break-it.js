@@ -33,23 +33,35 @@ function showBreak(broken) {
   // A classification's scores and verdict; a map or other tensors are too long to list.
   const out = (r) => (r.verdict ? `[${r.outputs[0].int8.join(', ')}] ${r.label}` : `${r.outputs[0].int8.length} output values`);
   text('break-outputs', `layer by layer: ${out(broken.layer_by_layer)} · without halos: ${out(broken.halos_blanked)}`);
-  const flips = state.breaks.filter(Boolean).length;
-  text('break-flips', broken.layer_by_layer.verdict ? `verdict wrong on ${flips} of the last ${state.breaks.length} frames`
-    : 'no verdict to flip: the output is not a classification');
+  text('break-flips', flipWords(broken));
   drawDifference(broken);
 }
 
-/// The switch works on a patch plan with int8 camera pixels; otherwise it says why.
+/// Whether the verdict flipped over the last frames, or plainly why it held: the best class's
+/// score with and without the halos, from the two runs the engine reported.
+function flipWords(broken) {
+  const [right, wrong] = [broken.layer_by_layer, broken.halos_blanked];
+  if (!right.verdict) return 'no verdict to flip: the output is not a classification';
+  const flips = state.breaks.filter(Boolean).length;
+  const frames = state.breaks.length;
+  if (flips) return `verdict wrong on ${flips} of the last ${frames} frames: this frame ${right.label} with halos, ${wrong.label} without`;
+  const held = frames === 1 ? 'on this frame' : `on all of the last ${frames} frames`;
+  const score = (r) => r.scores[right.class].toFixed(2);
+  return `verdict wrong on 0 of the last ${frames} frames — it held ${held}: the wrong pixels moved the score of ${right.label} `
+    + `from ${score(right)} to ${score(wrong)}, but it still scores highest. Try a finer grid (more borders) or another picture.`;
+}
+
+/// The switch works on a patch plan with int8 camera pixels; otherwise it says why, beside it.
 function showSwitch() {
   const r = state.report;
   const why = !state.model.classifies_images ? 'needs camera frames of an image model'
     : !r?.schedule.stages.length ? 'needs a patch plan: choose a grid'
       : r.settings.float_input ? 'needs int8 camera pixels: turn off the float input' : '';
   $('break-it').disabled = Boolean(why);
-  $('break-it').parentElement.title = why;
+  text('break-why', why && `Break it ${why}.`);
   const panel = $('break-panel');
-  panel.hidden = !$('break-it').checked;
-  if (!panel.hidden && (why || !state.breaks.length)) clearBreak(why ? `Break it ${why}.` : 'running without halos…');
+  panel.hidden = !$('break-it').checked || Boolean(why);
+  if (!panel.hidden && !state.breaks.length) clearBreak('running without halos…');
 }
 
 /// The split tensor, red where it differs (brighter: more channels wrong), the patch borders.
@@ -72,6 +84,8 @@ function drawDifference(broken) {
 export function setupBreakIt() {
   $('break-it').addEventListener('change', () => {
     state.breaks = [];
+    // The switch sits on its panel's summary line: ticking it opens the panel.
+    if ($('break-it').checked) $('break-box').open = true;
     showSwitch();
   });
   on('plan-ready', showSwitch);

@@ -2,7 +2,7 @@
 // times the plan computes it (the input: how many patches read it); the sum is the engine's.
 import { state, on } from '../store.js';
 import { $, text } from '../dom.js';
-import { chartMessage, css, drawPixels, flow, heatRgb, surface } from '../draw.js';
+import { chartMessage, chartPx, css, drawPixels, flow, heatRgb, surface } from '../draw.js';
 
 function drawHeat() {
   const heat = state.explain?.serial === state.reportSerial ? state.explain.heat : null;
@@ -19,8 +19,11 @@ function drawHeat() {
   const tallest = Math.max(...maps.map((m) => m.height));
   // Whole CSS pixels per map pixel where there is room (the VWW input at 1:1).
   const scale = Math.max(1, Math.floor(96 / tallest)) * (tallest > 96 ? 96 / tallest : 1);
-  const { placed, total } = flow(maps, width, { w: (m) => Math.max(m.width * scale + 8, 54), h: (m) => m.height * scale, above: 14, below: 18 });
-  const wanted = total + 20;
+  // Each map at least as wide as its labels, a line of them above and below, at the charts' text size.
+  const px = chartPx();
+  const room = (m) => Math.ceil(Math.max(m.width * scale, ctx.measureText(m.label).width, ctx.measureText(`max ${m.max}×`).width)) + 8;
+  const { placed, total } = flow(maps, width, { w: room, h: (m) => m.height * scale, above: px + 2, below: px + 6 });
+  const wanted = total + px + 10;
   if (Math.abs(height - wanted) > 1) {
     canvas.style.height = `${wanted}px`;
     return; // the ResizeObserver redraws at the new height
@@ -35,15 +38,16 @@ function drawHeat() {
     drawPixels(ctx, image, x0, top, m.width * scale, m.height * scale);
     ctx.fillStyle = css('--muted');
     ctx.fillText(m.label, x0, top - 3);
-    ctx.fillText(`max ${m.max}×`, x0, top + m.height * scale + 13);
+    ctx.fillText(`max ${m.max}×`, x0, top + m.height * scale + px + 1);
   }
-  // The colour key.
-  const keyY = height - 12;
+  // The colour key: a box per count, its label inside.
+  const keyY = height - 6;
+  const box = 2 * px + 4;
   for (let c = 1; c <= max; c++) {
     ctx.fillStyle = `rgb(${heatRgb(c, max).join(',')})`;
-    ctx.fillRect(4 + (c - 1) * 26, keyY - 9, 24, 10);
+    ctx.fillRect(4 + (c - 1) * box, keyY - px, box - 2, px + 4);
     ctx.fillStyle = c > max / 2 ? '#000' : '#fff';
-    ctx.fillText(`${c}×`, 7 + (c - 1) * 26, keyY);
+    ctx.fillText(`${c}×`, 7 + (c - 1) * box, keyY);
   }
   const extra = heat.stage_macs - heat.stage_macs_layer_by_layer;
   const { layer_by_layer: lbl } = state.report;

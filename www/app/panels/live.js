@@ -2,13 +2,14 @@
 import { state, on } from '../store.js';
 import { $ } from '../dom.js';
 import { bytes, patchText } from '../format.js';
-import { axis, css, label, layered } from '../draw.js';
+import { axis, axisWidth, closed, css, label, layered } from '../draw.js';
 
 function drawLive() {
+  if (closed($('live-canvas'))) return;
   const { patched, board } = state.report;
   const steps = patched.steps;
   const top = Math.max(board.sram, patched.peak.bytes) * 1.05;
-  const left = 48;
+  const left = axisWidth();
   let x, y;
   const scales = (width, height) => {
     x = (i) => left + (i / Math.max(1, steps.length - 1)) * (width - left - 6);

@@ -14,6 +14,7 @@ function overrides(r) {
       ? `overridden: with "several stages" ticked the planner chooses patches (${stages.map((st) => `${st.rows}×${st.cols}`).join(' + ')})` : '',
     'split-override': !s.patch.length && !stages.length && s.split.length ? 'ignored: layer by layer has no split' : '',
     'streamed-override': !stages.length && s.streamed_input ? 'ignored: layer by layer has no patches to stream' : '',
+    'halo-override': !stages.length && s.halo !== 'recompute' ? 'ignored: layer by layer has no halos' : '',
     'multi-stage-override': s.multi_stage && !(auto && !s.split.length) ? 'ignored: only Patches auto (or layer by layer) with the planner\'s split searches several stages' : '',
   };
 }

@@ -2,10 +2,11 @@
 // to scale, from the input to the split tensor, whose own tile is outlined.
 import { state, on } from '../store.js';
 import { $ } from '../dom.js';
-import { css, flow, surface } from '../draw.js';
+import { chartPx, closed, css, flow, surface } from '../draw.js';
 
 function drawPyramid() {
   const canvas = $('pyramid-canvas');
+  if (closed(canvas)) return;
   const { ctx, width, height } = surface(canvas);
   ctx.clearRect(0, 0, width, height);
   const { patched, ops, patches } = state.report;
@@ -28,9 +29,13 @@ function drawPyramid() {
     maps.push({ label: `op ${st.op_index}`, h: shape[1], w: shape[2], region: st.region, current: st === current, tile: st === mine[mine.length - 1] ? regions?.tile : null });
   }
   // Maps to scale, left to right, wrapping onto more rows on a narrow screen; each gets at
-  // least a label's width.
+  // least its labels' width, and a label line above and two below, at the charts' text size.
   const scale = 96 / Math.max(...maps.map((m) => m.h));
-  const { placed, total } = flow(maps, width, { w: (m) => Math.max(m.w * scale + 10, 66), h: (m) => m.h * scale, above: 16, below: 32 });
+  const px = chartPx();
+  const labels = (m) => [m.label, `${m.region.y1 - m.region.y0}×${m.region.x1 - m.region.x0}`, `of ${m.h}×${m.w}`];
+  // Whole pixels: a map on a fractional x would blur its edges.
+  const room = (m) => Math.ceil(Math.max(m.w * scale, ...labels(m).map((words) => ctx.measureText(words).width))) + 10;
+  const { placed, total } = flow(maps, width, { w: room, h: (m) => m.h * scale, above: px + 4, below: 2 * px + 8 });
   if (Math.abs(height - total) > 1) {
     canvas.style.height = `${total}px`;
     return; // the ResizeObserver redraws at the new height
@@ -50,9 +55,10 @@ function drawPyramid() {
       ctx.lineWidth = 1;
     }
     ctx.fillStyle = m.current ? css('--text') : css('--muted');
-    ctx.fillText(m.label, x0, top - 4);
-    ctx.fillText(`${r.y1 - r.y0}×${r.x1 - r.x0}`, x0, top + m.h * scale + 13);
-    ctx.fillText(`of ${m.h}×${m.w}`, x0, top + m.h * scale + 26);
+    const [name, region, whole] = labels(m);
+    ctx.fillText(name, x0, top - 4);
+    ctx.fillText(region, x0, top + m.h * scale + px + 1);
+    ctx.fillText(whole, x0, top + m.h * scale + 2 * px + 3);
   }
   // Where each map went, for tests that read the drawn regions back from the pixels.
   canvas.layout = { scale, maps: placed.map(({ m, x0, top }) => ({ label: m.label, h: m.h, w: m.w, tile: m.tile ?? null, x0, top })) };
