@@ -4,7 +4,7 @@
 use mcupatch::exec::Engine;
 use mcupatch::kernels::Kernel;
 use mcupatch::model::Graph;
-use mcupatch::schedule::measure::Candidate;
+use mcupatch::schedule::measure::{self, Candidate};
 use mcupatch::schedule::search;
 use mcupatch::schedule::{self, InPlace, InputMode};
 use std::collections::BTreeMap;
@@ -98,18 +98,29 @@ pub fn priced_overhead(layerwise: &[OpCost], patched: &[OpCost]) -> f64 {
 }
 
 /// The planner's smallest-peak plan and its cheapest plan under 32 KiB, the frame streamed
-/// and depthwise convs in place (what the page shows).
+/// and depthwise convs in place (what the page shows); beside them the cached plans
+/// (`Halo::Cache`) that are cheapest within each of those peaks.
 pub fn plans(graph: &Graph) -> Vec<(String, Candidate)> {
     let kernels = Kernel::prepare_all(graph).expect("prepares");
     let input = InputMode { streamed: true, ..Default::default() };
     let in_place = InPlace { depthwise: true, ..InPlace::default() };
     let Ok(all) = search::explore(graph, &kernels, input, in_place) else { return Vec::new() };
+    let Ok(base) = measure::layer_by_layer(graph, &kernels, input, in_place).map(|c| c.macs) else { return Vec::new() };
+    let cached: Vec<Candidate> = search::cached_single_stage_schedules(graph, &kernels, input, in_place)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|s| measure::evaluate(graph, &kernels, s, input, base).ok())
+        .collect();
+    let pick = |what: &str, from: &[Candidate], budget: usize| match search::choose(from, budget) {
+        Some((c, true)) => Some((what.to_string(), c)),
+        _ => None,
+    };
     let mut chosen = Vec::new();
-    if let Some(c) = all.iter().min_by_key(|c| (c.peak.bytes, c.macs)) {
-        chosen.push(("smallest peak".to_string(), c.clone()));
+    if let Some(smallest) = all.iter().min_by_key(|c| (c.peak.bytes, c.macs)) {
+        chosen.push(("smallest peak".to_string(), smallest.clone()));
+        chosen.extend(pick("cached, cheapest within it", &cached, smallest.peak.bytes));
     }
-    if let Some((c, true)) = search::choose(&all, 32 * 1024) {
-        chosen.push(("cheapest <32K".to_string(), c));
-    }
+    chosen.extend(pick("cheapest <32K", &all, 32 * 1024));
+    chosen.extend(pick("cached, cheapest <32K", &cached, 32 * 1024));
     chosen
 }
