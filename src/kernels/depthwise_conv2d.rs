@@ -243,6 +243,32 @@ mod tests {
         check(case).expect("the fast path equals the reference");
     }
 
+    /// One- and two-row regions of 3×3 kernels at strides 1 and 2, each row's pixels four at
+    /// a time inside the map (AVX-512 VNNI computes those straight from the input), with a
+    /// block of sixteen channels and one of eight.
+    #[test]
+    fn short_regions_of_3x3_kernels() {
+        for (stride, padding, rows) in
+            [(1, Padding::Same, 1), (1, Padding::Valid, 2), (2, Padding::Same, 1), (2, Padding::Same, 3)]
+        {
+            let window = Window::new((9, 23), (3, 3), (stride, stride), (1, 1), padding).expect("fits");
+            let c = 24;
+            let filter: Vec<i8> = (0..9 * c).map(|i| (i * 61 % 255) as i8).collect();
+            let stage =
+                OutputStage { requant: vec![crate::quant::Requant::new(0.004); c], offset: -3, min: -128, max: 127 };
+            let input: Vec<i8> = (0..9 * 23 * c).map(|i| (i * 43 % 247) as i8).collect();
+            for y0 in 0..window.out_h.saturating_sub(rows - 1) {
+                let region = Region { y0, y1: y0 + rows, x0: 0, x1: window.out_w };
+                let case = Case {
+                    conv: conv(window, c, 11, filter.clone(), vec![700; c], stage.clone()),
+                    input: input.clone(),
+                    region,
+                };
+                check(case).expect("the fast path equals the reference");
+            }
+        }
+    }
+
     proptest! {
         #![proptest_config(testing::config(600))]
 
