@@ -49,6 +49,8 @@ struct StepIo {
     output: Range<usize>,
     /// The channels of each input map (local ops).
     channels: Vec<usize>,
+    /// The channels of the output map (local ops).
+    out_channels: usize,
 }
 
 /// One model output, as int8 and as real values.
@@ -100,6 +102,7 @@ impl Engine {
                     inputs: step.inputs.iter().zip(&xs).map(|(&a, &t)| range(&graph, &plan, a, t)).collect(),
                     output: range(&graph, &plan, step.output, graph.ops[step.op].outputs[0]),
                     channels: kernels[step.op].input_maps().iter().map(|m| m.c).collect(),
+                    out_channels: kernels[step.op].output_map().map_or(0, |m| m.c),
                 }
             })
             .collect();
@@ -302,8 +305,7 @@ impl Engine {
                 }
             }
             (Some(region), None) => {
-                let out_held = step.output.held.expect("map");
-                let out_channels = kernel.output_map().expect("local op").c;
+                let (out_held, out_channels) = (step.output.held.expect("map"), io.out_channels);
                 // `pair_mut` refuses an empty input range that starts where the output does.
                 match &io.inputs[..] {
                     [only] if !only.is_empty() => {
@@ -313,7 +315,7 @@ impl Engine {
                     }
                     _ => {
                         let (reads, write) = self.arena.io(&io.inputs, io.output.clone());
-                        let views: Vec<Fmap<i8>> = reads
+                        let views: SmallVec<[Fmap<i8>; 2]> = reads
                             .iter()
                             .zip(&step.inputs)
                             .zip(&io.channels)

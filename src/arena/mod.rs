@@ -5,6 +5,7 @@ pub mod planner;
 
 use crate::error::{Error, Result};
 use std::ops::Range;
+use smallvec::SmallVec;
 
 /// A microcontroller's memories, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -86,7 +87,7 @@ impl Arena {
     /// Borrows `inputs` to read and `output` to write at once; the planner guarantees the
     /// output overlaps no input (inputs may overlap each other).
     #[allow(clippy::indexing_slicing)] // a plan invariant (see `Arena`)
-    pub fn io(&mut self, inputs: &[Range<usize>], output: Range<usize>) -> (Vec<&[u8]>, &mut [u8]) {
+    pub fn io(&mut self, inputs: &[Range<usize>], output: Range<usize>) -> (SmallVec<[&[u8]; 2]>, &mut [u8]) {
         let (low, rest) = self.bytes.split_at_mut(output.start);
         let (out, high) = rest.split_at_mut(output.len());
         let (low, high): (&[u8], &[u8]) = (low, high);
