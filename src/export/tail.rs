@@ -9,20 +9,23 @@
 //! 3. each op's parsed builtin options, op by op;
 //! 4. each op's kernel data (its `OpData`, 16-aligned), op by op, when the ops are
 //!    initialised;
-//! 5. what the ops' Prepare adds: a convolution's per-channel multipliers and shifts (one
-//!    int32 array of each, 16-aligned, per output channel, even when the filter is quantized
-//!    per tensor), a fully connected layer's when its filter is quantized per channel;
+//! 5. what the ops' Prepare adds, op by op: a convolution's per-channel multipliers and
+//!    shifts (one int32 array of each, 16-aligned, per output channel, even when the filter
+//!    is quantized per tensor), a fully connected layer's when its filter is quantized per
+//!    channel, an int8 transposed convolution's; a copy of the output's dims for the kernels
+//!    that write them (GATHER, DEPTH_TO_SPACE, SPACE_TO_DEPTH, a RESHAPE to a shape with -1);
 //! 6. a handle per kernel scratch buffer;
 //! 7. the interpreter's inputs and outputs: an array of pointers, and per tensor a
 //!    `TfLiteTensor` with, when quantized, its quantization and zero points.
 //!
 //! Every size and alignment was measured in the wheel (`tflite_micro`
 //! 0.dev20261023182759, built with compression support, which widens some kernels' data)
-//! by breaking in a debugger on each persistent allocation of the MLTK models, VWW and
-//! single-op models; the order and alignments are those of TFLite Micro's
-//! `MicroInterpreter::AllocateTensors` and `SingleArenaBufferAllocator`. The replay equals
-//! what the wheel records for every model the tests run. An op kind not measured here (it
-//! is in neither table below) makes the tail an estimate.
+//! by breaking in a debugger (gdb) on each persistent allocation of the MLTK models, VWW and
+//! single-op models of each kind below (int8; CONV_2D and MEAN also float); the order and
+//! alignments are those of TFLite Micro's `MicroInterpreter::AllocateTensors` and
+//! `SingleArenaBufferAllocator`. The replay equals what the wheel records for each of them
+//! and for every model the tests run. An op kind not in the table of `kind` makes the tail an
+//! estimate.
 //!
 //! Before the head is laid out, TFLite Micro prepares the ops in the same space: its
 //! bookkeeping of every tensor for the memory planner (and an op's temporary tensors while it
@@ -135,38 +138,76 @@ fn kind(code: i32, int8: bool) -> Option<Kind> {
         builtin::LOGISTIC | builtin::TANH => (None, Some(16)),
         builtin::RELU6 => (None, Some(8)),
         builtin::SLICE | builtin::TRANSPOSE | builtin::MAXIMUM | builtin::MINIMUM => (None, None),
+        builtin::TRANSPOSE_CONV => (Some((20, 4)), Some(88)),
+        builtin::SQUEEZE => (Some((36, 4)), None),
+        builtin::GATHER | builtin::UNPACK => (Some((8, 4)), None),
+        builtin::DEPTH_TO_SPACE | builtin::SPACE_TO_DEPTH | builtin::SPLIT | builtin::SPLIT_V => (Some((4, 4)), None),
+        builtin::RESIZE_BILINEAR | builtin::RESIZE_NEAREST_NEIGHBOR => (Some((2, 1)), None),
+        builtin::SPACE_TO_BATCH_ND => (None, Some(4)),
+        builtin::BATCH_TO_SPACE_ND | builtin::EXPAND_DIMS => (None, None),
         _ => return None,
     };
-    // A reduction's index arrays, and for MEAN and SUM over int8 its int32 sums.
+    // A reduction's index arrays, and for MEAN and SUM over int8 its int32 sums (a float
+    // MEAN's two measured, SUM's from TFLite Micro's source); an int8 TRANSPOSE_CONV's int32
+    // sums.
     let scratch_buffers = match code {
         builtin::MEAN | builtin::SUM => 2 + usize::from(int8),
         builtin::REDUCE_MAX | builtin::REDUCE_MIN => 2,
+        builtin::TRANSPOSE_CONV => usize::from(int8),
         _ => 0,
     };
     Some(Kind { options, kernel_data, scratch_buffers })
 }
 
+/// The input an op of builtin `code` computes on: a TRANSPOSE_CONV's input 0 is the output
+/// shape.
+fn data_input(code: i32) -> usize {
+    match code {
+        builtin::TRANSPOSE_CONV => 2,
+        _ => 0,
+    }
+}
+
+/// The tensors of an op that decide what its Prepare allocates.
+struct OpTensors<'a> {
+    /// Its data input is int8 (or int16).
+    int8: bool,
+    /// The filter's (input 1's) shape and how many quantization scales it has.
+    filter_shape: &'a [usize],
+    filter_scales: usize,
+    /// The output's rank, and whether its shape leaves a dimension (-1) to compute.
+    output_rank: usize,
+    output_stretched: bool,
+}
+
 /// One op as TFLite Micro's allocator sees it.
 struct TailOp {
     code: i32,
-    /// Its input 0 is int8 or int16.
+    /// Its data input is int8 or int16.
     int8: bool,
     /// Channels of the per-channel multiplier and shift arrays its Prepare allocates (0 for
     /// none).
     per_channel: usize,
+    /// The rank of the output whose dims its Prepare copies into the arena, to write them.
+    copied_dims: Option<usize>,
 }
 
 impl TailOp {
-    /// The op `code` with input 0 quantized to 8 or 16 bits if `int8`, whose filter has
-    /// `filter_shape` and `filter_scales` quantization scales.
-    fn new(code: i32, int8: bool, filter_shape: &[usize], filter_scales: usize) -> TailOp {
+    fn new(code: i32, t: &OpTensors) -> TailOp {
         let per_channel = match code {
-            builtin::CONV_2D => filter_shape.first().copied().unwrap_or(0),
-            builtin::DEPTHWISE_CONV_2D => filter_shape.get(3).copied().unwrap_or(0),
-            builtin::FULLY_CONNECTED if filter_scales > 1 => filter_scales,
+            builtin::CONV_2D => t.filter_shape.first().copied().unwrap_or(0),
+            builtin::DEPTHWISE_CONV_2D => t.filter_shape.get(3).copied().unwrap_or(0),
+            // A float TRANSPOSE_CONV has none (TFLite Micro's source).
+            builtin::TRANSPOSE_CONV if t.int8 => t.filter_shape.first().copied().unwrap_or(0),
+            builtin::FULLY_CONNECTED if t.filter_scales > 1 => t.filter_scales,
             _ => 0,
         };
-        TailOp { code, int8, per_channel }
+        let copied_dims = match code {
+            builtin::DEPTH_TO_SPACE | builtin::SPACE_TO_DEPTH | builtin::GATHER => Some(t.output_rank),
+            builtin::RESHAPE if t.output_stretched => Some(t.output_rank),
+            _ => None,
+        };
+        TailOp { code, int8: t.int8, per_channel, copied_dims }
     }
 }
 
@@ -202,9 +243,15 @@ fn tail(tensors: usize, ops: &[TailOp], inputs: &[Option<usize>], outputs: &[Opt
             None => stack.allocate(UNMEASURED_OP, KERNEL_ALIGN),
         }
     }
-    for op in ops.iter().filter(|op| op.per_channel > 0) {
-        stack.allocate(4 * op.per_channel, KERNEL_ALIGN);
-        stack.allocate(4 * op.per_channel, KERNEL_ALIGN);
+    for op in ops {
+        if op.per_channel > 0 {
+            stack.allocate(4 * op.per_channel, KERNEL_ALIGN);
+            stack.allocate(4 * op.per_channel, KERNEL_ALIGN);
+        }
+        if let Some(rank) = op.copied_dims {
+            // A `TfLiteIntArray`: its length, then the dims.
+            stack.allocate(4 + 4 * rank, KERNEL_ALIGN);
+        }
     }
     let handles: usize = kinds.iter().flatten().map(|k| k.scratch_buffers).sum();
     if handles > 0 {
@@ -248,11 +295,16 @@ pub fn of_graph(ex: &ExportGraph) -> Result<Persistent> {
         .ops
         .iter()
         .map(|op| {
-            let int8 = tensor(op.inputs.first()).is_some_and(|t| t.dtype == DType::I8);
+            let code = writer::builtin_code(op)?;
             let filter = tensor(op.inputs.get(1));
-            let shape = filter.map_or(&[][..], |f| &f.shape[..]);
-            let scales = filter.and_then(|f| f.quant.as_ref()).map_or(0, |q| q.scales.len());
-            writer::builtin_code(op).map(|code| TailOp::new(code, int8, shape, scales))
+            let tensors = OpTensors {
+                int8: tensor(op.inputs.get(data_input(code))).is_some_and(|t| t.dtype == DType::I8),
+                filter_shape: filter.map_or(&[][..], |f| &f.shape[..]),
+                filter_scales: filter.and_then(|f| f.quant.as_ref()).map_or(0, |q| q.scales.len()),
+                output_rank: ex.tensors.get(op.output).map_or(0, |t| t.shape.len()),
+                output_stretched: false,
+            };
+            Ok(TailOp::new(code, &tensors))
         })
         .collect::<Result<Vec<_>>>()?;
     let io = |ts: &[usize]| ts.iter().map(|&t| ex.tensors.get(t).and_then(io_scales)).collect::<Vec<_>>();
@@ -284,12 +336,20 @@ pub fn of_file(bytes: &[u8]) -> Result<Persistent> {
                 code.builtin_code().max(i32::from(code.deprecated_builtin_code()))
             });
             let input = |k: usize| tensor(op.inputs().and_then(|v| (k < v.len()).then(|| v.get(k))));
-            let int8 = input(0).is_some_and(|t| matches!(t.dtype(), tensor_type::INT8 | tensor_type::INT16));
-            let filter = input(1);
-            let shape: Vec<usize> = filter
-                .and_then(|f| f.shape())
-                .map_or_else(Vec::new, |s| s.iter().map(|d| usize::try_from(d).unwrap_or(0)).collect());
-            TailOp::new(code, int8, &shape, filter.and_then(scales).unwrap_or(0))
+            let output = tensor(op.outputs().and_then(|v| (!v.is_empty()).then(|| v.get(0))));
+            let shape =
+                |t: Option<schema::Tensor>| t.and_then(|t| t.shape()).map_or_else(Vec::new, |s| s.iter().collect());
+            let (filter, output_shape) = (input(1), shape(output));
+            let filter_shape: Vec<usize> = shape(filter).into_iter().map(|d| usize::try_from(d).unwrap_or(0)).collect();
+            let tensors = OpTensors {
+                int8: input(data_input(code))
+                    .is_some_and(|t| matches!(t.dtype(), tensor_type::INT8 | tensor_type::INT16)),
+                filter_shape: &filter_shape,
+                filter_scales: filter.and_then(scales).unwrap_or(0),
+                output_rank: output_shape.len(),
+                output_stretched: output_shape.contains(&-1),
+            };
+            TailOp::new(code, &tensors)
         })
         .collect();
     let io = |list: Option<flatbuffers::Vector<i32>>| {
@@ -308,11 +368,15 @@ mod tests {
     /// and output. The wheel records a tail of 1 616 B for it.
     #[test]
     fn micro_speech_takes_the_tail_the_wheel_records() {
+        let op = |code, filter_shape, filter_scales, output_rank| {
+            let tensors = OpTensors { int8: true, filter_shape, filter_scales, output_rank, output_stretched: false };
+            TailOp::new(code, &tensors)
+        };
         let ops = [
-            TailOp::new(builtin::CONV_2D, true, &[8, 10, 8, 1], 8),
-            TailOp::new(builtin::RESHAPE, true, &[2], 0),
-            TailOp::new(builtin::FULLY_CONNECTED, true, &[4, 4000], 1),
-            TailOp::new(builtin::SOFTMAX, true, &[], 0),
+            op(builtin::CONV_2D, &[8, 10, 8, 1], 8, 4),
+            op(builtin::RESHAPE, &[2], 0, 2),
+            op(builtin::FULLY_CONNECTED, &[4, 4000], 1, 2),
+            op(builtin::SOFTMAX, &[], 0, 2),
         ];
         let persistent = tail(10, &ops, &[Some(1)], &[Some(1)]);
         assert_eq!((persistent.tail, persistent.exact), (1616, true));
@@ -332,7 +396,9 @@ mod tests {
     /// An op kind whose allocations were not measured makes the tail an estimate.
     #[test]
     fn an_unmeasured_op_makes_the_tail_an_estimate() {
-        let ops = [TailOp::new(builtin::TRANSPOSE_CONV, true, &[8, 3, 3, 8], 1)];
+        let tensors =
+            OpTensors { int8: true, filter_shape: &[], filter_scales: 0, output_rank: 4, output_stretched: false };
+        let ops = [TailOp::new(builtin::TILE, &tensors)];
         let persistent = tail(4, &ops, &[Some(1)], &[Some(1)]);
         assert!(!persistent.exact);
         assert!(persistent.tail > tail(4, &[], &[Some(1)], &[Some(1)]).tail + UNMEASURED_OP);
