@@ -144,7 +144,7 @@ fn kind(code: i32, int8: bool) -> Option<Kind> {
         builtin::DEPTH_TO_SPACE | builtin::SPACE_TO_DEPTH | builtin::SPLIT | builtin::SPLIT_V => (Some((4, 4)), None),
         builtin::RESIZE_BILINEAR | builtin::RESIZE_NEAREST_NEIGHBOR => (Some((2, 1)), None),
         builtin::SPACE_TO_BATCH_ND => (None, Some(4)),
-        builtin::BATCH_TO_SPACE_ND | builtin::EXPAND_DIMS => (None, None),
+        builtin::BATCH_TO_SPACE_ND | builtin::EXPAND_DIMS | builtin::BROADCAST_TO | builtin::REVERSE_V2 => (None, None),
         _ => return None,
     };
     // A reduction's index arrays, and for MEAN and SUM over int8 its int32 sums (a float
