@@ -115,6 +115,8 @@ struct Kind {
 /// The measured allocations of a builtin kind whose input is `int8` (or int16), `None` for a
 /// kind not measured.
 fn kind(code: i32, int8: bool) -> Option<Kind> {
+    // (the options' bytes and alignment, the kernel data's bytes), as the wheel allocated
+    // them for a single-op model of each kind.
     let (options, kernel_data) = match code {
         builtin::CONV_2D | builtin::DEPTHWISE_CONV_2D => (Some((28, 4)), Some(80)),
         builtin::FULLY_CONNECTED => (Some((32, 8)), Some(72)),
