@@ -47,7 +47,7 @@ const PLAN_VERSION: i32 = 1;
 pub const EXPORT_MAX_GRID: usize = 4;
 
 /// TFLite Micro's arena for one model: the head (tensors, from the offline plan), the tail
-/// (persistent allocations, modelled by [`tail`]) and the smallest arena that runs it.
+/// (persistent allocations, replayed by [`tail`]) and the smallest arena that runs it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct ArenaFigures {
     /// The offline plan's extent: the head TFLite Micro lays the tensors out in.
@@ -56,6 +56,9 @@ pub struct ArenaFigures {
     /// more head.
     pub scratch_bytes: usize,
     pub tail_bytes: usize,
+    /// Whether `tail_bytes` is TFLite Micro's exactly (it is an estimate when the model has
+    /// an op kind whose allocations were not measured).
+    pub tail_exact: bool,
     /// What preparing the ops takes where the head goes later (more than the head only for
     /// tiny models).
     pub prepare_bytes: usize,
@@ -70,6 +73,7 @@ impl ArenaFigures {
             head_bytes,
             scratch_bytes,
             tail_bytes: persistent.tail,
+            tail_exact: persistent.exact,
             prepare_bytes: persistent.prepare,
             total_bytes: (head_bytes + scratch_bytes).max(persistent.prepare) + persistent.tail,
         }
@@ -86,7 +90,7 @@ pub struct ExportReport {
     /// Why this schedule: what `auto` compared, what could not be exported.
     pub notes: Vec<String>,
     /// TFLite Micro's arena for the exported model: the head exactly (the offline plan), the
-    /// tail as modelled.
+    /// tail as replayed (exact unless `tail_exact` says otherwise).
     pub arena: ArenaFigures,
     /// The same for the layer-by-layer export of the model.
     pub layer_by_layer: ArenaFigures,
@@ -384,7 +388,7 @@ fn own_arena(layer_by_layer: &Candidate) -> Result<ArenaFigures> {
     Ok(ArenaFigures::new(
         head,
         without.max(with) - head,
-        tail::Persistent { tail: a.tail_bytes, prepare: a.prepare_bytes },
+        tail::Persistent { tail: a.tail_bytes, prepare: a.prepare_bytes, exact: a.tail_exact },
     ))
 }
 

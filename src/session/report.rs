@@ -445,7 +445,7 @@ pub struct PlanReport {
 #[derive(Debug, Clone, Serialize)]
 pub struct TfliteMicroReport {
     /// The exported model's arena: head (the offline plan, exact), kernel scratch, tail
-    /// (modelled on the tflite-micro wheel), total.
+    /// (the tflite-micro wheel's allocations replayed), total.
     pub exported: ArenaFigures,
     /// The layer-by-layer export's.
     pub layer_by_layer: ArenaFigures,

@@ -112,13 +112,16 @@ enum RuntimeTarget {
     TfliteMicro,
 }
 
-/// TFLite Micro's arena in words: head, scratch, tail and the total to give it.
+/// TFLite Micro's arena in words: head, scratch, tail and the total to give it; `~` marks an
+/// estimate (a tail with an op kind not measured, or a total set by the preparing space).
 pub fn tflm_arena(f: &ArenaFigures) -> String {
     let scratch = match f.scratch_bytes {
         0 => String::new(),
         s => format!(" (+ up to {s} B of kernel scratch)"),
     };
-    format!("head {} B{scratch} + tail ~{} B: an arena of ~{} B", f.head_bytes, f.tail_bytes, f.total_bytes)
+    let tail = if f.tail_exact { "" } else { "~" };
+    let total = if f.tail_exact && f.prepare_bytes <= f.head_bytes + f.scratch_bytes { "" } else { "~" };
+    format!("head {} B{scratch} + tail {tail}{} B: an arena of {total}{} B", f.head_bytes, f.tail_bytes, f.total_bytes)
 }
 
 /// A session for the .tflite file at `path`.

@@ -72,7 +72,12 @@ pub fn main(args: &Args, out: &mut String) -> Result<()> {
     writeln!(
         out,
         "(the exported head is the offline plan's, exact; TFLite Micro's own head is its greedy planner's, modelled; \
-         the tails are modelled on the tflite-micro wheel, a 64-bit host)"
+         the tails are the tflite-micro wheel's allocations replayed, a 64-bit host{})",
+        if r.arena.tail_exact && r.layer_by_layer.tail_exact {
+            ""
+        } else {
+            "; ~ marks an estimate: an op kind not measured"
+        }
     )?;
     Ok(())
 }

@@ -118,7 +118,7 @@ pub fn main(args: &Args, out: &mut String) -> Result<()> {
         writeln!(out, "  TFLite Micro's own plan:  {}", tflm_arena(&t.own))?;
         writeln!(
             out,
-            "  ({:.2}× TFLite Micro's own; exported heads exact, its own head and every tail modelled)",
+            "  ({:.2}× TFLite Micro's own; exported heads exact, its own head modelled, tails as the wheel allocates them)",
             t.exported.total_bytes as f64 / t.own.total_bytes.max(1) as f64
         )?;
     }
