@@ -8,6 +8,7 @@
 
 use mcupatch::geometry::{Fmap, FmapMut, Hwc, Region};
 use mcupatch::kernels::fast::gemm::Gemm;
+use mcupatch::kernels::fast::LaneStage;
 use mcupatch::kernels::Kernel;
 use mcupatch::quant::{OutputStage, Requant};
 use mcupatch::{model, zoo};
@@ -142,25 +143,45 @@ fn mobilenet_v2_fast_paths_match_the_reference_in_simd128() {
 
 /// simd128's requantization (the one every fast path drains through) equals
 /// `OutputStage::apply` for multipliers from zero through every right shift (0 to 31) to a
-/// left shift, on extreme and pseudo-random accumulators: a matrix product of zeros leaves
-/// the bias as the accumulator.
+/// left shift, on extreme and pseudo-random accumulators, under output offsets and clamps at
+/// int8's ends: a matrix product of zeros leaves the bias as the accumulator. The multipliers
+/// come in three sets, one per way simd128 divides: with a right shift of 31 among them
+/// (two multiplies), without (one), and without left shifts either (no multiply before).
 #[wasm_bindgen_test]
 fn requantization_matches_the_output_stage_in_simd128() {
-    let requant: Vec<Requant> = (0..144).map(|i| Requant::new(2f64.powf(-34.5 + f64::from(i) * 0.25))).collect();
-    let shifts: std::collections::BTreeSet<i32> = requant.iter().map(|r| r.shift).collect();
-    assert!(shifts.contains(&-31) && shifts.contains(&0) && shifts.contains(&2), "{shifts:?}");
-    let channels = requant.len();
-    let stage = OutputStage { requant, offset: -7, min: -128, max: 127 };
+    let exponents = |from: f64, count: u32| -> Vec<Requant> {
+        // A zero multiplier first (as TFLite makes those under 2^-31).
+        let zero = std::iter::once(Requant::new(0.0));
+        zero.chain((0..count).map(|i| Requant::new(2f64.powf(from + f64::from(i) * 0.25)))).collect()
+    };
     let extremes = [i32::MIN, i32::MIN + 1, -(1 << 30) - 1, -(1 << 30), -3, -1, 0, 1, 3, 1 << 30, i32::MAX];
     let noise: Vec<i32> = bytes(400, 17)
         .chunks_exact(4)
         .map(|b| i32::from_le_bytes([b[0] as u8, b[1] as u8, b[2] as u8, b[3] as u8]))
         .collect();
-    for acc in extremes.into_iter().chain(noise) {
-        let gemm = Gemm::new(&vec![0; channels * 2], &vec![acc; channels], channels, 0, &stage).unwrap();
-        let mut got = vec![0i8; channels];
-        gemm.eval_rows(&[0, 0], &mut got);
-        let expected: Vec<i8> = (0..channels).map(|c| stage.apply(acc, c)).collect();
-        assert_eq!(got, expected, "accumulator {acc}");
+    // Accumulators of every size, each rounding boundary of some shift among them.
+    let scaled: Vec<i32> = noise.iter().enumerate().map(|(i, &a)| a >> (i % 32)).collect();
+    for (requant, right_31, left) in [
+        (exponents(-34.5, 144), true, true),
+        (exponents(-30.75, 128), false, true),
+        (exponents(-30.75, 123), false, false),
+    ] {
+        let shifts: std::collections::BTreeSet<i32> = requant.iter().map(|r| r.shift).collect();
+        assert_eq!(shifts.contains(&-31), right_31, "{shifts:?}");
+        assert_eq!(shifts.iter().any(|&s| s > 0), left, "{shifts:?}");
+        assert!(shifts.contains(&-30) && shifts.contains(&0), "{shifts:?}");
+        let channels = requant.len();
+        for (offset, min, max) in [(-7, -128, 127), (-128, -128, 127), (127, -128, 127), (0, 0, 127), (5, -20, 35)] {
+            let stage = OutputStage { requant: requant.clone(), offset, min, max };
+            let lanes = LaneStage::new(&stage);
+            assert_eq!((lanes.shifts_right_31, lanes.shifts_left), (right_31, left));
+            for &acc in extremes.iter().chain(&noise).chain(&scaled) {
+                let gemm = Gemm::new(&vec![0; channels * 2], &vec![acc; channels], channels, 0, &stage).unwrap();
+                let mut got = vec![0i8; channels];
+                gemm.eval_rows(&[0, 0], &mut got);
+                let expected: Vec<i8> = (0..channels).map(|c| stage.apply(acc, c)).collect();
+                assert_eq!(got, expected, "accumulator {acc}, offset {offset}, clamp {min}..={max}");
+            }
+        }
     }
 }

@@ -172,6 +172,13 @@ pub struct LaneStage {
     /// `mask >> 1`, the rounding threshold of a non-negative value.
     #[cfg(target_arch = "wasm32")]
     pub half: Vec<i32>,
+    /// Whether any channel shifts left (else simd128 skips the multiply by `left_power`).
+    #[cfg(target_arch = "wasm32")]
+    pub shifts_left: bool,
+    /// Whether any channel shifts right by 31, which `right_power` cannot express (below
+    /// 2^-31·0.5… TFLite's smallest multipliers; else simd128 divides with one multiply).
+    #[cfg(target_arch = "wasm32")]
+    pub shifts_right_31: bool,
     pub offset: i32,
     pub min: i32,
     pub max: i32,
@@ -198,6 +205,10 @@ impl LaneStage {
             right_31: field(&|r| -i32::from(r.shift == -31)),
             #[cfg(target_arch = "wasm32")]
             half: field(&|r| (((1i64 << (-r.shift).max(0)) - 1) >> 1) as i32),
+            #[cfg(target_arch = "wasm32")]
+            shifts_left: stage.requant.iter().any(|r| r.shift > 0),
+            #[cfg(target_arch = "wasm32")]
+            shifts_right_31: stage.requant.iter().any(|r| r.shift == -31),
             offset: stage.offset,
             min: stage.min,
             max: stage.max,

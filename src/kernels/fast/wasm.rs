@@ -70,45 +70,56 @@ unsafe impl Lanes for Simd128 {
     }
     #[inline(always)]
     unsafe fn rescale(acc: (v128, v128), stage: &LaneStage, c: usize) -> (v128, v128) {
-        (rescale4(acc.0, stage, c), rescale4(acc.1, stage, c + 4))
+        (rescale4(acc.0, stage, c, 0), rescale4(acc.1, stage, c + 4, 0))
     }
     #[inline(always)]
     unsafe fn requantize_store(acc: (v128, v128), stage: &LaneStage, c: usize, out: *mut i8) {
-        let output = |v: v128| {
-            let y = i32x4_add(v, i32x4_splat(stage.offset));
-            i32x4_min(i32x4_max(y, i32x4_splat(stage.min)), i32x4_splat(stage.max))
-        };
-        let (low, high) = Self::rescale(acc, stage, c);
-        let (low, high) = (output(low), output(high));
+        let (low, high) = (rescale4(acc.0, stage, c, stage.offset), rescale4(acc.1, stage, c + 4, stage.offset));
         let words = i16x8_narrow_i32x4(low, high);
-        v128_store64_lane::<0>(i8x16_narrow_i16x8(words, words), out.cast());
+        // The clamp after the saturating narrowing, on all eight at once: the same int8.
+        let bound = |b: i32| i8x16_splat(b.clamp(-128, 127) as i8);
+        let bytes = i8x16_min(i8x16_max(i8x16_narrow_i16x8(words, words), bound(stage.min)), bound(stage.max));
+        v128_store64_lane::<0>(bytes, out.cast());
     }
 }
 
-/// Channels `c..c + 4`, as [`crate::quant::Requant::apply`]. Every step is a lane-wise
-/// operation x86 has (V8 emulates 64-bit multiplies and arithmetic shifts): the 64-bit
-/// products come from 32 × 32-bit widening multiplies and are shifted logically, their low
-/// halves kept.
+/// Channels `c..c + 4`, as [`crate::quant::Requant::apply`], plus `offset` (wrapping). Every
+/// step is a lane-wise operation x86 has (V8 emulates 64-bit multiplies and arithmetic
+/// shifts): the 64-bit products come from 32 × 32-bit widening multiplies and are shifted
+/// logically, their low halves kept.
 #[inline(always)]
-unsafe fn rescale4(acc: v128, stage: &LaneStage, c: usize) -> v128 {
+unsafe fn rescale4(acc: v128, stage: &LaneStage, c: usize, offset: i32) -> v128 {
     let load = |v: &[i32]| v128_load(v.as_ptr().add(c).cast());
     let low_halves = |low: v128, high: v128| i32x4_shuffle::<0, 2, 4, 6>(low, high);
     // The wrapping left shift, as a multiply by 2^left.
-    let x = i32x4_mul(acc, load(&stage.left_power));
+    let x = if stage.shifts_left { i32x4_mul(acc, load(&stage.left_power)) } else { acc };
     let multiplier = load(&stage.multiplier);
     let nudge = i64x2_splat(1 << 30);
     let low = u64x2_shr(i64x2_add(i64x2_extmul_low_i32x4(x, multiplier), nudge), 31);
     let high = u64x2_shr(i64x2_add(i64x2_extmul_high_i32x4(x, multiplier), nudge), 31);
     let product = low_halves(low, high);
-    // ⌊product / 2^right⌋: bits 30 and up of product · 2^(30 − right), exact in 62 bits; for a
-    // right shift of 31 (power 0) the sign.
     let power = load(&stage.right_power);
-    let low = u64x2_shr(i64x2_extmul_low_i32x4(product, power), 30);
-    let high = u64x2_shr(i64x2_extmul_high_i32x4(product, power), 30);
     let negative = i32x4_shr(product, 31);
-    let floor = v128_or(low_halves(low, high), v128_and(negative, load(&stage.right_31)));
-    // Rounding half away from zero.
-    let remainder = v128_and(product, load(&stage.mask));
-    let threshold = i32x4_sub(load(&stage.half), negative);
-    i32x4_sub(floor, i32x4_gt(remainder, threshold))
+    if stage.shifts_right_31 {
+        // ⌊product / 2^right⌋: bits 30 and up of product · 2^(30 − right), exact in 62 bits;
+        // for a right shift of 31 (power 0) the sign. Then rounding half away from zero.
+        let low = u64x2_shr(i64x2_extmul_low_i32x4(product, power), 30);
+        let high = u64x2_shr(i64x2_extmul_high_i32x4(product, power), 30);
+        let floor = v128_or(low_halves(low, high), v128_and(negative, load(&stage.right_31)));
+        let remainder = v128_and(product, load(&stage.mask));
+        let threshold = i32x4_sub(load(&stage.half), negative);
+        return i32x4_add(i32x4_sub(floor, i32x4_gt(remainder, threshold)), i32x4_splat(offset));
+    }
+    // Rounding half away from zero is ⌊(p + 2^(right − 1)) / 2^right⌋ with p the product, one
+    // less where it is negative and the right shift positive (a power under 2^30); the product
+    // is above −2^31, so p fits in int32. Times 2^(30 − right) that is p · 2^(30 − right) + 2^29,
+    // exact in 62 bits, whose bits 30 and up are the result (2^29 adds nothing to an unshifted
+    // p), and whose bits 30 to 61 are the result plus `offset` wrapped once `offset · 2^30` is
+    // added.
+    let rounds_down = v128_and(negative, i32x4_gt(i32x4_splat(1 << 30), power));
+    let p = i32x4_add(product, rounds_down);
+    let addend = i64x2_splat((1 << 29) + (i64::from(offset) << 30));
+    let low = u64x2_shr(i64x2_add(i64x2_extmul_low_i32x4(p, power), addend), 30);
+    let high = u64x2_shr(i64x2_add(i64x2_extmul_high_i32x4(p, power), addend), 30);
+    low_halves(low, high)
 }
