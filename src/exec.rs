@@ -51,6 +51,9 @@ struct StepIo {
     channels: Vec<usize>,
     /// The channels of the output map (local ops).
     out_channels: usize,
+    /// A ring's output: the arena bytes of the rows of its previous region that it still
+    /// holds, and where they move before the step writes (the ring's front).
+    ring_keeps: Option<(Range<usize>, usize)>,
 }
 
 /// One model output, as int8 and as real values.
@@ -103,6 +106,7 @@ impl Engine {
                     output: range(&graph, &plan, step.output, graph.ops[step.op].outputs[0]),
                     channels: kernels[step.op].input_maps().iter().map(|m| m.c).collect(),
                     out_channels: kernels[step.op].output_map().map_or(0, |m| m.c),
+                    ring_keeps: ring_keeps(&graph, &plan, step),
                 }
             })
             .collect();
@@ -262,13 +266,8 @@ impl Engine {
         let kernel = &self.kernels[step.op];
         let io = &self.io[s];
         let pinned = self.plan.buffers[step.output.buffer].pinned;
-        if let (Some(before), Some(now)) = (step.keep, step.output.held) {
-            // A ring: the rows of its previous region that it still holds move to its front.
-            let row = before.width() * schedule::pixel_bytes(&self.graph, op.outputs[0]);
-            let buffer = &self.plan.buffers[step.output.buffer];
-            let ring = self.arena.slice_mut(buffer.offset..buffer.offset + buffer.size);
-            let from = (now.y0 - before.y0) * row;
-            ring.copy_within(from..before.height() * row, 0);
+        if let Some((kept, front)) = io.ring_keeps.clone() {
+            self.arena.copy_within(kept, front);
         }
         if step.region.is_some_and(|r| r.area() == 0) {
             return; // a tile that lies wholly in another op's padding
@@ -399,6 +398,15 @@ impl Engine {
     pub fn macs(&self) -> u64 {
         schedule::measure::macs(&self.plan, &self.kernels)
     }
+}
+
+/// Where step `step`'s ring keeps the rows of its previous region that it still holds: their
+/// arena bytes, and the ring's front they move to.
+fn ring_keeps(graph: &Graph, plan: &Plan, step: &schedule::Step) -> Option<(Range<usize>, usize)> {
+    let (before, now) = (step.keep?, step.output.held?);
+    let row = before.width() * schedule::pixel_bytes(graph, graph.ops[step.op].outputs[0]);
+    let front = plan.buffers[step.output.buffer].offset;
+    Some((front + (now.y0 - before.y0) * row..front + before.height() * row, front))
 }
 
 /// The arena bytes of `access` to tensor `t`: the held region of a map, or the tensor.

@@ -107,6 +107,11 @@ impl Arena {
 }
 
 impl Arena {
+    /// Copies the bytes of `from` to `to` onwards (the ranges may overlap).
+    pub fn copy_within(&mut self, from: Range<usize>, to: usize) {
+        self.bytes.copy_within(from, to);
+    }
+
     /// Borrows two disjoint ranges to write at once (a buffer and its kernel's scratch).
     #[allow(clippy::indexing_slicing)] // a plan invariant (see `Arena`)
     pub fn pair_mut(&mut self, a: Range<usize>, b: Range<usize>) -> (&mut [u8], &mut [u8]) {

@@ -103,7 +103,8 @@ impl Isa {
             #[cfg(target_arch = "x86_64")]
             Isa::Avx512Vnni => {
                 "AVX-512 F/BW/VL + VNNI: conv/FC vpdpbusd on u8×s8 quads, add and depthwise rows \
-                 16 lanes (depthwise ring built on AVX2)"
+                 16 lanes (depthwise ring built on AVX2; short depthwise regions vpdpwssd straight \
+                 from int8)"
             }
             #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
             Isa::Simd128 => "wasm simd128: 8 lanes in two registers",
@@ -130,9 +131,15 @@ pub fn available() -> Vec<Isa> {
     all
 }
 
-/// The best instruction set this machine has.
+/// The best instruction set this machine has, detected once: every kernel call asks, and a
+/// cached stage's one-row steps make hundreds of calls an inference.
 #[inline]
 pub fn isa() -> Isa {
+    static BEST: std::sync::OnceLock<Isa> = std::sync::OnceLock::new();
+    *BEST.get_or_init(detect)
+}
+
+fn detect() -> Isa {
     #[cfg(target_arch = "x86_64")]
     {
         if avx512::detected() {
