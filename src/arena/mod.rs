@@ -4,8 +4,8 @@
 pub mod planner;
 
 use crate::error::{Error, Result};
-use std::ops::Range;
 use smallvec::SmallVec;
+use std::ops::Range;
 
 /// A microcontroller's memories, in bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
