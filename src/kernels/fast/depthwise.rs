@@ -12,6 +12,9 @@
 //! In place (TinyEngine's order, where the output lands over its own input), the ring is
 //! also filled with every input row an output row is about to overwrite before it is
 //! written, so the outputs read only the ring.
+//!
+//! Out of place on AVX-512 VNNI, a region whose taps span two or more input rows an output
+//! row (one-row steps, stride 2) skips the ring (module `direct`, below).
 
 use super::{covers, isa, Isa, LaneStage, Lanes, Portable};
 use crate::geometry::{Fmap, FmapMut, Region, Window};
